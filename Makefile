@@ -1,0 +1,51 @@
+# Careline: `make run` starts the platform on the embedded default; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := /tmp/careline-uv/bin/uv
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck pytest bench lock clean
+
+$(VENV)/.base-installed: requirements/base.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/base.lock
+	touch $@
+
+$(VENV)/.dev-installed: requirements/dev.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
+	touch $@ $(VENV)/.base-installed
+
+## run: migrate the embedded database, load the demo clinic when empty, start web + worker + scheduler
+run: $(VENV)/.base-installed
+	$(PY) manage.py run_platform
+
+## test: lint, type checks and the whole test suite
+test: $(VENV)/.dev-installed lint typecheck pytest
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check careline bench
+	$(VENV)/bin/ruff format --check careline bench
+
+typecheck: $(VENV)/.dev-installed
+	$(VENV)/bin/mypy careline bench
+
+# The suite runs on the database named by CARELINE_TEST_DATABASE_URL (PostgreSQL), else SQLite.
+pytest: $(VENV)/.dev-installed
+	CARELINE_VAR_DIR=$(CURDIR)/var/test $(if $(CARELINE_TEST_DATABASE_URL),DATABASE_URL=$(CARELINE_TEST_DATABASE_URL)) \
+		$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## bench: patient search latency (and later pipelines) with figures for the README
+bench: $(VENV)/.dev-installed
+	CARELINE_VAR_DIR=$(CURDIR)/var/bench $(PY) -m bench
+
+## lock: re-resolve requirements/*.lock from pyproject.toml (maintainers only)
+lock:
+	test -x $(UV) || ($(PYTHON) -m venv /tmp/careline-uv && /tmp/careline-uv/bin/pip install --quiet uv)
+	$(UV) pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements/base.lock
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) var/test var/bench

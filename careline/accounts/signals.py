@@ -1,0 +1,34 @@
+"""Every sign-in, failed sign-in and sign-out goes to the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from careline.core.audit import AuditAction, audit_record
+
+
+@receiver(user_logged_in)
+def audit_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    audit_record(request=request, actor=user, action=AuditAction.LOGIN, obj=user)
+
+
+@receiver(user_login_failed)
+def audit_failed_sign_in(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+    attempted = str(credentials.get("username") or credentials.get("email") or "")[:254]
+    locked = bool(getattr(request, "axes_locked_out", False))
+    audit_record(
+        request=request,
+        action=AuditAction.LOCKED_OUT if locked else AuditAction.LOGIN_FAILED,
+        actor_label=attempted,
+        detail="account locked after repeated failures" if locked else "wrong email or password",
+    )
+
+
+@receiver(user_logged_out)
+def audit_sign_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        audit_record(request=request, actor=user, action=AuditAction.LOGOUT, obj=user)

@@ -1,0 +1,108 @@
+"""Fixtures shared by every test: personas, signed-in clients, no internet, fast password hashing."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from careline.testing.personas import Personas, build_personas, sign_in
+
+CI = os.environ.get("CI", "").lower() == "true"
+
+
+# --- no internet: only loopback and unix sockets may be reached ---------------------------------------
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            is_loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            is_loopback = host == "localhost"
+        if not is_loopback:
+            raise OSError(f"tests may not reach the network: attempted connection to {host}")
+    return _real_connect(self, address)
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+
+
+# --- optional services: skip with a reason, except under CI where a missing service is a failure ----
+
+def _capabilities() -> dict[str, str | None]:
+    """Each capability, with None when present or the reason it is missing."""
+    db_url = os.environ.get("DATABASE_URL", "")
+    return {
+        "postgres": None if db_url.startswith(("postgres://", "postgresql://")) else
+        "needs PostgreSQL: set CARELINE_TEST_DATABASE_URL",
+        "broker": None if os.environ.get("CARELINE_TEST_BROKER_URL") else
+        "needs a Redis broker and real Celery workers: set CARELINE_TEST_BROKER_URL",
+        "browser": None if shutil.which("chromium") or os.path.exists("/usr/bin/chromium") else
+        "needs Chromium (apt-get install chromium)",
+    }
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = _capabilities()
+    for item in items:
+        for name, reason in missing.items():
+            if reason and item.get_closest_marker(name):
+                if CI:
+                    item.add_marker(pytest.mark.usefixtures("_fail_missing_capability"))
+                    item.user_properties.append(("missing", reason))
+                else:
+                    item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def _fail_missing_capability(request: pytest.FixtureRequest) -> None:
+    reasons = [value for key, value in request.node.user_properties if key == "missing"]
+    pytest.fail(f"CI=true and a required service is missing: {'; '.join(reasons)}")
+
+
+# --- speed: a fast hasher in tests (Argon2 stays the production hasher; a test checks it) ------------
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tasks run in-process unless a test is marked `broker` (real workers)."""
+    from careline.celery import app
+
+    eager = request.node.get_closest_marker("broker") is None
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous
+
+
+# --- personas ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    """Administrator, front desk, clinician and billing at A; front desk at B; patients Pat (A), Quinn (B)."""
+    return build_personas()
+
+
+@pytest.fixture
+def client_for(personas: Personas) -> Callable[[Any], Client]:
+    """A factory of signed-in clients: client_for(personas.front_a); client_for(None) is an outsider."""
+
+    def make(user: Any) -> Client:
+        client = Client()
+        return client if user is None else sign_in(client, user)
+
+    return make

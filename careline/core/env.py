@@ -1,0 +1,102 @@
+"""Typed readers for environment variables: every setting comes from here and fails loudly on bad values."""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+class ConfigurationError(ImproperlyConfigured):
+    """A bad environment variable; the message names it."""
+
+
+def _raw(name: str) -> str | None:
+    """The value of NAME, or the contents of the file named by NAME_FILE (for secrets)."""
+    value = os.environ.get(name)
+    if value is not None and value != "":
+        return value
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text().strip()
+        except OSError as exc:
+            raise ConfigurationError(f"{name}_FILE: cannot read {file_name!r} ({exc.strerror})") from exc
+    return None
+
+
+def env_str(name: str, default: str) -> str:
+    """A string setting."""
+    value = _raw(name)
+    return default if value is None else value
+
+
+def env_optional(name: str) -> str | None:
+    """A string setting with no default."""
+    return _raw(name)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A yes/no setting: 1/0, true/false, yes/no, on/off."""
+    value = _raw(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name}: expected true or false, got {value!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """A whole-number setting within optional bounds."""
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ConfigurationError(f"{name}: expected a whole number, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ConfigurationError(f"{name}: must be at least {minimum}, got {number}")
+    if maximum is not None and number > maximum:
+        raise ConfigurationError(f"{name}: must be at most {maximum}, got {number}")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list setting."""
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """A setting that must be one of CHOICES."""
+    value = env_str(name, default).strip().lower()
+    if value not in choices:
+        raise ConfigurationError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def env_time_zone(name: str, default: str) -> str:
+    """An IANA time zone name such as America/New_York."""
+    value = env_str(name, default).strip()
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(f"{name}: unknown time zone {value!r} (use an IANA name)") from None
+    return value
+
+
+def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
+    """A URL whose scheme is one of SCHEMES."""
+    value = env_str(name, default).strip()
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    if scheme not in schemes:
+        raise ConfigurationError(f"{name}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}")
+    return value

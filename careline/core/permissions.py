@@ -1,0 +1,122 @@
+"""Roles and what each may do: the one place where permissions are defined.
+
+Views and API routes check a `Perm`, never a role name, so changing what a role may do is a one-line edit
+here. A person may hold several roles; they get the union of the roles' permissions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    pass
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Administrator"
+    FRONT_DESK = "front_desk", "Front desk"
+    CLINICIAN = "clinician", "Clinician"
+    BILLING = "billing", "Billing"
+
+
+class Perm(models.TextChoices):
+    PATIENT_VIEW = "patient.view", "See patients of one's locations"
+    PATIENT_VIEW_ALL_LOCATIONS = "patient.view_all_locations", "See patients of every location"
+    PATIENT_CREATE = "patient.create", "Register patients"
+    PATIENT_EDIT = "patient.edit", "Edit demographics, preferences and caregivers"
+    PATIENT_IMPORT = "patient.import", "Import patients from CSV"
+    CONSENT_RECORD = "consent.record", "Record text-message consent or opt-out"
+    NOTE_VIEW = "note.view", "Read non-clinical care notes"
+    NOTE_VIEW_CLINICAL = "note.view_clinical", "Read clinical notes"
+    NOTE_ADD = "note.add", "Add and amend care notes and alerts"
+    HANDOFF_VIEW = "handoff.view", "Use the shift handoff view"
+    AUDIT_VIEW = "audit.view", "Search and export the audit trail"
+    STAFF_MANAGE = "staff.manage", "Manage staff accounts and roles"
+    LOCATION_MANAGE = "location.manage", "Manage locations and opening hours"
+    API_TOKEN_MANAGE = "api_token.manage", "Create and revoke API tokens"
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset(Perm.values),
+    Role.FRONT_DESK: frozenset(
+        {
+            Perm.PATIENT_VIEW,
+            Perm.PATIENT_CREATE,
+            Perm.PATIENT_EDIT,
+            Perm.PATIENT_IMPORT,
+            Perm.CONSENT_RECORD,
+            Perm.NOTE_VIEW,
+            Perm.NOTE_ADD,
+            Perm.HANDOFF_VIEW,
+        }
+    ),
+    Role.CLINICIAN: frozenset(
+        {
+            Perm.PATIENT_VIEW,
+            Perm.PATIENT_EDIT,
+            Perm.CONSENT_RECORD,
+            Perm.NOTE_VIEW,
+            Perm.NOTE_VIEW_CLINICAL,
+            Perm.NOTE_ADD,
+            Perm.HANDOFF_VIEW,
+        }
+    ),
+    Role.BILLING: frozenset({Perm.PATIENT_VIEW, Perm.NOTE_VIEW, Perm.NOTE_ADD}),
+}
+
+
+class HasRoles(Protocol):
+    is_authenticated: bool
+    is_active: bool
+
+    @property
+    def role_codes(self) -> frozenset[str]: ...
+
+
+def permissions_for_roles(roles: Iterable[str]) -> frozenset[str]:
+    """The union of the permissions of ROLES."""
+    granted: set[str] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS.get(role, frozenset())
+    return frozenset(granted)
+
+
+def has_perm(user: Any, perm: str) -> bool:
+    """Whether USER (a staff user, or anonymous) holds PERM through any of their roles."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    return perm in permissions_for_roles(user.role_codes)
+
+
+def check_perm(user: Any, perm: str) -> None:
+    """Raise PermissionDenied (403) unless USER holds PERM."""
+    if not has_perm(user, perm):
+        raise PermissionDenied
+
+
+V = TypeVar("V", bound=Callable[..., HttpResponse])
+
+
+def require_perm(*perms: str) -> Callable[[V], V]:
+    """View decorator: sign-in required (redirect), then every one of PERMS (else 403)."""
+
+    def decorator(view: V) -> V:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            for perm in perms:
+                check_perm(request.user, perm)
+            return view(request, *args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,15 @@
+"""Top-level URL routes: each app owns its own urls.py."""
+
+from django.urls import include, path
+
+from careline.api import api
+from careline.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("accounts/", include("careline.accounts.urls")),
+    path("locations/", include("careline.locations.urls")),
+    path("audit/", include("careline.core.urls")),
+    path("", include("careline.patients.urls")),
+]
