@@ -1,5 +1,9 @@
 from django.urls import path
 
+from careline.core import audit_views
+
 app_name = "audit"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", audit_views.audit_list, name="list"),
+]
