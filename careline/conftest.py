@@ -34,21 +34,25 @@ def _guarded_connect(self: socket.socket, address: Any) -> Any:
     return _real_connect(self, address)
 
 
-socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
 
 
 # --- optional services: skip with a reason, except under CI where a missing service is a failure ----
+
 
 def _capabilities() -> dict[str, str | None]:
     """Each capability, with None when present or the reason it is missing."""
     db_url = os.environ.get("DATABASE_URL", "")
     return {
-        "postgres": None if db_url.startswith(("postgres://", "postgresql://")) else
-        "needs PostgreSQL: set CARELINE_TEST_DATABASE_URL",
-        "broker": None if os.environ.get("CARELINE_TEST_BROKER_URL") else
-        "needs a Redis broker and real Celery workers: set CARELINE_TEST_BROKER_URL",
-        "browser": None if shutil.which("chromium") or os.path.exists("/usr/bin/chromium") else
-        "needs Chromium (apt-get install chromium)",
+        "postgres": None
+        if db_url.startswith(("postgres://", "postgresql://"))
+        else "needs PostgreSQL: set CARELINE_TEST_DATABASE_URL",
+        "broker": None
+        if os.environ.get("CARELINE_TEST_BROKER_URL")
+        else "needs a Redis broker and real Celery workers: set CARELINE_TEST_BROKER_URL",
+        "browser": None
+        if shutil.which("chromium") or os.path.exists("/usr/bin/chromium")
+        else "needs Chromium (apt-get install chromium)",
     }
 
 
@@ -72,6 +76,7 @@ def _fail_missing_capability(request: pytest.FixtureRequest) -> None:
 
 # --- speed: a fast hasher in tests (Argon2 stays the production hasher; a test checks it) ------------
 
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -90,6 +95,7 @@ def _eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 # --- personas ------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def personas(db: None) -> Personas:

@@ -36,7 +36,9 @@ def _secret_key() -> str:
     value = env_optional("SECRET_KEY")
     if value:
         if len(value) < 50 or len(set(value)) < 5:
-            raise ConfigurationError("SECRET_KEY: must be at least 50 characters with at least 5 different ones")
+            raise ConfigurationError(
+                "SECRET_KEY: must be at least 50 characters with at least 5 different ones"
+            )
         return value
     if PRODUCTION:
         raise ConfigurationError("SECRET_KEY: required when CARELINE_ENV=production (or set SECRET_KEY_FILE)")
@@ -50,10 +52,16 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
-PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}", schemes=("http", "https")).rstrip("/")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
+PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}", schemes=("http", "https")).rstrip(
+    "/"
+)
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
 if PRODUCTION and not ALLOWED_HOSTS:
-    raise ConfigurationError("ALLOWED_HOSTS: required when CARELINE_ENV=production (comma-separated host names)")
+    raise ConfigurationError(
+        "ALLOWED_HOSTS: required when CARELINE_ENV=production (comma-separated host names)"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PUBLIC_BASE_URL])
 
 INSTALLED_APPS = [
@@ -116,7 +124,9 @@ TEMPLATES = [
 DATABASE_URL = env_url(
     "DATABASE_URL", f"sqlite:///{VAR_DIR / 'careline.sqlite3'}", schemes=("sqlite", "postgres", "postgresql")
 )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {

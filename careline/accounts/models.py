@@ -122,7 +122,7 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
 class ApiToken(models.Model):
     """A bearer token for /api/v1 acting as USER. Only the hash is kept; the token is shown once."""
 
-    TOKEN_PREFIX = "cl_"
+    TOKEN_PREFIX = "cl_"  # noqa: S105 - a public marker, not a secret
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, help_text="What uses it, e.g. 'EHR sync'")

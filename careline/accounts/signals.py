@@ -17,7 +17,9 @@ def audit_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
 
 
 @receiver(user_login_failed)
-def audit_failed_sign_in(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+def audit_failed_sign_in(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     attempted = str(credentials.get("username") or credentials.get("email") or "")[:254]
     locked = bool(getattr(request, "axes_locked_out", False))
     audit_record(

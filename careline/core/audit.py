@@ -38,7 +38,11 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     if channel is None:
-        channel = getattr(request, "audit_channel", AuditChannel.WEB) if request is not None else AuditChannel.SYSTEM
+        channel = (
+            getattr(request, "audit_channel", AuditChannel.WEB)
+            if request is not None
+            else AuditChannel.SYSTEM
+        )
     label = actor_label or (getattr(actor, "email", "") if actor is not None else "")
     return AuditEntry.objects.create(
         actor=actor,

@@ -98,5 +98,7 @@ def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
     value = env_str(name, default).strip()
     scheme = value.split("://", 1)[0].lower() if "://" in value else ""
     if scheme not in schemes:
-        raise ConfigurationError(f"{name}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        raise ConfigurationError(
+            f"{name}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}"
+        )
     return value

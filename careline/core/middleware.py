@@ -73,11 +73,11 @@ class RequireTwoFactorMiddleware:
             user.is_authenticated
             and not _exempt(request.path)
             and getattr(user, "requires_mfa", False)
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not user.is_verified()
         ):
             allowed = {reverse(name) for name in self.allowed_url_names}
             if request.path not in allowed:
-                target = "accounts:mfa_verify" if user.has_confirmed_totp else "accounts:mfa_setup"  # type: ignore[union-attr]
+                target = "accounts:mfa_verify" if user.has_confirmed_totp else "accounts:mfa_setup"
                 return HttpResponseRedirect(reverse(target))
         return self.get_response(request)
 

@@ -8,16 +8,16 @@ from django.conf import settings
 from django.db import models
 
 
-class AuditTrailIsAppendOnly(Exception):
+class AuditTrailAppendOnlyError(Exception):
     """Raised on any attempt to change or remove an audit entry."""
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     def update(self, **kwargs: Any) -> int:
-        raise AuditTrailIsAppendOnly("audit entries cannot be changed")
+        raise AuditTrailAppendOnlyError("audit entries cannot be changed")
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise AuditTrailIsAppendOnly("audit entries cannot be deleted")
+        raise AuditTrailAppendOnlyError("audit entries cannot be deleted")
 
 
 class AuditAction(models.TextChoices):
@@ -49,12 +49,16 @@ class AuditEntry(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    actor_label = models.CharField(max_length=254, blank=True, help_text="Email at the time, or the system part")
+    actor_label = models.CharField(
+        max_length=254, blank=True, help_text="Email at the time, or the system part"
+    )
     action = models.CharField(max_length=20, choices=AuditAction.choices, db_index=True)
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     patient_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    detail = models.CharField(max_length=500, blank=True, help_text="Which fields or what filter; no clinical text")
+    detail = models.CharField(
+        max_length=500, blank=True, help_text="Which fields or what filter; no clinical text"
+    )
     channel = models.CharField(max_length=10, choices=AuditChannel.choices, default=AuditChannel.WEB)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
@@ -70,12 +74,14 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+        )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
-            raise AuditTrailIsAppendOnly("audit entries cannot be changed")
+            raise AuditTrailAppendOnlyError("audit entries cannot be changed")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AuditTrailIsAppendOnly("audit entries cannot be deleted")
+        raise AuditTrailAppendOnlyError("audit entries cannot be deleted")

@@ -28,7 +28,10 @@ def parse_phone(raw: str, *, region: str | None = None) -> str:
         raise ValidationError(
             "“%(value)s” is not a valid phone number for %(region)s.",
             code="invalid",
-            params={"value": text[:40], "region": phonenumbers.region_code_for_number(number) or "any country"},
+            params={
+                "value": text[:40],
+                "region": phonenumbers.region_code_for_number(number) or "any country",
+            },
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

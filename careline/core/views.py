@@ -23,4 +23,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["database"] = {"status": "error", "error": type(exc).__name__}
     checks["broker"] = broker_status(settings.CELERY_BROKER_URL)
     healthy = all(check["status"] == "ok" for check in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+    )

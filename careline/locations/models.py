@@ -14,7 +14,9 @@ def validate_time_zone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationError("“%(value)s” is not a time zone name such as America/New_York.", params={"value": value}) from None
+        raise ValidationError(
+            "“%(value)s” is not a time zone name such as America/New_York.", params={"value": value}
+        ) from None
 
 
 class Weekday(models.IntegerChoices):
@@ -53,17 +55,18 @@ class Location(models.Model):
 
     @property
     def address(self) -> str:
-        parts = [self.address_line1, self.address_line2, self.city, f"{self.region} {self.postal_code}".strip()]
+        parts = [
+            self.address_line1,
+            self.address_line2,
+            self.city,
+            f"{self.region} {self.postal_code}".strip(),
+        ]
         return ", ".join(part for part in parts if part)
 
     def is_open_at(self, moment: datetime) -> bool:
         """Whether the location is open at MOMENT (aware), counting split shifts and hours past midnight."""
         local = moment.astimezone(self.zone)
-        hours = list(self.opening_hours.all())
-        for period in hours:
-            if period.covers(local):
-                return True
-        return False
+        return any(period.covers(local) for period in self.opening_hours.all())
 
 
 class OpeningHours(models.Model):
@@ -78,7 +81,9 @@ class OpeningHours(models.Model):
         ordering = ["location", "weekday", "opens"]
         verbose_name_plural = "opening hours"
         constraints = [
-            models.UniqueConstraint(fields=["location", "weekday", "opens"], name="opening_hours_unique_start"),
+            models.UniqueConstraint(
+                fields=["location", "weekday", "opens"], name="opening_hours_unique_start"
+            ),
         ]
 
     def __str__(self) -> str:

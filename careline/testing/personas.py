@@ -52,8 +52,13 @@ class Personas:
 
 def make_location(name: str, tz: str, phone: str) -> Location:
     location = Location.objects.create(
-        name=name, address_line1="1 Main St", city="Springfield", region="IL", postal_code="62701",
-        phone=phone, time_zone=tz,
+        name=name,
+        address_line1="1 Main St",
+        city="Springfield",
+        region="IL",
+        postal_code="62701",
+        phone=phone,
+        time_zone=tz,
     )
     for weekday in range(5):
         OpeningHours.objects.create(location=location, weekday=weekday, opens="08:00", closes="17:00")
@@ -77,24 +82,43 @@ def build_personas() -> Personas:
     billing_a = make_staff("billing.a@example.test", "Bo Billing", [Role.BILLING], [location_a])
     front_b = make_staff("front.b@example.test", "Blair Front", [Role.FRONT_DESK], [location_b])
     pat = Patient.objects.create(
-        mrn="MRN-PAT-1", legal_first_name="Patricia", legal_last_name="Ortega", preferred_name="Pat",
-        date_of_birth=date(1980, 4, 12), primary_location=location_a, primary_clinician=clinician_a,
+        mrn="MRN-PAT-1",
+        legal_first_name="Patricia",
+        legal_last_name="Ortega",
+        preferred_name="Pat",
+        date_of_birth=date(1980, 4, 12),
+        primary_location=location_a,
+        primary_clinician=clinician_a,
         email="pat@example.test",
     )
     PatientPhone.objects.create(patient=pat, number="+13125550111", kind=PhoneKind.MOBILE, is_primary=True)
     ConsentEvent.objects.create(
-        phone_number="+13125550111", kind=ConsentKind.GIVEN, method=ConsentMethod.FORM, patient=pat,
-        recorded_by=front_a, occurred_at=timezone.now(),
+        phone_number="+13125550111",
+        kind=ConsentKind.GIVEN,
+        method=ConsentMethod.FORM,
+        patient=pat,
+        recorded_by=front_a,
+        occurred_at=timezone.now(),
     )
     quinn = Patient.objects.create(
-        mrn="MRN-QUINN-2", legal_first_name="Quinn", legal_last_name="Baker",
-        date_of_birth=date(1975, 11, 3), primary_location=location_b, language="es",
+        mrn="MRN-QUINN-2",
+        legal_first_name="Quinn",
+        legal_last_name="Baker",
+        date_of_birth=date(1975, 11, 3),
+        primary_location=location_b,
+        language="es",
     )
     PatientPhone.objects.create(patient=quinn, number="+14155550122", kind=PhoneKind.MOBILE, is_primary=True)
     caregiver = Caregiver.objects.create(
-        patient=pat, name="Sam Ortega", relationship="spouse", phone="+13125550133", receives_appointments=True
+        patient=pat,
+        name="Sam Ortega",
+        relationship="spouse",
+        phone="+13125550133",
+        receives_appointments=True,
     )
-    return Personas(location_a, location_b, admin, front_a, clinician_a, billing_a, front_b, pat, quinn, caregiver)
+    return Personas(
+        location_a, location_b, admin, front_a, clinician_a, billing_a, front_b, pat, quinn, caregiver
+    )
 
 
 def sign_in(client: Client, user: User) -> Client:

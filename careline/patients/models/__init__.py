@@ -1,6 +1,6 @@
 """The patient registry, contact preferences, the consent ledger, caregivers and care notes."""
 
-from careline.patients.models.notes import CareNote, NoteAmendment, NoteKind, PatientAlert, AlertKind
+from careline.patients.models.notes import AlertKind, CareNote, NoteAmendment, NoteKind, PatientAlert
 from careline.patients.models.registry import (
     Caregiver,
     Channel,

@@ -24,7 +24,9 @@ class CareNote(models.Model):
     text = models.TextField()
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_notes")
     location = models.ForeignKey(
-        "locations.Location", on_delete=models.PROTECT, related_name="care_notes",
+        "locations.Location",
+        on_delete=models.PROTECT,
+        related_name="care_notes",
         help_text="Where it was written: the patient's primary location at the time",
     )
     created_at = models.DateTimeField(db_index=True)
@@ -78,7 +80,9 @@ class PatientAlert(models.Model):
     text = models.CharField(max_length=200)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
-    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

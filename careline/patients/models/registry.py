@@ -73,9 +73,15 @@ class Patient(models.Model):
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, default="US")
     email = models.EmailField(blank=True)
-    primary_location = models.ForeignKey("locations.Location", on_delete=models.PROTECT, related_name="patients")
+    primary_location = models.ForeignKey(
+        "locations.Location", on_delete=models.PROTECT, related_name="patients"
+    )
     primary_clinician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="primary_patients"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="primary_patients",
     )
     status = models.CharField(max_length=10, choices=PatientStatus.choices, default=PatientStatus.ACTIVE)
     confidential_communications = models.BooleanField(
@@ -160,11 +166,15 @@ class ContactPreference(models.Model):
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SMS)
     recorded_at = models.DateTimeField()
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
 
     class Meta:
         ordering = ["purpose"]
-        constraints = [models.UniqueConstraint(fields=["patient", "purpose"], name="contact_preference_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "purpose"], name="contact_preference_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()}: {self.get_channel_display()}"
@@ -190,8 +200,12 @@ class ConsentEvent(models.Model):
     phone_number = models.CharField(max_length=20, help_text="E.164")
     kind = models.CharField(max_length=10, choices=ConsentKind.choices)
     method = models.CharField(max_length=10, choices=ConsentMethod.choices)
-    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="consent_events")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="consent_events"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
     occurred_at = models.DateTimeField()
     note = models.CharField(max_length=200, blank=True)
 
