@@ -22,11 +22,13 @@ def audit_failed_sign_in(
 ) -> None:
     attempted = str(credentials.get("username") or credentials.get("email") or "")[:254]
     locked = bool(getattr(request, "axes_locked_out", False))
+    # The two-factor step sends this signal too (so wrong codes count toward the lockout) and says so.
+    reason = str(credentials.get("careline_reason") or "wrong email or password")
     audit_record(
         request=request,
         action=AuditAction.LOCKED_OUT if locked else AuditAction.LOGIN_FAILED,
         actor_label=attempted,
-        detail="account locked after repeated failures" if locked else "wrong email or password",
+        detail=f"account locked after repeated failures ({reason})" if locked else reason,
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from careline.accounts import views
+from careline.accounts import admin_views, views
 
 app_name = "accounts"
 
@@ -10,5 +10,10 @@ urlpatterns = [
     path("mfa/verify", views.mfa_verify, name="mfa_verify"),
     path("mfa/setup", views.mfa_setup, name="mfa_setup"),
     path("profile", views.profile, name="profile"),
-    path("staff", views.staff_list, name="staff_list"),
+    path("staff", admin_views.staff_list, name="staff_list"),
+    path("staff/new", admin_views.staff_create, name="staff_create"),
+    path("staff/<int:pk>", admin_views.staff_edit, name="staff_edit"),
+    path("staff/<int:pk>/mfa-reset", admin_views.staff_mfa_reset, name="staff_mfa_reset"),
+    path("api-tokens", admin_views.api_tokens, name="api_tokens"),
+    path("api-tokens/<int:pk>/revoke", admin_views.api_token_revoke, name="api_token_revoke"),
 ]

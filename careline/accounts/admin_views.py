@@ -1,0 +1,170 @@
+"""Administration pages: staff accounts, their roles and authenticators, and API tokens."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render, resolve_url
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from careline.accounts import queries, services
+from careline.accounts.forms import ApiTokenCreateForm, StaffCreateForm, StaffEditForm
+from careline.accounts.models import ApiToken, User
+from careline.core.permissions import Perm, require_perm
+
+
+def _apply_rule_error(
+    form: StaffCreateForm | StaffEditForm | ApiTokenCreateForm, error: services.StaffRuleError
+) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@require_perm(Perm.STAFF_MANAGE)
+@require_http_methods(["GET"])
+def staff_list(request: HttpRequest) -> HttpResponse:
+    """Every staff account with roles, locations, two-factor status and whether it is active."""
+    staff = list(queries.staff_with_details())
+    return render(request, "accounts/staff_list.html", {"staff": staff, "nav": "admin", "admin_tab": "staff"})
+
+
+@sensitive_post_parameters("password1", "password2")
+@require_perm(Perm.STAFF_MANAGE)
+@require_http_methods(["GET", "POST"])
+def staff_create(request: HttpRequest) -> HttpResponse:
+    """Create a staff account with an initial password."""
+    form = StaffCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        actor = request.user
+        assert isinstance(actor, User)
+        try:
+            user = services.staff_create(
+                email=data["email"],
+                full_name=data["full_name"],
+                title=data["title"],
+                roles=data["roles"],
+                locations=data["locations"],
+                password=data["password1"],
+                created_by=actor,
+                request=request,
+            )
+        except services.StaffRuleError as error:
+            _apply_rule_error(form, error)
+        else:
+            messages.success(request, f"{user.full_name} can now sign in with {user.email}.")
+            return HttpResponseRedirect(resolve_url("accounts:staff_list"))
+    context = {"form": form, "nav": "admin", "admin_tab": "staff", "title": "New staff account"}
+    return render(request, "accounts/staff_form.html", context)
+
+
+@sensitive_post_parameters("password1", "password2")
+@require_perm(Perm.STAFF_MANAGE)
+@require_http_methods(["GET", "POST"])
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a staff account's details, roles, locations, active flag or password."""
+    staff_user = get_object_or_404(User, pk=pk)
+    form = StaffEditForm(request.POST or None, user=staff_user)
+    actor = request.user
+    assert isinstance(actor, User)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.staff_update(
+                user=staff_user,
+                actor=actor,
+                email=data["email"],
+                full_name=data["full_name"],
+                title=data["title"],
+                roles=data["roles"],
+                locations=data["locations"],
+                is_active=data["is_active"],
+                new_password=data.get("password1") or "",
+                request=request,
+            )
+        except services.StaffRuleError as error:
+            _apply_rule_error(form, error)
+        else:
+            messages.success(request, f"{staff_user.full_name}'s account is saved.")
+            return HttpResponseRedirect(resolve_url("accounts:staff_list"))
+    context = {
+        "form": form,
+        "staff_user": staff_user,
+        "has_mfa": staff_user.has_confirmed_totp,
+        "is_self": staff_user.pk == actor.pk,
+        "nav": "admin",
+        "admin_tab": "staff",
+        "title": f"Edit {staff_user.full_name or staff_user.email}",
+    }
+    return render(request, "accounts/staff_form.html", context)
+
+
+@require_perm(Perm.STAFF_MANAGE)
+@require_POST
+def staff_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a person's authenticator (lost phone); they set up a new one at their next sign-in."""
+    staff_user = get_object_or_404(User, pk=pk)
+    actor = request.user
+    assert isinstance(actor, User)
+    try:
+        services.mfa_device_reset(user=staff_user, actor=actor, request=request)
+    except services.StaffRuleError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"{staff_user.full_name}'s authenticator is removed. They set up a new one at sign-in."
+        )
+    return HttpResponseRedirect(resolve_url("accounts:staff_edit", pk=staff_user.pk))
+
+
+@require_perm(Perm.API_TOKEN_MANAGE)
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """List API tokens and create one; a new token is shown once, on this response only."""
+    form = ApiTokenCreateForm(request.POST or None)
+    new_secret = ""
+    new_token: ApiToken | None = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            actor = request.user
+            assert isinstance(actor, User)
+            try:
+                new_token, new_secret = services.api_token_create(
+                    user=form.cleaned_data["user"],
+                    name=form.cleaned_data["name"],
+                    created_by=actor,
+                    request=request,
+                )
+            except services.StaffRuleError as error:
+                _apply_rule_error(form, error)
+                status = 400
+            else:
+                form = ApiTokenCreateForm()
+        else:
+            status = 400
+    context = {
+        "form": form,
+        "tokens": list(queries.api_tokens_with_owners()),
+        "new_secret": new_secret,
+        "new_token": new_token,
+        "nav": "admin",
+        "admin_tab": "tokens",
+    }
+    return render(request, "accounts/api_tokens.html", context, status=status)
+
+
+@require_perm(Perm.API_TOKEN_MANAGE)
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke a token at once."""
+    token = get_object_or_404(ApiToken, pk=pk)
+    actor = request.user
+    assert isinstance(actor, User)
+    services.api_token_revoke(token=token, revoked_by=actor, request=request)
+    messages.success(request, f"The token “{token.name}” is revoked.")
+    return HttpResponseRedirect(resolve_url("accounts:api_tokens"))

@@ -1,0 +1,172 @@
+"""Input for sign-in, two-factor, profile, staff administration and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
+
+from careline.accounts.models import User
+from careline.accounts.queries import active_staff
+from careline.core.permissions import Role
+from careline.locations.models import Location
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True})
+    )
+    password = forms.CharField(
+        strip=False, max_length=4096, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def clean_email(self) -> str:
+        # One spelling per account, so lockout counts "Ada@x" and "ada@x" as the same person.
+        return str(self.cleaned_data["email"]).strip().lower()
+
+
+class TokenForm(forms.Form):
+    """A six-digit code from an authenticator app."""
+
+    token = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": "[0-9 ]*",
+                "autofocus": True,
+            }
+        ),
+    )
+
+    def clean_token(self) -> str:
+        value = str(self.cleaned_data["token"]).replace(" ", "")
+        if not value.isdigit() or len(value) != 6:
+            raise forms.ValidationError("Enter the 6 digits your authenticator app shows.")
+        return value
+
+
+def _role_field() -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="A person gets everything each of their roles allows.",
+    )
+
+
+def _location_field() -> forms.ModelMultipleChoiceField:
+    return forms.ModelMultipleChoiceField(
+        queryset=Location.objects.order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Front-desk staff see only the patients of their locations.",
+    )
+
+
+class _PasswordPairMixin(forms.Form):
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def _check_password_pair(self, draft_user: User) -> None:
+        first = self.cleaned_data.get("password1") or ""
+        second = self.cleaned_data.get("password2") or ""
+        if not first and not second:
+            return
+        if first != second:
+            self.add_error("password2", "The two passwords differ.")
+            return
+        try:
+            validate_password(first, user=draft_user)
+        except forms.ValidationError as error:
+            self.add_error("password1", error)
+
+
+class StaffCreateForm(_PasswordPairMixin):
+    email = forms.EmailField(max_length=254)
+    full_name = forms.CharField(max_length=150)
+    title = forms.CharField(max_length=60, required=False, help_text="e.g. RN, MD, Front desk lead")
+    roles = _role_field()
+    locations = _location_field()
+
+    field_order = ["email", "full_name", "title", "roles", "locations", "password1", "password2"]
+
+    def clean_email(self) -> str:
+        email = str(self.cleaned_data["email"]).strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("Someone already has this email address.")
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        draft = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
+        self._check_password_pair(draft)
+        return cleaned
+
+
+class StaffEditForm(_PasswordPairMixin):
+    email = forms.EmailField(max_length=254)
+    full_name = forms.CharField(max_length=150)
+    title = forms.CharField(max_length=60, required=False)
+    roles = _role_field()
+    locations = _location_field()
+    is_active = forms.BooleanField(
+        label="Active", required=False, help_text="Deactivated staff cannot sign in or use API tokens."
+    )
+
+    field_order = ["email", "full_name", "title", "roles", "locations", "is_active", "password1", "password2"]
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        self.user = user
+        kwargs.setdefault(
+            "initial",
+            {
+                "email": user.email,
+                "full_name": user.full_name,
+                "title": user.title,
+                "roles": sorted(user.role_codes),
+                "locations": list(user.locations.all()),
+                "is_active": user.is_active,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].required = False
+        self.fields["password1"].label = "New password (optional)"
+        self.fields["password2"].required = False
+        self.fields["password2"].label = "New password again"
+
+    def clean_email(self) -> str:
+        email = str(self.cleaned_data["email"]).strip().lower()
+        if User.objects.filter(email__iexact=email).exclude(pk=self.user.pk).exists():
+            raise forms.ValidationError("Someone else already has this email address.")
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self._check_password_pair(self.user)
+        return cleaned
+
+
+class ApiTokenCreateForm(forms.Form):
+    user = forms.ModelChoiceField(
+        queryset=User.objects.none(), label="Acts as", help_text="The token can do what this person may do."
+    )
+    name = forms.CharField(max_length=100, help_text="What will use it, e.g. “EHR sync”.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = active_staff()  # type: ignore[attr-defined]
