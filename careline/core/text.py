@@ -15,13 +15,32 @@ def search_key(text: str) -> str:
     return " ".join(stripped.casefold().replace("-", " ").replace("'", "").split())
 
 
+def _postgres_collation_is_bytewise() -> bool:
+    """Whether this PostgreSQL database sorts text by code point (C, POSIX, C.UTF-8), checked once."""
+    global _BYTEWISE
+    if _BYTEWISE is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+            row = cursor.fetchone()
+        _BYTEWISE = bool(row) and str(row[0]).split(".")[0].upper() in {"C", "POSIX"}
+    return _BYTEWISE
+
+
+_BYTEWISE: bool | None = None
+_TOP = "\U0010ffff"  # sorts after every other character in code-point order
+
+
 def prefix_q(field: str, prefix: str) -> Q:
     """A filter for FIELD starting with PREFIX that an index can answer on both databases.
 
-    PostgreSQL answers LIKE 'abc%' from the varchar_pattern_ops index Django adds to indexed text
-    columns; SQLite's LIKE is case-insensitive and cannot use a plain index, so it gets a range on the
-    binary collation instead (U+10FFFF sorts after every other character in UTF-8).
+    SQLite's LIKE is case-insensitive and cannot use a plain index, so it gets a range on the binary
+    collation. PostgreSQL answers LIKE 'abc%' from the varchar_pattern_ops index Django adds to indexed
+    text columns; when the database sorts by code point the same range is added, so composite indexes
+    such as (primary_location, last_name_key) can seek to the prefix instead of filtering a whole location.
     """
     if connection.vendor == "postgresql":
-        return Q(**{f"{field}__startswith": prefix})
-    return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
+        like = Q(**{f"{field}__startswith": prefix})
+        if _postgres_collation_is_bytewise():
+            return like & Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + _TOP})
+        return like
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + _TOP})

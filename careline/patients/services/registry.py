@@ -1,0 +1,499 @@
+"""Writes to the patient registry: patients, phones, contact preferences, the consent ledger, caregivers.
+
+Every function validates before it writes (a ValidationError leaves the database untouched), writes the
+rows of one change in one transaction, and appends one audit entry saying which fields changed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from careline.core.audit import AuditAction, audit_record
+from careline.core.phones import parse_phone, phone_kind
+from careline.core.text import search_key
+from careline.locations.models import Location
+from careline.patients.models import (
+    Caregiver,
+    ConsentEvent,
+    ConsentKind,
+    ConsentMethod,
+    ContactPreference,
+    Language,
+    Patient,
+    PatientPhone,
+    PhoneKind,
+    Purpose,
+    Sex,
+)
+from careline.patients.models import Channel as ContactChannel
+
+CONSENT_GIVEN = "given"
+CONSENT_REVOKED = "revoked"
+CONSENT_UNKNOWN = "unknown"
+
+# Fields staff may change through `patient_update`; keys and timestamps are maintained by the model.
+PATIENT_EDITABLE_FIELDS = (
+    "mrn",
+    "legal_first_name",
+    "legal_last_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "pronouns",
+    "language",
+    "time_zone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "email",
+    "primary_location",
+    "primary_clinician",
+    "status",
+    "confidential_communications",
+)
+
+CAREGIVER_EDITABLE_FIELDS = (
+    "name",
+    "relationship",
+    "phone",
+    "email",
+    "is_proxy",
+    "receives_appointments",
+    "receives_billing",
+    "receives_care",
+    "receives_general",
+    "is_active",
+)
+
+
+def _new_mrn() -> str:
+    """A fresh clinic-generated MRN for patients registered without one from another system."""
+    for _ in range(20):
+        candidate = f"CL{secrets.randbelow(10**8):08d}"
+        if not Patient.objects.filter(mrn=candidate).exists():
+            return candidate
+    raise RuntimeError("could not find a free MRN")  # pragma: no cover - 10^8 space
+
+
+def _parse_phones(numbers: Iterable[str]) -> list[str]:
+    """E.164 forms of NUMBERS, without blanks or repeats, in order; ValidationError on the first bad one."""
+    parsed: list[str] = []
+    for raw in numbers:
+        if not (raw or "").strip():
+            continue
+        e164 = parse_phone(raw)
+        if e164 not in parsed:
+            parsed.append(e164)
+    return parsed
+
+
+def patient_create(
+    *,
+    actor: Any,
+    legal_first_name: str,
+    legal_last_name: str,
+    date_of_birth: date,
+    primary_location: Location,
+    mrn: str = "",
+    preferred_name: str = "",
+    sex: str = Sex.UNKNOWN,
+    pronouns: str = "",
+    language: str = Language.ENGLISH,
+    time_zone: str = "",
+    email: str = "",
+    address_line1: str = "",
+    address_line2: str = "",
+    city: str = "",
+    region: str = "",
+    postal_code: str = "",
+    country: str = "US",
+    primary_clinician: Any = None,
+    confidential_communications: bool = False,
+    phones: Sequence[str] = (),
+    request: HttpRequest | None = None,
+) -> Patient:
+    """Register a patient (and their phones, the first one primary); ValidationError changes nothing."""
+    patient = Patient(
+        mrn=(mrn or "").strip() or _new_mrn(),
+        legal_first_name=legal_first_name.strip(),
+        legal_last_name=legal_last_name.strip(),
+        preferred_name=preferred_name.strip(),
+        date_of_birth=date_of_birth,
+        sex=sex,
+        pronouns=pronouns,
+        language=language,
+        time_zone=time_zone,
+        email=email,
+        address_line1=address_line1,
+        address_line2=address_line2,
+        city=city,
+        region=region,
+        postal_code=postal_code,
+        country=country,
+        primary_location=primary_location,
+        primary_clinician=primary_clinician,
+        confidential_communications=confidential_communications,
+    )
+    patient.refresh_search_keys()
+    patient.full_clean()
+    numbers = _parse_phones(phones)
+    with transaction.atomic():
+        patient.save()
+        for index, number in enumerate(numbers):
+            PatientPhone.objects.create(
+                patient=patient, number=number, kind=phone_kind(number), is_primary=index == 0
+            )
+        audit_record(
+            action=AuditAction.CREATE,
+            request=request,
+            actor=actor,
+            obj=patient,
+            patient_id=patient.pk,
+            detail=f"registered; phones: {len(numbers)}",
+        )
+    return patient
+
+
+def patient_update(
+    *, patient: Patient, actor: Any, changes: Mapping[str, Any], request: HttpRequest | None = None
+) -> list[str]:
+    """Apply CHANGES to PATIENT's demographics; returns (and audits) the names of the fields that changed."""
+    unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    changed = [name for name, value in changes.items() if getattr(patient, name) != value]
+    if not changed:
+        return []
+    previous = {name: getattr(patient, name) for name in changed}
+    for name in changed:
+        setattr(patient, name, changes[name])
+    try:
+        patient.full_clean()
+    except ValidationError:
+        for name, value in previous.items():  # leave the caller's instance as it was
+            setattr(patient, name, value)
+        raise
+    with transaction.atomic():
+        patient.save()
+        audit_record(
+            action=AuditAction.UPDATE,
+            request=request,
+            actor=actor,
+            obj=patient,
+            patient_id=patient.pk,
+            detail=f"fields: {', '.join(changed)}",
+        )
+    return changed
+
+
+def patient_phone_add(
+    *,
+    patient: Patient,
+    number: str,
+    actor: Any,
+    kind: str | None = None,
+    is_primary: bool = False,
+    label: str = "",
+    request: HttpRequest | None = None,
+) -> PatientPhone:
+    """Add a number (any usual format) to PATIENT; the first number, or one marked primary, becomes primary."""
+    e164 = parse_phone(number)
+    if kind is not None and kind not in PhoneKind.values:
+        raise ValidationError(f"“{kind}” is not a kind of phone.")
+    with transaction.atomic():
+        existing = list(PatientPhone.objects.select_for_update().filter(patient=patient))
+        if any(phone.number == e164 for phone in existing):
+            raise ValidationError("This number is already on file for the patient.", code="duplicate")
+        make_primary = is_primary or not existing
+        if make_primary:
+            PatientPhone.objects.filter(patient=patient, is_primary=True).update(is_primary=False)
+        phone = PatientPhone.objects.create(
+            patient=patient,
+            number=e164,
+            kind=kind or phone_kind(e164),
+            is_primary=make_primary,
+            label=label.strip()[:40],
+        )
+        audit_record(
+            action=AuditAction.UPDATE,
+            request=request,
+            actor=actor,
+            obj=phone,
+            patient_id=patient.pk,
+            detail="phone added" + (" (primary)" if make_primary else ""),
+        )
+    return phone
+
+
+def patient_phone_set_primary(*, phone: PatientPhone, actor: Any, request: HttpRequest | None = None) -> None:
+    """Make PHONE its patient's primary number (the only one)."""
+    with transaction.atomic():
+        PatientPhone.objects.filter(patient_id=phone.patient_id, is_primary=True).exclude(pk=phone.pk).update(
+            is_primary=False
+        )
+        PatientPhone.objects.filter(pk=phone.pk).update(is_primary=True)
+        phone.is_primary = True
+        audit_record(
+            action=AuditAction.UPDATE,
+            request=request,
+            actor=actor,
+            obj=phone,
+            patient_id=phone.patient_id,
+            detail="primary phone changed",
+        )
+
+
+def patient_phone_remove(*, phone: PatientPhone, actor: Any, request: HttpRequest | None = None) -> None:
+    """Remove PHONE; when it was primary, the oldest remaining number becomes primary. The consent ledger stays."""
+    patient_id = phone.patient_id
+    with transaction.atomic():
+        was_primary = PatientPhone.objects.filter(pk=phone.pk, is_primary=True).exists()
+        object_id = phone.pk
+        phone.delete()
+        if was_primary:
+            successor = PatientPhone.objects.filter(patient_id=patient_id).order_by("id").first()
+            if successor is not None:
+                PatientPhone.objects.filter(pk=successor.pk).update(is_primary=True)
+        audit_record(
+            action=AuditAction.UPDATE,
+            request=request,
+            actor=actor,
+            object_type="patients.patientphone",
+            object_id=object_id,
+            patient_id=patient_id,
+            detail="phone removed",
+        )
+
+
+def contact_preference_set(
+    *,
+    patient: Patient,
+    purpose: str,
+    channel: str,
+    actor: Any,
+    request: HttpRequest | None = None,
+) -> ContactPreference:
+    """Record how PATIENT wants to hear about PURPOSE, with who recorded it and when."""
+    if purpose not in Purpose.values:
+        raise ValidationError(f"“{purpose}” is not a purpose.")
+    if channel not in ContactChannel.values:
+        raise ValidationError(f"“{channel}” is not a way of contacting a patient.")
+    with transaction.atomic():
+        preference, _ = ContactPreference.objects.update_or_create(
+            patient=patient,
+            purpose=purpose,
+            defaults={"channel": channel, "recorded_at": timezone.now(), "recorded_by": actor},
+        )
+        audit_record(
+            action=AuditAction.UPDATE,
+            request=request,
+            actor=actor,
+            obj=preference,
+            patient_id=patient.pk,
+            detail=f"contact preference: {purpose}",
+        )
+    return preference
+
+
+def consent_record(
+    *,
+    phone_number: str,
+    kind: str,
+    method: str,
+    patient: Patient | None,
+    recorded_by: Any,
+    note: str = "",
+    occurred_at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> ConsentEvent:
+    """Append a consent (given/revoked) entry to the ledger of PHONE_NUMBER (any usual format)."""
+    e164 = parse_phone(phone_number)
+    if kind not in ConsentKind.values:
+        raise ValidationError(f"“{kind}” is not a kind of consent entry.")
+    if method not in ConsentMethod.values:
+        raise ValidationError(f"“{method}” is not a way consent is recorded.")
+    with transaction.atomic():
+        event = ConsentEvent.objects.create(
+            phone_number=e164,
+            kind=kind,
+            method=method,
+            patient=patient,
+            recorded_by=recorded_by,
+            occurred_at=occurred_at or timezone.now(),
+            note=(note or "").strip()[:200],
+        )
+        if patient is not None:
+            audit_record(
+                action=AuditAction.UPDATE,
+                request=request,
+                actor=recorded_by,
+                obj=event,
+                patient_id=patient.pk,
+                detail=f"text consent {kind} ({method})",
+            )
+    return event
+
+
+def consent_state(phone_number: str) -> str:
+    """'given', 'revoked' or 'unknown' for an E.164 number: the latest ledger entry, in one indexed query."""
+    kind = (
+        ConsentEvent.objects.filter(phone_number=phone_number)
+        .order_by("-occurred_at", "-id")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return kind or CONSENT_UNKNOWN
+
+
+def consent_states(numbers: Iterable[str]) -> dict[str, str]:
+    """consent_state for each E.164 number of NUMBERS, in one query."""
+    wanted = sorted(set(numbers))
+    states = dict.fromkeys(wanted, CONSENT_UNKNOWN)
+    if not wanted:
+        return states
+    seen: set[str] = set()
+    rows = (
+        ConsentEvent.objects.filter(phone_number__in=wanted)
+        .order_by("phone_number", "-occurred_at", "-id")
+        .values_list("phone_number", "kind")
+    )
+    for number, kind in rows:
+        if number not in seen:  # rows come newest first per number: the first one wins
+            seen.add(number)
+            states[number] = kind
+    return states
+
+
+def _caregiver_clean(caregiver: Caregiver) -> None:
+    if caregiver.phone:
+        caregiver.phone = parse_phone(caregiver.phone)
+    caregiver.name = caregiver.name.strip()
+    caregiver.relationship = caregiver.relationship.strip()
+    caregiver.full_clean()
+
+
+def caregiver_create(
+    *,
+    patient: Patient,
+    actor: Any,
+    name: str,
+    relationship: str,
+    phone: str = "",
+    email: str = "",
+    is_proxy: bool = False,
+    receives_appointments: bool = False,
+    receives_billing: bool = False,
+    receives_care: bool = False,
+    receives_general: bool = False,
+    request: HttpRequest | None = None,
+) -> Caregiver:
+    """Add a caregiver or proxy to PATIENT (phone in any usual format)."""
+    caregiver = Caregiver(
+        patient=patient,
+        name=name,
+        relationship=relationship,
+        phone=phone or "",
+        email=email or "",
+        is_proxy=is_proxy,
+        receives_appointments=receives_appointments,
+        receives_billing=receives_billing,
+        receives_care=receives_care,
+        receives_general=receives_general,
+    )
+    _caregiver_clean(caregiver)
+    with transaction.atomic():
+        caregiver.save()
+        audit_record(
+            action=AuditAction.CREATE,
+            request=request,
+            actor=actor,
+            obj=caregiver,
+            patient_id=patient.pk,
+            detail="caregiver added",
+        )
+    return caregiver
+
+
+def caregiver_update(
+    *, caregiver: Caregiver, actor: Any, changes: Mapping[str, Any], request: HttpRequest | None = None
+) -> list[str]:
+    """Apply CHANGES to CAREGIVER; returns (and audits) the names of the fields that changed."""
+    unknown = set(changes) - set(CAREGIVER_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    values = dict(changes)
+    if values.get("phone"):
+        values["phone"] = parse_phone(values["phone"])
+    changed = [name for name, value in values.items() if getattr(caregiver, name) != value]
+    if not changed:
+        return []
+    previous = {name: getattr(caregiver, name) for name in changed}
+    for name in changed:
+        setattr(caregiver, name, values[name])
+    try:
+        _caregiver_clean(caregiver)
+    except ValidationError:
+        for name, value in previous.items():
+            setattr(caregiver, name, value)
+        raise
+    with transaction.atomic():
+        caregiver.save()
+        audit_record(
+            action=AuditAction.UPDATE,
+            request=request,
+            actor=actor,
+            obj=caregiver,
+            patient_id=caregiver.patient_id,
+            detail=f"caregiver fields: {', '.join(changed)}",
+        )
+    return changed
+
+
+def patient_duplicate_candidates(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date | None,
+    phones: Iterable[str] = (),
+    among: Any = None,
+    exclude_pk: int | None = None,
+) -> list[Patient]:
+    """Patients who may be the same person: same folded first and last name and birth date, or a shared phone.
+
+    AMONG (a Patient queryset) narrows the search, e.g. to the patients the person may see.
+    """
+    base = Patient.objects.all() if among is None else among
+    match = Q(pk__in=[])
+    first_key, last_key = search_key(first_name), search_key(last_name)
+    if first_key and last_key and date_of_birth is not None:
+        match |= Q(date_of_birth=date_of_birth, last_name_key=last_key) & (
+            Q(first_name_key=first_key) | Q(preferred_name_key=first_key)
+        )
+    numbers = []
+    for raw in phones:
+        try:
+            numbers.append(parse_phone(raw))
+        except ValidationError:
+            continue  # an unparseable number matches nobody; the form reports it
+    if numbers:
+        match |= Q(pk__in=PatientPhone.objects.filter(number__in=numbers).values("patient_id"))
+    queryset = (
+        base.filter(match)
+        .select_related("primary_location")
+        .order_by("last_name_key", "first_name_key", "id")
+    )
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return list(queryset[:20])
