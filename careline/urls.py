@@ -11,5 +11,7 @@ urlpatterns = [
     path("accounts/", include("careline.accounts.urls")),
     path("locations/", include("careline.locations.urls")),
     path("audit/", include("careline.core.urls")),
+    path("inbox/", include("careline.messaging.urls")),
+    path("webhooks/", include("careline.messaging.webhook_urls")),
     path("", include("careline.patients.urls")),
 ]

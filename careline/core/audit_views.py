@@ -1,7 +1,82 @@
-"""Audit trail pages (being built)."""
+"""The audit trail pages: search the trail and export what was found. Read-only: no page changes an entry."""
 
-from django.http import HttpRequest, HttpResponse
+from __future__ import annotations
+
+import csv
+from typing import cast
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from careline.core.audit import AuditAction, audit_record
+from careline.core.audit_forms import AuditFilterForm
+from careline.core.audit_queries import AuditFilters, audit_csv_rows, audit_entries
+from careline.core.permissions import Perm, require_perm
+
+PAGE_SIZE = 50
 
 
-def audit_list(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse("under construction", status=501)
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _filters_from(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilters | None]:
+    """The bound filter form and, when it is valid, its filters."""
+    form = AuditFilterForm(request.GET or None)
+    if not request.GET:
+        return form, AuditFilters()
+    return form, form.filters() if form.is_valid() else None
+
+
+@require_GET
+@require_perm(Perm.AUDIT_VIEW)
+def audit_list(request: HttpRequest) -> HttpResponse:
+    """The trail, newest first, filtered by date range, staff member, action, patient, object type and channel."""
+    form, filters = _filters_from(request)
+    page = None
+    if filters is not None:
+        paginator = Paginator(audit_entries(filters), PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
+    query = {key: value for key, value in request.GET.items() if key != "page" and value}
+    context = {
+        "nav": "audit",
+        "form": form,
+        "page": page,
+        "query": urlencode(query),
+        "zone": timezone.get_current_timezone_name(),
+    }
+    # The whole page also answers HTMX (which picks out <main>), so filter errors show next to their fields.
+    return render(request, "core/audit_list.html", context)
+
+
+@require_GET
+@require_perm(Perm.AUDIT_VIEW)
+def audit_export(request: HttpRequest) -> HttpResponse:
+    """The filtered trail as CSV, streamed; the export itself is recorded in the trail."""
+    form, filters = _filters_from(request)
+    if filters is None:
+        return render(
+            request,
+            "core/audit_list.html",
+            {"nav": "audit", "form": form, "page": None, "query": ""},
+            status=400,
+        )
+    audit_record(
+        request=request, action=AuditAction.EXPORT, object_type="core.auditentry", detail=filters.describe()
+    )
+    writer = csv.writer(_Echo())
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in audit_csv_rows(audit_entries(filters))),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="careline-audit-{stamp}.csv"'
+    # require_perm types views as returning HttpResponse; a streaming response serves the same purpose.
+    return cast(HttpResponse, response)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import zoneinfo
+from datetime import time
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -102,3 +103,16 @@ def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
             f"{name}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}"
         )
     return value
+
+
+def env_time_range(name: str, default: str) -> tuple[time, time]:
+    """A daily window such as 08:00-20:00 (start before end)."""
+    value = env_str(name, default).strip()
+    try:
+        start_text, end_text = (part.strip() for part in value.split("-", 1))
+        start, end = time.fromisoformat(start_text), time.fromisoformat(end_text)
+    except ValueError:
+        raise ConfigurationError(f"{name}: expected a range like 08:00-20:00, got {value!r}") from None
+    if start >= end:
+        raise ConfigurationError(f"{name}: the start must be before the end, got {value!r}")
+    return start, end

@@ -40,6 +40,12 @@ class Perm(models.TextChoices):
     STAFF_MANAGE = "staff.manage", "Manage staff accounts and roles"
     LOCATION_MANAGE = "location.manage", "Manage locations and opening hours"
     API_TOKEN_MANAGE = "api_token.manage", "Create and revoke API tokens"
+    INBOX_VIEW = "inbox.view", "Read conversations of one's locations"
+    INBOX_SEND = "inbox.send", "Text patients, add internal notes, assign and close conversations"
+    ANNOUNCEMENT_SEND = "announcement.send", "Send announcements to many patients"
+    SAVED_REPLY_MANAGE = "saved_reply.manage", "Manage saved replies"
+    CHANNEL_MANAGE = "channel.manage", "Configure channels and messaging policies"
+    SIMULATOR_USE = "simulator.use", "Use the phone simulator (not in production)"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -54,6 +60,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.NOTE_VIEW,
             Perm.NOTE_ADD,
             Perm.HANDOFF_VIEW,
+            Perm.INBOX_VIEW,
+            Perm.INBOX_SEND,
+            Perm.ANNOUNCEMENT_SEND,
+            Perm.SAVED_REPLY_MANAGE,
+            Perm.SIMULATOR_USE,
         }
     ),
     Role.CLINICIAN: frozenset(
@@ -65,9 +76,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.NOTE_VIEW_CLINICAL,
             Perm.NOTE_ADD,
             Perm.HANDOFF_VIEW,
+            Perm.INBOX_VIEW,
+            Perm.INBOX_SEND,
+            Perm.SIMULATOR_USE,
         }
     ),
-    Role.BILLING: frozenset({Perm.PATIENT_VIEW, Perm.NOTE_VIEW, Perm.NOTE_ADD}),
+    Role.BILLING: frozenset(
+        {
+            Perm.PATIENT_VIEW,
+            Perm.NOTE_VIEW,
+            Perm.NOTE_ADD,
+            Perm.INBOX_VIEW,
+            Perm.INBOX_SEND,
+            Perm.SIMULATOR_USE,
+        }
+    ),
 }
 
 

@@ -1,3 +1,5 @@
+"""The audit trail pages (mounted at /audit/)."""
+
 from django.urls import path
 
 from careline.core import audit_views
@@ -6,4 +8,5 @@ app_name = "audit"
 
 urlpatterns = [
     path("", audit_views.audit_list, name="list"),
+    path("export.csv", audit_views.audit_export, name="export"),
 ]

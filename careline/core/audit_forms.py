@@ -1,0 +1,63 @@
+"""The audit trail's filter form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from careline.core.audit_queries import AuditFilters
+from careline.core.models import AuditAction, AuditChannel
+
+# A person can read a few years of the trail; far-off dates are typos.
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class AuditFilterForm(forms.Form):
+    """Filters for the audit trail; every field optional."""
+
+    date_from = forms.DateField(label="From (date)", required=False, widget=DateInput)
+    date_to = forms.DateField(label="To (date)", required=False, widget=DateInput)
+    actor = forms.ModelChoiceField(
+        label="Staff member",
+        queryset=get_user_model().objects.order_by("full_name"),
+        required=False,
+        empty_label="Anyone",
+    )
+    action = forms.ChoiceField(label="Action", choices=[("", "Any"), *AuditAction.choices], required=False)
+    patient = forms.CharField(label="Patient id or MRN", max_length=32, required=False)
+    object_type = forms.CharField(
+        label="Object type", max_length=60, required=False, help_text="e.g. patients.patient"
+    )
+    channel = forms.ChoiceField(label="Channel", choices=[("", "Any"), *AuditChannel.choices], required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        for name in ("date_from", "date_to"):
+            day = cleaned.get(name)
+            if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
+                self.add_error(name, f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def filters(self) -> AuditFilters:
+        """The validated filters (call after is_valid())."""
+        data = self.cleaned_data
+        actor = data.get("actor")
+        return AuditFilters(
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            actor_id=actor.pk if actor is not None else None,
+            action=data.get("action") or "",
+            patient=(data.get("patient") or "").strip(),
+            object_type=(data.get("object_type") or "").strip(),
+            channel=data.get("channel") or "",
+        )

@@ -1,0 +1,108 @@
+"""Reads of the audit trail for the audit pages: the filter form's criteria applied to AuditEntry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from careline.core.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What to look for; None or "" means any."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    actor_id: int | None = None
+    action: str = ""
+    patient: str = ""
+    object_type: str = ""
+    channel: str = ""
+
+    def describe(self) -> str:
+        """The filters in use, for the EXPORT entry's detail (no patient data beyond an id or MRN)."""
+        parts = [f"{name}={value}" for name, value in vars(self).items() if value not in (None, "")]
+        return "; ".join(parts) or "no filters"
+
+
+def _day_start(day: date) -> datetime:
+    # Dates are days in the clinic's zone (TIME_ZONE), not in UTC.
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def patient_ids_for_reference(reference: str) -> list[int]:
+    """Patient ids that REFERENCE (an id or an MRN) may mean; the audit trail keeps ids only."""
+    reference = reference.strip()
+    ids: list[int] = []
+    if reference.isdigit() and len(reference) <= 18:
+        ids.append(int(reference))
+    # Looked up by name so core does not import the patients app (core stays free of domain code).
+    patient_model: Any = apps.get_model("patients", "Patient")
+    ids.extend(
+        patient_model.objects.filter(mrn__in={reference, reference.upper()}).values_list("pk", flat=True)
+    )
+    return ids
+
+
+def audit_entries(filters: AuditFilters) -> QuerySet[AuditEntry]:
+    """Entries matching FILTERS, newest first."""
+    query = Q()
+    if filters.date_from is not None:
+        query &= Q(at__gte=_day_start(filters.date_from))
+    if filters.date_to is not None:
+        query &= Q(at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.actor_id is not None:
+        query &= Q(actor_id=filters.actor_id)
+    if filters.action:
+        query &= Q(action=filters.action)
+    if filters.patient:
+        query &= Q(patient_id__in=patient_ids_for_reference(filters.patient))
+    if filters.object_type:
+        query &= Q(object_type=filters.object_type)
+    if filters.channel:
+        query &= Q(channel=filters.channel)
+    return AuditEntry.objects.filter(query).order_by("-at", "-id")
+
+
+CSV_COLUMNS = (
+    "at_utc", "actor_id", "actor", "action", "object_type", "object_id", "patient_id", "channel",
+    "ip_address", "user_agent", "detail",
+)  # fmt: skip
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection); a leading quote stops it.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> str:
+    """VALUE as a CSV cell that a spreadsheet will show, never evaluate."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def audit_csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[list[str]]:
+    """The header, then one row per entry, read in chunks so an export of millions stays in small memory."""
+    yield list(CSV_COLUMNS)
+    utc = timezone.get_fixed_timezone(0)
+    for entry in entries.iterator(chunk_size=2000):
+        yield [
+            csv_safe(value)
+            for value in (
+                entry.at.astimezone(utc).isoformat(),
+                entry.actor_id,
+                entry.actor_label,
+                entry.action,
+                entry.object_type,
+                entry.object_id,
+                entry.patient_id,
+                entry.channel,
+                entry.ip_address,
+                entry.user_agent,
+                entry.detail,
+            )
+        ]
