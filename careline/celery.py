@@ -11,3 +11,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careline.settings")
 app = Celery("careline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _beat_schedule() -> dict[str, dict[str, object]]:
+    """Periodic sweeps: everything due later is a row with a due time, picked up here (never a long ETA)."""
+    from django.conf import settings
+
+    return {
+        "messaging-sweep": {"task": "messaging.sweep", "schedule": float(settings.CARELINE_SWEEP_SECONDS)},
+        "messaging-announcements-resume": {"task": "messaging.announcements_resume", "schedule": 300.0},
+    }
+
+
+@app.on_after_finalize.connect
+def _install_beat_schedule(sender: Celery, **kwargs: object) -> None:
+    sender.conf.beat_schedule = _beat_schedule()

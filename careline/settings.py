@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from os import getpid
 from pathlib import Path
 
 import dj_database_url
@@ -16,6 +17,7 @@ from careline.core.env import (
     env_list,
     env_optional,
     env_str,
+    env_time_range,
     env_time_zone,
     env_url,
 )
@@ -80,6 +82,7 @@ INSTALLED_APPS = [
     "careline.accounts",
     "careline.locations",
     "careline.patients",
+    "careline.messaging",
     "careline.demo",
 ]
 
@@ -92,11 +95,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Both before the session-lifetime middleware, which tells the person why they were signed out
+    # (a message; for an HTMX request, a 401 with HX-Redirect).
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "careline.core.middleware.SessionLifetimeMiddleware",
     "careline.core.middleware.RequireTwoFactorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "careline.core.middleware.NoStoreMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -136,6 +141,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests get a file of their own per process (not shared-cache memory, which fails concurrent writers
+    # with "table is locked" at once), so tests with threads see the same locking as production.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -172,8 +180,13 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("CARELINE_LOCKOUT_MINUTES", 15, mi
 # so locking by address would lock out a whole front desk. (axes.W006 warns about address rotation, which
 # an account lock already covers.)
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# Sign-in calls authenticate(username=email): without this, axes would look for an "email" credential (the
+# user model's USERNAME_FIELD), find none, and never count a failure.
+AXES_USERNAME_FORM_FIELD = "username"
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
+# Attempts while locked do not restart the lock, so "try again in N minutes" on the lockout page holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
@@ -226,7 +239,41 @@ USE_I18N = True
 USE_TZ = True
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US").upper()
 
+# Messaging.
+CARELINE_TEXTING_WINDOW = env_time_range("CARELINE_TEXTING_WINDOW", "08:00-20:00")
+CARELINE_MAX_MESSAGE_LENGTH = env_int("CARELINE_MAX_MESSAGE_LENGTH", 1600, minimum=160, maximum=10000)
+CARELINE_SEND_MAX_ATTEMPTS = env_int("CARELINE_SEND_MAX_ATTEMPTS", 6, minimum=1, maximum=20)
+# A first retry waits half to all of this (milliseconds), doubling per attempt; tests and benches lower it.
+CARELINE_RETRY_BACKOFF_MS = env_int("CARELINE_RETRY_BACKOFF_MS", 10_000, minimum=10, maximum=600_000)
+CARELINE_SWEEP_SECONDS = env_int("CARELINE_SWEEP_SECONDS", 5, minimum=1, maximum=3600)
+CARELINE_SIMULATOR = env_bool("CARELINE_SIMULATOR", not PRODUCTION)
+if PRODUCTION and CARELINE_SIMULATOR:
+    raise ConfigurationError("CARELINE_SIMULATOR: the phone simulator cannot be turned on in production")
+TWILIO_ACCOUNT_SID = env_optional("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN_SET = bool(env_optional("TWILIO_AUTH_TOKEN"))
+TWILIO_FROM_NUMBER = env_optional("TWILIO_FROM_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = env_optional("TWILIO_MESSAGING_SERVICE_SID")
+TWILIO_API_BASE_URL = env_optional("TWILIO_API_BASE_URL")
+TWILIO_KEYWORD_REPLIES = env_choice("TWILIO_KEYWORD_REPLIES", "provider", ("provider", "careline"))
+TWILIO_RATE_PER_SECOND = env_optional("TWILIO_RATE_PER_SECOND")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "sent-email"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Careline <no-reply@localhost>")
+
 STATIC_URL = "/static/"
+# The project package is not an app, so its static folder must be named for the finders (and collectstatic).
+STATICFILES_DIRS = [BASE_DIR / "careline" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {

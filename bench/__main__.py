@@ -1,0 +1,163 @@
+"""`make bench`: patient search latency over 100,000 patients on SQLite, and on PostgreSQL when configured.
+
+Each database is measured in a child process of its own (settings read DATABASE_URL once). PostgreSQL is
+used when CARELINE_BENCH_DATABASE_URL (or CARELINE_TEST_DATABASE_URL) names a server: a dedicated database
+`careline_bench` is created there and dropped at the end. The Markdown table goes to stdout and to
+<CARELINE_VAR_DIR>/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB_NAME = "careline_bench"
+TARGET_P95_MS = 20.0
+
+
+def var_dir() -> Path:
+    path = Path(os.environ.get("CARELINE_VAR_DIR", ROOT / "var" / "bench"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def _admin_connection(server_url: str) -> psycopg.Connection[Any]:
+    """An autocommit connection to the server's maintenance database (CREATE/DROP DATABASE need it)."""
+    last_error: Exception | None = None
+    for database in ("postgres", urlsplit(server_url).path.lstrip("/") or "postgres"):
+        try:
+            return psycopg.connect(
+                _with_database(server_url, database).replace("postgres://", "postgresql://", 1),
+                autocommit=True,
+                connect_timeout=5,
+            )
+        except psycopg.OperationalError as exc:
+            last_error = exc
+    raise SystemExit(f"bench: cannot reach PostgreSQL at {urlsplit(server_url).hostname}: {last_error}")
+
+
+def _run_child(database_url: str, args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CELERY_")}
+    env.update(DATABASE_URL=database_url, CARELINE_VAR_DIR=str(var_dir()), DEBUG="false")
+    command = [
+        sys.executable,
+        "-m",
+        "bench.search",
+        "--patients",
+        str(args.patients),
+        "--queries",
+        str(args.queries),
+        "--baseline-queries",
+        str(args.baseline_queries),
+        "--out",
+        str(out),
+    ]
+    subprocess.run(command, env=env, cwd=ROOT, check=True)
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def bench_sqlite(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure on a fresh SQLite file under var/bench, removed afterwards."""
+    with tempfile.TemporaryDirectory(dir=var_dir(), prefix="sqlite-") as folder:
+        return _run_child(f"sqlite:///{Path(folder) / 'bench.sqlite3'}", args, Path(folder) / "out.json")
+
+
+def bench_postgres(server_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Measure on a dedicated `careline_bench` database on SERVER_URL's server, dropped afterwards."""
+    name = sql.Identifier(BENCH_DB_NAME)
+    with _admin_connection(server_url) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    try:
+        with tempfile.TemporaryDirectory(dir=var_dir(), prefix="pg-") as folder:
+            return _run_child(_with_database(server_url, BENCH_DB_NAME), args, Path(folder) / "out.json")
+    finally:
+        with _admin_connection(server_url) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    """The Markdown table (and a line on the machine) for the README."""
+    lines = [
+        f"Patient search over {args.patients:,} patients, as a front-desk user of one of two locations; "
+        f"{args.queries} searches of each kind after warm-up, naive baseline {args.baseline_queries} searches.",
+        f"Machine: {os.cpu_count()} cores, {_cpu_model()}; Python {platform.python_version()}.",
+        "",
+        "| Database | Search | Median | p95 | SQL queries / search | Naive `icontains` scan, median | Speed-up |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for result in results:
+        for row in result["rows"]:
+            lines.append(
+                f"| {result['database']} | {row['search']} | {row['median_ms']:.2f} ms | {row['p95_ms']:.2f} ms "
+                f"| {row['queries']} | {row['naive_median_ms']:.1f} ms | {row['naive_median_ms'] / row['median_ms']:.0f}× |"
+            )
+    lines.append("")
+    for result in results:
+        lines.append(
+            f"- {result['database']}: {result['patients']:,} patients loaded in {result['load_seconds']:.1f} s."
+        )
+    slow = [
+        f"{result['database']} {row['search']} ({row['p95_ms']:.1f} ms)"
+        for result in results
+        for row in result["rows"]
+        if row["p95_ms"] >= TARGET_P95_MS
+    ]
+    lines.append(
+        f"- Target p95 < {TARGET_P95_MS:.0f} ms: "
+        + ("met everywhere." if not slow else "MISSED for " + ", ".join(slow))
+    )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--baseline-queries", type=int, default=30)
+    parser.add_argument("--only", choices=("sqlite", "postgres"))
+    args = parser.parse_args()
+    server_url = os.environ.get("CARELINE_BENCH_DATABASE_URL") or os.environ.get("CARELINE_TEST_DATABASE_URL")
+    results = []
+    if args.only != "postgres":
+        results.append(bench_sqlite(args))
+    if args.only != "sqlite":
+        if server_url:
+            results.append(bench_postgres(server_url, args))
+        else:
+            print("bench: PostgreSQL skipped (set CARELINE_BENCH_DATABASE_URL or CARELINE_TEST_DATABASE_URL)")
+    table = report(results, args)
+    (var_dir() / "results.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""`make run`: migrate, load the demo clinic into an empty database, then run web + worker + scheduler."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from careline.accounts.models import User
+from careline.demo.launcher import Supervisor, platform_address, platform_children
+from careline.demo.services import signins_path
+from careline.patients.models import Patient
+
+
+class Command(BaseCommand):
+    help = (
+        "Run Careline on one machine: migrate, load the demo clinic when the database is empty, then start "
+        "the web server (gunicorn), a Celery worker and the beat scheduler until Ctrl-C."
+    )
+    requires_system_checks = []  # migrate runs the checks itself
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=1)
+        if not settings.PRODUCTION and not Patient.objects.exists() and not User.objects.exists():
+            call_command("seed_demo")
+        address = platform_address()
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Careline is starting at {address}  (Ctrl-C stops everything)"))
+        path: Path = signins_path()
+        if path.exists():
+            self.stdout.write(f"\nDemo sign-ins, from {path}:\n")
+            self.stdout.write(path.read_text())
+        self.stdout.flush()
+        supervisor = Supervisor(
+            platform_children(port=settings.PORT, var_dir=Path(settings.VAR_DIR)),
+            say=lambda text: self.stdout.write(f"run_platform: {text}"),
+        )
+        previous = {
+            sig: signal.signal(sig, supervisor.handle_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            status = supervisor.run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if status:
+            raise CommandError(
+                "a Careline process stopped unexpectedly; everything was shut down", returncode=status
+            )
+        self.stdout.write("run_platform: stopped")
