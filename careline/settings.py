@@ -212,12 +212,13 @@ if PRODUCTION:
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 BROKER_DATA_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (BROKER_DATA_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(BROKER_DATA_DIR / "queue"),
         "data_folder_out": str(BROKER_DATA_DIR / "queue"),
         "processed_folder": str(BROKER_DATA_DIR / "processed"),
+        "control_folder": str(BROKER_DATA_DIR / "control"),
         "store_processed": False,
     }
 else:

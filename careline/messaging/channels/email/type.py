@@ -1,0 +1,42 @@
+"""Email through Django's email framework: SMTP in production, a file backend in the embedded default."""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from typing import TYPE_CHECKING
+
+from django.core.mail import EmailMessage
+from django.core.mail.message import make_msgid
+
+from careline.messaging.channels import register
+from careline.messaging.channels.base import ChannelType, ProviderError, SendResult
+
+if TYPE_CHECKING:
+    from careline.messaging.models import Channel, Message
+
+
+@register
+class EmailType(ChannelType):
+    code = "email"
+    name = "Email"
+    capabilities = frozenset({"email"})
+
+    def send(self, channel: Channel, message: Message) -> SendResult:
+        message_id = make_msgid(idstring=uuid.uuid4().hex[:12], domain="careline")
+        email = EmailMessage(
+            subject=message.subject or "A message from your clinic",
+            body=message.body,
+            from_email=channel.address or None,
+            to=[message.to_address],
+            headers={"Message-ID": message_id},
+        )
+        try:
+            email.send(fail_silently=False)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise ProviderError(f"recipient refused: {exc}", permanent=True, code="smtp-550") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise ProviderError(
+                f"email server error: {type(exc).__name__}", permanent=False, code="smtp"
+            ) from exc
+        return SendResult(provider_message_id=message_id.strip("<>")[:64])

@@ -1,0 +1,78 @@
+"""The phone simulator: an SMS channel with no outside service, for development and demos.
+
+Sent texts stay in the database and the simulator page shows them per number; answers typed there go
+through `inbound_receive`, the same path a provider's webhook uses. Numbers ending in 0000 report
+"undelivered", so failures can be seen too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from careline.messaging.channels import register
+from careline.messaging.channels.base import ChannelType, InboundMessage, SendResult
+
+if TYPE_CHECKING:
+    from careline.messaging.models import Channel, Message
+
+UNDELIVERABLE_SUFFIX = "0000"
+
+
+@register
+class SimulatorType(ChannelType):
+    code = "simulator"
+    name = "Phone simulator"
+    capabilities = frozenset({"sms", "mms"})
+
+    def send(self, channel: Channel, message: Message) -> SendResult:
+        provider_id = f"SIM{uuid.uuid4().hex}"
+        message_id = message.pk
+
+        def report() -> None:
+            from careline.messaging.tasks import simulator_report_status
+
+            simulator_report_status.delay(message_id, provider_id)
+
+        transaction.on_commit(report)
+        return SendResult(provider_message_id=provider_id)
+
+    def find_sent(self, channel: Channel, message: Message, *, since: object) -> str | None:
+        return None  # nothing leaves the database, so an interrupted send never reached a phone
+
+
+def simulator_deliver(message_id: int, provider_message_id: str) -> None:
+    """Report delivered (or undelivered for numbers ending in 0000) through the status path.
+
+    Like a real provider's callback it may arrive before the worker has recorded the send.
+    """
+    from careline.messaging.models import Message, MessageState
+    from careline.messaging.services.outbound import message_status_apply
+
+    message = Message.objects.select_related("channel").filter(pk=message_id).first()
+    if message is None:
+        return
+    failed = message.to_address.endswith(UNDELIVERABLE_SUFFIX)
+    message_status_apply(
+        channel=message.channel,
+        provider_message_id=provider_message_id,
+        message_id=message_id,
+        state=MessageState.UNDELIVERED if failed else MessageState.DELIVERED,
+        error_code="30003" if failed else "",
+        error_message="Unreachable destination handset (simulated)" if failed else "",
+    )
+
+
+def simulator_inbound(*, channel: Channel, from_number: str, body: str) -> Message:
+    """A text typed on the simulator page, received like a provider's webhook."""
+    from careline.messaging.services.inbound import inbound_receive
+
+    inbound = InboundMessage(
+        provider_message_id=f"SIMIN{uuid.uuid4().hex}",
+        from_address=from_number,
+        to_address=channel.address,
+        body=body,
+    )
+    return inbound_receive(channel=channel, inbound=inbound)

@@ -1,0 +1,373 @@
+"""Twilio SMS/MMS through the official `twilio` client.
+
+The client is cached per process and channel so its HTTP connections are reused (a worker sends many
+messages). `api_base_url` replaces https://api.twilio.com for Twilio-compatible providers and the
+loopback test double. Status callbacks carry the message id (`?m=`), so a callback that arrives before
+the worker stored Twilio's SID still finds its row.
+
+Errors: 5xx, 429, connection failures and 30003 are temporary; a read timeout after the request went
+out is ambiguous (Twilio may have accepted it: `find_sent` asks Twilio); 21211/30005 (invalid number),
+30006 (landline), 21610 (unsubscribed) and other 4xx are permanent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import requests
+from django.conf import settings
+from django.http import HttpRequest
+from requests.adapters import HTTPAdapter
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from careline.messaging.channels import register
+from careline.messaging.channels.base import (
+    ChannelType,
+    ConfigField,
+    InboundMessage,
+    InboundRejected,
+    ProviderError,
+    SendResult,
+    StatusUpdate,
+)
+
+if TYPE_CHECKING:
+    from careline.messaging.models import Channel, Message
+
+logger = logging.getLogger(__name__)
+
+TWILIO_API = "https://api.twilio.com"
+DEFAULT_TIMEOUT_SECONDS = 10.0
+FIND_SENT_SKEW = timedelta(minutes=5)  # clocks of Careline and the provider may differ a little
+FIND_SENT_LIMIT = 50
+
+TEMPORARY_CODES = frozenset({30003, 20429})
+INVALID_NUMBER_CODES = frozenset({21211, 30005, 21614})
+LANDLINE_CODES = frozenset({30006})
+UNSUBSCRIBED_CODES = frozenset({21610})
+
+# Twilio's message statuses -> Careline's delivery states ("receiving"/"received" are inbound only).
+STATUS_MAP = {
+    "accepted": "sending",
+    "scheduled": "sending",
+    "queued": "sending",
+    "sending": "sending",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+}
+
+
+class _BaseUrlHttpClient(TwilioHttpClient):
+    """The twilio HTTP client, pointed at API_BASE_URL instead of https://api.twilio.com, logging no content."""
+
+    def __init__(self, *, base_url: str, timeout: float) -> None:
+        super().__init__(pool_connections=True, timeout=timeout, logger=logger)
+        self.base_url = base_url.rstrip("/")
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32)
+        assert self.session is not None
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        if self.base_url and url.startswith(TWILIO_API):
+            url = self.base_url + url[len(TWILIO_API) :]
+        return super().request(
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+        )
+
+    def log_request(self, kwargs: dict[str, Any]) -> None:
+        """Method and path only: query strings and bodies hold phone numbers and message text."""
+        logger.debug("twilio %s %s", kwargs["method"], str(kwargs["url"]).split("?", 1)[0])
+
+    def log_response(self, status_code: int, response: Any) -> None:
+        logger.debug("twilio answered %s", status_code)
+
+
+_clients: dict[tuple[Any, ...], Client] = {}
+_clients_lock = threading.Lock()
+
+
+def _status_callback_url(message: Message) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status?m={message.pk}"
+
+
+def _absolute(url: str) -> str:
+    return url if url.startswith(("http://", "https://")) else f"{settings.PUBLIC_BASE_URL}/{url.lstrip('/')}"
+
+
+def _error_from_twilio(exc: TwilioRestException) -> ProviderError:
+    status = int(exc.status or 0)
+    try:
+        code = int(exc.code) if exc.code is not None else None
+    except (TypeError, ValueError):
+        code = None
+    label = str(code or status)
+    text = f"Twilio answered {status}" + (f" (error {code})" if code else "")
+    if code in UNSUBSCRIBED_CODES:
+        return ProviderError(
+            f"{text}: the recipient unsubscribed", permanent=True, code=label, opted_out=True
+        )
+    if code in LANDLINE_CODES:
+        return ProviderError(
+            f"{text}: a landline or unreachable carrier", permanent=True, code=label, landline=True
+        )
+    if code in INVALID_NUMBER_CODES:
+        return ProviderError(f"{text}: the number is not valid", permanent=True, code=label)
+    if code in TEMPORARY_CODES or status == 429 or status >= 500:
+        return ProviderError(f"{text}: temporary", permanent=False, code=label)
+    return ProviderError(text, permanent=True, code=label)
+
+
+def _connection_failed_before_sending(exc: requests.ConnectionError) -> bool:
+    """True when the request surely never reached the provider (refused, or no connection in time)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = repr(exc.args[0]) if exc.args else ""
+    return "NewConnectionError" in reason or "NameResolutionError" in reason
+
+
+class _Cleaned:
+    """Form values without NUL characters, which PostgreSQL text columns refuse."""
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+
+    def get(self, key: str, default: str = "") -> str:
+        return str(self.data.get(key, default) or default).replace("\x00", "")
+
+
+@register
+class TwilioType(ChannelType):
+    code = "twilio"
+    name = "Twilio"
+    capabilities = frozenset({"sms", "mms"})
+    config_fields = (
+        ConfigField("account_sid", "Account SID", help_text="Starts with AC"),
+        ConfigField(
+            "auth_token_env",
+            "Auth token variable",
+            secret=True,
+            help_text="Name of the environment variable holding the auth token",
+        ),
+        ConfigField("from_number", "Sender number", required=False, help_text="E.164, e.g. +15551234567"),
+        ConfigField(
+            "messaging_service_sid",
+            "Messaging Service SID",
+            required=False,
+            help_text="Starts with MG; used instead of a sender number",
+        ),
+        ConfigField(
+            "api_base_url",
+            "API base URL",
+            required=False,
+            help_text="Blank for Twilio; set for a Twilio-compatible provider",
+        ),
+        ConfigField("timeout_seconds", "Timeout (seconds)", required=False, help_text="Default 10"),
+    )
+    redact_keys = frozenset({"Body", "body", "To", "From", "to", "from", "from_"}) | frozenset(
+        f"MediaUrl{i}" for i in range(10)
+    )
+
+    # --- sending ------------------------------------------------------------------------------------------
+
+    def client(self, channel: Channel) -> Client:
+        """The cached client for CHANNEL in this process (a new one when its settings change)."""
+        config = channel.config or {}
+        account_sid = str(config.get("account_sid") or "")
+        if not account_sid:
+            raise ProviderError("the channel has no account SID", permanent=True, code="config")
+        token = self.secret(channel, "auth_token_env")
+        base_url = str(config.get("api_base_url") or "")
+        try:
+            timeout = float(config.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
+        except (TypeError, ValueError):
+            timeout = DEFAULT_TIMEOUT_SECONDS
+        # The pid is part of the key: a forked worker must not share its parent's connections.
+        key = (os.getpid(), channel.pk, account_sid, token, base_url, timeout)
+        client = _clients.get(key)
+        if client is None:
+            with _clients_lock:
+                client = _clients.get(key)
+                if client is None:
+                    http = _BaseUrlHttpClient(base_url=base_url, timeout=max(0.01, timeout))
+                    client = Client(account_sid, token, account_sid=account_sid, http_client=http)
+                    _clients[key] = client
+        return client
+
+    def send(self, channel: Channel, message: Message) -> SendResult:
+        config = channel.config or {}
+        client = self.client(channel)
+        params: dict[str, Any] = {
+            "to": message.to_address,
+            "body": message.body or None,
+            "status_callback": _status_callback_url(message),
+        }
+        if config.get("messaging_service_sid"):
+            params["messaging_service_sid"] = config["messaging_service_sid"]
+        else:
+            params["from_"] = config.get("from_number") or channel.address
+        media = [_absolute(item["url"]) for item in (message.media or []) if item.get("url")]
+        if media:
+            params["media_url"] = media
+        try:
+            created = client.api.v2010.accounts(client.account_sid).messages.create(**params)
+        except TwilioRestException as exc:
+            error = _error_from_twilio(exc)
+            logger.info("twilio refused message %s: %s", message.pk, error.code)
+            raise error from None
+        except requests.ReadTimeout as exc:
+            # The request went out; Twilio may have accepted it. The pipeline asks `find_sent`.
+            raise ProviderError(
+                "Twilio did not answer in time", permanent=False, code="timeout", ambiguous=True
+            ) from exc
+        except requests.ConnectionError as exc:
+            before = _connection_failed_before_sending(exc)
+            raise ProviderError(
+                "could not reach Twilio" if before else "the connection to Twilio broke",
+                permanent=False,
+                code="connection",
+                ambiguous=not before,
+            ) from exc
+        except (requests.RequestException, TwilioException) as exc:
+            raise ProviderError(
+                f"Twilio client error: {type(exc).__name__}", permanent=False, code="client"
+            ) from exc
+        # Twilio answers "queued" or "accepted": it has the message, which is what Careline calls sent.
+        return SendResult(provider_message_id=str(created.sid), state="sent")
+
+    def find_sent(self, channel: Channel, message: Message, *, since: datetime) -> str | None:
+        """Twilio's SID for MESSAGE if Twilio already has it (an attempt that timed out); None otherwise."""
+        from careline.messaging.models import Message as MessageModel
+
+        client = self.client(channel)
+        try:
+            listed = client.api.v2010.accounts(client.account_sid).messages.list(
+                to=message.to_address, limit=FIND_SENT_LIMIT, page_size=FIND_SENT_LIMIT
+            )
+        except TwilioRestException as exc:
+            raise _error_from_twilio(exc) from None
+        except (requests.RequestException, TwilioException) as exc:
+            raise ProviderError(
+                f"could not list Twilio messages: {type(exc).__name__}", permanent=False
+            ) from exc
+        earliest = since - FIND_SENT_SKEW
+        candidates = [
+            item
+            for item in listed
+            if (item.body or "") == (message.body or "")
+            and item.sid
+            and (item.date_created is None or item.date_created >= earliest)
+        ]
+        if not candidates:
+            return None
+        # A SID already on another row belongs to an earlier message with the same text.
+        taken = set(
+            MessageModel.objects.filter(channel=channel, provider_message_id__in=[c.sid for c in candidates])
+            .exclude(pk=message.pk)
+            .values_list("provider_message_id", flat=True)
+        )
+        free = [c for c in candidates if c.sid not in taken]
+        if not free:
+            return None
+        free.sort(key=lambda c: c.date_created or datetime.min.replace(tzinfo=UTC))
+        return str(free[0].sid)
+
+    # --- inbound and status callbacks --------------------------------------------------------------------
+
+    def verify_inbound(self, channel: Channel, request: HttpRequest) -> None:
+        """Check X-Twilio-Signature against PUBLIC_BASE_URL + path + query, with the channel's auth token."""
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature:
+            raise InboundRejected("no X-Twilio-Signature")
+        try:
+            token = self.secret(channel, "auth_token_env")
+        except ProviderError as exc:
+            raise InboundRejected("the channel's auth token is not set") from exc
+        url = f"{settings.PUBLIC_BASE_URL}{request.get_full_path()}"
+        if not RequestValidator(token).validate(url, request.POST, signature):
+            raise InboundRejected("wrong X-Twilio-Signature")
+
+    def parse_inbound(self, channel: Channel, request: HttpRequest) -> InboundMessage:
+        data = _Cleaned(request.POST)
+        sid = data.get("MessageSid") or data.get("SmsMessageSid") or data.get("SmsSid") or ""
+        sender = data.get("From", "")
+        if not sid or not sender:
+            raise InboundRejected("MessageSid and From are required")
+        try:
+            count = min(int(data.get("NumMedia") or 0), 10)
+        except ValueError:
+            count = 0
+        media = [
+            {"url": data.get(f"MediaUrl{i}", ""), "content_type": data.get(f"MediaContentType{i}", "")}
+            for i in range(count)
+            if data.get(f"MediaUrl{i}")
+        ]
+        return InboundMessage(
+            provider_message_id=sid[:64],
+            from_address=sender[:254],
+            to_address=data.get("To", channel.address)[:254],
+            body=data.get("Body", ""),
+            media=media,
+            opt_out_type=data.get("OptOutType", "").upper()[:10],
+        )
+
+    def parse_status(self, channel: Channel, request: HttpRequest) -> StatusUpdate:
+        data = _Cleaned(request.POST)
+        sid = data.get("MessageSid") or data.get("SmsSid") or ""
+        status = (data.get("MessageStatus") or data.get("SmsStatus") or "").lower()
+        state = STATUS_MAP.get(status, "")
+        error_code = data.get("ErrorCode", "")
+        return StatusUpdate(
+            provider_message_id=sid[:64],
+            state=state,
+            error_code=error_code[:20],
+            error_message=data.get("ErrorMessage", "")[:300]
+            or (f"Twilio error {error_code}" if error_code else ""),
+        )
+
+
+def twilio_channel_for(*, account_sid: str, to: str = "", messaging_service_sid: str = "") -> Channel | None:
+    """The Twilio channel of ACCOUNT_SID that owns number TO (or MESSAGING_SERVICE_SID); active ones first."""
+    from careline.messaging.models import Channel
+
+    if not account_sid:
+        return None
+    matches = []
+    for channel in Channel.objects.filter(type_code=TwilioType.code).order_by("-is_active", "pk"):
+        config = channel.config or {}
+        if config.get("account_sid") != account_sid:
+            continue
+        service = config.get("messaging_service_sid") or ""
+        if (to and to in (channel.address, config.get("from_number"))) or (
+            messaging_service_sid and service == messaging_service_sid
+        ):
+            matches.append(channel)
+    return matches[0] if matches else None

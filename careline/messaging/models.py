@@ -1,0 +1,375 @@
+"""Channels, conversations and messages: every text or email is a row with a state before anything is sent."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from careline.patients.models import Purpose
+
+
+class KeywordReplies(models.TextChoices):
+    PROVIDER = "provider", "The provider answers STOP, START and HELP"
+    CARELINE = "careline", "Careline answers STOP, START and HELP"
+
+
+class Channel(models.Model):
+    """A configured way to reach patients: a sender number at an SMS provider, or an email sender.
+
+    `config` holds the type's non-secret settings; a secret field holds the NAME of the environment
+    variable with the secret (secrets never live in the database).
+    """
+
+    class Source(models.TextChoices):
+        UI = "ui", "Configured by an administrator"
+        ENVIRONMENT = "environment", "From environment variables"
+
+    name = models.CharField(max_length=100)
+    type_code = models.CharField(max_length=30)
+    address = models.CharField(max_length=254, help_text="Sender number (E.164) or email address")
+    config = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    default_for = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[("sms", "Texts"), ("email", "Email")],
+        help_text="The channel automated messages of this kind go out on",
+    )
+    rate_per_second = models.FloatField(null=True, blank=True, help_text="Blank: no limit")
+    keyword_replies = models.CharField(
+        max_length=10, choices=KeywordReplies.choices, default=KeywordReplies.CARELINE
+    )
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.UI)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["default_for"], condition=~Q(default_for=""), name="channel_one_default_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.type_code})"
+
+    @property
+    def type(self) -> Any:
+        from careline.messaging.channels import channel_type
+
+        return channel_type(self.type_code)
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Conversation(models.Model):
+    """The thread with one contact address on one channel. Several patients may share the number."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations")
+    contact = models.CharField(max_length=254, help_text="The patient's number (E.164) or email address")
+    patient = models.ForeignKey(
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+        help_text="Blank while nobody or several patients match the number",
+    )
+    location = models.ForeignKey("locations.Location", null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
+    unread_count = models.PositiveIntegerField(default=0)
+    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    opt_out_suspected = models.BooleanField(
+        default=False, help_text="The patient wrote something that reads like 'stop texting me'"
+    )
+    visit_cancel_suspected = models.BooleanField(
+        default=False, help_text="The patient replied CANCEL (an opt-out) and may have meant a visit"
+    )
+    after_hours_replied_for = models.DateTimeField(
+        null=True, blank=True, help_text="Start of the closed period last answered with the after-hours reply"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "contact"], name="conversation_unique_contact")
+        ]
+        indexes = [models.Index(fields=["status", "-last_message_at"])]
+
+    def __str__(self) -> str:
+        return f"Conversation with {self.contact}"
+
+
+class MessageState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Not delivered"
+    FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Not sent"
+    CANCELLED = "cancelled", "Cancelled"
+    RECEIVED = "received", "Received"
+
+
+# Order of the delivery states: a callback may only move a message forward, and terminal states never move.
+STATE_RANK = {
+    MessageState.QUEUED: 0,
+    MessageState.SENDING: 1,
+    MessageState.SENT: 2,
+    MessageState.DELIVERED: 3,
+    MessageState.UNDELIVERED: 3,
+    MessageState.FAILED: 3,
+}
+TERMINAL_STATES = frozenset(
+    {
+        MessageState.DELIVERED,
+        MessageState.UNDELIVERED,
+        MessageState.FAILED,
+        MessageState.SUPPRESSED,
+        MessageState.CANCELLED,
+        MessageState.RECEIVED,
+    }
+)
+
+
+class SuppressionReason(models.TextChoices):
+    NO_CONSENT = "no_consent", "No text-message consent on file"
+    OPTED_OUT = "opted_out", "The number opted out (STOP)"
+    DECEASED = "deceased", "The patient is deceased"
+    CONFIDENTIAL = "confidential", "Confidential communications: no texts or email"
+    LANDLINE = "landline", "The number is a landline"
+    INVALID_NUMBER = "invalid_number", "The number is not valid"
+    CHANNEL_DISABLED = "channel_disabled", "The channel is disabled"
+    NO_CONTACT = "no_contact", "No number or address to send to"
+
+
+class MessageKind(models.TextChoices):
+    STAFF = "staff", "Staff message"
+    AUTOMATED = "automated", "Automated"
+    KEYWORD_REPLY = "keyword_reply", "Keyword reply"
+    AUTO_REPLY = "auto_reply", "After-hours reply"
+    ANNOUNCEMENT = "announcement", "Announcement"
+    PATIENT = "patient", "From the patient"
+
+
+class Message(models.Model):
+    """One text or email, in or out. Outbound rows move queued -> sending -> sent -> delivered (or fail)."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", "From the patient"
+        OUTBOUND = "out", "To the patient"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="messages")
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    kind = models.CharField(max_length=15, choices=MessageKind.choices, default=MessageKind.STAFF)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.GENERAL)
+    to_address = models.CharField(max_length=254)
+    from_address = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    media = models.JSONField(default=list, blank=True, help_text="[{url, content_type}]")
+    state = models.CharField(max_length=12, choices=MessageState.choices, db_index=True)
+    suppression_reason = models.CharField(max_length=20, choices=SuppressionReason.choices, blank=True)
+    error_code = models.CharField(max_length=20, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    provider_message_id = models.CharField(max_length=64, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    urgent = models.BooleanField(default=False, help_text="Not held by quiet hours")
+    scheduled = models.BooleanField(
+        default=False, help_text="Set by staff to go later; editable until it goes"
+    )
+    held_for_quiet_hours = models.BooleanField(default=False)
+    due_at = models.DateTimeField(null=True, blank=True, help_text="Not sent before this time")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="When a send task was last queued")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    announcement = models.ForeignKey(
+        "messaging.Announcement", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    segments = models.PositiveSmallIntegerField(default=0)
+    encoding = models.CharField(max_length=6, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_message_id"],
+                condition=Q(provider_message_id__isnull=False),
+                name="message_unique_provider_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["conversation", "created_at"]),
+            models.Index(fields=["patient", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} message {self.pk} ({self.state})"
+
+    @property
+    def is_outbound(self) -> bool:
+        return self.direction == self.Direction.OUTBOUND
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+
+class InternalNote(models.Model):
+    """A note in a conversation that only staff see."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="internal_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Note by {self.author} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ConversationEvent(models.Model):
+    """Assignment, closing, reopening, tagging and similar: the history of a conversation."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", "Assigned"
+        UNASSIGNED = "unassigned", "Unassigned"
+        CLOSED = "closed", "Closed"
+        REOPENED = "reopened", "Reopened"
+        TAGGED = "tagged", "Tagged"
+        UNTAGGED = "untagged", "Tag removed"
+        PATIENT_LINKED = "patient_linked", "Patient linked"
+        OPTED_OUT = "opted_out", "Opted out"
+        OPTED_IN = "opted_in", "Opted back in"
+        FLAGGED = "flagged", "Flagged"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    detail = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.detail}".strip()
+
+
+class SavedReply(models.Model):
+    """A reusable reply with placeholders such as {first_name} and {location_phone}."""
+
+    title = models.CharField(max_length=80)
+    body = models.TextField()
+    location = models.ForeignKey("locations.Location", null=True, blank=True, on_delete=models.CASCADE)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "saved replies"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Announcement(models.Model):
+    """One templated message to a filtered set of patients, sent through the same pipeline."""
+
+    class State(models.TextChoices):
+        PREPARING = "preparing", "Preparing"
+        SENDING = "sending", "Sending"
+        DONE = "done", "Done"
+
+    title = models.CharField(max_length=100)
+    body = models.TextField()
+    location = models.ForeignKey("locations.Location", null=True, blank=True, on_delete=models.PROTECT)
+    language = models.CharField(max_length=5, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PREPARING)
+    total = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MessagingPolicy(models.Model):
+    """A location's texting window (quiet hours outside it) and after-hours reply."""
+
+    location = models.OneToOneField(
+        "locations.Location", on_delete=models.CASCADE, related_name="messaging_policy"
+    )
+    window_start = models.TimeField(
+        default=time(8, 0), help_text="Automated texts wait until this local time"
+    )
+    window_end = models.TimeField(default=time(20, 0), help_text="…and stop at this local time")
+    after_hours_reply_enabled = models.BooleanField(default=True)
+    after_hours_text = models.CharField(
+        max_length=320,
+        default=(
+            "{location_name} is closed now. We will answer when we open. If this is an emergency, call 911."
+        ),
+    )
+
+    class Meta:
+        verbose_name_plural = "messaging policies"
+
+    def __str__(self) -> str:
+        return f"Messaging policy of {self.location}"
+
+
+class RateSlot(models.Model):
+    """The next free send slot of a rate-limited channel, shared by every worker on every host."""
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, related_name="rate_slot")
+    next_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.channel}: next at {self.next_at}"

@@ -1,0 +1,257 @@
+"""Reads for the shared inbox: which conversations a person may see, the filtered list and one thread.
+
+Who sees a conversation (INBOX_VIEW is required for any of it):
+- staff who see every location (PATIENT_VIEW_ALL_LOCATIONS) see every conversation;
+- a conversation linked to a patient follows that patient: visible exactly when the patient is (their
+  current primary location is one of the person's), so the inbox never shows more than the registry;
+- an unlinked conversation with a known location follows that location;
+- an unlinked conversation with no location (a number nobody is linked to yet) is visible when the number
+  matches no patient at all (an unknown sender: someone on the front desk must triage it) or matches at
+  least one patient the person may see (a family phone: they can pick the right one). A family phone whose
+  patients all belong to other locations stays with those locations' staff.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+
+from careline.core.permissions import Perm, has_perm
+from careline.core.phones import try_parse_phone
+from careline.core.text import search_key
+from careline.messaging.models import Conversation, ConversationEvent, InternalNote, Message, SavedReply, Tag
+from careline.patients.models import Patient, PatientPhone
+from careline.patients.queries import patients_visible_to
+
+PHONE_LIKE = re.compile(r"^[\d\s().+\-/]{7,}$")
+MAX_SEARCH_WORDS = 4
+
+
+def conversations_visible_to(user: Any) -> QuerySet[Conversation]:
+    """The conversations USER may read (see the module docstring for the rule)."""
+    if not has_perm(user, Perm.INBOX_VIEW) or not has_perm(user, Perm.PATIENT_VIEW):
+        return Conversation.objects.none()
+    if has_perm(user, Perm.PATIENT_VIEW_ALL_LOCATIONS):
+        return Conversation.objects.all()
+    locations = list(user.location_ids)
+    phones = PatientPhone.objects.filter(number=OuterRef("contact"))
+    unlinked_unknown = Q(patient__isnull=True, location__isnull=True) & (
+        ~Exists(phones) | Exists(phones.filter(patient__primary_location_id__in=locations))
+    )
+    return Conversation.objects.filter(
+        Q(patient__primary_location_id__in=locations)
+        | Q(patient__isnull=True, location_id__in=locations)
+        | unlinked_unknown
+    )
+
+
+def conversation_for_user(user: Any, pk: int, perm: str = Perm.INBOX_VIEW) -> Conversation:
+    """Conversation PK if USER holds PERM and may see it: 404 when there is none, 403 when it is not theirs."""
+    try:
+        conversation = Conversation.objects.select_related(
+            "patient", "patient__primary_location", "location", "channel", "assigned_to"
+        ).get(pk=pk)
+    except Conversation.DoesNotExist:
+        raise Http404("No such conversation") from None
+    if not has_perm(user, perm) or not conversations_visible_to(user).filter(pk=pk).exists():
+        raise PermissionDenied
+    return conversation
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the inbox list is narrowed to. `status` is 'open', 'closed' or '' (both)."""
+
+    status: str = "open"
+    mine: bool = False
+    unassigned: bool = False
+    location_id: int | None = None
+    tag: str = ""
+    text: str = ""
+
+    def describe(self) -> str:
+        """The filters for the audit trail: which were used, never the search text (it may be patient data)."""
+        parts = [f"status={self.status or 'all'}"]
+        if self.mine:
+            parts.append("mine")
+        if self.unassigned:
+            parts.append("unassigned")
+        if self.location_id:
+            parts.append(f"location={self.location_id}")
+        if self.tag:
+            parts.append("tag")
+        if self.text:
+            parts.append("search=" + ("phone" if _search_phone(self.text) else "text"))
+        return "; ".join(parts)
+
+
+def _search_phone(text: str) -> str | None:
+    return try_parse_phone(text) if PHONE_LIKE.match(text.strip()) else None
+
+
+def _search_filter(text: str) -> Q:
+    """Message text, patient name, or the phone number typed in any usual format."""
+    phone = _search_phone(text)
+    if phone:
+        return Q(contact=phone) | Q(patient__phones__number=phone)
+    in_messages = Exists(Message.objects.filter(conversation=OuterRef("pk"), body__icontains=text))
+    words = search_key(text).split()[:MAX_SEARCH_WORDS]
+    if not words:
+        return Q(in_messages)
+    name = Q()
+    for word in words:
+        name &= (
+            Q(patient__last_name_key__startswith=word)
+            | Q(patient__first_name_key__startswith=word)
+            | Q(patient__preferred_name_key__startswith=word)
+        )
+    return Q(in_messages) | name
+
+
+def inbox_conversations(user: Any, filters: InboxFilters) -> QuerySet[Conversation]:
+    """USER's visible conversations narrowed by FILTERS, newest activity first, ready to list in few queries."""
+    queryset = conversations_visible_to(user)
+    if filters.status in Conversation.Status.values:
+        queryset = queryset.filter(status=filters.status)
+    if filters.mine:
+        queryset = queryset.filter(assigned_to=user)
+    if filters.unassigned:
+        queryset = queryset.filter(assigned_to__isnull=True)
+    if filters.location_id:
+        queryset = queryset.filter(
+            Q(patient__primary_location_id=filters.location_id)
+            | Q(patient__isnull=True, location_id=filters.location_id)
+        )
+    if filters.tag:
+        queryset = queryset.filter(tags__name=filters.tag)
+    if filters.text:
+        matching = Conversation.objects.filter(_search_filter(filters.text)).values("pk")
+        queryset = queryset.filter(pk__in=matching)  # a subquery: joins on phones would repeat rows
+    last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        queryset.select_related("patient", "patient__primary_location", "location", "assigned_to", "channel")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .annotate(
+            last_body=Subquery(last.values("body")[:1]), last_direction=Subquery(last.values("direction")[:1])
+        )
+        .order_by("-last_message_at", "-id")
+    )
+
+
+def unread_total(user: Any) -> int:
+    """How many unread messages wait in USER's open conversations."""
+    from django.db.models import Sum
+
+    total = (
+        conversations_visible_to(user)
+        .filter(status=Conversation.Status.OPEN)
+        .aggregate(n=Sum("unread_count"))
+    )
+    return int(total["n"] or 0)
+
+
+def tags_in_use() -> list[str]:
+    """Every tag name, for the filter and the tag picker."""
+    return list(Tag.objects.order_by("name").values_list("name", flat=True))
+
+
+@dataclass
+class ThreadEntry:
+    """One line of a conversation: a message, an internal note or an event, in time order."""
+
+    at: datetime
+    kind: str  # "message", "note" or "event"
+    message: Message | None = None
+    note: InternalNote | None = None
+    event: ConversationEvent | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+THREAD_LIMIT = 200
+
+
+def conversation_thread(conversation: Conversation) -> list[ThreadEntry]:
+    """The latest messages, internal notes and events of CONVERSATION, oldest first (a bounded number)."""
+    messages = list(
+        Message.objects.filter(conversation=conversation)
+        .select_related("author")
+        .order_by("-created_at", "-id")[:THREAD_LIMIT]
+    )
+    notes = list(
+        InternalNote.objects.filter(conversation=conversation)
+        .select_related("author")
+        .order_by("-created_at")[:THREAD_LIMIT]
+    )
+    events = list(
+        ConversationEvent.objects.filter(conversation=conversation)
+        .select_related("actor")
+        .order_by("-at")[:THREAD_LIMIT]
+    )
+    entries = [ThreadEntry(at=m.created_at, kind="message", message=m) for m in messages]
+    entries += [ThreadEntry(at=n.created_at, kind="note", note=n) for n in notes]
+    entries += [ThreadEntry(at=e.at, kind="event", event=e) for e in events]
+    entries.sort(key=lambda entry: entry.at)
+    return entries[-THREAD_LIMIT:]
+
+
+def conversation_candidates_for(user: Any, conversation: Conversation) -> list[Patient]:
+    """The patients on CONVERSATION's number that USER may see (the family-phone picker)."""
+    ids = PatientPhone.objects.filter(number=conversation.contact).values("patient_id")
+    return list(
+        patients_visible_to(user)
+        .filter(pk__in=ids)
+        .select_related("primary_location")
+        .order_by("legal_last_name", "pk")
+    )
+
+
+def saved_replies_for(conversation: Conversation) -> list[SavedReply]:
+    """Active saved replies for CONVERSATION's location (and those for every location)."""
+    location_id = (
+        conversation.patient.primary_location_id if conversation.patient else conversation.location_id
+    )
+    return list(
+        SavedReply.objects.filter(Q(location__isnull=True) | Q(location_id=location_id), is_active=True)
+    )
+
+
+def assignable_staff(conversation: Conversation) -> list[Any]:
+    """Active staff who could read CONVERSATION, to assign it to."""
+    from careline.accounts.models import User
+
+    location_id = (
+        conversation.patient.primary_location_id if conversation.patient else conversation.location_id
+    )
+    users = (
+        User.objects.filter(is_active=True).prefetch_related("role_rows", "locations").order_by("full_name")
+    )
+    result = []
+    for candidate in users:
+        roles = {row.role for row in candidate.role_rows.all()}
+        candidate.__dict__["role_codes"] = frozenset(roles)  # fill the cached property from the prefetch
+        if not has_perm(candidate, Perm.INBOX_VIEW):
+            continue
+        locations = {location.pk for location in candidate.locations.all()}
+        if (
+            has_perm(candidate, Perm.PATIENT_VIEW_ALL_LOCATIONS)
+            or location_id is None
+            or location_id in locations
+        ):
+            result.append(candidate)
+    return result
+
+
+def simulator_numbers(user: Any, channel_id: int) -> QuerySet[Conversation]:
+    """Conversations on the simulator channel USER may see, newest first (the simulator's number list)."""
+    return (
+        conversations_visible_to(user)
+        .filter(channel_id=channel_id)
+        .select_related("patient")
+        .order_by("-last_message_at", "-id")
+    )

@@ -1,0 +1,145 @@
+"""Messaging administration: channels, saved replies and per-location messaging policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+
+from careline.core.audit import AuditAction, audit_record
+from careline.locations.models import Location
+from careline.messaging.models import Channel, MessagingPolicy, SavedReply
+from careline.messaging.templating import TemplateProblem, template_validate
+
+
+class ChannelRuleError(ValidationError):
+    """The channel cannot be saved as asked (e.g. the environment-configured channel)."""
+
+
+def channel_save(
+    *,
+    channel: Channel | None,
+    type_code: str,
+    name: str,
+    address: str,
+    config: dict[str, str],
+    is_active: bool,
+    default_for: str,
+    rate_per_second: float | None,
+    keyword_replies: str,
+    actor: Any,
+    request: HttpRequest | None = None,
+) -> Channel:
+    """Create or change a channel configured in the UI; the default of a kind moves to it when asked."""
+    if channel is not None and channel.source == Channel.Source.ENVIRONMENT:
+        raise ChannelRuleError(
+            "This channel comes from environment variables; change them and restart instead."
+        )
+    with transaction.atomic():
+        if default_for:
+            others = Channel.objects.filter(default_for=default_for)
+            if channel is not None:
+                others = others.exclude(pk=channel.pk)
+            others.update(default_for="")
+        values = {
+            "name": name.strip(),
+            "address": address,
+            "config": config,
+            "is_active": is_active,
+            "default_for": default_for,
+            "rate_per_second": rate_per_second,
+            "keyword_replies": keyword_replies,
+        }
+        if channel is None:
+            channel = Channel.objects.create(type_code=type_code, source=Channel.Source.UI, **values)
+            action = AuditAction.CREATE
+        else:
+            for key, value in values.items():
+                setattr(channel, key, value)
+            channel.save(update_fields=list(values))
+            action = AuditAction.UPDATE
+        audit_record(
+            request=request,
+            actor=actor,
+            action=action,
+            obj=channel,
+            detail=f"channel {channel.type_code}; fields: {', '.join(sorted(values))}",
+        )
+    return channel
+
+
+def saved_reply_save(
+    *,
+    reply: SavedReply | None,
+    title: str,
+    body: str,
+    location: Location | None,
+    is_active: bool,
+    actor: Any,
+    request: HttpRequest | None = None,
+) -> SavedReply:
+    """Create or change a saved reply; TemplateProblem when the body uses fields outside the allow-list."""
+    template_validate(body)
+    creating = reply is None
+    reply = reply or SavedReply(created_by=actor)
+    reply.title, reply.body, reply.location, reply.is_active = (
+        title.strip(),
+        body.strip(),
+        location,
+        is_active,
+    )
+    reply.save()
+    audit_record(
+        request=request,
+        actor=actor,
+        action=AuditAction.CREATE if creating else AuditAction.UPDATE,
+        obj=reply,
+        detail="saved reply",
+    )
+    return reply
+
+
+def saved_reply_delete(*, reply: SavedReply, actor: Any, request: HttpRequest | None = None) -> None:
+    """Remove a saved reply (messages already sent with it keep their text)."""
+    audit_record(
+        request=request, actor=actor, action=AuditAction.UPDATE, obj=reply, detail="saved reply deleted"
+    )
+    reply.delete()
+
+
+def messaging_policy_save(
+    *,
+    location: Location,
+    window_start: Any,
+    window_end: Any,
+    after_hours_reply_enabled: bool,
+    after_hours_text: str,
+    actor: Any,
+    request: HttpRequest | None = None,
+) -> MessagingPolicy:
+    """Set a location's texting window and after-hours reply."""
+    if window_start >= window_end:
+        raise ValidationError({"window_end": ["The window must close after it opens (the same day)."]})
+    try:
+        template_validate(after_hours_text)
+    except TemplateProblem as problem:
+        raise ValidationError({"after_hours_text": [str(problem)]}) from None
+    policy, _ = MessagingPolicy.objects.update_or_create(
+        location=location,
+        defaults={
+            "window_start": window_start,
+            "window_end": window_end,
+            "after_hours_reply_enabled": after_hours_reply_enabled,
+            "after_hours_text": after_hours_text.strip(),
+        },
+    )
+    audit_record(
+        request=request,
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=policy,
+        detail=f"messaging policy of location {location.pk}",
+    )
+    return policy

@@ -1,0 +1,257 @@
+"""Announcements: one templated message to a filtered set of patients, through the one outbound path.
+
+The Announcement row is written first; a task (`announcement_fanout`) then creates one message per
+recipient with `message_send`, whose idempotency key ("announcement:<id>:<patient id>") makes a second
+run of the task (a retry, a duplicate delivery, a resume after a worker died) create nothing new.
+Consent, opt-outs, deceased or confidential patients and quiet hours are all applied by `message_send`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from careline.core.audit import AuditAction, audit_record
+from careline.core.phones import format_phone
+from careline.locations.models import Location
+from careline.messaging.models import Announcement, Message, MessageKind, MessageState, SuppressionReason
+from careline.messaging.templating import template_render, template_validate
+from careline.patients.models import Patient, PatientStatus, Purpose
+from careline.patients.queries import patients_visible_to
+
+FANOUT_BATCH = 200
+SAMPLE_FIRST_NAME = "Alex"
+
+
+def announcement_key(announcement_id: int, patient_id: int) -> str:
+    """The idempotency key of one recipient's message: the same announcement never texts a patient twice."""
+    return f"announcement:{announcement_id}:{patient_id}"
+
+
+def announcement_recipients(*, user: Any, location: Location | None, language: str) -> QuerySet[Patient]:
+    """Active patients USER may see, at LOCATION (any of theirs when None) and speaking LANGUAGE ('' any)."""
+    patients = patients_visible_to(user).filter(status=PatientStatus.ACTIVE)
+    if location is not None:
+        patients = patients.filter(primary_location=location)
+    if language:
+        patients = patients.filter(language=language)
+    return patients.order_by("pk")
+
+
+def template_values(*, patient: Patient | None, location: Location | None) -> dict[str, str]:
+    """The allow-listed fields for a message to PATIENT about LOCATION (their own when None)."""
+    location = location or (patient.primary_location if patient else None)
+    return {
+        "first_name": patient.first_name if patient else SAMPLE_FIRST_NAME,
+        "clinic_name": getattr(settings, "CARELINE_CLINIC_NAME", "") or (location.name if location else ""),
+        "location_name": location.name if location else "",
+        "location_address": location.address if location else "",
+        "location_phone": format_phone(location.phone) if location else "",
+        "link": settings.PUBLIC_BASE_URL,
+    }
+
+
+@dataclass(frozen=True)
+class AnnouncementPreview:
+    """How many patients an announcement would reach, and the text one of them would get."""
+
+    count: int
+    sample: str
+
+
+def announcement_preview(
+    *, user: Any, body: str, location: Location | None, language: str, request: HttpRequest | None = None
+) -> AnnouncementPreview:
+    """Count the recipients and render the text for the first (TemplateProblem when BODY is not allowed)."""
+    template_validate(body)
+    recipients = announcement_recipients(user=user, location=location, language=language)
+    count = recipients.count()
+    first = recipients.select_related("primary_location").first()
+    sample = template_render(body, template_values(patient=first, location=location))
+    audit_record(
+        request=request,
+        actor=user,
+        action=AuditAction.SEARCH,
+        object_type="patients.patient",
+        detail=f"announcement preview; location {location.pk if location else 'any'}; "
+        f"language {language or 'any'}; {count} recipients",
+    )
+    return AnnouncementPreview(count=count, sample=sample)
+
+
+def announcement_create(
+    *,
+    user: Any,
+    title: str,
+    body: str,
+    location: Location | None,
+    language: str,
+    request: HttpRequest | None = None,
+) -> Announcement:
+    """Store the announcement and start sending it; TemplateProblem when BODY is not allowed."""
+    template_validate(body)
+    total = announcement_recipients(user=user, location=location, language=language).count()
+    with transaction.atomic():
+        announcement = Announcement.objects.create(
+            title=title.strip(),
+            body=body.strip(),
+            location=location,
+            language=language,
+            state=Announcement.State.SENDING,
+            total=total,
+            created_by=user,
+        )
+        audit_record(
+            request=request,
+            actor=user,
+            action=AuditAction.CREATE,
+            obj=announcement,
+            detail=f"announcement to {total} patients; location {location.pk if location else 'any'}; "
+            f"language {language or 'any'}",
+        )
+        announcement_id = announcement.pk
+        transaction.on_commit(lambda: _enqueue_fanout(announcement_id))
+    return announcement
+
+
+def _enqueue_fanout(announcement_id: int) -> None:
+    from careline.messaging.tasks import announcement_fanout
+
+    announcement_fanout.delay(announcement_id)
+
+
+def announcement_messages_create(*, announcement_id: int) -> int:
+    """Create the message of every recipient not yet messaged, in batches; the number created now.
+
+    Safe to run twice or concurrently: each message's idempotency key is unique in the database.
+    """
+    announcement = (
+        Announcement.objects.select_related("location", "created_by").filter(pk=announcement_id).first()
+    )
+    if announcement is None or announcement.state == Announcement.State.DONE:
+        return 0
+    recipients = announcement_recipients(
+        user=announcement.created_by, location=announcement.location, language=announcement.language
+    ).select_related("primary_location")
+    created = 0
+    last_pk = 0
+    while True:
+        batch = list(recipients.filter(pk__gt=last_pk)[:FANOUT_BATCH].prefetch_related("phones"))
+        if not batch:
+            break
+        last_pk = batch[-1].pk
+        keys = {announcement_key(announcement.pk, patient.pk): patient for patient in batch}
+        done = set(
+            Message.objects.filter(idempotency_key__in=list(keys)).values_list("idempotency_key", flat=True)
+        )
+        for key, patient in keys.items():
+            if key in done:
+                continue
+            created += _message_for(announcement, patient, key)
+    sent_to = Message.objects.filter(announcement=announcement).count()
+    Announcement.objects.filter(pk=announcement.pk).update(state=Announcement.State.DONE, total=sent_to)
+    return created
+
+
+def _message_for(announcement: Announcement, patient: Patient, key: str) -> int:
+    from careline.messaging.services.outbound import MessageRefused, message_send
+
+    body = template_render(
+        announcement.body, template_values(patient=patient, location=announcement.location)
+    )
+    try:
+        message = message_send(
+            body=body,
+            patient=patient,
+            kind=MessageKind.ANNOUNCEMENT,
+            purpose=Purpose.GENERAL,
+            author=announcement.created_by,
+            idempotency_key=key,
+            announcement_id=announcement.pk,
+        )
+    except MessageRefused:
+        return 0  # e.g. no channel configured: nothing to send through; the counts show the shortfall
+    return 1 if message.announcement_id == announcement.pk else 0
+
+
+@dataclass
+class AnnouncementProgress:
+    """Counts of an announcement's messages by state, and of the suppressed ones by reason."""
+
+    total: int
+    created: int
+    by_state: dict[str, int] = field(default_factory=dict)
+    held_for_quiet_hours: int = 0
+    suppressed_reasons: list[tuple[str, int]] = field(default_factory=list)
+    finished: bool = False
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100
+        settled = sum(
+            self.by_state.get(state, 0) for state in ("delivered", "failed", "suppressed", "undelivered")
+        )
+        return min(100, round(100 * settled / self.total))
+
+
+PROGRESS_STATES = ("queued", "sent", "delivered", "failed", "suppressed")
+# States shown together: a message being sent is still queued; not delivered is a failure; cancelled was not sent.
+PROGRESS_BUCKETS: dict[str, str] = {
+    MessageState.SENDING: "queued",
+    MessageState.UNDELIVERED: "failed",
+    MessageState.CANCELLED: "suppressed",
+}
+
+
+def announcement_progress(announcement: Announcement) -> AnnouncementProgress:
+    """Where an announcement's messages are: queued (incl. sending), sent, delivered, failed, suppressed."""
+    rows = (
+        Message.objects.filter(announcement=announcement)
+        .values("state", "suppression_reason", "held_for_quiet_hours")
+        .annotate(n=Count("id"))
+    )
+    by_state: Counter[str] = Counter({state: 0 for state in PROGRESS_STATES})
+    reasons: Counter[str] = Counter()
+    held = 0
+    for row in rows:
+        state = row["state"]
+        bucket = PROGRESS_BUCKETS.get(state, state)
+        by_state[bucket] += row["n"]
+        if state == MessageState.QUEUED and row["held_for_quiet_hours"]:
+            held += row["n"]
+        if state == MessageState.SUPPRESSED:
+            reasons[row["suppression_reason"]] += row["n"]
+        elif state == MessageState.CANCELLED:
+            reasons["cancelled"] += row["n"]
+    labels = dict(SuppressionReason.choices) | {"cancelled": "Cancelled by staff"}
+    created = sum(by_state.values())
+    # Messages held for quiet hours wait until morning: the page need not keep asking all night for them.
+    moving = by_state["queued"] - held + by_state["sent"]
+    finished = announcement.state == Announcement.State.DONE and moving == 0
+    return AnnouncementProgress(
+        total=max(announcement.total, created),
+        created=created,
+        by_state=dict(by_state),
+        held_for_quiet_hours=held,
+        suppressed_reasons=[(labels.get(code, code), n) for code, n in reasons.most_common()],
+        finished=finished,
+    )
+
+
+def announcements_stalled(*, older_than_seconds: int = 300) -> list[int]:
+    """Announcements still SENDING long after they were created: their fan-out task was lost."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return list(
+        Announcement.objects.filter(state=Announcement.State.SENDING, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )

@@ -1,0 +1,217 @@
+"""Changes staff make to a conversation: assignment, closing, tags, internal notes, linking a patient on a
+family phone, reading, and the one-click opt-out. Each leaves a ConversationEvent and an audit entry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+
+from careline.core.audit import AuditAction, audit_record
+from careline.messaging.models import Conversation, ConversationEvent, InternalNote, Message, Tag
+from careline.messaging.services.inbound import patients_for_number
+from careline.patients.models import ConsentKind, ConsentMethod, Patient
+
+MAX_NOTE_LENGTH = 2000
+MAX_TAG_LENGTH = Tag._meta.get_field("name").max_length or 40
+
+
+def _event(conversation: Conversation, kind: str, actor: Any, detail: str = "") -> ConversationEvent:
+    return ConversationEvent.objects.create(
+        conversation=conversation, kind=kind, actor=actor, detail=detail[:200]
+    )
+
+
+def _audit(
+    conversation: Conversation, action: str, actor: Any, detail: str, request: HttpRequest | None
+) -> None:
+    audit_record(
+        action=action,
+        request=request,
+        actor=actor,
+        obj=conversation,
+        patient_id=conversation.patient_id,
+        detail=detail,
+    )
+
+
+def conversation_assign(
+    *, conversation: Conversation, assignee: Any, actor: Any, request: HttpRequest | None = None
+) -> None:
+    """Give CONVERSATION to ASSIGNEE (someone who may read it; the caller checks)."""
+    with transaction.atomic():
+        Conversation.objects.filter(pk=conversation.pk).update(assigned_to=assignee)
+        conversation.assigned_to = assignee
+        _event(conversation, ConversationEvent.Kind.ASSIGNED, actor, f"to {assignee.full_name}")
+        _audit(
+            conversation, AuditAction.UPDATE, actor, f"conversation assigned to user {assignee.pk}", request
+        )
+
+
+def conversation_unassign(
+    *, conversation: Conversation, actor: Any, request: HttpRequest | None = None
+) -> None:
+    """Take CONVERSATION off whoever had it."""
+    with transaction.atomic():
+        Conversation.objects.filter(pk=conversation.pk).update(assigned_to=None)
+        conversation.assigned_to = None
+        _event(conversation, ConversationEvent.Kind.UNASSIGNED, actor)
+        _audit(conversation, AuditAction.UPDATE, actor, "conversation unassigned", request)
+
+
+def _set_status(
+    conversation: Conversation, status: str, kind: str, actor: Any, request: HttpRequest | None
+) -> bool:
+    with transaction.atomic():
+        changed = Conversation.objects.filter(pk=conversation.pk).exclude(status=status).update(status=status)
+        conversation.status = status
+        if changed:
+            _event(conversation, kind, actor)
+            _audit(conversation, AuditAction.UPDATE, actor, f"conversation {status}", request)
+    return bool(changed)
+
+
+def conversation_close(*, conversation: Conversation, actor: Any, request: HttpRequest | None = None) -> bool:
+    """Close CONVERSATION (a new text from the patient opens it again); False when it already was closed."""
+    return _set_status(
+        conversation, Conversation.Status.CLOSED, ConversationEvent.Kind.CLOSED, actor, request
+    )
+
+
+def conversation_reopen(
+    *, conversation: Conversation, actor: Any, request: HttpRequest | None = None
+) -> bool:
+    """Open CONVERSATION again; False when it was open."""
+    return _set_status(
+        conversation, Conversation.Status.OPEN, ConversationEvent.Kind.REOPENED, actor, request
+    )
+
+
+def tag_clean(name: str) -> str:
+    """A tag name as stored: trimmed, single-spaced, lower case; ValidationError when empty or too long."""
+    cleaned = " ".join((name or "").split()).lower()
+    if not cleaned:
+        raise ValidationError("Enter a tag.")
+    if len(cleaned) > MAX_TAG_LENGTH:
+        raise ValidationError(f"Tags are at most {MAX_TAG_LENGTH} characters.")
+    return cleaned
+
+
+def conversation_tag(
+    *, conversation: Conversation, name: str, actor: Any, request: HttpRequest | None = None
+) -> Tag:
+    """Put the tag NAME (created on first use) on CONVERSATION."""
+    cleaned = tag_clean(name)
+    with transaction.atomic():
+        tag, _ = Tag.objects.get_or_create(name=cleaned)
+        if not conversation.tags.filter(pk=tag.pk).exists():
+            conversation.tags.add(tag)
+            _event(conversation, ConversationEvent.Kind.TAGGED, actor, cleaned)
+            _audit(conversation, AuditAction.UPDATE, actor, "conversation tagged", request)
+    return tag
+
+
+def conversation_untag(
+    *, conversation: Conversation, tag: Tag, actor: Any, request: HttpRequest | None = None
+) -> None:
+    """Take TAG off CONVERSATION."""
+    with transaction.atomic():
+        if conversation.tags.filter(pk=tag.pk).exists():
+            conversation.tags.remove(tag)
+            _event(conversation, ConversationEvent.Kind.UNTAGGED, actor, tag.name)
+            _audit(conversation, AuditAction.UPDATE, actor, "conversation tag removed", request)
+
+
+def internal_note_add(
+    *, conversation: Conversation, text: str, actor: Any, request: HttpRequest | None = None
+) -> InternalNote:
+    """A note only staff see; it never goes to the patient."""
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise ValidationError("Write the note first.")
+    if len(cleaned) > MAX_NOTE_LENGTH:
+        raise ValidationError(f"Notes are at most {MAX_NOTE_LENGTH} characters.")
+    with transaction.atomic():
+        note = InternalNote.objects.create(conversation=conversation, author=actor, text=cleaned)
+        audit_record(
+            action=AuditAction.CREATE,
+            request=request,
+            actor=actor,
+            obj=note,
+            patient_id=conversation.patient_id,
+            detail="internal note in a conversation",
+        )
+    return note
+
+
+def conversation_link_patient(
+    *, conversation: Conversation, patient: Patient, actor: Any, request: HttpRequest | None = None
+) -> None:
+    """Link CONVERSATION to PATIENT, one of the patients whose phones include its number (a family phone).
+
+    The conversation's earlier messages are linked too, so they show on the patient's timeline.
+    """
+    if patient.pk not in {candidate.pk for candidate in patients_for_number(conversation.contact)}:
+        raise ValidationError("That patient does not have this number on file.")
+    with transaction.atomic():
+        Conversation.objects.filter(pk=conversation.pk).update(
+            patient=patient, location=patient.primary_location
+        )
+        Message.objects.filter(conversation=conversation, patient__isnull=True).update(patient=patient)
+        conversation.patient = patient
+        conversation.location = patient.primary_location
+        _event(conversation, ConversationEvent.Kind.PATIENT_LINKED, actor, patient.display_name)
+        _audit(conversation, AuditAction.UPDATE, actor, "conversation linked to the patient", request)
+
+
+def conversation_mark_read(*, conversation: Conversation, actor: Any) -> bool:
+    """Mark every message of CONVERSATION read; True when something was unread.
+
+    No event: reading is recorded by the VIEW audit entry of the page that showed the messages.
+    """
+    changed = Conversation.objects.filter(pk=conversation.pk, unread_count__gt=0).update(unread_count=0)
+    conversation.unread_count = 0
+    return bool(changed)
+
+
+def conversation_opt_out(
+    *, conversation: Conversation, actor: Any, request: HttpRequest | None = None
+) -> None:
+    """Record the opt-out a patient asked for in their own words, and clear the flag.
+
+    Goes into the consent ledger (method: staff) so the outbound pipeline stops texting the number.
+    """
+    from careline.patients.services.registry import consent_record
+
+    with transaction.atomic():
+        consent_record(
+            phone_number=conversation.contact,
+            kind=ConsentKind.REVOKED,
+            method=ConsentMethod.STAFF,
+            patient=conversation.patient,
+            recorded_by=actor,
+            note="asked by text to stop; recorded from the inbox",
+            request=request,
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(opt_out_suspected=False)
+        conversation.opt_out_suspected = False
+        _event(conversation, ConversationEvent.Kind.OPTED_OUT, actor, "recorded by staff from the inbox")
+        _audit(conversation, AuditAction.UPDATE, actor, "text opt-out recorded from the inbox", request)
+
+
+FLAGS = {"opt_out": "opt_out_suspected", "visit_cancel": "visit_cancel_suspected"}
+
+
+def conversation_flag_dismiss(
+    *, conversation: Conversation, flag: str, actor: Any, request: HttpRequest | None = None
+) -> None:
+    """Clear a warning banner (a suspected opt-out or visit cancellation) once staff have dealt with it."""
+    if flag not in FLAGS:
+        raise ValidationError("Unknown flag.")
+    with transaction.atomic():
+        Conversation.objects.filter(pk=conversation.pk).update(**{FLAGS[flag]: False})
+        setattr(conversation, FLAGS[flag], False)
+        _event(conversation, ConversationEvent.Kind.FLAGGED, actor, f"dismissed: {flag.replace('_', ' ')}")
+        _audit(conversation, AuditAction.UPDATE, actor, f"conversation flag dismissed: {flag}", request)

@@ -1,0 +1,477 @@
+"""The one outbound path: every text or email is a row first, then claimed and sent by a worker.
+
+Life of a message:
+  message_send()      -> row QUEUED (or SUPPRESSED with a reason), task enqueued after commit
+  message_dispatch()  -> claims QUEUED -> SENDING with a conditional UPDATE (one worker wins), re-checks
+                         consent, waits for a rate slot, calls the channel type
+                      -> SENT with the provider id; or QUEUED again with `due_at` = backoff (temporary
+                         error); or FAILED (permanent error, or out of attempts)
+  status callbacks    -> only ever move a message forward (STATE_RANK); terminal states never change
+  messages_sweep()    -> re-enqueues due rows (retries, quiet hours, scheduled, lost tasks) and recovers
+                         rows stuck in SENDING after a worker died
+
+The ambiguous case: a worker dies, or the provider times out, after the provider accepted the message
+but before the row says SENT. Such a row is resolved by asking the channel type whether the provider
+already has the message (`find_sent`); when the type cannot tell, the message is sent again (at least
+once), so a duplicate is possible only in that window.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time as time_module
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from careline.messaging.channels.base import ProviderError
+from careline.messaging.models import (
+    STATE_RANK,
+    TERMINAL_STATES,
+    Channel,
+    Conversation,
+    Message,
+    MessageKind,
+    MessageState,
+    RateSlot,
+    SuppressionReason,
+)
+from careline.messaging.quiet_hours import texting_window, window_release_at
+from careline.messaging.segments import segment_info
+from careline.patients.models import Patient, PatientPhone, PhoneKind, Purpose
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_CONVERSATION = timedelta(hours=2)  # staff replies to a patient texting within this are never held
+SENDING_TIMEOUT = timedelta(minutes=3)  # a row SENDING longer than this lost its worker
+LOST_TASK_AFTER = timedelta(minutes=2)  # a due row not claimed this long after enqueueing lost its task
+MAX_RATE_WAIT_SECONDS = 1.0
+SWEEP_BATCH = 1000
+AUTOMATED_KINDS = frozenset({MessageKind.AUTOMATED, MessageKind.ANNOUNCEMENT})
+
+
+class MessageRefused(ValueError):
+    """The message cannot be created as asked (empty, too long, no channel); nothing was stored."""
+
+
+# --- creating messages ----------------------------------------------------------------------------------
+
+
+def patient_sms_number(patient: Patient) -> str | None:
+    """The number to text PATIENT at: the primary mobile, else any mobile, else the primary number."""
+    phones = sorted(patient.phones.all(), key=lambda p: (p.kind != PhoneKind.MOBILE, not p.is_primary, p.id))
+    return phones[0].number if phones else None
+
+
+def suppression_reason_for(*, channel: Channel, address: str, patient: Patient | None, kind: str) -> str:
+    """Why a message to ADDRESS must not be sent now ('' when it may). Checked at creation and before sending."""
+    from careline.patients.services.registry import CONSENT_GIVEN, CONSENT_REVOKED, consent_state
+
+    if not channel.is_active:
+        return SuppressionReason.CHANNEL_DISABLED
+    if not address:
+        return SuppressionReason.NO_CONTACT
+    if patient is not None and patient.is_deceased:
+        return SuppressionReason.DECEASED
+    if kind == MessageKind.KEYWORD_REPLY:
+        return ""  # the law requires the opt-out confirmation itself
+    if patient is not None and patient.confidential_communications:
+        return SuppressionReason.CONFIDENTIAL
+    if "sms" not in channel.type.capabilities:
+        return ""
+    if not address.startswith("+"):
+        return SuppressionReason.INVALID_NUMBER
+    if PatientPhone.objects.filter(number=address, kind=PhoneKind.LANDLINE).exists() and not (
+        PatientPhone.objects.filter(number=address).exclude(kind=PhoneKind.LANDLINE).exists()
+    ):
+        return SuppressionReason.LANDLINE
+    state = consent_state(address)
+    if state == CONSENT_REVOKED:
+        return SuppressionReason.OPTED_OUT
+    if kind in AUTOMATED_KINDS and state != CONSENT_GIVEN:
+        return SuppressionReason.NO_CONSENT
+    return ""
+
+
+def conversation_for(*, channel: Channel, contact: str, patient: Patient | None) -> Conversation:
+    """The conversation with CONTACT on CHANNEL, created on first use; links PATIENT when known."""
+    conversation, created = Conversation.objects.get_or_create(
+        channel=channel,
+        contact=contact,
+        defaults={"patient": patient, "location": patient.primary_location if patient else None},
+    )
+    if not created and patient is not None and conversation.patient_id is None:
+        Conversation.objects.filter(pk=conversation.pk, patient__isnull=True).update(
+            patient=patient, location=patient.primary_location
+        )
+        conversation.refresh_from_db()
+    return conversation
+
+
+def _hold_until(
+    *, kind: str, urgent: bool, conversation: Conversation, patient: Patient | None, now: datetime
+) -> datetime | None:
+    """When quiet hours release this message; None when it may go now."""
+    if urgent or kind == MessageKind.KEYWORD_REPLY or kind == MessageKind.AUTO_REPLY:
+        return None
+    if (
+        kind == MessageKind.STAFF
+        and conversation.last_inbound_at
+        and now - conversation.last_inbound_at < ACTIVE_CONVERSATION
+    ):
+        return None
+    location = patient.primary_location if patient else conversation.location
+    zone = patient.zone if patient else (location.zone if location else timezone.get_default_timezone())
+    return window_release_at(now, zone, texting_window(location))
+
+
+def message_send(
+    *,
+    body: str,
+    patient: Patient | None = None,
+    to_address: str | None = None,
+    channel: Channel | None = None,
+    kind: str = MessageKind.STAFF,
+    purpose: str = Purpose.GENERAL,
+    author: Any = None,
+    idempotency_key: str | None = None,
+    urgent: bool = False,
+    send_at: datetime | None = None,
+    subject: str = "",
+    media: Sequence[dict[str, str]] = (),
+    announcement_id: int | None = None,
+) -> Message:
+    """Create an outbound message (or return the one already made under IDEMPOTENCY_KEY) and queue it."""
+    from careline.messaging.services.channels import channel_default
+
+    if idempotency_key:
+        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    body = (body or "").strip()
+    if not body and not media:
+        raise MessageRefused("Write a message first.")
+    if len(body) > settings.CARELINE_MAX_MESSAGE_LENGTH:
+        raise MessageRefused(f"Messages are limited to {settings.CARELINE_MAX_MESSAGE_LENGTH} characters.")
+    channel = channel or channel_default("sms")
+    if channel is None:
+        raise MessageRefused("No channel is configured for texts.")
+    is_email = "email" in channel.type.capabilities
+    address = (
+        to_address
+        or (patient.email if is_email and patient else (patient_sms_number(patient) if patient else None))
+        or ""
+    )
+    now = timezone.now()
+    reason = suppression_reason_for(channel=channel, address=address, patient=patient, kind=kind)
+    info = segment_info(body)
+    with transaction.atomic():
+        conversation = conversation_for(channel=channel, contact=address or "(none)", patient=patient)
+        due_at = send_at if send_at and send_at > now else None
+        held = False
+        if not reason:
+            release = _hold_until(
+                kind=kind, urgent=urgent, conversation=conversation, patient=patient, now=due_at or now
+            )
+            if release is not None:
+                due_at, held = release, True
+        fields: dict[str, Any] = {
+            "conversation": conversation,
+            "channel": channel,
+            "patient": patient or conversation.patient,
+            "direction": Message.Direction.OUTBOUND,
+            "kind": kind,
+            "purpose": purpose,
+            "to_address": address,
+            "from_address": channel.address,
+            "subject": subject,
+            "body": body,
+            "media": list(media),
+            "state": MessageState.SUPPRESSED if reason else MessageState.QUEUED,
+            "suppression_reason": reason,
+            "idempotency_key": idempotency_key or None,
+            "urgent": urgent,
+            "scheduled": bool(send_at and send_at > now),
+            "held_for_quiet_hours": held,
+            "due_at": due_at,
+            "enqueued_at": now if not reason and due_at is None else None,
+            "author": author,
+            "announcement_id": announcement_id,
+            "segments": info.segments,
+            "encoding": info.encoding,
+            "finished_at": now if reason else None,
+        }
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(**fields)
+        except IntegrityError:
+            if idempotency_key:
+                return Message.objects.get(idempotency_key=idempotency_key)
+            raise
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+        if message.state == MessageState.QUEUED and due_at is None:
+            message_id = message.pk
+            transaction.on_commit(lambda: _enqueue([message_id]))
+    return message
+
+
+def _enqueue(message_ids: Sequence[int]) -> None:
+    from careline.messaging.tasks import dispatch_message
+
+    for message_id in message_ids:
+        dispatch_message.delay(message_id)
+
+
+# --- sending -----------------------------------------------------------------------------------------------
+
+
+def message_claim(message_id: int, *, now: datetime | None = None) -> bool:
+    """Move a due QUEUED message to SENDING; True for the one caller that wins."""
+    now = now or timezone.now()
+    return bool(
+        Message.objects.filter(pk=message_id, state=MessageState.QUEUED)
+        .filter(Q(due_at__isnull=True) | Q(due_at__lte=now))
+        .update(state=MessageState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+
+
+def rate_slot_wait(channel: Channel, *, now: datetime | None = None) -> float:
+    """Take the channel's next send slot; the seconds to wait for it (0 when the channel has no limit).
+
+    One conditional UPDATE on a shared row, so the rate holds across every worker on every host.
+    """
+    if not channel.rate_per_second:
+        return 0.0
+    interval = timedelta(seconds=1.0 / channel.rate_per_second)
+    now = now or timezone.now()
+    RateSlot.objects.get_or_create(channel=channel, defaults={"next_at": now})
+    with transaction.atomic():
+        slot = RateSlot.objects.select_for_update().get(channel=channel)
+        start = max(slot.next_at, now)
+        slot.next_at = start + interval
+        slot.save(update_fields=["next_at"])
+    return max(0.0, (start - now).total_seconds())
+
+
+def _backoff(attempt: int) -> timedelta:
+    """Exponential backoff with jitter: 5-10 s, 10-20 s, 20-40 s ... (CARELINE_RETRY_BACKOFF_MS), at most 30 min."""
+    base = settings.CARELINE_RETRY_BACKOFF_MS / 1000
+    ceiling = min(base * 2 ** max(0, attempt - 1), 1800)
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def message_dispatch(message_id: int) -> str:
+    """Send one message if it is due and nobody else is sending it; returns the state it ended in."""
+    if not message_claim(message_id):
+        return "not-claimed"
+    message = Message.objects.select_related("channel", "patient", "patient__primary_location").get(
+        pk=message_id
+    )
+    channel = message.channel
+    reason = suppression_reason_for(
+        channel=channel, address=message.to_address, patient=message.patient, kind=message.kind
+    )
+    if reason:
+        _finish(message, MessageState.SUPPRESSED, suppression_reason=reason)
+        return MessageState.SUPPRESSED
+    wait = rate_slot_wait(channel)
+    if wait > MAX_RATE_WAIT_SECONDS:
+        Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
+            state=MessageState.QUEUED,
+            due_at=timezone.now() + timedelta(seconds=wait),
+            attempts=F("attempts") - 1,
+            enqueued_at=None,
+        )
+        return MessageState.QUEUED
+    if wait:
+        time_module.sleep(wait)
+    try:
+        result = channel.type.send(channel, message)
+    except ProviderError as error:
+        return _after_provider_error(message, error)
+    message_mark_sent(message, result.provider_message_id, state=result.state)
+    return MessageState.SENT
+
+
+def message_mark_sent(message: Message, provider_message_id: str, *, state: str = MessageState.SENT) -> None:
+    """Record the provider's id and move SENDING -> SENT (a callback may already have moved it further)."""
+    now = timezone.now()
+    # The usual case in one statement: nothing (no early callback, no sweep) has touched the row.
+    if Message.objects.filter(
+        pk=message.pk, state=MessageState.SENDING, provider_message_id__isnull=True, sent_at__isnull=True
+    ).update(state=state, provider_message_id=provider_message_id, sent_at=now, error_code="", error_message=""):
+        return
+    Message.objects.filter(pk=message.pk, provider_message_id__isnull=True).update(
+        provider_message_id=provider_message_id
+    )
+    Message.objects.filter(pk=message.pk, sent_at__isnull=True).update(sent_at=now)
+    Message.objects.filter(pk=message.pk, state__in=[MessageState.SENDING, MessageState.QUEUED]).update(
+        state=state, error_code="", error_message=""
+    )
+
+
+def _finish(message: Message, state: str, **fields: Any) -> None:
+    Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
+        state=state, finished_at=timezone.now(), **fields
+    )
+
+
+def _after_provider_error(message: Message, error: ProviderError) -> str:
+    from careline.patients.models import ConsentKind, ConsentMethod
+    from careline.patients.services.registry import consent_record
+
+    code, text = error.code[:20], str(error)[:300]
+    if error.ambiguous:
+        found = _find_sent(message)
+        if found:
+            message_mark_sent(message, found)
+            return MessageState.SENT
+    if error.permanent:
+        if error.opted_out:
+            consent_record(
+                phone_number=message.to_address,
+                kind=ConsentKind.REVOKED,
+                method=ConsentMethod.PROVIDER,
+                patient=message.patient,
+                recorded_by=None,
+                note=f"provider reported the recipient unsubscribed ({code})",
+            )
+        if error.landline and message.patient_id:
+            PatientPhone.objects.filter(number=message.to_address).update(kind=PhoneKind.LANDLINE)
+        _finish(message, MessageState.FAILED, error_code=code, error_message=text)
+        return MessageState.FAILED
+    if message.attempts >= min(settings.CARELINE_SEND_MAX_ATTEMPTS, message.channel.type.max_attempts):
+        _finish(
+            message,
+            MessageState.FAILED,
+            error_code=code,
+            error_message=f"gave up after {message.attempts} attempts: {text}",
+        )
+        return MessageState.FAILED
+    Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
+        state=MessageState.QUEUED,
+        due_at=timezone.now() + _backoff(message.attempts),
+        enqueued_at=None,
+        error_code=code,
+        error_message=text,
+    )
+    return MessageState.QUEUED
+
+
+def _find_sent(message: Message) -> str | None:
+    """The provider's id for MESSAGE when the provider already accepted it (ambiguous attempts)."""
+    finder = getattr(message.channel.type, "find_sent", None)
+    if finder is None:
+        return None
+    try:
+        return finder(message.channel, message, since=message.claimed_at or message.created_at)
+    except ProviderError:
+        return None
+
+
+# --- delivery status ------------------------------------------------------------------------------------
+
+
+def message_status_apply(
+    *,
+    channel: Channel,
+    provider_message_id: str,
+    state: str,
+    error_code: str = "",
+    error_message: str = "",
+    message_id: int | None = None,
+) -> bool:
+    """Apply a delivery report in any order: only a move forward counts; True when the row changed."""
+    if state not in STATE_RANK:
+        return False
+    target = MessageState(state)
+    lower = [s for s, rank in STATE_RANK.items() if rank < STATE_RANK[target]]
+    rows = Message.objects.filter(channel=channel, direction=Message.Direction.OUTBOUND)
+    rows = rows.filter(pk=message_id) if message_id else rows.filter(provider_message_id=provider_message_id)
+    if message_id and provider_message_id:
+        rows.filter(provider_message_id__isnull=True).update(provider_message_id=provider_message_id)
+    now = timezone.now()
+    fields: dict[str, Any] = {"state": state}
+    if state == MessageState.DELIVERED:
+        fields["delivered_at"] = now
+    if STATE_RANK[target] == 3:
+        fields["finished_at"] = now
+    if error_code:
+        fields["error_code"] = error_code[:20]
+        fields["error_message"] = error_message[:300]
+    if state in (MessageState.SENT, MessageState.DELIVERED):
+        rows.filter(sent_at__isnull=True).update(sent_at=now)
+    return bool(rows.filter(state__in=lower).exclude(state__in=TERMINAL_STATES).update(**fields))
+
+
+# --- sweeping ---------------------------------------------------------------------------------------------
+
+
+def messages_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Enqueue due messages and recover ones whose worker died; safe to run on many hosts at once."""
+    now = now or timezone.now()
+    stuck = list(
+        Message.objects.filter(state=MessageState.SENDING, claimed_at__lt=now - SENDING_TIMEOUT).values_list(
+            "pk", flat=True
+        )[:SWEEP_BATCH]
+    )
+    recovered = 0
+    for message_id in stuck:
+        message = Message.objects.select_related("channel").get(pk=message_id)
+        found = _find_sent(message)
+        if found:
+            message_mark_sent(message, found)
+        else:
+            recovered += Message.objects.filter(
+                pk=message_id, state=MessageState.SENDING, claimed_at__lt=now - SENDING_TIMEOUT
+            ).update(state=MessageState.QUEUED, due_at=now, enqueued_at=None)
+    due_rows = (
+        Message.objects.filter(state=MessageState.QUEUED)
+        .filter(Q(due_at__isnull=True) | Q(due_at__lte=now))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - LOST_TASK_AFTER))
+    )
+    # Rows are locked (skipping ones another sweep holds) and marked in one transaction, so sweeps running
+    # at once on several hosts enqueue each row once; the tasks go out only after the mark is committed.
+    with transaction.atomic():
+        due = list(
+            due_rows.select_for_update(skip_locked=True)
+            .order_by("due_at", "id")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        Message.objects.filter(pk__in=due).update(enqueued_at=now, held_for_quiet_hours=False)
+    _enqueue(due)
+    return {"enqueued": len(due), "recovered": recovered}
+
+
+def message_cancel(*, message: Message, actor: Any) -> bool:
+    """Cancel a message that has not gone yet (a scheduled message, or one held for quiet hours)."""
+    return bool(
+        Message.objects.filter(pk=message.pk, state=MessageState.QUEUED).update(
+            state=MessageState.CANCELLED, finished_at=timezone.now()
+        )
+    )
+
+
+def message_reschedule(*, message: Message, body: str, send_at: datetime, actor: Any) -> bool:
+    """Change the text or time of a scheduled message that has not gone yet."""
+    body = (body or "").strip()
+    if not body:
+        raise MessageRefused("Write a message first.")
+    if len(body) > settings.CARELINE_MAX_MESSAGE_LENGTH:
+        raise MessageRefused(f"Messages are limited to {settings.CARELINE_MAX_MESSAGE_LENGTH} characters.")
+    info = segment_info(body)
+    return bool(
+        Message.objects.filter(pk=message.pk, state=MessageState.QUEUED, scheduled=True).update(
+            body=body,
+            due_at=max(send_at, timezone.now()),
+            enqueued_at=None,
+            segments=info.segments,
+            encoding=info.encoding,
+        )
+    )

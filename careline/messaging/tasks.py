@@ -1,0 +1,43 @@
+"""Celery tasks: each takes an id, calls a service, and nothing else."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from careline.messaging.services.outbound import message_dispatch, messages_sweep
+
+
+@shared_task(name="messaging.dispatch_message", ignore_result=True)
+def dispatch_message(message_id: int) -> str:
+    """Send one queued message if it is due (a duplicate or late task does nothing)."""
+    return message_dispatch(message_id)
+
+
+@shared_task(name="messaging.sweep", ignore_result=True)
+def sweep_messages() -> dict[str, int]:
+    """Enqueue due messages (retries, quiet hours, scheduled) and recover rows whose worker died."""
+    return messages_sweep()
+
+
+@shared_task(name="messaging.simulator_report_status", ignore_result=True)
+def simulator_report_status(message_id: int, provider_message_id: str) -> None:
+    """The simulator's delivery report, sent a moment after the message like a real provider's."""
+    from careline.messaging.channels.simulator.type import simulator_deliver
+
+    simulator_deliver(message_id, provider_message_id)
+
+
+@shared_task(name="messaging.announcement_fanout", ignore_result=True)
+def announcement_fanout(announcement_id: int) -> int:
+    """Create one message per recipient of an announcement (a second run creates nothing new)."""
+    from careline.messaging.services.announcements import announcement_messages_create
+
+    return announcement_messages_create(announcement_id=announcement_id)
+
+
+@shared_task(name="messaging.announcements_resume", ignore_result=True)
+def announcements_resume() -> int:
+    """Run the fan-out again for announcements whose task was lost (a worker died mid-way)."""
+    from careline.messaging.services.announcements import announcement_messages_create, announcements_stalled
+
+    return sum(announcement_messages_create(announcement_id=pk) for pk in announcements_stalled())

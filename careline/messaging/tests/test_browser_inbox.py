@@ -1,0 +1,95 @@
+"""In a real browser: staff text a patient from the inbox, the text shows on the phone simulator, the patient
+answers from the simulator, and the answer appears in the open conversation without a reload."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import time
+from typing import Any
+
+import pytest
+
+from careline.messaging.models import Message, MessageState
+from careline.testing.personas import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+
+@pytest.fixture
+def browser_context(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A headless Chromium context (shared cookies for the staff page and the simulator page)."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        try:
+            yield context
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture(autouse=True)
+def texting_all_day(settings: Any) -> None:
+    # The staff text opens the conversation, so quiet hours would hold it at night: let it go at any hour.
+    settings.CARELINE_TEXTING_WINDOW = (time(0, 0), time.max)
+
+
+def test_staff_text_reaches_the_simulator_and_the_answer_appears_without_reload(
+    browser_context, live_server, personas
+):
+    from celery import current_app
+
+    assert current_app.conf.task_always_eager  # the conftest's eager Celery also covers live_server threads
+
+    staff = browser_context.new_page()
+    staff.goto(f"{live_server.url}/accounts/login")
+    staff.get_by_label("Email").fill(personas.front_a.email)
+    staff.get_by_label("Password").fill(PASSWORD)
+    staff.get_by_role("button", name="Sign in").click()
+    staff.wait_for_url(re.compile(r"^[^?]*/(\?.*)?$"))
+
+    # "New message" from the patient's record lands in the inbox conversation.
+    staff.goto(f"{live_server.url}/inbox/start?patient={personas.pat.pk}")
+    staff.get_by_role("heading", name="Texts with Pat Ortega").wait_for()
+    staff.get_by_label("Message", exact=True).fill("Hi Pat, your forms are ready to pick up.")
+    staff.locator("#segment-counter").filter(has_text="1 segment · GSM-7 · 120 left").wait_for()
+    staff.get_by_role("button", name="Send text").click()
+    staff.locator("#thread").get_by_text("Hi Pat, your forms are ready to pick up.").wait_for()
+    staff.locator("#thread [data-state='delivered']").wait_for()
+    sent = Message.objects.get(direction="out")
+    assert sent.state == MessageState.DELIVERED
+    assert sent.author == personas.front_a
+
+    staff.evaluate("window.__careline_not_reloaded = true")
+
+    phone = browser_context.new_page()
+    phone.goto(f"{live_server.url}/inbox/simulator")
+    phone.get_by_label("Patient's number").fill("(312) 555-0111")
+    phone.get_by_role("button", name="Open phone").click()
+    phone.locator("#screen").get_by_text("Hi Pat, your forms are ready to pick up.").wait_for()
+    phone.get_by_label("Answer as the patient").fill("Great, I will come by at 4.")
+    phone.get_by_role("button", name="Send from phone").click()
+    phone.locator("#screen").get_by_text("Great, I will come by at 4.").wait_for()
+
+    # The staff page polls: the answer shows up on its own, in the same page (no navigation happened).
+    staff.bring_to_front()
+    staff.locator("#thread .bubble.in").filter(has_text="Great, I will come by at 4.").wait_for(
+        timeout=15_000
+    )
+    assert staff.evaluate("window.__careline_not_reloaded === true")
+    inbound = Message.objects.get(direction="in")
+    assert inbound.patient == personas.pat
+    assert inbound.body == "Great, I will come by at 4."

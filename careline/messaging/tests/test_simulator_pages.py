@@ -1,0 +1,122 @@
+"""The phone simulator page: who may use it, that it is absent when turned off, and that answers typed there
+arrive in the inbox like a provider's webhook."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from careline.messaging.models import Conversation, Message, MessageState
+from careline.messaging.services.outbound import message_send
+from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, QUINN_NUMBER, texted_by
+
+STAFF = ["admin", "front_a", "clinician_a", "billing_a", "front_b"]
+
+
+@pytest.fixture(autouse=True)
+def clock(time_machine):
+    time_machine.move_to(NOON_CHICAGO, tick=False)
+
+
+@pytest.mark.parametrize("who", STAFF)
+def test_staff_may_open_the_simulator(personas, client_for, who):
+    response = client_for(personas.staff[who]).get(reverse("messaging:simulator"))
+    assert response.status_code == 200
+    assert b"Phone simulator" in response.content
+
+
+def test_an_outsider_is_sent_to_sign_in(personas, client_for):
+    for response in [
+        client_for(None).get(reverse("messaging:simulator")),
+        client_for(None).get(reverse("messaging:simulator_screen"), {"number": PAT_NUMBER}),
+        client_for(None).post(reverse("messaging:simulator"), {"number": PAT_NUMBER, "body": "hi"}),
+    ]:
+        assert response.status_code == 302
+        assert "/accounts/login" in response["Location"]
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("who", [*STAFF, None])
+def test_the_simulator_does_not_exist_when_turned_off(personas, client_for, settings, who):
+    settings.CARELINE_SIMULATOR = False
+    client = client_for(personas.staff[who] if who else None)
+    assert client.get(reverse("messaging:simulator")).status_code == 404
+    assert client.get(reverse("messaging:simulator_screen"), {"number": PAT_NUMBER}).status_code == 404
+    assert (
+        client.post(reverse("messaging:simulator"), {"number": PAT_NUMBER, "body": "hi"}).status_code == 404
+    )
+    assert not Message.objects.exists()
+
+
+def test_the_phone_shows_what_was_sent_with_its_delivery_state(
+    personas, client_for, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message_send(body="Your visit is Friday at 9.", patient=personas.pat, author=personas.front_a)
+    assert Message.objects.get().state == MessageState.DELIVERED
+    client = client_for(personas.front_a)
+    html = client.get(reverse("messaging:simulator"), {"number": "(312) 555-0111"}).content.decode()
+    assert "Your visit is Friday at 9." in html
+    assert "Delivered" in html
+    assert PAT_NUMBER in html  # in the list of numbers with texts
+    screen = client.get(
+        reverse("messaging:simulator_screen"), {"number": PAT_NUMBER}, HTTP_X_CARELINE_BACKGROUND="1"
+    )
+    assert screen.status_code == 200
+    assert b"Your visit is Friday at 9." in screen.content
+
+
+def test_an_answer_from_the_simulator_appears_in_the_conversation_with_an_unread_count(personas, client_for):
+    client = client_for(personas.front_a)
+    response = client.post(
+        reverse("messaging:simulator"), {"number": "312-555-0111", "body": "Running 10 min late"}
+    )
+    assert response.status_code == 302
+    conversation = Conversation.objects.get(contact=PAT_NUMBER)
+    assert conversation.patient == personas.pat
+    assert conversation.unread_count == 1
+    inbound = Message.objects.get(direction="in")
+    assert inbound.body == "Running 10 min late"
+    assert (inbound.provider_message_id or "").startswith("SIMIN")
+    listing = client.get(reverse("messaging:inbox")).content.decode()
+    assert "Running 10 min late" in listing
+    assert "1 unread" in listing
+    thread = client.get(reverse("messaging:thread", args=[conversation.pk])).content.decode()
+    assert "Running 10 min late" in thread
+
+
+def test_keywords_typed_on_the_simulator_take_the_real_path(
+    personas, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for(personas.front_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("messaging:simulator"), {"number": PAT_NUMBER, "body": "STOP"})
+    reply = Message.objects.get(direction="out")
+    assert "unsubscribed" in reply.body
+    assert reply.state == MessageState.DELIVERED
+
+
+def test_bad_input_gets_a_clear_message_and_stores_nothing(personas, client_for):
+    client = client_for(personas.front_a)
+    response = client.post(reverse("messaging:simulator"), {"number": "call me", "body": "hi"})
+    assert response.status_code == 400
+    assert "is not a phone number" in response.content.decode()
+    response = client.post(reverse("messaging:simulator"), {"number": PAT_NUMBER, "body": ""})
+    assert response.status_code == 400
+    response = client.get(reverse("messaging:simulator"), {"number": "12"})
+    assert response.status_code == 400
+    assert client.get(reverse("messaging:simulator_screen"), {"number": ""}).status_code == 400
+    assert not Message.objects.exists()
+
+
+def test_front_desk_cannot_read_or_answer_as_a_patient_of_another_location(personas, client_for):
+    texted_by(QUINN_NUMBER, "Hola")
+    client = client_for(personas.front_a)
+    assert client.get(reverse("messaging:simulator"), {"number": QUINN_NUMBER}).status_code == 403
+    assert client.get(reverse("messaging:simulator_screen"), {"number": QUINN_NUMBER}).status_code == 403
+    assert (
+        client.post(reverse("messaging:simulator"), {"number": QUINN_NUMBER, "body": "x"}).status_code == 403
+    )
+    assert Message.objects.count() == 1
+    html = client.get(reverse("messaging:simulator")).content.decode()
+    assert QUINN_NUMBER not in html

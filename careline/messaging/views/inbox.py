@@ -1,0 +1,380 @@
+"""The shared team inbox: the conversation list and one conversation (thread, composer, live updates).
+
+Parse -> authorize -> service/query -> render. Polling requests carry X-Careline-Background: they do not
+keep a session alive and are not audited again (the page that started them was).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from careline.core.audit import AuditAction, audit_patient_access, audit_record
+from careline.core.middleware import BACKGROUND_HEADER
+from careline.core.permissions import Perm, has_perm, require_perm
+from careline.core.phones import format_phone
+from careline.locations.models import Location
+from careline.messaging import queries
+from careline.messaging.forms import ComposeForm, InboxFilterForm, NoteForm, TagForm
+from careline.messaging.models import Conversation, Message, MessageState
+from careline.messaging.segments import segment_info
+from careline.messaging.services import attachments
+from careline.messaging.services.conversations import conversation_mark_read
+from careline.messaging.services.outbound import (
+    MessageRefused,
+    conversation_for,
+    message_send,
+    patient_sms_number,
+)
+from careline.messaging.templating import TemplateProblem, template_render
+from careline.patients.queries import patient_for_user
+
+LIST_PAGE_SIZE = 50
+
+
+def is_background(request: HttpRequest) -> bool:
+    """A request the page made on its own (polling), not something the person did."""
+    return bool(request.META.get(BACKGROUND_HEADER))
+
+
+def conversation_zone(conversation: Conversation) -> zoneinfo.ZoneInfo:
+    """The zone times of CONVERSATION are shown in: the patient's, else the location's, else the clinic's."""
+    if conversation.patient is not None:
+        return conversation.patient.zone
+    if conversation.location is not None:
+        return conversation.location.zone
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+# --- the list -------------------------------------------------------------------------------------------
+
+
+def _visible_locations(user: Any) -> list[Location]:
+    locations = Location.objects.filter(is_active=True).order_by("name")
+    if not has_perm(user, Perm.PATIENT_VIEW_ALL_LOCATIONS):
+        locations = locations.filter(pk__in=list(user.location_ids))
+    return list(locations)
+
+
+def _filters_from(form: InboxFilterForm) -> queries.InboxFilters:
+    data = form.cleaned_data if form.is_valid() else {}
+    status = data.get("status") or "open"
+    return queries.InboxFilters(
+        status="" if status == "all" else status,
+        mine=data.get("show") == "mine",
+        unassigned=data.get("show") == "unassigned",
+        location_id=data.get("location"),
+        tag=data.get("tag") or "",
+        text=(data.get("q") or "").strip(),
+    )
+
+
+@require_perm(Perm.INBOX_VIEW)
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Conversations the person may see, filtered and searched, newest activity first; polled by HTMX."""
+    form = InboxFilterForm(
+        request.GET or None, locations=_visible_locations(request.user), tags=queries.tags_in_use()
+    )
+    filters = _filters_from(form)
+    rows = list(queries.inbox_conversations(request.user, filters)[: LIST_PAGE_SIZE + 1])
+    conversations, has_more = rows[:LIST_PAGE_SIZE], len(rows) > LIST_PAGE_SIZE
+    for conversation in conversations:
+        shown = (
+            format_phone(conversation.contact)
+            if conversation.contact.startswith("+")
+            else conversation.contact
+        )
+        conversation.contact_display = shown  # type: ignore[attr-defined]
+    if not is_background(request):
+        audit_record(
+            request=request,
+            action=AuditAction.SEARCH if filters.text else AuditAction.VIEW,
+            object_type="messaging.conversation",
+            detail=f"inbox list: {filters.describe()}; results={len(conversations)}{'+' if has_more else ''}",
+        )
+    context = {
+        "nav": "inbox",
+        "form": form,
+        "conversations": conversations,
+        "has_more": has_more,
+        "unread_total": sum(c.unread_count for c in conversations),
+        "poll_url": request.get_full_path(),
+    }
+    if getattr(request, "htmx", False):
+        return render(request, "messaging/_inbox_list.html", context)
+    return render(request, "messaging/inbox.html", context)
+
+
+@require_perm(Perm.INBOX_VIEW)
+@require_GET
+def conversation_start(request: HttpRequest) -> HttpResponse:
+    """From a patient page: the conversation with the patient's number on the default SMS channel."""
+    from careline.messaging.services.channels import channel_default
+
+    raw = request.GET.get("patient", "")
+    if not raw.isdigit():
+        raise Http404("No such patient")
+    patient = patient_for_user(request.user, int(raw))
+    number = patient_sms_number(patient)
+    channel = channel_default("sms")
+    if not number or channel is None:
+        problem = (
+            "has no phone number on file" if not number else "cannot be texted: no text channel is set up"
+        )
+        messages.error(request, f"{patient.display_name} {problem}.")
+        return HttpResponseRedirect(reverse("patients:detail", args=[patient.pk]))
+    conversation = conversation_for(channel=channel, contact=number, patient=patient)
+    return HttpResponseRedirect(reverse("messaging:conversation", args=[conversation.pk]))
+
+
+# --- one conversation -----------------------------------------------------------------------------------
+
+
+def _state_text(message: Message, zone: zoneinfo.ZoneInfo) -> tuple[str, str]:
+    """(words, tone) telling staff what became of an outbound MESSAGE."""
+    state = message.state
+    if state == MessageState.SUPPRESSED:
+        reason = message.get_suppression_reason_display() or "blocked"
+        return f"Not sent: {reason[0].lower()}{reason[1:]}", "danger"
+    if state == MessageState.QUEUED:
+        if message.due_at and message.due_at > timezone.now():
+            when = timezone.localtime(message.due_at, zone).strftime("%b %d, %H:%M")
+            if message.held_for_quiet_hours:
+                return f"Waiting for the texting window: goes at {when}", "warn"
+            if message.error_code:
+                return (
+                    f"Retrying at {when} after an error: {message.error_message or message.error_code}",
+                    "warn",
+                )
+            return f"Scheduled for {when}", ""
+        return "Queued to send", ""
+    if state == MessageState.SENDING:
+        return "Sending", ""
+    if state == MessageState.SENT:
+        return "Sent", ""
+    if state == MessageState.DELIVERED:
+        return "Delivered", "ok"
+    if state in (MessageState.UNDELIVERED, MessageState.FAILED):
+        label = "Not delivered" if state == MessageState.UNDELIVERED else "Failed"
+        why = message.error_message or "the provider gave no reason"
+        code = f" (code {message.error_code})" if message.error_code else ""
+        return f"{label}: {why}{code}", "danger"
+    if state == MessageState.CANCELLED:
+        return "Cancelled before it was sent", ""
+    return message.get_state_display(), ""
+
+
+def _thread_context(request: HttpRequest, conversation: Conversation) -> dict[str, Any]:
+    zone = conversation_zone(conversation)
+    entries = queries.conversation_thread(conversation)
+    for entry in entries:
+        message = entry.message
+        if message is not None:
+            if message.is_outbound:
+                entry.extra["state_text"], entry.extra["tone"] = _state_text(message, zone)
+            entry.extra["media"] = [
+                {
+                    "url": reverse("messaging:media", args=[conversation.pk, item["file"].split("/", 1)[1]])
+                    if item.get("file")
+                    else item.get("url", ""),
+                    "content_type": item.get("content_type", ""),
+                }
+                for item in message.media
+                if isinstance(item, dict)
+            ]
+    return {"conversation": conversation, "entries": entries, "zone": zone}
+
+
+def _saved_replies(conversation: Conversation) -> list[dict[str, str]]:
+    """Saved replies rendered for the linked patient (allow-listed fields only)."""
+    patient = conversation.patient
+    location = patient.primary_location if patient else conversation.location
+    values = {
+        "first_name": patient.first_name if patient else "",
+        "clinic_name": location.name if location else "",
+        "location_name": location.name if location else "",
+        "location_address": ", ".join(part for part in [location.address_line1, location.city] if part)
+        if location
+        else "",
+        "location_phone": format_phone(location.phone) if location else "",
+    }
+    rendered = []
+    for reply in queries.saved_replies_for(conversation):
+        try:
+            rendered.append({"title": reply.title, "text": template_render(reply.body, values)})
+        except TemplateProblem:
+            continue  # a reply saved before its template was checked; the admin page shows the problem
+    return rendered
+
+
+def conversation_page_context(
+    request: HttpRequest, conversation: Conversation, *, compose: ComposeForm | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Everything the conversation page shows."""
+    from careline.patients.queries.notes import active_alerts
+    from careline.patients.services.registry import consent_state
+
+    patient = conversation.patient
+    consent = consent_state(conversation.contact) if conversation.contact.startswith("+") else "unknown"
+    can_send = has_perm(request.user, Perm.INBOX_SEND)
+    context = {
+        "nav": "inbox",
+        "conversation": conversation,
+        "patient": patient,
+        "alerts": active_alerts(patient) if patient else [],
+        "banner_consent": consent,
+        "contact_display": format_phone(conversation.contact)
+        if conversation.contact.startswith("+")
+        else conversation.contact,
+        "candidates": queries.conversation_candidates_for(request.user, conversation)
+        if patient is None
+        else [],
+        "can_send": can_send,
+        "can_opt_out": can_send and has_perm(request.user, Perm.CONSENT_RECORD),
+        "compose": compose or ComposeForm(zone=conversation_zone(conversation)),
+        "note_form": NoteForm(),
+        "tag_form": TagForm(),
+        "tags": list(conversation.tags.order_by("name")),
+        "all_tags": queries.tags_in_use(),
+        "staff": queries.assignable_staff(conversation) if can_send else [],
+        "saved_replies": _saved_replies(conversation) if can_send else [],
+        **_thread_context(request, conversation),
+        **extra,
+    }
+    return context
+
+
+def _audit_view(request: HttpRequest, conversation: Conversation, detail: str) -> None:
+    if conversation.patient_id:
+        audit_patient_access(
+            request=request,
+            action=AuditAction.VIEW,
+            patient_id=conversation.patient_id,
+            obj=conversation,
+            detail=detail,
+        )
+    else:
+        audit_record(request=request, action=AuditAction.VIEW, obj=conversation, detail=detail)
+
+
+@require_perm(Perm.INBOX_VIEW)
+@require_http_methods(["GET", "POST"])
+def conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    """One conversation: the patient's header, the thread, and (POST) the composer sending a text."""
+    conversation = queries.conversation_for_user(request.user, pk)
+    if request.method == "POST":
+        return _send(request, conversation)
+    _audit_view(request, conversation, "conversation read")
+    conversation_mark_read(conversation=conversation, actor=request.user)
+    return render(request, "messaging/conversation.html", conversation_page_context(request, conversation))
+
+
+def _send(request: HttpRequest, conversation: Conversation) -> HttpResponse:
+    if not has_perm(request.user, Perm.INBOX_SEND):
+        raise PermissionDenied
+    form = ComposeForm(request.POST, request.FILES, zone=conversation_zone(conversation))
+    if form.is_valid():
+        media: list[dict[str, str]] = []
+        image = form.cleaned_data.get("image")
+        if image:
+            media.append(attachments.attachment_store(conversation_id=conversation.pk, upload=image))
+        try:
+            message = message_send(
+                body=form.cleaned_data.get("body") or "",
+                kind="staff",
+                author=request.user,
+                patient=conversation.patient,
+                to_address=conversation.contact,
+                channel=conversation.channel,
+                send_at=form.cleaned_data.get("send_at"),
+                media=media,
+            )
+        except MessageRefused as refused:
+            for item in media:
+                path = attachments.media_path(conversation.pk, item["file"].split("/", 1)[1])
+                if path is not None:
+                    path.unlink(missing_ok=True)
+            form.add_error(None, str(refused))
+        else:
+            detail = "text sent from the inbox" + (" (scheduled)" if message.scheduled else "")
+            if conversation.patient_id:
+                audit_patient_access(
+                    request=request,
+                    action=AuditAction.CREATE,
+                    patient_id=conversation.patient_id,
+                    obj=message,
+                    detail=detail,
+                )
+            else:
+                audit_record(request=request, action=AuditAction.CREATE, obj=message, detail=detail)
+            if message.state == MessageState.SUPPRESSED:
+                messages.warning(request, _state_text(message, conversation_zone(conversation))[0] + ".")
+            return HttpResponseRedirect(
+                reverse("messaging:conversation", args=[conversation.pk]) + "#composer"
+            )
+    context = conversation_page_context(request, conversation, compose=form)
+    return render(request, "messaging/conversation.html", context, status=400)
+
+
+@require_perm(Perm.INBOX_VIEW)
+@require_GET
+def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
+    """The thread alone, polled every few seconds by the conversation page: new texts appear by themselves."""
+    conversation = queries.conversation_for_user(request.user, pk)
+    if not is_background(request):
+        _audit_view(request, conversation, "conversation read")
+    conversation_mark_read(conversation=conversation, actor=request.user)
+    return render(request, "messaging/_thread.html", _thread_context(request, conversation))
+
+
+@require_perm(Perm.INBOX_SEND)
+@require_POST
+def segments(request: HttpRequest) -> HttpResponse:
+    """The live segment counter of the composer: '2 segments · GSM-7 · 140 left'."""
+    body = request.POST.get("body", "")[: settings.CARELINE_MAX_MESSAGE_LENGTH * 2]
+    info = segment_info(body)
+    text = f"{info.segments} segment{'' if info.segments == 1 else 's'} · {info.encoding} · {info.remaining} left"
+    if len(body) > settings.CARELINE_MAX_MESSAGE_LENGTH:
+        text += f" · too long (at most {settings.CARELINE_MAX_MESSAGE_LENGTH} characters)"
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+# --- attachments ----------------------------------------------------------------------------------------
+
+
+def _file_response(path: Path) -> HttpResponse:
+    # Images are at most 5 MB, so reading one whole is fine; nosniff keeps browsers to the declared type.
+    response = HttpResponse(path.read_bytes(), content_type=attachments.content_type_of(path))
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_perm(Perm.INBOX_VIEW)
+@require_GET
+def media(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """An image of a conversation, for staff who may read it."""
+    conversation = queries.conversation_for_user(request.user, pk)
+    path = attachments.media_path(conversation.pk, name)
+    if path is None:
+        raise Http404("No such file")
+    return _file_response(path)
+
+
+@require_GET
+def media_public(request: HttpRequest, token: str) -> HttpResponse:
+    """An image for the SMS provider to fetch: the signed token is the only key, and it expires."""
+    path = attachments.provider_media_path(token)
+    if path is None:
+        raise Http404("No such file")
+    return _file_response(path)
