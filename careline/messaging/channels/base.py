@@ -75,6 +75,8 @@ class StatusUpdate:
     error_code: str = ""
     error_message: str = ""
     at: datetime | None = None
+    opted_out: bool = False  # the provider says the recipient unsubscribed
+    landline: bool = False  # the provider says the number cannot receive texts
 
 
 class ChannelType:

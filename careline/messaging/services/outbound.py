@@ -323,9 +323,6 @@ def _finish(message: Message, state: str, **fields: Any) -> None:
 
 
 def _after_provider_error(message: Message, error: ProviderError) -> str:
-    from careline.patients.models import ConsentKind, ConsentMethod
-    from careline.patients.services.registry import consent_record
-
     code, text = error.code[:20], str(error)[:300]
     if error.ambiguous:
         found = _find_sent(message)
@@ -333,17 +330,7 @@ def _after_provider_error(message: Message, error: ProviderError) -> str:
             message_mark_sent(message, found)
             return MessageState.SENT
     if error.permanent:
-        if error.opted_out:
-            consent_record(
-                phone_number=message.to_address,
-                kind=ConsentKind.REVOKED,
-                method=ConsentMethod.PROVIDER,
-                patient=message.patient,
-                recorded_by=None,
-                note=f"provider reported the recipient unsubscribed ({code})",
-            )
-        if error.landline and message.patient_id:
-            PatientPhone.objects.filter(number=message.to_address).update(kind=PhoneKind.LANDLINE)
+        _record_number_facts(message, opted_out=error.opted_out, landline=error.landline, code=code)
         _finish(message, MessageState.FAILED, error_code=code, error_message=text)
         return MessageState.FAILED
     if message.attempts >= min(settings.CARELINE_SEND_MAX_ATTEMPTS, message.channel.type.max_attempts):
@@ -362,6 +349,24 @@ def _after_provider_error(message: Message, error: ProviderError) -> str:
         error_message=text,
     )
     return MessageState.QUEUED
+
+
+def _record_number_facts(message: Message, *, opted_out: bool, landline: bool, code: str) -> None:
+    """What a provider's permanent error teaches about the number: an opt-out (ledger) or a landline."""
+    from careline.patients.models import ConsentKind, ConsentMethod
+    from careline.patients.services.registry import consent_record
+
+    if opted_out:
+        consent_record(
+            phone_number=message.to_address,
+            kind=ConsentKind.REVOKED,
+            method=ConsentMethod.PROVIDER,
+            patient=message.patient,
+            recorded_by=None,
+            note=f"provider reported the recipient unsubscribed ({code})",
+        )
+    if landline:
+        PatientPhone.objects.filter(number=message.to_address).update(kind=PhoneKind.LANDLINE)
 
 
 def _find_sent(message: Message) -> str | None:
@@ -386,8 +391,13 @@ def message_status_apply(
     error_code: str = "",
     error_message: str = "",
     message_id: int | None = None,
+    opted_out: bool = False,
+    landline: bool = False,
 ) -> bool:
-    """Apply a delivery report in any order: only a move forward counts; True when the row changed."""
+    """Apply a delivery report in any order: only a move forward counts; True when the row changed.
+
+    A report that the recipient unsubscribed or is a landline is recorded whatever the order.
+    """
     if state not in STATE_RANK:
         return False
     target = MessageState(state)
@@ -407,6 +417,10 @@ def message_status_apply(
         fields["error_message"] = error_message[:300]
     if state in (MessageState.SENT, MessageState.DELIVERED):
         rows.filter(sent_at__isnull=True).update(sent_at=now)
+    if opted_out or landline:
+        message = rows.first()
+        if message is not None:
+            _record_number_facts(message, opted_out=opted_out, landline=landline, code=error_code)
     return bool(rows.filter(state__in=lower).exclude(state__in=TERMINAL_STATES).update(**fields))
 
 

@@ -351,6 +351,8 @@ class TwilioType(ChannelType):
             error_code=error_code[:20],
             error_message=data.get("ErrorMessage", "")[:300]
             or (f"Twilio error {error_code}" if error_code else ""),
+            opted_out=error_code.isdigit() and int(error_code) in UNSUBSCRIBED_CODES,
+            landline=error_code.isdigit() and int(error_code) in LANDLINE_CODES,
         )
 
 

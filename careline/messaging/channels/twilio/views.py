@@ -101,5 +101,7 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
             error_code=update.error_code,
             error_message=update.error_message,
             message_id=message_id,
+            opted_out=update.opted_out,
+            landline=update.landline,
         )
     return _twiml()

@@ -285,3 +285,22 @@ def test_five_concurrent_deliveries_on_postgresql_after_hours(personas, twilio_d
     monkeypatch.setenv(TOKEN_VARIABLE, twilio_double.auth_token)
     channel = make_twilio_channel(twilio_double, keyword_replies="careline")
     _assert_one_message_and_one_reply(_five_at_once(channel, twilio_double.auth_token), twilio_double)
+
+
+def test_an_unsubscribed_delivery_report_records_the_opt_out(personas, twilio_channel, twilio_double):
+    message = _sent_message(personas, twilio_channel)
+    _callback(twilio_channel, twilio_double.auth_token, message, "failed", error_code="21610")
+    message.refresh_from_db()
+    assert message.state == MessageState.FAILED
+    event = ConsentEvent.objects.filter(phone_number=PAT).order_by("-occurred_at", "-pk").first()
+    assert event is not None
+    assert event.kind == ConsentKind.REVOKED
+    assert event.method == ConsentMethod.PROVIDER
+
+
+def test_a_landline_delivery_report_marks_the_number_a_landline(personas, twilio_channel, twilio_double):
+    from careline.patients.models import PatientPhone, PhoneKind
+
+    message = _sent_message(personas, twilio_channel)
+    _callback(twilio_channel, twilio_double.auth_token, message, "undelivered", error_code="30006")
+    assert PatientPhone.objects.get(number=PAT).kind == PhoneKind.LANDLINE
