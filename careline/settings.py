@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "careline.locations",
     "careline.patients",
     "careline.messaging",
+    "careline.scheduling",
     "careline.demo",
 ]
 

@@ -46,6 +46,10 @@ class Perm(models.TextChoices):
     SAVED_REPLY_MANAGE = "saved_reply.manage", "Manage saved replies"
     CHANNEL_MANAGE = "channel.manage", "Configure channels and messaging policies"
     SIMULATOR_USE = "simulator.use", "Use the phone simulator (not in production)"
+    SCHEDULE_VIEW = "schedule.view", "See the calendar and appointments of one's locations"
+    SCHEDULE_BOOK = "schedule.book", "Book, move, cancel and check in appointments; manage the waitlist"
+    SCHEDULE_MANAGE = "schedule.manage", "Manage appointment types, clinicians' hours and reminder rules"
+    REPORT_VIEW = "report.view", "See reminder and no-show reports"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -65,6 +69,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.ANNOUNCEMENT_SEND,
             Perm.SAVED_REPLY_MANAGE,
             Perm.SIMULATOR_USE,
+            Perm.SCHEDULE_VIEW,
+            Perm.SCHEDULE_BOOK,
+            Perm.REPORT_VIEW,
         }
     ),
     Role.CLINICIAN: frozenset(
@@ -79,6 +86,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.INBOX_VIEW,
             Perm.INBOX_SEND,
             Perm.SIMULATOR_USE,
+            Perm.SCHEDULE_VIEW,
+            Perm.SCHEDULE_BOOK,
         }
     ),
     Role.BILLING: frozenset(
@@ -89,6 +98,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.INBOX_VIEW,
             Perm.INBOX_SEND,
             Perm.SIMULATOR_USE,
+            Perm.SCHEDULE_VIEW,
         }
     ),
 }

@@ -119,6 +119,10 @@ def _act_on(
                 kind=ConversationEvent.Kind.FLAGGED,
                 detail="may be asking to stop texts",
             )
+        from careline.messaging.replies import reply_handlers_run
+
+        if reply_handlers_run(conversation, message):
+            return
         _after_hours_reply(conversation=conversation, message=message)
 
 

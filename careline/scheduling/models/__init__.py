@@ -1,0 +1,41 @@
+"""Appointments, clinicians' hours, reminder rules and reminders, reply prompts and the waitlist."""
+
+from careline.scheduling.models.appointments import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentSeries,
+    AppointmentStatus,
+    AppointmentStatusChange,
+    AppointmentType,
+    ChangeSource,
+    TimeOff,
+    WorkingHours,
+)
+from careline.scheduling.models.reminders import (
+    Reminder,
+    ReminderChannel,
+    ReminderRule,
+    ReminderState,
+    ReplyPrompt,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "Appointment",
+    "AppointmentSeries",
+    "AppointmentStatus",
+    "AppointmentStatusChange",
+    "AppointmentType",
+    "ChangeSource",
+    "Reminder",
+    "ReminderChannel",
+    "ReminderRule",
+    "ReminderState",
+    "ReplyPrompt",
+    "TimeOff",
+    "WaitlistEntry",
+    "WaitlistOffer",
+    "WorkingHours",
+]

@@ -1,0 +1,177 @@
+"""Reminder rules and the reminder rows they plan, reply prompts awaiting a patient's answer, the waitlist."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ReminderChannel(models.TextChoices):
+    PREFERENCE = "preference", "The patient's reminder preference"
+    SMS = "sms", "Text"
+    EMAIL = "email", "Email"
+    BOTH = "both", "Text and email"
+
+
+class ReminderRule(models.Model):
+    """When and how to remind: either N days before at a local time, or N minutes before the visit.
+
+    Empty appointment types or locations mean every one. Templates render from the messaging allow-list.
+    """
+
+    name = models.CharField(max_length=100)
+    appointment_types = models.ManyToManyField("scheduling.AppointmentType", blank=True, related_name="reminder_rules")
+    locations = models.ManyToManyField("locations.Location", blank=True, related_name="reminder_rules")
+    days_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    at_local_time = models.TimeField(null=True, blank=True, help_text="With days before: the local time to send")
+    minutes_before = models.PositiveIntegerField(null=True, blank=True)
+    channel = models.CharField(max_length=12, choices=ReminderChannel.choices, default=ReminderChannel.SMS)
+    template_en = models.TextField()
+    template_es = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(days_before__isnull=False, at_local_time__isnull=False, minutes_before__isnull=True))
+                | (Q(days_before__isnull=True, at_local_time__isnull=True, minutes_before__isnull=False)),
+                name="reminder_rule_one_timing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReminderState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Handed to messaging"
+    WITHDRAWN = "withdrawn", "Withdrawn (visit moved or cancelled)"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Reminder(models.Model):
+    """One planned reminder with its due time. The sweep claims due rows and sends through messaging."""
+
+    appointment = models.ForeignKey("scheduling.Appointment", on_delete=models.CASCADE, related_name="reminders")
+    rule = models.ForeignKey(ReminderRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders")
+    channel = models.CharField(max_length=6, choices=[("sms", "Text"), ("email", "Email")], default="sms")
+    appointment_starts_at = models.DateTimeField(help_text="The visit time this reminder was planned for")
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING)
+    skip_reason = models.CharField(max_length=200, blank=True)
+    held_for_quiet_hours = models.BooleanField(default=False, help_text="Moved earlier out of quiet hours")
+    message = models.ForeignKey("messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "rule", "channel", "appointment_starts_at"], name="reminder_unique_plan"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"Reminder for appointment {self.appointment_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class ReplyPrompt(models.Model):
+    """A question texted to a number that a reply may answer: a reminder, 'cancel?', or slot choices."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", "Reminder (C, R or X)"
+        CANCEL_CONFIRM = "cancel_confirm", "Confirm cancellation"
+        RESCHEDULE = "reschedule", "Choose a new time"
+        WAITLIST = "waitlist", "Waitlist offer"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Waiting for a reply"
+        ANSWERED = "answered", "Answered"
+        EXPIRED = "expired", "Expired"
+        SUPERSEDED = "superseded", "Replaced by a newer question"
+
+    phone_number = models.CharField(max_length=20, db_index=True)
+    conversation = models.ForeignKey("messaging.Conversation", null=True, blank=True, on_delete=models.SET_NULL)
+    appointment = models.ForeignKey("scheduling.Appointment", null=True, blank=True, on_delete=models.CASCADE, related_name="prompts")
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    options = models.JSONField(default=list, blank=True, help_text="Offered slots: [{n, starts_at, clinician_id, location_id, type_id}]")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    message = models.ForeignKey("messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["phone_number", "state", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.phone_number}"
+
+
+class WaitlistEntry(models.Model):
+    """A patient who wants an earlier slot of a type, offered freed slots in the order they joined."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        BOOKED = "booked", "Booked"
+        REMOVED = "removed", "Removed"
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="waitlist_entries")
+    appointment_type = models.ForeignKey("scheduling.AppointmentType", on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey("locations.Location", null=True, blank=True, on_delete=models.CASCADE)
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    earliest_date = models.DateField(null=True, blank=True)
+    latest_date = models.DateField(null=True, blank=True)
+    current_appointment = models.ForeignKey(
+        "scheduling.Appointment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The later visit the patient would give up for an earlier one",
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
+
+    def __str__(self) -> str:
+        return f"{self.patient} waiting for {self.appointment_type}"
+
+
+class WaitlistOffer(models.Model):
+    """A freed slot offered by text to one waitlisted patient; the first to accept gets it."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Offered"
+        ACCEPTED = "accepted", "Accepted"
+        TAKEN = "taken", "Taken by someone else"
+        EXPIRED = "expired", "Expired"
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey("locations.Location", on_delete=models.CASCADE, related_name="+")
+    appointment_type = models.ForeignKey("scheduling.AppointmentType", on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    word = models.CharField(max_length=10, default="B")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    booked_appointment = models.ForeignKey(
+        "scheduling.Appointment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.ForeignKey("messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["clinician", "starts_at", "state"])]
+
+    def __str__(self) -> str:
+        return f"Offer of {self.starts_at:%Y-%m-%d %H:%M} to entry {self.entry_id}"
