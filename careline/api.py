@@ -160,3 +160,5 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/patients", "careline.patients.api.router")
 api.add_router("/messages", "careline.messaging.api.router")
+api.add_router("/appointments", "careline.scheduling.api.router")
+api.add_router("/slots", "careline.scheduling.api.slots_router")

@@ -20,6 +20,11 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
     return {
         "messaging-sweep": {"task": "messaging.sweep", "schedule": float(settings.CARELINE_SWEEP_SECONDS)},
         "messaging-announcements-resume": {"task": "messaging.announcements_resume", "schedule": 300.0},
+        "scheduling-reminders-sweep": {
+            "task": "scheduling.reminders_sweep",
+            "schedule": float(settings.CARELINE_SWEEP_SECONDS),
+        },
+        "scheduling-waitlist-offers-expire": {"task": "scheduling.waitlist_offers_expire", "schedule": 60.0},
     }
 
 

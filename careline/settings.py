@@ -224,6 +224,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# Tasks go to this queue unless routed; a deployment (or a test run) sharing one Redis names its own.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -242,11 +244,16 @@ USE_TZ = True
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US").upper()
 
 # Messaging.
+CARELINE_CLINIC_NAME = env_str(
+    "CARELINE_CLINIC_NAME", ""
+)  # {clinic_name} in texts; blank: the location's name
 CARELINE_TEXTING_WINDOW = env_time_range("CARELINE_TEXTING_WINDOW", "08:00-20:00")
 CARELINE_MAX_MESSAGE_LENGTH = env_int("CARELINE_MAX_MESSAGE_LENGTH", 1600, minimum=160, maximum=10000)
 CARELINE_SEND_MAX_ATTEMPTS = env_int("CARELINE_SEND_MAX_ATTEMPTS", 6, minimum=1, maximum=20)
 # A first retry waits half to all of this (milliseconds), doubling per attempt; tests and benches lower it.
 CARELINE_RETRY_BACKOFF_MS = env_int("CARELINE_RETRY_BACKOFF_MS", 10_000, minimum=10, maximum=600_000)
+# A message SENDING longer than this lost its worker: the sweep takes it back (after asking the provider).
+CARELINE_SENDING_TIMEOUT_SECONDS = env_int("CARELINE_SENDING_TIMEOUT_SECONDS", 180, minimum=5, maximum=3600)
 CARELINE_SWEEP_SECONDS = env_int("CARELINE_SWEEP_SECONDS", 5, minimum=1, maximum=3600)
 CARELINE_SIMULATOR = env_bool("CARELINE_SIMULATOR", not PRODUCTION)
 if PRODUCTION and CARELINE_SIMULATOR:
@@ -258,6 +265,46 @@ TWILIO_MESSAGING_SERVICE_SID = env_optional("TWILIO_MESSAGING_SERVICE_SID")
 TWILIO_API_BASE_URL = env_optional("TWILIO_API_BASE_URL")
 TWILIO_KEYWORD_REPLIES = env_choice("TWILIO_KEYWORD_REPLIES", "provider", ("provider", "careline"))
 TWILIO_RATE_PER_SECOND = env_optional("TWILIO_RATE_PER_SECOND")
+
+# Scheduling: the words patients reply to a reminder (confirm, reschedule, cancel). Never a compliance keyword:
+# carriers and the law give STOP, CANCEL, END, START, YES, HELP ... their own meaning.
+CARELINE_REPLY_CONFIRM = env_str("CARELINE_REPLY_CONFIRM", "C").strip().upper()
+CARELINE_REPLY_RESCHEDULE = env_str("CARELINE_REPLY_RESCHEDULE", "R").strip().upper()
+CARELINE_REPLY_CANCEL = env_str("CARELINE_REPLY_CANCEL", "X").strip().upper()
+# The word that accepts a waitlist offer of a freed slot, how long an offer stands, and how many waitlisted
+# patients are offered the same slot at once (the first to reply gets it).
+CARELINE_REPLY_WAITLIST = env_str("CARELINE_REPLY_WAITLIST", "B").strip().upper()
+CARELINE_WAITLIST_OFFER_MINUTES = env_int(
+    "CARELINE_WAITLIST_OFFER_MINUTES", 120, minimum=5, maximum=7 * 24 * 60
+)
+CARELINE_WAITLIST_OFFER_BATCH = env_int("CARELINE_WAITLIST_OFFER_BATCH", 3, minimum=1, maximum=50)
+
+
+def _check_reply_words() -> None:
+    from careline.messaging.keywords import HELP_WORDS, OPT_IN_WORDS, OPT_OUT_WORDS, normalize_keyword
+
+    reserved = OPT_OUT_WORDS | OPT_IN_WORDS | HELP_WORDS
+    words = {
+        "CARELINE_REPLY_CONFIRM": CARELINE_REPLY_CONFIRM,
+        "CARELINE_REPLY_RESCHEDULE": CARELINE_REPLY_RESCHEDULE,
+        "CARELINE_REPLY_CANCEL": CARELINE_REPLY_CANCEL,
+        "CARELINE_REPLY_WAITLIST": CARELINE_REPLY_WAITLIST,
+    }
+    for name, word in words.items():
+        if not word or not word.isalnum() or len(word) > 10:
+            raise ConfigurationError(f"{name}: must be one short word of letters or digits, got {word!r}")
+        if normalize_keyword(word) in reserved:
+            raise ConfigurationError(
+                f"{name}: {word} is a compliance keyword (STOP, CANCEL, END, START, YES, HELP ...); "
+                "carriers act on it themselves. Choose another word, for example C, R or X."
+            )
+    if len(set(words.values())) != len(words):
+        raise ConfigurationError(
+            "CARELINE_REPLY_CONFIRM/RESCHEDULE/CANCEL/WAITLIST: the reply words must differ"
+        )
+
+
+_check_reply_words()
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"

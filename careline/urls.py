@@ -1,6 +1,7 @@
 """Top-level URL routes: each app owns its own urls.py."""
 
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from careline.api import api
 from careline.core.views import healthz
@@ -12,6 +13,8 @@ urlpatterns = [
     path("locations/", include("careline.locations.urls")),
     path("audit/", include("careline.core.urls")),
     path("inbox/", include("careline.messaging.urls")),
+    path("simulator", RedirectView.as_view(pattern_name="messaging:simulator", query_string=True)),
     path("webhooks/", include("careline.messaging.webhook_urls")),
+    path("schedule/", include("careline.scheduling.urls")),
     path("", include("careline.patients.urls")),
 ]

@@ -264,6 +264,11 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
         counts |= messaging_demo_populate(
             locations=[locations[spec.name] for spec in DEMO_LOCATIONS], staff=staff, seed=seed
         )
+        from careline.demo.scheduling_seed import scheduling_demo_populate
+
+        counts |= scheduling_demo_populate(
+            locations=[locations[spec.name] for spec in DEMO_LOCATIONS], staff=staff, seed=seed
+        )
         signins_write(path=path, users=users, passwords=passwords, device=device)
     counts = {"locations": len(locations), "staff": len(users), **counts}
     return DemoSummary(created=True, signins_path=path, counts=counts)

@@ -256,7 +256,10 @@ class InternalNote(models.Model):
     """A note in a conversation that only staff see."""
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="internal_notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Blank for notes Careline writes itself (a reply handed to the front desk with its context).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 

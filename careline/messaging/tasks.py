@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from careline.messaging.services.outbound import message_dispatch, messages_sweep
+from careline.messaging.services.outbound import message_dispatch, messages_dispatch, messages_sweep
 
 
 @shared_task(name="messaging.dispatch_message", ignore_result=True)
 def dispatch_message(message_id: int) -> str:
     """Send one queued message if it is due (a duplicate or late task does nothing)."""
     return message_dispatch(message_id)
+
+
+@shared_task(name="messaging.dispatch_messages", ignore_result=True)
+def dispatch_messages(message_ids: list[int]) -> None:
+    """Send a batch of queued messages (those already sent or claimed elsewhere are skipped)."""
+    messages_dispatch(message_ids)
 
 
 @shared_task(name="messaging.sweep", ignore_result=True)

@@ -16,6 +16,8 @@ ALLOWED_FIELDS: dict[str, str] = {
     "date": "A date (for example of a visit)",
     "time": "A time (for example of a visit)",
     "link": "A link (it asks for sign-in or identity checks before showing anything)",
+    # Empty unless the administrator marked the appointment type safe to text (no clinical detail).
+    "visit_type": "The appointment type's name (empty unless the type is marked safe to text)",
 }
 
 

@@ -5,3 +5,11 @@ class SchedulingConfig(AppConfig):
     name = "careline.scheduling"
     label = "scheduling"
     verbose_name = "Scheduling"
+
+    def ready(self) -> None:
+        from careline.messaging.replies import register_reply_handler
+        from careline.scheduling import timeline  # noqa: F401 - registers appointments on the patient timeline
+        from careline.scheduling.services.replies import scheduling_reply_handle
+
+        # Patients' text replies (C/R/X, slot choices, waitlist words) reach scheduling through this hook.
+        register_reply_handler(scheduling_reply_handle)

@@ -7,6 +7,8 @@ Life of a message:
                       -> SENT with the provider id; or QUEUED again with `due_at` = backoff (temporary
                          error); or FAILED (permanent error, or out of attempts)
   status callbacks    -> only ever move a message forward (STATE_RANK); terminal states never change
+  many at once        -> inside messages_enqueue_batched() tasks carry up to DISPATCH_BATCH ids; a batch is
+                         claimed in one transaction and a message waiting its turn renews its claim
   messages_sweep()    -> re-enqueues due rows (retries, quiet hours, scheduled, lost tasks) and recovers
                          rows stuck in SENDING after a worker died
 
@@ -20,8 +22,11 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time as time_module
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,10 +54,11 @@ from careline.patients.models import Patient, PatientPhone, PhoneKind, Purpose
 logger = logging.getLogger(__name__)
 
 ACTIVE_CONVERSATION = timedelta(hours=2)  # staff replies to a patient texting within this are never held
-SENDING_TIMEOUT = timedelta(minutes=3)  # a row SENDING longer than this lost its worker
+SENDING_TIMEOUT = timedelta(seconds=settings.CARELINE_SENDING_TIMEOUT_SECONDS)  # then its worker is gone
 LOST_TASK_AFTER = timedelta(minutes=2)  # a due row not claimed this long after enqueueing lost its task
 MAX_RATE_WAIT_SECONDS = 1.0
 SWEEP_BATCH = 1000
+DISPATCH_BATCH = 50  # messages per send task when many are queued at once
 AUTOMATED_KINDS = frozenset({MessageKind.AUTOMATED, MessageKind.ANNOUNCEMENT})
 
 
@@ -69,8 +75,89 @@ def patient_sms_number(patient: Patient) -> str | None:
     return phones[0].number if phones else None
 
 
-def suppression_reason_for(*, channel: Channel, address: str, patient: Patient | None, kind: str) -> str:
-    """Why a message to ADDRESS must not be sent now ('' when it may). Checked at creation and before sending."""
+def message_body_checked(body: str, *, media: Sequence[dict[str, str]] = ()) -> str:
+    """BODY stripped; MessageRefused when it is empty (and no media) or too long."""
+    body = (body or "").strip()
+    if not body and not media:
+        raise MessageRefused("Write a message first.")
+    if len(body) > settings.CARELINE_MAX_MESSAGE_LENGTH:
+        raise MessageRefused(f"Messages are limited to {settings.CARELINE_MAX_MESSAGE_LENGTH} characters.")
+    return body
+
+
+def recipient_address(*, channel: Channel, patient: Patient | None, to_address: str | None) -> str:
+    """Where a message on CHANNEL goes: TO_ADDRESS, else the patient's email or texting number ('' if none)."""
+    is_email = "email" in channel.type.capabilities
+    return (
+        to_address
+        or (patient.email if is_email and patient else (patient_sms_number(patient) if patient else None))
+        or ""
+    )
+
+
+def message_fields(
+    *,
+    conversation: Conversation,
+    channel: Channel,
+    patient: Patient | None,
+    kind: str,
+    purpose: str,
+    address: str,
+    subject: str,
+    body: str,
+    media: Sequence[dict[str, str]],
+    reason: str,
+    idempotency_key: str | None,
+    urgent: bool,
+    send_at: datetime | None,
+    held: bool,
+    due_at: datetime | None,
+    author: Any,
+    announcement_id: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The column values of a new outbound message (shared by message_send and messages_send_bulk)."""
+    info = segment_info(body)
+    return {
+        "conversation": conversation,
+        "channel": channel,
+        "patient": patient or conversation.patient,
+        "direction": Message.Direction.OUTBOUND,
+        "kind": kind,
+        "purpose": purpose,
+        "to_address": address,
+        "from_address": channel.address,
+        "subject": subject,
+        "body": body,
+        "media": list(media),
+        "state": MessageState.SUPPRESSED if reason else MessageState.QUEUED,
+        "suppression_reason": reason,
+        "idempotency_key": idempotency_key or None,
+        "urgent": urgent,
+        "scheduled": bool(send_at and send_at > now),
+        "held_for_quiet_hours": held,
+        "due_at": due_at,
+        "enqueued_at": now if not reason and due_at is None else None,
+        "author": author,
+        "announcement_id": announcement_id,
+        "segments": info.segments,
+        "encoding": info.encoding,
+        "finished_at": now if reason else None,
+    }
+
+
+def suppression_reason_for(
+    *,
+    channel: Channel,
+    address: str,
+    patient: Patient | None,
+    kind: str,
+    facts: SuppressionFacts | None = None,
+) -> str:
+    """Why a message to ADDRESS must not be sent now ('' when it may). Checked at creation and before sending.
+
+    FACTS, when given, holds the landline and consent look-ups of a whole batch (made in two queries).
+    """
     from careline.patients.services.registry import CONSENT_GIVEN, CONSENT_REVOKED, consent_state
 
     if not channel.is_active:
@@ -87,16 +174,44 @@ def suppression_reason_for(*, channel: Channel, address: str, patient: Patient |
         return ""
     if not address.startswith("+"):
         return SuppressionReason.INVALID_NUMBER
-    if PatientPhone.objects.filter(number=address, kind=PhoneKind.LANDLINE).exists() and not (
-        PatientPhone.objects.filter(number=address).exclude(kind=PhoneKind.LANDLINE).exists()
-    ):
+    if facts is not None and address in facts.consent:
+        is_landline, state = address in facts.landlines, facts.consent[address]
+    else:
+        is_landline = PatientPhone.objects.filter(number=address, kind=PhoneKind.LANDLINE).exists() and not (
+            PatientPhone.objects.filter(number=address).exclude(kind=PhoneKind.LANDLINE).exists()
+        )
+        state = "" if is_landline else consent_state(address)
+    if is_landline:
         return SuppressionReason.LANDLINE
-    state = consent_state(address)
     if state == CONSENT_REVOKED:
         return SuppressionReason.OPTED_OUT
     if kind in AUTOMATED_KINDS and state != CONSENT_GIVEN:
         return SuppressionReason.NO_CONSENT
     return ""
+
+
+@dataclass(frozen=True)
+class SuppressionFacts:
+    """Landline numbers and consent states of a batch of addresses, looked up together."""
+
+    landlines: frozenset[str]
+    consent: dict[str, str]
+
+    @classmethod
+    def load(cls, addresses: Sequence[str]) -> SuppressionFacts:
+        """The facts for ADDRESSES in two queries (phone numbers only; other addresses are skipped)."""
+        from careline.patients.services.registry import consent_states
+
+        numbers = sorted({address for address in addresses if address.startswith("+")})
+        if not numbers:
+            return cls(frozenset(), {})
+        kinds: dict[str, set[str]] = {}
+        for number, phone_kind in PatientPhone.objects.filter(number__in=numbers).values_list(
+            "number", "kind"
+        ):
+            kinds.setdefault(number, set()).add(phone_kind)
+        landlines = frozenset(number for number, found in kinds.items() if found == {PhoneKind.LANDLINE})
+        return cls(landlines, consent_states(numbers))
 
 
 def conversation_for(*, channel: Channel, contact: str, patient: Patient | None) -> Conversation:
@@ -114,7 +229,7 @@ def conversation_for(*, channel: Channel, contact: str, patient: Patient | None)
     return conversation
 
 
-def _hold_until(
+def hold_until(
     *, kind: str, urgent: bool, conversation: Conversation, patient: Patient | None, now: datetime
 ) -> datetime | None:
     """When quiet hours release this message; None when it may go now."""
@@ -154,66 +269,51 @@ def message_send(
         existing = Message.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    body = (body or "").strip()
-    if not body and not media:
-        raise MessageRefused("Write a message first.")
-    if len(body) > settings.CARELINE_MAX_MESSAGE_LENGTH:
-        raise MessageRefused(f"Messages are limited to {settings.CARELINE_MAX_MESSAGE_LENGTH} characters.")
+    body = message_body_checked(body, media=media)
     channel = channel or channel_default("sms")
     if channel is None:
         raise MessageRefused("No channel is configured for texts.")
-    is_email = "email" in channel.type.capabilities
-    address = (
-        to_address
-        or (patient.email if is_email and patient else (patient_sms_number(patient) if patient else None))
-        or ""
-    )
+    address = recipient_address(channel=channel, patient=patient, to_address=to_address)
     now = timezone.now()
     reason = suppression_reason_for(channel=channel, address=address, patient=patient, kind=kind)
-    info = segment_info(body)
     with transaction.atomic():
         conversation = conversation_for(channel=channel, contact=address or "(none)", patient=patient)
         due_at = send_at if send_at and send_at > now else None
         held = False
         if not reason:
-            release = _hold_until(
+            release = hold_until(
                 kind=kind, urgent=urgent, conversation=conversation, patient=patient, now=due_at or now
             )
             if release is not None:
                 due_at, held = release, True
-        fields: dict[str, Any] = {
-            "conversation": conversation,
-            "channel": channel,
-            "patient": patient or conversation.patient,
-            "direction": Message.Direction.OUTBOUND,
-            "kind": kind,
-            "purpose": purpose,
-            "to_address": address,
-            "from_address": channel.address,
-            "subject": subject,
-            "body": body,
-            "media": list(media),
-            "state": MessageState.SUPPRESSED if reason else MessageState.QUEUED,
-            "suppression_reason": reason,
-            "idempotency_key": idempotency_key or None,
-            "urgent": urgent,
-            "scheduled": bool(send_at and send_at > now),
-            "held_for_quiet_hours": held,
-            "due_at": due_at,
-            "enqueued_at": now if not reason and due_at is None else None,
-            "author": author,
-            "announcement_id": announcement_id,
-            "segments": info.segments,
-            "encoding": info.encoding,
-            "finished_at": now if reason else None,
-        }
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(**fields)
-        except IntegrityError:
-            if idempotency_key:
+        fields = message_fields(
+            conversation=conversation,
+            channel=channel,
+            patient=patient,
+            kind=kind,
+            purpose=purpose,
+            address=address,
+            subject=subject,
+            body=body,
+            media=media,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            urgent=urgent,
+            send_at=send_at,
+            held=held,
+            due_at=due_at,
+            author=author,
+            announcement_id=announcement_id,
+            now=now,
+        )
+        if idempotency_key:
+            try:
+                with transaction.atomic():  # a savepoint only where a duplicate key is expected
+                    message = Message.objects.create(**fields)
+            except IntegrityError:
                 return Message.objects.get(idempotency_key=idempotency_key)
-            raise
+        else:
+            message = Message.objects.create(**fields)
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
         if message.state == MessageState.QUEUED and due_at is None:
             message_id = message.pk
@@ -222,10 +322,40 @@ def message_send(
 
 
 def _enqueue(message_ids: Sequence[int]) -> None:
-    from careline.messaging.tasks import dispatch_message
+    from careline.messaging.tasks import dispatch_message, dispatch_messages
 
-    for message_id in message_ids:
-        dispatch_message.delay(message_id)
+    batches = getattr(_batching, "ids", None)
+    if batches is not None:
+        batches.extend(message_ids)  # sent when the messages_enqueue_batched() block ends
+        return
+    ids = list(message_ids)
+    if len(ids) == 1:
+        dispatch_message.delay(ids[0])
+        return
+    for start in range(0, len(ids), DISPATCH_BATCH):
+        dispatch_messages.delay(ids[start : start + DISPATCH_BATCH])
+
+
+_batching = threading.local()
+
+
+@contextmanager
+def messages_enqueue_batched() -> Iterator[None]:
+    """Within this block, the send tasks of committed messages wait and go out in batches at its end.
+
+    For code creating many messages at once (announcements, imports, benchmarks): one task then sends up
+    to DISPATCH_BATCH messages, which saves a broker round trip and a claim query per message.
+    """
+    if getattr(_batching, "ids", None) is not None:
+        yield  # nested: the outer block sends
+        return
+    _batching.ids = []
+    try:
+        yield
+    finally:
+        ids, _batching.ids = _batching.ids, None
+        if ids:
+            _enqueue(ids)
 
 
 # --- sending -----------------------------------------------------------------------------------------------
@@ -268,14 +398,61 @@ def _backoff(attempt: int) -> timedelta:
 
 def message_dispatch(message_id: int) -> str:
     """Send one message if it is due and nobody else is sending it; returns the state it ended in."""
-    if not message_claim(message_id):
-        return "not-claimed"
-    message = Message.objects.select_related("channel", "patient", "patient__primary_location").get(
-        pk=message_id
+    return messages_dispatch([message_id])[message_id]
+
+
+def _claim_many(message_ids: Sequence[int], now: datetime) -> list[int]:
+    """Claim the due QUEUED messages among MESSAGE_IDS (one transaction); the ids this caller won."""
+    if len(message_ids) == 1:
+        return list(message_ids) if message_claim(message_ids[0], now=now) else []
+    with transaction.atomic():
+        # Locked rows are another worker's claim in progress: skipped; once it commits they are SENDING.
+        won = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(message_ids), state=MessageState.QUEUED)
+            .filter(Q(due_at__isnull=True) | Q(due_at__lte=now))
+            .values_list("pk", flat=True)
+        )
+        if won:
+            Message.objects.filter(pk__in=won).update(
+                state=MessageState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+    return won
+
+
+def messages_dispatch(message_ids: Sequence[int]) -> dict[int, str]:
+    """Send each of MESSAGE_IDS that is due and not being sent by anyone else; the state each ended in.
+
+    A batch is claimed in one transaction and its consent and landline facts are read in two queries;
+    a message still waiting its turn in a long batch renews its claim, so the sweep never takes it over.
+    """
+    results = dict.fromkeys(message_ids, "not-claimed")
+    now = timezone.now()
+    claimed = _claim_many(message_ids, now)
+    if not claimed:
+        return results
+    messages = list(
+        Message.objects.select_related("channel", "patient").filter(pk__in=claimed).order_by("pk")
     )
+    facts = SuppressionFacts.load([message.to_address for message in messages]) if len(messages) > 1 else None
+    renew_after = SENDING_TIMEOUT.total_seconds() / 3
+    started = time_module.monotonic()
+    for message in messages:
+        if time_module.monotonic() - started > renew_after:
+            renewed = timezone.now()
+            if not Message.objects.filter(
+                pk=message.pk, state=MessageState.SENDING, claimed_at=message.claimed_at
+            ).update(claimed_at=renewed):
+                continue  # taken back by a sweep: no longer this worker's to send
+            message.claimed_at, started = renewed, time_module.monotonic()
+        results[message.pk] = _dispatch_claimed(message, facts)
+    return results
+
+
+def _dispatch_claimed(message: Message, facts: SuppressionFacts | None) -> str:
     channel = message.channel
     reason = suppression_reason_for(
-        channel=channel, address=message.to_address, patient=message.patient, kind=message.kind
+        channel=channel, address=message.to_address, patient=message.patient, kind=message.kind, facts=facts
     )
     if reason:
         _finish(message, MessageState.SUPPRESSED, suppression_reason=reason)
@@ -305,7 +482,9 @@ def message_mark_sent(message: Message, provider_message_id: str, *, state: str 
     # The usual case in one statement: nothing (no early callback, no sweep) has touched the row.
     if Message.objects.filter(
         pk=message.pk, state=MessageState.SENDING, provider_message_id__isnull=True, sent_at__isnull=True
-    ).update(state=state, provider_message_id=provider_message_id, sent_at=now, error_code="", error_message=""):
+    ).update(
+        state=state, provider_message_id=provider_message_id, sent_at=now, error_code="", error_message=""
+    ):
         return
     Message.objects.filter(pk=message.pk, provider_message_id__isnull=True).update(
         provider_message_id=provider_message_id

@@ -14,7 +14,9 @@ class AppointmentType(models.Model):
     name = models.CharField(max_length=100, unique=True)
     duration_minutes = models.PositiveSmallIntegerField(default=30)
     locations = models.ManyToManyField("locations.Location", related_name="appointment_types", blank=True)
-    clinicians = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="appointment_types", blank=True)
+    clinicians = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="appointment_types", blank=True
+    )
     preparation_instructions = models.TextField(blank=True, help_text="Shown in the portal, never in texts")
     reminders_apply = models.BooleanField(default=True)
     bookable_online = models.BooleanField(default=False)
@@ -33,7 +35,9 @@ class AppointmentType(models.Model):
 class WorkingHours(models.Model):
     """One working period of a clinician at a location on a weekday (several make a split day)."""
 
-    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="working_hours")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="working_hours"
+    )
     location = models.ForeignKey("locations.Location", on_delete=models.CASCADE, related_name="working_hours")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     starts = models.TimeField()
@@ -93,10 +97,14 @@ class ChangeSource(models.TextChoices):
 class AppointmentSeries(models.Model):
     """A recurring appointment (weekly physiotherapy); its members are ordinary appointments."""
 
-    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="appointment_series")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="appointment_series"
+    )
     interval_weeks = models.PositiveSmallIntegerField(default=1)
     count = models.PositiveSmallIntegerField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -110,20 +118,30 @@ class Appointment(models.Model):
     """A visit. `starts_at` is stored in UTC and shown in the location's time zone."""
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="appointments")
-    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
+    )
     location = models.ForeignKey("locations.Location", on_delete=models.PROTECT, related_name="appointments")
-    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="appointments")
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="appointments"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    status = models.CharField(max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED)
+    status = models.CharField(
+        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
     series = models.ForeignKey(
         AppointmentSeries, null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
     )
     rescheduled_from = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rescheduled_to"
     )
-    external_id = models.CharField(max_length=64, null=True, blank=True, unique=True, help_text="From an import")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    external_id = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, help_text="From an import"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -154,7 +172,9 @@ class AppointmentStatusChange(models.Model):
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, choices=AppointmentStatus.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     source = models.CharField(max_length=10, choices=ChangeSource.choices, default=ChangeSource.STAFF)
     detail = models.CharField(max_length=200, blank=True)
     at = models.DateTimeField(auto_now_add=True)

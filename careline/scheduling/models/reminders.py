@@ -21,10 +21,14 @@ class ReminderRule(models.Model):
     """
 
     name = models.CharField(max_length=100)
-    appointment_types = models.ManyToManyField("scheduling.AppointmentType", blank=True, related_name="reminder_rules")
+    appointment_types = models.ManyToManyField(
+        "scheduling.AppointmentType", blank=True, related_name="reminder_rules"
+    )
     locations = models.ManyToManyField("locations.Location", blank=True, related_name="reminder_rules")
     days_before = models.PositiveSmallIntegerField(null=True, blank=True)
-    at_local_time = models.TimeField(null=True, blank=True, help_text="With days before: the local time to send")
+    at_local_time = models.TimeField(
+        null=True, blank=True, help_text="With days before: the local time to send"
+    )
     minutes_before = models.PositiveIntegerField(null=True, blank=True)
     channel = models.CharField(max_length=12, choices=ReminderChannel.choices, default=ReminderChannel.SMS)
     template_en = models.TextField()
@@ -36,7 +40,9 @@ class ReminderRule(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(days_before__isnull=False, at_local_time__isnull=False, minutes_before__isnull=True))
+                condition=(
+                    Q(days_before__isnull=False, at_local_time__isnull=False, minutes_before__isnull=True)
+                )
                 | (Q(days_before__isnull=True, at_local_time__isnull=True, minutes_before__isnull=False)),
                 name="reminder_rule_one_timing",
             ),
@@ -57,15 +63,21 @@ class ReminderState(models.TextChoices):
 class Reminder(models.Model):
     """One planned reminder with its due time. The sweep claims due rows and sends through messaging."""
 
-    appointment = models.ForeignKey("scheduling.Appointment", on_delete=models.CASCADE, related_name="reminders")
-    rule = models.ForeignKey(ReminderRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders")
+    appointment = models.ForeignKey(
+        "scheduling.Appointment", on_delete=models.CASCADE, related_name="reminders"
+    )
+    rule = models.ForeignKey(
+        ReminderRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders"
+    )
     channel = models.CharField(max_length=6, choices=[("sms", "Text"), ("email", "Email")], default="sms")
     appointment_starts_at = models.DateTimeField(help_text="The visit time this reminder was planned for")
     due_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING)
     skip_reason = models.CharField(max_length=200, blank=True)
     held_for_quiet_hours = models.BooleanField(default=False, help_text="Moved earlier out of quiet hours")
-    message = models.ForeignKey("messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.ForeignKey(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -74,7 +86,8 @@ class Reminder(models.Model):
         ordering = ["due_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["appointment", "rule", "channel", "appointment_starts_at"], name="reminder_unique_plan"
+                fields=["appointment", "rule", "channel", "appointment_starts_at"],
+                name="reminder_unique_plan",
             ),
         ]
         indexes = [models.Index(fields=["state", "due_at"])]
@@ -99,12 +112,22 @@ class ReplyPrompt(models.Model):
         SUPERSEDED = "superseded", "Replaced by a newer question"
 
     phone_number = models.CharField(max_length=20, db_index=True)
-    conversation = models.ForeignKey("messaging.Conversation", null=True, blank=True, on_delete=models.SET_NULL)
-    appointment = models.ForeignKey("scheduling.Appointment", null=True, blank=True, on_delete=models.CASCADE, related_name="prompts")
+    conversation = models.ForeignKey(
+        "messaging.Conversation", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    appointment = models.ForeignKey(
+        "scheduling.Appointment", null=True, blank=True, on_delete=models.CASCADE, related_name="prompts"
+    )
     kind = models.CharField(max_length=15, choices=Kind.choices)
-    options = models.JSONField(default=list, blank=True, help_text="Offered slots: [{n, starts_at, clinician_id, location_id, type_id}]")
+    options = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Offered slots: [{n, starts_at, clinician_id, location_id, type_id}]",
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
-    message = models.ForeignKey("messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.ForeignKey(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
 
@@ -125,17 +148,27 @@ class WaitlistEntry(models.Model):
         REMOVED = "removed", "Removed"
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="waitlist_entries")
-    appointment_type = models.ForeignKey("scheduling.AppointmentType", on_delete=models.CASCADE, related_name="+")
+    appointment_type = models.ForeignKey(
+        "scheduling.AppointmentType", on_delete=models.CASCADE, related_name="+"
+    )
     location = models.ForeignKey("locations.Location", null=True, blank=True, on_delete=models.CASCADE)
-    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     earliest_date = models.DateField(null=True, blank=True)
     latest_date = models.DateField(null=True, blank=True)
     current_appointment = models.ForeignKey(
-        "scheduling.Appointment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "scheduling.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The later visit the patient would give up for an earlier one",
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -158,14 +191,18 @@ class WaitlistOffer(models.Model):
     entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     location = models.ForeignKey("locations.Location", on_delete=models.CASCADE, related_name="+")
-    appointment_type = models.ForeignKey("scheduling.AppointmentType", on_delete=models.CASCADE, related_name="+")
+    appointment_type = models.ForeignKey(
+        "scheduling.AppointmentType", on_delete=models.CASCADE, related_name="+"
+    )
     starts_at = models.DateTimeField()
     word = models.CharField(max_length=10, default="B")
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     booked_appointment = models.ForeignKey(
         "scheduling.Appointment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    message = models.ForeignKey("messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.ForeignKey(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
 

@@ -1,20 +1,441 @@
-"""Reminder planning and sending (being built by the reminders owner; signatures are the contract)."""
+"""Reminder planning and sending, and the notices a patient gets when the clinic books, moves or cancels.
+
+Planning writes one Reminder row per (rule, channel) with its due time, computed on the patient's local
+calendar (so "2 days before at 18:00" is right across daylight-saving changes) and pulled earlier out of
+quiet hours, never after the visit starts. A reminder whose time has already passed when the visit is
+booked is recorded as SKIPPED with the reason, so no stale "in 3 days" text goes out and staff see why.
+
+Sending is a sweep (never a Celery ETA: with Redis a long ETA is redelivered after the visibility timeout
+and runs twice): `reminders_sweep` claims due PENDING rows (FOR UPDATE SKIP LOCKED on PostgreSQL, a
+conditional UPDATE elsewhere) in batches, marks them SENDING, and enqueues one task per batch;
+`reminders_send` re-checks each visit, renders the rule's template and hands the text to `message_send`
+under the key "reminder:<id>", so a batch run twice (a lost ack, a recovered row) still makes one message.
+"""
 
 from __future__ import annotations
 
-from careline.scheduling.models import Appointment, Reminder
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from careline.locations.models import Location
+from careline.messaging.models import Channel, MessageKind, MessageState
+from careline.messaging.quiet_hours import texting_window, window_last_open_before, window_release_at
+from careline.messaging.services.outbound import MessageRefused, message_send
+from careline.messaging.services.outbound_bulk import OutboundItem, messages_send_bulk
+from careline.messaging.templating import TemplateProblem, template_render
+from careline.patients.models import ContactPreference, Patient, Purpose
+from careline.scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    Reminder,
+    ReminderChannel,
+    ReminderRule,
+    ReminderState,
+    ReplyPrompt,
+)
+from careline.scheduling.texts import NOTICE_TEMPLATES, visit_facts, with_reply_sentence
+
+logger = logging.getLogger(__name__)
+
+PLAN_CHUNK = 2000  # appointments loaded per query when planning in bulk
+CLAIM_BATCH = 200  # reminders per claim and per sending task
+SWEEP_MAX = 50_000  # reminders one sweep run claims at most; the next run takes the rest
+SENDING_TIMEOUT = timedelta(minutes=5)  # a row SENDING longer than this lost its task: claim it again
+
+SKIP_PASSED = "Its time had passed when the visit was booked"
+SKIP_AFTER_START = "Its time falls after the visit starts"
+SKIP_NO_WINDOW = "No time inside the texting window before the visit"
+
+
+# --- planning -------------------------------------------------------------------------------------------
+
+
+def reminder_nominal_due_at(rule: ReminderRule, *, starts_at: datetime, zone: ZoneInfo) -> datetime:
+    """The rule's due time for a visit at STARTS_AT, before quiet hours: local calendar days, then UTC."""
+    if rule.minutes_before is not None:
+        return starts_at - timedelta(minutes=rule.minutes_before)
+    local_day = starts_at.astimezone(zone).date() - timedelta(days=rule.days_before or 0)
+    at = rule.at_local_time or time(10, 0)
+    # Combined on the wall clock of that day, then converted: 18:00 stays 18:00 across a DST change.
+    return datetime.combine(local_day, at, tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+def reminder_plan_time(
+    rule: ReminderRule,
+    *,
+    starts_at: datetime,
+    zone: ZoneInfo,
+    window: tuple[time, time],
+    now: datetime,
+) -> tuple[datetime, bool, str]:
+    """(due_at, moved out of quiet hours, skip reason or '') for RULE and a visit at STARTS_AT."""
+    due = reminder_nominal_due_at(rule, starts_at=starts_at, zone=zone)
+    held = False
+    if window_release_at(due, zone, window) is not None:
+        earlier = window_last_open_before(due, zone, window)
+        if earlier is None:
+            return due, False, SKIP_NO_WINDOW
+        due, held = earlier, True
+    if due >= starts_at:
+        return due, held, SKIP_AFTER_START
+    if due < now:
+        return due, held, SKIP_PASSED
+    return due, held, ""
+
+
+def _rules_active() -> list[ReminderRule]:
+    return list(
+        ReminderRule.objects.filter(is_active=True).prefetch_related("appointment_types", "locations")
+    )
+
+
+def _rule_applies(rule: ReminderRule, appointment: Appointment) -> bool:
+    type_ids = {t.pk for t in rule.appointment_types.all()}
+    location_ids = {loc.pk for loc in rule.locations.all()}
+    return (not type_ids or appointment.appointment_type_id in type_ids) and (
+        not location_ids or appointment.location_id in location_ids
+    )
+
+
+def reminder_channels(rule_channel: str, preference: str | None) -> list[str]:
+    """The channels a rule sends on: its own, or the patient's appointments preference (text unless email)."""
+    if rule_channel == ReminderChannel.BOTH:
+        return ["sms", "email"]
+    if rule_channel == ReminderChannel.PREFERENCE:
+        return ["email"] if preference == "email" else ["sms"]
+    return [rule_channel]
+
+
+def _window_for(location: Location, cache: dict[int, tuple[time, time]]) -> tuple[time, time]:
+    if location.pk not in cache:
+        cache[location.pk] = texting_window(location)
+    return cache[location.pk]
+
+
+def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None = None) -> int:
+    """(Re)plan reminders for many appointments with a few queries per chunk; returns rows written.
+
+    Pending reminders planned for another visit time are withdrawn; an inactive visit keeps none pending.
+    Re-running is harmless: the unique plan constraint ignores rows that already exist.
+    """
+    now = now or timezone.now()
+    rules = _rules_active()
+    windows: dict[int, tuple[time, time]] = {}
+    written = 0
+    for start in range(0, len(appointment_ids), PLAN_CHUNK):
+        chunk = list(appointment_ids[start : start + PLAN_CHUNK])
+        appointments = list(
+            Appointment.objects.filter(pk__in=chunk).select_related(
+                "patient__primary_location", "location__messaging_policy", "appointment_type"
+            )
+        )
+        preferences = dict(
+            ContactPreference.objects.filter(
+                patient_id__in={a.patient_id for a in appointments}, purpose=Purpose.APPOINTMENTS
+            ).values_list("patient_id", "channel")
+        )
+        # A visit moved in place (or no longer active) keeps nothing pending for its old time.
+        Reminder.objects.filter(appointment_id__in=chunk, state=ReminderState.PENDING).exclude(
+            appointment_starts_at=F("appointment__starts_at"), appointment__status__in=ACTIVE_STATUSES
+        ).update(state=ReminderState.WITHDRAWN, skip_reason="The visit moved or was cancelled")
+        rows: list[Reminder] = []
+        for appointment in appointments:
+            if appointment.status not in ACTIVE_STATUSES or not appointment.appointment_type.reminders_apply:
+                continue
+            zone = appointment.patient.zone
+            window = _window_for(appointment.location, windows)
+            for rule in rules:
+                if not _rule_applies(rule, appointment):
+                    continue
+                due, held, reason = reminder_plan_time(
+                    rule, starts_at=appointment.starts_at, zone=zone, window=window, now=now
+                )
+                for channel in reminder_channels(rule.channel, preferences.get(appointment.patient_id)):
+                    rows.append(
+                        Reminder(
+                            appointment=appointment,
+                            rule=rule,
+                            channel=channel,
+                            appointment_starts_at=appointment.starts_at,
+                            due_at=due,
+                            state=ReminderState.SKIPPED if reason else ReminderState.PENDING,
+                            skip_reason=reason,
+                            held_for_quiet_hours=held,
+                        )
+                    )
+        written += len(Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True))
+        # A visit moved away and back: its earlier rows for this time come back if still ahead.
+        Reminder.objects.filter(
+            appointment_id__in=chunk,
+            state=ReminderState.WITHDRAWN,
+            appointment_starts_at=F("appointment__starts_at"),
+            appointment__status__in=ACTIVE_STATUSES,
+            message__isnull=True,
+            due_at__gt=now,
+            rule__is_active=True,
+        ).update(state=ReminderState.PENDING, skip_reason="")
+    return written
 
 
 def reminders_plan_for_appointment(appointment: Appointment) -> list[Reminder]:
     """(Re)plan APPOINTMENT's reminders for its current time; withdraw pending ones for any other time."""
-    return []
+    reminders_plan_bulk(appointment_ids=[appointment.pk])
+    return list(Reminder.objects.filter(appointment=appointment, appointment_starts_at=appointment.starts_at))
 
 
 def reminders_withdraw_for_appointment(appointment: Appointment, *, reason: str) -> int:
     """Withdraw every pending reminder of APPOINTMENT (cancelled); returns how many."""
-    return 0
+    return Reminder.objects.filter(appointment=appointment, state=ReminderState.PENDING).update(
+        state=ReminderState.WITHDRAWN, skip_reason=(reason or "The visit was cancelled")[:200]
+    )
+
+
+# --- the sweep --------------------------------------------------------------------------------------------
+
+
+def _claim_batch(now: datetime, size: int) -> list[int]:
+    """Claim up to SIZE due reminders (PENDING -> SENDING); only this caller gets the returned ids."""
+    due = Reminder.objects.filter(state=ReminderState.PENDING, due_at__lte=now).order_by("due_at", "id")
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:size])
+            if ids:
+                Reminder.objects.filter(pk__in=ids).update(state=ReminderState.SENDING, claimed_at=now)
+        return ids
+    # SQLite serializes writers: the conditional UPDATE per row decides who wins each one.
+    won = []
+    for pk in due.values_list("pk", flat=True)[:size]:
+        if Reminder.objects.filter(pk=pk, state=ReminderState.PENDING).update(
+            state=ReminderState.SENDING, claimed_at=now
+        ):
+            won.append(pk)
+    return won
+
+
+def reminders_claim(
+    *, now: datetime | None = None, limit: int = SWEEP_MAX, on_batch: Callable[[list[int]], Any] | None = None
+) -> list[list[int]]:
+    """Recover rows whose task was lost, then claim due reminders in batches; returns the claimed batches.
+
+    ON_BATCH gets each batch as soon as its claim is committed (the sweep enqueues it: workers start early).
+    """
+    now = now or timezone.now()
+    Reminder.objects.filter(state=ReminderState.SENDING, claimed_at__lt=now - SENDING_TIMEOUT).update(
+        state=ReminderState.PENDING, claimed_at=None
+    )
+    batches: list[list[int]] = []
+    claimed = 0
+    while claimed < limit:
+        ids = _claim_batch(now, min(CLAIM_BATCH, limit - claimed))
+        if not ids:
+            break
+        batches.append(ids)
+        claimed += len(ids)
+        if on_batch is not None:
+            on_batch(ids)
+    return batches
+
+
+def reminders_sweep(*, now: datetime | None = None, limit: int = SWEEP_MAX) -> dict[str, int]:
+    """Claim due reminders and enqueue one sending task per batch; safe to run on many hosts at once."""
+    from careline.scheduling.tasks import send_reminders
+
+    batches = reminders_claim(now=now, limit=limit, on_batch=send_reminders.delay)
+    return {"claimed": sum(len(ids) for ids in batches), "batches": len(batches)}
+
+
+# --- sending -----------------------------------------------------------------------------------------------
+
+
+def _channels_by_kind() -> dict[str, Channel | None]:
+    from careline.messaging.services.channels import channel_default
+
+    return {"sms": channel_default("sms"), "email": channel_default("email")}
+
+
+def reminder_text(reminder: Reminder, *, channel: str = "sms") -> tuple[str, str]:
+    """(body, language) of REMINDER's text: the rule's template in the patient's language, plus reply words."""
+    rule = reminder.rule
+    assert rule is not None
+    appointment = reminder.appointment
+    spanish = appointment.patient.language == "es" and bool(rule.template_es.strip())
+    language = "es" if spanish else "en"
+    body = template_render(
+        rule.template_es if spanish else rule.template_en, visit_facts(appointment, language=language)
+    )
+    if channel == "sms":
+        body = with_reply_sentence(body, language)
+    return body, language
+
+
+def reminders_send(*, reminder_ids: Iterable[int], now: datetime | None = None) -> dict[str, int]:
+    """Send claimed (SENDING) reminders through messaging; a row sent already, or not claimed, is left alone.
+
+    The batch is one transaction holding its rows locked (a redelivered copy of the task skips them, then
+    finds them SENT); its messages are made by messages_send_bulk, with message_send's rules.
+    """
+    now = now or timezone.now()
+    counts = {"sent": 0, "withdrawn": 0, "skipped": 0}
+    with transaction.atomic():
+        rows = Reminder.objects.filter(pk__in=list(reminder_ids), state=ReminderState.SENDING)
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        reminders = list(
+            rows.select_related(
+                "rule",
+                "appointment__patient__primary_location__messaging_policy",
+                "appointment__location",
+                "appointment__appointment_type",
+            ).prefetch_related("appointment__patient__phones")
+        )
+        if not reminders:
+            return counts
+        channels = _channels_by_kind()
+        finished: dict[tuple[str, str], list[int]] = {}  # (state, reason) -> reminder ids
+        to_send: dict[str, list[tuple[Reminder, OutboundItem]]] = {}  # channel kind -> items
+        for reminder in reminders:
+            state, reason, item = _reminder_item(reminder, channels=channels, now=now)
+            if item is None:
+                finished.setdefault((state, reason), []).append(reminder.pk)
+                counts["withdrawn" if state == ReminderState.WITHDRAWN else "skipped"] += 1
+            else:
+                to_send.setdefault(reminder.channel, []).append((reminder, item))
+        sent: list[Reminder] = []
+        prompts: list[ReplyPrompt] = []
+        for kind, pairs in to_send.items():
+            channel = channels[kind]
+            assert channel is not None
+            results = messages_send_bulk(
+                items=[item for _, item in pairs],
+                channel=channel,
+                kind=MessageKind.AUTOMATED,
+                purpose=Purpose.APPOINTMENTS,
+            )
+            for reminder, item in pairs:
+                result = results[item.idempotency_key]
+                if isinstance(result, MessageRefused):
+                    finished.setdefault((ReminderState.SKIPPED, str(result)[:200]), []).append(reminder.pk)
+                    counts["skipped"] += 1
+                    continue
+                reminder.state, reminder.message, reminder.sent_at, reminder.skip_reason = (
+                    ReminderState.SENT,
+                    result,
+                    timezone.now(),
+                    "",
+                )
+                sent.append(reminder)
+                counts["sent"] += 1
+                if kind == "sms" and result.state != MessageState.SUPPRESSED:
+                    prompts.append(
+                        ReplyPrompt(
+                            message=result,
+                            kind=ReplyPrompt.Kind.REMINDER,
+                            phone_number=result.to_address,
+                            conversation_id=result.conversation_id,
+                            appointment=reminder.appointment,
+                            expires_at=reminder.appointment.starts_at,
+                        )
+                    )
+        for (state, reason), ids in finished.items():
+            Reminder.objects.filter(pk__in=ids, state=ReminderState.SENDING).update(
+                state=state, skip_reason=reason[:200], sent_at=None
+            )
+        Reminder.objects.bulk_update(sent, ["state", "message", "sent_at", "skip_reason"], batch_size=500)
+        # A message found by its key (an earlier, interrupted run) may have its prompt already.
+        have = set(
+            ReplyPrompt.objects.filter(
+                message__in=[p.message for p in prompts], kind=ReplyPrompt.Kind.REMINDER
+            ).values_list("message_id", flat=True)
+        )
+        ReplyPrompt.objects.bulk_create([p for p in prompts if p.message_id not in have])
+    return counts
+
+
+def _reminder_item(
+    reminder: Reminder, *, channels: dict[str, Channel | None], now: datetime
+) -> tuple[str, str, OutboundItem | None]:
+    """(state, reason, None) when REMINDER is not to be sent now; else ('', '', the message to send)."""
+    appointment = reminder.appointment
+    if (
+        appointment.status not in ACTIVE_STATUSES
+        or appointment.starts_at != reminder.appointment_starts_at
+        or appointment.starts_at <= now
+    ):
+        return ReminderState.WITHDRAWN, "The visit moved, was cancelled or has started", None
+    rule = reminder.rule
+    channel = channels.get(reminder.channel)
+    if rule is None or not rule.is_active or channel is None:
+        reason = "The rule was turned off" if channel else f"No {reminder.get_channel_display()} channel"
+        return ReminderState.SKIPPED, reason, None
+    try:
+        body, _ = reminder_text(reminder, channel=reminder.channel)
+    except TemplateProblem as problem:
+        return ReminderState.SKIPPED, str(problem), None
+    return (
+        "",
+        "",
+        OutboundItem(
+            body=body,
+            idempotency_key=f"reminder:{reminder.pk}",
+            patient=appointment.patient,
+            subject="Visit reminder" if reminder.channel == "email" else "",
+        ),
+    )
+
+
+# --- notices ---------------------------------------------------------------------------------------------
+
+
+def _preferred_channel(patient: Patient) -> Channel | None:
+    from careline.messaging.services.channels import channel_default
+
+    preference = (
+        ContactPreference.objects.filter(patient=patient, purpose=Purpose.APPOINTMENTS)
+        .values_list("channel", flat=True)
+        .first()
+    )
+    if preference == "email" and patient.email:
+        return channel_default("email") or channel_default("sms")
+    return channel_default("sms")
 
 
 def appointment_notify(appointment: Appointment, *, event: str) -> None:
     """Text the patient about EVENT ('booked', 'moved', 'cancelled') made by the clinic."""
-    return None
+    templates = NOTICE_TEMPLATES.get(event)
+    if templates is None:
+        raise ValueError(f"Unknown appointment event {event!r}")
+    if appointment.starts_at <= timezone.now():
+        return  # a past visit (an import, a late correction): nothing useful to tell the patient
+    patient = appointment.patient
+    channel = _preferred_channel(patient)
+    if channel is None:
+        logger.warning("No channel to notify appointment %s (%s)", appointment.pk, event)
+        return
+    language = "es" if patient.language == "es" else "en"
+    body = template_render(templates[language], visit_facts(appointment, language=language))
+    kwargs: dict[str, Any] = {}
+    if "email" in channel.type.capabilities:
+        kwargs["subject"] = {
+            "booked": "Visit booked",
+            "moved": "Visit moved",
+            "cancelled": "Visit cancelled",
+        }[event]
+    try:
+        message_send(
+            body=body,
+            patient=patient,
+            channel=channel,
+            kind=MessageKind.AUTOMATED,
+            purpose=Purpose.APPOINTMENTS,
+            idempotency_key=f"notify:{event}:{appointment.pk}",
+            **kwargs,
+        )
+    except MessageRefused:
+        logger.warning("Notice %s for appointment %s refused", event, appointment.pk)

@@ -1,0 +1,176 @@
+"""Many outbound messages at once (reminders, batches): the rules of `message_send` in a few queries.
+
+`messages_send_bulk` applies exactly what `message_send` applies — the same body check, recipient,
+suppression reasons (consent, opt-out, landline, deceased, confidential: `suppression_reason_for` with
+the batch's facts loaded in two queries), quiet hours (`hold_until`), idempotency keys and column values
+(`message_fields`) — but looks up existing keys and conversations for the whole batch, inserts the rows
+with one bulk insert and queues their send tasks in batches after commit. When a key turns out to have
+been taken concurrently, the batch falls back to `message_send` item by item, so the outcome is the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from careline.messaging.models import Channel, Conversation, Message, MessageKind, MessageState
+from careline.messaging.services.outbound import (
+    MessageRefused,
+    SuppressionFacts,
+    _enqueue,
+    hold_until,
+    message_body_checked,
+    message_fields,
+    message_send,
+    recipient_address,
+    suppression_reason_for,
+)
+from careline.patients.models import Patient, Purpose
+
+
+@dataclass
+class OutboundItem:
+    """One message of a bulk send: its text, recipient and idempotency key."""
+
+    body: str
+    idempotency_key: str
+    patient: Patient | None = None
+    to_address: str | None = None
+    subject: str = ""
+    media: Sequence[dict[str, str]] = field(default_factory=tuple)
+
+
+def _conversations(
+    channel: Channel, wanted: dict[str, Patient | None], now: datetime
+) -> dict[str, Conversation]:
+    """The conversation of each contact in WANTED on CHANNEL, creating missing ones (patients linked)."""
+    found = {c.contact: c for c in Conversation.objects.filter(channel=channel, contact__in=list(wanted))}
+    missing = [contact for contact in wanted if contact not in found]
+    if missing:
+        Conversation.objects.bulk_create(
+            [
+                Conversation(
+                    channel=channel,
+                    contact=contact,
+                    patient=wanted[contact],
+                    location=wanted[contact].primary_location if wanted[contact] else None,  # type: ignore[union-attr]
+                )
+                for contact in missing
+            ],
+            ignore_conflicts=True,  # made concurrently by someone else: fine, read back below
+        )
+        found.update(
+            (c.contact, c) for c in Conversation.objects.filter(channel=channel, contact__in=missing)
+        )
+    for contact, conversation in found.items():
+        patient = wanted[contact]
+        if patient is not None and conversation.patient_id is None:
+            # Same rule as conversation_for: a conversation learns its patient once.
+            Conversation.objects.filter(pk=conversation.pk, patient__isnull=True).update(
+                patient=patient, location=patient.primary_location
+            )
+            conversation.patient, conversation.location = patient, patient.primary_location
+    return found
+
+
+def messages_send_bulk(
+    *,
+    items: Sequence[OutboundItem],
+    channel: Channel,
+    kind: str = MessageKind.AUTOMATED,
+    purpose: str = Purpose.GENERAL,
+    urgent: bool = False,
+) -> dict[str, Message | MessageRefused]:
+    """Create (or find, by key) one message per item with message_send's rules; key -> Message or refusal.
+
+    Call inside a transaction to tie the rows to other writes; the send tasks go out after commit.
+    """
+    results: dict[str, Message | MessageRefused] = {}
+    existing = Message.objects.filter(idempotency_key__in=[item.idempotency_key for item in items])
+    results.update((m.idempotency_key or "", m) for m in existing)
+    todo: list[tuple[OutboundItem, str, str]] = []
+    for item in items:
+        if item.idempotency_key in results:
+            continue
+        try:
+            body = message_body_checked(item.body, media=item.media)
+        except MessageRefused as refused:
+            results[item.idempotency_key] = refused
+            continue
+        address = recipient_address(channel=channel, patient=item.patient, to_address=item.to_address)
+        todo.append((item, body, address))
+    if not todo:
+        return results
+    now = timezone.now()
+    facts = SuppressionFacts.load([address for _, _, address in todo])
+    contacts: dict[str, Patient | None] = {}
+    for item, _, address in todo:
+        contacts.setdefault(address or "(none)", item.patient)
+    rows: list[Message] = []
+    with transaction.atomic():
+        conversations = _conversations(channel, contacts, now)
+        for item, body, address in todo:
+            conversation = conversations[address or "(none)"]
+            reason = suppression_reason_for(
+                channel=channel, address=address, patient=item.patient, kind=kind, facts=facts
+            )
+            due_at, held = None, False
+            if not reason:
+                release = hold_until(
+                    kind=kind, urgent=urgent, conversation=conversation, patient=item.patient, now=now
+                )
+                if release is not None:
+                    due_at, held = release, True
+            fields = message_fields(
+                conversation=conversation,
+                channel=channel,
+                patient=item.patient,
+                kind=kind,
+                purpose=purpose,
+                address=address,
+                subject=item.subject,
+                body=body,
+                media=item.media,
+                reason=reason,
+                idempotency_key=item.idempotency_key,
+                urgent=urgent,
+                send_at=None,
+                held=held,
+                due_at=due_at,
+                author=None,
+                announcement_id=None,
+                now=now,
+            )
+            rows.append(Message(**fields))
+        try:
+            with transaction.atomic():
+                created = Message.objects.bulk_create(rows)
+        except IntegrityError:
+            # A key was taken concurrently (a redelivered batch): one at a time, each finding or making its row.
+            created = []
+            for item, _, _ in todo:
+                results[item.idempotency_key] = message_send(
+                    body=item.body,
+                    patient=item.patient,
+                    to_address=item.to_address,
+                    channel=channel,
+                    kind=kind,
+                    purpose=purpose,
+                    idempotency_key=item.idempotency_key,
+                    urgent=urgent,
+                    subject=item.subject,
+                    media=item.media,
+                )
+            return results
+        Conversation.objects.filter(pk__in={row.conversation_id for row in created}).update(
+            last_message_at=now
+        )
+        ready = [row.pk for row in created if row.state == MessageState.QUEUED and row.due_at is None]
+        if ready:
+            transaction.on_commit(lambda: _enqueue(ready))
+    results.update((row.idempotency_key or "", row) for row in created)
+    return results

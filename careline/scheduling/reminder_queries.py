@@ -1,0 +1,105 @@
+"""Reads for reminders: each appointment's reminders with delivery, suppression and the patient's replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from careline.messaging.models import Message, MessageState, SuppressionReason
+from careline.scheduling.models import Appointment, Reminder, ReminderRule, ReminderState
+from careline.scheduling.texts import human_date, human_time
+
+SUPPRESSION_WORDS: dict[str, str] = {
+    SuppressionReason.OPTED_OUT: "not sent: the number opted out (STOP)",
+    SuppressionReason.NO_CONSENT: "not sent: no text-message consent on file",
+    SuppressionReason.LANDLINE: "not sent: the number is a landline",
+}
+
+
+@dataclass
+class ReminderRow:
+    """One reminder as staff see it on the appointment page."""
+
+    reminder: Reminder
+    due_local: datetime
+    delivery: str
+    why: str
+    replies: list[Message] = field(default_factory=list)
+
+    @property
+    def due_text(self) -> str:
+        """'Wed, Feb 5, 6:00 PM CST' on the patient's clock."""
+        local = self.due_local
+        return f"{human_date(local)}, {human_time(local)} {local.tzname()}"
+
+
+def _why(reminder: Reminder, message: Message | None) -> str:
+    if message is not None:
+        if message.state == MessageState.SUPPRESSED:
+            reason = message.suppression_reason
+            return SUPPRESSION_WORDS.get(
+                reason, f"not sent: {message.get_suppression_reason_display().lower()}"
+            )
+        if message.state == MessageState.QUEUED and message.held_for_quiet_hours:
+            return "quiet hours: waiting for the texting window"
+        if message.state == MessageState.FAILED:
+            return f"delivery failed: {message.error_message or message.error_code}"
+        return ""
+    if reminder.state == ReminderState.PENDING and reminder.held_for_quiet_hours:
+        return "moved earlier, out of quiet hours"
+    return reminder.skip_reason
+
+
+def appointment_reminder_rows(appointment: Appointment) -> list[ReminderRow]:
+    """APPOINTMENT's reminders (due time in the patient's zone), their messages' states and replies to them."""
+    reminders = list(
+        Reminder.objects.filter(appointment=appointment)
+        .select_related("rule", "message")
+        .order_by("due_at", "id")
+    )
+    zone = appointment.patient.zone
+    sent = [r.message for r in reminders if r.message is not None]
+    inbound: list[Message] = []
+    if sent:
+        first = min(m.created_at for m in sent)
+        inbound = list(
+            Message.objects.filter(
+                conversation_id__in={m.conversation_id for m in sent},
+                direction=Message.Direction.INBOUND,
+                created_at__gte=first,
+            ).order_by("created_at", "id")[:50]
+        )
+    starts = sorted(m.created_at for m in sent)
+    rows = []
+    for reminder in reminders:
+        message = reminder.message
+        replies: list[Message] = []
+        if message is not None:
+            later = [t for t in starts if t > message.created_at]
+            until = later[0] if later else None
+            replies = [
+                m
+                for m in inbound
+                if m.conversation_id == message.conversation_id
+                and m.created_at >= message.created_at
+                and (until is None or m.created_at < until)
+            ]
+        rows.append(
+            ReminderRow(
+                reminder=reminder,
+                due_local=reminder.due_at.astimezone(zone),
+                delivery=message.get_state_display() if message is not None else reminder.get_state_display(),
+                why=_why(reminder, message),
+                replies=replies,
+            )
+        )
+    return rows
+
+
+def reminder_rules_listed() -> QuerySet[ReminderRule]:
+    """Every reminder rule with its types and locations, active ones first."""
+    return ReminderRule.objects.prefetch_related("appointment_types", "locations").order_by(
+        "-is_active", "name"
+    )

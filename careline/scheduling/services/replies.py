@@ -1,0 +1,540 @@
+"""Patients' text replies to reminders and to the questions that follow them: confirm (C), cancel (X, asked
+twice), reschedule (R, then 1/2/3), a day or time in their own words, and waitlist offers (B, in waitlist.py).
+
+`scheduling_reply_handle` is registered with messaging's reply hook (SchedulingConfig.ready). It runs inside
+the inbound message's transaction for every text that is not a compliance keyword, so a patient who texts
+CANCEL is opted out by messaging and never reaches this code: their visit stays booked (the conversation is
+flagged for the front desk instead).
+
+What a reply answers: the newest OPEN, unexpired ReplyPrompt for the number (a reminder, "cancel?", or slot
+choices). When the number has open prompts for two visits (two upcoming visits, a family phone) the reply
+cannot be tied to one, and it goes to the front desk with the candidates.
+
+Answers are sent with kind STAFF: they are direct answers in a conversation the patient is using right now,
+which the pipeline never holds for quiet hours (a patient texting at 21:00 gets the answer at 21:00, not
+the next morning) and which need no prior automated-text consent, only no opt-out. Each answer's
+idempotency key is the inbound message's id, so a redelivered webhook never answers twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from careline.accounts.models import User
+from careline.locations.models import Location
+from careline.messaging.models import Conversation, ConversationEvent, InternalNote, Message, MessageKind, Tag
+from careline.patients.models import Purpose
+from careline.scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    ChangeSource,
+    ReplyPrompt,
+)
+from careline.scheduling.texts import human_date, human_time, reply_words
+
+logger = logging.getLogger(__name__)
+
+PROMPT_LIFETIME = timedelta(hours=24)  # how long "cancel?" and slot choices wait for an answer
+RESCHEDULE_DAYS = 14  # slot choices come from the next two weeks
+SLOT_CHOICES = 3
+SLOT_LEAD = timedelta(hours=1)  # never offer a slot starting within the hour
+EXPIRED_LOOKBACK = timedelta(days=7)  # a late "2" to choices up to a week old gets fresh choices
+FRONT_DESK_TAG = "Front desk"
+VISIT_PROMPTS = (ReplyPrompt.Kind.REMINDER, ReplyPrompt.Kind.CANCEL_CONFIRM, ReplyPrompt.Kind.RESCHEDULE)
+
+
+def reply_word(text: str) -> str:
+    """TEXT as a reply word: letters and digits only, upper case, accents dropped (' c. ' -> 'C')."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch)).upper()
+
+
+@dataclass
+class Reply:
+    """One inbound text being answered."""
+
+    conversation: Conversation
+    message: Message
+    now: datetime
+
+
+def scheduling_reply_handle(conversation: Conversation, message: Message) -> bool:
+    """Answer MESSAGE if it replies to a scheduling question; False lets the inbox handle it."""
+    if not conversation.contact.startswith("+") or not (message.body or "").strip():
+        return False
+    reply = Reply(conversation=conversation, message=message, now=timezone.now())
+    word = reply_word(message.body)
+    from django.conf import settings
+
+    from careline.scheduling.services.waitlist import waitlist_reply_handle
+
+    if word == settings.CARELINE_REPLY_WAITLIST and waitlist_reply_handle(
+        conversation=conversation, message=message, now=reply.now
+    ):
+        return True
+    if word.isdigit() and len(word) <= 2:
+        return _choice_reply(reply, int(word))
+    prompts = _open_visit_prompts(reply)
+    if not prompts:
+        return False
+    if len({p.appointment_id for p in prompts}) > 1:
+        _ambiguous(reply, prompts)
+        return False
+    prompt = prompts[0]
+    confirm, reschedule, cancel = reply_words()
+    if word == confirm:
+        return _confirm(reply, prompt)
+    if word == cancel:
+        return _cancel(reply, prompt)
+    if word == reschedule:
+        assert prompt.appointment is not None
+        return _offer_slots(reply, prompt.appointment)
+    return _free_text(reply, prompt)
+
+
+def _open_visit_prompts(reply: Reply) -> list[ReplyPrompt]:
+    """Open, unexpired prompts about visits still ahead and active, newest first."""
+    prompts = (
+        ReplyPrompt.objects.filter(
+            phone_number=reply.conversation.contact,
+            state=ReplyPrompt.State.OPEN,
+            kind__in=VISIT_PROMPTS,
+            expires_at__gt=reply.now,
+            appointment__isnull=False,
+        )
+        .select_related(
+            "appointment__patient__primary_location",
+            "appointment__location",
+            "appointment__clinician",
+            "appointment__appointment_type",
+        )
+        .order_by("-created_at", "-id")
+    )
+    return [p for p in prompts if _is_upcoming(p.appointment, reply.now)]
+
+
+def _is_upcoming(appointment: Appointment | None, now: datetime) -> bool:
+    return appointment is not None and appointment.status in ACTIVE_STATUSES and appointment.starts_at > now
+
+
+# --- answers -----------------------------------------------------------------------------------------
+
+
+def _language(appointment: Appointment) -> str:
+    return "es" if appointment.patient.language == "es" else "en"
+
+
+def when_text(starts_at: datetime, location: Location, patient: Any, language: str) -> str:
+    """'Thu, Dec 3 at 8:30 AM' on the location's clock (with the zone's abbreviation for a patient elsewhere)."""
+    local = starts_at.astimezone(location.zone)
+    clock = human_time(local, language)
+    if patient is not None and patient.zone.key != location.zone.key:
+        clock = f"{clock} {local.tzname()}"
+    joiner = "a las" if language == "es" else "at"
+    return f"{human_date(local, language)} {joiner} {clock}"
+
+
+def answer(reply: Reply, body: str, *, patient: Any = None) -> Message:
+    """Text BODY back to the number REPLY came from (at most one answer per inbound message)."""
+    from careline.messaging.services.outbound import message_send
+
+    return message_send(
+        body=body,
+        patient=reply.conversation.patient or patient,
+        to_address=reply.conversation.contact,
+        channel=reply.conversation.channel,
+        kind=MessageKind.STAFF,
+        purpose=Purpose.APPOINTMENTS,
+        idempotency_key=f"scheduling-reply:{reply.message.pk}",
+    )
+
+
+def _close_prompts(appointment: Appointment, number: str, state: str) -> None:
+    ReplyPrompt.objects.filter(
+        appointment=appointment, phone_number=number, state=ReplyPrompt.State.OPEN, kind__in=VISIT_PROMPTS
+    ).update(state=state)
+
+
+def prompt_create(
+    *, reply: Reply, appointment: Appointment, kind: str, options: list[dict[str, Any]], message: Message
+) -> ReplyPrompt:
+    """A new question to the number about APPOINTMENT; earlier open ones about it are superseded."""
+    _close_prompts(appointment, reply.conversation.contact, ReplyPrompt.State.SUPERSEDED)
+    expires_at = min(reply.now + PROMPT_LIFETIME, appointment.starts_at)
+    return ReplyPrompt.objects.create(
+        phone_number=reply.conversation.contact,
+        conversation=reply.conversation,
+        appointment=appointment,
+        kind=kind,
+        options=options,
+        message=message,
+        expires_at=expires_at,
+    )
+
+
+def _confirm(reply: Reply, prompt: ReplyPrompt) -> bool:
+    from careline.scheduling.services.appointments import appointment_set_status
+
+    appointment = prompt.appointment
+    assert appointment is not None
+    if appointment.status != AppointmentStatus.CONFIRMED:
+        try:
+            with transaction.atomic():
+                appointment_set_status(
+                    appointment=appointment,
+                    status=AppointmentStatus.CONFIRMED,
+                    actor=None,
+                    source=ChangeSource.TEXT,
+                    detail="replied to confirm",
+                )
+        except ValidationError:
+            logger.info("appointment %s could not be confirmed by text", appointment.pk)
+            return False
+    _close_prompts(appointment, reply.conversation.contact, ReplyPrompt.State.ANSWERED)
+    when = when_text(appointment.starts_at, appointment.location, appointment.patient, _language(appointment))
+    if _language(appointment) == "es":
+        body = f"Gracias, {appointment.patient.first_name}. Su cita del {when} en {appointment.location.name} está confirmada."
+    else:
+        body = f"Thank you, {appointment.patient.first_name}. Your visit on {when} at {appointment.location.name} is confirmed."
+    answer(reply, body, patient=appointment.patient)
+    return True
+
+
+def _cancel(reply: Reply, prompt: ReplyPrompt) -> bool:
+    from careline.core.phones import format_phone
+    from careline.scheduling.services.appointments import appointment_cancel
+
+    appointment = prompt.appointment
+    assert appointment is not None
+    language = _language(appointment)
+    when = when_text(appointment.starts_at, appointment.location, appointment.patient, language)
+    place = appointment.location.name
+    cancel_word = reply_words()[2]
+    if prompt.kind != ReplyPrompt.Kind.CANCEL_CONFIRM:
+        # Asked once, so a stray X does not cancel a visit.
+        if language == "es":
+            body = f"Responda {cancel_word} otra vez para cancelar su cita del {when} en {place}."
+        else:
+            body = f"Reply {cancel_word} again to cancel your visit on {when} at {place}."
+        sent = answer(reply, body, patient=appointment.patient)
+        prompt_create(
+            reply=reply,
+            appointment=appointment,
+            kind=ReplyPrompt.Kind.CANCEL_CONFIRM,
+            options=[],
+            message=sent,
+        )
+        return True
+    # A conditional update: of two X replies racing, one cancels.
+    taken = ReplyPrompt.objects.filter(pk=prompt.pk, state=ReplyPrompt.State.OPEN).update(
+        state=ReplyPrompt.State.ANSWERED
+    )
+    if not taken:
+        return True
+    try:
+        with transaction.atomic():
+            # appointment_cancel offers the freed slot to the waitlist after commit (once, there).
+            appointment_cancel(
+                appointment=appointment,
+                actor=None,
+                source=ChangeSource.TEXT,
+                by_patient=True,
+                reason="replied to cancel",
+            )
+    except ValidationError:
+        logger.info("appointment %s could not be cancelled by text", appointment.pk)
+        return False
+    _close_prompts(appointment, reply.conversation.contact, ReplyPrompt.State.ANSWERED)
+    phone = format_phone(appointment.location.phone)
+    if language == "es":
+        body = f"Su cita del {when} en {place} está cancelada. Para reservar otra llame al {phone}."
+    else:
+        body = f"Your visit on {when} at {place} is cancelled. To book again call {phone}."
+    answer(reply, body, patient=appointment.patient)
+    return True
+
+
+# --- reschedule: choices, the chosen number, free text ----------------------------------------------
+
+
+def _option(n: int, slot: Any) -> dict[str, Any]:
+    return {
+        "n": n,
+        "starts_at": slot.starts_at.isoformat(),
+        "clinician_id": slot.clinician.pk,
+        "location_id": slot.location.pk,
+        "type_id": slot.appointment_type.pk,
+    }
+
+
+def slot_choices(
+    appointment: Appointment,
+    *,
+    now: datetime,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    nearest: datetime | None = None,
+) -> list[Any]:
+    """Up to three free slots for APPOINTMENT's type and location, its clinician's first, on different days."""
+    from careline.scheduling.queries import free_slots
+
+    start = max(start or now, now + SLOT_LEAD)
+    end = end or now + timedelta(days=RESCHEDULE_DAYS)
+    if end <= start:
+        return []
+    kind = appointment.appointment_type
+    own = free_slots(
+        appointment_type=kind,
+        start=start,
+        end=end,
+        now=now,
+        clinician=appointment.clinician,
+        location=appointment.location,
+        limit=40,
+    )
+    others = [
+        s
+        for s in free_slots(
+            appointment_type=kind, start=start, end=end, now=now, location=appointment.location, limit=40
+        )
+        if s.clinician.pk != appointment.clinician_id
+    ]
+    if nearest is not None:
+        # A named time: the closest ones, the patient's own clinician winning a tie.
+        pool = own + others
+        pool.sort(
+            key=lambda s: (
+                abs((s.starts_at - nearest).total_seconds()),
+                s.clinician.pk != appointment.clinician_id,
+            )
+        )
+        return pool[:SLOT_CHOICES]
+    zone = appointment.location.zone
+    chosen: list[Any] = []
+    seen_days: set[Any] = set()
+    for slot in own:  # one a day first, so the choices are spread out
+        day = slot.starts_at.astimezone(zone).date()
+        if day not in seen_days and len(chosen) < SLOT_CHOICES:
+            chosen.append(slot)
+            seen_days.add(day)
+    for slot in own + others:
+        if len(chosen) >= SLOT_CHOICES:
+            break
+        if slot not in chosen:
+            chosen.append(slot)
+    chosen.sort(key=lambda s: s.starts_at)
+    return chosen
+
+
+def _offer_slots(
+    reply: Reply, appointment: Appointment, *, slots: list[Any] | None = None, lead: str = ""
+) -> bool:
+    language = _language(appointment)
+    if slots is None:
+        slots = slot_choices(appointment, now=reply.now)
+    if not slots:
+        return _no_slots(reply, appointment)
+    lines = [
+        f"{n}) {when_text(slot.starts_at, slot.location, appointment.patient, language)}"
+        + (f" ({slot.location.name})" if slot.location.pk != appointment.location_id else "")
+        for n, slot in enumerate(slots, start=1)
+    ]
+    numbers = [str(n) for n in range(1, len(slots) + 1)]
+    if language == "es":
+        pick = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + f" o {numbers[-1]}"
+        body = f"{lead}Responda {pick} para cambiar su cita en {appointment.location.name}: " + " ".join(
+            lines
+        )
+    else:
+        pick = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + f" or {numbers[-1]}"
+        body = f"{lead}Reply {pick} to move your visit at {appointment.location.name}: " + " ".join(lines)
+    sent = answer(reply, body, patient=appointment.patient)
+    prompt_create(
+        reply=reply,
+        appointment=appointment,
+        kind=ReplyPrompt.Kind.RESCHEDULE,
+        options=[_option(n, slot) for n, slot in enumerate(slots, start=1)],
+        message=sent,
+    )
+    return True
+
+
+def _no_slots(reply: Reply, appointment: Appointment) -> bool:
+    from careline.core.phones import format_phone
+
+    language = _language(appointment)
+    when = when_text(appointment.starts_at, appointment.location, appointment.patient, language)
+    flag_for_front_desk(
+        conversation=reply.conversation,
+        reason="asked to reschedule by text; no free time found",
+        context=(
+            f"{appointment.patient.display_name} asked by text to move their visit on {when} "
+            f"({appointment.appointment_type.name} with {appointment.clinician} at {appointment.location.name}). "
+            f"No free time of that type in the next {RESCHEDULE_DAYS} days fits. Their message: "
+            f"\u201c{reply.message.body[:300]}\u201d"
+        ),
+    )
+    phone = format_phone(appointment.location.phone)
+    if language == "es":
+        body = f"No encontramos otra hora libre por texto. Le llamaremos para cambiar su cita, o llame al {phone}."
+    else:
+        body = f"We could not find another free time by text. We will call you to reschedule, or call us at {phone}."
+    answer(reply, body, patient=appointment.patient)
+    return True
+
+
+def _choice_reply(reply: Reply, number: int) -> bool:
+    """The patient picked slot NUMBER from the newest choices texted to them."""
+    recent = list(
+        ReplyPrompt.objects.filter(
+            phone_number=reply.conversation.contact,
+            kind=ReplyPrompt.Kind.RESCHEDULE,
+            state__in=[ReplyPrompt.State.OPEN, ReplyPrompt.State.EXPIRED],
+            created_at__gte=reply.now - EXPIRED_LOOKBACK,
+        )
+        .select_related(
+            "appointment__patient__primary_location",
+            "appointment__location",
+            "appointment__clinician",
+            "appointment__appointment_type",
+        )
+        .order_by("-created_at", "-id")
+    )
+    recent = [p for p in recent if _is_upcoming(p.appointment, reply.now)]
+    live = [p for p in recent if p.state == ReplyPrompt.State.OPEN and p.expires_at > reply.now]
+    if len({p.appointment_id for p in live}) > 1:
+        _ambiguous(reply, live)
+        return False
+    if not live:
+        if not recent:
+            return False
+        appointment = recent[0].appointment
+        assert appointment is not None
+        lead = (
+            "Esas horas ya no están reservadas. Nuevas opciones: "
+            if _language(appointment) == "es"
+            else "Those times are no longer held. New choices: "
+        )
+        return _offer_slots(reply, appointment, lead=lead)
+    prompt = live[0]
+    appointment = prompt.appointment
+    assert appointment is not None
+    option = next((o for o in prompt.options if o.get("n") == number), None)
+    if option is None:
+        return False  # "7" to a choice of three: a person should read it
+    taken = ReplyPrompt.objects.filter(pk=prompt.pk, state=ReplyPrompt.State.OPEN).update(
+        state=ReplyPrompt.State.ANSWERED
+    )
+    if not taken:
+        return True  # a duplicate of a reply being answered right now
+    return _move(reply, appointment, option)
+
+
+def _move(reply: Reply, appointment: Appointment, option: dict[str, Any]) -> bool:
+    from careline.scheduling.services.appointments import appointment_move
+
+    starts_at = parse_datetime(option["starts_at"])
+    clinician = User.objects.filter(pk=option["clinician_id"], is_active=True).first()
+    location = Location.objects.filter(pk=option["location_id"]).first()
+    language = _language(appointment)
+    if starts_at is None or clinician is None or location is None:
+        return False
+    try:
+        with transaction.atomic():
+            new = appointment_move(
+                appointment=appointment,
+                starts_at=starts_at,
+                actor=None,
+                source=ChangeSource.TEXT,
+                clinician=clinician,
+                location=location,
+            )
+    except ValidationError:
+        # Taken since it was offered (or no longer bookable): fresh choices.
+        fresh = Appointment.objects.select_related(
+            "patient__primary_location", "location", "clinician", "appointment_type"
+        ).get(pk=appointment.pk)
+        if not _is_upcoming(fresh, reply.now):
+            return False
+        lead = (
+            "Esa hora ya no está libre. Nuevas opciones: "
+            if language == "es"
+            else "That time was just taken. New choices: "
+        )
+        return _offer_slots(reply, fresh, lead=lead)
+    _close_prompts(appointment, reply.conversation.contact, ReplyPrompt.State.ANSWERED)
+    when = when_text(new.starts_at, new.location, new.patient, language)
+    if language == "es":
+        body = f"Listo: su cita quedó para el {when} en {new.location.name}, {new.location.address}."
+    else:
+        body = f"Done: your visit is now on {when} at {new.location.name}, {new.location.address}."
+    answer(reply, body, patient=new.patient)
+    return True
+
+
+def _free_text(reply: Reply, prompt: ReplyPrompt) -> bool:
+    """A day or time in the patient's words: matching free slots, else the inbox."""
+    from careline.scheduling.services.reply_dates import time_wish_parse
+
+    appointment = prompt.appointment
+    assert appointment is not None
+    zone = appointment.patient.zone
+    wish = time_wish_parse(reply.message.body, now=reply.now, zone=zone)
+    if wish is None:
+        return False
+    start, end = wish.window(zone)
+    nearest = datetime.combine(wish.day, wish.exact, tzinfo=zone) if wish.exact else None
+    slots = slot_choices(appointment, now=reply.now, start=start, end=end, nearest=nearest)
+    lead = ""
+    if not slots:
+        lead = (
+            "No hay horas libres entonces. Otras opciones: "
+            if _language(appointment) == "es"
+            else ("Nothing is free then. Other times: ")
+        )
+    return _offer_slots(reply, appointment, slots=slots or None, lead=lead)
+
+
+# --- to the front desk -------------------------------------------------------------------------------
+
+
+def flag_for_front_desk(*, conversation: Conversation, reason: str, context: str) -> None:
+    """Put CONVERSATION in front of the front desk: a flag event, the 'Front desk' tag, a note with CONTEXT."""
+    ConversationEvent.objects.create(
+        conversation=conversation, kind=ConversationEvent.Kind.FLAGGED, detail=reason[:200]
+    )
+    tag, _ = Tag.objects.get_or_create(name=FRONT_DESK_TAG)
+    conversation.tags.add(tag)
+    InternalNote.objects.create(conversation=conversation, author=None, text=context)
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.OPEN)
+
+
+def _ambiguous(reply: Reply, prompts: list[ReplyPrompt]) -> None:
+    seen: dict[int, Appointment] = {}
+    for prompt in prompts:
+        if prompt.appointment is not None:
+            seen.setdefault(prompt.appointment.pk, prompt.appointment)
+    lines = [
+        f"- {a.patient.display_name}: {when_text(a.starts_at, a.location, None, 'en')} at {a.location.name} "
+        f"with {a.clinician} ({a.get_status_display()})"
+        for a in sorted(seen.values(), key=lambda a: a.starts_at)
+    ]
+    flag_for_front_desk(
+        conversation=reply.conversation,
+        reason="reply could be about more than one visit",
+        context=(
+            f"The reply \u201c{reply.message.body[:200]}\u201d could be about any of these visits "
+            "(each has an open reminder or question to this number). Please check with the patient:\n"
+            + "\n".join(lines)
+        ),
+    )

@@ -1,0 +1,16 @@
+"""Template tags for the reminders partial that the appointment page includes."""
+
+from __future__ import annotations
+
+from django import template
+
+from careline.scheduling.models import Appointment
+from careline.scheduling.reminder_queries import ReminderRow, appointment_reminder_rows
+
+register = template.Library()
+
+
+@register.simple_tag
+def appointment_reminders(appointment: Appointment) -> list[ReminderRow]:
+    """The reminder rows of APPOINTMENT (see reminder_queries.appointment_reminder_rows)."""
+    return appointment_reminder_rows(appointment)

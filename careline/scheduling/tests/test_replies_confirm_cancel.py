@@ -1,0 +1,130 @@
+"""Replies C (confirm) and X (cancel, asked twice) to a reminder; CANCEL opts out and never cancels a visit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+
+from careline.messaging.models import Conversation
+from careline.patients.services.registry import CONSENT_REVOKED, consent_state
+from careline.scheduling.models import (
+    AppointmentStatus,
+    AppointmentStatusChange,
+    ChangeSource,
+    ReplyPrompt,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+from careline.scheduling.services.replies import reply_word
+from careline.scheduling.tests.replies_support import (
+    MONDAY,
+    NOW,
+    PAT_NUMBER,
+    answers,
+    booked,
+    chicago,
+    patient_with_phone,
+    reminded,
+    setup,
+    text,
+)
+from careline.testing.personas import Personas
+
+
+@pytest.fixture
+def clock() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def visit(personas: Personas, clock: None) -> Any:
+    schedule = setup(personas)
+    appointment = booked(schedule, chicago(MONDAY, 9))
+    reminded(appointment)
+    return appointment
+
+
+def test_reply_words_ignore_case_spaces_and_punctuation() -> None:
+    assert reply_word("  c. ") == "C"
+    assert reply_word("X!") == "X"
+    assert reply_word("¡2!") == "2"
+
+
+def test_c_confirms_the_visit_and_thanks_the_patient(visit: Any) -> None:
+    text(" c. ")
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.CONFIRMED
+    change = AppointmentStatusChange.objects.filter(appointment=visit).last()
+    assert change is not None and change.source == ChangeSource.TEXT
+    assert answers()[-1].startswith("Thank you, Pat. Your visit on Mon, Jan 6 at 9:00 AM at Northside Clinic")
+    assert not ReplyPrompt.objects.filter(appointment=visit, state=ReplyPrompt.State.OPEN).exists()
+
+
+def test_x_asks_once_before_cancelling(visit: Any) -> None:
+    text("X")
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.BOOKED
+    assert answers()[-1] == "Reply X again to cancel your visit on Mon, Jan 6 at 9:00 AM at Northside Clinic."
+    prompt = ReplyPrompt.objects.get(appointment=visit, state=ReplyPrompt.State.OPEN)
+    assert prompt.kind == ReplyPrompt.Kind.CANCEL_CONFIRM
+
+
+def test_x_twice_cancels_tells_the_patient_and_offers_the_slot_once(
+    visit: Any, personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    waiting = patient_with_phone(personas, "Wendy", "+13125550177")
+    WaitlistEntry.objects.create(patient=waiting, appointment_type=visit.appointment_type)
+    text("X")
+    with django_capture_on_commit_callbacks(execute=True):
+        text("x")
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.CANCELLED_PATIENT
+    assert AppointmentStatusChange.objects.filter(appointment=visit).last().source == ChangeSource.TEXT  # type: ignore[union-attr]
+    assert "is cancelled" in answers()[-1]
+    assert WaitlistOffer.objects.filter(entry__patient=waiting, starts_at=visit.starts_at).count() == 1
+    assert len(answers("+13125550177")) == 1
+
+
+def test_a_confirm_after_the_cancel_question_confirms_instead(visit: Any) -> None:
+    text("X")
+    text("C")
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.CONFIRMED
+
+
+def test_cancel_keyword_opts_out_and_leaves_the_visit_booked(visit: Any) -> None:
+    text("CANCEL")
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.BOOKED
+    assert consent_state(PAT_NUMBER) == CONSENT_REVOKED
+    assert Conversation.objects.get(contact=PAT_NUMBER).visit_cancel_suspected
+
+
+def test_reply_words_are_configurable(visit: Any, settings: Any) -> None:
+    settings.CARELINE_REPLY_CONFIRM = "OK"
+    text("C")
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.BOOKED
+    text("ok")
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.CONFIRMED
+
+
+def test_a_reply_without_a_question_goes_to_the_inbox(personas: Personas, clock: None) -> None:
+    schedule = setup(personas)
+    appointment = booked(schedule, chicago(MONDAY, 9))  # no reminder sent: nothing to answer
+    text("C")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+    assert answers() == []
+
+
+def test_a_reply_to_an_expired_reminder_goes_to_the_inbox(visit: Any) -> None:
+    ReplyPrompt.objects.filter(appointment=visit).update(expires_at=NOW)
+    text("C")
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.BOOKED

@@ -1,0 +1,270 @@
+"""An appointment's page and its actions (move, cancel, check in, complete, no-show), booking and series."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from careline.core.audit import AuditAction, audit_patient_access, audit_record
+from careline.core.permissions import Perm, require_perm
+from careline.patients.models import Patient
+from careline.patients.queries import patient_for_user
+from careline.patients.queries.search import patient_search
+from careline.scheduling.forms import BookingForm, CancelForm, MoveForm, SeriesForm
+from careline.scheduling.models import Appointment, AppointmentStatus, ChangeSource
+from careline.scheduling.queries import appointment_for_user, locations_visible_to
+from careline.scheduling.services import appointments as services
+
+# The buttons on an appointment page and the status each sets.
+STATUS_ACTIONS = {
+    "check_in": AppointmentStatus.CHECKED_IN,
+    "complete": AppointmentStatus.COMPLETED,
+    "no_show": AppointmentStatus.NO_SHOW,
+    "confirm": AppointmentStatus.CONFIRMED,
+}
+
+
+def _apply_errors(form: Any, error: ValidationError) -> None:
+    """Show a service's ValidationError on FORM; start-time problems belong to the time field."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            target = "time" if name == "starts_at" and "time" in form.fields else name
+            form.add_error(target if target in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _context(appointment: Appointment, **extra: Any) -> dict[str, Any]:
+    return {
+        "appointment": appointment,
+        "patient": appointment.patient,
+        "alerts": [],
+        "nav": "calendar",
+        **extra,
+    }
+
+
+@require_perm(Perm.SCHEDULE_VIEW)
+@require_http_methods(["GET"])
+def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Details, status history and actions of one appointment."""
+    appointment = appointment_for_user(request.user, pk)
+    audit_patient_access(
+        request=request, action=AuditAction.VIEW, patient_id=appointment.patient_id, obj=appointment,
+        detail="appointment page",
+    )  # fmt: skip
+    history = appointment.status_changes.select_related("actor")
+    may_book = Perm.SCHEDULE_BOOK in request.user.permissions  # type: ignore[union-attr]
+    allowed = services.STATUS_TRANSITIONS.get(appointment.status, frozenset())
+    actions = (
+        [(name, status) for name, status in STATUS_ACTIONS.items() if status in allowed] if may_book else []
+    )
+    context = _context(
+        appointment,
+        history=history,
+        may_book=may_book,
+        actions=actions,
+        movable=may_book and appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
+        local_start=appointment.starts_at.astimezone(appointment.location.zone),
+        local_end=appointment.ends_at.astimezone(appointment.location.zone),
+    )
+    return render(request, "scheduling/appointment.html", context)
+
+
+@require_perm(Perm.SCHEDULE_BOOK)
+@require_http_methods(["POST"])
+def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Check in, complete, confirm or mark a no-show (the button's `action`)."""
+    appointment = appointment_for_user(request.user, pk, Perm.SCHEDULE_BOOK)
+    status = STATUS_ACTIONS.get(request.POST.get("action", ""))
+    try:
+        if status is None:
+            raise ValidationError("Choose an action.")
+        services.appointment_set_status(
+            appointment=appointment,
+            status=status,
+            actor=request.user,
+            source=ChangeSource.STAFF,
+            request=request,
+        )
+        messages.success(request, f"Marked {AppointmentStatus(status).label.lower()}.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("scheduling:appointment", pk=pk)
+
+
+@require_perm(Perm.SCHEDULE_BOOK)
+@require_http_methods(["GET", "POST"])
+def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a visit, by the patient or the clinic."""
+    appointment = appointment_for_user(request.user, pk, Perm.SCHEDULE_BOOK)
+    form = CancelForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.appointment_cancel(
+                    appointment=appointment, actor=request.user, source=ChangeSource.STAFF, request=request,
+                    by_patient=form.cleaned_data["by_patient"], reason=form.cleaned_data["reason"],
+                )  # fmt: skip
+                messages.success(request, "The visit was cancelled.")
+                return redirect("scheduling:appointment", pk=pk)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+        status = 400
+    return render(request, "scheduling/cancel.html", _context(appointment, form=form), status=status)
+
+
+@require_perm(Perm.SCHEDULE_BOOK)
+@require_http_methods(["GET", "POST"])
+def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a visit to another time (and clinician or location)."""
+    appointment = appointment_for_user(request.user, pk, Perm.SCHEDULE_BOOK)
+    locations = locations_visible_to(request.user)
+    local = appointment.starts_at.astimezone(appointment.location.zone)
+    initial = {"clinician": appointment.clinician, "location": appointment.location, "date": local.date(),
+               "time": local.time()}  # fmt: skip
+    form = MoveForm(request.POST or None, initial=initial, locations=locations)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                new = services.appointment_move(
+                    appointment=appointment, starts_at=data["starts_at"], clinician=data["clinician"],
+                    location=data["location"], actor=request.user, source=ChangeSource.STAFF, request=request,
+                    allow_outside_hours=data["allow_outside_hours"],
+                )  # fmt: skip
+                messages.success(request, "The visit was moved.")
+                return redirect("scheduling:appointment", pk=new.pk)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+        status = 400
+    return render(request, "scheduling/move.html", _context(appointment, form=form), status=status)
+
+
+def _chosen_patient(request: HttpRequest, raw: Any) -> Patient | None:
+    """The patient whose id the form carries, checked against what the person may see (403 otherwise)."""
+    if raw in (None, "") or not str(raw).isdigit() or len(str(raw)) > 12:
+        return None
+    return patient_for_user(request.user, int(raw), Perm.PATIENT_VIEW)
+
+
+def _initial_from_query(request: HttpRequest) -> dict[str, Any]:
+    """Prefill from a free slot link: ?type=&clinician=&location=&start=<ISO UTC>."""
+    initial: dict[str, Any] = {}
+    for name, key in (("appointment_type", "type"), ("clinician", "clinician"), ("location", "location")):
+        if request.GET.get(key, "").isdigit():
+            initial[name] = int(request.GET[key])
+    try:
+        day = date.fromisoformat(request.GET.get("date", ""))
+        initial["date"] = day
+        initial["time"] = time.fromisoformat(request.GET.get("time", ""))
+    except ValueError:
+        pass
+    return initial
+
+
+def _patient_picker(
+    request: HttpRequest, template: str, form: Any, patient: Patient | None, status: int
+) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    results = patient_search(request.user, query, limit=20) if query and patient is None else []
+    if query:
+        audit_record(request=request, action=AuditAction.SEARCH, object_type="patients.patient",
+                     detail=f"booking patient search; {len(query)} chars; {len(results)} results")  # fmt: skip
+    context = {"form": form, "patient": patient, "query": query, "results": results, "nav": "calendar",
+               "alerts": [], "keep": request.GET.urlencode()}  # fmt: skip
+    return render(request, template, context, status=status)
+
+
+@require_perm(Perm.SCHEDULE_BOOK)
+@require_http_methods(["GET", "POST"])
+def appointment_book(request: HttpRequest) -> HttpResponse:
+    """Find the patient (name or MRN), then type, clinician, location, date and time; or come from a free slot."""
+    locations = locations_visible_to(request.user)
+    patient = _chosen_patient(request, request.POST.get("patient") or request.GET.get("patient"))
+    initial = _initial_from_query(request)
+    if patient is not None:
+        initial["patient"] = patient.pk
+    form = BookingForm(request.POST or None, initial=initial, locations=locations)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and patient is not None:
+            data = form.cleaned_data
+            try:
+                appointment = services.appointment_book(
+                    patient=patient, clinician=data["clinician"], location=data["location"],
+                    appointment_type=data["appointment_type"], starts_at=data["starts_at"], actor=request.user,
+                    source=ChangeSource.STAFF, allow_outside_hours=data["allow_outside_hours"], request=request,
+                )  # fmt: skip
+                messages.success(request, "The visit was booked.")
+                return redirect("scheduling:appointment", pk=appointment.pk)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+        elif patient is None:
+            form.add_error(None, "Find and choose the patient first.")
+        status = 400
+    return _patient_picker(request, "scheduling/book.html", form, patient, status)
+
+
+@require_perm(Perm.SCHEDULE_BOOK)
+@require_http_methods(["GET", "POST"])
+def series_book(request: HttpRequest) -> HttpResponse:
+    """Book a weekly series; with conflicts nothing is booked unless the person ticks 'book the free dates'."""
+    locations = locations_visible_to(request.user)
+    patient = _chosen_patient(request, request.POST.get("patient") or request.GET.get("patient"))
+    initial = _initial_from_query(request)
+    if patient is not None:
+        initial["patient"] = patient.pk
+    form = SeriesForm(request.POST or None, initial=initial, locations=locations)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and patient is not None:
+            data = form.cleaned_data
+            try:
+                result = services.appointment_series_book(
+                    patient=patient, clinician=data["clinician"], location=data["location"],
+                    appointment_type=data["appointment_type"], first_day=data["date"], clock=data["time"],
+                    count=data["count"], interval_weeks=data["interval_weeks"], actor=request.user,
+                    source=ChangeSource.STAFF, book_free_dates_only=data["book_free_dates_only"], request=request,
+                )  # fmt: skip
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                if result.series is not None:
+                    skipped = (
+                        f" {len(result.conflicts)} date(s) were taken and skipped."
+                        if result.conflicts
+                        else ""
+                    )
+                    messages.success(request, f"{len(result.appointments)} visits booked.{skipped}")
+                    return HttpResponseRedirect(reverse("patients:detail", args=[patient.pk]))
+                for conflict in result.conflicts:
+                    form.add_error(None, f"{conflict.day:%a %d %b %Y}: {conflict.message}")
+                form.add_error(
+                    None, "Nothing was booked. Pick another time, or tick “book the free dates anyway”."
+                )
+        elif patient is None:
+            form.add_error(None, "Find and choose the patient first.")
+        status = 400
+    return _patient_picker(request, "scheduling/series.html", form, patient, status)
+
+
+def slot_link(slot: Any, patient_id: int | None) -> str:
+    """The booking form prefilled with SLOT."""
+    local: datetime = slot.local_start
+    query = (
+        f"type={slot.appointment_type.pk}&clinician={slot.clinician.pk}&location={slot.location.pk}"
+        f"&date={local:%Y-%m-%d}&time={local:%H:%M}"
+    )
+    if patient_id:
+        query += f"&patient={patient_id}"
+    return f"{reverse('scheduling:book')}?{query}"
