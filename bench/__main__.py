@@ -144,8 +144,19 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--baseline-queries", type=int, default=30)
     parser.add_argument("--only", choices=("sqlite", "postgres"))
+    parser.add_argument("--quick", action="store_true", help="smaller runs (a couple of minutes in all)")
+    parser.add_argument("--suite", choices=("all", "search", "messaging", "scheduling"), default="all")
+    parser.add_argument("--reminders", type=int, help="due reminders in the dispatch benchmark (100,000)")
     args = parser.parse_args()
+    if args.quick:
+        args.patients = min(args.patients, 20_000)
     server_url = os.environ.get("CARELINE_BENCH_DATABASE_URL") or os.environ.get("CARELINE_TEST_DATABASE_URL")
+    if args.suite == "messaging":
+        _bench_messaging(args)
+        return
+    if args.suite == "scheduling":
+        _bench_scheduling(args)
+        return
     results = []
     if args.only != "postgres":
         results.append(bench_sqlite(args))
@@ -157,6 +168,29 @@ def main() -> None:
     table = report(results, args)
     (var_dir() / "results.md").write_text(table)
     print(table)
+    if args.suite == "all":
+        _bench_messaging(args)
+        _bench_scheduling(args)
+
+
+def _bench_messaging(args: argparse.Namespace) -> None:
+    """The outbound pipeline and inbound webhook figures, appended to results.md (bench/messaging.py)."""
+    from bench import messaging
+
+    section = messaging.run(var_dir(), quick=args.quick)
+    with (var_dir() / "results.md").open("a") as results:
+        results.write(section)
+    print(section)
+
+
+def _bench_scheduling(args: argparse.Namespace) -> None:
+    """Reminder planning and dispatch figures, appended to results.md (bench/scheduling.py)."""
+    from bench import scheduling
+
+    section = scheduling.run(var_dir(), quick=args.quick, reminders=args.reminders)
+    with (var_dir() / "results.md").open("a") as results:
+        results.write(section)
+    print(section)
 
 
 if __name__ == "__main__":

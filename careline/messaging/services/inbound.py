@@ -37,8 +37,11 @@ PROVIDER_OPT_OUT_TYPES = {"STOP": Keyword.OPT_OUT, "START": Keyword.OPT_IN, "HEL
 
 def patients_for_number(number: str) -> list[Patient]:
     """Every patient with NUMBER among their phones (a family phone gives several)."""
-    ids = PatientPhone.objects.filter(number=number).values_list("patient_id", flat=True)
-    return list(Patient.objects.filter(pk__in=list(ids)).select_related("primary_location").order_by("pk"))
+    return list(
+        Patient.objects.filter(pk__in=PatientPhone.objects.filter(number=number).values("patient_id"))
+        .select_related("primary_location")
+        .order_by("pk")
+    )
 
 
 def inbound_receive(*, channel: Channel, inbound: InboundMessage) -> Message:
@@ -86,7 +89,10 @@ def _store(*, channel: Channel, inbound: InboundMessage) -> tuple[Message, Conve
         unread_count=F("unread_count") + 1,
         status=Conversation.Status.OPEN,
     )
-    conversation.refresh_from_db()
+    # The same values in memory (a refresh would cost a query on every inbound text).
+    conversation.last_message_at = conversation.last_inbound_at = now
+    conversation.unread_count += 1
+    conversation.status = Conversation.Status.OPEN
     return message, conversation
 
 

@@ -14,7 +14,8 @@ Life of a message:
 
 The ambiguous case: a worker dies, or the provider times out, after the provider accepted the message
 but before the row says SENT. Such a row is resolved by asking the channel type whether the provider
-already has the message (`find_sent`); when the type cannot tell, the message is sent again (at least
+already has the message (`find_sent`); when the type cannot tell, the retry is marked and asks
+again before it posts; only when the provider still cannot tell is the message sent again (at least
 once), so a duplicate is possible only in that window.
 """
 
@@ -58,6 +59,8 @@ SENDING_TIMEOUT = timedelta(seconds=settings.CARELINE_SENDING_TIMEOUT_SECONDS)  
 LOST_TASK_AFTER = timedelta(minutes=2)  # a due row not claimed this long after enqueueing lost its task
 MAX_RATE_WAIT_SECONDS = 1.0
 SWEEP_BATCH = 1000
+# Marks a retry whose last attempt ended ambiguously (a timeout): the next attempt asks the provider first.
+AMBIGUOUS_MARK = "[may have been sent] "
 DISPATCH_BATCH = 50  # messages per send task when many are queued at once
 AUTOMATED_KINDS = frozenset({MessageKind.AUTOMATED, MessageKind.ANNOUNCEMENT})
 
@@ -468,6 +471,12 @@ def _dispatch_claimed(message: Message, facts: SuppressionFacts | None) -> str:
         return MessageState.QUEUED
     if wait:
         time_module.sleep(wait)
+    if message.error_message.startswith(AMBIGUOUS_MARK):
+        # The last attempt may have reached the provider and asking then failed too: ask again first.
+        found = _find_sent(message, since=message.created_at)
+        if found:
+            message_mark_sent(message, found)
+            return MessageState.SENT
     try:
         result = channel.type.send(channel, message)
     except ProviderError as error:
@@ -525,7 +534,7 @@ def _after_provider_error(message: Message, error: ProviderError) -> str:
         due_at=timezone.now() + _backoff(message.attempts),
         enqueued_at=None,
         error_code=code,
-        error_message=text,
+        error_message=(AMBIGUOUS_MARK + text)[:300] if error.ambiguous else text,
     )
     return MessageState.QUEUED
 
@@ -548,13 +557,13 @@ def _record_number_facts(message: Message, *, opted_out: bool, landline: bool, c
         PatientPhone.objects.filter(number=message.to_address).update(kind=PhoneKind.LANDLINE)
 
 
-def _find_sent(message: Message) -> str | None:
+def _find_sent(message: Message, *, since: datetime | None = None) -> str | None:
     """The provider's id for MESSAGE when the provider already accepted it (ambiguous attempts)."""
     finder = getattr(message.channel.type, "find_sent", None)
     if finder is None:
         return None
     try:
-        return finder(message.channel, message, since=message.claimed_at or message.created_at)
+        return finder(message.channel, message, since=since or message.claimed_at or message.created_at)
     except ProviderError:
         return None
 
@@ -623,7 +632,12 @@ def messages_sweep(*, now: datetime | None = None) -> dict[str, int]:
         else:
             recovered += Message.objects.filter(
                 pk=message_id, state=MessageState.SENDING, claimed_at__lt=now - SENDING_TIMEOUT
-            ).update(state=MessageState.QUEUED, due_at=now, enqueued_at=None)
+            ).update(
+                state=MessageState.QUEUED,
+                due_at=now,
+                enqueued_at=None,
+                error_message=AMBIGUOUS_MARK + "the worker stopped while sending",
+            )
     due_rows = (
         Message.objects.filter(state=MessageState.QUEUED)
         .filter(Q(due_at__isnull=True) | Q(due_at__lte=now))
