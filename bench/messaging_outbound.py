@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from careline.messaging.models import Channel, Message, MessageKind, MessageState  # noqa: E402
 from careline.messaging.services.outbound import message_send, messages_enqueue_batched  # noqa: E402
+from careline.testing.workers import start_celery_workers, stop_celery_workers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_VARIABLE = "CARELINE_BENCH_TWILIO_AUTH_TOKEN"
@@ -90,52 +90,13 @@ def ceiling(channel: Channel, count: int) -> float:
 
 
 def start_workers(queue: str, count: int, concurrency: int, log_dir: Path) -> list[subprocess.Popen[bytes]]:
-    env = dict(os.environ)
-    procs = []
-    for index in range(count):
-        log = (log_dir / f"worker-{index}.log").open("w")
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "careline",
-                    "worker",
-                    "-l",
-                    "warning",
-                    "-P",
-                    "threads",
-                    "-c",
-                    str(concurrency),
-                    "-Q",
-                    queue,
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "-n",
-                    f"{queue}-{index}@%h",
-                ],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-    return procs
+    """Real workers on QUEUE only, with this process's environment (DATABASE_URL, CELERY_BROKER_URL)."""
+    return start_celery_workers(count, env=os.environ, queue=queue, log_dir=log_dir, concurrency=concurrency)
 
 
 def stop(procs: list[subprocess.Popen[Any]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """Stop the workers: SIGTERM, then SIGKILL after 20 s."""
+    stop_celery_workers(procs)
 
 
 def pipeline(channel: Channel, count: int, workers: int, concurrency: int, log_dir: Path) -> dict[str, float]:

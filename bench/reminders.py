@@ -23,7 +23,6 @@ import json
 import os
 import sqlite3
 import statistics
-import sys
 import time
 import uuid
 from datetime import date, datetime, timedelta
@@ -187,26 +186,22 @@ def _wait_sent(
 
 def start_workers(queue: str, count: int, concurrency: int, log_dir: Path) -> list[Any]:
     """Real workers on QUEUE only; their own tasks (message dispatch) go to QUEUE too."""
-    import subprocess
+    from careline.testing.workers import start_celery_workers, worker_environment
 
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CELERY_")}
-    env.update(
+    env = worker_environment(
         CELERY_BROKER_URL=os.environ["CELERY_BROKER_URL"],
         CELERY_TASK_DEFAULT_QUEUE=queue,
         CARELINE_TEXTING_WINDOW="00:00-23:59",
     )
-    procs = []
-    for index in range(count):
-        log = (log_dir / f"reminders-worker-{index}.log").open("w")
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "careline", "worker", "-I", "bench.reminders_eta",
-                 "-l", "warning", "-P", "threads", "-c", str(concurrency), "-Q", queue, "--without-gossip",
-                 "--without-mingle", "--without-heartbeat", "-n", f"{queue}-{index}@%h"],
-                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            )
-        )  # fmt: skip
-    return procs
+    return start_celery_workers(
+        count,
+        env=env,
+        queue=queue,
+        log_dir=log_dir,
+        concurrency=concurrency,
+        log_prefix="reminders-worker",
+        extra_args=["-I", "bench.reminders_eta"],
+    )
 
 
 def _messages_to(prefix: str) -> Any:

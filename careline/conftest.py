@@ -12,6 +12,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from careline.testing.browser import (  # noqa: F401 - fixtures and the report hook, for every app's tests
+    browser_context,
+    browser_page,
+    pytest_runtest_makereport,
+)
 from careline.testing.personas import Personas, build_personas, sign_in
 
 CI = os.environ.get("CI", "").lower() == "true"

@@ -9,7 +9,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from careline.patients.models import CareNote
-from careline.testing.personas import PASSWORD
+from careline.testing.browser import HOME_URL, browser_submit_credentials
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,15 +21,12 @@ def _current_code(device: TOTPDevice) -> str:
 
 
 def _sign_in_with_code(page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/accounts/login")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    browser_submit_credentials(page, live_server.url, user)
     page.wait_for_url(re.compile(r"/accounts/mfa/verify"))
     device = TOTPDevice.objects.get(user=user, confirmed=True)
     page.get_by_label("Code from your authenticator app").fill(_current_code(device))
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(re.compile(r"^[^?]*/(\?.*)?$"))  # the patient list, the page after sign-in
+    page.wait_for_url(HOME_URL)
 
 
 def test_admin_finds_a_patient_by_phone_adds_a_note_and_sees_it_at_handoff(
@@ -63,10 +60,7 @@ def test_admin_finds_a_patient_by_phone_adds_a_note_and_sees_it_at_handoff(
 
 def test_a_wrong_code_keeps_the_admin_out(browser_page, live_server, personas):
     page = browser_page
-    page.goto(f"{live_server.url}/accounts/login")
-    page.get_by_label("Email").fill(personas.admin.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    browser_submit_credentials(page, live_server.url, personas.admin)
     page.wait_for_url(re.compile(r"/accounts/mfa/verify"))
     device = TOTPDevice.objects.get(user=personas.admin, confirmed=True)
     wrong = f"{(int(_current_code(device)) + 1) % 10**6:06d}"

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from kombu import Producer
 
 from careline.celery import app
 from careline.core.models import AuditAction, AuditEntry
-from careline.demo.tests.conftest import wait_for_other_db_sessions_to_end
 from careline.patients.models import ConsentEvent, Patient, PatientImport
 from careline.patients.services.imports import patient_import_start
 from careline.patients.tasks import patient_import_run
+from careline.testing.db import current_database_url
+from careline.testing.workers import celery_workers, worker_environment
 
 CSV = (
     "mrn,first_name,last_name,date_of_birth,location,phone,sms_consent\n"
@@ -31,66 +28,19 @@ CSV = (
 )
 
 
-def _test_database_url() -> str:
-    """The URL of the database pytest-django is using right now (test_<name>), for the worker process."""
-    conf = connection.settings_dict
-    user = quote(conf.get("USER") or "")
-    password = f":{quote(conf['PASSWORD'])}" if conf.get("PASSWORD") else ""
-    credentials = f"{user}{password}@" if user else ""
-    return (
-        f"postgres://{credentials}{conf.get('HOST') or '127.0.0.1'}:{conf.get('PORT') or 5432}/{conf['NAME']}"
-    )
-
-
 @pytest.fixture
 def celery_worker_process(tmp_path):
     """A real `celery -A careline worker` on a queue of its own, stopped (SIGTERM, then SIGKILL) at the end."""
     queue = f"test-{uuid.uuid4().hex[:12]}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CELERY_")}
-    env.update(
-        DATABASE_URL=_test_database_url(),
+    env = worker_environment(
+        DATABASE_URL=current_database_url(),
         CELERY_BROKER_URL=os.environ["CARELINE_TEST_BROKER_URL"],
         CARELINE_VAR_DIR=str(settings.VAR_DIR),  # the same media folder: the worker reads the uploaded file
     )
-    log_path = tmp_path / "worker.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "careline",
-            "worker",
-            "-l",
-            "info",
-            "-P",
-            "solo",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{queue}@%h",
-        ],
-        env=env,
-        cwd=Path(settings.BASE_DIR),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield queue, proc, log_path
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
-        wait_for_other_db_sessions_to_end()
+    with celery_workers(
+        1, env=env, queue=queue, log_dir=tmp_path, pool="solo", loglevel="info", stop_timeout=30
+    ) as (proc,):
+        yield queue, proc, tmp_path / "worker-0.log"
 
 
 def _wait_until_finished(import_id: int, proc: subprocess.Popen[bytes], log_path: Path) -> PatientImport:

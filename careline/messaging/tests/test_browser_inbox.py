@@ -3,42 +3,15 @@ answers from the simulator, and the answer appears in the open conversation with
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from datetime import time
 from typing import Any
 
 import pytest
 
 from careline.messaging.models import Message, MessageState
-from careline.testing.personas import PASSWORD
+from careline.testing.browser import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-
-
-@pytest.fixture
-def browser_context(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A headless Chromium context (shared cookies for the staff page and the simulator page)."""
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
-        try:
-            yield context
-        finally:
-            context.close()
-            browser.close()
 
 
 @pytest.fixture(autouse=True)
@@ -55,11 +28,7 @@ def test_staff_text_reaches_the_simulator_and_the_answer_appears_without_reload(
     assert current_app.conf.task_always_eager  # the conftest's eager Celery also covers live_server threads
 
     staff = browser_context.new_page()
-    staff.goto(f"{live_server.url}/accounts/login")
-    staff.get_by_label("Email").fill(personas.front_a.email)
-    staff.get_by_label("Password").fill(PASSWORD)
-    staff.get_by_role("button", name="Sign in").click()
-    staff.wait_for_url(re.compile(r"^[^?]*/(\?.*)?$"))
+    browser_sign_in(staff, live_server.url, personas.front_a)
 
     # "New message" from the patient's record lands in the inbox conversation.
     staff.goto(f"{live_server.url}/inbox/start?patient={personas.pat.pk}")

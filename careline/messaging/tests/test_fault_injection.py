@@ -13,8 +13,6 @@ import multiprocessing
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -25,11 +23,10 @@ from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from kombu import Producer
 
 from careline.celery import app
@@ -44,6 +41,8 @@ from careline.messaging.services.outbound import (
 from careline.messaging.tasks import dispatch_message, dispatch_messages
 from careline.messaging.testing.fixtures import TOKEN_VARIABLE, make_twilio_channel
 from careline.messaging.testing.twilio_double import Fault, TwilioDouble
+from careline.testing.db import current_database_url
+from careline.testing.workers import Worker, celery_workers, worker_environment, worker_logs
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -52,17 +51,6 @@ ERROR_RATE, TIMEOUT_RATE = 0.05, 0.02
 CLIENT_TIMEOUT = 2.0  # seconds; a held answer waits longer than this
 SENDING_TIMEOUT = 10  # seconds, for the workers and this test's sweep alike
 DEADLINE = float(os.environ.get("CARELINE_FAULT_DEADLINE", "100"))
-
-
-def _test_database_url() -> str:
-    """The URL of the database pytest-django is using right now, for the worker processes."""
-    conf = connection.settings_dict
-    user = quote(conf.get("USER") or "")
-    password = f":{quote(conf['PASSWORD'])}" if conf.get("PASSWORD") else ""
-    credentials = f"{user}{password}@" if user else ""
-    return (
-        f"postgres://{credentials}{conf.get('HOST') or '127.0.0.1'}:{conf.get('PORT') or 5432}/{conf['NAME']}"
-    )
 
 
 class FaultPlan:
@@ -135,87 +123,23 @@ def double() -> Iterator[RemoteDouble]:
 
 
 @pytest.fixture
-def workers(
-    tmp_path: Path, double: TwilioDouble
-) -> Iterator[tuple[str, list[subprocess.Popen[bytes]], list[Path]]]:
+def workers(tmp_path: Path, double: TwilioDouble) -> Iterator[tuple[str, list[Worker], list[Path]]]:
     """Two real workers (4 threads each) on a queue of their own; stopped, or killed, at the end."""
     queue = f"fault-{uuid.uuid4().hex[:10]}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CELERY_")}
-    env.update(
-        DATABASE_URL=_test_database_url(),
+    env = worker_environment(
+        DATABASE_URL=current_database_url(),
         CELERY_BROKER_URL=os.environ["CARELINE_TEST_BROKER_URL"],
         CARELINE_VAR_DIR=str(settings.VAR_DIR),
         CARELINE_RETRY_BACKOFF_MS="200",  # retries after 0.1-0.2 s, 0.2-0.4 s ... instead of 5-10 s
         CARELINE_SENDING_TIMEOUT_SECONDS=str(SENDING_TIMEOUT),  # batches renew their claims within this
         **{TOKEN_VARIABLE: double.auth_token},
     )
-    procs: list[subprocess.Popen[bytes]] = []
-    logs: list[Path] = []
-    for index in range(2):
-        log_path = tmp_path / f"worker-{index}.log"
-        logs.append(log_path)
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "careline",
-                    "worker",
-                    "-l",
-                    "warning",
-                    "-P",
-                    "threads",
-                    "-c",
-                    "4",
-                    "-Q",
-                    queue,
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "-n",
-                    f"{queue}-{index}@%h",
-                ],
-                env=env,
-                cwd=Path(settings.BASE_DIR),
-                stdout=log_path.open("w"),
-                stderr=subprocess.STDOUT,
-            )
-        )
-    try:
-        yield queue, procs, logs
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        _wait_for_worker_sessions_to_end()
-
-
-def _wait_for_worker_sessions_to_end() -> None:
-    deadline = time.monotonic() + 10
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.05)
+    with celery_workers(2, env=env, queue=queue, log_dir=tmp_path) as procs:
+        yield queue, procs, [tmp_path / f"worker-{index}.log" for index in range(2)]
 
 
 def _body(index: int) -> str:
     return f"Fault-injection message {index:05d}"
-
-
-def _logs(logs: list[Path]) -> str:
-    return "\n".join(f"--- {path.name}\n{path.read_text()[-2500:]}" for path in logs)
 
 
 def test_no_message_is_lost_or_sent_twice_under_faults_and_a_killed_worker(double, workers, monkeypatch):
@@ -279,15 +203,15 @@ def test_no_message_is_lost_or_sent_twice_under_faults_and_a_killed_worker(doubl
             ).count()
             if done == COUNT and killed:
                 break
-            assert procs[1].poll() is None, f"the surviving worker died:\n{_logs(logs)}"
+            assert procs[1].poll() is None, f"the surviving worker died:\n{worker_logs(logs)}"
             time.sleep(0.25)  # polling the rows: DEADLINE, not this pause, bounds the test
     finally:
         broker_connection.release()
 
     elapsed = created + time.monotonic() - started
     states = Counter(Message.objects.filter(pk__in=ids).values_list("state", flat=True))
-    assert killed, f"no worker was killed: {dict(states)}\n{_logs(logs)}"
-    assert done == COUNT, f"after {elapsed:.0f} s: {dict(states)}\n{_logs(logs)}"
+    assert killed, f"no worker was killed: {dict(states)}\n{worker_logs(logs)}"
+    assert done == COUNT, f"after {elapsed:.0f} s: {dict(states)}\n{worker_logs(logs)}"
 
     report = double.report()
     received: Counter[str] = report["received"]

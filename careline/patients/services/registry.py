@@ -7,7 +7,7 @@ rows of one change in one transaction, and appends one audit entry saying which 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -173,27 +173,49 @@ def patient_update(
     unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
-    changed = [name for name, value in changes.items() if getattr(patient, name) != value]
+    return _apply_changes(
+        patient,
+        changes,
+        clean=patient.full_clean,
+        actor=actor,
+        request=request,
+        patient_id=patient.pk,
+        label="fields",
+    )
+
+
+def _apply_changes(
+    instance: Any,
+    values: Mapping[str, Any],
+    *,
+    clean: Callable[[], None],
+    actor: Any,
+    request: HttpRequest | None,
+    patient_id: int,
+    label: str,
+) -> list[str]:
+    """Set the VALUES that differ on INSTANCE, validate, save and audit them; the names of those fields."""
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
     if not changed:
         return []
-    previous = {name: getattr(patient, name) for name in changed}
+    previous = {name: getattr(instance, name) for name in changed}
     for name in changed:
-        setattr(patient, name, changes[name])
+        setattr(instance, name, values[name])
     try:
-        patient.full_clean()
+        clean()
     except ValidationError:
         for name, value in previous.items():  # leave the caller's instance as it was
-            setattr(patient, name, value)
+            setattr(instance, name, value)
         raise
     with transaction.atomic():
-        patient.save()
+        instance.save()
         audit_record(
             action=AuditAction.UPDATE,
             request=request,
             actor=actor,
-            obj=patient,
-            patient_id=patient.pk,
-            detail=f"fields: {', '.join(changed)}",
+            obj=instance,
+            patient_id=patient_id,
+            detail=f"{label}: {', '.join(changed)}",
         )
     return changed
 
@@ -436,29 +458,15 @@ def caregiver_update(
     values = dict(changes)
     if values.get("phone"):
         values["phone"] = parse_phone(values["phone"])
-    changed = [name for name, value in values.items() if getattr(caregiver, name) != value]
-    if not changed:
-        return []
-    previous = {name: getattr(caregiver, name) for name in changed}
-    for name in changed:
-        setattr(caregiver, name, values[name])
-    try:
-        _caregiver_clean(caregiver)
-    except ValidationError:
-        for name, value in previous.items():
-            setattr(caregiver, name, value)
-        raise
-    with transaction.atomic():
-        caregiver.save()
-        audit_record(
-            action=AuditAction.UPDATE,
-            request=request,
-            actor=actor,
-            obj=caregiver,
-            patient_id=caregiver.patient_id,
-            detail=f"caregiver fields: {', '.join(changed)}",
-        )
-    return changed
+    return _apply_changes(
+        caregiver,
+        values,
+        clean=lambda: _caregiver_clean(caregiver),
+        actor=actor,
+        request=request,
+        patient_id=caregiver.patient_id,
+        label="caregiver fields",
+    )
 
 
 def patient_duplicate_candidates(

@@ -3,8 +3,6 @@ replies R then 2, and the calendar shows the visit at its new time."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -13,34 +11,9 @@ from django.utils import timezone
 
 from careline.scheduling.models import Appointment, AppointmentStatus, Reminder, ReminderRule
 from careline.scheduling.texts import DEFAULT_TEMPLATE_EN
-from careline.testing.personas import PASSWORD
+from careline.testing.browser import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-
-
-@pytest.fixture
-def browser_context(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A headless Chromium context (shared cookies for the staff pages and the simulator page)."""
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
-        try:
-            yield context
-        finally:
-            context.close()
-            browser.close()
 
 
 @pytest.fixture(autouse=True)
@@ -72,11 +45,7 @@ def test_booked_visit_reminder_reply_r_then_2_moves_it_on_the_calendar(
     )
 
     staff = browser_context.new_page()
-    staff.goto(f"{live_server.url}/accounts/login")
-    staff.get_by_label("Email").fill(personas.front_a.email)
-    staff.get_by_label("Password").fill(PASSWORD)
-    staff.get_by_role("button", name="Sign in").click()
-    staff.wait_for_url(re.compile(r"^[^?]*/(\?.*)?$"))
+    browser_sign_in(staff, live_server.url, personas.front_a)
 
     # Book from the calendar's booking form.
     staff.goto(f"{live_server.url}/schedule/book?patient={personas.pat.pk}")

@@ -13,9 +13,6 @@ timeout so a redelivery by Redis would show as a second text.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time as time_module
 import uuid
 from collections import Counter
@@ -23,11 +20,9 @@ from collections.abc import Iterator
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from kombu import Producer
 
@@ -43,6 +38,8 @@ from careline.scheduling.models import Appointment, Reminder, ReminderRule, Remi
 from careline.scheduling.services.reminders import reminders_plan_bulk, reminders_sweep
 from careline.scheduling.tasks import send_reminders
 from careline.scheduling.tests.reminders_support import make_type, minutes_rule
+from careline.testing.db import current_database_url
+from careline.testing.workers import Worker, celery_workers, worker_environment, worker_logs
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -50,13 +47,6 @@ COUNT = int(os.environ.get("CARELINE_VISIBILITY_REMINDERS", "1000"))
 VISIBILITY_TIMEOUT = 60
 WATCH_SECONDS = VISIBILITY_TIMEOUT + 5  # after the first batch goes out: past the visibility timeout
 DEADLINE = 110.0
-
-
-def _database_url() -> str:
-    conf = connection.settings_dict
-    password = f":{quote(conf['PASSWORD'])}" if conf.get("PASSWORD") else ""
-    user = f"{quote(conf.get('USER') or '')}{password}@" if conf.get("USER") else ""
-    return f"postgres://{user}{conf.get('HOST') or '127.0.0.1'}:{conf.get('PORT') or 5432}/{conf['NAME']}"
 
 
 @pytest.fixture
@@ -69,14 +59,11 @@ def double() -> Iterator[TwilioDouble]:
 
 
 @pytest.fixture
-def workers(
-    tmp_path: Path, double: TwilioDouble
-) -> Iterator[tuple[str, list[subprocess.Popen[bytes]], Path]]:
+def workers(tmp_path: Path, double: TwilioDouble) -> Iterator[tuple[str, list[Worker], Path]]:
     """Two real workers (4 threads each) on a queue of their own, which their own tasks also go to."""
     queue = f"visibility-{uuid.uuid4().hex[:10]}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CELERY_")}
-    env.update(
-        DATABASE_URL=_database_url(),
+    env = worker_environment(
+        DATABASE_URL=current_database_url(),
         CELERY_BROKER_URL=os.environ["CARELINE_TEST_BROKER_URL"],
         CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
         CELERY_TASK_DEFAULT_QUEUE=queue,  # message dispatch tasks made by the workers stay on this queue
@@ -84,65 +71,12 @@ def workers(
         CARELINE_VAR_DIR=str(settings.VAR_DIR),
         **{TOKEN_VARIABLE: double.auth_token},
     )
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "careline",
-                "worker",
-                "-l",
-                "warning",
-                "-P",
-                "threads",
-                "-c",
-                "4",
-                "-Q",
-                queue,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"{queue}-{index}@%h",
-            ],
-            env=env,
-            cwd=Path(settings.BASE_DIR),
-            stdout=(tmp_path / f"worker-{index}.log").open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        for index in range(2)
-    ]
-    try:
+    with celery_workers(2, env=env, queue=queue, log_dir=tmp_path) as procs:
         yield queue, procs, tmp_path
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        _wait_for_worker_sessions_to_end()
-
-
-def _wait_for_worker_sessions_to_end() -> None:
-    deadline = time_module.monotonic() + 10
-    with connection.cursor() as cursor:
-        while time_module.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-            time_module.sleep(0.05)
 
 
 def _logs(log_dir: Path) -> str:
-    return "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted(log_dir.glob("worker-*.log")))
+    return worker_logs(sorted(log_dir.glob("worker-*.log")), chars=2000)
 
 
 def _make_visits(personas: Any, count: int) -> list[str]:

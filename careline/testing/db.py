@@ -1,0 +1,37 @@
+"""Test-database helpers shared by the worker and browser tests."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import quote
+
+from django.db import connection
+
+
+def current_database_url() -> str:
+    """The URL of the database this process uses right now (pytest-django's test_<name>), for worker processes."""
+    conf = connection.settings_dict
+    user = quote(conf.get("USER") or "")
+    password = f":{quote(conf['PASSWORD'])}" if conf.get("PASSWORD") else ""
+    credentials = f"{user}{password}@" if user else ""
+    return (
+        f"postgres://{credentials}{conf.get('HOST') or '127.0.0.1'}:{conf.get('PORT') or 5432}/{conf['NAME']}"
+    )
+
+
+def wait_for_other_db_sessions_to_end(timeout: float = 10.0) -> None:
+    """On PostgreSQL, wait until no other session uses the test database (a worker process that just exited,
+    a live-server request thread that is closing): dropping it sooner fails with "being accessed by other
+    users". Polls with a deadline; gives up silently, since the drop then reports the culprit itself."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            row = cursor.fetchone()
+            if row is None or row[0] == 0:
+                return
+            time.sleep(0.05)
