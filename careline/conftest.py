@@ -117,3 +117,22 @@ def client_for(personas: Personas) -> Callable[[Any], Client]:
         return client if user is None else sign_in(client, user)
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_database_sessions(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Before the test database is dropped, end sessions a test thread or worker process left open.
+
+    Dropping a PostgreSQL database that another session still uses fails ("being accessed by other users")
+    and leaves it behind for the next run.
+    """
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
