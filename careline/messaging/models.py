@@ -214,6 +214,11 @@ class Message(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     enqueued_at = models.DateTimeField(null=True, blank=True, help_text="When a send task was last queued")
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Inbound only: the provider's own keyword classification (Twilio's OptOutType), kept for processing.
+    provider_opt_out_type = models.CharField(max_length=10, blank=True)
+    processed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Inbound only: when matching, keywords and replies were done"
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     announcement = models.ForeignKey(
         "messaging.Announcement", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
@@ -238,6 +243,12 @@ class Message(models.Model):
             models.Index(fields=["state", "due_at"]),
             models.Index(fields=["conversation", "created_at"]),
             models.Index(fields=["patient", "-created_at"]),
+            # Small: only inbound rows stored but not yet processed (the sweep recovers lost tasks).
+            models.Index(
+                fields=["created_at"],
+                condition=Q(direction="in", processed_at__isnull=True),
+                name="message_inbound_unprocessed",
+            ),
         ]
 
     def __str__(self) -> str:

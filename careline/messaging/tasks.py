@@ -25,6 +25,22 @@ def sweep_messages() -> dict[str, int]:
     return messages_sweep()
 
 
+@shared_task(name="messaging.process_inbound_batch", ignore_result=True)
+def process_inbound_batch(message_ids: list[int]) -> int:
+    """Process stored inbound messages; one that fails is left for the sweep and the rest go on."""
+    import logging
+
+    from careline.messaging.services.inbound import inbound_process
+
+    done = 0
+    for message_id in message_ids:
+        try:
+            done += inbound_process(message_id)
+        except Exception:
+            logging.getLogger(__name__).exception("processing inbound message %s failed", message_id)
+    return done
+
+
 @shared_task(name="messaging.simulator_report_status", ignore_result=True)
 def simulator_report_status(message_id: int, provider_message_id: str) -> None:
     """The simulator's delivery report, sent a moment after the message like a real provider's."""

@@ -4,9 +4,12 @@ threaded, and answered for compliance keywords and after hours."""
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from careline.messaging.after_hours import closed_period_start
@@ -32,6 +35,7 @@ from careline.patients.models import ConsentKind, ConsentMethod, Patient, Patien
 
 logger = logging.getLogger(__name__)
 
+UNPROCESSED_AFTER = timedelta(minutes=1)  # a stored inbound row not processed by then lost its task
 PROVIDER_OPT_OUT_TYPES = {"STOP": Keyword.OPT_OUT, "START": Keyword.OPT_IN, "HELP": Keyword.HELP}
 
 
@@ -45,55 +49,140 @@ def patients_for_number(number: str) -> list[Patient]:
 
 
 def inbound_receive(*, channel: Channel, inbound: InboundMessage) -> Message:
-    """Store INBOUND exactly once and act on it; a repeat of the same provider id returns the first row."""
-    existing = Message.objects.filter(
-        channel=channel, provider_message_id=inbound.provider_message_id
-    ).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            message, conversation = _store(channel=channel, inbound=inbound)
-            _act_on(channel=channel, conversation=conversation, message=message, inbound=inbound)
-    except IntegrityError:
-        # Another delivery of the same webhook stored it first; its transaction did the side effects.
-        return Message.objects.get(channel=channel, provider_message_id=inbound.provider_message_id)
+    """Store INBOUND exactly once and act on it now; a repeat of the same provider id returns the first row."""
+    message, created = inbound_store(channel=channel, inbound=inbound, enqueue=False)
+    if created:
+        inbound_process(message.pk)
     return message
 
 
-def _store(*, channel: Channel, inbound: InboundMessage) -> tuple[Message, Conversation]:
-    now = timezone.now()
-    candidates = patients_for_number(inbound.from_address)
+def inbound_store(*, channel: Channel, inbound: InboundMessage, enqueue: bool = True) -> tuple[Message, bool]:
+    """Store INBOUND once (by provider id) and queue its processing on commit; (message, created).
+
+    The webhook's whole request path: a conversation lookup and one INSERT. Matching, keywords, replies and
+    after-hours run in `inbound_process`; the messages sweep re-queues rows whose task was lost.
+    """
+    conversation = _conversation_for(channel=channel, contact=inbound.from_address)
+    # Outside a transaction the INSERT commits by itself (no BEGIN/COMMIT round trips, and on_commit runs at
+    # once); inside one, a savepoint keeps the outer transaction usable after a duplicate's IntegrityError.
+    outer = transaction.get_connection().in_atomic_block
+    try:
+        with transaction.atomic() if outer else nullcontext():
+            message = Message.objects.create(
+                conversation=conversation,
+                channel=channel,
+                patient_id=conversation.patient_id,  # the id alone: no patient row read in the request
+                direction=Message.Direction.INBOUND,
+                kind=MessageKind.PATIENT,
+                to_address=inbound.to_address or channel.address,
+                from_address=inbound.from_address,
+                body=inbound.body,
+                media=inbound.media,
+                state=MessageState.RECEIVED,
+                provider_message_id=inbound.provider_message_id,
+                provider_opt_out_type=(inbound.opt_out_type or "").upper()[:10],
+            )
+            if enqueue:
+                message_id = message.pk
+                transaction.on_commit(lambda: _enqueue_processing([message_id]))
+    except IntegrityError:
+        # Another delivery of the same webhook (a retry, or one running at the same time) stored it first;
+        # its row carries the processing.
+        existing = Message.objects.get(channel=channel, provider_message_id=inbound.provider_message_id)
+        return existing, False
+    return message, True
+
+
+def _conversation_for(*, channel: Channel, contact: str) -> Conversation:
+    """The conversation of CONTACT on CHANNEL; a new one gets the patient when exactly one matches."""
+    try:
+        # The usual case: one SELECT on the unique (channel, contact) index, no patient matching.
+        return Conversation.objects.get(channel=channel, contact=contact)
+    except Conversation.DoesNotExist:
+        pass
+    candidates = patients_for_number(contact)
     single = candidates[0] if len(candidates) == 1 else None
     conversation, _ = Conversation.objects.get_or_create(
         channel=channel,
-        contact=inbound.from_address,
+        contact=contact,
         defaults={"patient": single, "location": single.primary_location if single else None},
     )
-    message = Message.objects.create(
-        conversation=conversation,
-        channel=channel,
-        patient=conversation.patient or single,
-        direction=Message.Direction.INBOUND,
-        kind=MessageKind.PATIENT,
-        to_address=inbound.to_address or channel.address,
-        from_address=inbound.from_address,
-        body=inbound.body,
-        media=inbound.media,
-        state=MessageState.RECEIVED,
-        provider_message_id=inbound.provider_message_id,
+    return conversation
+
+
+def _enqueue_processing(message_ids: list[int]) -> None:
+    from careline.messaging.services.inbound_queue import inbound_processing_queue
+
+    inbound_processing_queue(message_ids)
+
+
+def inbound_process(message_id: int) -> bool:
+    """Match, thread, and act on (keywords, replies, after-hours) a stored inbound message, once.
+
+    The claim (processed_at) and the side effects commit together: a duplicate task waits for the first
+    and then finds the row claimed; a crash rolls the claim back, so the sweep's retry does it all again.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Message.objects.filter(
+            pk=message_id, direction=Message.Direction.INBOUND, processed_at__isnull=True
+        ).update(processed_at=now)
+        if not claimed:
+            return False
+        message = Message.objects.select_related(
+            "channel", "conversation__location", "conversation__patient__primary_location"
+        ).get(pk=message_id)
+        conversation = message.conversation
+        if message.patient_id is None:
+            candidates = patients_for_number(message.from_address)
+            if len(candidates) == 1:
+                message.patient = candidates[0]
+                Message.objects.filter(pk=message_id).update(patient=candidates[0])
+        conversation.channel = message.channel  # the same row; saves a query when replying
+        received = message.created_at
+        # Greatest: a late run (the sweep's) must not move the thread back behind a newer message.
+        Conversation.objects.filter(pk=conversation.pk).update(
+            last_message_at=Greatest(Coalesce(F("last_message_at"), Value(received)), Value(received)),
+            last_inbound_at=Greatest(Coalesce(F("last_inbound_at"), Value(received)), Value(received)),
+            unread_count=F("unread_count") + 1,
+            status=Conversation.Status.OPEN,
+        )
+        # The same values in memory (a refresh would cost a query on every inbound text).
+        conversation.last_message_at = max(conversation.last_message_at or received, received)
+        conversation.last_inbound_at = max(conversation.last_inbound_at or received, received)
+        conversation.unread_count += 1
+        conversation.status = Conversation.Status.OPEN
+        inbound = InboundMessage(
+            provider_message_id=message.provider_message_id or "",
+            from_address=message.from_address,
+            to_address=message.to_address,
+            body=message.body,
+            media=message.media,
+            opt_out_type=message.provider_opt_out_type,
+        )
+        _act_on(channel=message.channel, conversation=conversation, message=message, inbound=inbound)
+    return True
+
+
+def inbound_unprocessed(*, older_than: datetime) -> list[int]:
+    """Ids of inbound messages stored before OLDER_THAN and still not processed (their task was lost)."""
+    return list(
+        Message.objects.filter(
+            direction=Message.Direction.INBOUND, processed_at__isnull=True, created_at__lt=older_than
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
     )
-    Conversation.objects.filter(pk=conversation.pk).update(
-        last_message_at=now,
-        last_inbound_at=now,
-        unread_count=F("unread_count") + 1,
-        status=Conversation.Status.OPEN,
-    )
-    # The same values in memory (a refresh would cost a query on every inbound text).
-    conversation.last_message_at = conversation.last_inbound_at = now
-    conversation.unread_count += 1
-    conversation.status = Conversation.Status.OPEN
-    return message, conversation
+
+
+def inbound_requeue(*, now: datetime) -> int:
+    """Queue processing again for inbound rows stored over a minute ago and not processed; how many."""
+    ids = inbound_unprocessed(older_than=now - UNPROCESSED_AFTER)
+    if ids:
+        from careline.messaging.services.inbound_queue import inbound_processing_send
+
+        inbound_processing_send(ids)
+    return len(ids)
 
 
 def _act_on(

@@ -653,7 +653,11 @@ def messages_sweep(*, now: datetime | None = None) -> dict[str, int]:
         )
         Message.objects.filter(pk__in=due).update(enqueued_at=now, held_for_quiet_hours=False)
     _enqueue(due)
-    return {"enqueued": len(due), "recovered": recovered}
+    from careline.messaging.services.inbound import inbound_requeue
+
+    # Inbound texts stored by a webhook whose processing task was lost (a crash before it ran).
+    inbound = inbound_requeue(now=now)
+    return {"enqueued": len(due), "recovered": recovered, "inbound": inbound}
 
 
 def message_cancel(*, message: Message, actor: Any) -> bool:

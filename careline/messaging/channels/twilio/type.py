@@ -15,11 +15,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -113,6 +115,11 @@ class _BaseUrlHttpClient(TwilioHttpClient):
 
 _clients: dict[tuple[Any, ...], Client] = {}
 _clients_lock = threading.Lock()
+
+CHANNEL_CACHE_SECONDS = 30.0
+CACHE_MAX_ENTRIES = 256  # the keys come from webhook fields: bounded so no one can grow them forever
+_channels: dict[tuple[str, str, str], tuple[float, Channel]] = {}
+_validators: dict[str, RequestValidator] = {}
 
 
 def _status_callback_url(message: Message) -> str:
@@ -312,7 +319,7 @@ class TwilioType(ChannelType):
         except ProviderError as exc:
             raise InboundRejected("the channel's auth token is not set") from exc
         url = f"{settings.PUBLIC_BASE_URL}{request.get_full_path()}"
-        if not RequestValidator(token).validate(url, request.POST, signature):
+        if not _validator(token).validate(url, request.POST, signature):
             raise InboundRejected("wrong X-Twilio-Signature")
 
     def parse_inbound(self, channel: Channel, request: HttpRequest) -> InboundMessage:
@@ -356,12 +363,46 @@ class TwilioType(ChannelType):
         )
 
 
-def twilio_channel_for(*, account_sid: str, to: str = "", messaging_service_sid: str = "") -> Channel | None:
-    """The Twilio channel of ACCOUNT_SID that owns number TO (or MESSAGING_SERVICE_SID); active ones first."""
-    from careline.messaging.models import Channel
+def _validator(token: str) -> RequestValidator:
+    """One RequestValidator per auth token in this process (every webhook needs one)."""
+    validator = _validators.get(token)
+    if validator is None:
+        if len(_validators) >= CACHE_MAX_ENTRIES:
+            _validators.clear()
+        validator = _validators[token] = RequestValidator(token)
+    return validator
 
+
+def twilio_channel_for(*, account_sid: str, to: str = "", messaging_service_sid: str = "") -> Channel | None:
+    """The Twilio channel of ACCOUNT_SID that owns number TO (or MESSAGING_SERVICE_SID); active ones first.
+
+    Remembered per process for CHANNEL_CACHE_SECONDS (every webhook asks; channels rarely change): a change
+    saved in this process is seen at once, one saved in another process within that time. Misses are not
+    remembered, so a new channel is found at once everywhere.
+    """
     if not account_sid:
         return None
+    key = (account_sid, to, messaging_service_sid)
+    now = time.monotonic()
+    hit = _channels.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    channel = _channel_lookup(account_sid=account_sid, to=to, messaging_service_sid=messaging_service_sid)
+    if channel is not None:
+        if len(_channels) >= CACHE_MAX_ENTRIES:
+            _channels.clear()
+        _channels[key] = (now + CHANNEL_CACHE_SECONDS, channel)
+    return channel
+
+
+def twilio_channel_cache_clear(**kwargs: Any) -> None:
+    """Forget the remembered channels (connected to Channel saves and deletes)."""
+    _channels.clear()
+
+
+def _channel_lookup(*, account_sid: str, to: str, messaging_service_sid: str) -> Channel | None:
+    from careline.messaging.models import Channel
+
     matches = []
     for channel in Channel.objects.filter(type_code=TwilioType.code).order_by("-is_active", "pk"):
         config = channel.config or {}
@@ -373,3 +414,10 @@ def twilio_channel_for(*, account_sid: str, to: str = "", messaging_service_sid:
         ):
             matches.append(channel)
     return matches[0] if matches else None
+
+
+# A lazy sender: the model is not loaded yet when channel types register.
+post_save.connect(twilio_channel_cache_clear, sender="messaging.Channel", dispatch_uid="twilio-channel-cache")
+post_delete.connect(
+    twilio_channel_cache_clear, sender="messaging.Channel", dispatch_uid="twilio-channel-cache"
+)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from careline.messaging.channels.base import InboundRejected
 from careline.messaging.channels.twilio.type import TwilioType, twilio_channel_for
 from careline.messaging.models import Channel, Message
-from careline.messaging.services.inbound import inbound_receive
+from careline.messaging.services.inbound import inbound_store
 from careline.messaging.services.outbound import message_status_apply
 
 logger = logging.getLogger(__name__)
@@ -72,8 +72,14 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
         inbound = kind.parse_inbound(channel, request)
     except InboundRejected as exc:
         return _refused(str(exc))
-    message = inbound_receive(channel=channel, inbound=inbound)
-    logger.info("twilio inbound stored as message %s on channel %s", message.pk, channel.pk)
+    # Stored (de-duplicated by MessageSid) before answering; matching, keywords and replies run in a task.
+    message, created = inbound_store(channel=channel, inbound=inbound)
+    logger.info(
+        "twilio inbound %s as message %s on channel %s",
+        "stored" if created else "repeated",
+        message.pk,
+        channel.pk,
+    )
     return _twiml()
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connections
-from django.test import Client
+from django.test import Client, TestCase
 
 from careline.messaging.models import Message, MessageState
 from careline.messaging.services.outbound import message_claim, message_dispatch, message_send
@@ -35,7 +35,10 @@ def clock(time_machine):
 
 
 def _inbound(personas, channel, token, body="Hello", **kwargs):
-    return signed_post(Client(), INBOUND, inbound_params(channel, PAT, body, **kwargs), token)
+    # The test's transaction never commits: run the on-commit work (queueing the processing task, eager
+    # here) as the request's commit would in production.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return signed_post(Client(), INBOUND, inbound_params(channel, PAT, body, **kwargs), token)
 
 
 # --- signatures ------------------------------------------------------------------------------------------
