@@ -6,6 +6,7 @@ configuration it needs, and implements sending, inbound verification and parsing
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -79,7 +80,7 @@ class StatusUpdate:
     landline: bool = False  # the provider says the number cannot receive texts
 
 
-class ChannelType:
+class ChannelType(ABC):
     """Base class of channel types."""
 
     code: ClassVar[str]
@@ -89,9 +90,9 @@ class ChannelType:
     redact_keys: ClassVar[frozenset[str]] = frozenset({"Body", "body", "To", "From", "to", "from"})
     max_attempts: ClassVar[int] = 5
 
+    @abstractmethod
     def send(self, channel: Channel, message: Message) -> SendResult:
         """Hand MESSAGE to the provider; ProviderError when it refuses or fails."""
-        raise NotImplementedError  # pragma: no cover - every type implements it
 
     def verify_inbound(self, channel: Channel, request: HttpRequest) -> None:
         """Raise InboundRejected unless REQUEST truly comes from the provider."""
