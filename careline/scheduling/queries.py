@@ -339,3 +339,15 @@ def calendar_for(
 def _default_location() -> Location:
     # Only reached by someone with no visible location; their calendar is empty, any zone will do.
     return Location(name="", time_zone="UTC")
+
+
+def appointment_cancel_suspected(appointment: Appointment) -> bool:
+    """Whether the patient replied CANCEL by text (an opt-out by law) and may have meant this visit."""
+    from careline.messaging.models import Conversation
+
+    return (
+        appointment.is_active
+        and Conversation.objects.filter(
+            patient_id=appointment.patient_id, visit_cancel_suspected=True
+        ).exists()
+    )

@@ -141,10 +141,13 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
                 patient_id__in={a.patient_id for a in appointments}, purpose=Purpose.APPOINTMENTS
             ).values_list("patient_id", "channel")
         )
+        # First planning of these visits (bulk loads, imports): nothing to withdraw or bring back.
+        replanning = Reminder.objects.filter(appointment_id__in=chunk).exists()
         # A visit moved in place (or no longer active) keeps nothing pending for its old time.
-        Reminder.objects.filter(appointment_id__in=chunk, state=ReminderState.PENDING).exclude(
-            appointment_starts_at=F("appointment__starts_at"), appointment__status__in=ACTIVE_STATUSES
-        ).update(state=ReminderState.WITHDRAWN, skip_reason="The visit moved or was cancelled")
+        if replanning:
+            Reminder.objects.filter(appointment_id__in=chunk, state=ReminderState.PENDING).exclude(
+                appointment_starts_at=F("appointment__starts_at"), appointment__status__in=ACTIVE_STATUSES
+            ).update(state=ReminderState.WITHDRAWN, skip_reason="The visit moved or was cancelled")
         rows: list[Reminder] = []
         for appointment in appointments:
             if appointment.status not in ACTIVE_STATUSES or not appointment.appointment_type.reminders_apply:
@@ -171,6 +174,8 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
                         )
                     )
         written += len(Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True))
+        if not replanning:
+            continue
         # A visit moved away and back: its earlier rows for this time come back if still ahead.
         Reminder.objects.filter(
             appointment_id__in=chunk,

@@ -300,3 +300,17 @@ def test_import_page_all_or_nothing(personas: Any, client_for: Any) -> None:
     assert response.status_code == 302
     assert Appointment.objects.get().external_id == "PM-1"
     assert client_for(personas.front_a).post(reverse("scheduling:import"), {}).status_code == 403
+
+
+def test_appointment_page_warns_when_the_patient_replied_cancel_by_text(
+    personas: Any, client_for: Any, appt: Any
+) -> None:
+    from careline.messaging.models import Conversation
+    from careline.messaging.services.channels import simulator_channel
+
+    url = reverse("scheduling:appointment", args=[appt.pk])
+    assert "replied CANCEL" not in client_for(personas.front_a).get(url).content.decode()
+    Conversation.objects.create(
+        channel=simulator_channel(), contact="+13125550111", patient=personas.pat, visit_cancel_suspected=True
+    )
+    assert "replied CANCEL" in client_for(personas.front_a).get(url).content.decode()

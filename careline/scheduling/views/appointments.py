@@ -19,7 +19,11 @@ from careline.patients.queries import patient_for_user
 from careline.patients.queries.search import patient_search
 from careline.scheduling.forms import BookingForm, CancelForm, MoveForm, SeriesForm
 from careline.scheduling.models import Appointment, AppointmentStatus, ChangeSource
-from careline.scheduling.queries import appointment_for_user, locations_visible_to
+from careline.scheduling.queries import (
+    appointment_cancel_suspected,
+    appointment_for_user,
+    locations_visible_to,
+)
 from careline.scheduling.services import appointments as services
 
 # The buttons on an appointment page and the status each sets.
@@ -74,6 +78,7 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         movable=may_book and appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
         local_start=appointment.starts_at.astimezone(appointment.location.zone),
         local_end=appointment.ends_at.astimezone(appointment.location.zone),
+        cancel_suspected=appointment_cancel_suspected(appointment),
     )
     return render(request, "scheduling/appointment.html", context)
 
