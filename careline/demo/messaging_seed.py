@@ -339,6 +339,7 @@ def _inbound(ctx: _Seed, convo: Conversation, body: str, *, hours_ago: float) ->
         body=body,
         state=MessageState.RECEIVED,
         provider_message_id=ctx.provider_id(),
+        processed_at=at,  # seeded history: already handled, so the sweep never answers it again
     )
     _stamp(ctx, convo, message, at, inbound=True)
     ctx.counts["messages"] += 1

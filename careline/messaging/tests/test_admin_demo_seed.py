@@ -70,3 +70,13 @@ def test_the_demo_inbox_has_every_state(demo):
     # Realistic timestamps: the thread is spread over days, not all "now".
     times = sorted(Message.objects.values_list("created_at", flat=True))
     assert (times[-1] - times[0]).days >= 2
+
+
+def test_seeded_inbound_history_is_never_answered_again_by_the_sweep(demo):
+    from careline.messaging.models import Message, MessageKind
+    from careline.messaging.services.outbound import messages_sweep
+
+    replies_before = Message.objects.filter(kind=MessageKind.AUTO_REPLY).count()
+    assert not Message.objects.filter(direction=Message.Direction.INBOUND, processed_at__isnull=True).exists()
+    messages_sweep()
+    assert Message.objects.filter(kind=MessageKind.AUTO_REPLY).count() == replies_before
