@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from careline.messaging import channels as channel_registry
-from careline.messaging.channels.base import ChannelType, ConfigField
+from careline.messaging.channels.base import ChannelType, ConfigField, ProviderError
 from careline.messaging.models import Channel, MessagingPolicy, SavedReply
 from careline.messaging.tests.h3_support import PERSONAS
 
@@ -26,6 +26,9 @@ class SecretiveType(ChannelType):
         ConfigField("account_id", "Account ID"),
         ConfigField("api_key_env", "API key", secret=True),
     )
+
+    def send(self, channel, message):
+        raise ProviderError("this test type never sends", permanent=True)
 
 
 @pytest.fixture
