@@ -6,8 +6,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from careline.core.audit import AuditAction, audit_record
 from careline.patients.models import AlertKind, CareNote, NoteAmendment, NoteKind, Patient, PatientAlert
 
 NOTE_MAX_CHARS = 10_000
@@ -23,22 +25,36 @@ def _clean_text(text: str, *, field: str = "text", max_chars: int = NOTE_MAX_CHA
     return cleaned
 
 
-def note_add(*, patient: Patient, kind: str, text: str, author: Any) -> CareNote:
-    """Add a note about PATIENT, filed under the patient's primary location."""
+def _audit(
+    request: HttpRequest | None, author: Any, action: str, obj: Any, patient_id: int, detail: str
+) -> None:
+    audit_record(request=request, actor=author, action=action, obj=obj, patient_id=patient_id, detail=detail)
+
+
+def note_add(
+    *, patient: Patient, kind: str, text: str, author: Any, request: HttpRequest | None = None
+) -> CareNote:
+    """Add a note about PATIENT, filed under the patient's primary location (audited)."""
     if kind not in NoteKind.values:
         raise ValidationError({"kind": "Choose a kind of note."})
-    return CareNote.objects.create(
-        patient=patient,
-        kind=kind,
-        text=_clean_text(text),
-        author=author,
-        location_id=patient.primary_location_id,
-        created_at=timezone.now(),
-    )
+    cleaned = _clean_text(text)
+    with transaction.atomic():
+        note = CareNote.objects.create(
+            patient=patient,
+            kind=kind,
+            text=cleaned,
+            author=author,
+            location_id=patient.primary_location_id,
+            created_at=timezone.now(),
+        )
+        _audit(request, author, AuditAction.CREATE, note, patient.pk, f"care note ({note.kind})")
+    return note
 
 
-def note_amend(*, note: CareNote, text: str, reason: str, author: Any) -> NoteAmendment:
-    """Record a new version of NOTE's text; the original and earlier versions stay as they were."""
+def note_amend(
+    *, note: CareNote, text: str, reason: str, author: Any, request: HttpRequest | None = None
+) -> NoteAmendment:
+    """Record a new version of NOTE's text; the original and earlier versions stay as they were (audited)."""
     cleaned = _clean_text(text)
     reason = (reason or "").strip()
     if not reason:
@@ -52,30 +68,36 @@ def note_amend(*, note: CareNote, text: str, reason: str, author: Any) -> NoteAm
         current = latest.text if latest is not None else locked.text
         if cleaned == current:
             raise ValidationError({"text": "The text is unchanged."})
-        return NoteAmendment.objects.create(
+        amendment = NoteAmendment.objects.create(
             note=locked, text=cleaned, reason=reason, author=author, created_at=timezone.now()
         )
+        _audit(request, author, AuditAction.UPDATE, locked, locked.patient_id, "amended care note")
+        return amendment
 
 
-def alert_add(*, patient: Patient, kind: str, text: str, author: Any) -> PatientAlert:
-    """Pin an alert on PATIENT's pages."""
+def alert_add(
+    *, patient: Patient, kind: str, text: str, author: Any, request: HttpRequest | None = None
+) -> PatientAlert:
+    """Pin an alert on PATIENT's pages (audited)."""
     if kind not in AlertKind.values:
         raise ValidationError({"kind": "Choose a kind of alert."})
-    return PatientAlert.objects.create(
-        patient=patient,
-        kind=kind,
-        text=_clean_text(text, max_chars=200),
-        created_by=author,
-        created_at=timezone.now(),
-    )
+    cleaned = _clean_text(text, max_chars=200)
+    with transaction.atomic():
+        alert = PatientAlert.objects.create(
+            patient=patient, kind=kind, text=cleaned, created_by=author, created_at=timezone.now()
+        )
+        _audit(request, author, AuditAction.CREATE, alert, patient.pk, "pinned alert")
+    return alert
 
 
-def alert_remove(*, alert: PatientAlert, author: Any) -> PatientAlert:
-    """Unpin ALERT: it is kept, marked with who removed it and when."""
-    updated = PatientAlert.objects.filter(pk=alert.pk, removed_at__isnull=True).update(
-        removed_by=author, removed_at=timezone.now()
-    )
-    if not updated:
-        raise ValidationError("This alert was already removed.")
+def alert_remove(*, alert: PatientAlert, author: Any, request: HttpRequest | None = None) -> PatientAlert:
+    """Unpin ALERT: it is kept, marked with who removed it and when (audited)."""
+    with transaction.atomic():
+        updated = PatientAlert.objects.filter(pk=alert.pk, removed_at__isnull=True).update(
+            removed_by=author, removed_at=timezone.now()
+        )
+        if not updated:
+            raise ValidationError("This alert was already removed.")
+        _audit(request, author, AuditAction.UPDATE, alert, alert.patient_id, "removed pinned alert")
     alert.refresh_from_db()
     return alert

@@ -94,17 +94,10 @@ def note_create(request: HttpRequest, pk: int) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 text=form.cleaned_data["text"],
                 author=request.user,
+                request=request,
             )
         except ValidationError as error:
             _add_errors(form, error)
-    if note is not None:
-        audit_patient_access(
-            request=request,
-            action=AuditAction.CREATE,
-            patient_id=patient.pk,
-            obj=note,
-            detail=f"care note ({note.kind})",
-        )
     if from_panel:
         context = {
             "patient": patient,
@@ -161,17 +154,11 @@ def note_amend(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
                     text=form.cleaned_data["text"],
                     reason=form.cleaned_data["reason"],
                     author=request.user,
+                    request=request,
                 )
             except ValidationError as error:
                 _add_errors(form, error)
             else:
-                audit_patient_access(
-                    request=request,
-                    action=AuditAction.UPDATE,
-                    patient_id=patient.pk,
-                    obj=note,
-                    detail="amended care note",
-                )
                 messages.success(request, "Note amended. The earlier text is kept in its history.")
                 return redirect("patients:note_detail", pk=patient.pk, note_pk=note.pk)
         status = 400
@@ -198,22 +185,16 @@ def alert_create(request: HttpRequest, pk: int) -> HttpResponse:
         form = AlertForm(request.POST)
         if form.is_valid():
             try:
-                alert = note_services.alert_add(
+                note_services.alert_add(
                     patient=patient,
                     kind=form.cleaned_data["kind"],
                     text=form.cleaned_data["text"],
                     author=request.user,
+                    request=request,
                 )
             except ValidationError as error:
                 _add_errors(form, error)
             else:
-                audit_patient_access(
-                    request=request,
-                    action=AuditAction.CREATE,
-                    patient_id=patient.pk,
-                    obj=alert,
-                    detail="pinned alert",
-                )
                 messages.success(request, "Alert pinned.")
                 return redirect("patients:notes", pk=patient.pk)
         status = 400
@@ -231,16 +212,9 @@ def alert_remove(request: HttpRequest, pk: int, alert_pk: int) -> HttpResponse:
     patient = patient_for_user(request.user, pk, Perm.NOTE_ADD)
     alert = get_object_or_404(PatientAlert, pk=alert_pk, patient=patient)
     try:
-        note_services.alert_remove(alert=alert, author=request.user)
+        note_services.alert_remove(alert=alert, author=request.user, request=request)
     except ValidationError as error:
         messages.warning(request, " ".join(error.messages))
     else:
-        audit_patient_access(
-            request=request,
-            action=AuditAction.UPDATE,
-            patient_id=patient.pk,
-            obj=alert,
-            detail="removed pinned alert",
-        )
         messages.success(request, "Alert removed.")
     return redirect("patients:notes", pk=patient.pk)
