@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 
 from careline.core.audit import AuditAction, audit_record
 from careline.messaging.models import Channel, KeywordReplies
+from careline.messaging.services.admin import channel_changes
 
 logger = logging.getLogger(__name__)
 
@@ -91,9 +92,12 @@ def channel_environment_reconcile() -> Channel | None:
             except IntegrityError:
                 # Another process starting at the same moment created it (one environment row at most).
                 return Channel.objects.get(source=Channel.Source.ENVIRONMENT)
-            _audit_environment_change(channel, AuditAction.CREATE, sorted(values))
+            _audit_environment_change(channel, AuditAction.CREATE, channel_changes({}, values))
             return channel
         changed = [key for key, value in values.items() if getattr(channel, key) != value]
+        changes = channel_changes(
+            {key: getattr(channel, key) for key in changed}, {k: values[k] for k in changed}
+        )
         if channel.default_for != "sms":
             Channel.objects.filter(default_for="sms").exclude(pk=channel.pk).update(default_for="")
             channel.default_for = "sms"
@@ -103,16 +107,16 @@ def channel_environment_reconcile() -> Channel | None:
                 if key in values:
                     setattr(channel, key, values[key])
             channel.save(update_fields=changed)
-            _audit_environment_change(channel, AuditAction.UPDATE, changed)
+            _audit_environment_change(channel, AuditAction.UPDATE, changes or ["default_for: -> 'sms'"])
         return channel
 
 
-def _audit_environment_change(channel: Channel, action: str, fields: list[str]) -> None:
+def _audit_environment_change(channel: Channel, action: str, changes: list[str]) -> None:
     audit_record(
         action=action,
         obj=channel,
         actor_label="environment (TWILIO_*)",
-        detail=f"channel {channel.type_code} from environment variables; fields: {', '.join(sorted(fields))}",
+        detail=f"channel {channel.type_code} from environment variables; " + "; ".join(changes),
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,7 @@ from twilio.rest import Client
 
 from careline.messaging.channels import register
 from careline.messaging.channels.base import (
+    ENVIRONMENT_SOURCE,
     ChannelType,
     ConfigField,
     InboundMessage,
@@ -39,6 +41,7 @@ from careline.messaging.channels.base import (
     ProviderError,
     SendResult,
     StatusUpdate,
+    outgoing_url_problem,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TWILIO_API = "https://api.twilio.com"
+TWILIO_API_HOST = "api.twilio.com"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 FIND_SENT_SKEW = timedelta(minutes=5)  # clocks of Careline and the provider may differ a little
 FIND_SENT_LIMIT = 50
@@ -182,7 +186,7 @@ class TwilioType(ChannelType):
             "auth_token_env",
             "Auth token variable",
             secret=True,
-            help_text="Name of the environment variable holding the auth token",
+            help_text="Name of the environment variable holding the auth token, e.g. LAKESIDE_TWILIO_AUTH_TOKEN",
         ),
         ConfigField("from_number", "Sender number", required=False, help_text="E.164, e.g. +15551234567"),
         ConfigField(
@@ -195,19 +199,36 @@ class TwilioType(ChannelType):
             "api_base_url",
             "API base URL",
             required=False,
-            help_text="Blank for Twilio; set for a Twilio-compatible provider",
+            help_text="Blank for Twilio; for a Twilio-compatible provider, an https address on a host "
+            "listed in CARELINE_CHANNEL_API_HOSTS",
         ),
         ConfigField("timeout_seconds", "Timeout (seconds)", required=False, help_text="Default 10"),
     )
     redact_keys = frozenset({"Body", "body", "To", "From", "to", "from", "from_"}) | frozenset(
         f"MediaUrl{i}" for i in range(10)
     )
+    secret_variable_patterns = (
+        (re.compile(r"[A-Z][A-Z0-9_]{0,63}_TWILIO_AUTH_TOKEN"), "<NAME>_TWILIO_AUTH_TOKEN"),
+    )
+
+    def config_problems(self, config: dict[str, Any], *, source: str) -> dict[str, str]:
+        """The base rules, and an API base URL only on an allow-listed https host (loopback in development)."""
+        problems = super().config_problems(config, source=source)
+        base_url = str(config.get("api_base_url") or "")
+        if base_url and source != ENVIRONMENT_SOURCE:
+            problem = outgoing_url_problem(base_url, always_allowed=(TWILIO_API_HOST,))
+            if problem:
+                problems["api_base_url"] = f"The API base URL {problem}."
+        return problems
 
     # --- sending ------------------------------------------------------------------------------------------
 
     def client(self, channel: Channel) -> Client:
         """The cached client for CHANNEL in this process (a new one when its settings change)."""
         config = channel.config or {}
+        # Before the token is read or any connection made: a stored row with a variable or URL the rules
+        # refuse (saved before they existed) must never send the secret anywhere.
+        self.config_check(channel)
         account_sid = str(config.get("account_sid") or "")
         if not account_sid:
             raise ProviderError("the channel has no account SID", permanent=True, code="config")
