@@ -166,6 +166,10 @@ class ChannelType(ABC):
     def parse_status(self, channel: Channel, request: HttpRequest) -> StatusUpdate:
         raise InboundRejected("this channel type takes no status callbacks")
 
+    def fetch_media(self, channel: Channel, url: str, *, max_bytes: int) -> bytes:
+        """The file at URL (media a patient sent, hosted by the provider); ProviderError when it cannot be had."""
+        raise ProviderError("this channel type does not fetch media", permanent=True, code="media")
+
     def secret_variable_rule(self) -> str:
         """The names a UI-configured channel of this type may give a secret, for help texts and errors."""
         return " or ".join(

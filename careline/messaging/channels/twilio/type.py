@@ -19,6 +19,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
@@ -43,6 +44,7 @@ from careline.messaging.channels.base import (
     StatusUpdate,
     outgoing_url_problem,
 )
+from careline.messaging.services.attachments import media_url_allowed
 
 if TYPE_CHECKING:
     from careline.messaging.models import Channel, Message
@@ -54,6 +56,7 @@ TWILIO_API_HOST = "api.twilio.com"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 FIND_SENT_SKEW = timedelta(minutes=5)  # clocks of Careline and the provider may differ a little
 FIND_SENT_LIMIT = 50
+MEDIA_MAX_REDIRECTS = 3  # Twilio answers a media URL with a redirect to its file store
 
 TEMPORARY_CODES = frozenset({30003, 20429})
 INVALID_NUMBER_CODES = frozenset({21211, 30005, 21614})
@@ -328,6 +331,38 @@ class TwilioType(ChannelType):
         free.sort(key=lambda c: c.date_created or datetime.min.replace(tzinfo=UTC))
         return str(free[0].sid)
 
+    def fetch_media(self, channel: Channel, url: str, *, max_bytes: int) -> bytes:
+        """An inbound MMS file, fetched with the channel's credentials from the provider's own API host only."""
+        config = channel.config or {}
+        client = self.client(channel)  # checks the channel's configuration first
+        target = _provider_media_url(url, str(config.get("api_base_url") or ""))
+        if target is None:
+            raise ProviderError("the media address is not the provider's", permanent=True, code="media")
+        http = client.http_client
+        assert isinstance(http, _BaseUrlHttpClient) and http.session is not None
+        origin = _origin(target)
+        credentials = (str(client.username), str(client.password))
+        try:
+            for _ in range(MEDIA_MAX_REDIRECTS + 1):
+                # Credentials go only to the provider's API host, never to where it redirects.
+                auth = credentials if _origin(target) == origin else None
+                with http.session.get(
+                    target, auth=auth, stream=True, allow_redirects=False, timeout=http.timeout
+                ) as response:
+                    if response.is_redirect:
+                        target = urljoin(target, response.headers.get("Location", ""))
+                        if not media_url_allowed(target):
+                            raise ProviderError(
+                                "the media redirect is not https", permanent=True, code="media"
+                            )
+                        continue
+                    return _read_media(response, max_bytes)
+        except requests.RequestException as exc:
+            raise ProviderError(
+                f"could not fetch media: {type(exc).__name__}", permanent=False, code="media"
+            ) from exc
+        raise ProviderError("too many redirects fetching media", permanent=True, code="media")
+
     # --- inbound and status callbacks --------------------------------------------------------------------
 
     def verify_inbound(self, channel: Channel, request: HttpRequest) -> None:
@@ -353,10 +388,14 @@ class TwilioType(ChannelType):
             count = min(int(data.get("NumMedia") or 0), 10)
         except ValueError:
             count = 0
+        # Only https (http in development) addresses are kept: a javascript: or data: "URL" never reaches a page.
         media = [
-            {"url": data.get(f"MediaUrl{i}", ""), "content_type": data.get(f"MediaContentType{i}", "")}
+            {
+                "url": data.get(f"MediaUrl{i}", "")[:1000],
+                "content_type": data.get(f"MediaContentType{i}", "")[:100],
+            }
             for i in range(count)
-            if data.get(f"MediaUrl{i}")
+            if data.get(f"MediaUrl{i}") and media_url_allowed(data.get(f"MediaUrl{i}"))
         ]
         return InboundMessage(
             provider_message_id=sid[:64],
@@ -382,6 +421,39 @@ class TwilioType(ChannelType):
             opted_out=error_code.isdigit() and int(error_code) in UNSUBSCRIBED_CODES,
             landline=error_code.isdigit() and int(error_code) in LANDLINE_CODES,
         )
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc.lower()
+
+
+def _provider_media_url(url: str, base_url: str) -> str | None:
+    """URL as the client reaches it (Twilio's host mapped to BASE_URL, like API calls); None when not the provider's."""
+    if url.startswith(TWILIO_API + "/"):
+        return (base_url.rstrip("/") + url[len(TWILIO_API) :]) if base_url else url
+    if base_url and _origin(url) == _origin(base_url):
+        return url
+    return None
+
+
+def _read_media(response: requests.Response, max_bytes: int) -> bytes:
+    if response.status_code >= 400:
+        temporary = response.status_code == 429 or response.status_code >= 500
+        raise ProviderError(
+            f"the provider answered {response.status_code} for the media",
+            permanent=not temporary,
+            code="media",
+        )
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ProviderError("the media is larger than allowed", permanent=True, code="media")
+    data = bytearray()
+    for chunk in response.iter_content(64 * 1024):
+        data.extend(chunk)
+        if len(data) > max_bytes:
+            raise ProviderError("the media is larger than allowed", permanent=True, code="media")
+    return bytes(data)
 
 
 def _validator(token: str) -> RequestValidator:
