@@ -177,7 +177,9 @@ class ChannelForm(forms.Form):
         rows = []
         for name in self.secret_fields:
             variable = str(self[name].value() or "")
-            rows.append((str(self.fields[name].label), variable, bool(variable and os.environ.get(variable))))
+            # Only for names a channel may use: the page must not tell whether SECRET_KEY & co. are set.
+            usable = bool(variable) and not self.channel_type.secret_variable_problem(variable)
+            rows.append((str(self.fields[name].label), variable, usable and bool(os.environ.get(variable))))
         return rows
 
 

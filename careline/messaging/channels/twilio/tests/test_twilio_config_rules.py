@@ -158,3 +158,10 @@ def test_no_configuration_variable_of_careline_matches_a_secret_pattern():
     patterns = [SECRET_VARIABLE_PATTERN, *(pattern for pattern, _ in TwilioType.secret_variable_patterns)]
     clashes = sorted(name for name in names if any(pattern.fullmatch(name) for pattern in patterns))
     assert not clashes
+
+
+def test_the_form_does_not_tell_whether_a_refused_variable_is_set(personas, client_for, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 60)
+    response = client_for(personas.admin).post(CREATE, _form(auth_token_env="SECRET_KEY"))
+    assert response.status_code == 400
+    assert '<span class="badge ok">set</span>' not in response.content.decode()
