@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 from os import getpid
@@ -265,6 +266,15 @@ TWILIO_MESSAGING_SERVICE_SID = env_optional("TWILIO_MESSAGING_SERVICE_SID")
 TWILIO_API_BASE_URL = env_optional("TWILIO_API_BASE_URL")
 TWILIO_KEYWORD_REPLIES = env_choice("TWILIO_KEYWORD_REPLIES", "provider", ("provider", "careline"))
 TWILIO_RATE_PER_SECOND = env_optional("TWILIO_RATE_PER_SECOND")
+# Hosts an administrator may point a channel's API base URL at (https only; "*.example.com" for subdomains).
+# A provider's own API host (api.twilio.com) is always allowed; loopback only in development.
+CARELINE_CHANNEL_API_HOSTS = [host.lower().rstrip(".") for host in env_list("CARELINE_CHANNEL_API_HOSTS", [])]
+for _host in CARELINE_CHANNEL_API_HOSTS:
+    if not re.fullmatch(r"(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?", _host):
+        raise ConfigurationError(
+            f"CARELINE_CHANNEL_API_HOSTS: {_host!r} is not a host name (no scheme, port or path; "
+            "*.example.com allows subdomains)"
+        )
 
 # Scheduling: the words patients reply to a reminder (confirm, reschedule, cancel). Never a compliance keyword:
 # carriers and the law give STOP, CANCEL, END, START, YES, HELP ... their own meaning.

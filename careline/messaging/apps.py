@@ -11,3 +11,28 @@ class MessagingConfig(AppConfig):
         from careline.messaging.channels import load_channel_types
 
         load_channel_types()
+        self._connect_environment_channel()
+        from careline.core.health import register_health_check
+        from careline.messaging.services.channels import channels_health
+
+        register_health_check("channels", channels_health)
+
+    def _connect_environment_channel(self) -> None:
+        """Reconcile the TWILIO_* channel when `migrate` ends and when a worker or beat starts.
+
+        Not here in ready(): the database may not exist yet (and Django warns against queries in ready()).
+        """
+        from celery.signals import beat_init, worker_ready
+        from django.db.models.signals import post_migrate
+
+        from careline.messaging.services.channels import channel_environment_reconcile_safely
+
+        post_migrate.connect(
+            channel_environment_reconcile_safely, sender=self, dispatch_uid="messaging-env-channel-migrate"
+        )
+        worker_ready.connect(
+            channel_environment_reconcile_safely, weak=False, dispatch_uid="messaging-env-channel-worker"
+        )
+        beat_init.connect(
+            channel_environment_reconcile_safely, weak=False, dispatch_uid="messaging-env-channel-beat"
+        )

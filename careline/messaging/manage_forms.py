@@ -126,9 +126,10 @@ class ChannelForm(forms.Form):
                     label=f"{spec.label}: environment variable",
                     required=spec.required,
                     max_length=100,
-                    help_text=(spec.help_text + " " if spec.help_text else "")
-                    + "The NAME of the environment variable holding the secret (for example TWILIO_AUTH_TOKEN); "
-                    "the secret itself is never stored.",
+                    help_text=(spec.help_text + ". " if spec.help_text else "")
+                    + "The NAME of the environment variable holding the secret, named "
+                    + channel_type.secret_variable_rule()
+                    + "; the secret itself is never stored.",
                 )
             else:
                 self.fields[name] = forms.CharField(
@@ -153,6 +154,13 @@ class ChannelForm(forms.Form):
                     "Enter the name of an environment variable (capital letters, digits and _), not the secret.",
                 )
                 data.pop(name, None)
+        config = {
+            spec.name: (data.get(f"config_{spec.name}") or "").strip()
+            for spec in self.channel_type.config_fields
+            if f"config_{spec.name}" in data
+        }
+        for field_name, problem in self.channel_type.config_problems(config, source="ui").items():
+            self.add_error(f"config_{field_name}", problem)
         if data.get("default_for") and data["default_for"] not in self.channel_type.capabilities:
             self.add_error("default_for", "This type of channel cannot send that kind of message.")
         return data
@@ -169,7 +177,9 @@ class ChannelForm(forms.Form):
         rows = []
         for name in self.secret_fields:
             variable = str(self[name].value() or "")
-            rows.append((str(self.fields[name].label), variable, bool(variable and os.environ.get(variable))))
+            # Only for names a channel may use: the page must not tell whether SECRET_KEY & co. are set.
+            usable = bool(variable) and not self.channel_type.secret_variable_problem(variable)
+            rows.append((str(self.fields[name].label), variable, usable and bool(os.environ.get(variable))))
         return rows
 
 

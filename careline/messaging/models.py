@@ -52,6 +52,10 @@ class Channel(models.Model):
             models.UniqueConstraint(
                 fields=["default_for"], condition=~Q(default_for=""), name="channel_one_default_per_kind"
             ),
+            # Web, worker and beat reconcile the TWILIO_* channel as they start, often at the same moment.
+            models.UniqueConstraint(
+                fields=["source"], condition=Q(source="environment"), name="channel_one_from_environment"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -27,17 +27,28 @@ def sweep_messages() -> dict[str, int]:
 
 @shared_task(name="messaging.process_inbound_batch", ignore_result=True)
 def process_inbound_batch(message_ids: list[int]) -> int:
-    """Process stored inbound messages; one that fails is left for the sweep and the rest go on."""
+    """Process stored inbound messages and copy their media; one that fails is left for the sweep."""
     import logging
 
     from careline.messaging.services.inbound import inbound_process
+    from careline.messaging.services.inbound_media import inbound_media_fetch
 
     done = 0
     for message_id in message_ids:
         try:
-            done += inbound_process(message_id)
+            processed = inbound_process(message_id)
         except Exception:
             logging.getLogger(__name__).exception("processing inbound message %s failed", message_id)
+            continue
+        done += processed
+        if processed:
+            # After the keywords and replies committed: a slow media fetch never delays an opt-out.
+            try:
+                inbound_media_fetch(message_id)
+            except Exception:
+                logging.getLogger(__name__).exception(
+                    "copying media of inbound message %s failed", message_id
+                )
     return done
 
 

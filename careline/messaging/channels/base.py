@@ -6,15 +6,75 @@ configuration it needs, and implements sending, inbound verification and parsing
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest
 
 if TYPE_CHECKING:
     from careline.messaging.models import Channel, Message
+
+
+# A channel configured in the UI may name only variables that cannot be one of Careline's own settings (or a
+# deployment's other secrets): CARELINE_SECRET_<NAME>, or a pattern its type adds (Twilio: <NAME>_TWILIO_AUTH_TOKEN).
+SECRET_VARIABLE_PATTERN = re.compile(r"CARELINE_SECRET_[A-Z0-9_]{1,64}")
+SECRET_VARIABLE_EXAMPLE = "CARELINE_SECRET_<NAME>"  # noqa: S105 - a naming rule, not a secret
+ENVIRONMENT_SOURCE = "environment"  # Channel.Source.ENVIRONMENT: rows made from the operator's variables
+
+
+def outgoing_url_problem(url: str, *, always_allowed: Iterable[str] = ()) -> str:
+    """Why Careline must not send requests (with credentials) to URL; "" when it may.
+
+    https to a host in CARELINE_CHANNEL_API_HOSTS (or ALWAYS_ALLOWED); loopback, over http or https, only
+    when CARELINE_ENV=development (the test doubles).
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower().rstrip(".")
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in ("http", "https") or not host:
+        return "must be an https:// address"
+    if parts.username or parts.password:
+        return "must not contain a user name or password"
+    if parts.query or parts.fragment:
+        return "must not contain a query or fragment"
+    if _is_loopback(host):
+        if settings.CARELINE_ENV == "development":
+            return ""
+        return "may point at this machine (loopback) only when CARELINE_ENV=development"
+    if parts.scheme != "https":
+        return "must be an https:// address"
+    if host in set(always_allowed) or _host_allowed(host, settings.CARELINE_CHANNEL_API_HOSTS):
+        return ""
+    return f"uses host {host}, which is not in CARELINE_CHANNEL_API_HOSTS"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_allowed(host: str, allowed: Iterable[str]) -> bool:
+    for entry in allowed:
+        if entry.startswith("*.") and host.endswith(entry[1:]):
+            return True
+        if host == entry:
+            return True
+    return False
 
 
 class ProviderError(Exception):
@@ -89,6 +149,8 @@ class ChannelType(ABC):
     config_fields: ClassVar[tuple[ConfigField, ...]] = ()
     redact_keys: ClassVar[frozenset[str]] = frozenset({"Body", "body", "To", "From", "to", "from"})
     max_attempts: ClassVar[int] = 5
+    # Extra names a UI-configured channel of this type may give its secret (besides CARELINE_SECRET_<NAME>).
+    secret_variable_patterns: ClassVar[tuple[tuple[re.Pattern[str], str], ...]] = ()
 
     @abstractmethod
     def send(self, channel: Channel, message: Message) -> SendResult:
@@ -104,10 +166,48 @@ class ChannelType(ABC):
     def parse_status(self, channel: Channel, request: HttpRequest) -> StatusUpdate:
         raise InboundRejected("this channel type takes no status callbacks")
 
+    def fetch_media(self, channel: Channel, url: str, *, max_bytes: int) -> bytes:
+        """The file at URL (media a patient sent, hosted by the provider); ProviderError when it cannot be had."""
+        raise ProviderError("this channel type does not fetch media", permanent=True, code="media")
+
+    def secret_variable_rule(self) -> str:
+        """The names a UI-configured channel of this type may give a secret, for help texts and errors."""
+        return " or ".join(
+            [SECRET_VARIABLE_EXAMPLE, *(example for _, example in self.secret_variable_patterns)]
+        )
+
+    def secret_variable_problem(self, variable: str) -> str:
+        """Why VARIABLE may not hold a secret of a UI-configured channel; "" when it may."""
+        patterns = [SECRET_VARIABLE_PATTERN, *(pattern for pattern, _ in self.secret_variable_patterns)]
+        if any(pattern.fullmatch(variable) for pattern in patterns):
+            return ""
+        return f"must be named {self.secret_variable_rule()} (it cannot name one of Careline's own settings)"
+
+    def config_problems(self, config: dict[str, Any], *, source: str) -> dict[str, str]:
+        """Problems of CONFIG by field name; a type adds its own (e.g. allow-listed URLs)."""
+        if source == ENVIRONMENT_SOURCE:
+            return {}  # written from the operator's own variables, never from a form
+        problems = {}
+        for spec in self.config_fields:
+            variable = str(config.get(spec.name) or "")
+            if spec.secret and variable:
+                problem = self.secret_variable_problem(variable)
+                if problem:
+                    problems[spec.name] = f"The variable {problem}."
+        return problems
+
+    def config_check(self, channel: Channel) -> None:
+        """ProviderError (permanent) when CHANNEL's stored configuration may not be used, before any request."""
+        problems = self.config_problems(channel.config or {}, source=channel.source)
+        if problems:
+            field_name, problem = next(iter(problems.items()))
+            raise ProviderError(
+                f"channel configuration refused ({field_name}): {problem}", permanent=True, code="config"
+            )
+
     def secret(self, channel: Channel, field_name: str) -> str:
         """The secret named by FIELD_NAME: the channel's config names the environment variable holding it."""
-        import os
-
+        self.config_check(channel)
         variable = str(channel.config.get(field_name) or "")
         value = os.environ.get(variable, "") if variable else ""
         if not value:

@@ -37,6 +37,11 @@ def channel_save(
         raise ChannelRuleError(
             "This channel comes from environment variables; change them and restart instead."
         )
+    from careline.messaging.channels import channel_type
+
+    problems = channel_type(type_code).config_problems(config, source=Channel.Source.UI)
+    if problems:
+        raise ValidationError({f"config_{name}": [problem] for name, problem in problems.items()})
     with transaction.atomic():
         if default_for:
             others = Channel.objects.filter(default_for=default_for)
@@ -53,9 +58,11 @@ def channel_save(
             "keyword_replies": keyword_replies,
         }
         if channel is None:
+            changes = channel_changes({}, values)
             channel = Channel.objects.create(type_code=type_code, source=Channel.Source.UI, **values)
             action = AuditAction.CREATE
         else:
+            changes = channel_changes({key: getattr(channel, key) for key in values}, values)
             for key, value in values.items():
                 setattr(channel, key, value)
             channel.save(update_fields=list(values))
@@ -65,9 +72,28 @@ def channel_save(
             actor=actor,
             action=action,
             obj=channel,
-            detail=f"channel {channel.type_code}; fields: {', '.join(sorted(values))}",
+            detail=f"channel {channel.type_code}; " + ("; ".join(changes) or "nothing changed"),
         )
     return channel
+
+
+def channel_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What differs, for the audit trail: "field: old -> new", config keys one by one.
+
+    Config holds no secrets (a secret field holds a variable's name), so old and new values are shown:
+    "who pointed the channel at which URL, and which variable it names" is what an audit must answer.
+    """
+    changes = []
+    for key in sorted(after):
+        old, new = before.get(key), after[key]
+        if key == "config":
+            old_config, new_config = old or {}, new or {}
+            for name in sorted(set(old_config) | set(new_config)):
+                if old_config.get(name) != new_config.get(name):
+                    changes.append(f"config.{name}: {old_config.get(name)!r} -> {new_config.get(name)!r}")
+        elif old != new:
+            changes.append(f"{key}: {old!r} -> {new!r}")
+    return changes
 
 
 def saved_reply_save(

@@ -10,8 +10,10 @@
     double.stop()                              # also wakes every delayed answer
 
 It implements `POST /2010-04-01/Accounts/{sid}/Messages.json` (201 with a Twilio-like JSON body),
-`GET .../Messages.json` (To, From, DateSent, DateSent>, DateSent<, PageSize, Page) and
-`GET .../Messages/{sid}.json`, checks HTTP Basic auth, and records every request thread-safely.
+`GET .../Messages.json` (To, From, DateSent, DateSent>, DateSent<, PageSize, Page),
+`GET .../Messages/{sid}.json` and `GET .../Messages/{sid}/Media/{sid}` (the files of inbound MMS, added
+with `double.add_media(content, content_type)`, which answers the URL Twilio would post in MediaUrl0),
+checks HTTP Basic auth, and records every request thread-safely.
 Other processes (benchmark workers, a fault-injection run) can steer it over HTTP:
 `GET /_double/state`, `POST /_double/faults` (JSON, see `_control_faults`), `POST /_double/reset`.
 Run it standalone with `python -m careline.messaging.testing.twilio_double --port 8765`.
@@ -43,6 +45,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 API_PREFIX = "/2010-04-01/Accounts/"
 _MESSAGES = re.compile(
     r"^/2010-04-01/Accounts/(?P<account>[A-Za-z0-9]+)/Messages(?:/(?P<sid>[A-Za-z0-9]+))?\.json$"
+)
+_MEDIA = re.compile(
+    r"^/2010-04-01/Accounts/(?P<account>[A-Za-z0-9]+)/Messages/[A-Za-z0-9]+/Media/(?P<media>[A-Za-z0-9]+)$"
 )
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -159,6 +164,7 @@ class TwilioDouble:
         self._requests: list[RecordedRequest] = []
         self._messages: list[dict[str, Any]] = []
         self._by_sid: dict[str, dict[str, Any]] = {}
+        self._media: dict[str, tuple[bytes, str]] = {}
         self._next: deque[Fault] = deque()
         self._per_number: dict[str, Fault] = {}
         self._hooks: list[Callable[[dict[str, str]], Fault | None]] = []
@@ -214,6 +220,17 @@ class TwilioDouble:
         """Accept requests for another account (Basic auth SID:TOKEN)."""
         with self._lock:
             self._accounts[account_sid] = auth_token
+
+    def add_media(self, content: bytes, content_type: str, *, account_sid: str | None = None) -> str:
+        """Serve CONTENT as an inbound MMS file; the https://api.twilio.com URL Twilio would post for it."""
+        media_sid = "ME" + secrets.token_hex(16)
+        with self._lock:
+            self._media[media_sid] = (content, content_type)
+        message_sid = "MM" + secrets.token_hex(16)
+        return (
+            f"https://api.twilio.com{API_PREFIX}{account_sid or self.account_sid}"
+            f"/Messages/{message_sid}/Media/{media_sid}"
+        )
 
     def release(self) -> None:
         """Wake every answer currently held by a delay fault (later delays hold again)."""
@@ -524,6 +541,10 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/_double/"):
             self._control("GET", parts.path, "")
             return
+        media = _MEDIA.match(parts.path)
+        if media is not None:
+            self._serve_media(parts.path, query, media["account"], media["media"])
+            return
         match = _MESSAGES.match(parts.path)
         if match is None:
             self._finish("GET", parts.path, query, {}, "", False, 404, _error_body(404, 20404, ""))
@@ -548,6 +569,23 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         self._finish("GET", parts.path, query, {}, account, True, 200, listing)
+
+    def _serve_media(self, path: str, query: dict[str, list[str]], account: str, media_sid: str) -> None:
+        if not self._authorized(account):
+            self._finish("GET", path, query, {}, account, False, 401, _error_body(401, 20003, ""))
+            return
+        with self.double._lock:
+            found = self.double._media.get(media_sid)
+        if found is None:
+            self._finish("GET", path, query, {}, account, True, 404, _error_body(404, 20404, ""))
+            return
+        content, content_type = found
+        self.double._record(RecordedRequest("GET", path, query, {}, account, True, 200, None))
+        self.send_response_only(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
 
     def _finish(
         self,

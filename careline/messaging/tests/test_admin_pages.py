@@ -73,7 +73,7 @@ def test_outsiders_are_sent_to_sign_in(personas, client_for):
 def test_secret_fields_take_a_variable_name_and_show_whether_it_is_set(
     personas, client_for, secretive, monkeypatch
 ):
-    monkeypatch.setenv("SECRETIVE_API_KEY", "s3cr3t-value")
+    monkeypatch.setenv("CARELINE_SECRET_SECRETIVE_API_KEY", "s3cr3t-value")
     client = client_for(personas.admin)
     url = reverse("messaging:channel_create", args=["secretive"])
     page = client.get(url).content.decode()
@@ -85,15 +85,15 @@ def test_secret_fields_take_a_variable_name_and_show_whether_it_is_set(
         "default_for": "sms",
         "keyword_replies": "careline",
         "config_account_id": "AC123",
-        "config_api_key_env": "SECRETIVE_API_KEY",
+        "config_api_key_env": "CARELINE_SECRET_SECRETIVE_API_KEY",
     }
     assert client.post(url, body).status_code == 302
     channel = Channel.objects.get(type_code="secretive")
-    assert channel.config == {"account_id": "AC123", "api_key_env": "SECRETIVE_API_KEY"}
+    assert channel.config == {"account_id": "AC123", "api_key_env": "CARELINE_SECRET_SECRETIVE_API_KEY"}
     assert channel.address == "+13125550100"
     assert channel.default_for == "sms"
     edit = client.get(reverse("messaging:channel_edit", args=[channel.pk])).content.decode()
-    assert "SECRETIVE_API_KEY" in edit
+    assert "CARELINE_SECRET_SECRETIVE_API_KEY" in edit
     assert ">set<" in edit
     assert "s3cr3t-value" not in edit
 

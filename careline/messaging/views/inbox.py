@@ -7,7 +7,6 @@ keep a session alive and are not audited again (the page that started them was).
 from __future__ import annotations
 
 import zoneinfo
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -184,16 +183,33 @@ def _thread_context(request: HttpRequest, conversation: Conversation) -> dict[st
             if message.is_outbound:
                 entry.extra["state_text"], entry.extra["tone"] = _state_text(message, zone)
             entry.extra["media"] = [
-                {
-                    "url": reverse("messaging:media", args=[conversation.pk, item["file"].split("/", 1)[1]])
-                    if item.get("file")
-                    else item.get("url", ""),
-                    "content_type": item.get("content_type", ""),
-                }
-                for item in message.media
-                if isinstance(item, dict)
+                _media_entry(conversation, item) for item in message.media if isinstance(item, dict)
             ]
     return {"conversation": conversation, "entries": entries, "zone": zone}
+
+
+def _media_entry(conversation: Conversation, item: dict[str, Any]) -> dict[str, str]:
+    """How the thread shows one media item: a stored copy, a provider link (https only), or a note."""
+    content_type = str(item.get("content_type") or "")
+    file = str(item.get("file") or "")
+    if file and "/" in file:
+        url = reverse("messaging:media", args=[conversation.pk, file.split("/", 1)[1]])
+        return {
+            "kind": "image" if content_type.startswith("image/") else "file",
+            "url": url,
+            "content_type": content_type,
+        }
+    url = str(item.get("url") or "")
+    if url and attachments.media_url_allowed(url):
+        # Not copied (yet, or it could not be): a plain link, never an image loaded from the provider.
+        return {
+            "kind": "external",
+            "url": url,
+            "content_type": content_type,
+            "error": str(item.get("error") or ""),
+        }
+    # A javascript:, data: or other address (rows stored before schemes were checked): shown, never linked.
+    return {"kind": "withheld", "url": "", "content_type": content_type}
 
 
 def _saved_replies(conversation: Conversation) -> list[dict[str, str]]:
@@ -302,9 +318,7 @@ def _send(request: HttpRequest, conversation: Conversation) -> HttpResponse:
             )
         except MessageRefused as refused:
             for item in media:
-                path = attachments.media_path(conversation.pk, item["file"].split("/", 1)[1])
-                if path is not None:
-                    path.unlink(missing_ok=True)
+                attachments.media_delete(item["file"])
             form.add_error(None, str(refused))
         else:
             detail = "text sent from the inbox" + (" (scheduled)" if message.scheduled else "")
@@ -353,21 +367,36 @@ def segments(request: HttpRequest) -> HttpResponse:
 # --- attachments ----------------------------------------------------------------------------------------
 
 
-def _file_response(path: Path) -> HttpResponse:
-    # Images are at most 5 MB, so reading one whole is fine; nosniff keeps browsers to the declared type.
-    response = HttpResponse(path.read_bytes(), content_type=attachments.content_type_of(path))
+def _file_response(path: str) -> HttpResponse:
+    # Files are at most 5 MB, so reading one whole is fine; nosniff keeps browsers to the declared type.
+    content_type = attachments.content_type_of(path)
+    response = HttpResponse(attachments.media_read(path), content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
+    if not content_type.startswith("image/"):
+        # A PDF a patient sent is downloaded, never rendered inside Careline's origin.
+        response["Content-Disposition"] = "attachment"
     return response
 
 
 @require_perm(Perm.INBOX_VIEW)
 @require_GET
 def media(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    """An image of a conversation, for staff who may read it."""
+    """A file of a conversation (an image or a patient's PDF), for staff who may read it; the read is audited."""
     conversation = queries.conversation_for_user(request.user, pk)
     path = attachments.media_path(conversation.pk, name)
     if path is None:
         raise Http404("No such file")
+    detail = "message attachment viewed"
+    if conversation.patient_id:
+        audit_patient_access(
+            request=request,
+            action=AuditAction.VIEW,
+            patient_id=conversation.patient_id,
+            obj=conversation,
+            detail=detail,
+        )
+    else:
+        audit_record(request=request, action=AuditAction.VIEW, obj=conversation, detail=detail)
     return _file_response(path)
 
 

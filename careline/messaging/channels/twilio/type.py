@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
@@ -32,6 +34,7 @@ from twilio.rest import Client
 
 from careline.messaging.channels import register
 from careline.messaging.channels.base import (
+    ENVIRONMENT_SOURCE,
     ChannelType,
     ConfigField,
     InboundMessage,
@@ -39,7 +42,9 @@ from careline.messaging.channels.base import (
     ProviderError,
     SendResult,
     StatusUpdate,
+    outgoing_url_problem,
 )
+from careline.messaging.services.attachments import media_url_allowed
 
 if TYPE_CHECKING:
     from careline.messaging.models import Channel, Message
@@ -47,9 +52,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TWILIO_API = "https://api.twilio.com"
+TWILIO_API_HOST = "api.twilio.com"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 FIND_SENT_SKEW = timedelta(minutes=5)  # clocks of Careline and the provider may differ a little
 FIND_SENT_LIMIT = 50
+MEDIA_MAX_REDIRECTS = 3  # Twilio answers a media URL with a redirect to its file store
 
 TEMPORARY_CODES = frozenset({30003, 20429})
 INVALID_NUMBER_CODES = frozenset({21211, 30005, 21614})
@@ -182,7 +189,7 @@ class TwilioType(ChannelType):
             "auth_token_env",
             "Auth token variable",
             secret=True,
-            help_text="Name of the environment variable holding the auth token",
+            help_text="Name of the environment variable holding the auth token, e.g. LAKESIDE_TWILIO_AUTH_TOKEN",
         ),
         ConfigField("from_number", "Sender number", required=False, help_text="E.164, e.g. +15551234567"),
         ConfigField(
@@ -195,19 +202,36 @@ class TwilioType(ChannelType):
             "api_base_url",
             "API base URL",
             required=False,
-            help_text="Blank for Twilio; set for a Twilio-compatible provider",
+            help_text="Blank for Twilio; for a Twilio-compatible provider, an https address on a host "
+            "listed in CARELINE_CHANNEL_API_HOSTS",
         ),
         ConfigField("timeout_seconds", "Timeout (seconds)", required=False, help_text="Default 10"),
     )
     redact_keys = frozenset({"Body", "body", "To", "From", "to", "from", "from_"}) | frozenset(
         f"MediaUrl{i}" for i in range(10)
     )
+    secret_variable_patterns = (
+        (re.compile(r"[A-Z][A-Z0-9_]{0,63}_TWILIO_AUTH_TOKEN"), "<NAME>_TWILIO_AUTH_TOKEN"),
+    )
+
+    def config_problems(self, config: dict[str, Any], *, source: str) -> dict[str, str]:
+        """The base rules, and an API base URL only on an allow-listed https host (loopback in development)."""
+        problems = super().config_problems(config, source=source)
+        base_url = str(config.get("api_base_url") or "")
+        if base_url and source != ENVIRONMENT_SOURCE:
+            problem = outgoing_url_problem(base_url, always_allowed=(TWILIO_API_HOST,))
+            if problem:
+                problems["api_base_url"] = f"The API base URL {problem}."
+        return problems
 
     # --- sending ------------------------------------------------------------------------------------------
 
     def client(self, channel: Channel) -> Client:
         """The cached client for CHANNEL in this process (a new one when its settings change)."""
         config = channel.config or {}
+        # Before the token is read or any connection made: a stored row with a variable or URL the rules
+        # refuse (saved before they existed) must never send the secret anywhere.
+        self.config_check(channel)
         account_sid = str(config.get("account_sid") or "")
         if not account_sid:
             raise ProviderError("the channel has no account SID", permanent=True, code="config")
@@ -307,6 +331,38 @@ class TwilioType(ChannelType):
         free.sort(key=lambda c: c.date_created or datetime.min.replace(tzinfo=UTC))
         return str(free[0].sid)
 
+    def fetch_media(self, channel: Channel, url: str, *, max_bytes: int) -> bytes:
+        """An inbound MMS file, fetched with the channel's credentials from the provider's own API host only."""
+        config = channel.config or {}
+        client = self.client(channel)  # checks the channel's configuration first
+        target = _provider_media_url(url, str(config.get("api_base_url") or ""))
+        if target is None:
+            raise ProviderError("the media address is not the provider's", permanent=True, code="media")
+        http = client.http_client
+        assert isinstance(http, _BaseUrlHttpClient) and http.session is not None
+        origin = _origin(target)
+        credentials = (str(client.username), str(client.password))
+        try:
+            for _ in range(MEDIA_MAX_REDIRECTS + 1):
+                # Credentials go only to the provider's API host, never to where it redirects.
+                auth = credentials if _origin(target) == origin else None
+                with http.session.get(
+                    target, auth=auth, stream=True, allow_redirects=False, timeout=http.timeout
+                ) as response:
+                    if response.is_redirect:
+                        target = urljoin(target, response.headers.get("Location", ""))
+                        if not media_url_allowed(target):
+                            raise ProviderError(
+                                "the media redirect is not https", permanent=True, code="media"
+                            )
+                        continue
+                    return _read_media(response, max_bytes)
+        except requests.RequestException as exc:
+            raise ProviderError(
+                f"could not fetch media: {type(exc).__name__}", permanent=False, code="media"
+            ) from exc
+        raise ProviderError("too many redirects fetching media", permanent=True, code="media")
+
     # --- inbound and status callbacks --------------------------------------------------------------------
 
     def verify_inbound(self, channel: Channel, request: HttpRequest) -> None:
@@ -332,10 +388,14 @@ class TwilioType(ChannelType):
             count = min(int(data.get("NumMedia") or 0), 10)
         except ValueError:
             count = 0
+        # Only https (http in development) addresses are kept: a javascript: or data: "URL" never reaches a page.
         media = [
-            {"url": data.get(f"MediaUrl{i}", ""), "content_type": data.get(f"MediaContentType{i}", "")}
+            {
+                "url": data.get(f"MediaUrl{i}", "")[:1000],
+                "content_type": data.get(f"MediaContentType{i}", "")[:100],
+            }
             for i in range(count)
-            if data.get(f"MediaUrl{i}")
+            if data.get(f"MediaUrl{i}") and media_url_allowed(data.get(f"MediaUrl{i}"))
         ]
         return InboundMessage(
             provider_message_id=sid[:64],
@@ -361,6 +421,39 @@ class TwilioType(ChannelType):
             opted_out=error_code.isdigit() and int(error_code) in UNSUBSCRIBED_CODES,
             landline=error_code.isdigit() and int(error_code) in LANDLINE_CODES,
         )
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc.lower()
+
+
+def _provider_media_url(url: str, base_url: str) -> str | None:
+    """URL as the client reaches it (Twilio's host mapped to BASE_URL, like API calls); None when not the provider's."""
+    if url.startswith(TWILIO_API + "/"):
+        return (base_url.rstrip("/") + url[len(TWILIO_API) :]) if base_url else url
+    if base_url and _origin(url) == _origin(base_url):
+        return url
+    return None
+
+
+def _read_media(response: requests.Response, max_bytes: int) -> bytes:
+    if response.status_code >= 400:
+        temporary = response.status_code == 429 or response.status_code >= 500
+        raise ProviderError(
+            f"the provider answered {response.status_code} for the media",
+            permanent=not temporary,
+            code="media",
+        )
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ProviderError("the media is larger than allowed", permanent=True, code="media")
+    data = bytearray()
+    for chunk in response.iter_content(64 * 1024):
+        data.extend(chunk)
+        if len(data) > max_bytes:
+            raise ProviderError("the media is larger than allowed", permanent=True, code="media")
+    return bytes(data)
 
 
 def _validator(token: str) -> RequestValidator:

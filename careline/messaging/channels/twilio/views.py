@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from careline.messaging.channels.base import InboundRejected
 from careline.messaging.channels.twilio.type import TwilioType, twilio_channel_for
 from careline.messaging.models import Channel, Message
+from careline.messaging.services.channels import channel_from_environment
 from careline.messaging.services.inbound import inbound_store
 from careline.messaging.services.outbound import message_status_apply
 
@@ -46,11 +47,34 @@ def _channel_for_status(request: HttpRequest, message_id: int | None) -> Channel
         ).first()
         if channel is not None and (channel.config or {}).get("account_sid") == account_sid:
             return channel
-    return twilio_channel_for(
+    channel = twilio_channel_for(
         account_sid=account_sid,
         to=request.POST.get("From", ""),
         messaging_service_sid=request.POST.get("MessagingServiceSid", ""),
     )
+    if channel is None and channel_from_environment() is not None:
+        channel = twilio_channel_for(
+            account_sid=account_sid,
+            to=request.POST.get("From", ""),
+            messaging_service_sid=request.POST.get("MessagingServiceSid", ""),
+        )
+    return channel
+
+
+def _channel_for_inbound(request: HttpRequest) -> Channel | None:
+    def lookup() -> Channel | None:
+        return twilio_channel_for(
+            account_sid=request.POST.get("AccountSid", ""),
+            to=request.POST.get("To", ""),
+            messaging_service_sid=request.POST.get("MessagingServiceSid", ""),
+        )
+
+    channel = lookup()
+    # Twilio does not retry a 4xx: before answering "no channel", make sure the one TWILIO_* describe exists
+    # (a process started since the variables changed may not have reconciled it yet).
+    if channel is None and channel_from_environment() is not None:
+        channel = lookup()
+    return channel
 
 
 @csrf_exempt
@@ -59,11 +83,7 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     """POST /webhooks/twilio/messages: a text (or MMS) from a patient."""
     if not request.headers.get("X-Twilio-Signature"):
         return _refused("missing signature")
-    channel = twilio_channel_for(
-        account_sid=request.POST.get("AccountSid", ""),
-        to=request.POST.get("To", ""),
-        messaging_service_sid=request.POST.get("MessagingServiceSid", ""),
-    )
+    channel = _channel_for_inbound(request)
     if channel is None:
         return _refused("no channel for this account and number", status=404)
     kind = channel.type
