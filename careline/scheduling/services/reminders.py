@@ -29,7 +29,7 @@ from careline.messaging.models import Channel, MessageKind, MessageState
 from careline.messaging.quiet_hours import texting_window, window_last_open_before, window_release_at
 from careline.messaging.services.outbound import MessageRefused, message_send
 from careline.messaging.services.outbound_bulk import OutboundItem, messages_send_bulk
-from careline.messaging.templating import TemplateProblem, template_render
+from careline.messaging.templating import TemplateKind, TemplateProblem, template_render, template_validate
 from careline.patients.models import ContactPreference, Patient, Purpose
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
@@ -272,9 +272,10 @@ def reminder_text(reminder: Reminder, *, channel: str = "sms") -> tuple[str, str
     appointment = reminder.appointment
     spanish = appointment.patient.language == "es" and bool(rule.template_es.strip())
     language = "es" if spanish else "en"
-    body = template_render(
-        rule.template_es if spanish else rule.template_en, visit_facts(appointment, language=language)
-    )
+    template = rule.template_es if spanish else rule.template_en
+    # A rule saved before templates were checked is skipped with the reason, never sent half-filled.
+    template_validate(template, kind=TemplateKind.REMINDER)
+    body = template_render(template, visit_facts(appointment, language=language), kind=TemplateKind.REMINDER)
     if channel == "sms":
         body = with_reply_sentence(body, language)
     return body, language
@@ -424,7 +425,9 @@ def appointment_notify(appointment: Appointment, *, event: str) -> None:
         logger.warning("No channel to notify appointment %s (%s)", appointment.pk, event)
         return
     language = "es" if patient.language == "es" else "en"
-    body = template_render(templates[language], visit_facts(appointment, language=language))
+    body = template_render(
+        templates[language], visit_facts(appointment, language=language), kind=TemplateKind.NOTICE
+    )
     kwargs: dict[str, Any] = {}
     if "email" in channel.type.capabilities:
         kwargs["subject"] = {
