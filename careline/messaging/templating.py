@@ -40,13 +40,13 @@ _VISIT_FIELDS = tuple(ALLOWED_FIELDS)
 class TemplateKind(Enum):
     """Where a template is used, which decides the fields it can fill (a visit's date needs a visit)."""
 
-    REMINDER = ("reminder", _VISIT_FIELDS)
-    NOTICE = ("notice", _VISIT_FIELDS)
-    ANNOUNCEMENT = ("announcement", _PATIENT_FIELDS)
-    SAVED_REPLY = ("saved reply", _PATIENT_FIELDS)
+    REMINDER = ("a reminder", _VISIT_FIELDS)
+    NOTICE = ("a visit notice", _VISIT_FIELDS)
+    ANNOUNCEMENT = ("an announcement", _PATIENT_FIELDS)
+    SAVED_REPLY = ("a saved reply", _PATIENT_FIELDS)
     # The number may match no patient, so there is no first name to fill.
-    AFTER_HOURS = ("after-hours reply", _LOCATION_FIELDS)
-    KEYWORD_ANSWER = ("keyword answer", _LOCATION_FIELDS)
+    AFTER_HOURS = ("an after-hours reply", _LOCATION_FIELDS)
+    KEYWORD_ANSWER = ("a keyword answer", _LOCATION_FIELDS)
 
     def __init__(self, label: str, fields: tuple[str, ...]) -> None:
         self.label = label
@@ -171,7 +171,7 @@ def template_validate(text: str, *, kind: TemplateKind | None = None) -> None:
     unavailable = sorted({field for field in used if field not in allowed}, key=_VISIT_FIELDS.index)
     if unavailable and kind is not None:
         raise TemplateProblem(
-            f"{', '.join('{' + f + '}' for f in unavailable)} cannot be filled in a {kind.label}. "
+            f"{', '.join('{' + f + '}' for f in unavailable)} cannot be filled in {kind.label}. "
             f"{fields_help(kind)}."
         )
     problem = template_keyword_problem(text)
