@@ -49,6 +49,14 @@ NOTICE_TEMPLATES: dict[str, dict[str, str]] = {
     },
 }
 
+# Subjects of the emails of reminders and notices, in the text's language.
+EMAIL_SUBJECTS: dict[str, dict[str, str]] = {
+    "reminder": {"en": "Visit reminder", "es": "Recordatorio de su cita"},
+    "booked": {"en": "Visit booked", "es": "Cita reservada"},
+    "moved": {"en": "Visit moved", "es": "Cita cambiada"},
+    "cancelled": {"en": "Visit cancelled", "es": "Cita cancelada"},
+}
+
 
 def human_date(moment: datetime, language: str = "en") -> str:
     """'Thu, Dec 3' (or 'jue 3 dic' in Spanish) for an aware local MOMENT."""

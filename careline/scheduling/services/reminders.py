@@ -40,7 +40,7 @@ from careline.scheduling.models import (
     ReminderState,
     ReplyPrompt,
 )
-from careline.scheduling.texts import NOTICE_TEMPLATES, visit_facts, with_reply_sentence
+from careline.scheduling.texts import EMAIL_SUBJECTS, NOTICE_TEMPLATES, visit_facts, with_reply_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -381,7 +381,7 @@ def _reminder_item(
         reason = "The rule was turned off" if channel else f"No {reminder.get_channel_display()} channel"
         return ReminderState.SKIPPED, reason, None
     try:
-        body, _ = reminder_text(reminder, channel=reminder.channel)
+        body, language = reminder_text(reminder, channel=reminder.channel)
     except TemplateProblem as problem:
         return ReminderState.SKIPPED, str(problem), None
     return (
@@ -391,7 +391,7 @@ def _reminder_item(
             body=body,
             idempotency_key=f"reminder:{reminder.pk}",
             patient=appointment.patient,
-            subject="Visit reminder" if reminder.channel == "email" else "",
+            subject=EMAIL_SUBJECTS["reminder"][language] if reminder.channel == "email" else "",
         ),
     )
 
@@ -430,11 +430,7 @@ def appointment_notify(appointment: Appointment, *, event: str) -> None:
     )
     kwargs: dict[str, Any] = {}
     if "email" in channel.type.capabilities:
-        kwargs["subject"] = {
-            "booked": "Visit booked",
-            "moved": "Visit moved",
-            "cancelled": "Visit cancelled",
-        }[event]
+        kwargs["subject"] = EMAIL_SUBJECTS[event][language]
     try:
         message_send(
             body=body,

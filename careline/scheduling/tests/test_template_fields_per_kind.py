@@ -94,3 +94,16 @@ def test_the_clinic_name_of_a_visit_text_is_the_configured_one(personas, setting
     settings.CARELINE_CLINIC_NAME = "Riverside Health"
     facts = visit_facts(make_appointment(personas, VISIT))
     assert facts["clinic_name"] == "Riverside Health" and facts["location_name"] == "Northside Clinic"
+
+
+def test_a_spanish_reminder_email_has_a_spanish_subject(personas):
+    from careline.messaging.models import Message
+    from careline.scheduling.services.reminders import reminders_sweep
+
+    personas.quinn.email = "quinn@example.test"
+    personas.quinn.save()
+    reminder = reminder_for(personas, spanish=True, safe_type=True, channel="email")
+    reminders_sweep(now=reminder.due_at)
+    reminder.refresh_from_db()
+    message = Message.objects.get(pk=reminder.message_id)
+    assert message.subject == "Recordatorio de su cita"
