@@ -17,6 +17,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from careline.locations.models import Location
+from careline.messaging.auto_answers import keyword_answer
 from careline.messaging.models import (
     Channel,
     Conversation,
@@ -152,7 +153,7 @@ def messaging_demo_populate(*, locations: list[Location], staff: Any, seed: int)
     _outbound(
         ctx,
         convo,
-        f"{second.name}: You are unsubscribed and will get no more texts. Reply START to opt back in.",
+        keyword_answer("opt_out", location=second, language=patient.language),
         hours_ago=49.99,
         kind=MessageKind.KEYWORD_REPLY,
     )

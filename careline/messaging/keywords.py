@@ -34,6 +34,11 @@ OPT_OUT_WORDS = frozenset(
 OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES", "SUBSCRIBE", "OPTIN", "SI", "COMENZAR", "INICIAR"})
 HELP_WORDS = frozenset({"HELP", "INFO", "AYUDA"})
 
+# The Spanish keywords: a number that matches no patient is answered in the language of the word it sent.
+SPANISH_WORDS = frozenset(
+    {"ALTO", "PARAR", "PARE", "DETENER", "BAJA", "CANCELAR", "SI", "COMENZAR", "INICIAR", "AYUDA"}
+)
+
 # Opt-in words that only mean "opt back in" right after an opt-out (YES is also an everyday answer).
 CONDITIONAL_OPT_IN_WORDS = frozenset({"YES", "SI"})
 
@@ -68,6 +73,11 @@ def match_keyword(text: str) -> Keyword | None:
     if word in HELP_WORDS:
         return Keyword.HELP
     return None
+
+
+def keyword_language(text: str) -> str:
+    """'es' when TEXT is a Spanish keyword (ALTO, AYUDA, COMENZAR…), else 'en'."""
+    return "es" if normalize_keyword(text) in SPANISH_WORDS else "en"
 
 
 def is_conditional_opt_in(text: str) -> bool:

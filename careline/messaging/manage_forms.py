@@ -18,18 +18,17 @@ from careline.core.phones import parse_phone
 from careline.locations.models import Location
 from careline.messaging.channels.base import ChannelType
 from careline.messaging.models import KeywordReplies, MessagingPolicy, SavedReply
-from careline.messaging.templating import ALLOWED_FIELDS, TemplateProblem, template_validate
+from careline.messaging.templating import TemplateKind, TemplateProblem, fields_help, template_validate
 from careline.patients.models import Language
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
-FIELDS_HELP = "Fields you may use: " + ", ".join("{" + name + "}" for name in ALLOWED_FIELDS)
 
 
-def clean_template(text: str) -> str:
-    """TEXT trimmed, or ValidationError with the template's problem."""
+def clean_template(text: str, kind: TemplateKind) -> str:
+    """TEXT trimmed, or ValidationError with the template's problem as a template of KIND."""
     text = (text or "").strip()
     try:
-        template_validate(text)
+        template_validate(text, kind=kind)
     except TemplateProblem as problem:
         raise ValidationError(str(problem)) from None
     return text
@@ -41,7 +40,7 @@ class AnnouncementForm(forms.Form):
         label="Message",
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=settings.CARELINE_MAX_MESSAGE_LENGTH,
-        help_text=FIELDS_HELP,
+        help_text=fields_help(TemplateKind.ANNOUNCEMENT),
     )
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(),
@@ -58,7 +57,7 @@ class AnnouncementForm(forms.Form):
         location_field.queryset = locations
 
     def clean_body(self) -> str:
-        return clean_template(self.cleaned_data["body"])
+        return clean_template(self.cleaned_data["body"], TemplateKind.ANNOUNCEMENT)
 
 
 class ScheduledEditForm(forms.Form):
@@ -187,7 +186,7 @@ class SavedReplyForm(forms.ModelForm):
     class Meta:
         model = SavedReply
         fields = ["title", "body", "location", "is_active"]
-        help_texts = {"body": FIELDS_HELP, "location": "Blank: every location."}
+        help_texts = {"body": fields_help(TemplateKind.SAVED_REPLY), "location": "Blank: every location."}
         widgets = {"body": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args: Any, locations: QuerySet[Location], allow_all: bool, **kwargs: Any) -> None:
@@ -199,28 +198,43 @@ class SavedReplyForm(forms.ModelForm):
         location_field.empty_label = "Every location" if allow_all else None
 
     def clean_body(self) -> str:
-        return clean_template(self.cleaned_data["body"])
+        return clean_template(self.cleaned_data["body"], TemplateKind.SAVED_REPLY)
 
 
 class MessagingPolicyForm(forms.ModelForm):
     class Meta:
         model = MessagingPolicy
-        fields = ["window_start", "window_end", "after_hours_reply_enabled", "after_hours_text"]
+        fields = [
+            "window_start",
+            "window_end",
+            "after_hours_reply_enabled",
+            "after_hours_text",
+            "after_hours_text_es",
+        ]
         labels = {
             "window_start": "Texting window opens",
             "window_end": "Texting window closes",
             "after_hours_reply_enabled": "Answer texts that arrive while the location is closed",
             "after_hours_text": "After-hours reply",
+            "after_hours_text_es": "After-hours reply in Spanish",
         }
-        help_texts = {"after_hours_text": FIELDS_HELP + ". Keep the emergency guidance (call 911)."}
+        help_texts = {
+            "after_hours_text": fields_help(TemplateKind.AFTER_HOURS)
+            + ". Keep the emergency guidance (call 911).",
+            "after_hours_text_es": "For patients who prefer Spanish. Blank: they get the English reply.",
+        }
         widgets = {
             "window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "after_hours_text": forms.Textarea(attrs={"rows": 3}),
+            "after_hours_text_es": forms.Textarea(attrs={"rows": 3}),
         }
 
     def clean_after_hours_text(self) -> str:
-        return clean_template(self.cleaned_data["after_hours_text"])
+        return clean_template(self.cleaned_data["after_hours_text"], TemplateKind.AFTER_HOURS)
+
+    def clean_after_hours_text_es(self) -> str:
+        return clean_template(self.cleaned_data.get("after_hours_text_es") or "", TemplateKind.AFTER_HOURS)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

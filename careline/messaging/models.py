@@ -358,6 +358,14 @@ class Announcement(models.Model):
         return self.title
 
 
+AFTER_HOURS_TEXT_EN = (
+    "{location_name} is closed now. We will answer when we open. If this is an emergency, call 911."
+)
+AFTER_HOURS_TEXT_ES = (
+    "{location_name} está cerrado ahora. Le responderemos cuando abramos. Si es una emergencia, llame al 911."
+)
+
+
 class MessagingPolicy(models.Model):
     """A location's texting window (quiet hours outside it) and after-hours reply."""
 
@@ -369,12 +377,9 @@ class MessagingPolicy(models.Model):
     )
     window_end = models.TimeField(default=time(20, 0), help_text="…and stop at this local time")
     after_hours_reply_enabled = models.BooleanField(default=True)
-    after_hours_text = models.CharField(
-        max_length=320,
-        default=(
-            "{location_name} is closed now. We will answer when we open. If this is an emergency, call 911."
-        ),
-    )
+    after_hours_text = models.CharField(max_length=320, default=AFTER_HOURS_TEXT_EN)
+    # Patients who prefer Spanish get this one; blank sends them the English text.
+    after_hours_text_es = models.CharField(max_length=320, blank=True, default=AFTER_HOURS_TEXT_ES)
 
     class Meta:
         verbose_name_plural = "messaging policies"

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from careline.locations.models import Location
-from careline.messaging.templating import ALLOWED_FIELDS, TemplateProblem, template_validate
+from careline.messaging.templating import TemplateKind, TemplateProblem, fields_help, template_validate
 from careline.scheduling.models import AppointmentType, ReminderRule
 
 TIMING_CHOICES = [("days", "Days before, at a local time"), ("minutes", "Minutes before the visit")]
@@ -61,9 +61,9 @@ class ReminderRuleForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        fields = ", ".join("{" + name + "}" for name in ALLOWED_FIELDS)
         self.fields["template_en"].help_text = (
-            f"Fields you may use: {fields}. The reply sentence (Reply C to confirm, R to reschedule or X to "
+            f"{fields_help(TemplateKind.REMINDER)}. {{visit_type}} is the appointment type's name when the "
+            "type is marked safe to text, otherwise “visit” (“cita” in Spanish). The reply sentence (Reply C to confirm, R to reschedule or X to "
             "cancel) is added to every text."
         )
         if self.instance.pk and self.instance.minutes_before is not None:
@@ -73,7 +73,7 @@ class ReminderRuleForm(forms.ModelForm):
         text = (self.cleaned_data.get(name) or "").strip()
         if text:
             try:
-                template_validate(text)
+                template_validate(text, kind=TemplateKind.REMINDER)
             except TemplateProblem as problem:
                 raise forms.ValidationError(str(problem)) from None
         return text

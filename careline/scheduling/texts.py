@@ -10,8 +10,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from careline.core.phones import format_phone
-from careline.scheduling.models import Appointment
+from careline.messaging.template_values import location_values, text_language
+from careline.scheduling.models import Appointment, AppointmentType
+
+# What {visit_type} says when the type's name is not marked safe to text (it may be clinical).
+NEUTRAL_VISIT_WORD = {"en": "visit", "es": "cita"}
 
 _DAYS_ES = ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"]
 _MONTHS_ES = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"]
@@ -44,6 +47,14 @@ NOTICE_TEMPLATES: dict[str, dict[str, str]] = {
         "es": "Hola {first_name}, la clínica canceló su cita en {location_name} del {date} a las {time}. "
         "Para reservar otra llame al {location_phone}.",
     },
+}
+
+# Subjects of the emails of reminders and notices, in the text's language.
+EMAIL_SUBJECTS: dict[str, dict[str, str]] = {
+    "reminder": {"en": "Visit reminder", "es": "Recordatorio de su cita"},
+    "booked": {"en": "Visit booked", "es": "Cita reservada"},
+    "moved": {"en": "Visit moved", "es": "Cita cambiada"},
+    "cancelled": {"en": "Visit cancelled", "es": "Cita cancelada"},
 }
 
 
@@ -105,13 +116,17 @@ def visit_facts(
         time_text = f"{time_text} {local.tzname()}"
     kind = appointment.appointment_type
     return {
+        **location_values(location, language),
         "first_name": patient.first_name,
-        "clinic_name": getattr(settings, "CARELINE_CLINIC_NAME", "") or location.name,
-        "location_name": location.name,
-        "location_address": location.address,
-        "location_phone": format_phone(location.phone),
         "date": human_date(local, language),
         "time": time_text,
         "link": ics_url(appointment),
-        "visit_type": kind.name if kind.name_safe_to_text else "",
+        "visit_type": visit_type_text(kind, language),
     }
+
+
+def visit_type_text(kind: AppointmentType, language: str = "en") -> str:
+    """The type's name when it is marked safe to text; otherwise the neutral 'visit' ('cita')."""
+    if kind.name_safe_to_text and kind.name.strip():
+        return kind.name
+    return NEUTRAL_VISIT_WORD[text_language(language)]

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from careline.core.audit import AuditAction, audit_record
 from careline.locations.models import Location
 from careline.messaging.models import Channel, MessagingPolicy, SavedReply
-from careline.messaging.templating import TemplateProblem, template_validate
+from careline.messaging.templating import TemplateKind, TemplateProblem, template_validate
 
 
 class ChannelRuleError(ValidationError):
@@ -106,8 +106,8 @@ def saved_reply_save(
     actor: Any,
     request: HttpRequest | None = None,
 ) -> SavedReply:
-    """Create or change a saved reply; TemplateProblem when the body uses fields outside the allow-list."""
-    template_validate(body)
+    """Create or change a saved reply; TemplateProblem when the body is not a valid saved-reply template."""
+    template_validate(body, kind=TemplateKind.SAVED_REPLY)
     creating = reply is None
     reply = reply or SavedReply(created_by=actor)
     reply.title, reply.body, reply.location, reply.is_active = (
@@ -143,15 +143,17 @@ def messaging_policy_save(
     after_hours_reply_enabled: bool,
     after_hours_text: str,
     actor: Any,
+    after_hours_text_es: str = "",
     request: HttpRequest | None = None,
 ) -> MessagingPolicy:
-    """Set a location's texting window and after-hours reply."""
+    """Set a location's texting window and after-hours replies (English, and Spanish or blank)."""
     if window_start >= window_end:
         raise ValidationError({"window_end": ["The window must close after it opens (the same day)."]})
-    try:
-        template_validate(after_hours_text)
-    except TemplateProblem as problem:
-        raise ValidationError({"after_hours_text": [str(problem)]}) from None
+    for name, text in (("after_hours_text", after_hours_text), ("after_hours_text_es", after_hours_text_es)):
+        try:
+            template_validate(text, kind=TemplateKind.AFTER_HOURS)
+        except TemplateProblem as problem:
+            raise ValidationError({name: [str(problem)]}) from None
     policy, _ = MessagingPolicy.objects.update_or_create(
         location=location,
         defaults={
@@ -159,6 +161,7 @@ def messaging_policy_save(
             "window_end": window_end,
             "after_hours_reply_enabled": after_hours_reply_enabled,
             "after_hours_text": after_hours_text.strip(),
+            "after_hours_text_es": after_hours_text_es.strip(),
         },
     )
     audit_record(

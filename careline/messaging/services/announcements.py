@@ -13,17 +13,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from careline.core.audit import AuditAction, audit_record
-from careline.core.phones import format_phone
 from careline.locations.models import Location
 from careline.messaging.models import Announcement, Message, MessageKind, MessageState, SuppressionReason
-from careline.messaging.templating import template_render, template_validate
+from careline.messaging.template_values import patient_values
+from careline.messaging.templating import TemplateKind, template_render, template_validate
 from careline.patients.models import Patient, PatientStatus, Purpose
 from careline.patients.queries import patients_visible_to
 
@@ -48,15 +47,7 @@ def announcement_recipients(*, user: Any, location: Location | None, language: s
 
 def template_values(*, patient: Patient | None, location: Location | None) -> dict[str, str]:
     """The allow-listed fields for a message to PATIENT about LOCATION (their own when None)."""
-    location = location or (patient.primary_location if patient else None)
-    return {
-        "first_name": patient.first_name if patient else SAMPLE_FIRST_NAME,
-        "clinic_name": getattr(settings, "CARELINE_CLINIC_NAME", "") or (location.name if location else ""),
-        "location_name": location.name if location else "",
-        "location_address": location.address if location else "",
-        "location_phone": format_phone(location.phone) if location else "",
-        "link": settings.PUBLIC_BASE_URL,
-    }
+    return patient_values(patient=patient, location=location, first_name=SAMPLE_FIRST_NAME)
 
 
 @dataclass(frozen=True)
@@ -71,11 +62,13 @@ def announcement_preview(
     *, user: Any, body: str, location: Location | None, language: str, request: HttpRequest | None = None
 ) -> AnnouncementPreview:
     """Count the recipients and render the text for the first (TemplateProblem when BODY is not allowed)."""
-    template_validate(body)
+    template_validate(body, kind=TemplateKind.ANNOUNCEMENT)
     recipients = announcement_recipients(user=user, location=location, language=language)
     count = recipients.count()
     first = recipients.select_related("primary_location").first()
-    sample = template_render(body, template_values(patient=first, location=location))
+    sample = template_render(
+        body, template_values(patient=first, location=location), kind=TemplateKind.ANNOUNCEMENT
+    )
     audit_record(
         request=request,
         actor=user,
@@ -97,7 +90,7 @@ def announcement_create(
     request: HttpRequest | None = None,
 ) -> Announcement:
     """Store the announcement and start sending it; TemplateProblem when BODY is not allowed."""
-    template_validate(body)
+    template_validate(body, kind=TemplateKind.ANNOUNCEMENT)
     total = announcement_recipients(user=user, location=location, language=language).count()
     with transaction.atomic():
         announcement = Announcement.objects.create(
@@ -164,8 +157,11 @@ def announcement_messages_create(*, announcement_id: int) -> int:
 def _message_for(announcement: Announcement, patient: Patient, key: str) -> int:
     from careline.messaging.services.outbound import MessageRefused, message_send
 
+    # Stored before templates were checked, a bad field renders as nothing rather than failing the fan-out.
     body = template_render(
-        announcement.body, template_values(patient=patient, location=announcement.location)
+        announcement.body,
+        template_values(patient=patient, location=announcement.location),
+        kind=TemplateKind.ANNOUNCEMENT,
     )
     try:
         message = message_send(

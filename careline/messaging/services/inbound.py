@@ -12,7 +12,9 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from careline.locations.models import Location
 from careline.messaging.after_hours import closed_period_start
+from careline.messaging.auto_answers import answer_language, keyword_answer
 from careline.messaging.channels.base import InboundMessage
 from careline.messaging.keywords import (
     Keyword,
@@ -22,6 +24,8 @@ from careline.messaging.keywords import (
     normalize_keyword,
 )
 from careline.messaging.models import (
+    AFTER_HOURS_TEXT_EN,
+    AFTER_HOURS_TEXT_ES,
     Channel,
     Conversation,
     ConversationEvent,
@@ -31,6 +35,8 @@ from careline.messaging.models import (
     MessageState,
     MessagingPolicy,
 )
+from careline.messaging.template_values import location_values
+from careline.messaging.templating import TemplateKind, template_problem, template_render
 from careline.patients.models import ConsentKind, ConsentMethod, Patient, PatientPhone
 
 logger = logging.getLogger(__name__)
@@ -205,7 +211,12 @@ def _act_on(
         _opt_in(conversation=conversation, message=message, reply=not provider_answers)
     elif keyword is Keyword.HELP:
         if not provider_answers:
-            _reply(conversation, message, "help", _help_text(conversation))
+            text = keyword_answer(
+                "help",
+                location=_answer_location(conversation),
+                language=_answer_language(conversation, message, inbound.body),
+            )
+            _reply(conversation, message, "help", text)
     else:
         if looks_like_opt_out(inbound.body):
             Conversation.objects.filter(pk=conversation.pk).update(opt_out_suspected=True)
@@ -221,28 +232,21 @@ def _act_on(
         _after_hours_reply(conversation=conversation, message=message)
 
 
-def _location_facts(conversation: Conversation) -> dict[str, str]:
-    from careline.core.phones import format_phone
-
+def _answer_location(conversation: Conversation) -> Location | None:
+    """The location an automatic answer speaks for: the conversation's, the patient's, else the first open."""
     location = conversation.location or (
         conversation.patient.primary_location if conversation.patient else None
     )
     if location is None:
-        from careline.locations.models import Location
-
         location = Location.objects.filter(is_active=True).order_by("pk").first()
-    return {
-        "location_name": location.name if location else "Your clinic",
-        "location_phone": format_phone(location.phone) if location else "",
-    }
+    return location
 
 
-def _help_text(conversation: Conversation) -> str:
-    facts = _location_facts(conversation)
-    phone = f" Call us at {facts['location_phone']}." if facts["location_phone"] else ""
-    return (
-        f"{facts['location_name']}: patient messages.{phone} Reply STOP to opt out. Msg&data rates may apply."
-    )
+def _answer_language(conversation: Conversation, message: Message, text: str) -> str:
+    """The patient's language; for a number that matches no single patient, the candidates' or TEXT's."""
+    patient = conversation.patient or message.patient
+    candidates = [] if patient is not None else patients_for_number(conversation.contact)
+    return answer_language(patient=patient, candidates=candidates, text=text)
 
 
 def _reply(
@@ -283,11 +287,12 @@ def _opt_out(*, conversation: Conversation, message: Message, reply: bool, inbou
     if meant_visit:
         Conversation.objects.filter(pk=conversation.pk).update(visit_cancel_suspected=True)
     if reply:
-        facts = _location_facts(conversation)
-        text = f"{facts['location_name']}: You are unsubscribed and will get no more texts. Reply START to opt back in."
-        if meant_visit:
-            phone = f" call {facts['location_phone']}" if facts["location_phone"] else " call us"
-            text += f" To cancel a visit,{phone} or use the patient portal."
+        text = keyword_answer(
+            "opt_out",
+            location=_answer_location(conversation),
+            language=_answer_language(conversation, message, inbound.body),
+            cancel_hint=meant_visit,
+        )
         _reply(conversation, message, "opt-out", text)
 
 
@@ -304,13 +309,12 @@ def _opt_in(*, conversation: Conversation, message: Message, reply: bool) -> Non
     )
     ConversationEvent.objects.create(conversation=conversation, kind=ConversationEvent.Kind.OPTED_IN)
     if reply:
-        facts = _location_facts(conversation)
-        _reply(
-            conversation,
-            message,
-            "opt-in",
-            f"{facts['location_name']}: You are subscribed to texts again. Reply HELP for help, STOP to opt out.",
+        text = keyword_answer(
+            "opt_in",
+            location=_answer_location(conversation),
+            language=_answer_language(conversation, message, message.body),
         )
+        _reply(conversation, message, "opt-in", text)
 
 
 def _after_hours_reply(*, conversation: Conversation, message: Message) -> None:
@@ -331,16 +335,18 @@ def _after_hours_reply(*, conversation: Conversation, message: Message) -> None:
     )
     if not claimed:
         return
-    from careline.messaging.templating import TemplateProblem, template_render
-
-    template = (
-        policy.after_hours_text if policy else MessagingPolicy._meta.get_field("after_hours_text").default
-    )
-    try:
-        text = template_render(template, _location_facts(conversation))
-    except TemplateProblem:
-        logger.warning("after-hours text of location %s is not a valid template", location.pk)
+    language = _answer_language(conversation, message, "")
+    if policy is None:
+        template = AFTER_HOURS_TEXT_ES if language == "es" else AFTER_HOURS_TEXT_EN
+    else:
+        template = policy.after_hours_text_es if language == "es" else ""
+        template = template or policy.after_hours_text
+    problem = template_problem(template, kind=TemplateKind.AFTER_HOURS)
+    if problem:
+        # Saved before templates were checked: better no answer than a half-filled one.
+        logger.warning("after-hours text of location %s is not a valid template: %s", location.pk, problem)
         return
+    text = template_render(template, location_values(location, language), kind=TemplateKind.AFTER_HOURS)
     _reply(conversation, message, "after-hours", text, kind=MessageKind.AUTO_REPLY)
 
 

@@ -23,7 +23,7 @@ from careline.messaging.outbox_queries import (
     sees_all_locations,
 )
 from careline.messaging.services import admin as admin_services
-from careline.messaging.templating import TemplateProblem
+from careline.messaging.templating import TemplateKind, TemplateProblem, template_problem
 
 
 def _admin_context(tab: str, **extra: Any) -> dict[str, Any]:
@@ -145,6 +145,8 @@ def saved_reply_list(request: HttpRequest) -> HttpResponse:
     replies = list(saved_replies_visible_to(request.user))
     for reply in replies:
         reply.editable = saved_reply_editable_by(request.user, reply)  # type: ignore[attr-defined]
+        # Saved before templates were checked: hidden from the conversation page until fixed.
+        reply.problem = template_problem(reply.body, kind=TemplateKind.SAVED_REPLY)  # type: ignore[attr-defined]
     return render(
         request, "messaging/admin/saved_reply_list.html", _admin_context("saved_replies", replies=replies)
     )
@@ -245,6 +247,7 @@ def policy_edit(request: HttpRequest, location_id: int) -> HttpResponse:
                     window_end=data["window_end"],
                     after_hours_reply_enabled=data["after_hours_reply_enabled"],
                     after_hours_text=data["after_hours_text"],
+                    after_hours_text_es=data["after_hours_text_es"],
                     actor=request.user,
                     request=request,
                 )

@@ -35,7 +35,8 @@ from careline.messaging.services.outbound import (
     message_send,
     patient_sms_number,
 )
-from careline.messaging.templating import TemplateProblem, template_render
+from careline.messaging.template_values import patient_values
+from careline.messaging.templating import TemplateKind, template_problem, template_render
 from careline.patients.queries import patient_for_user
 
 LIST_PAGE_SIZE = 50
@@ -216,21 +217,13 @@ def _saved_replies(conversation: Conversation) -> list[dict[str, str]]:
     """Saved replies rendered for the linked patient (allow-listed fields only)."""
     patient = conversation.patient
     location = patient.primary_location if patient else conversation.location
-    values = {
-        "first_name": patient.first_name if patient else "",
-        "clinic_name": location.name if location else "",
-        "location_name": location.name if location else "",
-        "location_address": ", ".join(part for part in [location.address_line1, location.city] if part)
-        if location
-        else "",
-        "location_phone": format_phone(location.phone) if location else "",
-    }
+    values = patient_values(patient=patient, location=location)
     rendered = []
     for reply in queries.saved_replies_for(conversation):
-        try:
-            rendered.append({"title": reply.title, "text": template_render(reply.body, values)})
-        except TemplateProblem:
-            continue  # a reply saved before its template was checked; the admin page shows the problem
+        if template_problem(reply.body, kind=TemplateKind.SAVED_REPLY):
+            continue  # a reply saved before its template was checked; the saved replies page shows the problem
+        text = template_render(reply.body, values, kind=TemplateKind.SAVED_REPLY)
+        rendered.append({"title": reply.title, "text": text})
     return rendered
 
 

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from careline.core.audit import audit_record
 from careline.core.models import AuditAction
 from careline.locations.models import Location
-from careline.messaging.templating import template_validate
+from careline.messaging.templating import TemplateKind, TemplateProblem, template_validate
 from careline.scheduling.models import AppointmentType, Reminder, ReminderRule, ReminderState
 
 
@@ -33,9 +33,12 @@ def reminder_rule_save(
     request: HttpRequest | None = None,
 ) -> ReminderRule:
     """Create or change a rule (templates validated against the allow-list; TemplateProblem otherwise)."""
-    template_validate(template_en)
+    template_validate(template_en, kind=TemplateKind.REMINDER)
     if template_es:
-        template_validate(template_es)
+        try:
+            template_validate(template_es, kind=TemplateKind.REMINDER)
+        except TemplateProblem as problem:
+            raise TemplateProblem(f"Text in Spanish: {problem}") from None
     with transaction.atomic():
         rule = rule or ReminderRule()
         rule.name = name

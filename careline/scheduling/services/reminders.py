@@ -29,7 +29,7 @@ from careline.messaging.models import Channel, MessageKind, MessageState
 from careline.messaging.quiet_hours import texting_window, window_last_open_before, window_release_at
 from careline.messaging.services.outbound import MessageRefused, message_send
 from careline.messaging.services.outbound_bulk import OutboundItem, messages_send_bulk
-from careline.messaging.templating import TemplateProblem, template_render
+from careline.messaging.templating import TemplateKind, TemplateProblem, template_render, template_validate
 from careline.patients.models import ContactPreference, Patient, Purpose
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
@@ -40,7 +40,7 @@ from careline.scheduling.models import (
     ReminderState,
     ReplyPrompt,
 )
-from careline.scheduling.texts import NOTICE_TEMPLATES, visit_facts, with_reply_sentence
+from careline.scheduling.texts import EMAIL_SUBJECTS, NOTICE_TEMPLATES, visit_facts, with_reply_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -272,9 +272,10 @@ def reminder_text(reminder: Reminder, *, channel: str = "sms") -> tuple[str, str
     appointment = reminder.appointment
     spanish = appointment.patient.language == "es" and bool(rule.template_es.strip())
     language = "es" if spanish else "en"
-    body = template_render(
-        rule.template_es if spanish else rule.template_en, visit_facts(appointment, language=language)
-    )
+    template = rule.template_es if spanish else rule.template_en
+    # A rule saved before templates were checked is skipped with the reason, never sent half-filled.
+    template_validate(template, kind=TemplateKind.REMINDER)
+    body = template_render(template, visit_facts(appointment, language=language), kind=TemplateKind.REMINDER)
     if channel == "sms":
         body = with_reply_sentence(body, language)
     return body, language
@@ -380,7 +381,7 @@ def _reminder_item(
         reason = "The rule was turned off" if channel else f"No {reminder.get_channel_display()} channel"
         return ReminderState.SKIPPED, reason, None
     try:
-        body, _ = reminder_text(reminder, channel=reminder.channel)
+        body, language = reminder_text(reminder, channel=reminder.channel)
     except TemplateProblem as problem:
         return ReminderState.SKIPPED, str(problem), None
     return (
@@ -390,7 +391,7 @@ def _reminder_item(
             body=body,
             idempotency_key=f"reminder:{reminder.pk}",
             patient=appointment.patient,
-            subject="Visit reminder" if reminder.channel == "email" else "",
+            subject=EMAIL_SUBJECTS["reminder"][language] if reminder.channel == "email" else "",
         ),
     )
 
@@ -424,14 +425,12 @@ def appointment_notify(appointment: Appointment, *, event: str) -> None:
         logger.warning("No channel to notify appointment %s (%s)", appointment.pk, event)
         return
     language = "es" if patient.language == "es" else "en"
-    body = template_render(templates[language], visit_facts(appointment, language=language))
+    body = template_render(
+        templates[language], visit_facts(appointment, language=language), kind=TemplateKind.NOTICE
+    )
     kwargs: dict[str, Any] = {}
     if "email" in channel.type.capabilities:
-        kwargs["subject"] = {
-            "booked": "Visit booked",
-            "moved": "Visit moved",
-            "cancelled": "Visit cancelled",
-        }[event]
+        kwargs["subject"] = EMAIL_SUBJECTS[event][language]
     try:
         message_send(
             body=body,
