@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0003_inbound_processing'),
+        ('messaging', '0004_channel_one_from_environment'),
     ]
 
     operations = [
