@@ -209,17 +209,20 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# Celery: tasks carry row ids; the embedded default broker is a folder under var/ and needs no server.
+# Celery: tasks carry row ids; the embedded default broker is a folder under var/ and needs no server
+# (careline/core/broker.py: whole-file writes, exclusive claims, redelivery after a worker dies).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 BROKER_DATA_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed", "control"):
+    for sub in ("queue", "processed", "control", "claimed", "incoming"):
         (BROKER_DATA_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(BROKER_DATA_DIR / "queue"),
         "data_folder_out": str(BROKER_DATA_DIR / "queue"),
         "processed_folder": str(BROKER_DATA_DIR / "processed"),
         "control_folder": str(BROKER_DATA_DIR / "control"),
+        "claimed_folder": str(BROKER_DATA_DIR / "claimed"),
+        "incoming_folder": str(BROKER_DATA_DIR / "incoming"),
         "store_processed": False,
     }
 else:
