@@ -60,7 +60,8 @@ def consume(folder: Path, out: Path) -> None:
         queue.close()
 
 
-app = Celery("broker_probe", broker="filesystem://")
+# Not the current app: importing this module in a test process must leave the careline app current.
+app = Celery("broker_probe", broker="filesystem://", set_as_current=False)
 app.conf.update(
     broker_transport_options=transport_options(Path(os.environ.get("CARELINE_PROBE_BROKER_DIR", "probe"))),
     task_acks_late=True,
