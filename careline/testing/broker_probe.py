@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,7 +64,9 @@ def consume(folder: Path, out: Path) -> None:
 # Not the current app: importing this module in a test process must leave the careline app current.
 app = Celery("broker_probe", broker="filesystem://", set_as_current=False)
 app.conf.update(
-    broker_transport_options=transport_options(Path(os.environ.get("CARELINE_PROBE_BROKER_DIR", "probe"))),
+    broker_transport_options=transport_options(
+        Path(os.environ.get("CARELINE_PROBE_BROKER_DIR") or Path(tempfile.gettempdir()) / "careline-probe")
+    ),
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
