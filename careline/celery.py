@@ -6,8 +6,13 @@ import os
 
 from celery import Celery
 
+from careline.core import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careline.settings")
 
+# `filesystem://` (the embedded default) means Careline's safe file transport in every process that uses
+# the app: web and beat publish, the worker consumes, all at once.
+broker.register()
 app = Celery("careline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -1,14 +1,17 @@
-"""Run several long-lived processes as one: stop them all on a signal, or when any of them dies."""
+"""Run several long-lived processes as one: restart a crashed worker or scheduler, stop them all on a signal."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
@@ -17,10 +20,32 @@ from django.conf import settings
 
 @dataclass(frozen=True)
 class ChildSpec:
-    """A process to start: a name for messages and its argument vector."""
+    """A process to start: a name for messages, its argument vector, and whether a crash restarts it."""
 
     name: str
     argv: Sequence[str]
+    restart: bool = False
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """Restart a crashed child after a delay that doubles per recent crash; give up at MAX_CRASHES in the window."""
+
+    max_crashes: int = 5
+    window_seconds: float = 300.0
+    first_delay_seconds: float = 1.0
+    max_delay_seconds: float = 30.0
+
+    def delay(self, recent_crashes: int) -> float:
+        """Seconds to wait before starting a child again after its RECENT_CRASHES-th crash in the window."""
+        return min(self.max_delay_seconds, self.first_delay_seconds * 2 ** max(0, recent_crashes - 1))
+
+
+@dataclass
+class _ChildState:
+    spec: ChildSpec
+    crashes: deque[float] = field(default_factory=deque)
+    restart_at: float | None = None
 
 
 def platform_children(*, port: int, var_dir: Path) -> list[ChildSpec]:
@@ -45,7 +70,9 @@ def platform_children(*, port: int, var_dir: Path) -> list[ChildSpec]:
             ],
         ),
         ChildSpec(
-            "worker", [python, "-m", "celery", "-A", "careline", "worker", "-l", "info", "--concurrency", "2"]
+            "worker",
+            [python, "-m", "celery", "-A", "careline", "worker", "-l", "info", "--concurrency", "2"],
+            restart=True,
         ),
         ChildSpec(
             "beat",
@@ -61,12 +88,18 @@ def platform_children(*, port: int, var_dir: Path) -> list[ChildSpec]:
                 "-s",
                 str(var_dir / "celerybeat-schedule"),
             ],
+            restart=True,
         ),
     ]
 
 
 class Supervisor:
-    """Start CHILDREN; stop them all when `stop()` is called or any one exits. `run()` returns the exit status."""
+    """Start CHILDREN and keep them running until `stop()`. `run()` returns the exit status.
+
+    A child marked `restart` that exits is started again after a backoff (the tasks it held go back to the
+    queue); one that crashes `policy.max_crashes` times within the window, or any other child that exits,
+    stops everything with status 1 and the reason in `failure`.
+    """
 
     def __init__(
         self,
@@ -75,12 +108,19 @@ class Supervisor:
         say: Callable[[str], None] = print,
         grace_seconds: float = 20.0,
         poll_seconds: float = 0.2,
+        policy: RestartPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.children = list(children)
         self.say = say
         self.grace_seconds = grace_seconds
         self.poll_seconds = poll_seconds
+        self.policy = policy or RestartPolicy()
+        self.clock = clock
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.starts: dict[str, int] = {}
+        self.failure: str | None = None
+        self._states = {child.name: _ChildState(child) for child in self.children}
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -91,26 +131,61 @@ class Supervisor:
         """Signal handler: a second Ctrl-C is treated like the first; the shutdown is already under way."""
         self.stop()
 
+    def _start(self, child: ChildSpec) -> None:
+        # A session of their own: a Ctrl-C in the terminal reaches only the supervisor, which then stops
+        # each child once and in order (Celery treats a second signal as "stop now, drop tasks").
+        self.processes[child.name] = subprocess.Popen(list(child.argv), start_new_session=True)  # noqa: S603 - our own argv
+        self.starts[child.name] = self.starts.get(child.name, 0) + 1
+        self.say(f"started {child.name} (pid {self.processes[child.name].pid})")
+
+    def _handle_exit(self, state: _ChildState, code: int, now: float) -> str | None:
+        """Schedule a restart of a child that exited; the reason to stop everything instead, if any."""
+        name = state.spec.name
+        self._leftovers_kill(name)
+        if not state.spec.restart:
+            return f"{name} exited with status {code}"
+        state.crashes.append(now)
+        while state.crashes and now - state.crashes[0] > self.policy.window_seconds:
+            state.crashes.popleft()
+        recent = len(state.crashes)
+        if recent >= self.policy.max_crashes:
+            return (
+                f"{name} crashed {recent} times within {self.policy.window_seconds:.0f} s "
+                f"(last status {code}); giving up"
+            )
+        delay = self.policy.delay(recent)
+        self.say(f"{name} exited with status {code}; restarting it in {delay:g} s")
+        state.restart_at = now + delay
+        return None
+
+    def _leftovers_kill(self, name: str) -> None:
+        """Kill what a dead child left in its process group (a killed Celery worker's pool processes)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.processes[name].pid, signal.SIGKILL)
+
     def run(self) -> int:
-        """Start every child, wait for a stop request or a death, then stop the rest. 0 on a requested stop."""
+        """Start every child and supervise them until a stop request (0) or an unrecoverable death (1)."""
         for child in self.children:
-            # A session of their own: a Ctrl-C in the terminal reaches only the supervisor, which then stops
-            # each child once and in order (Celery treats a second signal as "stop now, drop tasks").
-            self.processes[child.name] = subprocess.Popen(list(child.argv), start_new_session=True)  # noqa: S603 - our own argv
-            self.say(f"started {child.name} (pid {self.processes[child.name].pid})")
-        status = 0
-        while not self._stop.is_set():
-            died = [
-                (name, proc.returncode) for name, proc in self.processes.items() if proc.poll() is not None
-            ]
-            if died:
-                for name, code in died:
-                    self.say(f"{name} exited with status {code}; stopping the others")
-                status = 1
-                break
-            self._stop.wait(self.poll_seconds)
+            self._start(child)
+        while not self._stop.is_set() and self.failure is None:
+            now = self.clock()
+            for state in self._states.values():
+                if state.restart_at is not None:
+                    if now >= state.restart_at:
+                        state.restart_at = None
+                        self._start(state.spec)
+                    continue
+                code = self.processes[state.spec.name].poll()
+                if code is not None:
+                    self.failure = self._handle_exit(state, code, now)
+                    if self.failure is not None:
+                        break
+            else:
+                self._stop.wait(self.poll_seconds)
+        if self.failure is not None:
+            self.say(f"{self.failure}; stopping the others")
         self.terminate_all()
-        return status
+        return 0 if self.failure is None else 1
 
     def terminate_all(self) -> None:
         """SIGTERM every child still running, wait up to the grace period, then SIGKILL what is left."""

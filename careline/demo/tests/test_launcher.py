@@ -8,14 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from kombu import Connection
 
-from careline.demo.launcher import ChildSpec, Supervisor
+from careline.demo.launcher import ChildSpec, RestartPolicy, Supervisor
+from careline.testing.broker_probe import record, transport_options
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
 
@@ -33,6 +36,100 @@ def test_when_one_process_dies_the_others_are_stopped_and_the_status_is_an_error
     assert supervisor.run() == 1
     assert supervisor.processes["crasher"].returncode == 3
     assert supervisor.processes["sleeper"].returncode == -signal.SIGTERM
+
+
+def test_a_crashing_worker_is_restarted_with_doubling_delays_then_everything_stops_after_too_many_crashes():
+    said: list[str] = []
+    supervisor = Supervisor(
+        [
+            ChildSpec("web", SLEEPER),
+            ChildSpec("worker", [sys.executable, "-c", "raise SystemExit(3)"], restart=True),
+        ],
+        say=said.append,
+        poll_seconds=0.01,
+        policy=RestartPolicy(max_crashes=4, window_seconds=60, first_delay_seconds=0.02),
+    )
+    assert supervisor.run() == 1
+    assert supervisor.starts == {"web": 1, "worker": 4}
+    assert [line for line in said if "restarting" in line] == [
+        "worker exited with status 3; restarting it in 0.02 s",
+        "worker exited with status 3; restarting it in 0.04 s",
+        "worker exited with status 3; restarting it in 0.08 s",
+    ]
+    assert supervisor.failure == "worker crashed 4 times within 60 s (last status 3); giving up"
+    assert supervisor.processes["web"].returncode == -signal.SIGTERM
+
+
+def test_restart_delays_double_up_to_the_cap():
+    policy = RestartPolicy(first_delay_seconds=1, max_delay_seconds=5)
+    assert [policy.delay(crashes) for crashes in range(1, 6)] == [1, 2, 4, 5, 5]
+
+
+def test_crashes_older_than_the_window_are_forgotten():
+    now = [0.0]
+    supervisor = Supervisor(
+        [ChildSpec("worker", [sys.executable, "-c", "raise SystemExit(3)"], restart=True)],
+        say=_quiet,
+        poll_seconds=0.01,
+        policy=RestartPolicy(max_crashes=2, window_seconds=10, first_delay_seconds=0.01),
+        clock=lambda: now[0],
+    )
+    state = supervisor._states["worker"]
+    supervisor.processes["worker"] = subprocess.Popen(SLEEPER, start_new_session=True)
+    try:
+        assert supervisor._handle_exit(state, 3, now=0.0) is None
+        assert supervisor._handle_exit(state, 3, now=11.0) is None  # the first crash left the window
+        assert supervisor._handle_exit(state, 3, now=12.0) is not None
+    finally:
+        supervisor.processes["worker"].wait(timeout=10)  # killed with its group by the first crash
+
+
+def test_a_worker_killed_under_load_is_restarted_and_every_task_still_runs(tmp_path, monkeypatch):
+    broker_dir, out_dir = tmp_path / "broker", tmp_path / "done"
+    out_dir.mkdir()
+    monkeypatch.setenv("CARELINE_PROBE_BROKER_DIR", str(broker_dir))
+    monkeypatch.setenv("CARELINE_PROBE_OUT_DIR", str(out_dir))
+    worker = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "careline.testing.broker_probe",
+        "worker",
+        "-l",
+        "warning",
+    ]
+    worker += ["-P", "prefork", "-c", "2", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    supervisor = Supervisor(
+        [ChildSpec("worker", worker, restart=True)],
+        say=_quiet,
+        poll_seconds=0.05,
+        policy=RestartPolicy(first_delay_seconds=0.2),
+    )
+    total = 150
+    with Connection("filesystem://", transport_options=transport_options(broker_dir)) as conn:
+        for number in range(total):
+            record.apply_async((number,), connection=conn)
+    outcome: list[int] = []
+    runner = threading.Thread(target=lambda: outcome.append(supervisor.run()))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 120
+        while len(os.listdir(out_dir)) < 10:  # the worker is busy with the queue
+            assert time.monotonic() < deadline and runner.is_alive(), "the worker never ran a task"
+            time.sleep(0.02)
+        os.kill(supervisor.processes["worker"].pid, signal.SIGKILL)
+        while len(os.listdir(out_dir)) < total:
+            assert time.monotonic() < deadline, f"{len(os.listdir(out_dir))} of {total} tasks ran"
+            assert runner.is_alive(), supervisor.failure
+            time.sleep(0.05)
+        assert supervisor.starts["worker"] == 2
+        assert supervisor.failure is None
+    finally:
+        supervisor.stop()
+        runner.join(timeout=60)
+    assert outcome == [0]
+    assert os.listdir(broker_dir / "queue") == []
 
 
 def test_a_stop_request_terminates_every_process_and_reports_success():

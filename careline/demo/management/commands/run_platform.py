@@ -49,6 +49,7 @@ class Command(BaseCommand):
                 signal.signal(sig, handler)
         if status:
             raise CommandError(
-                "a Careline process stopped unexpectedly; everything was shut down", returncode=status
+                f"{supervisor.failure or 'a Careline process stopped unexpectedly'}; everything was shut down",
+                returncode=status,
             )
         self.stdout.write("run_platform: stopped")
