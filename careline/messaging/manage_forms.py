@@ -202,7 +202,10 @@ class MessagingPolicyForm(forms.ModelForm):
             "after_hours_reply_enabled": "Answer texts that arrive while the location is closed",
             "after_hours_text": "After-hours reply",
         }
-        help_texts = {"after_hours_text": FIELDS_HELP + ". Keep the emergency guidance (call 911)."}
+        help_texts = {
+            "window_start": "Leave both times empty to follow the clinic-wide window (CARELINE_TEXTING_WINDOW)",
+            "after_hours_text": FIELDS_HELP + ". Keep the emergency guidance (call 911).",
+        }
         widgets = {
             "window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -217,6 +220,12 @@ class MessagingPolicyForm(forms.ModelForm):
         start, end = data.get("window_start"), data.get("window_end")
         if start and end and start >= end:
             self.add_error("window_end", "The window must close after it opens (the same day).")
+        elif (
+            (start is None) != (end is None)
+            and not self.has_error("window_start")
+            and not self.has_error("window_end")
+        ):
+            self.add_error("window_end", "Set both times, or leave both empty to use the clinic-wide window.")
         if (
             data.get("after_hours_reply_enabled")
             and not data.get("after_hours_text")

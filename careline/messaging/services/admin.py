@@ -119,8 +119,12 @@ def messaging_policy_save(
     actor: Any,
     request: HttpRequest | None = None,
 ) -> MessagingPolicy:
-    """Set a location's texting window and after-hours reply."""
-    if window_start >= window_end:
+    """Set a location's texting window (both None: follow CARELINE_TEXTING_WINDOW) and after-hours reply."""
+    if (window_start is None) != (window_end is None):
+        raise ValidationError(
+            {"window_end": ["Set both times, or leave both empty to use the clinic-wide window."]}
+        )
+    if window_start is not None and window_start >= window_end:
         raise ValidationError({"window_end": ["The window must close after it opens (the same day)."]})
     try:
         template_validate(after_hours_text)
