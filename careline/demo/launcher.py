@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -75,11 +76,21 @@ class Supervisor:
         say: Callable[[str], None] = print,
         grace_seconds: float = 20.0,
         poll_seconds: float = 0.2,
+        ready: Callable[[], bool] | None = None,
+        on_ready: Callable[[], None] | None = None,
+        settle_seconds: float = 0.0,
+        ready_timeout: float = 120.0,
     ) -> None:
         self.children = list(children)
         self.say = say
         self.grace_seconds = grace_seconds
         self.poll_seconds = poll_seconds
+        # ON_READY runs once, SETTLE_SECONDS after READY first answers true (or after READY_TIMEOUT): what it
+        # prints then comes after the children's start-up lines instead of scrolling away under them.
+        self.ready = ready or (lambda: True)
+        self.on_ready = on_ready
+        self.settle_seconds = settle_seconds
+        self.ready_timeout = ready_timeout
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._stop = threading.Event()
 
@@ -99,6 +110,9 @@ class Supervisor:
             self.processes[child.name] = subprocess.Popen(list(child.argv), start_new_session=True)  # noqa: S603 - our own argv
             self.say(f"started {child.name} (pid {self.processes[child.name].pid})")
         status = 0
+        started = time.monotonic()
+        ready_at: float | None = None
+        announced = self.on_ready is None
         while not self._stop.is_set():
             died = [
                 (name, proc.returncode) for name, proc in self.processes.items() if proc.poll() is not None
@@ -108,6 +122,15 @@ class Supervisor:
                     self.say(f"{name} exited with status {code}; stopping the others")
                 status = 1
                 break
+            if not announced:
+                now = time.monotonic()
+                if ready_at is None and (now - started >= self.ready_timeout or self.ready()):
+                    ready_at = now
+                if ready_at is not None and now - ready_at >= self.settle_seconds:
+                    announced = True
+                    assert self.on_ready is not None
+                    self.on_ready()
+                    continue
             self._stop.wait(self.poll_seconds)
         self.terminate_all()
         return status
@@ -125,6 +148,15 @@ class Supervisor:
                 self.say(f"{name} did not stop within {self.grace_seconds:.0f} s; killing it")
                 proc.kill()
                 proc.wait()
+
+
+def port_accepting(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:PORT (the web server has started)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def platform_address() -> str:

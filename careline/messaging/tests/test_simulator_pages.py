@@ -25,6 +25,17 @@ def test_staff_may_open_the_simulator(personas, client_for, who):
     assert b"Phone simulator" in response.content
 
 
+@pytest.mark.parametrize("simulator_on", [True, False])
+def test_the_inbox_menu_links_to_the_simulator_only_when_it_is_on(
+    personas, client_for, settings, simulator_on
+):
+    settings.CARELINE_SIMULATOR = simulator_on
+    page = client_for(personas.front_a).get(reverse("messaging:inbox")).content.decode()
+    link = f'href="{reverse("messaging:simulator")}"'
+    assert (link in page) is simulator_on
+    assert ("Phone simulator" in page) is simulator_on
+
+
 def test_an_outsider_is_sent_to_sign_in(personas, client_for):
     for response in [
         client_for(None).get(reverse("messaging:simulator")),

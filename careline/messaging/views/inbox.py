@@ -242,6 +242,7 @@ def conversation_page_context(
         else [],
         "can_send": can_send,
         "can_opt_out": can_send and has_perm(request.user, Perm.CONSENT_RECORD),
+        "can_send_urgent": can_send and has_perm(request.user, Perm.MESSAGE_URGENT),
         "compose": compose or ComposeForm(zone=conversation_zone(conversation)),
         "note_form": NoteForm(),
         "tag_form": TagForm(),
@@ -283,8 +284,14 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
 def _send(request: HttpRequest, conversation: Conversation) -> HttpResponse:
     if not has_perm(request.user, Perm.INBOX_SEND):
         raise PermissionDenied
-    form = ComposeForm(request.POST, request.FILES, zone=conversation_zone(conversation))
+    form = ComposeForm(
+        request.POST,
+        request.FILES,
+        zone=conversation_zone(conversation),
+        may_send_urgent=has_perm(request.user, Perm.MESSAGE_URGENT),
+    )
     if form.is_valid():
+        urgent = bool(form.cleaned_data.get("urgent"))
         media: list[dict[str, str]] = []
         image = form.cleaned_data.get("image")
         if image:
@@ -299,6 +306,7 @@ def _send(request: HttpRequest, conversation: Conversation) -> HttpResponse:
                 channel=conversation.channel,
                 send_at=form.cleaned_data.get("send_at"),
                 media=media,
+                urgent=urgent,
             )
         except MessageRefused as refused:
             for item in media:
@@ -308,6 +316,8 @@ def _send(request: HttpRequest, conversation: Conversation) -> HttpResponse:
             form.add_error(None, str(refused))
         else:
             detail = "text sent from the inbox" + (" (scheduled)" if message.scheduled else "")
+            if urgent:
+                detail += f" (urgent: not held by quiet hours; reason: {form.urgent_reason_label})"
             if conversation.patient_id:
                 audit_patient_access(
                     request=request,
