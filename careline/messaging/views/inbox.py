@@ -222,7 +222,6 @@ def conversation_page_context(
     request: HttpRequest, conversation: Conversation, *, compose: ComposeForm | None = None, **extra: Any
 ) -> dict[str, Any]:
     """Everything the conversation page shows."""
-    from careline.patients.queries.notes import active_alerts
     from careline.patients.services.registry import consent_state
 
     patient = conversation.patient
@@ -232,7 +231,6 @@ def conversation_page_context(
         "nav": "inbox",
         "conversation": conversation,
         "patient": patient,
-        "alerts": active_alerts(patient) if patient else [],
         "banner_consent": consent,
         "contact_display": format_phone(conversation.contact)
         if conversation.contact.startswith("+")
