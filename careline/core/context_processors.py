@@ -21,4 +21,5 @@ def careline(request: HttpRequest) -> dict[str, Any]:
         "Perm": Perm,
         "careline_env": settings.CARELINE_ENV,
         "idle_timeout_minutes": settings.CARELINE_IDLE_TIMEOUT_MINUTES,
+        "simulator_on": settings.CARELINE_SIMULATOR,
     }

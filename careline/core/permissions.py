@@ -42,6 +42,10 @@ class Perm(models.TextChoices):
     API_TOKEN_MANAGE = "api_token.manage", "Create and revoke API tokens"
     INBOX_VIEW = "inbox.view", "Read conversations of one's locations"
     INBOX_SEND = "inbox.send", "Text patients, add internal notes, assign and close conversations"
+    MESSAGE_URGENT = (
+        "message.urgent",
+        "Send a text marked urgent outside quiet hours (with a reason, audited)",
+    )
     ANNOUNCEMENT_SEND = "announcement.send", "Send announcements to many patients"
     SAVED_REPLY_MANAGE = "saved_reply.manage", "Manage saved replies"
     CHANNEL_MANAGE = "channel.manage", "Configure channels and messaging policies"
@@ -85,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.HANDOFF_VIEW,
             Perm.INBOX_VIEW,
             Perm.INBOX_SEND,
+            Perm.MESSAGE_URGENT,
             Perm.SIMULATOR_USE,
             Perm.SCHEDULE_VIEW,
             Perm.SCHEDULE_BOOK,

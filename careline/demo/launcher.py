@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -110,6 +111,10 @@ class Supervisor:
         poll_seconds: float = 0.2,
         policy: RestartPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        ready: Callable[[], bool] | None = None,
+        on_ready: Callable[[], None] | None = None,
+        settle_seconds: float = 0.0,
+        ready_timeout: float = 120.0,
     ) -> None:
         self.children = list(children)
         self.say = say
@@ -117,6 +122,12 @@ class Supervisor:
         self.poll_seconds = poll_seconds
         self.policy = policy or RestartPolicy()
         self.clock = clock
+        # ON_READY runs once, SETTLE_SECONDS after READY first answers true (or after READY_TIMEOUT): what it
+        # prints then comes after the children's start-up lines instead of scrolling away under them.
+        self.ready = ready or (lambda: True)
+        self.on_ready = on_ready
+        self.settle_seconds = settle_seconds
+        self.ready_timeout = ready_timeout
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.starts: dict[str, int] = {}
         self.failure: str | None = None
@@ -167,6 +178,9 @@ class Supervisor:
         """Start every child and supervise them until a stop request (0) or an unrecoverable death (1)."""
         for child in self.children:
             self._start(child)
+        started = self.clock()
+        ready_at: float | None = None
+        announced = self.on_ready is None
         while not self._stop.is_set() and self.failure is None:
             now = self.clock()
             for state in self._states.values():
@@ -181,6 +195,14 @@ class Supervisor:
                     if self.failure is not None:
                         break
             else:
+                if not announced:
+                    if ready_at is None and (now - started >= self.ready_timeout or self.ready()):
+                        ready_at = now
+                    if ready_at is not None and now - ready_at >= self.settle_seconds:
+                        announced = True
+                        assert self.on_ready is not None
+                        self.on_ready()
+                        continue
                 self._stop.wait(self.poll_seconds)
         if self.failure is not None:
             self.say(f"{self.failure}; stopping the others")
@@ -200,6 +222,15 @@ class Supervisor:
                 self.say(f"{name} did not stop within {self.grace_seconds:.0f} s; killing it")
                 proc.kill()
                 proc.wait()
+
+
+def port_accepting(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:PORT (the web server has started)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def platform_address() -> str:

@@ -41,6 +41,15 @@ class InboxFilterForm(forms.Form):
         tag_field.choices = [("", "Any tag")] + [(tag, tag) for tag in tags]
 
 
+# Why a text may not wait for the texting window. A fixed list, so the audit trail records a reason
+# without free text that could carry clinical detail.
+URGENT_REASONS = [
+    ("same_day_change", "A change to a visit today or early tomorrow (closure, delay, cancellation)"),
+    ("safety", "The patient must act before the texting window opens"),
+    ("patient_asked", "The patient asked to hear back now"),
+]
+
+
 class ComposeForm(forms.Form):
     body = forms.CharField(
         label="Message",
@@ -56,10 +65,24 @@ class ComposeForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         help_text="In the patient's time zone. Leave empty to send now.",
     )
+    urgent = forms.BooleanField(label="Urgent: send now, even outside quiet hours", required=False)
+    urgent_reason = forms.ChoiceField(
+        label="Why it cannot wait",
+        required=False,
+        choices=[("", "Choose a reason…"), *URGENT_REASONS],
+    )
 
-    def __init__(self, *args: Any, zone: zoneinfo.ZoneInfo, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, zone: zoneinfo.ZoneInfo, may_send_urgent: bool = False, **kwargs: Any
+    ) -> None:
         self.zone = zone
+        self.may_send_urgent = may_send_urgent
         super().__init__(*args, **kwargs)
+
+    @property
+    def urgent_reason_label(self) -> str:
+        """The chosen reason's words (for the audit trail); empty unless the text is urgent."""
+        return dict(URGENT_REASONS).get(self.cleaned_data.get("urgent_reason") or "", "")
 
     def clean_image(self) -> Any:
         image = self.cleaned_data.get("image")
@@ -81,6 +104,13 @@ class ComposeForm(forms.Form):
         data = super().clean() or {}
         if not (data.get("body") or "").strip() and not data.get("image") and not self.errors:
             raise ValidationError("Write a message or attach an image.")
+        if data.get("urgent"):
+            if not self.may_send_urgent:
+                raise ValidationError("You may not send urgent texts; leave “Urgent” unticked.")
+            if not data.get("urgent_reason"):
+                self.add_error("urgent_reason", "Say why this text cannot wait for the texting window.")
+            if data.get("send_at"):
+                self.add_error("send_at", "An urgent text goes now; clear the send-later time.")
         return data
 
 

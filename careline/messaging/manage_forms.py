@@ -219,6 +219,7 @@ class MessagingPolicyForm(forms.ModelForm):
             "after_hours_text_es": "After-hours reply in Spanish",
         }
         help_texts = {
+            "window_start": "Leave both times empty to follow the clinic-wide window (CARELINE_TEXTING_WINDOW)",
             "after_hours_text": fields_help(TemplateKind.AFTER_HOURS)
             + ". Keep the emergency guidance (call 911).",
             "after_hours_text_es": "For patients who prefer Spanish. Blank: they get the English reply.",
@@ -241,6 +242,12 @@ class MessagingPolicyForm(forms.ModelForm):
         start, end = data.get("window_start"), data.get("window_end")
         if start and end and start >= end:
             self.add_error("window_end", "The window must close after it opens (the same day).")
+        elif (
+            (start is None) != (end is None)
+            and not self.has_error("window_start")
+            and not self.has_error("window_end")
+        ):
+            self.add_error("window_end", "Set both times, or leave both empty to use the clinic-wide window.")
         if (
             data.get("after_hours_reply_enabled")
             and not data.get("after_hours_text")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import time
 from typing import Any
 
 from django.conf import settings
@@ -372,10 +371,11 @@ class MessagingPolicy(models.Model):
     location = models.OneToOneField(
         "locations.Location", on_delete=models.CASCADE, related_name="messaging_policy"
     )
+    # Both empty: the location follows CARELINE_TEXTING_WINDOW (see quiet_hours.texting_window).
     window_start = models.TimeField(
-        default=time(8, 0), help_text="Automated texts wait until this local time"
+        null=True, blank=True, help_text="Automated texts wait until this local time"
     )
-    window_end = models.TimeField(default=time(20, 0), help_text="…and stop at this local time")
+    window_end = models.TimeField(null=True, blank=True, help_text="…and stop at this local time")
     after_hours_reply_enabled = models.BooleanField(default=True)
     after_hours_text = models.CharField(max_length=320, default=AFTER_HOURS_TEXT_EN)
     # Patients who prefer Spanish get this one; blank sends them the English text.
@@ -383,9 +383,21 @@ class MessagingPolicy(models.Model):
 
     class Meta:
         verbose_name_plural = "messaging policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(window_start__isnull=True, window_end__isnull=True)
+                | models.Q(window_start__isnull=False, window_end__isnull=False),
+                name="messaging_policy_window_both_or_neither",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Messaging policy of {self.location}"
+
+    @property
+    def has_own_window(self) -> bool:
+        """Whether this location overrides CARELINE_TEXTING_WINDOW."""
+        return self.window_start is not None and self.window_end is not None
 
 
 class RateSlot(models.Model):

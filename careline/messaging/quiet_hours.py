@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 from careline.locations.models import Location
 
-DEFAULT_WINDOW = (time(8, 0), time(20, 0))
+if TYPE_CHECKING:
+    from careline.messaging.models import MessagingPolicy
 
 
 def texting_window(location: Location | None) -> tuple[time, time]:
-    """The location's window (MessagingPolicy), else CARELINE_TEXTING_WINDOW, default 08:00-20:00."""
-    if location is not None:
-        policy = getattr(location, "messaging_policy", None)
-        if policy is not None:
-            return policy.window_start, policy.window_end
-    return settings.CARELINE_TEXTING_WINDOW
+    """The location's own window when it set one (MessagingPolicy), else CARELINE_TEXTING_WINDOW."""
+    policy = getattr(location, "messaging_policy", None) if location is not None else None
+    return policy_window(policy)
+
+
+def policy_window(policy: MessagingPolicy | None) -> tuple[time, time]:
+    """The window POLICY sets, or the clinic-wide CARELINE_TEXTING_WINDOW it inherits."""
+    if policy is not None and policy.window_start is not None and policy.window_end is not None:
+        return policy.window_start, policy.window_end
+    window: tuple[time, time] = settings.CARELINE_TEXTING_WINDOW
+    return window
 
 
 def window_release_at(moment: datetime, zone: ZoneInfo, window: tuple[time, time]) -> datetime | None:

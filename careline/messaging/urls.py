@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("segments", inbox.segments, name="segments"),
     path("simulator", simulator.simulator, name="simulator"),
     path("simulator/screen", simulator.simulator_thread, name="simulator_screen"),
+    path("simulator/deliver-now", simulator.simulator_deliver_now, name="simulator_deliver_now"),
     path("media/p/<str:token>", inbox.media_public, name="media_public"),
     path("<int:pk>", inbox.conversation, name="conversation"),
     path("<int:pk>/thread", inbox.conversation_thread, name="thread"),

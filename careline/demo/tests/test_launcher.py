@@ -132,6 +132,36 @@ def test_a_worker_killed_under_load_is_restarted_and_every_task_still_runs(tmp_p
     assert os.listdir(broker_dir / "queue") == []
 
 
+def test_the_ready_announcement_comes_once_after_the_childrens_start_up_lines(tmp_path, capfd):
+    marker = tmp_path / "started"
+    chatty = [
+        sys.executable,
+        "-c",
+        "import sys, time; print('worker: connected to the broker', flush=True); "
+        "open(sys.argv[1], 'w').close(); time.sleep(600)",
+        str(marker),
+    ]
+    calls = []
+
+    def announce() -> None:
+        calls.append(1)
+        print("DEMO SIGN-INS", flush=True)
+        supervisor.stop()
+
+    supervisor = Supervisor(
+        [ChildSpec("worker", chatty)],
+        say=_quiet,
+        poll_seconds=0.02,
+        ready=marker.exists,
+        on_ready=announce,
+        settle_seconds=0.1,
+    )
+    assert supervisor.run() == 0
+    out = capfd.readouterr().out
+    assert calls == [1]
+    assert out.index("worker: connected to the broker") < out.index("DEMO SIGN-INS")
+
+
 def test_a_stop_request_terminates_every_process_and_reports_success():
     supervisor = Supervisor([ChildSpec("one", SLEEPER), ChildSpec("two", SLEEPER)], say=_quiet)
     supervisor.stop()  # as the SIGINT/SIGTERM handler does
@@ -206,8 +236,14 @@ def test_run_platform_serves_health_then_stops_everything_on_ctrl_c(tmp_path):
                 time.sleep(0.2)
         output = (tmp_path / "run.log").read_text()
         assert '"status": "ok"' in body, output[-3000:]
+        while "demo_signins" not in output and time.monotonic() < deadline:
+            time.sleep(0.2)
+            output = (tmp_path / "run.log").read_text()
         assert f"http://127.0.0.1:{port}" in output
-        assert "TOTP secret (base32)" in output  # the demo sign-ins are printed
+        # The demo sign-ins are printed after every process has started, with the way to see them again.
+        assert "TOTP secret (base32)" in output
+        assert output.index("started beat") < output.index("TOTP secret (base32)")
+        assert "manage.py demo_signins" in output
         pids = {int(pid) for pid in re.findall(r"started \w+ \(pid (\d+)\)", output)}
         assert len(pids) == 3
         assert _session_members(pids) >= pids

@@ -184,3 +184,16 @@ def test_consent_caregivers_alerts_and_notes(demo):
     assert not notes.filter(created_at__gt=timezone.now()).exists()
     assert NoteAmendment.objects.exists()
     assert not notes.filter(kind=NoteKind.CLINICAL).exclude(author__role_rows__role=Role.CLINICIAN).exists()
+
+
+def test_demo_signins_prints_the_sign_ins_again(var_dir):
+    demo_clinic_load(patients=5, notes=5)
+    out = io.StringIO()
+    call_command("demo_signins", stdout=out)
+    assert out.getvalue().strip() == (var_dir / "demo-signins.txt").read_text().strip()
+    assert "TOTP secret (base32)" in out.getvalue()
+
+
+def test_demo_signins_says_how_to_get_them_when_there_are_none(var_dir):
+    with pytest.raises(CommandError, match="seed_demo --reset-passwords"):
+        call_command("demo_signins", stdout=io.StringIO())

@@ -146,8 +146,12 @@ def messaging_policy_save(
     after_hours_text_es: str = "",
     request: HttpRequest | None = None,
 ) -> MessagingPolicy:
-    """Set a location's texting window and after-hours replies (English, and Spanish or blank)."""
-    if window_start >= window_end:
+    """Set a location's texting window (both None: follow CARELINE_TEXTING_WINDOW) and after-hours replies."""
+    if (window_start is None) != (window_end is None):
+        raise ValidationError(
+            {"window_end": ["Set both times, or leave both empty to use the clinic-wide window."]}
+        )
+    if window_start is not None and window_start >= window_end:
         raise ValidationError({"window_end": ["The window must close after it opens (the same day)."]})
     for name, text in (("after_hours_text", after_hours_text), ("after_hours_text_es", after_hours_text_es)):
         try:

@@ -65,6 +65,8 @@ def test_the_demo_inbox_has_every_state(demo):
     assert scheduled.due_at is not None
     assert scheduled.due_at > scheduled.created_at
     assert MessagingPolicy.objects.count() == 2
+    # The demo sets no window of its own: its locations follow CARELINE_TEXTING_WINDOW.
+    assert not MessagingPolicy.objects.filter(window_start__isnull=False).exists()
     for reply in SavedReply.objects.all():
         template_validate(reply.body)
     # Realistic timestamps: the thread is spread over days, not all "now".

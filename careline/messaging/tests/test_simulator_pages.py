@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.timezone import now as timezone_now
 
 from careline.messaging.models import Conversation, Message, MessageState
 from careline.messaging.services.outbound import message_send
@@ -23,6 +24,17 @@ def test_staff_may_open_the_simulator(personas, client_for, who):
     response = client_for(personas.staff[who]).get(reverse("messaging:simulator"))
     assert response.status_code == 200
     assert b"Phone simulator" in response.content
+
+
+@pytest.mark.parametrize("simulator_on", [True, False])
+def test_the_inbox_menu_links_to_the_simulator_only_when_it_is_on(
+    personas, client_for, settings, simulator_on
+):
+    settings.CARELINE_SIMULATOR = simulator_on
+    page = client_for(personas.front_a).get(reverse("messaging:inbox")).content.decode()
+    link = f'href="{reverse("messaging:simulator")}"'
+    assert (link in page) is simulator_on
+    assert ("Phone simulator" in page) is simulator_on
 
 
 def test_an_outsider_is_sent_to_sign_in(personas, client_for):
@@ -120,3 +132,76 @@ def test_front_desk_cannot_read_or_answer_as_a_patient_of_another_location(perso
     assert Message.objects.count() == 1
     html = client.get(reverse("messaging:simulator")).content.decode()
     assert QUINN_NUMBER not in html
+
+
+def _held_text(channel, personas):
+    """An automated text to Pat on CHANNEL, held at night until the window opens."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from careline.messaging.services.outbound import conversation_for
+
+    conversation = conversation_for(channel=channel, contact=PAT_NUMBER, patient=personas.pat)
+    return Message.objects.create(
+        conversation=conversation, channel=channel, patient=personas.pat, direction=Message.Direction.OUTBOUND,
+        to_address=PAT_NUMBER, body="Reminder: visit tomorrow", state=MessageState.QUEUED, kind="automated",
+        held_for_quiet_hours=True, due_at=timezone.now() + timedelta(hours=10),
+    )  # fmt: skip
+
+
+def test_a_text_held_for_quiet_hours_on_the_simulator_can_be_delivered_now_and_is_audited(
+    personas, client_for
+):
+    from careline.core.models import AuditEntry
+    from careline.messaging.services.channels import simulator_channel
+    from careline.messaging.services.outbound import messages_sweep
+
+    held = _held_text(simulator_channel(), personas)
+    client = client_for(personas.front_a)
+    page = client.get(reverse("messaging:simulator")).content.decode()
+    assert "Deliver now (development only)" in page and f'value="{held.pk}"' in page
+    response = client.post(reverse("messaging:simulator_deliver_now"), {"message": held.pk})
+    assert response.status_code == 302
+    held.refresh_from_db()
+    assert held.due_at is not None and held.due_at <= timezone_now()
+    assert messages_sweep()["enqueued"] == 1
+    assert AuditEntry.objects.filter(
+        object_type="messaging.message", object_id=str(held.pk), detail__contains="development only"
+    ).exists()
+
+
+def test_deliver_now_does_not_exist_for_other_channels_nor_with_the_simulator_off(
+    personas, client_for, settings
+):
+    from careline.messaging.channels.simulator.type import simulator_release_held
+    from careline.messaging.models import Channel
+    from careline.messaging.services.channels import simulator_channel
+
+    email = Channel.objects.create(type_code="email", name="Clinic email", address="clinic@example.test")
+    other = _held_text(email, personas)
+    due = other.due_at
+    client = client_for(personas.admin)
+    assert client.post(reverse("messaging:simulator_deliver_now"), {"message": other.pk}).status_code == 404
+    assert simulator_release_held(channel=email, message_id=other.pk) is False
+    other.refresh_from_db()
+    assert (other.due_at, other.held_for_quiet_hours) == (due, True)
+    own = _held_text(simulator_channel(), personas)
+    settings.CARELINE_SIMULATOR = False
+    assert client.post(reverse("messaging:simulator_deliver_now"), {"message": own.pk}).status_code == 404
+    assert simulator_release_held(channel=simulator_channel(), message_id=own.pk) is False
+    own.refresh_from_db()
+    assert own.due_at > timezone_now()
+    assert client.post(reverse("messaging:simulator_deliver_now"), {"message": "x"}).status_code == 404
+
+
+def test_deliver_now_refuses_a_text_of_another_locations_patient(personas, client_for):
+    from careline.messaging.services.channels import simulator_channel
+
+    held = _held_text(simulator_channel(), personas)
+    response = client_for(personas.front_b).post(
+        reverse("messaging:simulator_deliver_now"), {"message": held.pk}
+    )
+    assert response.status_code == 404
+    held.refresh_from_db()
+    assert held.due_at > timezone_now()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,6 +23,7 @@ from careline.messaging.outbox_queries import (
     saved_reply_editable_by,
     sees_all_locations,
 )
+from careline.messaging.quiet_hours import policy_window
 from careline.messaging.services import admin as admin_services
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_problem
 
@@ -223,10 +225,12 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     """Each location's texting window and after-hours reply (defaults where none is set)."""
     locations = list(Location.objects.order_by("name"))
     policies = {policy.location_id: policy for policy in MessagingPolicy.objects.all()}
-    rows = [
-        (location, policies.get(location.pk) or MessagingPolicy(location=location)) for location in locations
-    ]
-    return render(request, "messaging/admin/policy_list.html", _admin_context("policies", rows=rows))
+    rows = []
+    for location in locations:
+        policy = policies.get(location.pk) or MessagingPolicy(location=location)
+        rows.append((location, policy, policy_window(policy)))
+    context = _admin_context("policies", rows=rows, default_window=settings.CARELINE_TEXTING_WINDOW)
+    return render(request, "messaging/admin/policy_list.html", context)
 
 
 @require_perm(Perm.CHANNEL_MANAGE)
@@ -259,5 +263,7 @@ def policy_edit(request: HttpRequest, location_id: int) -> HttpResponse:
                 return HttpResponseRedirect(resolve_url("messaging:policy_list"))
         else:
             status = 400
-    context = _admin_context("policies", form=form, location=location)
+    context = _admin_context(
+        "policies", form=form, location=location, default_window=settings.CARELINE_TEXTING_WINDOW
+    )
     return render(request, "messaging/admin/policy_form.html", context, status=status)

@@ -231,7 +231,6 @@ def conversation_page_context(
     request: HttpRequest, conversation: Conversation, *, compose: ComposeForm | None = None, **extra: Any
 ) -> dict[str, Any]:
     """Everything the conversation page shows."""
-    from careline.patients.queries.notes import active_alerts
     from careline.patients.services.registry import consent_state
 
     patient = conversation.patient
@@ -241,7 +240,6 @@ def conversation_page_context(
         "nav": "inbox",
         "conversation": conversation,
         "patient": patient,
-        "alerts": active_alerts(patient) if patient else [],
         "banner_consent": consent,
         "contact_display": format_phone(conversation.contact)
         if conversation.contact.startswith("+")
@@ -251,6 +249,7 @@ def conversation_page_context(
         else [],
         "can_send": can_send,
         "can_opt_out": can_send and has_perm(request.user, Perm.CONSENT_RECORD),
+        "can_send_urgent": can_send and has_perm(request.user, Perm.MESSAGE_URGENT),
         "compose": compose or ComposeForm(zone=conversation_zone(conversation)),
         "note_form": NoteForm(),
         "tag_form": TagForm(),
@@ -292,8 +291,14 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
 def _send(request: HttpRequest, conversation: Conversation) -> HttpResponse:
     if not has_perm(request.user, Perm.INBOX_SEND):
         raise PermissionDenied
-    form = ComposeForm(request.POST, request.FILES, zone=conversation_zone(conversation))
+    form = ComposeForm(
+        request.POST,
+        request.FILES,
+        zone=conversation_zone(conversation),
+        may_send_urgent=has_perm(request.user, Perm.MESSAGE_URGENT),
+    )
     if form.is_valid():
+        urgent = bool(form.cleaned_data.get("urgent"))
         media: list[dict[str, str]] = []
         image = form.cleaned_data.get("image")
         if image:
@@ -308,6 +313,7 @@ def _send(request: HttpRequest, conversation: Conversation) -> HttpResponse:
                 channel=conversation.channel,
                 send_at=form.cleaned_data.get("send_at"),
                 media=media,
+                urgent=urgent,
             )
         except MessageRefused as refused:
             for item in media:
@@ -315,6 +321,8 @@ def _send(request: HttpRequest, conversation: Conversation) -> HttpResponse:
             form.add_error(None, str(refused))
         else:
             detail = "text sent from the inbox" + (" (scheduled)" if message.scheduled else "")
+            if urgent:
+                detail += f" (urgent: not held by quiet hours; reason: {form.urgent_reason_label})"
             if conversation.patient_id:
                 audit_patient_access(
                     request=request,

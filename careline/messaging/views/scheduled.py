@@ -97,7 +97,8 @@ def scheduled_edit(request: HttpRequest, pk: int) -> HttpResponse:
             status = 400
     else:
         _audit(request, message, AuditAction.VIEW, "scheduled message")
-    context = {"form": form, "message": message, "zone": zone, "nav": "inbox", "messaging_tab": "scheduled"}
+    context = {"form": form, "message": message, "patient": message.patient, "zone": zone, "nav": "inbox",
+               "messaging_tab": "scheduled"}  # fmt: skip
     return render(request, "messaging/scheduled_form.html", context, status=status)
 
 

@@ -11,20 +11,21 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careline.core.audit import AuditAction, audit_record
 from careline.core.permissions import Perm, require_perm
 from careline.core.phones import format_phone, parse_phone
 from careline.messaging import queries
-from careline.messaging.channels.simulator.type import simulator_inbound
+from careline.messaging.channels.simulator.type import simulator_inbound, simulator_release_held
 from careline.messaging.forms import SimulatorForm
-from careline.messaging.models import Channel, Conversation, Message
+from careline.messaging.models import Channel, Conversation, Message, MessageState
 from careline.messaging.services.channels import simulator_channel
 from careline.messaging.views.inbox import is_background
 
@@ -116,9 +117,11 @@ def simulator(request: HttpRequest) -> HttpResponse:
         status = 400 if problem else 200
     context = {
         "nav": "inbox",
+        "messaging_tab": "simulator",
         "form": form,
         "problem": problem,
         "numbers": list(queries.simulator_numbers(request.user, channel.pk)[:50]),
+        "held": _held_texts(request.user, channel),
         "channel": channel,
         **_phone_context(request.user, channel, number),
     }
@@ -138,3 +141,49 @@ def simulator_thread(request: HttpRequest) -> HttpResponse:
     context = _phone_context(request.user, channel, number)
     _audit_read(request, context["phone_conversation"])
     return render(request, "messaging/_simulator_screen.html", context)
+
+
+def _held_texts(user: Any, channel: Channel) -> list[Message]:
+    """Texts on the simulator channel waiting for quiet hours, in conversations USER may read."""
+    return list(
+        Message.objects.filter(
+            channel=channel,
+            direction=Message.Direction.OUTBOUND,
+            state=MessageState.QUEUED,
+            held_for_quiet_hours=True,
+            conversation__in=queries.conversations_visible_to(user),
+        )
+        .select_related("conversation__patient")
+        .order_by("due_at", "id")[:20]
+    )
+
+
+@simulator_enabled
+@require_perm(Perm.SIMULATOR_USE)
+@require_POST
+def simulator_deliver_now(request: HttpRequest) -> HttpResponse:
+    """Development only: a text held for quiet hours on the simulator goes now (real channels never)."""
+    channel = simulator_channel()
+    raw = request.POST.get("message", "")
+    message = (
+        Message.objects.select_related("conversation")
+        .filter(pk=int(raw), channel=channel, conversation__in=queries.conversations_visible_to(request.user))
+        .first()
+        if raw.isdigit() and len(raw) < 12
+        else None
+    )
+    if message is None:
+        raise Http404("No such text on the phone simulator")
+    number = message.conversation.contact
+    if simulator_release_held(channel=channel, message_id=message.pk):
+        audit_record(
+            request=request,
+            action=AuditAction.UPDATE,
+            obj=message,
+            patient_id=message.patient_id,
+            detail="phone simulator: text held for quiet hours released now (development only)",
+        )
+        messages.success(request, "The text goes to the simulated phone within a few seconds.")
+    else:
+        messages.info(request, "That text is no longer waiting for quiet hours.")
+    return HttpResponseRedirect(f"{reverse('messaging:simulator')}?{urlencode({'number': number})}#phone")

@@ -22,10 +22,11 @@ CONSENT_BADGES = {
 
 
 @register.simple_tag
-def patient_banner_facts(patient: Patient, alerts: Any = None, consent: Any = None) -> dict[str, Any]:
-    """Age, active alerts and the primary number's consent badge; uses ALERTS/CONSENT when the view passed them."""
-    if not isinstance(alerts, list):
-        alerts = active_alerts(patient)
+def patient_banner_facts(patient: Patient, consent: Any = None) -> dict[str, Any]:
+    """Age, pinned alerts and the primary number's consent badge; uses CONSENT when the view passed it."""
+    # Alerts are always read here, never taken from the view: a page that forgot them (or passed an empty
+    # list) must not be able to hide an allergy from the person looking at the patient.
+    alerts = active_alerts(patient)
     if not isinstance(consent, str) or consent not in CONSENT_BADGES:
         primary = patient.phones.order_by("-is_primary", "id").values_list("number", flat=True).first()
         consent = consent_state(primary) if primary else "none"

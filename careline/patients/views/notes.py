@@ -41,7 +41,7 @@ def _add_errors(form: Any, error: ValidationError) -> None:
 
 
 def _patient_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
-    """What every page about a patient passes: the patient and their pinned alerts (for the banner)."""
+    """What every notes page passes: the patient (base.html shows their banner) and their pinned alerts."""
     return {"patient": patient, "alerts": active_alerts(patient), "nav": "patients", **extra}
 
 

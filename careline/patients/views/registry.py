@@ -26,7 +26,7 @@ from careline.patients.forms.registry import (
 )
 from careline.patients.models import Caregiver, ContactPreference, Patient
 from careline.patients.queries import patient_for_user, patients_visible_to
-from careline.patients.queries.notes import active_alerts, recent_notes_for
+from careline.patients.queries.notes import recent_notes_for
 from careline.patients.queries.search import patient_search_queryset
 from careline.patients.services import registry as services
 from careline.patients.timeline import patient_timeline
@@ -41,8 +41,8 @@ def _page_number(request: HttpRequest) -> int:
 
 
 def _patient_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
-    """What every patient page needs: the patient, their active alerts for the banner, the nav."""
-    return {"patient": patient, "alerts": active_alerts(patient), "nav": "patients", **extra}
+    """What every patient page needs: the patient (base.html shows their banner and pinned alerts) and the nav."""
+    return {"patient": patient, "nav": "patients", **extra}
 
 
 def _apply_errors(form: Any, error: ValidationError) -> None:

@@ -49,7 +49,6 @@ def _context(appointment: Appointment, **extra: Any) -> dict[str, Any]:
     return {
         "appointment": appointment,
         "patient": appointment.patient,
-        "alerts": [],
         "nav": "calendar",
         **extra,
     }
@@ -186,7 +185,7 @@ def _patient_picker(
         audit_record(request=request, action=AuditAction.SEARCH, object_type="patients.patient",
                      detail=f"booking patient search; {len(query)} chars; {len(results)} results")  # fmt: skip
     context = {"form": form, "patient": patient, "query": query, "results": results, "nav": "calendar",
-               "alerts": [], "keep": request.GET.urlencode()}  # fmt: skip
+               "keep": request.GET.urlencode()}  # fmt: skip
     return render(request, template, context, status=status)
 
 

@@ -11,9 +11,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from careline.accounts.models import User
-from careline.demo.launcher import Supervisor, platform_address, platform_children
+from careline.demo.launcher import Supervisor, platform_address, platform_children, port_accepting
 from careline.demo.services import signins_path
 from careline.patients.models import Patient
+
+STARTUP_SETTLE_SECONDS = 4.0
 
 
 class Command(BaseCommand):
@@ -27,17 +29,15 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=1)
         if not settings.PRODUCTION and not Patient.objects.exists() and not User.objects.exists():
             call_command("seed_demo")
-        address = platform_address()
-        self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Careline is starting at {address}  (Ctrl-C stops everything)"))
-        path: Path = signins_path()
-        if path.exists():
-            self.stdout.write(f"\nDemo sign-ins, from {path}:\n")
-            self.stdout.write(path.read_text())
+        self.stdout.write("run_platform: starting the web server, the worker and the scheduler")
         self.stdout.flush()
         supervisor = Supervisor(
             platform_children(port=settings.PORT, var_dir=Path(settings.VAR_DIR)),
             say=lambda text: self.stdout.write(f"run_platform: {text}"),
+            ready=lambda: port_accepting(settings.PORT),
+            on_ready=self._announce,
+            # The worker and the scheduler log their banners for a few seconds after the web server listens.
+            settle_seconds=STARTUP_SETTLE_SECONDS,
         )
         previous = {
             sig: signal.signal(sig, supervisor.handle_signal) for sig in (signal.SIGINT, signal.SIGTERM)
@@ -53,3 +53,15 @@ class Command(BaseCommand):
                 returncode=status,
             )
         self.stdout.write("run_platform: stopped")
+
+    def _announce(self) -> None:
+        """The address and the demo sign-ins, printed once everything has started (so they come last)."""
+        self.stdout.write("")
+        address = platform_address()
+        self.stdout.write(self.style.SUCCESS(f"Careline is running at {address}  (Ctrl-C stops everything)"))
+        path: Path = signins_path()
+        if path.exists():
+            self.stdout.write(f"\nDemo sign-ins, from {path}:\n")
+            self.stdout.write(path.read_text())
+            self.stdout.write("\nShow them again at any time: .venv/bin/python manage.py demo_signins\n")
+        self.stdout.flush()

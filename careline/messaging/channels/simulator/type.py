@@ -8,9 +8,12 @@ through `inbound_receive`, the same path a provider's webhook uses. Numbers endi
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from careline.messaging.channels import register
 from careline.messaging.channels.base import ChannelType, InboundMessage, SendResult
@@ -76,3 +79,26 @@ def simulator_inbound(*, channel: Channel, from_number: str, body: str) -> Messa
         body=body,
     )
     return inbound_receive(channel=channel, inbound=inbound)
+
+
+def simulator_release_held(*, channel: Channel, message_id: int, now: datetime | None = None) -> bool:
+    """Development only: make a text the simulator holds for quiet hours due now; False when it is not one.
+
+    Quiet hours protect real phones; the simulator's phones are pretend, so a newcomer trying the demo at
+    night may let a held text go at once (the next sweep sends it). Only messages on the simulator channel
+    qualify, and nothing at all while the simulator is off (always so in production): a held text to a real
+    provider or an email address is never released early.
+    """
+    from careline.messaging.models import Message, MessageState
+
+    if not settings.CARELINE_SIMULATOR or channel.type_code != SimulatorType.code:
+        return False
+    return bool(
+        Message.objects.filter(
+            pk=message_id,
+            channel=channel,
+            direction=Message.Direction.OUTBOUND,
+            state=MessageState.QUEUED,
+            held_for_quiet_hours=True,
+        ).update(due_at=now or timezone.now())
+    )
