@@ -63,7 +63,7 @@ def test_policy_form_saves_an_empty_window_as_inherit_and_refuses_half_a_window(
 
 
 def test_migration_turns_rows_that_kept_the_old_default_into_inherit(personas: Any) -> None:
-    migration = importlib.import_module("careline.messaging.migrations.0004_texting_window_inherits_default")
+    migration = importlib.import_module("careline.messaging.migrations.0006_texting_window_inherits_default")
     kept = MessagingPolicy.objects.create(
         location=personas.location_a, window_start=time(8), window_end=time(20)
     )
