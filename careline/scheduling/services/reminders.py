@@ -40,6 +40,7 @@ from careline.scheduling.models import (
     ReminderState,
     ReplyPrompt,
 )
+from careline.scheduling.services.visit_texts import appointment_subject
 from careline.scheduling.texts import NOTICE_TEMPLATES, visit_facts, with_reply_sentence
 
 logger = logging.getLogger(__name__)
@@ -391,6 +392,7 @@ def _reminder_item(
             idempotency_key=f"reminder:{reminder.pk}",
             patient=appointment.patient,
             subject="Visit reminder" if reminder.channel == "email" else "",
+            subject_key=appointment_subject(appointment.pk),
         ),
     )
 
@@ -440,6 +442,7 @@ def appointment_notify(appointment: Appointment, *, event: str) -> None:
             kind=MessageKind.AUTOMATED,
             purpose=Purpose.APPOINTMENTS,
             idempotency_key=f"notify:{event}:{appointment.pk}",
+            subject_key=appointment_subject(appointment.pk),
             **kwargs,
         )
     except MessageRefused:
