@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from careline.messaging.models import Message, MessageState, SuppressionReason
-from careline.scheduling.models import Appointment, Reminder, ReminderRule, ReminderState
+from careline.scheduling.models import Appointment, Reminder, ReminderReplan, ReminderRule, ReminderState
 from careline.scheduling.texts import human_date, human_time
 
 SUPPRESSION_WORDS: dict[str, str] = {
@@ -96,6 +96,11 @@ def appointment_reminder_rows(appointment: Appointment) -> list[ReminderRow]:
             )
         )
     return rows
+
+
+def reminder_replans_recent(limit: int = 5) -> list[ReminderReplan]:
+    """The latest re-plans of upcoming visits' reminders after rule changes, newest first."""
+    return list(ReminderReplan.objects.select_related("rule").order_by("-created_at", "-id")[:limit])
 
 
 def reminder_rules_listed() -> QuerySet[ReminderRule]:

@@ -251,8 +251,10 @@ def reminders_claim(
 
 def reminders_sweep(*, now: datetime | None = None, limit: int = SWEEP_MAX) -> dict[str, int]:
     """Claim due reminders and enqueue one sending task per batch; safe to run on many hosts at once."""
+    from careline.scheduling.services.reminder_replans import reminder_replans_resume
     from careline.scheduling.tasks import send_reminders
 
+    reminder_replans_resume(now=now)  # rule re-plans whose task was lost or whose worker died
     batches = reminders_claim(now=now, limit=limit, on_batch=send_reminders.delay)
     return {"claimed": sum(len(ids) for ids in batches), "batches": len(batches)}
 
