@@ -46,6 +46,8 @@ def _why(reminder: Reminder, message: Message | None) -> str:
             return "quiet hours: waiting for the texting window"
         if message.state == MessageState.FAILED:
             return f"delivery failed: {message.error_message or message.error_code}"
+        if message.state == MessageState.CANCELLED:
+            return message.error_message  # withdrawn before it went: why ("Withdrawn: the visit moved")
         return ""
     if reminder.state == ReminderState.PENDING and reminder.held_for_quiet_hours:
         return "moved earlier, out of quiet hours"

@@ -19,6 +19,7 @@ from careline.scheduling.models import (
     ReminderState,
     ReplyPrompt,
 )
+from careline.scheduling.reminder_queries import appointment_reminder_rows
 from careline.scheduling.services.appointments import appointment_book, appointment_cancel, appointment_move
 from careline.scheduling.services.reminders import appointment_notify, reminders_claim, reminders_send
 from careline.scheduling.tests.appointment_support import Schedule
@@ -147,6 +148,8 @@ def test_a_reminder_held_by_quiet_hours_is_withdrawn_with_its_question_when_the_
     assert reminder.state == ReminderState.WITHDRAWN
     assert reminder.message is not None and reminder.message.state == MessageState.CANCELLED
     assert ReplyPrompt.objects.get(message=reminder.message).state == ReplyPrompt.State.SUPERSEDED
+    row = appointment_reminder_rows(visit)[0]
+    assert (row.delivery, row.why) == ("Cancelled", "Withdrawn: the visit moved")
     sent = _morning_sends(clock, enqueued)
     assert all("10:00 AM" not in body for body in sent)
 
