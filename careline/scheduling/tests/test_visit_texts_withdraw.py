@@ -182,3 +182,24 @@ def test_a_text_about_a_visit_that_started_is_not_sent(
     Message.objects.filter(pk=message.pk).update(state=MessageState.QUEUED)
     clock.move_to(visit.starts_at + timedelta(minutes=1))
     assert messages_dispatch([message.pk]) == {message.pk: MessageState.CANCELLED}
+
+
+def test_a_visit_cancelled_by_an_import_has_its_waiting_texts_withdrawn(
+    schedule: Schedule, committed: Any, clock: Any, personas: Personas
+) -> None:
+    from careline.scheduling.services.imports import appointment_import
+
+    header = "external_id,mrn,clinician_email,location,appointment_type,date,time,status\n"
+    row = "PM-7,MRN-PAT-1,nurse.a@example.test,Northside Clinic,Checkup,2031-01-06,09:00,{}\n"
+    result = appointment_import(data=(header + row.format("booked")).encode(), actor=personas.admin)
+    assert result.created == 1, result.errors
+    visit = Appointment.objects.get(external_id="PM-7")
+    appointment_notify(visit, event="booked")  # held overnight by quiet hours
+    held = Message.objects.get(idempotency_key=f"notify:booked:{visit.pk}")
+    assert held.held_for_quiet_hours
+    result = appointment_import(
+        data=(header + row.format("cancelled_patient")).encode(), actor=personas.admin
+    )
+    assert result.updated == 1, result.errors
+    held.refresh_from_db()
+    assert (held.state, held.error_message) == (MessageState.CANCELLED, "Withdrawn: the visit was cancelled")
