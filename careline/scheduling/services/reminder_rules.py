@@ -68,6 +68,8 @@ def reminder_rule_save(
         if not is_active:
             if was_active:
                 _withdraw_pending_recorded(rule, actor=actor)
+            else:
+                _withdraw_pending(rule)  # nothing should be pending; a row planned in a race goes too
         elif created or plan_signature(rule) != before:
             reason = ReminderReplan.Reason.ADDED if created else ReminderReplan.Reason.CHANGED
             reminder_replan_start(rule=rule, reason=reason, actor=actor)
