@@ -208,6 +208,9 @@ class Message(models.Model):
     error_message = models.CharField(max_length=300, blank=True)
     provider_message_id = models.CharField(max_length=64, null=True, blank=True)
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # What the message is about, e.g. "appointment:12": when that changes, the owning app withdraws the
+    # queued and held messages about it (messages_withdraw_for_subject), and dispatch re-checks it.
+    subject_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
     urgent = models.BooleanField(default=False, help_text="Not held by quiet hours")
     scheduled = models.BooleanField(
         default=False, help_text="Set by staff to go later; editable until it goes"

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from careline.messaging.models import Message, MessageState, SuppressionReason
-from careline.scheduling.models import Appointment, Reminder, ReminderRule, ReminderState
+from careline.scheduling.models import Appointment, Reminder, ReminderReplan, ReminderRule, ReminderState
 from careline.scheduling.texts import human_date, human_time
 
 SUPPRESSION_WORDS: dict[str, str] = {
@@ -46,6 +46,8 @@ def _why(reminder: Reminder, message: Message | None) -> str:
             return "quiet hours: waiting for the texting window"
         if message.state == MessageState.FAILED:
             return f"delivery failed: {message.error_message or message.error_code}"
+        if message.state == MessageState.CANCELLED:
+            return message.error_message  # withdrawn before it went: why ("Withdrawn: the visit moved")
         return ""
     if reminder.state == ReminderState.PENDING and reminder.held_for_quiet_hours:
         return "moved earlier, out of quiet hours"
@@ -96,6 +98,11 @@ def appointment_reminder_rows(appointment: Appointment) -> list[ReminderRow]:
             )
         )
     return rows
+
+
+def reminder_replans_recent(limit: int = 5) -> list[ReminderReplan]:
+    """The latest re-plans of upcoming visits' reminders after rule changes, newest first."""
+    return list(ReminderReplan.objects.select_related("rule").order_by("-created_at", "-id")[:limit])
 
 
 def reminder_rules_listed() -> QuerySet[ReminderRule]:

@@ -13,5 +13,6 @@ urlpatterns = [
         reminders.reminder_rule_deactivate_view,
         name="reminder_rule_deactivate",
     ),
+    path("reminder-rules/replans/<int:pk>", reminders.reminder_replan_status, name="reminder_replan_status"),
     path("ics/<str:token>.ics", reminders.appointment_ics, name="appointment_ics"),
 ]

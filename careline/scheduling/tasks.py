@@ -25,3 +25,11 @@ def expire_waitlist_offers() -> int:
     from careline.scheduling.services.waitlist import waitlist_offers_expire
 
     return waitlist_offers_expire()
+
+
+@shared_task(name="scheduling.reminder_replan_run", ignore_result=True)
+def run_reminder_replan(replan_id: int) -> None:
+    """Re-plan upcoming visits' reminders after a rule change (a duplicate delivery finds the job taken)."""
+    from careline.scheduling.services.reminder_replans import reminder_replan_run
+
+    reminder_replan_run(replan_id=replan_id)

@@ -50,6 +50,7 @@ from careline.messaging.models import (
 )
 from careline.messaging.quiet_hours import texting_window, window_release_at
 from careline.messaging.segments import segment_info
+from careline.messaging.subjects import subjects_stale
 from careline.patients.models import Patient, PatientPhone, PhoneKind, Purpose
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ def message_fields(
     author: Any,
     announcement_id: int | None,
     now: datetime,
+    subject_key: str = "",
 ) -> dict[str, Any]:
     """The column values of a new outbound message (shared by message_send and messages_send_bulk)."""
     info = segment_info(body)
@@ -136,6 +138,7 @@ def message_fields(
         "state": MessageState.SUPPRESSED if reason else MessageState.QUEUED,
         "suppression_reason": reason,
         "idempotency_key": idempotency_key or None,
+        "subject_key": subject_key,
         "urgent": urgent,
         "scheduled": bool(send_at and send_at > now),
         "held_for_quiet_hours": held,
@@ -264,8 +267,12 @@ def message_send(
     subject: str = "",
     media: Sequence[dict[str, str]] = (),
     announcement_id: int | None = None,
+    subject_key: str = "",
 ) -> Message:
-    """Create an outbound message (or return the one already made under IDEMPOTENCY_KEY) and queue it."""
+    """Create an outbound message (or return the one already made under IDEMPOTENCY_KEY) and queue it.
+
+    SUBJECT_KEY names what the message is about ("appointment:12"), so it can be withdrawn while it waits.
+    """
     from careline.messaging.services.channels import channel_default
 
     if idempotency_key:
@@ -308,6 +315,7 @@ def message_send(
             author=author,
             announcement_id=announcement_id,
             now=now,
+            subject_key=subject_key,
         )
         if idempotency_key:
             try:
@@ -438,6 +446,8 @@ def messages_dispatch(message_ids: Sequence[int]) -> dict[int, str]:
         Message.objects.select_related("channel", "patient").filter(pk__in=claimed).order_by("pk")
     )
     facts = SuppressionFacts.load([message.to_address for message in messages]) if len(messages) > 1 else None
+    # What a message is about may have changed while it waited (a visit moved): asked just before sending.
+    stale = subjects_stale(messages)
     renew_after = SENDING_TIMEOUT.total_seconds() / 3
     started = time_module.monotonic()
     for message in messages:
@@ -448,6 +458,10 @@ def messages_dispatch(message_ids: Sequence[int]) -> dict[int, str]:
             ).update(claimed_at=renewed):
                 continue  # taken back by a sweep: no longer this worker's to send
             message.claimed_at, started = renewed, time_module.monotonic()
+        if message.pk in stale:
+            _finish(message, MessageState.CANCELLED, error_message=stale[message.pk][:300])
+            results[message.pk] = MessageState.CANCELLED
+            continue
         results[message.pk] = _dispatch_claimed(message, facts)
     return results
 
@@ -667,6 +681,27 @@ def message_cancel(*, message: Message, actor: Any) -> bool:
             state=MessageState.CANCELLED, finished_at=timezone.now()
         )
     )
+
+
+def messages_withdraw_for_subject(*, subject_key: str, reason: str) -> list[int]:
+    """Withdraw (cancel) every message about SUBJECT_KEY that has not gone yet; the ids withdrawn.
+
+    Queued, held for quiet hours, scheduled or waiting for a retry: all become CANCELLED with REASON. A
+    message already being sent is caught by the re-check just before sending (subjects_stale).
+    """
+    if not subject_key:
+        return []
+    with transaction.atomic():
+        ids = list(
+            Message.objects.filter(
+                subject_key=subject_key, direction=Message.Direction.OUTBOUND, state=MessageState.QUEUED
+            ).values_list("pk", flat=True)
+        )
+        if ids:
+            Message.objects.filter(pk__in=ids, state=MessageState.QUEUED).update(
+                state=MessageState.CANCELLED, finished_at=timezone.now(), error_message=reason[:300]
+            )
+    return ids
 
 
 def message_reschedule(*, message: Message, body: str, send_at: datetime, actor: Any) -> bool:

@@ -42,6 +42,7 @@ class OutboundItem:
     to_address: str | None = None
     subject: str = ""
     media: Sequence[dict[str, str]] = field(default_factory=tuple)
+    subject_key: str = ""
 
 
 def _conversations(
@@ -144,6 +145,7 @@ def messages_send_bulk(
                 author=None,
                 announcement_id=None,
                 now=now,
+                subject_key=item.subject_key,
             )
             rows.append(Message(**fields))
         try:
@@ -164,6 +166,7 @@ def messages_send_bulk(
                     urgent=urgent,
                     subject=item.subject,
                     media=item.media,
+                    subject_key=item.subject_key,
                 )
             return results
         Conversation.objects.filter(pk__in={row.conversation_id for row in created}).update(

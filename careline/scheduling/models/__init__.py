@@ -14,6 +14,7 @@ from careline.scheduling.models.appointments import (
 from careline.scheduling.models.reminders import (
     Reminder,
     ReminderChannel,
+    ReminderReplan,
     ReminderRule,
     ReminderState,
     ReplyPrompt,
@@ -31,6 +32,7 @@ __all__ = [
     "ChangeSource",
     "Reminder",
     "ReminderChannel",
+    "ReminderReplan",
     "ReminderRule",
     "ReminderState",
     "ReplyPrompt",

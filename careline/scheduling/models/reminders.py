@@ -96,6 +96,68 @@ class Reminder(models.Model):
         return f"Reminder for appointment {self.appointment_id} due {self.due_at:%Y-%m-%d %H:%M}"
 
 
+class ReminderReplan(models.Model):
+    """Re-planning upcoming visits' reminders after a rule was added, changed or turned off, with progress.
+
+    Processed in batches of visits in id order; `last_appointment_id` is the cursor, saved with each batch's
+    changes, so a job whose worker died resumes where it stopped and a duplicate task finds nothing to do.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        RUNNING = "running", "Re-planning"
+        DONE = "done", "Done"
+
+    class Reason(models.TextChoices):
+        ADDED = "added", "Rule added"
+        CHANGED = "changed", "Rule changed"
+        TURNED_OFF = "turned_off", "Rule turned off"
+
+    rule = models.ForeignKey(ReminderRule, on_delete=models.CASCADE, related_name="replans")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
+    total = models.PositiveIntegerField(default=0, help_text="Upcoming visits to look at (counted at start)")
+    processed = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    withdrawn = models.PositiveIntegerField(default=0)
+    retimed = models.PositiveIntegerField(default=0)
+    too_late = models.PositiveIntegerField(default=0, help_text="Skipped: their time had already passed")
+    last_appointment_id = models.PositiveBigIntegerField(default=0)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="The running worker's last sign of life"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Re-plan of {self.rule} ({self.get_state_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state == self.State.DONE
+
+    @property
+    def percent(self) -> int:
+        return min(100, int(100 * self.processed / self.total)) if self.total else 0
+
+    @property
+    def outcome(self) -> str:
+        """'Re-planned reminders for 132 upcoming visits: 40 added, 12 withdrawn' (and re-timed, too late)."""
+        visits = f"{self.processed} upcoming visit{'s' if self.processed != 1 else ''}"
+        parts = [f"{self.added} added", f"{self.withdrawn} withdrawn"]
+        if self.retimed:
+            parts.append(f"{self.retimed} re-timed")
+        if self.too_late:
+            parts.append(f"{self.too_late} too late to send")
+        return f"Re-planned reminders for {visits}: {', '.join(parts)}"
+
+
 class ReplyPrompt(models.Model):
     """A question texted to a number that a reply may answer: a reminder, 'cancel?', or slot choices."""
 

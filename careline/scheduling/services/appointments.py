@@ -40,7 +40,7 @@ from careline.scheduling.models import (
     ChangeSource,
 )
 from careline.scheduling.queries import availability_problem, local_to_utc
-from careline.scheduling.services import reminders, waitlist
+from careline.scheduling.services import reminders, visit_texts, waitlist
 
 MAX_SERIES_COUNT = 52
 NOTIFYING_SOURCES = frozenset(
@@ -321,6 +321,8 @@ def appointment_move(
         _audit(appointment=new, action=AuditAction.UPDATE, actor=actor, source=source, request=request,
                detail=f"appointment {old.pk} moved to {new.starts_at.astimezone(zone):%Y-%m-%d %H:%M}")  # fmt: skip
         reminders.reminders_withdraw_for_appointment(old, reason="moved")
+        # A confirmation or notice still waiting (quiet hours) would tell the old time: withdrawn.
+        visit_texts.appointment_texts_withdraw(old, reason=visit_texts.WITHDRAWN_MOVED)
         reminders.reminders_plan_for_appointment(new)
         if _should_notify(source, notify):
             transaction.on_commit(lambda: reminders.appointment_notify(new, event="moved"))
@@ -352,6 +354,7 @@ def appointment_cancel(
         _audit(appointment=locked, action=AuditAction.UPDATE, actor=actor, source=source, request=request,
                detail=f"appointment cancelled by the {'patient' if by_patient else 'clinic'}")  # fmt: skip
         reminders.reminders_withdraw_for_appointment(locked, reason="cancelled")
+        visit_texts.appointment_texts_withdraw(locked, reason=visit_texts.WITHDRAWN_CANCELLED)
         # The patient who cancelled knows; a notice is for the clinic's own cancellations.
         if not by_patient and _should_notify(source, notify):
             transaction.on_commit(lambda: reminders.appointment_notify(locked, event="cancelled"))

@@ -45,7 +45,7 @@ from careline.scheduling.models import (
     ChangeSource,
 )
 from careline.scheduling.queries import local_to_utc
-from careline.scheduling.services import reminders
+from careline.scheduling.services import reminders, visit_texts
 from careline.scheduling.services.appointments import _lock_clinicians, _record_change, appointment_book
 
 COLUMNS = ("external_id", "mrn", "clinician_email", "location", "appointment_type", "date", "time", "status")
@@ -229,6 +229,10 @@ def appointment_import_apply(*, rows: list[AppointmentRow], actor: Any, request:
                                    detail="status from import")  # fmt: skip
                     # Cancelled in the practice system: its pending reminders go; re-activated: planned again.
                     reminders.reminders_plan_for_appointment(current)
+                    if current.status not in ACTIVE_STATUSES:
+                        visit_texts.appointment_texts_withdraw(
+                            current, reason=visit_texts.WITHDRAWN_CANCELLED
+                        )
                     result.updated += 1
                     continue
                 try:

@@ -1,4 +1,10 @@
-"""Reminder rule administration: save and deactivate, with the change in the audit trail."""
+"""Reminder rule administration: save and deactivate, with the change in the audit trail.
+
+A rule applies to upcoming visits, not only to visits booked afterwards: adding a rule, or changing when,
+how or for which visits it reminds, starts a background re-plan (reminder_replans.py) whose progress and
+outcome the rules page shows. Turning a rule off withdraws its pending reminders at once (one statement)
+and records that the same way.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,12 @@ from careline.core.audit import audit_record
 from careline.core.models import AuditAction
 from careline.locations.models import Location
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_validate
-from careline.scheduling.models import AppointmentType, Reminder, ReminderRule, ReminderState
+from careline.scheduling.models import AppointmentType, Reminder, ReminderReplan, ReminderRule, ReminderState
+from careline.scheduling.services.reminder_replans import (
+    plan_signature,
+    reminder_replan_record_withdrawal,
+    reminder_replan_start,
+)
 
 
 def reminder_rule_save(
@@ -32,7 +43,10 @@ def reminder_rule_save(
     actor: Any,
     request: HttpRequest | None = None,
 ) -> ReminderRule:
-    """Create or change a rule (templates validated against the allow-list; TemplateProblem otherwise)."""
+    """Create or change a rule (templates validated against the allow-list; TemplateProblem otherwise).
+
+    Upcoming visits are re-planned in the background when the timing, channel, scope or use changed.
+    """
     template_validate(template_en, kind=TemplateKind.REMINDER)
     if template_es:
         try:
@@ -40,6 +54,10 @@ def reminder_rule_save(
         except TemplateProblem as problem:
             raise TemplateProblem(f"Text in Spanish: {problem}") from None
     with transaction.atomic():
+        # Read from the database: a form may already have set the new values on RULE.
+        stored = ReminderRule.objects.filter(pk=rule.pk).first() if rule is not None and rule.pk else None
+        before = plan_signature(stored) if stored is not None else ()
+        was_active = stored is not None and stored.is_active
         rule = rule or ReminderRule()
         rule.name = name
         rule.days_before, rule.at_local_time, rule.minutes_before = days_before, at_local_time, minutes_before
@@ -51,7 +69,13 @@ def reminder_rule_save(
         rule.appointment_types.set(list(appointment_types))
         rule.locations.set(list(locations))
         if not is_active:
-            _withdraw_pending(rule)
+            if was_active:
+                _withdraw_pending_recorded(rule, actor=actor)
+            else:
+                _withdraw_pending(rule)  # nothing should be pending; a row planned in a race goes too
+        elif created or plan_signature(rule) != before:
+            reason = ReminderReplan.Reason.ADDED if created else ReminderReplan.Reason.CHANGED
+            reminder_replan_start(rule=rule, reason=reason, actor=actor)
         audit_record(
             actor=actor,
             action=AuditAction.CREATE if created else AuditAction.UPDATE,
@@ -68,11 +92,20 @@ def _withdraw_pending(rule: ReminderRule) -> int:
     )
 
 
+def _withdraw_pending_recorded(rule: ReminderRule, *, actor: Any) -> int:
+    """Withdraw RULE's pending reminders and record it for the rules page; returns how many."""
+    pending = Reminder.objects.filter(rule=rule, state=ReminderState.PENDING)
+    visits = pending.values("appointment_id").distinct().count()
+    withdrawn = _withdraw_pending(rule)
+    reminder_replan_record_withdrawal(rule=rule, withdrawn=withdrawn, visits=visits, actor=actor)
+    return withdrawn
+
+
 def reminder_rule_deactivate(*, rule: ReminderRule, actor: Any, request: HttpRequest | None = None) -> int:
     """Stop using RULE; its pending reminders are withdrawn (returns how many)."""
     with transaction.atomic():
-        ReminderRule.objects.filter(pk=rule.pk).update(is_active=False)
-        withdrawn = _withdraw_pending(rule)
+        was_active = ReminderRule.objects.filter(pk=rule.pk, is_active=True).update(is_active=False)
+        withdrawn = _withdraw_pending_recorded(rule, actor=actor) if was_active else _withdraw_pending(rule)
         audit_record(
             actor=actor,
             action=AuditAction.UPDATE,

@@ -40,6 +40,7 @@ from careline.scheduling.models import (
     ReminderState,
     ReplyPrompt,
 )
+from careline.scheduling.services.visit_texts import appointment_subject
 from careline.scheduling.texts import EMAIL_SUBJECTS, NOTICE_TEMPLATES, visit_facts, with_reply_sentence
 
 logger = logging.getLogger(__name__)
@@ -250,8 +251,10 @@ def reminders_claim(
 
 def reminders_sweep(*, now: datetime | None = None, limit: int = SWEEP_MAX) -> dict[str, int]:
     """Claim due reminders and enqueue one sending task per batch; safe to run on many hosts at once."""
+    from careline.scheduling.services.reminder_replans import reminder_replans_resume
     from careline.scheduling.tasks import send_reminders
 
+    reminder_replans_resume(now=now)  # rule re-plans whose task was lost or whose worker died
     batches = reminders_claim(now=now, limit=limit, on_batch=send_reminders.delay)
     return {"claimed": sum(len(ids) for ids in batches), "batches": len(batches)}
 
@@ -392,6 +395,7 @@ def _reminder_item(
             idempotency_key=f"reminder:{reminder.pk}",
             patient=appointment.patient,
             subject=EMAIL_SUBJECTS["reminder"][language] if reminder.channel == "email" else "",
+            subject_key=appointment_subject(appointment.pk),
         ),
     )
 
@@ -439,6 +443,7 @@ def appointment_notify(appointment: Appointment, *, event: str) -> None:
             kind=MessageKind.AUTOMATED,
             purpose=Purpose.APPOINTMENTS,
             idempotency_key=f"notify:{event}:{appointment.pk}",
+            subject_key=appointment_subject(appointment.pk),
             **kwargs,
         )
     except MessageRefused:

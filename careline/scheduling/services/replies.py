@@ -7,8 +7,11 @@ CANCEL is opted out by messaging and never reaches this code: their visit stays 
 flagged for the front desk instead).
 
 What a reply answers: the newest OPEN, unexpired ReplyPrompt for the number (a reminder, "cancel?", or slot
-choices). When the number has open prompts for two visits (two upcoming visits, a family phone) the reply
-cannot be tied to one, and it goes to the front desk with the candidates.
+choices); without one, the visit of the number's earlier questions, answered or not, so C, R and X act on
+the patient's upcoming visit until it starts whatever was replied before (X after C asks "cancel?" again).
+A question about a visit that has since moved is about the visit it moved to. When the number has
+questions about two upcoming visits (two visits, a family phone) the reply cannot be tied to one, and it
+goes to the front desk with the candidates.
 
 Answers are sent with kind STAFF: they are direct answers in a conversation the patient is using right now,
 which the pipeline never holds for quiet hours (a patient texting at 21:00 gets the answer at 21:00, not
@@ -51,6 +54,9 @@ SLOT_LEAD = timedelta(hours=1)  # never offer a slot starting within the hour
 EXPIRED_LOOKBACK = timedelta(days=7)  # a late "2" to choices up to a week old gets fresh choices
 FRONT_DESK_TAG = "Front desk"
 VISIT_PROMPTS = (ReplyPrompt.Kind.REMINDER, ReplyPrompt.Kind.CANCEL_CONFIRM, ReplyPrompt.Kind.RESCHEDULE)
+ANSWERED_LOOKBACK = timedelta(days=90)  # older questions no longer tie a reply to a visit
+PROMPTS_CONSIDERED = 50  # a family phone's recent questions; enough to see every upcoming visit
+MAX_MOVES_FOLLOWED = 20
 
 
 def reply_word(text: str) -> str:
@@ -84,43 +90,90 @@ def scheduling_reply_handle(conversation: Conversation, message: Message) -> boo
         return True
     if word.isdigit() and len(word) <= 2:
         return _choice_reply(reply, int(word))
-    prompts = _open_visit_prompts(reply)
-    if not prompts:
+    visits, second_step = _reply_target(reply)
+    if not visits:
         return False
-    if len({p.appointment_id for p in prompts}) > 1:
-        _ambiguous(reply, prompts)
+    if len(visits) > 1:
+        _ambiguous(reply, visits)
         return False
-    prompt = prompts[0]
+    appointment = visits[0]
     confirm, reschedule, cancel = reply_words()
     if word == confirm:
-        return _confirm(reply, prompt)
+        return _confirm(reply, appointment)
     if word == cancel:
-        return _cancel(reply, prompt)
+        return _cancel(reply, appointment, second_step=second_step)
     if word == reschedule:
-        assert prompt.appointment is not None
-        return _offer_slots(reply, prompt.appointment)
-    return _free_text(reply, prompt)
+        return _offer_slots(reply, appointment)
+    return _free_text(reply, appointment)
 
 
-def _open_visit_prompts(reply: Reply) -> list[ReplyPrompt]:
-    """Open, unexpired prompts about visits still ahead and active, newest first."""
-    prompts = (
-        ReplyPrompt.objects.filter(
-            phone_number=reply.conversation.contact,
-            state=ReplyPrompt.State.OPEN,
-            kind__in=VISIT_PROMPTS,
-            expires_at__gt=reply.now,
-            appointment__isnull=False,
-        )
-        .select_related(
-            "appointment__patient__primary_location",
-            "appointment__location",
-            "appointment__clinician",
-            "appointment__appointment_type",
-        )
-        .order_by("-created_at", "-id")
+def current_visit(appointment: Appointment) -> Appointment:
+    """APPOINTMENT, or the visit it became after every move since (moves book a new row)."""
+    for _ in range(MAX_MOVES_FOLLOWED):
+        if appointment.status != AppointmentStatus.RESCHEDULED:
+            break
+        moved_to = _visits().filter(rescheduled_from=appointment).first()
+        if moved_to is None:
+            break
+        appointment = moved_to
+    return appointment
+
+
+def _visits() -> Any:
+    return Appointment.objects.select_related(
+        "patient__primary_location", "location", "clinician", "appointment_type"
     )
-    return [p for p in prompts if _is_upcoming(p.appointment, reply.now)]
+
+
+def _visit_prompts(reply: Reply, *, open_only: bool) -> list[tuple[ReplyPrompt, Appointment]]:
+    """The number's questions about visits, newest first, each with the upcoming visit it is about now.
+
+    OPEN_ONLY: unanswered, unexpired ones. Otherwise every question of the last ANSWERED_LOOKBACK, answered
+    or not: a patient who confirmed may still cancel or reschedule until the visit starts.
+    """
+    prompts = ReplyPrompt.objects.filter(
+        phone_number=reply.conversation.contact, kind__in=VISIT_PROMPTS, appointment__isnull=False
+    )
+    if open_only:
+        prompts = prompts.filter(state=ReplyPrompt.State.OPEN, expires_at__gt=reply.now)
+    else:
+        prompts = prompts.filter(created_at__gte=reply.now - ANSWERED_LOOKBACK)
+    found: list[tuple[ReplyPrompt, Appointment]] = []
+    for prompt in prompts.select_related(
+        "appointment__patient__primary_location",
+        "appointment__location",
+        "appointment__clinician",
+        "appointment__appointment_type",
+    ).order_by("-created_at", "-id")[:PROMPTS_CONSIDERED]:
+        assert prompt.appointment is not None
+        visit = current_visit(prompt.appointment)
+        if _is_upcoming(visit, reply.now):
+            found.append((prompt, visit))
+    return found
+
+
+def _reply_target(reply: Reply) -> tuple[list[Appointment], ReplyPrompt | None]:
+    """The upcoming visits a reply may be about (newest question first) and the open 'cancel?' it answers.
+
+    Open questions decide; without any, the visits of earlier (answered or expired) questions do, so C, R
+    and X keep working until the visit starts whatever was answered before. A 'cancel?' counts only while
+    it is open and still about the visit as it is now (not one asked before the visit moved).
+    """
+    pairs = _visit_prompts(reply, open_only=True) or _visit_prompts(reply, open_only=False)
+    visits: dict[int, Appointment] = {}
+    for _, visit in pairs:
+        visits.setdefault(visit.pk, visit)
+    second_step = None
+    if pairs:
+        prompt, visit = pairs[0]
+        if (
+            prompt.state == ReplyPrompt.State.OPEN
+            and prompt.expires_at > reply.now
+            and prompt.kind == ReplyPrompt.Kind.CANCEL_CONFIRM
+            and prompt.appointment_id == visit.pk
+        ):
+            second_step = prompt
+    return list(visits.values()), second_step
 
 
 def _is_upcoming(appointment: Appointment | None, now: datetime) -> bool:
@@ -182,11 +235,9 @@ def prompt_create(
     )
 
 
-def _confirm(reply: Reply, prompt: ReplyPrompt) -> bool:
+def _confirm(reply: Reply, appointment: Appointment) -> bool:
     from careline.scheduling.services.appointments import appointment_set_status
 
-    appointment = prompt.appointment
-    assert appointment is not None
     if appointment.status != AppointmentStatus.CONFIRMED:
         try:
             with transaction.atomic():
@@ -210,17 +261,15 @@ def _confirm(reply: Reply, prompt: ReplyPrompt) -> bool:
     return True
 
 
-def _cancel(reply: Reply, prompt: ReplyPrompt) -> bool:
+def _cancel(reply: Reply, appointment: Appointment, *, second_step: ReplyPrompt | None) -> bool:
     from careline.core.phones import format_phone
     from careline.scheduling.services.appointments import appointment_cancel
 
-    appointment = prompt.appointment
-    assert appointment is not None
     language = _language(appointment)
     when = when_text(appointment.starts_at, appointment.location, appointment.patient, language)
     place = appointment.location.name
     cancel_word = reply_words()[2]
-    if prompt.kind != ReplyPrompt.Kind.CANCEL_CONFIRM:
+    if second_step is None:
         # Asked once, so a stray X does not cancel a visit.
         if language == "es":
             body = f"Responda {cancel_word} otra vez para cancelar su cita del {when} en {place}."
@@ -236,7 +285,7 @@ def _cancel(reply: Reply, prompt: ReplyPrompt) -> bool:
         )
         return True
     # A conditional update: of two X replies racing, one cancels.
-    taken = ReplyPrompt.objects.filter(pk=prompt.pk, state=ReplyPrompt.State.OPEN).update(
+    taken = ReplyPrompt.objects.filter(pk=second_step.pk, state=ReplyPrompt.State.OPEN).update(
         state=ReplyPrompt.State.ANSWERED
     )
     if not taken:
@@ -413,7 +462,7 @@ def _choice_reply(reply: Reply, number: int) -> bool:
     recent = [p for p in recent if _is_upcoming(p.appointment, reply.now)]
     live = [p for p in recent if p.state == ReplyPrompt.State.OPEN and p.expires_at > reply.now]
     if len({p.appointment_id for p in live}) > 1:
-        _ambiguous(reply, live)
+        _ambiguous(reply, [p.appointment for p in live if p.appointment is not None])
         return False
     if not live:
         if not recent:
@@ -482,12 +531,10 @@ def _move(reply: Reply, appointment: Appointment, option: dict[str, Any]) -> boo
     return True
 
 
-def _free_text(reply: Reply, prompt: ReplyPrompt) -> bool:
+def _free_text(reply: Reply, appointment: Appointment) -> bool:
     """A day or time in the patient's words: matching free slots, else the inbox."""
     from careline.scheduling.services.reply_dates import time_wish_parse
 
-    appointment = prompt.appointment
-    assert appointment is not None
     zone = appointment.patient.zone
     wish = time_wish_parse(reply.message.body, now=reply.now, zone=zone)
     if wish is None:
@@ -519,11 +566,8 @@ def flag_for_front_desk(*, conversation: Conversation, reason: str, context: str
     Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.OPEN)
 
 
-def _ambiguous(reply: Reply, prompts: list[ReplyPrompt]) -> None:
-    seen: dict[int, Appointment] = {}
-    for prompt in prompts:
-        if prompt.appointment is not None:
-            seen.setdefault(prompt.appointment.pk, prompt.appointment)
+def _ambiguous(reply: Reply, visits: list[Appointment]) -> None:
+    seen = {visit.pk: visit for visit in visits}
     lines = [
         f"- {a.patient.display_name}: {when_text(a.starts_at, a.location, None, 'en')} at {a.location.name} "
         f"with {a.clinician} ({a.get_status_display()})"
@@ -534,7 +578,7 @@ def _ambiguous(reply: Reply, prompts: list[ReplyPrompt]) -> None:
         reason="reply could be about more than one visit",
         context=(
             f"The reply \u201c{reply.message.body[:200]}\u201d could be about any of these visits "
-            "(each has an open reminder or question to this number). Please check with the patient:\n"
+            "(each has a reminder or question to this number). Please check with the patient:\n"
             + "\n".join(lines)
         ),
     )

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from careline.core.permissions import Perm, require_perm
 from careline.messaging.templating import TemplateProblem
 from careline.scheduling.ics import ics_appointment_for_token, ics_calendar
-from careline.scheduling.models import ReminderRule
+from careline.scheduling.models import ReminderReplan, ReminderRule
 from careline.scheduling.reminder_forms import ReminderRuleForm
-from careline.scheduling.reminder_queries import reminder_rules_listed
+from careline.scheduling.reminder_queries import reminder_replans_recent, reminder_rules_listed
 from careline.scheduling.services.reminder_rules import reminder_rule_deactivate, reminder_rule_save
 
 
@@ -27,8 +27,18 @@ def _context(**extra: Any) -> dict[str, Any]:
 def reminder_rule_list(request: HttpRequest) -> HttpResponse:
     """Every reminder rule: timing, channel, types and locations."""
     return render(
-        request, "scheduling/reminders/rule_list.html", _context(rules=list(reminder_rules_listed()))
+        request,
+        "scheduling/reminders/rule_list.html",
+        _context(rules=list(reminder_rules_listed()), replans=reminder_replans_recent()),
     )
+
+
+@require_perm(Perm.SCHEDULE_MANAGE)
+@require_GET
+def reminder_replan_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress and outcome of one re-plan (the rules page asks for it until it is done)."""
+    replan = get_object_or_404(ReminderReplan.objects.select_related("rule"), pk=pk)
+    return render(request, "scheduling/reminders/_replan_progress.html", {"replan": replan})
 
 
 def _rule_page(request: HttpRequest, rule: ReminderRule | None) -> HttpResponse:
@@ -74,7 +84,7 @@ def reminder_rule_create(request: HttpRequest) -> HttpResponse:
 @require_perm(Perm.SCHEDULE_MANAGE)
 @require_http_methods(["GET", "POST"])
 def reminder_rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Change a reminder rule (already planned reminders keep their times)."""
+    """Change a reminder rule (upcoming visits' reminders are re-planned in the background)."""
     return _rule_page(request, get_object_or_404(ReminderRule, pk=pk))
 
 
