@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from careline.core.models import AuditEntry
+from careline.core.params import row_id
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,8 @@ def patient_ids_for_reference(reference: str) -> list[int]:
     """Patient ids that REFERENCE (an id or an MRN) may mean; the audit trail keeps ids only."""
     reference = reference.strip()
     ids: list[int] = []
-    if reference.isdigit() and len(reference) <= 18:
-        ids.append(int(reference))
+    if (patient_id := row_id(reference)) is not None:
+        ids.append(patient_id)
     # Looked up by name so core does not import the patients app (core stays free of domain code).
     patient_model: Any = apps.get_model("patients", "Patient")
     ids.extend(

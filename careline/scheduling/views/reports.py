@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from careline.core.audit import AuditAction, audit_record
+from careline.core.dates import BoundedDateField
 from careline.core.permissions import Perm, require_perm
 from careline.locations.models import Location
 from careline.scheduling.queries import locations_visible_to
@@ -34,8 +35,8 @@ DEFAULT_WEEKS = 8
 class ReminderReportForm(forms.Form):
     """The report's filters; every location the person may see when none is chosen."""
 
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    start = BoundedDateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = BoundedDateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), required=False, empty_label="All my locations", label="Location"
     )
