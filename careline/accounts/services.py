@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from careline.accounts import lockout
 from careline.accounts.models import ApiToken, StaffRole, User, hash_token
 from careline.core.audit import AuditAction, audit_record
 from careline.core.permissions import Role
@@ -165,6 +166,22 @@ def mfa_device_reset(*, user: User, actor: User, request: HttpRequest | None = N
     return count
 
 
+def account_unlock(
+    *, user: User, actor: User | None, request: HttpRequest | None = None, channel: str | None = None
+) -> int:
+    """Lift USER's sign-in locks (from every address) and their authenticator's wrong-code delay; audited."""
+    cleared = lockout.account_unlock(user.email)
+    audit_record(
+        request=request,
+        actor=actor,
+        action=AuditAction.ADMIN,
+        obj=user,
+        detail=f"sign-in lock lifted; {cleared} failure record(s) cleared",
+        channel=channel,
+    )
+    return cleared
+
+
 # --- API tokens -----------------------------------------------------------------------------------------
 
 
@@ -224,6 +241,7 @@ def api_token_revoke(
 
 __all__ = [
     "StaffRuleError",
+    "account_unlock",
     "api_token_create",
     "api_token_revoke",
     "mfa_device_confirm",
