@@ -242,6 +242,9 @@ def _clinician_for(clinician_id: int | None) -> User | None:
     clinician = User.objects.filter(pk=clinician_id, is_active=True).first()
     if clinician is None:
         raise ValidationError({"primary_clinician_id": ["There is no such active staff member."]})
+    # The same rule as the registration form, which offers only clinicians.
+    if not clinician.is_clinician:
+        raise ValidationError({"primary_clinician_id": ["This staff member is not a clinician."]})
     return clinician
 
 
