@@ -11,6 +11,7 @@ from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from careline.core.csv_export import csv_cell
 from careline.core.models import AuditEntry
 from careline.core.params import row_id
 
@@ -76,14 +77,12 @@ CSV_COLUMNS = (
     "at_utc", "actor_id", "actor", "action", "object_type", "object_id", "patient_id", "channel",
     "ip_address", "user_agent", "detail",
 )  # fmt: skip
+
+
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection); a leading quote stops it.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_safe(value: object) -> str:
     """VALUE as a CSV cell that a spreadsheet will show, never evaluate."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return str(csv_cell("" if value is None else str(value)))
 
 
 def audit_csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[list[str]]:

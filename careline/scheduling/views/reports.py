@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from careline.core.audit import AuditAction, audit_record
+from careline.core.csv_export import csv_writer
 from careline.core.dates import BoundedDateField
 from careline.core.permissions import Perm, require_perm
 from careline.locations.models import Location
@@ -105,7 +105,7 @@ def reminders_report_csv(request: HttpRequest) -> HttpResponse:
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="reminders-{report.start}-{report.end}.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(["Measure", "Value"])
     writer.writerows(report.rows())
     writer.writerow([])
