@@ -153,6 +153,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
                 new_token, new_secret = services.api_token_create(
                     user=form.cleaned_data["user"],
                     name=form.cleaned_data["name"],
+                    expires_in_days=form.cleaned_data["expires_in_days"],
                     created_by=actor,
                     request=request,
                 )
