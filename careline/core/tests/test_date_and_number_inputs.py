@@ -278,3 +278,16 @@ def test_a_time_in_range_still_books(world: dict[str, Any]) -> None:
     form = {"patient": p.pat.pk, "appointment_type": world["type"].pk, "clinician": p.clinician_a.pk,
             "location": p.location_a.pk, "date": day.isoformat(), "time": "10:00"}  # fmt: skip
     assert client.post(reverse("scheduling:book"), form).status_code == 302
+
+
+@FUZZ
+@given(days=numbers, minutes=numbers, duration=numbers, timing=st.sampled_from(["days", "minutes", "x"]))
+def test_reminder_rule_and_visit_type_numbers(
+    world: dict[str, Any], days: str, minutes: str, duration: str, timing: str
+) -> None:
+    client = world["client"]
+    rule = {"name": "Rule", "timing": timing, "days_before": days, "at_local_time": "10:00",
+            "minutes_before": minutes, "template_en": "Hi {first_name}", "is_active": "on"}  # fmt: skip
+    _ok(client.post(reverse("scheduling:reminder_rule_create"), rule))
+    kind = {"name": "Visit", "duration_minutes": duration, "is_active": "on"}
+    _ok(client.post(reverse("scheduling:type_create"), kind))
