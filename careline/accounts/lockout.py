@@ -82,6 +82,11 @@ class CarelineAxesHandler(AxesDatabaseHandler):
         return int(deleted)
 
 
+def address_unlock(address: str) -> int:
+    """Clear every failed sign-in recorded from ADDRESS; how many records were cleared."""
+    return int(AccessAttempt.objects.filter(ip_address=address).delete()[0])
+
+
 def account_lock_count(email: str) -> int:
     """How many addresses currently have failed sign-ins recorded against EMAIL."""
     return AccessAttempt.objects.filter(username__iexact=email).count()

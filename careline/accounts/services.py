@@ -173,16 +173,28 @@ def mfa_device_reset(*, user: User, actor: User, request: HttpRequest | None = N
 
 
 def account_unlock(
-    *, user: User, actor: User | None, request: HttpRequest | None = None, channel: str | None = None
+    *,
+    user: User,
+    actor: User | None,
+    request: HttpRequest | None = None,
+    channel: str | None = None,
+    addresses: Iterable[str] = (),
 ) -> int:
-    """Lift USER's sign-in locks (from every address) and their authenticator's wrong-code delay; audited."""
+    """Lift USER's sign-in locks (from every address) and their authenticator's wrong-code delay; audited.
+
+    ADDRESSES: also clear those addresses' failures on every account (an address lock behind a clinic's NAT).
+    """
+    addresses = list(addresses)
     cleared = lockout.account_unlock(user.email)
+    for address in addresses:
+        cleared += lockout.address_unlock(address)
     audit_record(
         request=request,
         actor=actor,
         action=AuditAction.ADMIN,
         obj=user,
-        detail=f"sign-in lock lifted; {cleared} failure record(s) cleared",
+        detail=f"sign-in lock lifted; {cleared} failure record(s) cleared"
+        + (f"; addresses {', '.join(addresses)}" if addresses else ""),
         channel=channel,
     )
     return cleared

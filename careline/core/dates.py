@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.utils import timezone
@@ -23,6 +23,7 @@ SCHEDULE_YEARS_BACK = 5
 SCHEDULE_YEARS_AHEAD = 5
 
 Bounds = Callable[[], tuple[date, date]]
+DateT = TypeVar("DateT", bound=date)
 
 
 class DateOutOfRangeError(ValueError):
@@ -63,7 +64,7 @@ def range_message(bounds: Bounds) -> str:
     return f"Enter a date between {first:%Y-%m-%d} and {last:%Y-%m-%d}."
 
 
-def check_date(value: date, bounds: Bounds = any_date_bounds) -> date:
+def check_date(value: DateT, bounds: Bounds = any_date_bounds) -> DateT:
     """VALUE if within BOUNDS (a datetime is judged by its date), else DateOutOfRangeError."""
     day = value.date() if isinstance(value, datetime) else value
     first, last = bounds()

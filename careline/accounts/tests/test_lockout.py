@@ -120,3 +120,13 @@ def test_client_ip_trusts_only_the_configured_proxies(settings):
     bad = factory.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-address")
     settings.CARELINE_TRUSTED_PROXY_COUNT = 1
     assert client_ip(bad) == "10.0.0.1"
+
+
+def test_the_unlock_command_can_also_lift_an_address_lock(personas, client):
+    emails = _accounts(4)
+    for n in range(settings.CARELINE_LOGIN_ADDRESS_FAILURE_LIMIT):
+        _login(client, emails[n % 4], "wrong password here", ATTACKER)
+    assert _login(Client(), "front.a@example.test", PASSWORD, ATTACKER) == 429
+    call_command("unlock_account", "front.a@example.test", "--address", ATTACKER, stdout=StringIO())
+    assert _login(Client(), "front.a@example.test", PASSWORD, ATTACKER) == 302
+    assert AuditEntry.objects.filter(detail__contains=f"addresses {ATTACKER}").exists()

@@ -16,11 +16,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email", help="Email address of the staff member")
+        parser.add_argument(
+            "--address",
+            action="append",
+            default=[],
+            help="Also lift the lock on this client address (all accounts); may be repeated",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         email = str(options["email"]).strip()
         user = User.objects.filter(email__iexact=email).first()
         if user is None:
             raise CommandError(f"No staff account has the email address {email!r}.")
-        cleared = account_unlock(user=user, actor=None, channel=AuditChannel.COMMAND)
+        addresses = [str(address).strip() for address in options["address"]]
+        cleared = account_unlock(user=user, actor=None, channel=AuditChannel.COMMAND, addresses=addresses)
         self.stdout.write(f"{user.email} can sign in again ({cleared} failure record(s) cleared).")
