@@ -62,14 +62,19 @@ def error_response(
     return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
 
 
-def _field_name(location: tuple[Any, ...] | list[Any], param_names: set[str]) -> str:
-    """'phones.0.number' from ninja's ('body', 'payload', 'phones', 0, 'number')."""
+def _field_parts(location: tuple[Any, ...] | list[Any], param_names: set[str]) -> list[str]:
+    """['phones', '0', 'number'] from ninja's ('body', 'payload', 'phones', 0, 'number'); [] for the body."""
     parts = [str(part) for part in location]
     if parts and parts[0] in _LOCATION_PREFIXES:
         parts = parts[1:]
-    if len(parts) > 1 and parts[0] in param_names:
+    if parts and parts[0] in param_names:
         parts = parts[1:]
-    return ".".join(parts) or "body"
+    return parts
+
+
+def _field_name(location: tuple[Any, ...] | list[Any], param_names: set[str]) -> str:
+    """'phones.0.number' from ninja's ('body', 'payload', 'phones', 0, 'number')."""
+    return ".".join(_field_parts(location, param_names)) or "body"
 
 
 def _message(error: dict[str, Any]) -> str:
@@ -96,8 +101,8 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
         location = error.get("loc", ())
         field = _field_name(location, names)
         message = _message(error)
-        if field in names or field == "body":
-            # The whole body is missing or is not an object.
+        if not _field_parts(location, names):
+            # The whole body is missing or is not an object (a field may be called "body" too: not this).
             field = "body"
             message = "Send a JSON object." if error.get("type") != "missing" else "A JSON body is required."
         errors.append({"field": field, "message": message})

@@ -178,16 +178,20 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# Failures per account-and-address pair before that pair is locked, and (separately, higher: a clinic's
+# staff share one address behind NAT) per address before the address is locked for every account.
+# See careline/accounts/lockout.py.
 AXES_FAILURE_LIMIT = env_int("CARELINE_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+CARELINE_LOGIN_ADDRESS_FAILURE_LIMIT = env_int(
+    "CARELINE_LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1, maximum=1000
+)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("CARELINE_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60))
-# Lock the account, whatever address the attempts come from: a clinic's staff share one address behind NAT,
-# so locking by address would lock out a whole front desk. (axes.W006 warns about address rotation, which
-# an account lock already covers.)
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "careline.accounts.lockout.CarelineAxesHandler"
+AXES_CLIENT_IP_CALLABLE = "careline.accounts.lockout.client_ip"
 # Sign-in calls authenticate(username=email): without this, axes would look for an "email" credential (the
 # user model's USERNAME_FIELD), find none, and never count a failure.
 AXES_USERNAME_FORM_FIELD = "username"
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 # Attempts while locked do not restart the lock, so "try again in N minutes" on the lockout page holds.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render, resolve_url
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from careline.accounts import queries, services
 from careline.accounts.forms import ApiTokenCreateForm, StaffCreateForm, StaffEditForm
+from careline.accounts.lockout import account_lock_count
 from careline.accounts.models import ApiToken, User
 from careline.core.permissions import Perm, require_perm
 
@@ -95,6 +97,8 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "staff_user": staff_user,
         "has_mfa": staff_user.has_confirmed_totp,
+        "failed_sign_in_addresses": account_lock_count(staff_user.email),
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
         "is_self": staff_user.pk == actor.pk,
         "nav": "admin",
         "admin_tab": "staff",
@@ -121,6 +125,18 @@ def staff_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(resolve_url("accounts:staff_edit", pk=staff_user.pk))
 
 
+@require_perm(Perm.STAFF_MANAGE)
+@require_POST
+def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lift a person's sign-in lock now (they were locked out by wrong passwords or codes); audited."""
+    staff_user = get_object_or_404(User, pk=pk)
+    actor = request.user
+    assert isinstance(actor, User)
+    services.account_unlock(user=staff_user, actor=actor, request=request)
+    messages.success(request, f"{staff_user.full_name or staff_user.email} can sign in again now.")
+    return HttpResponseRedirect(resolve_url("accounts:staff_edit", pk=staff_user.pk))
+
+
 @require_perm(Perm.API_TOKEN_MANAGE)
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
@@ -137,6 +153,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
                 new_token, new_secret = services.api_token_create(
                     user=form.cleaned_data["user"],
                     name=form.cleaned_data["name"],
+                    expires_in_days=form.cleaned_data["expires_in_days"],
                     created_by=actor,
                     request=request,
                 )

@@ -45,8 +45,11 @@ class ApiTokenAuth(HttpBearer):
         api_token = api_token_for_secret(token.strip())
         if api_token is None:
             return None
-        api_token_touch(token=api_token)
         user = api_token.user
+        if user.is_admin and not user.has_confirmed_totp:
+            # An administrator's token is worth no less protection than their sign-in, which needs MFA.
+            return None
+        api_token_touch(token=api_token)
         # The same Perm checks and patients_visible_to(user) scoping as the staff pages apply.
         request.user = user
         marked: Any = request

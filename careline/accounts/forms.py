@@ -161,11 +161,28 @@ class StaffEditForm(_PasswordPairMixin):
         return cleaned
 
 
+TOKEN_LIFETIMES = [
+    ("30", "In 30 days"),
+    ("90", "In 90 days"),
+    ("365", "In a year"),
+    ("", "Never (until revoked)"),
+]
+
+
 class ApiTokenCreateForm(forms.Form):
     user = forms.ModelChoiceField(
         queryset=User.objects.none(), label="Acts as", help_text="The token can do what this person may do."
     )
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. “EHR sync”.")
+    expires_in_days = forms.TypedChoiceField(
+        label="Expires",
+        choices=TOKEN_LIFETIMES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial="90",
+        help_text="After this the token stops working; create a new one before then.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,10 +11,16 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from careline.accounts import lockout
 from careline.accounts.models import ApiToken, StaffRole, User, hash_token
 from careline.core.audit import AuditAction, audit_record
 from careline.core.permissions import Role
 from careline.locations.models import Location
+
+MAX_TOKEN_DAYS = 3 * 365
+ADMIN_MFA_REQUIRED_MESSAGE = (
+    "An administrator's token needs two-factor sign-in: they set up an authenticator app first (Profile)."
+)
 
 
 class StaffRuleError(ValidationError):
@@ -165,6 +172,34 @@ def mfa_device_reset(*, user: User, actor: User, request: HttpRequest | None = N
     return count
 
 
+def account_unlock(
+    *,
+    user: User,
+    actor: User | None,
+    request: HttpRequest | None = None,
+    channel: str | None = None,
+    addresses: Iterable[str] = (),
+) -> int:
+    """Lift USER's sign-in locks (from every address) and their authenticator's wrong-code delay; audited.
+
+    ADDRESSES: also clear those addresses' failures on every account (an address lock behind a clinic's NAT).
+    """
+    addresses = list(addresses)
+    cleared = lockout.account_unlock(user.email)
+    for address in addresses:
+        cleared += lockout.address_unlock(address)
+    audit_record(
+        request=request,
+        actor=actor,
+        action=AuditAction.ADMIN,
+        obj=user,
+        detail=f"sign-in lock lifted; {cleared} failure record(s) cleared"
+        + (f"; addresses {', '.join(addresses)}" if addresses else ""),
+        channel=channel,
+    )
+    return cleared
+
+
 # --- API tokens -----------------------------------------------------------------------------------------
 
 
@@ -176,10 +211,19 @@ def api_token_create(
     created_by: User | None,
     request: HttpRequest | None = None,
     channel: str | None = None,
+    expires_in_days: int | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new API token acting as USER: returns the row and the secret, which is never stored or shown again."""
+    """A new API token acting as USER: returns the row and the secret, which is never stored or shown again.
+
+    EXPIRES_IN_DAYS None: the token works until revoked. An administrator's token needs the administrator
+    to have two-factor sign-in set up, as their own sign-in does.
+    """
     if not user.is_active:
         raise StaffRuleError({"user": "This account is deactivated; it cannot have API tokens."})
+    if user.is_admin and not user.has_confirmed_totp:
+        raise StaffRuleError({"user": ADMIN_MFA_REQUIRED_MESSAGE})
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        raise StaffRuleError({"expires_in_days": f"Choose 1 to {MAX_TOKEN_DAYS} days, or never."})
     name = name.strip()
     if not name:
         raise StaffRuleError({"name": "Give the token a name, e.g. the system that will use it."})
@@ -190,13 +234,15 @@ def api_token_create(
         prefix=secret[:10],
         token_hash=hash_token(secret),
         created_by=created_by,
+        expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days is not None else None,
     )
     audit_record(
         request=request,
         actor=created_by,
         action=AuditAction.ADMIN,
         obj=token,
-        detail=f"API token created for {user.email}",
+        detail=f"API token created for {user.email}; "
+        + (f"expires in {expires_in_days} days" if expires_in_days is not None else "no expiry"),
         channel=channel,
     )
     return token, secret
@@ -224,6 +270,7 @@ def api_token_revoke(
 
 __all__ = [
     "StaffRuleError",
+    "account_unlock",
     "api_token_create",
     "api_token_revoke",
     "mfa_device_confirm",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("staff/new", admin_views.staff_create, name="staff_create"),
     path("staff/<int:pk>", admin_views.staff_edit, name="staff_edit"),
     path("staff/<int:pk>/mfa-reset", admin_views.staff_mfa_reset, name="staff_mfa_reset"),
+    path("staff/<int:pk>/unlock", admin_views.staff_unlock, name="staff_unlock"),
     path("api-tokens", admin_views.api_tokens, name="api_tokens"),
     path("api-tokens/<int:pk>/revoke", admin_views.api_token_revoke, name="api_token_revoke"),
 ]

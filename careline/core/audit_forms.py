@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 
 from careline.core.audit_queries import AuditFilters
+from careline.core.dates import BoundedDateField, fixed_bounds
 from careline.core.models import AuditAction, AuditChannel
 
 # A person can read a few years of the trail; far-off dates are typos.
 MIN_YEAR = 2000
 MAX_YEAR = 2100
+AUDIT_BOUNDS = fixed_bounds(date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31))
 
 
 class DateInput(forms.DateInput):
@@ -22,8 +25,8 @@ class DateInput(forms.DateInput):
 class AuditFilterForm(forms.Form):
     """Filters for the audit trail; every field optional."""
 
-    date_from = forms.DateField(label="From (date)", required=False, widget=DateInput)
-    date_to = forms.DateField(label="To (date)", required=False, widget=DateInput)
+    date_from = BoundedDateField(label="From (date)", required=False, widget=DateInput, bounds=AUDIT_BOUNDS)
+    date_to = BoundedDateField(label="To (date)", required=False, widget=DateInput, bounds=AUDIT_BOUNDS)
     actor = forms.ModelChoiceField(
         label="Staff member",
         queryset=get_user_model().objects.order_by("full_name"),
@@ -40,10 +43,6 @@ class AuditFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        for name in ("date_from", "date_to"):
-            day = cleaned.get(name)
-            if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
-                self.add_error(name, f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.")
         if start and end and start > end:
             self.add_error("date_to", "The end date is before the start date.")
         return cleaned

@@ -11,7 +11,9 @@ from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from careline.core.csv_export import csv_cell
 from careline.core.models import AuditEntry
+from careline.core.params import row_id
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,8 @@ def patient_ids_for_reference(reference: str) -> list[int]:
     """Patient ids that REFERENCE (an id or an MRN) may mean; the audit trail keeps ids only."""
     reference = reference.strip()
     ids: list[int] = []
-    if reference.isdigit() and len(reference) <= 18:
-        ids.append(int(reference))
+    if (patient_id := row_id(reference)) is not None:
+        ids.append(patient_id)
     # Looked up by name so core does not import the patients app (core stays free of domain code).
     patient_model: Any = apps.get_model("patients", "Patient")
     ids.extend(
@@ -75,14 +77,12 @@ CSV_COLUMNS = (
     "at_utc", "actor_id", "actor", "action", "object_type", "object_id", "patient_id", "channel",
     "ip_address", "user_agent", "detail",
 )  # fmt: skip
+
+
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection); a leading quote stops it.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_safe(value: object) -> str:
     """VALUE as a CSV cell that a spreadsheet will show, never evaluate."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return str(csv_cell("" if value is None else str(value)))
 
 
 def audit_csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[list[str]]:

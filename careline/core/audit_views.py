@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from typing import cast
 from urllib.parse import urlencode
 
@@ -15,16 +14,10 @@ from django.views.decorators.http import require_GET
 from careline.core.audit import AuditAction, audit_record
 from careline.core.audit_forms import AuditFilterForm
 from careline.core.audit_queries import AuditFilters, audit_csv_rows, audit_entries
+from careline.core.csv_export import csv_lines
 from careline.core.permissions import Perm, require_perm
 
 PAGE_SIZE = 50
-
-
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 def _filters_from(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilters | None]:
@@ -71,10 +64,9 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     audit_record(
         request=request, action=AuditAction.EXPORT, object_type="core.auditentry", detail=filters.describe()
     )
-    writer = csv.writer(_Echo())
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in audit_csv_rows(audit_entries(filters))),
+        csv_lines(audit_csv_rows(audit_entries(filters))),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="careline-audit-{stamp}.csv"'

@@ -1,4 +1,4 @@
-"""Text folding for search keys."""
+"""Text folding for search keys, and the characters no typed or imported value may hold."""
 
 from __future__ import annotations
 
@@ -6,6 +6,18 @@ import unicodedata
 
 from django.db import connection
 from django.db.models import Q
+
+# Bidirectional embeddings, overrides and isolates reorder how the text around them is displayed, so a
+# name could show as something other than what is stored ("Trojan Source").
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+CONTROL_CHARACTERS_MESSAGE = "Must not contain control characters."
+
+
+def has_control_characters(text: str, *, allowed: str = "") -> bool:
+    """Whether TEXT holds a control character (C0, DEL, C1) or a bidi override, other than ALLOWED ones."""
+    return any(
+        (ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F or ch in BIDI_CONTROLS) and ch not in allowed for ch in text
+    )
 
 
 def search_key(text: str) -> str:

@@ -20,6 +20,7 @@ from pydantic import AfterValidator, ConfigDict, field_validator
 
 from careline.accounts.models import User
 from careline.core.audit import AuditAction, audit_patient_access
+from careline.core.dates import check_date, schedule_bounds
 from careline.core.permissions import Perm, check_perm
 from careline.messaging.models import Message
 from careline.messaging.outbox_queries import patient_messages
@@ -61,6 +62,7 @@ class MessageIn(Schema):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("Include a time zone offset, for example 2030-01-31T09:00:00-05:00.")
+        check_date(value, schedule_bounds)
         try:
             too_late = value - timezone.now() > LATEST_SEND_AT
         except OverflowError:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from careline.core.dates import BoundedDateTimeField, schedule_bounds
 from careline.core.phones import parse_phone
 from careline.messaging.services.attachments import attachment_type
 
@@ -58,7 +59,8 @@ class ComposeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     image = forms.FileField(label="Image (JPEG, PNG or GIF, up to 5 MB)", required=False)
-    send_at = forms.DateTimeField(
+    send_at = BoundedDateTimeField(
+        bounds=schedule_bounds,
         label="Send later (optional)",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

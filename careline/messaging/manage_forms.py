@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import QuerySet
 
+from careline.core.dates import BoundedDateTimeField, schedule_bounds
 from careline.core.phones import parse_phone
 from careline.locations.models import Location
 from careline.messaging.channels.base import ChannelType
@@ -66,7 +67,8 @@ class ScheduledEditForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=settings.CARELINE_MAX_MESSAGE_LENGTH,
     )
-    send_at = forms.DateTimeField(
+    send_at = BoundedDateTimeField(
+        bounds=schedule_bounds,
         label="Send at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],

@@ -19,8 +19,10 @@ from pydantic import AfterValidator, ConfigDict, ValidationInfo, field_validator
 
 from careline.accounts.models import User
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
+from careline.core.dates import birth_date_bounds, check_date
 from careline.core.permissions import Perm, check_perm, has_perm
 from careline.core.phones import parse_phone
+from careline.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from careline.locations.models import Location
 from careline.patients.models import Language, Patient, PatientStatus, Sex
 from careline.patients.queries import patient_for_user
@@ -35,13 +37,12 @@ MAX_OFFSET = 10_000
 # Ids beyond a signed 64-bit integer cannot be rows; refusing them early keeps SQLite from overflowing.
 MAX_ID = 2**63 - 1
 MAX_PHONES = 10
-OLDEST_BIRTH_DATE = date(1900, 1, 1)
 
 
 def _text(value: str) -> str:
     """Trimmed text without control characters (PostgreSQL refuses NUL; none belong in a name)."""
-    if any(ord(ch) < 32 and ch not in "\t" for ch in value):
-        raise ValueError("Must not contain control characters.")
+    if has_control_characters(value, allowed="\t"):
+        raise ValueError(CONTROL_CHARACTERS_MESSAGE)
     return value.strip()
 
 
@@ -62,9 +63,7 @@ def _birth_date(value: date) -> date:
     today = timezone.localdate()
     if value > today:
         raise ValueError("The date of birth cannot be in the future.")
-    if value < OLDEST_BIRTH_DATE:
-        raise ValueError("The date of birth must be in 1900 or later.")
-    return value
+    return check_date(value, birth_date_bounds)
 
 
 def _time_zone(value: str) -> str:
@@ -243,6 +242,9 @@ def _clinician_for(clinician_id: int | None) -> User | None:
     clinician = User.objects.filter(pk=clinician_id, is_active=True).first()
     if clinician is None:
         raise ValidationError({"primary_clinician_id": ["There is no such active staff member."]})
+    # The same rule as the registration form, which offers only clinicians.
+    if not clinician.is_clinician:
+        raise ValidationError({"primary_clinician_id": ["This staff member is not a clinician."]})
     return clinician
 
 

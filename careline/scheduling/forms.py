@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from careline.accounts.models import User
+from careline.core.dates import BoundedDateField, schedule_bounds
 from careline.core.permissions import Role
 from careline.locations.models import Location
 from careline.scheduling.models import AppointmentType, TimeOff, WaitlistEntry, WorkingHours
@@ -38,7 +39,7 @@ class _Visit(forms.Form):
     )
     clinician = forms.ModelChoiceField(queryset=User.objects.none())
     location = forms.ModelChoiceField(queryset=Location.objects.none())
-    date = forms.DateField(widget=DATE)
+    date = BoundedDateField(widget=DATE, bounds=schedule_bounds)
     time = forms.TimeField(widget=TIME, help_text="In the location's time zone")
 
     def __init__(self, *args: Any, locations: QuerySet[Location], **kwargs: Any) -> None:
@@ -60,7 +61,7 @@ class _Visit(forms.Form):
 class BookingForm(_Visit):
     """Book one visit for a patient chosen by search (the patient id travels in the form)."""
 
-    patient = forms.IntegerField(widget=forms.HiddenInput)
+    patient = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
     allow_outside_hours = forms.BooleanField(
         required=False, label="Book outside the clinician's working hours"
     )
@@ -91,7 +92,7 @@ class CancelForm(forms.Form):
 class SeriesForm(_Visit):
     """A weekly series: first date and time, how many visits, every how many weeks."""
 
-    patient = forms.IntegerField(widget=forms.HiddenInput)
+    patient = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
     count = forms.IntegerField(min_value=2, max_value=MAX_SERIES_COUNT, initial=6, label="Number of visits")
     interval_weeks = forms.IntegerField(min_value=1, max_value=12, initial=1, label="Every how many weeks")
     book_free_dates_only = forms.BooleanField(
@@ -111,8 +112,8 @@ class SlotSearchForm(forms.Form):
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), required=False, empty_label="Any location"
     )
-    date_from = forms.DateField(widget=DATE, label="From")
-    date_to = forms.DateField(widget=DATE, label="To")
+    date_from = BoundedDateField(widget=DATE, label="From", bounds=schedule_bounds)
+    date_to = BoundedDateField(widget=DATE, label="To", bounds=schedule_bounds)
 
     def __init__(self, *args: Any, locations: QuerySet[Location], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -136,12 +137,13 @@ class SlotSearchForm(forms.Form):
 
 
 class WaitlistForm(forms.ModelForm):
-    patient_id = forms.IntegerField(widget=forms.HiddenInput)
+    patient_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
+    earliest_date = BoundedDateField(widget=DATE, required=False, bounds=schedule_bounds)
+    latest_date = BoundedDateField(widget=DATE, required=False, bounds=schedule_bounds)
 
     class Meta:
         model = WaitlistEntry
         fields = ["appointment_type", "location", "clinician", "earliest_date", "latest_date"]
-        widgets = {"earliest_date": DATE, "latest_date": DATE}
 
     def __init__(self, *args: Any, locations: QuerySet[Location], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -194,8 +196,8 @@ class TimeOffForm(forms.Form):
     location = forms.ModelChoiceField(
         queryset=Location.objects.all(), required=False, empty_label="All locations"
     )
-    first_day = forms.DateField(widget=DATE)
-    last_day = forms.DateField(widget=DATE)
+    first_day = BoundedDateField(widget=DATE, bounds=schedule_bounds)
+    last_day = BoundedDateField(widget=DATE, bounds=schedule_bounds)
     reason = forms.CharField(max_length=100, required=False)
 
     def clean(self) -> dict[str, Any]:

@@ -105,7 +105,7 @@ def test_lockout_after_the_limit_even_with_the_right_password(personas, client):
         assert right_password.status_code == 429
         assert not is_signed_in(client)
 
-        # Another account at the same address is not affected: the lock is per account.
+        # Another account at the same address is not affected: the lock is per account and address.
         post_login(client, "nurse.a@example.test", PASSWORD)
         assert client.session["_auth_user_id"] == str(personas.clinician_a.pk)
         client.post(reverse("accounts:logout"))

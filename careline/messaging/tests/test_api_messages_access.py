@@ -177,3 +177,19 @@ def test_a_revoked_token_stops_working(personas):
 
     ApiToken.objects.update(revoked_at=timezone.now())
     assert post(ApiClient(secret), {"patient_id": personas.pat.pk, "body": "Hi"}).status_code == 401
+
+
+def test_a_too_long_text_says_so_and_a_too_large_request_is_413(personas, settings):
+    client = api_for(personas.front_a)
+    limit = settings.CARELINE_MAX_MESSAGE_LENGTH
+    response = post(client, {"patient_id": personas.pat.pk, "body": "x" * (limit + 1)})
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert [error["field"] for error in errors] == ["body"]
+    assert "Send a JSON object." not in errors[0]["message"]
+    assert str(limit) in errors[0]["message"]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    response = post(client, {"patient_id": personas.pat.pk, "body": "x" * 4000})
+    assert response.status_code == 413
+    assert response.json()["detail"] == "The request body is too large."
+    assert not Message.objects.exists()

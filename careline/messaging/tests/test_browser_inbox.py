@@ -31,7 +31,8 @@ def test_staff_text_reaches_the_simulator_and_the_answer_appears_without_reload(
     browser_sign_in(staff, live_server.url, personas.front_a)
 
     # "New message" from the patient's record lands in the inbox conversation.
-    staff.goto(f"{live_server.url}/inbox/start?patient={personas.pat.pk}")
+    staff.goto(f"{live_server.url}/patients/{personas.pat.pk}")
+    staff.get_by_role("button", name="Text patient").click()
     staff.get_by_role("heading", name="Texts with Pat Ortega").wait_for()
     staff.get_by_label("Message", exact=True).fill("Hi Pat, your forms are ready to pick up.")
     staff.locator("#segment-counter").filter(has_text="1 segment · GSM-7 · 120 left").wait_for()

@@ -282,14 +282,29 @@ def test_the_page_shows_the_patients_header_and_saved_replies_rendered_for_her(
 
 def test_new_message_from_a_patient_page_opens_the_conversation(personas, client_for):
     client = client_for(personas.front_a)
-    response = client.get(reverse("messaging:start") + f"?patient={personas.pat.pk}")
+    response = client.post(reverse("messaging:start"), {"patient": personas.pat.pk})
     conversation = Conversation.objects.get(contact=PAT_NUMBER, channel=simulator_channel())
     assert response.status_code == 302
     assert response["Location"] == reverse("messaging:conversation", args=[conversation.pk])
-    again = client.get(reverse("messaging:start") + f"?patient={personas.pat.pk}")
+    again = client.post(reverse("messaging:start"), {"patient": personas.pat.pk})
     assert again["Location"] == response["Location"]
+    opened = client.get(reverse("messaging:start") + f"?patient={personas.pat.pk}")
+    assert opened["Location"] == response["Location"]
     assert Conversation.objects.count() == 1
-    assert client.get(reverse("messaging:start") + "?patient=abc").status_code == 404
+    assert client.post(reverse("messaging:start"), {"patient": "abc"}).status_code == 404
     PatientPhone.objects.filter(patient=personas.pat).delete()
-    response = client.get(reverse("messaging:start") + f"?patient={personas.pat.pk}", follow=True)
+    response = client.post(reverse("messaging:start"), {"patient": personas.pat.pk}, follow=True)
     assert "has no phone number on file" in response.content.decode()
+
+
+def test_opening_the_start_link_creates_nothing_until_confirmed(personas, client_for):
+    client = client_for(personas.front_a)
+    url = reverse("messaging:start") + f"?patient={personas.pat.pk}"
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Start the conversation" in response.content.decode()
+    assert not Conversation.objects.exists()
+    for junk in ("²", "9" * 30, "-1", "0"):
+        assert client.get(reverse("messaging:start") + f"?patient={junk}").status_code == 404
+    assert not Conversation.objects.exists()

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from careline.core.params import row_id
 from careline.core.permissions import Perm, check_perm, require_perm
 from careline.messaging import queries
 from careline.messaging.forms import NoteForm, TagForm
@@ -62,7 +63,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
         services.conversation_unassign(conversation=conversation, actor=request.user, request=request)
         messages.success(request, "The conversation is unassigned.")
         return _back(conversation)
-    wanted = request.user.pk if raw == "me" else (int(raw) if raw.isdigit() else None)
+    wanted = request.user.pk if raw == "me" else row_id(raw)
     assignee = next(
         (person for person in queries.assignable_staff(conversation) if person.pk == wanted), None
     )
@@ -129,7 +130,8 @@ def link_patient(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = _conversation(request, pk)
     raw = request.POST.get("patient", "")
     candidates = queries.conversation_candidates_for(request.user, conversation)
-    patient = next((c for c in candidates if raw.isdigit() and c.pk == int(raw)), None)
+    patient_id = row_id(raw)
+    patient = next((c for c in candidates if patient_id is not None and c.pk == patient_id), None)
     if patient is None:
         messages.error(request, "Choose one of the patients this number belongs to.")
         return _back(conversation)

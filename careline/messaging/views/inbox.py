@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.middleware import BACKGROUND_HEADER
+from careline.core.params import row_id
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
 from careline.locations.models import Location
@@ -117,15 +118,20 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.INBOX_VIEW)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def conversation_start(request: HttpRequest) -> HttpResponse:
-    """From a patient page: the conversation with the patient's number on the default SMS channel."""
+    """From a patient page: the conversation with the patient's number on the default SMS channel.
+
+    Only a POST creates the conversation; a GET (an old link, a prefetch) opens an existing one or asks.
+    """
     from careline.messaging.services.channels import channel_default
 
-    raw = request.GET.get("patient", "")
-    if not raw.isdigit():
+    patient_id = row_id(
+        request.POST.get("patient") if request.method == "POST" else request.GET.get("patient")
+    )
+    if patient_id is None:
         raise Http404("No such patient")
-    patient = patient_for_user(request.user, int(raw))
+    patient = patient_for_user(request.user, patient_id)
     number = patient_sms_number(patient)
     channel = channel_default("sms")
     if not number or channel is None:
@@ -134,8 +140,16 @@ def conversation_start(request: HttpRequest) -> HttpResponse:
         )
         messages.error(request, f"{patient.display_name} {problem}.")
         return HttpResponseRedirect(reverse("patients:detail", args=[patient.pk]))
-    conversation = conversation_for(channel=channel, contact=number, patient=patient)
-    return HttpResponseRedirect(reverse("messaging:conversation", args=[conversation.pk]))
+    if request.method == "POST":
+        if not has_perm(request.user, Perm.INBOX_SEND):
+            raise PermissionDenied
+        conversation = conversation_for(channel=channel, contact=number, patient=patient)
+        return HttpResponseRedirect(reverse("messaging:conversation", args=[conversation.pk]))
+    existing = Conversation.objects.filter(channel=channel, contact=number).first()
+    if existing is not None:
+        return HttpResponseRedirect(reverse("messaging:conversation", args=[existing.pk]))
+    context = {"patient": patient, "number": format_phone(number), "channel": channel, "nav": "inbox"}
+    return render(request, "messaging/start.html", context)
 
 
 # --- one conversation -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from careline.accounts.models import User
+from careline.core.dates import parse_local_datetime, schedule_bounds
 from careline.locations.models import Location
 from careline.patients.models import AlertKind, NoteKind
 from careline.patients.queries import note_kinds_visible_to
@@ -87,7 +88,6 @@ class HandoffForm(forms.Form):
         if not raw:
             return None
         try:
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            raise forms.ValidationError("Enter a date and time such as 2025-03-01 07:00.") from None
-        return value.replace(tzinfo=None)
+            return parse_local_datetime(raw, schedule_bounds)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from careline.core.dates import BoundedDateField, birth_date_bounds
 from careline.core.permissions import Perm, Role, has_perm
 from careline.core.phones import parse_phone
 from careline.locations.models import Location
@@ -58,7 +59,8 @@ def locations_for(user: Any) -> Any:
 class PatientForm(forms.ModelForm):
     """Demographics. On registration an optional first phone number, and a blank MRN is generated."""
 
-    date_of_birth = forms.DateField(
+    date_of_birth = BoundedDateField(
+        bounds=birth_date_bounds,
         input_formats=DATE_INPUT_FORMATS,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="e.g. 1980-04-12 or 04/12/1980",
@@ -84,8 +86,6 @@ class PatientForm(forms.ModelForm):
         born: date = self.cleaned_data["date_of_birth"]
         if born > timezone.localdate():
             raise ValidationError("The date of birth cannot be in the future.")
-        if born.year < 1900:
-            raise ValidationError("Check the year of birth.")
         return born
 
     def clean_mrn(self) -> str:

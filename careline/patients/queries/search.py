@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from careline.core.dates import EARLIEST_DATE, LATEST_DATE
 from careline.core.phones import try_parse_phone
 from careline.core.text import prefix_q, search_key
 from careline.patients.models import Patient, PatientPhone
@@ -55,7 +56,8 @@ def parse_birth_date(text: str, *, today: date | None = None) -> date | None:
             current = today or timezone.localdate()
             if parsed > current:
                 parsed = parsed.replace(year=parsed.year - 100)
-        return parsed
+        # Year 1 or 9999 is a typo, and dates that far out overflow wherever they meet arithmetic.
+        return parsed if EARLIEST_DATE <= parsed <= LATEST_DATE else None
     return None
 
 

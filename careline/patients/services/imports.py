@@ -36,9 +36,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from careline.core.audit import AuditAction, audit_record
+from careline.core.dates import EARLIEST_DATE
 from careline.core.models import AuditChannel, AuditEntry
 from careline.core.permissions import Perm, has_perm
 from careline.core.phones import parse_phone, phone_kind
+from careline.core.text import has_control_characters
 from careline.locations.models import Location
 from careline.patients.models import (
     ConsentEvent,
@@ -161,6 +163,11 @@ def _check_row(
     for column in REQUIRED_COLUMNS:
         if not values.get(column):
             err(column, "Required.")
+    for column, value in values.items():
+        if has_control_characters(value):
+            err(
+                column, "Contains control characters (such as NUL or a text-direction override); remove them."
+            )
     for column, limit in MAX_LENGTHS.items():
         if len(values.get(column, "")) > limit:
             err(column, f"Longer than {limit} characters.")
@@ -171,7 +178,7 @@ def _check_row(
         except ValueError:
             err("date_of_birth", "Use YYYY-MM-DD or MM/DD/YYYY.")
         else:
-            if birth > timezone.localdate() or birth.year < 1880:
+            if birth > timezone.localdate() or birth < EARLIEST_DATE:
                 err("date_of_birth", "Not a plausible date of birth.")
     sex = SEX_VALUES.get(values.get("sex", "").lower() or "unknown")
     if sex is None:

@@ -243,3 +243,25 @@ def test_unknown_clinician_is_a_field_error(personas, front_a):
     response = front_a.patch(f"/patients/{personas.pat.pk}", {"primary_clinician_id": 999_999})
     assert response.status_code == 422
     assert errors_of(response) == {"primary_clinician_id": "There is no such active staff member."}
+
+
+def test_only_a_clinician_can_be_the_primary_clinician(personas, front_a):
+    clinician_before = personas.pat.primary_clinician_id
+    for staff in (personas.front_a, personas.billing_a, personas.admin):
+        response = front_a.patch(f"/patients/{personas.pat.pk}", {"primary_clinician_id": staff.pk})
+        assert response.status_code == 422
+        assert errors_of(response) == {"primary_clinician_id": "This staff member is not a clinician."}
+        created = front_a.post("/patients", body(personas, primary_clinician_id=staff.pk))
+        assert created.status_code == 422
+    personas.pat.refresh_from_db()
+    assert personas.pat.primary_clinician_id == clinician_before
+    assert Patient.objects.count() == 2
+    ok = front_a.patch(f"/patients/{personas.pat.pk}", {"primary_clinician_id": personas.clinician_a.pk})
+    assert ok.status_code == 200
+
+
+def test_names_with_control_characters_or_direction_overrides_are_refused(personas, front_a):
+    for name in ("Rob\x00in", "Rob\u202ein", "Rob\x1bin"):
+        response = front_a.post("/patients", body(personas, legal_first_name=name))
+        assert response.status_code == 422
+        assert errors_of(response) == {"legal_first_name": "Must not contain control characters."}

@@ -143,3 +143,26 @@ def test_validation_reports_progress(personas):
     assert result.errors == []
     assert seen == [(200, 450), (400, 450), (450, 450)]
     assert import_apply(rows=result.rows) == 450
+
+
+def test_control_characters_and_direction_overrides_are_refused_by_row_and_column(personas):
+    data = csv_bytes(
+        GOOD_ROWS[0],
+        "N-300,Ann\x00ie,Lee,,1990-01-01,,,,,,Northside Clinic,",
+        "N-301,Ben,\u202eeeL,,1990-01-01,,,,,,Northside Clinic,",
+        "N-302,Cy,Kim,Cy\x1b[31m,1990-01-01,,,,,,Northside Clinic,",
+    )
+    result, created = _run(data)
+    assert created == 0
+    assert Patient.objects.count() == 2
+    assert _where(result) == {(3, "first_name"), (4, "last_name"), (5, "preferred_name")}
+    assert all("control characters" in error["message"] for error in result.errors)
+
+
+def test_birth_dates_at_the_ends_of_the_calendar_are_refused(personas):
+    data = csv_bytes(
+        "N-400,Ann,Lee,,0001-01-01,,,,,,Northside Clinic,", "N-401,Bo,Lee,,9999-12-31,,,,,,Northside Clinic,"
+    )
+    result, created = _run(data)
+    assert created == 0
+    assert _where(result) == {(2, "date_of_birth"), (3, "date_of_birth")}

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
+from careline.core.params import page_number
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
 from careline.patients.forms.registry import (
@@ -36,8 +37,7 @@ MAX_PAGE = 400  # deep OFFSETs get slow; past this, narrow the search
 
 
 def _page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) > 0 else 1
+    return page_number(request.GET.get("page"), MAX_PAGE)
 
 
 def _patient_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[str, Any]:

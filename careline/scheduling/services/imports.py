@@ -34,7 +34,9 @@ from django.db import transaction
 
 from careline.accounts.models import User
 from careline.core.audit import AuditAction, audit_record
+from careline.core.dates import DateOutOfRangeError, check_date
 from careline.core.models import AuditChannel
+from careline.core.text import has_control_characters
 from careline.locations.models import Location
 from careline.patients.models import Patient
 from careline.scheduling.models import (
@@ -140,6 +142,12 @@ def appointment_import_check(*, data: bytes) -> ImportResult:
         for column in COLUMNS:
             if not record[column]:
                 err(column, "This value is required.")
+        for column, value in record.items():
+            if has_control_characters(value):
+                err(
+                    column,
+                    "Contains control characters (such as NUL or a text-direction override); remove them.",
+                )
         external_id = record["external_id"]
         if len(external_id) > 64:
             err("external_id", "At most 64 characters.")
@@ -164,7 +172,9 @@ def appointment_import_check(*, data: bytes) -> ImportResult:
         day: date | None = None
         clock: time | None = None
         try:
-            day = _parse_date(record["date"]) if record["date"] else None
+            day = check_date(_parse_date(record["date"])) if record["date"] else None
+        except DateOutOfRangeError as exc:
+            err("date", str(exc))
         except ValueError:
             err("date", "Write the date as YYYY-MM-DD or MM/DD/YYYY.")
         try:

@@ -179,3 +179,17 @@ def test_a_visit_moved_in_careline_is_left_alone(schedule: Any, tmp_path: Path, 
     imported.refresh_from_db()
     assert imported.status == AppointmentStatus.RESCHEDULED
     assert Appointment.objects.filter(status__in=["booked"]).get() == moved
+
+
+def test_control_characters_and_far_dates_are_refused_by_row_and_column(
+    schedule: Any, tmp_path: Path, capsys: Any
+) -> None:
+    nul = "PM-5\x00,MRN-PAT-1,nurse.a@example.test,Northside Clinic,Checkup,2031-01-06,09:00,booked\n"
+    bidi = "PM-6,MRN-PAT-1,nurse.a@example.test,Northside\u202e Clinic,Checkup,2031-01-06,10:00,booked\n"
+    far = "PM-7,MRN-PAT-1,nurse.a@example.test,Northside Clinic,Checkup,9999-12-31,23:59,booked\n"
+    assert _run(_file(tmp_path, nul, bidi, far)) == 1
+    err = capsys.readouterr().err
+    assert "row 2, column external_id: Contains control characters" in err
+    assert "row 3, column location: Contains control characters" in err
+    assert "row 4, column date: Enter a date between 1900-01-01 and 2200-12-31." in err
+    assert not Appointment.objects.exists()

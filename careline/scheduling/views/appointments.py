@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
+from careline.core.dates import parse_date, schedule_bounds
+from careline.core.params import row_id
 from careline.core.permissions import Perm, require_perm
 from careline.patients.models import Patient
 from careline.patients.queries import patient_for_user
@@ -156,20 +158,20 @@ def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _chosen_patient(request: HttpRequest, raw: Any) -> Patient | None:
     """The patient whose id the form carries, checked against what the person may see (403 otherwise)."""
-    if raw in (None, "") or not str(raw).isdigit() or len(str(raw)) > 12:
+    patient_id = row_id(raw)
+    if patient_id is None:
         return None
-    return patient_for_user(request.user, int(raw), Perm.PATIENT_VIEW)
+    return patient_for_user(request.user, patient_id, Perm.PATIENT_VIEW)
 
 
 def _initial_from_query(request: HttpRequest) -> dict[str, Any]:
     """Prefill from a free slot link: ?type=&clinician=&location=&start=<ISO UTC>."""
     initial: dict[str, Any] = {}
     for name, key in (("appointment_type", "type"), ("clinician", "clinician"), ("location", "location")):
-        if request.GET.get(key, "").isdigit():
-            initial[name] = int(request.GET[key])
+        if (value := row_id(request.GET.get(key))) is not None:
+            initial[name] = value
     try:
-        day = date.fromisoformat(request.GET.get("date", ""))
-        initial["date"] = day
+        initial["date"] = parse_date(request.GET.get("date", ""), schedule_bounds)
         initial["time"] = time.fromisoformat(request.GET.get("time", ""))
     except ValueError:
         pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -11,13 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from careline.core.audit import AuditAction, audit_record
+from careline.core.dates import DateOutOfRangeError, parse_date, schedule_bounds
+from careline.core.params import row_id
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.scheduling.forms import SlotSearchForm
 from careline.scheduling.queries import calendar_for, clinicians_visible_to, free_slots, locations_visible_to
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 12 else None
 
 
 @require_perm(Perm.SCHEDULE_VIEW)
@@ -25,12 +24,15 @@ def _int(value: str | None) -> int | None:
 def calendar(request: HttpRequest) -> HttpResponse:
     """Day or week of appointments by location (?location=) or by clinician (?clinician=)."""
     locations = list(locations_visible_to(request.user))
+    day: date | None = None
     try:
-        day = date.fromisoformat(request.GET.get("date", ""))
+        day = parse_date(request.GET.get("date", ""), schedule_bounds)
+    except DateOutOfRangeError as exc:
+        messages.warning(request, f"{exc} Showing today instead.")
     except ValueError:
-        day = None
+        pass
     view = "week" if request.GET.get("view") == "week" else "day"
-    location_id, clinician_id = _int(request.GET.get("location")), _int(request.GET.get("clinician"))
+    location_id, clinician_id = row_id(request.GET.get("location")), row_id(request.GET.get("clinician"))
     location = next((loc for loc in locations if loc.pk == location_id), None)
     if location_id is not None and location is None:
         raise PermissionDenied
@@ -93,7 +95,7 @@ def slot_search(request: HttpRequest) -> HttpResponse:
         "form": form,
         "slots": slots,
         "searched": bool(request.GET) and status == 200,
-        "patient_id": _int(request.GET.get("patient")),
+        "patient_id": row_id(request.GET.get("patient")),
         "may_book": has_perm(request.user, Perm.SCHEDULE_BOOK),
         "nav": "calendar",
     }

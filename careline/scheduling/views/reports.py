@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from careline.core.audit import AuditAction, audit_record
+from careline.core.csv_export import csv_writer
+from careline.core.dates import BoundedDateField
 from careline.core.permissions import Perm, require_perm
 from careline.locations.models import Location
 from careline.scheduling.queries import locations_visible_to
@@ -34,8 +35,8 @@ DEFAULT_WEEKS = 8
 class ReminderReportForm(forms.Form):
     """The report's filters; every location the person may see when none is chosen."""
 
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    start = BoundedDateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = BoundedDateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
     location = forms.ModelChoiceField(
         queryset=Location.objects.none(), required=False, empty_label="All my locations", label="Location"
     )
@@ -104,7 +105,7 @@ def reminders_report_csv(request: HttpRequest) -> HttpResponse:
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="reminders-{report.start}-{report.end}.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(["Measure", "Value"])
     writer.writerows(report.rows())
     writer.writerow([])

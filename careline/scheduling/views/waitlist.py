@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from careline.core.audit import AuditAction, audit_patient_access
+from careline.core.params import row_id
 from careline.core.permissions import Perm, require_perm
 from careline.patients.queries import patient_for_user, patients_visible_to
 from careline.patients.queries.search import patient_search
@@ -23,7 +24,8 @@ def waitlist(request: HttpRequest) -> HttpResponse:
     """Who is waiting (patients the person may see), and a form to add one."""
     locations = locations_visible_to(request.user)
     raw = request.POST.get("patient_id") or request.GET.get("patient", "")
-    patient = patient_for_user(request.user, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    patient_id = row_id(raw)
+    patient = patient_for_user(request.user, patient_id) if patient_id is not None else None
     form = WaitlistForm(request.POST or None, initial={"patient_id": patient.pk if patient else None},
                         locations=locations)  # fmt: skip
     status = 200

@@ -17,6 +17,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email", help="Email address of an active staff member")
         parser.add_argument("--name", default="Command line", help="What will use the token, e.g. 'EHR sync'")
+        parser.add_argument(
+            "--expires-days",
+            type=int,
+            default=None,
+            help="Days until the token stops working (default: never)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         email = str(options["email"]).strip()
@@ -29,7 +35,11 @@ class Command(BaseCommand):
             )
         try:
             _, secret = api_token_create(
-                user=user, name=str(options["name"]), created_by=None, channel=AuditChannel.COMMAND
+                user=user,
+                name=str(options["name"]),
+                created_by=None,
+                channel=AuditChannel.COMMAND,
+                expires_in_days=options["expires_days"],
             )
         except StaffRuleError as error:
             raise CommandError(" ".join(error.messages)) from None
