@@ -65,7 +65,7 @@ def test_front_desk_pages_run_under_the_policy_without_violations(browser_contex
     for path, heading in [
         (f"/patients/{personas.pat.pk}", "Ortega"),
         ("/inbox/", "Inbox"),
-        (f"/inbox/start?patient={personas.pat.pk}", "Texts with Pat Ortega"),
+        (f"/inbox/start?patient={personas.pat.pk}", "Text Pat Ortega"),
         ("/inbox/simulator", "Phone simulator"),
         ("/schedule/", "Calendar"),
         ("/handoff", "Shift handoff"),
@@ -76,6 +76,8 @@ def test_front_desk_pages_run_under_the_policy_without_violations(browser_contex
 
     # The composer's segment counter is an HTMX request on load; the thread polls every 3 s.
     page.goto(f"{live_server.url}/inbox/start?patient={personas.pat.pk}")
+    page.get_by_role("button", name="Start the conversation").click()
+    page.get_by_role("heading", name=re.compile("Texts with Pat Ortega")).first.wait_for()
     page.locator("#segment-counter").filter(has_text="segment").wait_for()
     with page.expect_request(re.compile(r"/inbox/\d+/thread")):
         pass

@@ -41,12 +41,12 @@ PATIENT_PREFIXES = {
 SECONDARY_KWARGS = {"caregiver_pk": "caregiver", "note_pk": "note", "alert_pk": "alert", "tag_pk": "tag"}
 # Routes with kwargs that do not identify one patient (or are not pages), by name.
 NOT_ABOUT_ONE_PATIENT = {
-    "accounts:staff_edit", "accounts:staff_mfa_reset", "accounts:api_token_revoke", "locations:edit",
+    "accounts:staff_edit", "accounts:staff_mfa_reset", "accounts:staff_unlock", "accounts:api_token_revoke", "locations:edit",
     "messaging:media_public", "messaging:announcement_detail", "messaging:announcement_progress",
     "messaging:channel_create", "messaging:channel_edit", "messaging:saved_reply_edit",
     "messaging:saved_reply_delete", "messaging:policy_edit", "scheduling:type_edit", "scheduling:hours_edit",
     "scheduling:hours_delete", "scheduling:time_off_delete", "scheduling:reminder_rule_edit",
-    "scheduling:reminder_rule_deactivate", "patients:import_status",
+    "scheduling:reminder_rule_deactivate", "scheduling:reminder_replan_status", "patients:import_status",
     # Files, not pages: an image of a conversation and an appointment's calendar file.
     "messaging:media", "scheduling:appointment_ics",
 }  # fmt: skip
