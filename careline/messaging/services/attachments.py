@@ -98,7 +98,7 @@ def media_save(*, conversation_id: int, data: bytes, extension: str) -> str:
 def media_delete(file: str) -> None:
     """Remove a stored file given its Message.media "file" value (a message that was refused)."""
     conversation_id, _, name = file.partition("/")
-    if conversation_id.isdigit() and media_path(int(conversation_id), name) is not None:
+    if conversation_id.isdecimal() and media_path(int(conversation_id), name) is not None:
         default_storage.delete(f"{FOLDER}/{file}")
 
 

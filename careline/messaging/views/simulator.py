@@ -169,7 +169,7 @@ def simulator_deliver_now(request: HttpRequest) -> HttpResponse:
         Message.objects.select_related("conversation")
         .filter(pk=int(raw), channel=channel, conversation__in=queries.conversations_visible_to(request.user))
         .first()
-        if raw.isdigit() and len(raw) < 12
+        if raw.isdecimal() and len(raw) < 12
         else None
     )
     if message is None:

@@ -108,7 +108,7 @@ class PatientCreateForm(PatientForm):
     def seen_candidate_ids(self) -> set[int]:
         """The possible duplicates the person was shown before confirming."""
         raw = self.cleaned_data.get("seen_candidates") or ""
-        return {int(part) for part in raw.split(",") if part.strip().isdigit()}
+        return {int(part) for part in raw.split(",") if part.strip().isdecimal()}
 
 
 class PatientEditForm(PatientForm):

@@ -88,7 +88,7 @@ def scheduling_reply_handle(conversation: Conversation, message: Message) -> boo
         conversation=conversation, message=message, now=reply.now
     ):
         return True
-    if word.isdigit() and len(word) <= 2:
+    if word.isdecimal() and len(word) <= 2:
         return _choice_reply(reply, int(word))
     visits, second_step = _reply_target(reply)
     if not visits:

@@ -78,7 +78,7 @@ def appointment_texts_stale(messages: Sequence[Message]) -> dict[int, str]:
     visit_ids: dict[int, int] = {}
     for message in messages:
         _, _, raw = message.subject_key.partition(":")
-        if raw.isdigit():
+        if raw.isdecimal():
             visit_ids[message.pk] = int(raw)
     if not visit_ids:
         return {}

@@ -154,3 +154,11 @@ def test_answered_questions_about_two_patients_visits_go_to_staff(
     note = InternalNote.objects.get(conversation__contact=PAT_NUMBER)
     assert personas.pat.display_name in note.text and sibling.display_name in note.text
     assert not ReplyPrompt.objects.filter(kind=ReplyPrompt.Kind.CANCEL_CONFIRM).exists()
+
+
+@pytest.mark.parametrize("body", ["፩", "²", "①", "٣"])
+def test_digits_of_any_script_never_break_reply_handling(visit: Appointment, body: str) -> None:
+    # str.isdigit() accepts '፩' (Ethiopic one), which int() refuses: the reply must still be handled.
+    text(body)
+    visit.refresh_from_db()
+    assert visit.status == BOOKED

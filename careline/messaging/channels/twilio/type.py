@@ -418,8 +418,8 @@ class TwilioType(ChannelType):
             error_code=error_code[:20],
             error_message=data.get("ErrorMessage", "")[:300]
             or (f"Twilio error {error_code}" if error_code else ""),
-            opted_out=error_code.isdigit() and int(error_code) in UNSUBSCRIBED_CODES,
-            landline=error_code.isdigit() and int(error_code) in LANDLINE_CODES,
+            opted_out=error_code.isdecimal() and int(error_code) in UNSUBSCRIBED_CODES,
+            landline=error_code.isdecimal() and int(error_code) in LANDLINE_CODES,
         )
 
 
@@ -446,7 +446,7 @@ def _read_media(response: requests.Response, max_bytes: int) -> bytes:
             code="media",
         )
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    if declared.isdecimal() and int(declared) > max_bytes:
         raise ProviderError("the media is larger than allowed", permanent=True, code="media")
     data = bytearray()
     for chunk in response.iter_content(64 * 1024):

@@ -36,7 +36,7 @@ def _refused(reason: str, status: int = 403) -> HttpResponse:
 
 def _message_id(request: HttpRequest) -> int | None:
     raw = request.GET.get("m", "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return int(raw) if raw.isdecimal() and len(raw) < 19 else None
 
 
 def _channel_for_status(request: HttpRequest, message_id: int | None) -> Channel | None:
