@@ -198,8 +198,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("CARELINE_BEHIND_PROXY", PRODUCTION):
+CARELINE_BEHIND_PROXY = env_bool("CARELINE_BEHIND_PROXY", PRODUCTION)
+if CARELINE_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the web processes append to X-Forwarded-For: the client's address (audit
+# trail, sign-in throttling) is read that many entries from the right; with 0 the header is never trusted.
+CARELINE_TRUSTED_PROXY_COUNT = env_int(
+    "CARELINE_TRUSTED_PROXY_COUNT", 1 if CARELINE_BEHIND_PROXY else 0, minimum=0, maximum=5
+)
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
