@@ -23,11 +23,11 @@ def _write(count: int, detail: str = "entry") -> list[AuditEntry]:
     ]
 
 
-def _verify() -> str:
+def _verify(*args: str) -> str:
     from io import StringIO
 
     out = StringIO()
-    call_command("audit_verify", stdout=out)
+    call_command("audit_verify", *args, stdout=out)
     return out.getvalue()
 
 
@@ -58,6 +58,24 @@ def test_audit_verify_reports_an_intact_chain_with_its_last_hash():
     output = _verify()
     assert "intact: 5 entries" in output
     assert entries[-1].entry_hash in output
+
+
+@pytest.mark.django_db
+def test_audit_verify_notices_that_the_newest_entries_were_removed_since_an_earlier_run():
+    entries = _write(5)
+    earlier = f"{entries[-1].seq}:{entries[-1].entry_hash}"
+    assert "intact" in _verify("--expect", earlier)
+    with audit_guards_lifted(connection), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditentry WHERE seq >= 4")
+    with pytest.raises(CommandError, match=r"entry #5 no longer has the hash recorded earlier"):
+        _verify("--expect", earlier)
+
+
+@pytest.mark.django_db
+def test_audit_verify_refuses_a_malformed_expectation():
+    _write(1)
+    with pytest.raises(CommandError, match="SEQ:HASH"):
+        _verify("--expect", "five:abc")
 
 
 @pytest.mark.django_db
