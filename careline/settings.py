@@ -188,7 +188,7 @@ CARELINE_LOGIN_ADDRESS_FAILURE_LIMIT = env_int(
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("CARELINE_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_HANDLER = "careline.accounts.lockout.CarelineAxesHandler"
-AXES_CLIENT_IP_CALLABLE = "careline.accounts.lockout.client_ip"
+AXES_CLIENT_IP_CALLABLE = "careline.core.network.client_ip"
 # Sign-in calls authenticate(username=email): without this, axes would look for an "email" credential (the
 # user model's USERNAME_FIELD), find none, and never count a failure.
 AXES_USERNAME_FORM_FIELD = "username"
@@ -224,8 +224,14 @@ CONTENT_SECURITY_POLICY: dict[str, object] = {
         "frame-ancestors": [NONE],
     }
 }
-if env_bool("CARELINE_BEHIND_PROXY", PRODUCTION):
+CARELINE_BEHIND_PROXY = env_bool("CARELINE_BEHIND_PROXY", PRODUCTION)
+if CARELINE_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the web processes append to X-Forwarded-For: the client's address (audit
+# trail, sign-in throttling) is read that many entries from the right; with 0 the header is never trusted.
+CARELINE_TRUSTED_PROXY_COUNT = env_int(
+    "CARELINE_TRUSTED_PROXY_COUNT", 1 if CARELINE_BEHIND_PROXY else 0, minimum=0, maximum=5
+)
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -11,7 +11,6 @@ staff page or with `manage.py unlock_account <email>`.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -20,27 +19,7 @@ from axes.helpers import get_client_username, get_lockout_parameters
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Sum
-from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: REMOTE_ADDR, or the one the outermost trusted proxy saw in X-Forwarded-For.
-
-    CARELINE_TRUSTED_PROXY_COUNT proxies in front of Careline each append the address they received from;
-    only those entries can be trusted (a client can write anything before them).
-    """
-    remote = request.META.get("REMOTE_ADDR") or None
-    trusted = int(getattr(settings, "CARELINE_TRUSTED_PROXY_COUNT", 0) or 0)
-    if trusted > 0:
-        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-        if len(hops) >= trusted:
-            candidate = hops[-trusted]
-            try:
-                return str(ipaddress.ip_address(candidate))
-            except ValueError:
-                return remote
-    return remote
 
 
 def _failures(attempts: Any) -> int:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import models
 from django.http import HttpRequest
+from django.utils import timezone
 
 from careline.core.models import AuditAction, AuditChannel, AuditEntry
+from careline.core.network import client_ip
+
+# A page that refreshes itself (a conversation's thread, the inbox list, the simulator's screen) would
+# otherwise write an entry every few seconds: a read already on record for the same person, action and
+# object within this window is not written again. The server decides this per view; nothing a client
+# sends turns auditing off.
+READ_COALESCE_WINDOW = timedelta(minutes=5)
 
 
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address as Django sees it (behind a proxy, configure the proxy to set REMOTE_ADDR)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+def _actor_of(request: HttpRequest | None) -> Any:
+    user = getattr(request, "user", None) if request is not None else None
+    return user if user is not None and user.is_authenticated else None
 
 
 def audit_record(
@@ -31,9 +38,8 @@ def audit_record(
     actor_label: str = "",
 ) -> AuditEntry:
     """Append one entry. The actor and client come from REQUEST unless given."""
-    if actor is None and request is not None:
-        user = getattr(request, "user", None)
-        actor = user if user is not None and user.is_authenticated else None
+    if actor is None:
+        actor = _actor_of(request)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
@@ -65,4 +71,54 @@ def audit_patient_access(
     return audit_record(request=request, action=action, obj=obj, patient_id=patient_id, detail=detail)
 
 
-__all__ = ["AuditAction", "AuditChannel", "audit_patient_access", "audit_record"]
+def audit_read_coalesced(
+    *,
+    request: HttpRequest,
+    action: str = AuditAction.VIEW,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    patient_id: int | None = None,
+    detail: str = "",
+) -> AuditEntry | None:
+    """Record a read made by a self-refreshing view, unless the same read is on record from the last minutes.
+
+    Returns the new entry, or None when an equal entry (same person, action, object, patient and detail)
+    was written within READ_COALESCE_WINDOW.
+    """
+    actor = _actor_of(request)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    detail = detail[:500]
+    if actor is not None:
+        recent = AuditEntry.objects.filter(
+            actor=actor,
+            at__gte=timezone.now() - READ_COALESCE_WINDOW,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id)[:64],
+            patient_id=patient_id,
+            detail=detail,
+        )
+        if recent.exists():
+            return None
+    return audit_record(
+        request=request,
+        action=action,
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient_id,
+        detail=detail,
+    )
+
+
+__all__ = [
+    "AuditAction",
+    "AuditChannel",
+    "audit_patient_access",
+    "audit_read_coalesced",
+    "audit_record",
+    "client_ip",
+]

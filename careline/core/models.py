@@ -1,11 +1,64 @@
-"""The audit trail: an append-only record of every access to patient data and every sign-in."""
+"""The audit trail: an append-only record of every access to patient data and every sign-in.
+
+Entries form a hash chain: entry n stores the hash of entry n-1 (`prev_hash`) and its own hash, which covers
+its position, its fields and `prev_hash`. Changing, removing or inserting an entry in the middle breaks every
+later link, and `manage.py audit_verify` names the first broken one.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
+import json
+from collections.abc import Collection, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router, transaction
+from django.utils import timezone
+
+# The hash the first entry links to.
+CHAIN_GENESIS = "0" * 64
+# Names the audit chain among PostgreSQL advisory locks (any fixed number no other code uses).
+CHAIN_LOCK_KEY = 0x43_4C_41_55_44_49_54  # "CLAUDIT"
+# The fields each entry's hash covers, in this order (plus `prev_hash`).
+CHAIN_FIELDS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "patient_id",
+    "detail",
+    "channel",
+    "ip_address",
+    "user_agent",
+)
+
+
+def _canonical(name: str, value: Any) -> Any:
+    """VALUE as it reads back from either database, so writer and verifier hash the same thing."""
+    if value is None:
+        return None
+    if name == "at":
+        moment: datetime = value
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    if name == "ip_address":
+        return str(ipaddress.ip_address(str(value)))
+    if name in ("seq", "actor_id", "patient_id"):
+        return int(value)
+    return str(value)
+
+
+def chain_hash(values: Mapping[str, Any], prev_hash: str) -> str:
+    """The hash of one entry (VALUES holds CHAIN_FIELDS) linked to the entry before it."""
+    payload = json.dumps(
+        [prev_hash, *(_canonical(name, values[name]) for name in CHAIN_FIELDS)], separators=(",", ":")
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 class AuditTrailAppendOnlyError(Exception):
@@ -18,6 +71,49 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AuditTrailAppendOnlyError("audit entries cannot be deleted")
+
+    def bulk_create(
+        self,
+        objs: Iterable[Any],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Collection[str] | None = None,
+        unique_fields: Collection[str] | None = None,
+    ) -> list[Any]:
+        """Insert OBJS as the next entries of the chain (conflict options make no sense for an audit trail)."""
+        if ignore_conflicts or update_conflicts or update_fields or unique_fields:
+            raise AuditTrailAppendOnlyError("audit entries are only ever inserted")
+        entries = list(objs)
+        using = self.db
+        with transaction.atomic(using=using, savepoint=False):
+            chain_link(entries, using=using)
+            return super().bulk_create(entries, batch_size=batch_size)
+
+
+def chain_link(entries: list[AuditEntry], *, using: str) -> None:
+    """Give ENTRIES (about to be inserted, in this order) their place in the chain. Call inside a transaction.
+
+    Two writers must never link to the same predecessor. On PostgreSQL a transaction-level advisory lock
+    serialises appenders until commit, so the next one reads this one's entries; SQLite allows one writing
+    transaction at a time (transactions begin IMMEDIATE). `seq` is unique as well, so a fork could not be
+    stored even if that were ever bypassed.
+    """
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        # Plain SQL: every audited request runs this, and the ORM's query building costs more than the query.
+        cursor.execute(f"SELECT seq, entry_hash FROM {AuditEntry._meta.db_table} ORDER BY seq DESC LIMIT 1")  # noqa: S608 - a constant
+        head = cursor.fetchone()
+    seq, prev_hash = (int(head[0]), str(head[1])) if head is not None else (0, CHAIN_GENESIS)
+    for entry in entries:
+        seq += 1
+        entry.seq = seq
+        entry.prev_hash = prev_hash
+        entry.entry_hash = prev_hash = chain_hash(
+            {name: getattr(entry, name) for name in CHAIN_FIELDS}, prev_hash
+        )
 
 
 class AuditAction(models.TextChoices):
@@ -45,7 +141,8 @@ class AuditChannel(models.TextChoices):
 class AuditEntry(models.Model):
     """One access or change. `patient_id` is a plain number so the trail outlives any patient row."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set before the insert (not auto_now_add, which sets it during the insert) because the hash covers it.
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -62,6 +159,9 @@ class AuditEntry(models.Model):
     channel = models.CharField(max_length=10, choices=AuditChannel.choices, default=AuditChannel.WEB)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    seq = models.BigIntegerField(unique=True, editable=False, help_text="Position in the hash chain, from 1")
+    prev_hash = models.CharField(max_length=64, editable=False)
+    entry_hash = models.CharField(max_length=64, editable=False)
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -81,7 +181,10 @@ class AuditEntry(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AuditTrailAppendOnlyError("audit entries cannot be changed")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(AuditEntry, instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            chain_link([self], using=using)
+            super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditTrailAppendOnlyError("audit entries cannot be deleted")

@@ -374,6 +374,7 @@ def appointment_list_api(request: HttpRequest, filters: Query[AppointmentListFil
         request=request,
         action=AuditAction.SEARCH,
         object_type="scheduling.appointment",
+        patient_id=filters.patient_id,
         detail=f"api list; {'; '.join(described) or 'no filters'}; offset {filters.offset}; "
         f"returned ids: {','.join(str(a.pk) for a in page)}",
     )

@@ -12,7 +12,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from careline.accounts.lockout import client_ip
+from careline.core.network import client_ip
 from careline.accounts.models import User
 from careline.accounts.tests.helpers import is_signed_in
 from careline.core.models import AuditAction, AuditEntry

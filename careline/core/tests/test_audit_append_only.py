@@ -47,8 +47,27 @@ def test_database_refuses_a_raw_update(entry):
     assert AuditEntry.objects.get(pk=entry.pk).detail == "original"
 
 
-@pytest.mark.postgres
-def test_postgresql_refuses_a_raw_delete(entry):
+def test_database_refuses_a_raw_delete(entry):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditentry WHERE id = %s", [entry.pk])
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_database_refuses_emptying_the_table(entry):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditentry")
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_truncate(entry):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE core_auditentry")
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_truncate_through_a_cascade(entry):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE accounts_user CASCADE")
     assert AuditEntry.objects.filter(pk=entry.pk).exists()

@@ -1,7 +1,8 @@
 """The shared team inbox: the conversation list and one conversation (thread, composer, live updates).
 
-Parse -> authorize -> service/query -> render. Polling requests carry X-Careline-Background: they do not
-keep a session alive and are not audited again (the page that started them was).
+Parse -> authorize -> service/query -> render. Polling requests carry X-Careline-Background so they do not
+keep a session alive; they are audited like any read, one entry per person, conversation and page per few
+minutes (`audit_read_coalesced`, decided here, never by the header).
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from careline.core.audit import AuditAction, audit_patient_access, audit_record
-from careline.core.middleware import BACKGROUND_HEADER
+from careline.core.audit import AuditAction, audit_patient_access, audit_read_coalesced, audit_record
 from careline.core.params import row_id
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
@@ -41,11 +41,6 @@ from careline.messaging.templating import TemplateKind, template_problem, templa
 from careline.patients.queries import patient_for_user
 
 LIST_PAGE_SIZE = 50
-
-
-def is_background(request: HttpRequest) -> bool:
-    """A request the page made on its own (polling), not something the person did."""
-    return bool(request.META.get(BACKGROUND_HEADER))
 
 
 def conversation_zone(conversation: Conversation) -> zoneinfo.ZoneInfo:
@@ -97,13 +92,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
             else conversation.contact
         )
         conversation.contact_display = shown  # type: ignore[attr-defined]
-    if not is_background(request):
-        audit_record(
-            request=request,
-            action=AuditAction.SEARCH if filters.text else AuditAction.VIEW,
-            object_type="messaging.conversation",
-            detail=f"inbox list: {filters.describe()}; results={len(conversations)}{'+' if has_more else ''}",
-        )
+    # The list refreshes itself every few seconds: the same list is recorded once per few minutes.
+    audit_read_coalesced(
+        request=request,
+        action=AuditAction.SEARCH if filters.text else AuditAction.VIEW,
+        object_type="messaging.conversation",
+        detail=f"inbox list: {filters.describe()}; results={len(conversations)}{'+' if has_more else ''}",
+    )
     context = {
         "nav": "inbox",
         "form": form,
@@ -361,8 +356,11 @@ def _send(request: HttpRequest, conversation: Conversation) -> HttpResponse:
 def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
     """The thread alone, polled every few seconds by the conversation page: new texts appear by themselves."""
     conversation = queries.conversation_for_user(request.user, pk)
-    if not is_background(request):
-        _audit_view(request, conversation, "conversation read")
+    # Polled every few seconds: one entry per person and conversation per few minutes (the page's own
+    # entry counts), whatever headers the request carries.
+    audit_read_coalesced(
+        request=request, obj=conversation, patient_id=conversation.patient_id, detail="conversation read"
+    )
     conversation_mark_read(conversation=conversation, actor=request.user)
     return render(request, "messaging/_thread.html", _thread_context(request, conversation))
 
@@ -401,17 +399,7 @@ def media(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     path = attachments.media_path(conversation.pk, name)
     if path is None:
         raise Http404("No such file")
-    detail = "message attachment viewed"
-    if conversation.patient_id:
-        audit_patient_access(
-            request=request,
-            action=AuditAction.VIEW,
-            patient_id=conversation.patient_id,
-            obj=conversation,
-            detail=detail,
-        )
-    else:
-        audit_record(request=request, action=AuditAction.VIEW, obj=conversation, detail=detail)
+    _audit_view(request, conversation, "file in the conversation")
     return _file_response(path)
 
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from careline.core.audit import AuditAction, audit_record
+from careline.core.audit import AuditAction, audit_read_coalesced, audit_record
 from careline.core.permissions import Perm, require_perm
 from careline.core.phones import format_phone, parse_phone
 from careline.messaging import queries
@@ -27,7 +27,6 @@ from careline.messaging.channels.simulator.type import simulator_inbound, simula
 from careline.messaging.forms import SimulatorForm
 from careline.messaging.models import Channel, Conversation, Message, MessageState
 from careline.messaging.services.channels import simulator_channel
-from careline.messaging.views.inbox import is_background
 
 V = Callable[..., HttpResponse]
 
@@ -82,14 +81,22 @@ def _phone_context(user: Any, channel: Channel, number: str) -> dict[str, Any]:
     }
 
 
-def _audit_read(request: HttpRequest, conversation: Conversation | None) -> None:
-    if conversation is not None and not is_background(request):
+def _audit_read(request: HttpRequest, conversation: Conversation | None, *, polled: bool = False) -> None:
+    """Record the texts shown; the polled screen once per person and number per few minutes."""
+    if conversation is None:
+        return
+    detail = "phone simulator: texts to the number"
+    if polled:
+        audit_read_coalesced(
+            request=request, obj=conversation, patient_id=conversation.patient_id, detail=detail
+        )
+    else:
         audit_record(
             request=request,
             action=AuditAction.VIEW,
             obj=conversation,
             patient_id=conversation.patient_id,
-            detail="phone simulator: texts to the number",
+            detail=detail,
         )
 
 
@@ -139,7 +146,7 @@ def simulator_thread(request: HttpRequest) -> HttpResponse:
     if problem or not number:
         return HttpResponse("Pick a number first.", status=400, content_type="text/plain; charset=utf-8")
     context = _phone_context(request.user, channel, number)
-    _audit_read(request, context["phone_conversation"])
+    _audit_read(request, context["phone_conversation"], polled=True)
     return render(request, "messaging/_simulator_screen.html", context)
 
 

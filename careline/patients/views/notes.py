@@ -54,6 +54,8 @@ def _visible_note(request: HttpRequest, patient: Patient, note_pk: int) -> CareN
 
 
 def _notes_page(request: HttpRequest, patient: Patient, form: NoteForm, status: int = 200) -> HttpResponse:
+    # Also when a note was refused and the page comes back with the form: the notes are shown again.
+    audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=patient.pk, detail="care notes")
     page = Paginator(notes_visible_to(request.user, patient), NOTES_PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -75,7 +77,6 @@ def _notes_page(request: HttpRequest, patient: Patient, form: NoteForm, status: 
 def note_list(request: HttpRequest, pk: int) -> HttpResponse:
     """Every note about the patient the person may read, newest first, the alerts and an add form."""
     patient = patient_for_user(request.user, pk, Perm.NOTE_VIEW)
-    audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=patient.pk, detail="care notes")
     return _notes_page(request, patient, NoteForm(user=request.user))
 
 
@@ -99,6 +100,10 @@ def note_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             _add_errors(form, error)
     if from_panel:
+        if note is None:  # an added note is audited by note_add; a refused one shows the recent notes again
+            audit_patient_access(
+                request=request, action=AuditAction.VIEW, patient_id=patient.pk, detail="care notes panel"
+            )
         context = {
             "patient": patient,
             "notes": recent_notes_for(request.user, patient, limit=PANEL_NOTES),
@@ -163,14 +168,14 @@ def note_amend(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
                 return redirect("patients:note_detail", pk=patient.pk, note_pk=note.pk)
         status = 400
     else:
-        audit_patient_access(
-            request=request,
-            action=AuditAction.VIEW,
-            patient_id=patient.pk,
-            obj=note,
-            detail="care note (to amend)",
-        )
         form = NoteAmendForm(initial={"text": note_current_text(note)})
+    audit_patient_access(
+        request=request,
+        action=AuditAction.VIEW,
+        patient_id=patient.pk,
+        obj=note,
+        detail="care note (to amend)",
+    )
     context = _patient_context(request, patient, note=note, form=form, latest=note_latest_amendment(note))
     return render(request, "patients/note_amend.html", context, status=status)
 
@@ -200,6 +205,7 @@ def alert_create(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
     else:
         form = AlertForm()
+    audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=patient.pk, detail="alert form")
     return render(
         request, "patients/alert_form.html", _patient_context(request, patient, form=form), status=status
     )

@@ -45,6 +45,13 @@ def _patient_context(request: HttpRequest, patient: Patient, **extra: Any) -> di
     return {"patient": patient, "nav": "patients", **extra}
 
 
+def _audit_page(request: HttpRequest, patient: Patient, detail: str, obj: Any = None) -> None:
+    """Record that a page showing PATIENT's data was rendered (a form, or a form sent back with errors)."""
+    audit_patient_access(
+        request=request, action=AuditAction.VIEW, patient_id=patient.pk, obj=obj or patient, detail=detail
+    )
+
+
 def _apply_errors(form: Any, error: ValidationError) -> None:
     """Show a service's ValidationError on FORM (on its fields when it names them)."""
     if hasattr(error, "error_dict"):
@@ -194,6 +201,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return HttpResponseRedirect(reverse("patients:detail", args=[patient.pk]))
+    _audit_page(request, patient, "demographics form")
     context = _patient_context(request, patient, form=form)
     return render(request, "patients/edit.html", context, status=400 if form.errors else 200)
 
@@ -237,6 +245,7 @@ def patient_phones(request: HttpRequest, pk: int) -> HttpResponse:
                 return HttpResponseRedirect(reverse("patients:phones", args=[patient.pk]))
     phones = list(patient.phones.all())
     states = services.consent_states(phone.number for phone in phones)
+    _audit_page(request, patient, "phone numbers")
     context = _patient_context(
         request, patient, form=add_form, phones=[(phone, states[phone.number]) for phone in phones]
     )
@@ -258,6 +267,7 @@ def patient_preferences(request: HttpRequest, pk: int) -> HttpResponse:
                 )
         messages.success(request, "Contact preferences saved.")
         return HttpResponseRedirect(reverse("patients:detail", args=[patient.pk]))
+    _audit_page(request, patient, "contact preferences")
     context = _patient_context(request, patient, form=form)
     return render(request, "patients/preferences.html", context, status=400 if form.errors else 200)
 
@@ -290,6 +300,7 @@ def patient_consent(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Consent recorded.")
             return HttpResponseRedirect(reverse("patients:detail", args=[patient.pk]))
+    _audit_page(request, patient, "text consent")
     context = _patient_context(
         request, patient, form=form, phones=[(phone, states[phone.number]) for phone in phones]
     )
@@ -312,6 +323,7 @@ def caregiver_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Caregiver added.")
             return HttpResponseRedirect(reverse("patients:detail", args=[patient.pk]))
+    _audit_page(request, patient, "caregiver form")
     context = _patient_context(request, patient, form=form, title="Add a caregiver")
     return render(request, "patients/caregiver_form.html", context, status=400 if form.errors else 200)
 
@@ -333,5 +345,6 @@ def caregiver_edit(request: HttpRequest, pk: int, caregiver_pk: int) -> HttpResp
         else:
             messages.success(request, "Caregiver saved.")
             return HttpResponseRedirect(reverse("patients:detail", args=[patient.pk]))
+    _audit_page(request, patient, "caregiver", obj=caregiver)
     context = _patient_context(request, patient, form=form, title=f"Caregiver: {caregiver.name}")
     return render(request, "patients/caregiver_form.html", context, status=400 if form.errors else 200)

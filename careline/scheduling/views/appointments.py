@@ -125,6 +125,8 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 _apply_errors(form, exc)
         status = 400
+    audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=appointment.patient_id,
+                         obj=appointment, detail="appointment: cancel form")  # fmt: skip
     return render(request, "scheduling/cancel.html", _context(appointment, form=form), status=status)
 
 
@@ -153,6 +155,8 @@ def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 _apply_errors(form, exc)
         status = 400
+    audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=appointment.patient_id,
+                         obj=appointment, detail="appointment: move form")  # fmt: skip
     return render(request, "scheduling/move.html", _context(appointment, form=form), status=status)
 
 
@@ -186,6 +190,9 @@ def _patient_picker(
     if query:
         audit_record(request=request, action=AuditAction.SEARCH, object_type="patients.patient",
                      detail=f"booking patient search; {len(query)} chars; {len(results)} results")  # fmt: skip
+    if patient is not None:
+        audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=patient.pk, obj=patient,
+                             detail=f"booking form ({template.rsplit('/', 1)[-1]})")  # fmt: skip
     context = {"form": form, "patient": patient, "query": query, "results": results, "nav": "calendar",
                "keep": request.GET.urlencode()}  # fmt: skip
     return render(request, template, context, status=status)

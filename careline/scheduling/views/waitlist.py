@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from careline.core.audit import AuditAction, audit_patient_access
+from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.params import row_id
 from careline.core.permissions import Perm, require_perm
 from careline.patients.queries import patient_for_user, patients_visible_to
@@ -45,16 +45,26 @@ def waitlist(request: HttpRequest) -> HttpResponse:
             form.add_error(None, "Find and choose the patient first.")
         status = 400
     query = request.GET.get("q", "").strip()[:100]
-    entries = (
+    entries = list(
         WaitlistEntry.objects.filter(
             state=WaitlistEntry.State.WAITING, patient__in=patients_visible_to(request.user)
         )
         .select_related("patient", "appointment_type", "location", "clinician")
         .order_by("created_at", "id")[:200]
     )
+    results = patient_search(request.user, query, limit=20) if query and patient is None else []
+    if query:
+        audit_record(request=request, action=AuditAction.SEARCH, object_type="patients.patient",
+                     detail=f"waitlist patient search; {len(query)} chars; {len(results)} results")  # fmt: skip
+    # The list shows who is waiting: one entry for the list, and one naming the patient being added.
+    audit_record(request=request, action=AuditAction.VIEW, object_type="scheduling.waitlistentry",
+                 detail=f"waitlist; {len(entries)} waiting shown")  # fmt: skip
+    if patient is not None:
+        audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=patient.pk, obj=patient,
+                             detail="waitlist form")  # fmt: skip
     context = {
         "form": form, "patient": patient, "query": query, "entries": entries, "nav": "calendar",
-        "results": patient_search(request.user, query, limit=20) if query and patient is None else [],
+        "results": results,
         "may_book": Perm.SCHEDULE_BOOK in request.user.permissions,  # type: ignore[union-attr]
     }  # fmt: skip
     return render(request, "scheduling/waitlist.html", context, status=status)

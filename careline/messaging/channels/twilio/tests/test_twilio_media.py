@@ -75,7 +75,7 @@ def test_media_are_copied_from_the_provider_and_served_to_staff_only(
     downloaded = client.get(staff_pdf)
     assert downloaded["Content-Type"] == "application/pdf"
     assert downloaded["Content-Disposition"] == "attachment"
-    reads = AuditEntry.objects.filter(actor=personas.front_a, detail="message attachment viewed")
+    reads = AuditEntry.objects.filter(actor=personas.front_a, detail="file in the conversation")
     assert reads.count() == 2
     assert reads.first().patient_id == personas.pat.pk
     assert client_for(personas.front_b).get(staff_image).status_code == 403

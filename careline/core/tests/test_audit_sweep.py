@@ -1,0 +1,296 @@
+"""Every route that shows a patient's data writes an audit entry naming the patient, whatever the client sends.
+
+The routes come from Django's URL resolver (and the API's OpenAPI schema for query parameters), so a new page
+is covered the day it is added: a route with an id in its path, or a view that reads an id such as
+`?patient=` from the query string, must be listed below either with the ids to call it with or, commented,
+as showing no patient data. Each is then fetched as an administrator with real ids and the background
+header set, and must have written an entry naming the patient.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from careline.core.models import AuditEntry
+from careline.testing.personas import Personas
+
+# Query parameters (and path segments) that carry an id, or a phone number, of a patient's record.
+ID_PARAMETER = re.compile(
+    r"(patient|conversation|appointment|message|reminder|note|caregiver|alert)(_?id|_?pk)?|number|phone"
+)
+QUERY_READ = re.compile(r"""\bGET(?:\.get\(|\[)\s*["'](\w+)["']""")
+
+
+def _walk(
+    patterns: list[Any], prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), entry.namespace or namespace)
+        elif entry.name:
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            yield name, prefix + str(entry.pattern), entry
+
+
+ROUTES = {name: pattern for name, _, pattern in _walk(get_resolver().url_patterns)}
+ROUTES_WITH_IDS = sorted(name for name, pattern in ROUTES.items() if pattern.pattern.regex.groupindex)
+
+
+def _query_reads(pattern: URLPattern) -> set[str]:
+    """The query parameters a view reads by name that carry a record's id."""
+    try:
+        source = inspect.getsource(inspect.unwrap(pattern.callback))
+    except (OSError, TypeError):
+        return set()
+    return {name for name in QUERY_READ.findall(source) if ID_PARAMETER.fullmatch(name)}
+
+
+def _api_query_reads() -> set[tuple[str, str]]:
+    """(route name, parameter) for the API's GET operations whose query parameters carry an id."""
+    from careline.api import api
+
+    api_routes = {name.split(":", 1)[1] for name in ROUTES if name.startswith("api:")}
+    reads = set()
+    for operations in api.get_openapi_schema()["paths"].values():
+        operation = operations.get("get")
+        if operation is None:
+            continue
+        view = next(name for name in api_routes if operation["operationId"].endswith(f"_{name}"))
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and ID_PARAMETER.fullmatch(parameter["name"]):
+                reads.add((f"api:{view}", parameter["name"]))
+    return reads
+
+
+QUERY_ROUTES = sorted(
+    {
+        (name, param)
+        for name, pattern in ROUTES.items()
+        if not name.startswith("api:")
+        for param in _query_reads(pattern)
+    }
+    | _api_query_reads()
+)
+
+
+@dataclass
+class Records:
+    """Real rows of Pat's to call the routes with."""
+
+    personas: Personas
+    conversation: int
+    media: str
+    appointment: int
+    message: int
+    note: int
+    alert: int
+    caregiver: int
+
+
+Args = Callable[[Records], dict[str, Any]]
+PAT: Args = lambda r: {"pk": r.personas.pat.pk}  # noqa: E731
+CONVERSATION: Args = lambda r: {"pk": r.conversation}  # noqa: E731
+APPOINTMENT: Args = lambda r: {"pk": r.appointment}  # noqa: E731
+
+# Route -> its path arguments. Each GET must write an entry naming Pat.
+PATIENT_ROUTES: dict[str, Args] = {
+    "patients:detail": PAT,
+    "patients:edit": PAT,
+    "patients:phones": PAT,
+    "patients:preferences": PAT,
+    "patients:consent": PAT,
+    "patients:caregiver_create": PAT,
+    "patients:caregiver_edit": lambda r: {"pk": r.personas.pat.pk, "caregiver_pk": r.caregiver},
+    "patients:notes": PAT,
+    "patients:note_detail": lambda r: {"pk": r.personas.pat.pk, "note_pk": r.note},
+    "patients:note_amend": lambda r: {"pk": r.personas.pat.pk, "note_pk": r.note},
+    "patients:alert_create": PAT,
+    "messaging:conversation": CONVERSATION,
+    "messaging:thread": CONVERSATION,
+    "messaging:media": lambda r: {"pk": r.conversation, "name": r.media},
+    "messaging:scheduled_edit": lambda r: {"pk": r.message},
+    "scheduling:appointment": APPOINTMENT,
+    "scheduling:move": APPOINTMENT,
+    "scheduling:cancel": APPOINTMENT,
+    "api:patient_detail_api": lambda r: {"patient_id": r.personas.pat.pk},
+    "api:patient_update_api": lambda r: {"patient_id": r.personas.pat.pk},  # same path as the read
+    "api:appointment_detail_api": lambda r: {"appointment_id": r.appointment},
+    "api:appointment_update_api": lambda r: {"appointment_id": r.appointment},  # same path as the read
+}
+
+# Routes that act on a patient's record but only by POST: a GET is refused (405) and shows nothing.
+POST_ONLY: dict[str, Args] = {
+    "patients:note_create": PAT,
+    "patients:alert_remove": lambda r: {"pk": r.personas.pat.pk, "alert_pk": r.alert},
+    "messaging:note_add": CONVERSATION,
+    "messaging:assign": CONVERSATION,
+    "messaging:status": CONVERSATION,
+    "messaging:tag_add": CONVERSATION,
+    "messaging:tag_remove": lambda r: {"pk": r.conversation, "tag_pk": 1},
+    "messaging:link_patient": CONVERSATION,
+    "messaging:opt_out": CONVERSATION,
+    "messaging:dismiss": CONVERSATION,
+    "messaging:scheduled_cancel": lambda r: {"pk": r.message},
+    "scheduling:status": APPOINTMENT,
+    "scheduling:waitlist_remove": lambda r: {"pk": 1},
+    "api:appointment_cancel_api": lambda r: {"appointment_id": r.appointment},
+}
+
+# Routes with an id in the path that show no patient's data. Keep the reason next to each.
+EXEMPT = {
+    # Staff accounts, API tokens, locations: no patient data.
+    "accounts:staff_edit": "a staff member's account",
+    "accounts:staff_mfa_reset": "a staff member's two-factor reset",
+    "accounts:api_token_revoke": "an API token",
+    "locations:edit": "a clinic location",
+    # Configuration of messaging and scheduling.
+    "messaging:channel_create": "a channel type's configuration form",
+    "messaging:channel_edit": "a channel's configuration",
+    "messaging:saved_reply_edit": "a saved reply's template text",
+    "messaging:saved_reply_delete": "a saved reply's template text",
+    "messaging:policy_edit": "a location's messaging policy",
+    "scheduling:type_edit": "an appointment type",
+    "scheduling:hours_edit": "a clinician's working hours and time off",
+    "scheduling:hours_delete": "a clinician's working hours",
+    "scheduling:time_off_delete": "a clinician's time off",
+    "scheduling:reminder_rule_edit": "a reminder rule",
+    "scheduling:reminder_rule_deactivate": "a reminder rule",
+    # An announcement to many patients: its text and delivery counts, no one patient's data.
+    "messaging:announcement_detail": "an announcement's text and counts",
+    "messaging:announcement_progress": "an announcement's counts",
+    # A CSV import's progress: counts and row problems (row, column, what is wrong), no patient's record.
+    "patients:import_status": "an import's progress",
+    # Fetched with an unguessable signed token by the SMS provider (the image of an MMS being sent) and by
+    # the patient's own calendar app (the .ics link texted to them); no staff member reads through these.
+    "messaging:media_public": "the provider fetching an MMS image by signed token",
+    "scheduling:appointment_ics": "the patient's own calendar file, by token",
+}
+
+# Query parameters that carry an id, and the value to send. Each GET must write an entry naming Pat.
+QUERY_CASES: dict[tuple[str, str], Callable[[Records], str]] = {
+    ("messaging:simulator", "number"): lambda r: "+13125550111",
+    ("messaging:simulator_screen", "number"): lambda r: "+13125550111",
+    ("scheduling:book", "patient"): lambda r: str(r.personas.pat.pk),
+    ("scheduling:series", "patient"): lambda r: str(r.personas.pat.pk),
+    ("scheduling:waitlist", "patient"): lambda r: str(r.personas.pat.pk),
+    ("api:message_list_api", "patient_id"): lambda r: str(r.personas.pat.pk),
+    ("api:appointment_list_api", "patient_id"): lambda r: str(r.personas.pat.pk),
+}
+
+# Query parameters that carry an id on pages that show no patient data.
+QUERY_EXEMPT = {
+    # The free-slot search only carries the id on into its booking links; it shows no patient's data.
+    ("scheduling:slots", "patient"): "free slots, with the id passed on to the booking form",
+    # Redirects to the patient's conversation (or back to the patient page), and that page audits.
+    ("messaging:start", "patient"): "a redirect to the conversation page",
+    # The consent page's ?number= preselects one of the patient's numbers; the page is audited by its path.
+    ("patients:consent", "number"): "covered by the route's patient id",
+}
+
+
+def test_every_route_with_an_id_is_swept_or_exempted_with_a_reason():
+    listed = set(PATIENT_ROUTES) | set(POST_ONLY) | set(EXEMPT)
+    missing = sorted(set(ROUTES_WITH_IDS) - listed)
+    assert not missing, (
+        f"add these routes to the audit sweep (or, if they show no patient data, to EXEMPT): {missing}"
+    )
+    assert not sorted(listed - set(ROUTES)), "the sweep lists routes that no longer exist"
+
+
+def test_every_query_parameter_carrying_an_id_is_swept_or_exempted_with_a_reason():
+    assert ("scheduling:book", "patient") in QUERY_ROUTES  # the source scan still finds query reads
+    assert ("api:message_list_api", "patient_id") in QUERY_ROUTES  # and the API's query schemas
+    missing = sorted(set(QUERY_ROUTES) - set(QUERY_CASES) - set(QUERY_EXEMPT))
+    assert not missing, f"add these query parameters to the audit sweep (or QUERY_EXEMPT): {missing}"
+
+
+@pytest.fixture
+def records(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[Records]:
+    from careline.messaging.services import attachments
+    from careline.messaging.tests.h3_support import scheduled_message
+    from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, texted_by
+    from careline.patients.models import PatientAlert
+    from careline.patients.services.notes import alert_add, note_add
+    from careline.scheduling.tests.appointment_support import MONDAY, at_a, book, make_schedule
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    with time_machine.travel(NOON_CHICAGO, tick=False):
+        conversation = texted_by(PAT_NUMBER)
+        folder = attachments.media_root() / str(conversation.pk)
+        folder.mkdir(parents=True)
+        (folder / "a1b2c3.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+        appointment = book(make_schedule(personas), at_a(personas, MONDAY, 10))
+        message = scheduled_message(personas.pat)
+        note = note_add(
+            patient=personas.pat, kind="communication", text="Prefers mornings", author=personas.admin
+        )
+        alert_add(patient=personas.pat, kind="mobility", text="Uses a wheelchair", author=personas.admin)
+        yield Records(
+            personas=personas,
+            conversation=conversation.pk,
+            media="a1b2c3.png",
+            appointment=appointment.pk,
+            message=message.pk,
+            note=note.pk,
+            alert=PatientAlert.objects.get(patient=personas.pat).pk,
+            caregiver=personas.pat_caregiver.pk,
+        )
+
+
+def _get(records: Records, name: str, kwargs: dict[str, Any], query: dict[str, str] | None = None) -> Any:
+    """GET the route as the administrator, marked as a background request (which must change nothing)."""
+    from careline.patients.tests.api_support import make_token
+    from careline.testing.personas import sign_in
+
+    admin = records.personas.admin
+    headers = {"X-Careline-Background": "1"}
+    if name.startswith("api:"):
+        headers["Authorization"] = f"Bearer {make_token(admin)}"
+        client = Client()
+    else:
+        client = sign_in(Client(), admin)
+    return client.get(reverse(name, kwargs=kwargs), query or {}, headers=headers)
+
+
+def _entries_about_pat_since(records: Records, last_id: int) -> list[AuditEntry]:
+    return list(
+        AuditEntry.objects.filter(
+            pk__gt=last_id, patient_id=records.personas.pat.pk, actor=records.personas.admin
+        )
+    )
+
+
+def _last_id() -> int:
+    return AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+@pytest.mark.parametrize("name", sorted(PATIENT_ROUTES))
+def test_reading_a_patients_record_writes_an_entry_naming_the_patient(records, name):
+    before = _last_id()
+    response = _get(records, name, PATIENT_ROUTES[name](records))
+    assert response.status_code == 200, response.content[:300]
+    assert _entries_about_pat_since(records, before), f"{name} showed Pat's data without an audit entry"
+
+
+@pytest.mark.parametrize(("name", "param"), sorted(QUERY_CASES))
+def test_reading_a_patient_chosen_by_query_writes_an_entry_naming_the_patient(records, name, param):
+    before = _last_id()
+    response = _get(records, name, {}, {param: QUERY_CASES[(name, param)](records)})
+    assert response.status_code == 200, response.content[:300]
+    assert _entries_about_pat_since(records, before), (
+        f"{name}?{param}= showed Pat's data without an audit entry"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(POST_ONLY))
+def test_routes_listed_as_post_only_show_nothing_to_a_get(records, name):
+    assert _get(records, name, POST_ONLY[name](records)).status_code == 405
