@@ -12,10 +12,10 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from careline.core.network import client_ip
 from careline.accounts.models import User
 from careline.accounts.tests.helpers import is_signed_in
 from careline.core.models import AuditAction, AuditEntry
+from careline.core.network import client_ip
 from careline.testing.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
