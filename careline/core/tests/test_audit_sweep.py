@@ -164,6 +164,8 @@ EXEMPT = {
     "scheduling:time_off_delete": "a clinician's time off",
     "scheduling:reminder_rule_edit": "a reminder rule",
     "scheduling:reminder_rule_deactivate": "a reminder rule",
+    "scheduling:reminder_replan_status": "a reminder re-plan's counts",
+    "accounts:staff_unlock": "a staff member's sign-in lock",
     # An announcement to many patients: its text and delivery counts, no one patient's data.
     "messaging:announcement_detail": "an announcement's text and counts",
     "messaging:announcement_progress": "an announcement's counts",
@@ -225,9 +227,9 @@ def records(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[Record
     settings.MEDIA_ROOT = str(tmp_path)
     with time_machine.travel(NOON_CHICAGO, tick=False):
         conversation = texted_by(PAT_NUMBER)
-        folder = attachments.media_root() / str(conversation.pk)
-        folder.mkdir(parents=True)
-        (folder / "a1b2c3.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+        stored = attachments.media_save(
+            conversation_id=conversation.pk, data=b"\x89PNG\r\n\x1a\n", extension="png"
+        )
         appointment = book(make_schedule(personas), at_a(personas, MONDAY, 10))
         message = scheduled_message(personas.pat)
         note = note_add(
@@ -237,7 +239,7 @@ def records(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[Record
         yield Records(
             personas=personas,
             conversation=conversation.pk,
-            media="a1b2c3.png",
+            media=stored.split("/", 1)[1],
             appointment=appointment.pk,
             message=message.pk,
             note=note.pk,
