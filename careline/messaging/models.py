@@ -202,7 +202,11 @@ class Message(models.Model):
     from_address = models.CharField(max_length=254, blank=True)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
-    media = models.JSONField(default=list, blank=True, help_text="[{url, content_type}]")
+    media = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[{url, content_type, state, file, error}]; inbound files are copied into storage",
+    )
     state = models.CharField(max_length=12, choices=MessageState.choices, db_index=True)
     suppression_reason = models.CharField(max_length=20, choices=SuppressionReason.choices, blank=True)
     error_code = models.CharField(max_length=20, blank=True)
@@ -222,6 +226,14 @@ class Message(models.Model):
     provider_opt_out_type = models.CharField(max_length=10, blank=True)
     processed_at = models.DateTimeField(
         null=True, blank=True, help_text="Inbound only: when matching, keywords and replies were done"
+    )
+    # Inbound only: the copy of the patient's files from the provider is a due row like a send (retries
+    # with backoff, a lease while a worker copies), so a worker that dies or a provider hiccup loses nothing.
+    media_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="Inbound only: when media still to copy are next tried"
+    )
+    media_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Inbound only: how many times copying the media was started"
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     announcement = models.ForeignKey(
@@ -252,6 +264,12 @@ class Message(models.Model):
                 fields=["created_at"],
                 condition=Q(direction="in", processed_at__isnull=True),
                 name="message_inbound_unprocessed",
+            ),
+            # Small: only inbound rows with media still to copy (the media sweep reads it).
+            models.Index(
+                fields=["media_due_at"],
+                condition=Q(media_due_at__isnull=False),
+                name="message_media_due",
             ),
         ]
 
