@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from careline.messaging.channels import channel_type, channel_type_choices
+from careline.messaging.channels.base import ChannelType
 from careline.patients.models import Purpose
 
 
@@ -29,7 +30,12 @@ class Channel(models.Model):
         ENVIRONMENT = "environment", "From environment variables"
 
     name = models.CharField(max_length=100)
-    type_code = models.CharField(max_length=30)
+    type_code = models.CharField(
+        "type",
+        max_length=30,
+        choices=channel_type_choices,
+        help_text="One of settings.CARELINE_CHANNEL_TYPES",
+    )
     address = models.CharField(max_length=254, help_text="Sender number (E.164) or email address")
     config = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
@@ -62,9 +68,8 @@ class Channel(models.Model):
         return f"{self.name} ({self.type_code})"
 
     @property
-    def type(self) -> Any:
-        from careline.messaging.channels import channel_type
-
+    def type(self) -> ChannelType:
+        """The installed type of this channel; UnknownChannelType when it is no longer installed."""
         return channel_type(self.type_code)
 
 
