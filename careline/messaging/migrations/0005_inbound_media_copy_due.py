@@ -5,17 +5,26 @@ from django.db import migrations, models
 from django.utils import timezone
 
 
+# What the first copier recorded for a temporary failure (5xx, 429, timeout), never retried then.
+TEMPORARY_REASON = "the provider did not give the file"
+
+
 def mark_uncopied_media_due(apps, schema_editor):
-    """Inbound media stored before copies were retried, neither copied nor refused: the sweep tries them."""
+    """Inbound media stored before copies were retried and not copied (never tried, or a temporary
+    failure) become pending again, and their messages due: the media sweep copies them."""
     Message = apps.get_model("messaging", "Message")
     now = timezone.now()
-    due = []
-    for pk, media in Message.objects.filter(direction="in").exclude(media=[]).values_list("pk", "media").iterator():
-        items = [item for item in media or [] if isinstance(item, dict)]
-        if any(item.get("url") and not item.get("file") and not item.get("error") for item in items):
-            due.append(pk)
-    for start in range(0, len(due), 500):
-        Message.objects.filter(pk__in=due[start : start + 500]).update(media_due_at=now)
+    rows = Message.objects.filter(direction="in").exclude(media=[]).values_list("pk", "media")
+    for pk, media in rows.iterator():
+        items = [dict(item) if isinstance(item, dict) else item for item in media or []]
+        retry = False
+        for item in items:
+            if isinstance(item, dict) and item.get("url") and not item.get("file") and item.get("error", TEMPORARY_REASON) == TEMPORARY_REASON:
+                item.pop("error", None)
+                item["state"] = "pending"
+                retry = True
+        if retry:
+            Message.objects.filter(pk=pk).update(media=items, media_due_at=now)
 
 
 class Migration(migrations.Migration):

@@ -77,8 +77,10 @@ def inbound_media_copy(message_id: int, *, now: datetime | None = None) -> int:
     if not claimed:
         return 0
     message = Message.objects.select_related("channel").get(pk=message_id)
-    items: list[dict[str, Any]] = [dict(item) for item in message.media if isinstance(item, dict)]
-    pending = [item for item in items if media_item_state(item, due=True) == PENDING]
+    items: list[Any] = [dict(item) if isinstance(item, dict) else item for item in message.media]
+    pending = [
+        item for item in items if isinstance(item, dict) and media_item_state(item, due=True) == PENDING
+    ]
     attempt = message.media_attempts
     saved: list[str] = []
     retry = False

@@ -21,6 +21,7 @@ from careline.messaging.services.inbound_media import (
     PENDING,
     inbound_media_copy,
     inbound_media_requeue,
+    media_item_state,
     media_retry_delay,
 )
 from careline.messaging.tasks import copy_inbound_media
@@ -119,6 +120,18 @@ def test_the_backoff_grows_and_temporary_failures_stop_at_the_limit(
     )
 
 
+def test_a_provider_timeout_is_temporary(personas, twilio_channel, twilio_double):
+    twilio_channel.config["timeout_seconds"] = 0.3
+    twilio_channel.save()
+    twilio_double.fail_media(Fault(status=200, delay=5))  # held longer than the client waits
+    message = _mms(twilio_channel, twilio_double)
+    twilio_double.release()
+    [item] = message.media
+    assert item["state"] == PENDING
+    assert item["error"] == "the provider did not give the file"
+    assert message.media_due_at == NOON_CHICAGO + media_retry_delay(1)
+
+
 def test_a_permanent_failure_is_final_and_its_reason_is_shown(
     personas, client_for, twilio_channel, twilio_double, clock
 ):
@@ -206,3 +219,29 @@ def test_a_copy_that_outlived_its_claim_is_discarded(
     message.refresh_from_db()
     assert message.media[0]["state"] == PENDING
     assert not list((media_root / "messaging").rglob("*.png"))
+
+
+def test_media_left_uncopied_before_retries_existed_are_tried_again(
+    personas, twilio_channel, twilio_double, media_root
+):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("careline.messaging.migrations.0005_inbound_media_copy_due")
+    message = _mms(twilio_channel, twilio_double, execute=False)
+    inbound_process(message.pk)
+    never_tried = twilio_double.add_media(PNG, "image/png")
+    hiccup = twilio_double.add_media(PNG, "image/png")
+    legacy = [
+        {"url": never_tried, "content_type": "image/png"},
+        {"url": hiccup, "content_type": "image/png", "error": "the provider did not give the file"},
+        {"url": hiccup, "content_type": "image/png", "error": "not an image or a PDF"},
+        "not even a dict",
+    ]
+    Message.objects.filter(pk=message.pk).update(media=legacy, media_due_at=None)
+    migration.mark_uncopied_media_due(apps, None)
+    assert inbound_media_requeue() == 1
+    message.refresh_from_db()
+    states = [media_item_state(item, due=False) if isinstance(item, dict) else item for item in message.media]
+    assert states == [COPIED, COPIED, FAILED, "not even a dict"]
