@@ -18,6 +18,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -38,6 +39,9 @@ FIRST_RETRY = timedelta(minutes=2)  # then 6, 18, 54 and 162 minutes: about four
 BACKOFF_FACTOR = 3
 # Longer than a round can take (each fetch has the client's timeout), so a live worker keeps its claim.
 LEASE = timedelta(minutes=10)
+# A sweep moves what it queues this far ahead, so the next sweeps do not queue it again while the task
+# waits for a worker; a task may claim within it (shorter than LEASE: never someone else's claim).
+QUEUED_GRACE = timedelta(minutes=2)
 SWEEP_BATCH = 500
 TEMPORARY_REASON = "the provider did not give the file"
 
@@ -72,7 +76,7 @@ def inbound_media_copy(message_id: int, *, now: datetime | None = None) -> int:
     now = now or timezone.now()
     lease_until = now + LEASE
     claimed = Message.objects.filter(
-        pk=message_id, direction=Message.Direction.INBOUND, media_due_at__lte=now
+        pk=message_id, direction=Message.Direction.INBOUND, media_due_at__lte=now + QUEUED_GRACE
     ).update(media_due_at=lease_until, media_attempts=F("media_attempts") + 1)
     if not claimed:
         return 0
@@ -138,17 +142,22 @@ def _fail(item: dict[str, Any], reason: str) -> str:
 def inbound_media_requeue(*, now: datetime | None = None) -> int:
     """Queue the copy of processed inbound messages whose media are due (a retry, a claim that ran out).
 
-    The first attempt belongs to the processing task, hence processed rows only. A row queued twice (two
-    sweeps before a worker took it) is copied once: the claim decides.
+    The first attempt belongs to the processing task, hence processed rows only. Queued rows move
+    QUEUED_GRACE ahead (so later sweeps skip them; a lost task is queued again after it); sweeps running
+    at once on several hosts lock and mark different rows, and the tasks go out after the mark commits.
+    Should a row still be queued twice, it is copied once: the claim decides.
     """
     from careline.messaging.tasks import copy_inbound_media
 
     now = now or timezone.now()
-    ids = list(
-        Message.objects.filter(media_due_at__lte=now, processed_at__isnull=False)
-        .order_by("media_due_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
+    due = Message.objects.filter(media_due_at__lte=now, processed_at__isnull=False)
+    with transaction.atomic():
+        ids = list(
+            due.select_for_update(skip_locked=True)
+            .order_by("media_due_at")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        Message.objects.filter(pk__in=ids, media_due_at__lte=now).update(media_due_at=now + QUEUED_GRACE)
     if ids:
         copy_inbound_media.delay(ids)
     return len(ids)

@@ -19,6 +19,7 @@ from careline.messaging.services.inbound_media import (
     LEASE,
     MAX_ATTEMPTS,
     PENDING,
+    QUEUED_GRACE,
     inbound_media_copy,
     inbound_media_requeue,
     media_item_state,
@@ -245,3 +246,19 @@ def test_media_left_uncopied_before_retries_existed_are_tried_again(
     message.refresh_from_db()
     states = [media_item_state(item, due=False) if isinstance(item, dict) else item for item in message.media]
     assert states == [COPIED, COPIED, FAILED, "not even a dict"]
+
+
+def test_a_sweep_queues_due_media_once_and_again_only_when_the_task_was_lost(
+    personas, twilio_channel, twilio_double, clock, monkeypatch
+):
+    message = _mms(twilio_channel, twilio_double, execute=False)
+    inbound_process(message.pk)
+    queued = []
+    with monkeypatch.context() as patched:
+        patched.setattr(copy_inbound_media, "delay", queued.append)  # the broker loses every task
+        assert inbound_media_requeue() == 1
+        assert inbound_media_requeue() == 0  # the next sweep, while the task waits for a worker
+        clock.shift(QUEUED_GRACE)
+        assert inbound_media_requeue() == 1
+    assert queued == [[message.pk], [message.pk]]
+    assert copy_inbound_media.delay(queued[-1]).get() == 1
