@@ -1,19 +1,4 @@
-from typing import Any
-
 from django.apps import AppConfig
-from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
-
-
-def _channel_types_check(**kwargs: Any) -> list[checks.CheckMessage]:
-    """settings.CARELINE_CHANNEL_TYPES loads (the types are otherwise loaded on first use)."""
-    from careline.messaging.channels import CHANNEL_TYPES
-
-    try:
-        CHANNEL_TYPES.all()
-    except ImproperlyConfigured as exc:
-        return [checks.Error(str(exc), id="messaging.E001")]
-    return []
 
 
 class MessagingConfig(AppConfig):
@@ -25,7 +10,6 @@ class MessagingConfig(AppConfig):
         from careline.messaging import timeline  # noqa: F401 - registers messages on the patient timeline
 
         self._connect_environment_channel()
-        checks.register(_channel_types_check)
         from careline.core.health import register_health_check
         from careline.messaging.services.channels import channels_health
 

@@ -180,7 +180,8 @@ class ChannelType(Plugin, ABC):
         return None
 
     def environment_channel(self) -> dict[str, Any] | None:
-        """The Channel fields this type's environment variables describe (settings); None when they do not."""
+        """The Channel fields this type's environment variables describe (read from settings), `default_for`
+        naming the kind it is the default of; None when they describe none. One such channel at most."""
         return None
 
     def environment_problem(self) -> str:

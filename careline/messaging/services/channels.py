@@ -37,8 +37,11 @@ def _environment_type() -> ChannelType | None:
 
 def environment_channel_values() -> dict[str, Any] | None:
     """The fields of the channel environment variables describe (with its default_for); None when none does."""
-    channel_type = _environment_type()
-    return channel_type.environment_channel() if channel_type is not None else None
+    for channel_type in channel_types().values():
+        values = channel_type.environment_channel()
+        if values is not None:
+            return values
+    return None
 
 
 def environment_channel_problem() -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, TestCase, override_settings
 from django.urls import Resolver404, URLPattern, URLResolver, path, resolve, reverse
@@ -174,3 +174,15 @@ def test_nothing_outside_a_type_package_names_a_type_code():
             if CODE_BRANCH.search(line) and "urls.py" not in source.name:
                 offenders.append(f"{source.relative_to(root)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_a_wrong_type_list_stops_the_system_checks_with_its_name():
+    from django.core import checks
+
+    wrong = [*BUILT_IN, "careline.messaging.channels.sms77.type.Sms77Type"]
+    with (
+        override_settings(CARELINE_CHANNEL_TYPES=wrong),
+        pytest.raises(ImproperlyConfigured, match=r"CARELINE_CHANNEL_TYPES: cannot import '.*Sms77Type'"),
+    ):
+        checks.run_checks()  # the URL check mounts every type's webhooks
+    assert not [problem for problem in checks.run_checks() if problem.is_serious()]
