@@ -293,6 +293,13 @@ CARELINE_SWEEP_SECONDS = env_int("CARELINE_SWEEP_SECONDS", 5, minimum=1, maximum
 CARELINE_SIMULATOR = env_bool("CARELINE_SIMULATOR", not PRODUCTION)
 if PRODUCTION and CARELINE_SIMULATOR:
     raise ConfigurationError("CARELINE_SIMULATOR: the phone simulator cannot be turned on in production")
+# The installed channel types, by dotted path (careline/core/registry.py): a provider is one package and one
+# line here. A constant, not an environment variable: which code runs belongs to the deployment's code.
+CARELINE_CHANNEL_TYPES = [
+    "careline.messaging.channels.simulator.type.SimulatorType",
+    "careline.messaging.channels.email.type.EmailType",
+    "careline.messaging.channels.twilio.type.TwilioType",
+]
 TWILIO_ACCOUNT_SID = env_optional("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN_SET = bool(env_optional("TWILIO_AUTH_TOKEN"))
 TWILIO_FROM_NUMBER = env_optional("TWILIO_FROM_NUMBER")

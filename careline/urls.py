@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from careline.api import api
 from careline.core.views import healthz
+from careline.messaging.channels import CHANNEL_TYPES
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -14,7 +15,7 @@ urlpatterns = [
     path("audit/", include("careline.core.urls")),
     path("inbox/", include("careline.messaging.urls")),
     path("simulator", RedirectView.as_view(pattern_name="messaging:simulator", query_string=True)),
-    path("webhooks/", include("careline.messaging.webhook_urls")),
+    CHANNEL_TYPES.url_resolver("webhooks/"),  # each installed type's webhooks under /webhooks/<code>/
     path("schedule/", include("careline.scheduling.urls")),
     path("", include("careline.patients.urls")),
 ]

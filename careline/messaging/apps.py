@@ -8,9 +8,7 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from careline.messaging import timeline  # noqa: F401 - registers messages on the patient timeline
-        from careline.messaging.channels import load_channel_types
 
-        load_channel_types()
         self._connect_environment_channel()
         from careline.core.health import register_health_check
         from careline.messaging.services.channels import channels_health

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from careline.messaging.channels import channel_type, channel_type_choices
+from careline.messaging.channels.base import ChannelType
 from careline.patients.models import Purpose
 
 
@@ -28,7 +28,12 @@ class Channel(models.Model):
         ENVIRONMENT = "environment", "From environment variables"
 
     name = models.CharField(max_length=100)
-    type_code = models.CharField(max_length=30)
+    type_code = models.CharField(
+        "type",
+        max_length=30,
+        choices=channel_type_choices,
+        help_text="One of settings.CARELINE_CHANNEL_TYPES",
+    )
     address = models.CharField(max_length=254, help_text="Sender number (E.164) or email address")
     config = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
@@ -61,9 +66,8 @@ class Channel(models.Model):
         return f"{self.name} ({self.type_code})"
 
     @property
-    def type(self) -> Any:
-        from careline.messaging.channels import channel_type
-
+    def type(self) -> ChannelType:
+        """The installed type of this channel; UnknownChannelType when it is no longer installed."""
         return channel_type(self.type_code)
 
 
@@ -201,7 +205,11 @@ class Message(models.Model):
     from_address = models.CharField(max_length=254, blank=True)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
-    media = models.JSONField(default=list, blank=True, help_text="[{url, content_type}]")
+    media = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[{url, content_type, state, file, error}]; inbound files are copied into storage",
+    )
     state = models.CharField(max_length=12, choices=MessageState.choices, db_index=True)
     suppression_reason = models.CharField(max_length=20, choices=SuppressionReason.choices, blank=True)
     error_code = models.CharField(max_length=20, blank=True)
@@ -224,6 +232,14 @@ class Message(models.Model):
     provider_opt_out_type = models.CharField(max_length=10, blank=True)
     processed_at = models.DateTimeField(
         null=True, blank=True, help_text="Inbound only: when matching, keywords and replies were done"
+    )
+    # Inbound only: the copy of the patient's files from the provider is a due row like a send (retries
+    # with backoff, a lease while a worker copies), so a worker that dies or a provider hiccup loses nothing.
+    media_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="Inbound only: when media still to copy are next tried"
+    )
+    media_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Inbound only: how many times copying the media was started"
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     announcement = models.ForeignKey(
@@ -254,6 +270,12 @@ class Message(models.Model):
                 fields=["created_at"],
                 condition=Q(direction="in", processed_at__isnull=True),
                 name="message_inbound_unprocessed",
+            ),
+            # Small: only inbound rows with media still to copy (the media sweep reads it).
+            models.Index(
+                fields=["media_due_at"],
+                condition=Q(media_due_at__isnull=False),
+                name="message_media_due",
             ),
         ]
 

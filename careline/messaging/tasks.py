@@ -27,11 +27,10 @@ def sweep_messages() -> dict[str, int]:
 
 @shared_task(name="messaging.process_inbound_batch", ignore_result=True)
 def process_inbound_batch(message_ids: list[int]) -> int:
-    """Process stored inbound messages and copy their media; one that fails is left for the sweep."""
+    """Process stored inbound messages and copy their media; one that fails is left for the sweeps."""
     import logging
 
     from careline.messaging.services.inbound import inbound_process
-    from careline.messaging.services.inbound_media import inbound_media_fetch
 
     done = 0
     for message_id in message_ids:
@@ -43,13 +42,35 @@ def process_inbound_batch(message_ids: list[int]) -> int:
         done += processed
         if processed:
             # After the keywords and replies committed: a slow media fetch never delays an opt-out.
-            try:
-                inbound_media_fetch(message_id)
-            except Exception:
-                logging.getLogger(__name__).exception(
-                    "copying media of inbound message %s failed", message_id
-                )
+            _copy_media(message_id)
     return done
+
+
+@shared_task(name="messaging.copy_inbound_media", ignore_result=True)
+def copy_inbound_media(message_ids: list[int]) -> int:
+    """Copy the due media of inbound messages (a message claimed elsewhere or not due is skipped)."""
+    return sum(_copy_media(message_id) for message_id in message_ids)
+
+
+@shared_task(name="messaging.inbound_media_sweep", ignore_result=True)
+def inbound_media_sweep() -> int:
+    """Queue the copy of inbound media that is due again (a retry, or a worker that died); how many."""
+    from careline.messaging.services.inbound_media import inbound_media_requeue
+
+    return inbound_media_requeue()
+
+
+def _copy_media(message_id: int) -> int:
+    import logging
+
+    from careline.messaging.services.inbound_media import inbound_media_copy
+
+    try:
+        return inbound_media_copy(message_id)
+    except Exception:
+        # The message stays claimed until its lease runs out; the media sweep then tries again.
+        logging.getLogger(__name__).exception("copying media of inbound message %s failed", message_id)
+        return 0
 
 
 @shared_task(name="messaging.simulator_report_status", ignore_result=True)

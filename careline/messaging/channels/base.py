@@ -1,7 +1,9 @@
-"""The channel-type plugin interface: every provider is a package with a `type.py` defining a ChannelType.
+"""The channel-type plugin interface: every provider is a package with a `type.py` defining a ChannelType,
+installed by one line in settings.CARELINE_CHANNEL_TYPES.
 
 Nothing outside a type's package branches on its code. A type declares what it can do and which
-configuration it needs, and implements sending, inbound verification and parsing, and status callbacks.
+configuration it needs, and implements sending, inbound verification and parsing, and status callbacks;
+every other method the pipeline calls has a safe default here, so the pipeline never asks "which type?".
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
+
+from careline.core.registry import Plugin
 
 if TYPE_CHECKING:
     from careline.messaging.models import Channel, Message
@@ -140,12 +144,14 @@ class StatusUpdate:
     landline: bool = False  # the provider says the number cannot receive texts
 
 
-class ChannelType(ABC):
+class ChannelType(Plugin, ABC):
     """Base class of channel types."""
 
     code: ClassVar[str]
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[str]] = frozenset({"sms"})
+    # How messages about the channel from environment variables name them (e.g. "TWILIO_*").
+    environment_label: ClassVar[str] = ""
     config_fields: ClassVar[tuple[ConfigField, ...]] = ()
     redact_keys: ClassVar[frozenset[str]] = frozenset({"Body", "body", "To", "From", "to", "from"})
     max_attempts: ClassVar[int] = 5
@@ -165,6 +171,26 @@ class ChannelType(ABC):
 
     def parse_status(self, channel: Channel, request: HttpRequest) -> StatusUpdate:
         raise InboundRejected("this channel type takes no status callbacks")
+
+    def find_sent(self, channel: Channel, message: Message, *, since: datetime) -> str | None:
+        """The provider's id for MESSAGE if it already accepted it (sent since SINCE); None if it cannot tell.
+
+        Asked after an ambiguous attempt (a timeout) and for rows whose worker died while sending.
+        """
+        return None
+
+    def environment_channel(self) -> dict[str, Any] | None:
+        """The Channel fields this type's environment variables describe (read from settings), `default_for`
+        naming the kind it is the default of; None when they describe none. One such channel at most."""
+        return None
+
+    def environment_problem(self) -> str:
+        """Why this type's environment variables describe no usable channel; "" when they do or are unset."""
+        return ""
+
+    def fallback_channel(self, kind: str) -> dict[str, Any] | None:
+        """Fields of the channel Careline creates by itself when no default channel of KIND exists; None."""
+        return None
 
     def fetch_media(self, channel: Channel, url: str, *, max_bytes: int) -> bytes:
         """The file at URL (media a patient sent, hosted by the provider); ProviderError when it cannot be had."""

@@ -1,6 +1,8 @@
 """Channel configuration: the default channel of each kind, and the channel made from environment variables.
 
-The environment's Twilio channel is reconciled (created or brought up to date, under a row lock) when a
+Which type's variables make the environment channel (Twilio's TWILIO_*), and which channels Careline makes
+by itself (the simulator, email), the installed types say (`environment_channel`, `fallback_channel`).
+The environment's channel is reconciled (created or brought up to date, under a row lock) when a
 process starts: after `migrate` (post_migrate), when a worker or beat starts (Celery signals), and lazily
 once in each web process on its first send or webhook. The send path itself reads the row without a lock
 and reconciles again only when the row is missing or no longer matches the environment.
@@ -12,82 +14,74 @@ import logging
 import threading
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from careline.core.audit import AuditAction, audit_record
-from careline.messaging.models import Channel, KeywordReplies
+from careline.messaging.channels import channel_types
+from careline.messaging.channels.base import ChannelType
+from careline.messaging.models import Channel
 from careline.messaging.services.admin import channel_changes
 
 logger = logging.getLogger(__name__)
 
-ENV_TWILIO_NAME = "Twilio (from environment)"
-ENV_TOKEN_VARIABLE = "TWILIO_AUTH_TOKEN"  # noqa: S105 - a variable name, not a secret
-
 _reconcile_lock = threading.Lock()
 
 
+def _environment_type() -> ChannelType | None:
+    """The first installed type whose environment variables describe a channel (one such channel at most)."""
+    for channel_type in channel_types().values():
+        if channel_type.environment_channel() is not None:
+            return channel_type
+    return None
+
+
 def environment_channel_values() -> dict[str, Any] | None:
-    """The fields of the channel TWILIO_* variables describe; None when they do not describe one."""
-    if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN_SET):
-        return None
-    if not (settings.TWILIO_FROM_NUMBER or settings.TWILIO_MESSAGING_SERVICE_SID):
-        return None
-    config = {
-        "account_sid": settings.TWILIO_ACCOUNT_SID,
-        "auth_token_env": ENV_TOKEN_VARIABLE,
-        "from_number": settings.TWILIO_FROM_NUMBER or "",
-        "messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID or "",
-        "api_base_url": settings.TWILIO_API_BASE_URL or "",
-    }
-    rate = float(settings.TWILIO_RATE_PER_SECOND) if settings.TWILIO_RATE_PER_SECOND else None
-    return {
-        "name": ENV_TWILIO_NAME,
-        "type_code": "twilio",
-        "address": settings.TWILIO_FROM_NUMBER or settings.TWILIO_MESSAGING_SERVICE_SID or "",
-        "config": config,
-        "is_active": True,
-        "keyword_replies": settings.TWILIO_KEYWORD_REPLIES,
-        "rate_per_second": rate,
-    }
+    """The fields of the channel environment variables describe (with its default_for); None when none does."""
+    for channel_type in channel_types().values():
+        values = channel_type.environment_channel()
+        if values is not None:
+            return values
+    return None
 
 
 def environment_channel_problem() -> str:
-    """Why the TWILIO_* variables describe no usable channel ("" when they do, or when none is set)."""
-    if not (settings.TWILIO_ACCOUNT_SID or settings.TWILIO_AUTH_TOKEN_SET):
-        return ""
-    if not settings.TWILIO_ACCOUNT_SID:
-        return "TWILIO_AUTH_TOKEN is set but TWILIO_ACCOUNT_SID is not"
-    if not settings.TWILIO_AUTH_TOKEN_SET:
-        return "TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not"
-    if not (settings.TWILIO_FROM_NUMBER or settings.TWILIO_MESSAGING_SERVICE_SID):
-        return "TWILIO_ACCOUNT_SID is set but neither TWILIO_FROM_NUMBER nor TWILIO_MESSAGING_SERVICE_SID"
+    """Why a type's environment variables describe no usable channel ("" when none is set, or all are fine)."""
+    for channel_type in channel_types().values():
+        problem = channel_type.environment_problem()
+        if problem:
+            return problem
     return ""
 
 
+def _environment_label() -> str:
+    channel_type = _environment_type()
+    return (channel_type.environment_label if channel_type is not None else "") or "environment"
+
+
 def _is_current(channel: Channel, values: dict[str, Any]) -> bool:
-    return channel.default_for == "sms" and all(
-        getattr(channel, key) == value for key, value in values.items()
-    )
+    return all(getattr(channel, key) == value for key, value in values.items())
 
 
 def channel_environment_reconcile() -> Channel | None:
-    """Create or update the channel TWILIO_* describe, under a row lock; None when they describe none.
+    """Create or update the channel environment variables describe, under a row lock; None without one.
 
-    Run at start-up and when the environment changed; it takes the sms default for itself and records
-    every change in the audit trail.
+    Run at start-up and when the environment changed; it takes the default of its kind (texts, for
+    Twilio) for itself and records every change in the audit trail.
     """
     values = environment_channel_values()
     if values is None:
         return None
+    values = dict(values)
+    kind = str(values.pop("default_for", "") or "")
     with _reconcile_lock, transaction.atomic():
         channel = Channel.objects.select_for_update().filter(source=Channel.Source.ENVIRONMENT).first()
         if channel is None:
-            Channel.objects.filter(default_for="sms").update(default_for="")
+            if kind:
+                Channel.objects.filter(default_for=kind).update(default_for="")
             try:
                 with transaction.atomic():
                     channel = Channel.objects.create(
-                        source=Channel.Source.ENVIRONMENT, default_for="sms", **values
+                        source=Channel.Source.ENVIRONMENT, default_for=kind, **values
                     )
             except IntegrityError:
                 # Another process starting at the same moment created it (one environment row at most).
@@ -98,16 +92,16 @@ def channel_environment_reconcile() -> Channel | None:
         changes = channel_changes(
             {key: getattr(channel, key) for key in changed}, {k: values[k] for k in changed}
         )
-        if channel.default_for != "sms":
-            Channel.objects.filter(default_for="sms").exclude(pk=channel.pk).update(default_for="")
-            channel.default_for = "sms"
+        if kind and channel.default_for != kind:
+            Channel.objects.filter(default_for=kind).exclude(pk=channel.pk).update(default_for="")
+            channel.default_for = kind
             changed.append("default_for")
         if changed:
             for key in changed:
                 if key in values:
                     setattr(channel, key, values[key])
             channel.save(update_fields=changed)
-            _audit_environment_change(channel, AuditAction.UPDATE, changes or ["default_for: -> 'sms'"])
+            _audit_environment_change(channel, AuditAction.UPDATE, changes or [f"default_for: -> {kind!r}"])
         return channel
 
 
@@ -115,7 +109,7 @@ def _audit_environment_change(channel: Channel, action: str, changes: list[str])
     audit_record(
         action=action,
         obj=channel,
-        actor_label="environment (TWILIO_*)",
+        actor_label=f"environment ({_environment_label()})",
         detail=f"channel {channel.type_code} from environment variables; " + "; ".join(changes),
     )
 
@@ -125,11 +119,13 @@ def channel_environment_reconcile_safely(**kwargs: Any) -> None:
     try:
         channel_environment_reconcile()
     except Exception:  # a start-up hook must not kill the process; the send path reconciles again
-        logger.exception("could not reconcile the channel from TWILIO_* environment variables")
+        logger.exception(
+            "could not reconcile the channel from %s environment variables", _environment_label()
+        )
 
 
 def channel_from_environment() -> Channel | None:
-    """The Twilio channel described by TWILIO_* variables; None when unset. It is the default SMS channel.
+    """The channel environment variables describe (TWILIO_*); None when unset. It is the default of its kind.
 
     One plain read on the send path: the row is reconciled (locked and updated) only when it is missing
     or no longer matches the environment.
@@ -144,16 +140,34 @@ def channel_from_environment() -> Channel | None:
 
 
 def channel_default(kind: str) -> Channel | None:
-    """The active default channel for KIND ('sms' or 'email'); for sms, the simulator in development."""
-    if kind == "sms":
+    """The active default channel for KIND ('sms' or 'email'): the environment's, a configured one, or one
+    an installed type provides by itself (the simulator in development, Django's email backend)."""
+    values = environment_channel_values()
+    if values is not None and values.get("default_for") == kind:
         from_env = channel_from_environment()
         if from_env is not None:
             return from_env
     channel = Channel.objects.filter(default_for=kind, is_active=True).first()
-    if channel is None and kind == "sms" and settings.CARELINE_SIMULATOR:
-        channel = simulator_channel()
-    if channel is None and kind == "email":
-        channel = email_channel()
+    if channel is None:
+        channel = channel_fallback(kind)
+    return channel
+
+
+def channel_fallback(kind: str) -> Channel | None:
+    """The channel the first installed type offering one for KIND provides by itself; None when none does."""
+    for channel_type in channel_types().values():
+        values = channel_type.fallback_channel(kind)
+        if values is not None:
+            return channel_builtin(type_code=channel_type.code, kind=kind, values=values)
+    return None
+
+
+def channel_builtin(*, type_code: str, kind: str, values: dict[str, Any]) -> Channel:
+    """The channel of TYPE_CODE Careline made by itself (created with VALUES, default for KIND if free)."""
+    channel, _ = Channel.objects.get_or_create(
+        type_code=type_code,
+        defaults={**values, "default_for": "" if Channel.objects.filter(default_for=kind).exists() else kind},
+    )
     return channel
 
 
@@ -169,38 +183,19 @@ def channels_health() -> dict[str, str]:
     if channel is None:
         return {
             "status": "error",
-            "error": "TWILIO_* variables are set but no channel exists for them: run migrate or restart",
+            "error": f"{_environment_label()} variables are set but no channel exists for them: "
+            "run migrate or restart",
         }
     if not _is_current(channel, values):
         return {
             "status": "error",
-            "error": "the channel from TWILIO_* variables is out of date: run migrate or restart",
+            "error": f"the channel from {_environment_label()} variables is out of date: run migrate or restart",
         }
     return {"status": "ok", "provider": str(values["type_code"])}
 
 
 def simulator_channel() -> Channel:
-    """The embedded phone simulator channel (development and demos only)."""
-    channel, _ = Channel.objects.get_or_create(
-        type_code="simulator",
-        defaults={
-            "name": "Phone simulator",
-            "address": "+15550100000",
-            "keyword_replies": KeywordReplies.CARELINE,
-            "default_for": "" if Channel.objects.filter(default_for="sms").exists() else "sms",
-        },
-    )
-    return channel
+    """The embedded phone simulator channel (development and demos); the simulator package owns it."""
+    from careline.messaging.channels.simulator.type import simulator_channel as simulator_package_channel
 
-
-def email_channel() -> Channel:
-    """The email channel, sending through Django's configured email backend."""
-    channel, _ = Channel.objects.get_or_create(
-        type_code="email",
-        defaults={
-            "name": "Email",
-            "address": settings.DEFAULT_FROM_EMAIL,
-            "default_for": "" if Channel.objects.filter(default_for="email").exists() else "email",
-        },
-    )
-    return channel
+    return simulator_package_channel()

@@ -35,6 +35,7 @@ from careline.messaging.models import (
     MessageState,
     MessagingPolicy,
 )
+from careline.messaging.services.inbound_media import inbound_media_initial
 from careline.messaging.template_values import location_values
 from careline.messaging.templating import TemplateKind, template_problem, template_render
 from careline.patients.models import ConsentKind, ConsentMethod, Patient, PatientPhone
@@ -83,7 +84,9 @@ def inbound_store(*, channel: Channel, inbound: InboundMessage, enqueue: bool = 
                 to_address=inbound.to_address or channel.address,
                 from_address=inbound.from_address,
                 body=inbound.body,
-                media=inbound.media,
+                media=inbound_media_initial(inbound.media),
+                # Copied from the provider by the processing task, or later by the media sweep.
+                media_due_at=timezone.now() if inbound.media else None,
                 state=MessageState.RECEIVED,
                 provider_message_id=inbound.provider_message_id,
                 provider_opt_out_type=(inbound.opt_out_type or "").upper()[:10],

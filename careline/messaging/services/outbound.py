@@ -573,11 +573,9 @@ def _record_number_facts(message: Message, *, opted_out: bool, landline: bool, c
 
 def _find_sent(message: Message, *, since: datetime | None = None) -> str | None:
     """The provider's id for MESSAGE when the provider already accepted it (ambiguous attempts)."""
-    finder = getattr(message.channel.type, "find_sent", None)
-    if finder is None:
-        return None
+    since = since or message.claimed_at or message.created_at
     try:
-        return finder(message.channel, message, since=since or message.claimed_at or message.created_at)
+        return message.channel.type.find_sent(message.channel, message, since=since)
     except ProviderError:
         return None
 

@@ -4,6 +4,7 @@
     double.url, double.account_sid, double.auth_token
     double.fail_next(Fault.twilio_error(21211))            # the next request fails like Twilio would
     double.fail_to("+15555550100", Fault(status=500))      # every request to that number
+    double.fail_media(Fault(status=503), Fault(status=404))  # the next media downloads fail, in order
     double.set_rates(error_rate=0.05, delay_rate=0.02, delay=Fault.timeout(12))
     double.add_hook(lambda form: Fault(status=429) if ... else None)
     double.messages  /  double.sent_to("+1...")  /  double.requests  /  double.request_count
@@ -166,6 +167,7 @@ class TwilioDouble:
         self._by_sid: dict[str, dict[str, Any]] = {}
         self._media: dict[str, tuple[bytes, str]] = {}
         self._next: deque[Fault] = deque()
+        self._media_faults: deque[Fault] = deque()
         self._per_number: dict[str, Fault] = {}
         self._hooks: list[Callable[[dict[str, str]], Fault | None]] = []
         self._error_rate = 0.0
@@ -244,6 +246,11 @@ class TwilioDouble:
         with self._lock:
             self._next.extend(faults)
 
+    def fail_media(self, *faults: Fault) -> None:
+        """Answer the next len(FAULTS) media downloads with these faults, in order."""
+        with self._lock:
+            self._media_faults.extend(faults)
+
     def fail_to(self, number: str, fault: Fault | None) -> None:
         """Answer every post to NUMBER with FAULT (None removes the rule)."""
         with self._lock:
@@ -275,6 +282,7 @@ class TwilioDouble:
         """No more injected faults."""
         with self._lock:
             self._next.clear()
+            self._media_faults.clear()
             self._per_number.clear()
             self._hooks.clear()
             self._error_rate = self._delay_rate = 0.0
@@ -576,6 +584,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with self.double._lock:
             found = self.double._media.get(media_sid)
+            fault = self.double._media_faults.popleft() if self.double._media_faults else None
+        if fault is not None:
+            if fault.delay:
+                self.double._released.wait(fault.delay)
+            body = _error_body(fault.status, fault.code, fault.message)
+            self._finish("GET", path, query, {}, account, True, fault.status, body)
+            return
         if found is None:
             self._finish("GET", path, query, {}, account, True, 404, _error_body(404, 20404, ""))
             return

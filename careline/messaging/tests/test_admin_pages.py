@@ -7,7 +7,6 @@ from datetime import time
 import pytest
 from django.urls import reverse
 
-from careline.messaging import channels as channel_registry
 from careline.messaging.channels.base import ChannelType, ConfigField, ProviderError
 from careline.messaging.models import Channel, MessagingPolicy, SavedReply
 from careline.messaging.tests.h3_support import PERSONAS
@@ -32,9 +31,11 @@ class SecretiveType(ChannelType):
 
 
 @pytest.fixture
-def secretive(monkeypatch):
-    channel_registry.channel_types()  # load the real types first
-    monkeypatch.setitem(channel_registry._TYPES, "secretive", SecretiveType())
+def secretive(settings):
+    settings.CARELINE_CHANNEL_TYPES = [
+        *settings.CARELINE_CHANNEL_TYPES,
+        f"{SecretiveType.__module__}.{SecretiveType.__qualname__}",
+    ]
     return SecretiveType
 
 

@@ -12,12 +12,9 @@ from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 
 from careline.core.models import AuditEntry
+from careline.messaging.channels.twilio.type import ENV_TWILIO_NAME
 from careline.messaging.models import Channel, Message
-from careline.messaging.services.channels import (
-    ENV_TWILIO_NAME,
-    channel_default,
-    channel_environment_reconcile,
-)
+from careline.messaging.services.channels import channel_default, channel_environment_reconcile
 from careline.messaging.testing.fixtures import inbound_params, signed_post
 from careline.patients.models import ConsentEvent, ConsentKind
 

@@ -30,6 +30,7 @@ from careline.messaging.models import Conversation, Message, MessageState
 from careline.messaging.segments import segment_info
 from careline.messaging.services import attachments
 from careline.messaging.services.conversations import conversation_mark_read
+from careline.messaging.services.inbound_media import PENDING, media_item_state
 from careline.messaging.services.outbound import (
     MessageRefused,
     conversation_for,
@@ -192,16 +193,20 @@ def _thread_context(request: HttpRequest, conversation: Conversation) -> dict[st
         if message is not None:
             if message.is_outbound:
                 entry.extra["state_text"], entry.extra["tone"] = _state_text(message, zone)
+            due = message.media_due_at is not None
             entry.extra["media"] = [
-                _media_entry(conversation, item) for item in message.media if isinstance(item, dict)
+                _media_entry(conversation, item, due=due) for item in message.media if isinstance(item, dict)
             ]
     return {"conversation": conversation, "entries": entries, "zone": zone}
 
 
-def _media_entry(conversation: Conversation, item: dict[str, Any]) -> dict[str, str]:
-    """How the thread shows one media item: a stored copy, a provider link (https only), or a note."""
+def _media_entry(conversation: Conversation, item: dict[str, Any], *, due: bool) -> dict[str, str]:
+    """How the thread shows one media item: a stored copy, "copying", a provider link (https), or a note."""
     content_type = str(item.get("content_type") or "")
     file = str(item.get("file") or "")
+    state = media_item_state(item, due=due)
+    if state == PENDING and not file:
+        return {"kind": "copying", "url": "", "content_type": content_type}
     if file and "/" in file:
         url = reverse("messaging:media", args=[conversation.pk, file.split("/", 1)[1]])
         return {
@@ -211,7 +216,7 @@ def _media_entry(conversation: Conversation, item: dict[str, Any]) -> dict[str, 
         }
     url = str(item.get("url") or "")
     if url and attachments.media_url_allowed(url):
-        # Not copied (yet, or it could not be): a plain link, never an image loaded from the provider.
+        # Not copied (it could not be): a plain link, never an image loaded from the provider.
         return {
             "kind": "external",
             "url": url,

@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import smtplib
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 
-from careline.messaging.channels import register
 from careline.messaging.channels.base import ChannelType, ProviderError, SendResult
 
 if TYPE_CHECKING:
     from careline.messaging.models import Channel, Message
 
 
-@register
 class EmailType(ChannelType):
     code = "email"
     name = "Email"
     capabilities = frozenset({"email"})
+
+    def fallback_channel(self, kind: str) -> dict[str, Any] | None:
+        """Email goes through Django's configured backend when no email channel is set."""
+        if kind == "email":
+            return {"name": "Email", "address": settings.DEFAULT_FROM_EMAIL}
+        return None
 
     def send(self, channel: Channel, message: Message) -> SendResult:
         message_id = make_msgid(idstring=uuid.uuid4().hex[:12], domain="careline")

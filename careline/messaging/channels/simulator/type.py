@@ -9,26 +9,35 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from careline.messaging.channels import register
 from careline.messaging.channels.base import ChannelType, InboundMessage, SendResult
 
 if TYPE_CHECKING:
     from careline.messaging.models import Channel, Message
 
 UNDELIVERABLE_SUFFIX = "0000"
+SIMULATOR_CHANNEL: dict[str, Any] = {
+    "name": "Phone simulator",
+    "address": "+15550100000",
+    "keyword_replies": "careline",  # KeywordReplies.CARELINE: the simulator has no provider to answer
+}
 
 
-@register
 class SimulatorType(ChannelType):
     code = "simulator"
     name = "Phone simulator"
     capabilities = frozenset({"sms", "mms"})
+
+    def fallback_channel(self, kind: str) -> dict[str, Any] | None:
+        """In development and demos (CARELINE_SIMULATOR), texts go to the simulator when no channel is set."""
+        if kind == "sms" and settings.CARELINE_SIMULATOR:
+            return dict(SIMULATOR_CHANNEL)
+        return None
 
     def send(self, channel: Channel, message: Message) -> SendResult:
         provider_id = f"SIM{uuid.uuid4().hex}"
@@ -42,8 +51,14 @@ class SimulatorType(ChannelType):
         transaction.on_commit(report)
         return SendResult(provider_message_id=provider_id)
 
-    def find_sent(self, channel: Channel, message: Message, *, since: object) -> str | None:
-        return None  # nothing leaves the database, so an interrupted send never reached a phone
+    # find_sent stays the base's None: nothing leaves the database, so an interrupted send reached no phone.
+
+
+def simulator_channel() -> Channel:
+    """The embedded phone simulator channel (development and demos only)."""
+    from careline.messaging.services.channels import channel_builtin
+
+    return channel_builtin(type_code=SimulatorType.code, kind="sms", values=SIMULATOR_CHANNEL)
 
 
 def simulator_deliver(message_id: int, provider_message_id: str) -> None:

@@ -25,6 +25,7 @@ import requests
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
+from django.urls import URLPattern, URLResolver, path, reverse
 from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -32,7 +33,6 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from careline.messaging.channels import register
 from careline.messaging.channels.base import (
     ENVIRONMENT_SOURCE,
     ChannelType,
@@ -56,6 +56,8 @@ TWILIO_API_HOST = "api.twilio.com"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 FIND_SENT_SKEW = timedelta(minutes=5)  # clocks of Careline and the provider may differ a little
 FIND_SENT_LIMIT = 50
+ENV_TWILIO_NAME = "Twilio (from environment)"
+ENV_TOKEN_VARIABLE = "TWILIO_AUTH_TOKEN"  # noqa: S105 - a variable name, not a secret
 MEDIA_MAX_REDIRECTS = 3  # Twilio answers a media URL with a redirect to its file store
 
 TEMPORARY_CODES = frozenset({30003, 20429})
@@ -130,7 +132,7 @@ _validators: dict[str, RequestValidator] = {}
 
 
 def _status_callback_url(message: Message) -> str:
-    return f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status?m={message.pk}"
+    return f"{settings.PUBLIC_BASE_URL}{reverse('webhook-twilio-status')}?m={message.pk}"
 
 
 def _absolute(url: str) -> str:
@@ -178,11 +180,11 @@ class _Cleaned:
         return str(self.data.get(key, default) or default).replace("\x00", "")
 
 
-@register
 class TwilioType(ChannelType):
     code = "twilio"
     name = "Twilio"
     capabilities = frozenset({"sms", "mms"})
+    environment_label = "TWILIO_*"
     config_fields = (
         ConfigField("account_sid", "Account SID", help_text="Starts with AC"),
         ConfigField(
@@ -223,6 +225,54 @@ class TwilioType(ChannelType):
             if problem:
                 problems["api_base_url"] = f"The API base URL {problem}."
         return problems
+
+    def urlpatterns(self) -> list[URLPattern | URLResolver]:
+        """/webhooks/twilio/messages (inbound texts) and /webhooks/twilio/status (delivery callbacks)."""
+        from careline.messaging.channels.twilio import views
+
+        return [
+            path("messages", views.twilio_inbound, name="webhook-twilio-messages"),
+            path("status", views.twilio_status, name="webhook-twilio-status"),
+        ]
+
+    # --- the channel from TWILIO_* environment variables ----------------------------------------------------
+
+    def environment_channel(self) -> dict[str, Any] | None:
+        """The channel TWILIO_* describe (the default for texts); None when they do not describe one."""
+        if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN_SET):
+            return None
+        if not (settings.TWILIO_FROM_NUMBER or settings.TWILIO_MESSAGING_SERVICE_SID):
+            return None
+        config = {
+            "account_sid": settings.TWILIO_ACCOUNT_SID,
+            "auth_token_env": ENV_TOKEN_VARIABLE,
+            "from_number": settings.TWILIO_FROM_NUMBER or "",
+            "messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID or "",
+            "api_base_url": settings.TWILIO_API_BASE_URL or "",
+        }
+        rate = float(settings.TWILIO_RATE_PER_SECOND) if settings.TWILIO_RATE_PER_SECOND else None
+        return {
+            "name": ENV_TWILIO_NAME,
+            "type_code": self.code,
+            "address": settings.TWILIO_FROM_NUMBER or settings.TWILIO_MESSAGING_SERVICE_SID or "",
+            "config": config,
+            "is_active": True,
+            "keyword_replies": settings.TWILIO_KEYWORD_REPLIES,
+            "rate_per_second": rate,
+            "default_for": "sms",
+        }
+
+    def environment_problem(self) -> str:
+        """Why TWILIO_* describe no usable channel ("" when they do, or when none is set)."""
+        if not (settings.TWILIO_ACCOUNT_SID or settings.TWILIO_AUTH_TOKEN_SET):
+            return ""
+        if not settings.TWILIO_ACCOUNT_SID:
+            return "TWILIO_AUTH_TOKEN is set but TWILIO_ACCOUNT_SID is not"
+        if not settings.TWILIO_AUTH_TOKEN_SET:
+            return "TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not"
+        if not (settings.TWILIO_FROM_NUMBER or settings.TWILIO_MESSAGING_SERVICE_SID):
+            return "TWILIO_ACCOUNT_SID is set but neither TWILIO_FROM_NUMBER nor TWILIO_MESSAGING_SERVICE_SID"
+        return ""
 
     # --- sending ------------------------------------------------------------------------------------------
 

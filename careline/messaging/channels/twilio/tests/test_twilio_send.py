@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from careline.messaging.channels.twilio.type import TwilioType
+from careline.messaging.channels.twilio.type import ENV_TWILIO_NAME, TwilioType
 from careline.messaging.models import Channel, Message, MessageState
-from careline.messaging.services.channels import ENV_TWILIO_NAME
 from careline.messaging.services.outbound import message_dispatch, message_send, messages_sweep
 from careline.messaging.testing.fixtures import TOKEN_VARIABLE, make_twilio_channel
 from careline.messaging.testing.twilio_double import Fault
