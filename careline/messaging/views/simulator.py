@@ -124,7 +124,7 @@ def simulator(request: HttpRequest) -> HttpResponse:
         status = 400 if problem else 200
     context = {
         "nav": "inbox",
-        "messaging_tab": "simulator",
+        "messaging_tab": "phone",
         "form": form,
         "problem": problem,
         "numbers": list(queries.simulator_numbers(request.user, channel.pk)[:50]),
