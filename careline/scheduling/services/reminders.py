@@ -31,6 +31,7 @@ from careline.messaging.services.outbound import MessageRefused, message_send
 from careline.messaging.services.outbound_bulk import OutboundItem, messages_send_bulk
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_render, template_validate
 from careline.patients.models import ContactPreference, Patient, Purpose
+from careline.scheduling.events import AppointmentBooked, AppointmentCancelled, AppointmentMoved
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -40,7 +41,12 @@ from careline.scheduling.models import (
     ReminderState,
     ReplyPrompt,
 )
-from careline.scheduling.services.visit_texts import appointment_subject
+from careline.scheduling.services.visit_texts import (
+    WITHDRAWN_CANCELLED,
+    WITHDRAWN_MOVED,
+    appointment_subject,
+    appointment_texts_withdraw,
+)
 from careline.scheduling.texts import EMAIL_SUBJECTS, NOTICE_TEMPLATES, visit_facts, with_reply_sentence
 
 logger = logging.getLogger(__name__)
@@ -448,3 +454,52 @@ def appointment_notify(appointment: Appointment, *, event: str) -> None:
         )
     except MessageRefused:
         logger.warning("Notice %s for appointment %s refused", event, appointment.pk)
+
+
+# --- reactions to appointment events (subscribed in SchedulingConfig.ready) ------------------------------
+
+
+def reminders_on_booked(event: AppointmentBooked) -> None:
+    """Plan a visit booked active (inside the booking's transaction: a failure undoes the booking)."""
+    if event.status in ACTIVE_STATUSES:
+        reminders_plan_for_appointment(Appointment.objects.get(pk=event.appointment_id))
+
+
+def reminders_on_moved(event: AppointmentMoved) -> None:
+    """Withdraw the old visit's reminders and waiting texts and plan the new visit (inside the move)."""
+    old = Appointment.objects.get(pk=event.previous_appointment_id)
+    reminders_withdraw_for_appointment(old, reason="moved")
+    # A confirmation or notice still waiting (quiet hours) would tell the old time: withdrawn.
+    appointment_texts_withdraw(old, reason=WITHDRAWN_MOVED)
+    reminders_plan_for_appointment(Appointment.objects.get(pk=event.appointment_id))
+
+
+def reminders_on_cancelled(event: AppointmentCancelled) -> None:
+    """Withdraw a cancelled visit's reminders and waiting texts (inside the cancellation)."""
+    appointment = Appointment.objects.get(pk=event.appointment_id)
+    reminders_withdraw_for_appointment(appointment, reason="cancelled")
+    appointment_texts_withdraw(appointment, reason=WITHDRAWN_CANCELLED)
+
+
+def _for_notice(appointment_id: int) -> Appointment:
+    return Appointment.objects.select_related("patient", "location", "clinician", "appointment_type").get(
+        pk=appointment_id
+    )
+
+
+def notices_on_booked(event: AppointmentBooked) -> None:
+    """Send the booking confirmation after commit, when the patient is to be told."""
+    if event.notify:
+        appointment_notify(_for_notice(event.appointment_id), event="booked")
+
+
+def notices_on_moved(event: AppointmentMoved) -> None:
+    """Tell the patient the new time after commit, when they are to be told."""
+    if event.notify:
+        appointment_notify(_for_notice(event.appointment_id), event="moved")
+
+
+def notices_on_cancelled(event: AppointmentCancelled) -> None:
+    """Tell the patient of the clinic's cancellation after commit, when they are to be told."""
+    if event.notify:
+        appointment_notify(_for_notice(event.appointment_id), event="cancelled")
