@@ -9,7 +9,10 @@ class SchedulingConfig(AppConfig):
     def ready(self) -> None:
         from careline.messaging.replies import register_reply_handler
         from careline.messaging.subjects import register_subject_check
-        from careline.scheduling import timeline  # noqa: F401 - registers appointments on the patient timeline
+        from careline.scheduling import (
+            tasks,  # noqa: F401 - registers the tasks services queue by name
+            timeline,  # noqa: F401 - registers appointments on the patient timeline
+        )
         from careline.scheduling.services.replies import scheduling_reply_handle
         from careline.scheduling.services.visit_texts import SUBJECT_PREFIX, appointment_texts_stale
 

@@ -41,6 +41,7 @@ from careline.core.events import publish
 from careline.core.models import AuditChannel, AuditEntry
 from careline.core.permissions import Perm, has_perm
 from careline.core.phones import parse_phone, phone_kind
+from careline.core.queue import task_enqueue
 from careline.core.text import has_control_characters
 from careline.locations.models import Location
 from careline.patients.events import ConsentChanged, PatientCreated
@@ -369,12 +370,10 @@ def import_apply(
 
 def patient_import_start(*, upload: UploadedFile, user: Any) -> PatientImport:
     """Keep the uploaded file as a PatientImport row and queue its processing after the commit."""
-    from careline.patients.tasks import patient_import_run
-
     name = (upload.name or "patients.csv")[:200]
     with transaction.atomic():
         patient_import = PatientImport.objects.create(file=upload, original_name=name, created_by=user)
-        transaction.on_commit(lambda: patient_import_run.delay(patient_import.pk))
+        transaction.on_commit(lambda: task_enqueue("patients.patient_import_run", patient_import.pk))
     return patient_import
 
 
