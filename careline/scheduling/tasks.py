@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from careline.scheduling.services.reminder_replans import reminder_replan_run
 from careline.scheduling.services.reminders import reminders_send, reminders_sweep
+from careline.scheduling.services.waitlist import waitlist_offers_expire
 
 
 @shared_task(name="scheduling.reminders_sweep", ignore_result=True)
@@ -22,14 +24,10 @@ def send_reminders(reminder_ids: list[int]) -> dict[str, int]:
 @shared_task(name="scheduling.waitlist_offers_expire", ignore_result=True)
 def expire_waitlist_offers() -> int:
     """Expire waitlist offers past their time and offer those slots to the next patients (beat, every minute)."""
-    from careline.scheduling.services.waitlist import waitlist_offers_expire
-
     return waitlist_offers_expire()
 
 
 @shared_task(name="scheduling.reminder_replan_run", ignore_result=True)
 def run_reminder_replan(replan_id: int) -> None:
     """Re-plan upcoming visits' reminders after a rule change (a duplicate delivery finds the job taken)."""
-    from careline.scheduling.services.reminder_replans import reminder_replan_run
-
     reminder_replan_run(replan_id=replan_id)

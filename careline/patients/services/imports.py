@@ -37,11 +37,14 @@ from django.utils import timezone
 
 from careline.core.audit import AuditAction, audit_record
 from careline.core.dates import EARLIEST_DATE
+from careline.core.events import publish
 from careline.core.models import AuditChannel, AuditEntry
 from careline.core.permissions import Perm, has_perm
 from careline.core.phones import parse_phone, phone_kind
+from careline.core.queue import task_enqueue
 from careline.core.text import has_control_characters
 from careline.locations.models import Location
+from careline.patients.events import ConsentChanged, PatientCreated
 from careline.patients.models import (
     ConsentEvent,
     ConsentKind,
@@ -313,7 +316,7 @@ def import_apply(
                 for row in batch
                 if row.phone
             )
-            ConsentEvent.objects.bulk_create(
+            consents = ConsentEvent.objects.bulk_create(
                 ConsentEvent(
                     phone_number=row.phone,
                     kind=ConsentKind.GIVEN if row.sms_consent else ConsentKind.REVOKED,
@@ -339,6 +342,23 @@ def import_apply(
                 )
                 for row in batch
             )
+            for row in batch:
+                publish(
+                    PatientCreated(
+                        patient_id=row.patient.pk,
+                        primary_location_id=row.patient.primary_location_id,
+                        source="import",
+                    )
+                )
+            for consent in consents:
+                publish(
+                    ConsentChanged(
+                        consent_event_id=consent.pk,
+                        patient_id=consent.patient_id,
+                        kind=consent.kind,
+                        method=consent.method,
+                    )
+                )
             done += len(batch)
             if progress is not None:
                 progress(done, len(rows))
@@ -350,12 +370,10 @@ def import_apply(
 
 def patient_import_start(*, upload: UploadedFile, user: Any) -> PatientImport:
     """Keep the uploaded file as a PatientImport row and queue its processing after the commit."""
-    from careline.patients.tasks import patient_import_run
-
     name = (upload.name or "patients.csv")[:200]
     with transaction.atomic():
         patient_import = PatientImport.objects.create(file=upload, original_name=name, created_by=user)
-        transaction.on_commit(lambda: patient_import_run.delay(patient_import.pk))
+        transaction.on_commit(lambda: task_enqueue("patients.patient_import_run", patient_import.pk))
     return patient_import
 
 

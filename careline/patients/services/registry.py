@@ -18,9 +18,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from careline.core.audit import AuditAction, audit_record
+from careline.core.events import publish
 from careline.core.phones import parse_phone, phone_kind
 from careline.core.text import search_key
 from careline.locations.models import Location
+from careline.patients.events import ConsentChanged, PatientCreated, PatientUpdated
 from careline.patients.models import (
     Caregiver,
     ConsentEvent,
@@ -163,6 +165,11 @@ def patient_create(
             patient_id=patient.pk,
             detail=f"registered; phones: {len(numbers)}",
         )
+        publish(
+            PatientCreated(
+                patient_id=patient.pk, primary_location_id=patient.primary_location_id, source="registry"
+            )
+        )
     return patient
 
 
@@ -173,15 +180,19 @@ def patient_update(
     unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
-    return _apply_changes(
-        patient,
-        changes,
-        clean=patient.full_clean,
-        actor=actor,
-        request=request,
-        patient_id=patient.pk,
-        label="fields",
-    )
+    with transaction.atomic():
+        changed = _apply_changes(
+            patient,
+            changes,
+            clean=patient.full_clean,
+            actor=actor,
+            request=request,
+            patient_id=patient.pk,
+            label="fields",
+        )
+        if changed:
+            publish(PatientUpdated(patient_id=patient.pk, fields=tuple(changed)))
+    return changed
 
 
 def _apply_changes(
@@ -256,6 +267,7 @@ def patient_phone_add(
             patient_id=patient.pk,
             detail="phone added" + (" (primary)" if make_primary else ""),
         )
+        publish(PatientUpdated(patient_id=patient.pk, fields=("phones",)))
     return phone
 
 
@@ -275,6 +287,7 @@ def patient_phone_set_primary(*, phone: PatientPhone, actor: Any, request: HttpR
             patient_id=phone.patient_id,
             detail="primary phone changed",
         )
+        publish(PatientUpdated(patient_id=phone.patient_id, fields=("phones",)))
 
 
 def patient_phone_remove(*, phone: PatientPhone, actor: Any, request: HttpRequest | None = None) -> None:
@@ -297,6 +310,7 @@ def patient_phone_remove(*, phone: PatientPhone, actor: Any, request: HttpReques
             patient_id=patient_id,
             detail="phone removed",
         )
+        publish(PatientUpdated(patient_id=patient_id, fields=("phones",)))
 
 
 def contact_preference_set(
@@ -326,6 +340,7 @@ def contact_preference_set(
             patient_id=patient.pk,
             detail=f"contact preference: {purpose}",
         )
+        publish(PatientUpdated(patient_id=patient.pk, fields=("contact_preferences",)))
     return preference
 
 
@@ -365,6 +380,11 @@ def consent_record(
                 patient_id=patient.pk,
                 detail=f"text consent {kind} ({method})",
             )
+        publish(
+            ConsentChanged(
+                consent_event_id=event.pk, patient_id=event.patient_id, kind=event.kind, method=event.method
+            )
+        )
     return event
 
 

@@ -5,9 +5,11 @@ Double booking: every write that gives a clinician's time to a visit first locks
 for the same clinician queue on that lock, so the second sees the first's visit and is refused. (SQLite
 takes a database-wide write lock instead, with the same effect.)
 
-Every change writes an AppointmentStatusChange row, audits on the patient, re-plans or withdraws reminder
-rows in the same transaction, and sends texts (booking confirmation, clinic-side notices, waitlist offers)
-only after commit: a rolled-back booking never texts anybody.
+Every change writes an AppointmentStatusChange row, audits on the patient and publishes an event
+(`careline/scheduling/events.py`). This module does not know who listens: reminder planning and the
+withdrawal of texts about the old time subscribe inside the transaction; the booking confirmation,
+clinic-side notices and waitlist offers subscribe after commit, so a rolled-back booking never texts anybody
+(subscriptions: `SchedulingConfig.ready`).
 
 Who is texted: `notify=None` means "by the rule": changes made by staff, the API, the portal or the system
 notify the patient; changes made by the patient's own text reply (the replies code answers them itself)
@@ -27,9 +29,16 @@ from django.utils import timezone
 
 from careline.accounts.models import User
 from careline.core.audit import AuditAction, audit_record
+from careline.core.events import publish
 from careline.core.models import AuditChannel
 from careline.locations.models import Location
 from careline.patients.models import Patient
+from careline.scheduling.events import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentMoved,
+    AppointmentStatusChanged,
+)
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -40,7 +49,6 @@ from careline.scheduling.models import (
     ChangeSource,
 )
 from careline.scheduling.queries import availability_problem, local_to_utc
-from careline.scheduling.services import reminders, visit_texts, waitlist
 
 MAX_SERIES_COUNT = 52
 NOTIFYING_SOURCES = frozenset(
@@ -256,10 +264,15 @@ def appointment_book(
         )
         _audit(appointment=appointment, action=AuditAction.CREATE, actor=actor, source=source,
                detail="appointment booked", request=request)  # fmt: skip
-        if appointment.is_active:
-            reminders.reminders_plan_for_appointment(appointment)
-            if _should_notify(source, notify):
-                transaction.on_commit(lambda: reminders.appointment_notify(appointment, event="booked"))
+        publish(
+            AppointmentBooked(
+                appointment_id=appointment.pk,
+                patient_id=appointment.patient_id,
+                status=appointment.status,
+                source=source,
+                notify=appointment.is_active and _should_notify(source, notify),
+            )
+        )
     return appointment
 
 
@@ -267,18 +280,6 @@ def _require_movable(appointment: Appointment) -> None:
     if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
         raise ValidationError(
             f"A visit that is {appointment.get_status_display().lower()} cannot be changed."
-        )
-
-
-def _offer_if_future(appointment: Appointment) -> None:
-    if appointment.starts_at > timezone.now():
-        transaction.on_commit(
-            lambda: waitlist.waitlist_offer_freed_slot(
-                clinician=appointment.clinician,
-                location=appointment.location,
-                appointment_type=appointment.appointment_type,
-                starts_at=appointment.starts_at,
-            )
         )
 
 
@@ -320,13 +321,15 @@ def appointment_move(
         zone = new_location.zone
         _audit(appointment=new, action=AuditAction.UPDATE, actor=actor, source=source, request=request,
                detail=f"appointment {old.pk} moved to {new.starts_at.astimezone(zone):%Y-%m-%d %H:%M}")  # fmt: skip
-        reminders.reminders_withdraw_for_appointment(old, reason="moved")
-        # A confirmation or notice still waiting (quiet hours) would tell the old time: withdrawn.
-        visit_texts.appointment_texts_withdraw(old, reason=visit_texts.WITHDRAWN_MOVED)
-        reminders.reminders_plan_for_appointment(new)
-        if _should_notify(source, notify):
-            transaction.on_commit(lambda: reminders.appointment_notify(new, event="moved"))
-        _offer_if_future(old)
+        publish(
+            AppointmentMoved(
+                appointment_id=new.pk,
+                previous_appointment_id=old.pk,
+                patient_id=new.patient_id,
+                source=source,
+                notify=_should_notify(source, notify),
+            )
+        )
     appointment.status = old.status
     return new
 
@@ -353,12 +356,16 @@ def appointment_cancel(
         _record_change(locked, from_status=from_status, actor=actor, source=source, detail=reason)
         _audit(appointment=locked, action=AuditAction.UPDATE, actor=actor, source=source, request=request,
                detail=f"appointment cancelled by the {'patient' if by_patient else 'clinic'}")  # fmt: skip
-        reminders.reminders_withdraw_for_appointment(locked, reason="cancelled")
-        visit_texts.appointment_texts_withdraw(locked, reason=visit_texts.WITHDRAWN_CANCELLED)
-        # The patient who cancelled knows; a notice is for the clinic's own cancellations.
-        if not by_patient and _should_notify(source, notify):
-            transaction.on_commit(lambda: reminders.appointment_notify(locked, event="cancelled"))
-        _offer_if_future(locked)
+        publish(
+            AppointmentCancelled(
+                appointment_id=locked.pk,
+                patient_id=locked.patient_id,
+                source=source,
+                by_patient=by_patient,
+                # The patient who cancelled knows; a notice is for the clinic's own cancellations.
+                notify=not by_patient and _should_notify(source, notify),
+            )
+        )
     appointment.status = locked.status
     return locked
 
@@ -403,6 +410,15 @@ def appointment_set_status(
         _record_change(locked, from_status=from_status, actor=actor, source=source, detail=detail)
         _audit(appointment=locked, action=AuditAction.UPDATE, actor=actor, source=source, request=request,
                detail=f"appointment status {from_status} -> {status}")  # fmt: skip
+        publish(
+            AppointmentStatusChanged(
+                appointment_id=locked.pk,
+                patient_id=locked.patient_id,
+                from_status=from_status,
+                to_status=status,
+                source=source,
+            )
+        )
     appointment.status = locked.status
     return locked
 

@@ -35,10 +35,12 @@ from django.db import transaction
 from careline.accounts.models import User
 from careline.core.audit import AuditAction, audit_record
 from careline.core.dates import DateOutOfRangeError, check_date
+from careline.core.events import publish
 from careline.core.models import AuditChannel
 from careline.core.text import has_control_characters
 from careline.locations.models import Location
 from careline.patients.models import Patient
+from careline.scheduling.events import AppointmentStatusChanged
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -237,7 +239,14 @@ def appointment_import_apply(*, rows: list[AppointmentRow], actor: Any, request:
                     current.save(update_fields=["status", "updated_at"])
                     _record_change(current, from_status=from_status, actor=actor, source=ChangeSource.IMPORT,
                                    detail="status from import")  # fmt: skip
+                    publish(
+                        AppointmentStatusChanged(
+                            appointment_id=current.pk, patient_id=current.patient_id, from_status=from_status,
+                            to_status=current.status, source=ChangeSource.IMPORT,
+                        )
+                    )  # fmt: skip
                     # Cancelled in the practice system: its pending reminders go; re-activated: planned again.
+                    # (Direct, not a status-change receiver: a staff status change does not re-plan.)
                     reminders.reminders_plan_for_appointment(current)
                     if current.status not in ACTIVE_STATUSES:
                         visit_texts.appointment_texts_withdraw(

@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from careline.accounts.models import User
+from careline.core.queue import task_enqueue
 from careline.patients.models import ContactPreference, Purpose
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
@@ -33,12 +34,12 @@ from careline.scheduling.models import (
     ReminderRule,
     ReminderState,
 )
-from careline.scheduling.services.reminders import (
+from careline.scheduling.services.reminder_times import (
     SKIP_PASSED,
-    _rule_applies,
-    _window_for,
     reminder_channels,
     reminder_plan_time,
+    rule_applies,
+    window_for,
 )
 
 REPLAN_BATCH = 500  # visits per batch (one transaction each)
@@ -93,9 +94,7 @@ def reminder_replan_record_withdrawal(
 
 
 def _enqueue(replan_id: int) -> None:
-    from careline.scheduling.tasks import run_reminder_replan
-
-    run_reminder_replan.delay(replan_id)
+    task_enqueue("scheduling.reminder_replan_run", replan_id)
 
 
 def _visits(rule: ReminderRule, now: datetime) -> QuerySet[Appointment]:
@@ -206,7 +205,7 @@ def _replan_batch(rule: ReminderRule, ids: list[int], now: datetime) -> Counter[
         applies = (
             rule.is_active
             and appointment.appointment_type.reminders_apply
-            and _rule_applies(rule, appointment)
+            and rule_applies(rule, appointment)
         )
         if not applies:
             for row in current:
@@ -222,7 +221,7 @@ def _replan_batch(rule: ReminderRule, ids: list[int], now: datetime) -> Counter[
             rule,
             starts_at=appointment.starts_at,
             zone=appointment.patient.zone,
-            window=_window_for(appointment.location, windows),
+            window=window_for(appointment.location, windows),
             now=now,
         )
         reason = SKIP_PASSED_RULE if reason == SKIP_PASSED else reason

@@ -18,29 +18,42 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from careline.locations.models import Location
+from careline.core.queue import task_enqueue
 from careline.messaging.models import Channel, MessageKind, MessageState
-from careline.messaging.quiet_hours import texting_window, window_last_open_before, window_release_at
 from careline.messaging.services.outbound import MessageRefused, message_send
 from careline.messaging.services.outbound_bulk import OutboundItem, messages_send_bulk
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_render, template_validate
 from careline.patients.models import ContactPreference, Patient, Purpose
+from careline.scheduling.events import AppointmentBooked, AppointmentCancelled, AppointmentMoved
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
     Reminder,
-    ReminderChannel,
     ReminderRule,
     ReminderState,
     ReplyPrompt,
 )
-from careline.scheduling.services.visit_texts import appointment_subject
+from careline.scheduling.services.reminder_replans import reminder_replans_resume
+from careline.scheduling.services.reminder_times import SKIP_AFTER_START as SKIP_AFTER_START
+from careline.scheduling.services.reminder_times import SKIP_NO_WINDOW as SKIP_NO_WINDOW
+from careline.scheduling.services.reminder_times import SKIP_PASSED as SKIP_PASSED
+from careline.scheduling.services.reminder_times import (
+    reminder_channels,
+    reminder_plan_time,
+    rule_applies,
+    window_for,
+)
+from careline.scheduling.services.visit_texts import (
+    WITHDRAWN_CANCELLED,
+    WITHDRAWN_MOVED,
+    appointment_subject,
+    appointment_texts_withdraw,
+)
 from careline.scheduling.texts import EMAIL_SUBJECTS, NOTICE_TEMPLATES, visit_facts, with_reply_sentence
 
 logger = logging.getLogger(__name__)
@@ -50,74 +63,14 @@ CLAIM_BATCH = 200  # reminders per claim and per sending task
 SWEEP_MAX = 50_000  # reminders one sweep run claims at most; the next run takes the rest
 SENDING_TIMEOUT = timedelta(minutes=5)  # a row SENDING longer than this lost its task: claim it again
 
-SKIP_PASSED = "Its time had passed when the visit was booked"
-SKIP_AFTER_START = "Its time falls after the visit starts"
-SKIP_NO_WINDOW = "No time inside the texting window before the visit"
-
 
 # --- planning -------------------------------------------------------------------------------------------
-
-
-def reminder_nominal_due_at(rule: ReminderRule, *, starts_at: datetime, zone: ZoneInfo) -> datetime:
-    """The rule's due time for a visit at STARTS_AT, before quiet hours: local calendar days, then UTC."""
-    if rule.minutes_before is not None:
-        return starts_at - timedelta(minutes=rule.minutes_before)
-    local_day = starts_at.astimezone(zone).date() - timedelta(days=rule.days_before or 0)
-    at = rule.at_local_time or time(10, 0)
-    # Combined on the wall clock of that day, then converted: 18:00 stays 18:00 across a DST change.
-    return datetime.combine(local_day, at, tzinfo=zone).astimezone(ZoneInfo("UTC"))
-
-
-def reminder_plan_time(
-    rule: ReminderRule,
-    *,
-    starts_at: datetime,
-    zone: ZoneInfo,
-    window: tuple[time, time],
-    now: datetime,
-) -> tuple[datetime, bool, str]:
-    """(due_at, moved out of quiet hours, skip reason or '') for RULE and a visit at STARTS_AT."""
-    due = reminder_nominal_due_at(rule, starts_at=starts_at, zone=zone)
-    held = False
-    if window_release_at(due, zone, window) is not None:
-        earlier = window_last_open_before(due, zone, window)
-        if earlier is None:
-            return due, False, SKIP_NO_WINDOW
-        due, held = earlier, True
-    if due >= starts_at:
-        return due, held, SKIP_AFTER_START
-    if due < now:
-        return due, held, SKIP_PASSED
-    return due, held, ""
 
 
 def _rules_active() -> list[ReminderRule]:
     return list(
         ReminderRule.objects.filter(is_active=True).prefetch_related("appointment_types", "locations")
     )
-
-
-def _rule_applies(rule: ReminderRule, appointment: Appointment) -> bool:
-    type_ids = {t.pk for t in rule.appointment_types.all()}
-    location_ids = {loc.pk for loc in rule.locations.all()}
-    return (not type_ids or appointment.appointment_type_id in type_ids) and (
-        not location_ids or appointment.location_id in location_ids
-    )
-
-
-def reminder_channels(rule_channel: str, preference: str | None) -> list[str]:
-    """The channels a rule sends on: its own, or the patient's appointments preference (text unless email)."""
-    if rule_channel == ReminderChannel.BOTH:
-        return ["sms", "email"]
-    if rule_channel == ReminderChannel.PREFERENCE:
-        return ["email"] if preference == "email" else ["sms"]
-    return [rule_channel]
-
-
-def _window_for(location: Location, cache: dict[int, tuple[time, time]]) -> tuple[time, time]:
-    if location.pk not in cache:
-        cache[location.pk] = texting_window(location)
-    return cache[location.pk]
 
 
 def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None = None) -> int:
@@ -154,9 +107,9 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
             if appointment.status not in ACTIVE_STATUSES or not appointment.appointment_type.reminders_apply:
                 continue
             zone = appointment.patient.zone
-            window = _window_for(appointment.location, windows)
+            window = window_for(appointment.location, windows)
             for rule in rules:
-                if not _rule_applies(rule, appointment):
+                if not rule_applies(rule, appointment):
                     continue
                 due, held, reason = reminder_plan_time(
                     rule, starts_at=appointment.starts_at, zone=zone, window=window, now=now
@@ -249,13 +202,14 @@ def reminders_claim(
     return batches
 
 
+def _send_later(reminder_ids: list[int]) -> None:
+    task_enqueue("scheduling.send_reminders", reminder_ids)
+
+
 def reminders_sweep(*, now: datetime | None = None, limit: int = SWEEP_MAX) -> dict[str, int]:
     """Claim due reminders and enqueue one sending task per batch; safe to run on many hosts at once."""
-    from careline.scheduling.services.reminder_replans import reminder_replans_resume
-    from careline.scheduling.tasks import send_reminders
-
     reminder_replans_resume(now=now)  # rule re-plans whose task was lost or whose worker died
-    batches = reminders_claim(now=now, limit=limit, on_batch=send_reminders.delay)
+    batches = reminders_claim(now=now, limit=limit, on_batch=_send_later)
     return {"claimed": sum(len(ids) for ids in batches), "batches": len(batches)}
 
 
@@ -448,3 +402,52 @@ def appointment_notify(appointment: Appointment, *, event: str) -> None:
         )
     except MessageRefused:
         logger.warning("Notice %s for appointment %s refused", event, appointment.pk)
+
+
+# --- reactions to appointment events (subscribed in SchedulingConfig.ready) ------------------------------
+
+
+def reminders_on_booked(event: AppointmentBooked) -> None:
+    """Plan a visit booked active (inside the booking's transaction: a failure undoes the booking)."""
+    if event.status in ACTIVE_STATUSES:
+        reminders_plan_for_appointment(Appointment.objects.get(pk=event.appointment_id))
+
+
+def reminders_on_moved(event: AppointmentMoved) -> None:
+    """Withdraw the old visit's reminders and waiting texts and plan the new visit (inside the move)."""
+    old = Appointment.objects.get(pk=event.previous_appointment_id)
+    reminders_withdraw_for_appointment(old, reason="moved")
+    # A confirmation or notice still waiting (quiet hours) would tell the old time: withdrawn.
+    appointment_texts_withdraw(old, reason=WITHDRAWN_MOVED)
+    reminders_plan_for_appointment(Appointment.objects.get(pk=event.appointment_id))
+
+
+def reminders_on_cancelled(event: AppointmentCancelled) -> None:
+    """Withdraw a cancelled visit's reminders and waiting texts (inside the cancellation)."""
+    appointment = Appointment.objects.get(pk=event.appointment_id)
+    reminders_withdraw_for_appointment(appointment, reason="cancelled")
+    appointment_texts_withdraw(appointment, reason=WITHDRAWN_CANCELLED)
+
+
+def _for_notice(appointment_id: int) -> Appointment:
+    return Appointment.objects.select_related("patient", "location", "clinician", "appointment_type").get(
+        pk=appointment_id
+    )
+
+
+def notices_on_booked(event: AppointmentBooked) -> None:
+    """Send the booking confirmation after commit, when the patient is to be told."""
+    if event.notify:
+        appointment_notify(_for_notice(event.appointment_id), event="booked")
+
+
+def notices_on_moved(event: AppointmentMoved) -> None:
+    """Tell the patient the new time after commit, when they are to be told."""
+    if event.notify:
+        appointment_notify(_for_notice(event.appointment_id), event="moved")
+
+
+def notices_on_cancelled(event: AppointmentCancelled) -> None:
+    """Tell the patient of the clinic's cancellation after commit, when they are to be told."""
+    if event.notify:
+        appointment_notify(_for_notice(event.appointment_id), event="cancelled")

@@ -23,8 +23,10 @@ from django.utils import timezone
 from careline.accounts.models import User
 from careline.messaging.models import Conversation, Message, MessageKind
 from careline.patients.models import Purpose
+from careline.scheduling.events import AppointmentCancelled, AppointmentMoved
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
+    Appointment,
     ChangeSource,
     ReplyPrompt,
     WaitlistEntry,
@@ -335,3 +337,16 @@ def waitlist_offers_expire(*, now: datetime | None = None) -> int:
                 starts_at=offer.starts_at,
             )
     return len(ids)
+
+
+def waitlist_on_slot_freed(event: AppointmentMoved | AppointmentCancelled) -> None:
+    """After a move or cancellation commits, offer the freed time (if still ahead) to the waitlist."""
+    freed_id = event.previous_appointment_id if isinstance(event, AppointmentMoved) else event.appointment_id
+    freed = Appointment.objects.select_related("clinician", "location", "appointment_type").get(pk=freed_id)
+    if freed.starts_at > timezone.now():
+        waitlist_offer_freed_slot(
+            clinician=freed.clinician,
+            location=freed.location,
+            appointment_type=freed.appointment_type,
+            starts_at=freed.starts_at,
+        )

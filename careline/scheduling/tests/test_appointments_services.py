@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from careline.core.models import AuditEntry
 from careline.scheduling.models import Appointment, AppointmentStatus, AppointmentStatusChange, TimeOff
 from careline.scheduling.services import appointments as services
+from careline.scheduling.services import reminders, waitlist
 from careline.scheduling.tests.appointment_support import MONDAY, at_a, book, make_schedule
 
 pytestmark = pytest.mark.django_db
@@ -34,19 +35,16 @@ def _frozen() -> Any:
 def hooks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     """Record the calls made to the reminders and waitlist hooks."""
     calls: list[tuple[str, Any]] = []
+    # They are reached through the appointment events (SchedulingConfig.ready subscribes them).
+    monkeypatch.setattr(reminders, "reminders_plan_for_appointment", lambda a: calls.append(("plan", a.pk)))
     monkeypatch.setattr(
-        services.reminders, "reminders_plan_for_appointment", lambda a: calls.append(("plan", a.pk))
-    )
-    monkeypatch.setattr(
-        services.reminders,
+        reminders,
         "reminders_withdraw_for_appointment",
         lambda a, *, reason: calls.append(("withdraw", a.pk)),
     )
+    monkeypatch.setattr(reminders, "appointment_notify", lambda a, *, event: calls.append((event, a.pk)))
     monkeypatch.setattr(
-        services.reminders, "appointment_notify", lambda a, *, event: calls.append((event, a.pk))
-    )
-    monkeypatch.setattr(
-        services.waitlist, "waitlist_offer_freed_slot", lambda **kw: calls.append(("offer", kw["starts_at"]))
+        waitlist, "waitlist_offer_freed_slot", lambda **kw: calls.append(("offer", kw["starts_at"]))
     )
     return calls
 

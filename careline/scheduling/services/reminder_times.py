@@ -1,0 +1,75 @@
+"""When a reminder is due: the pure planning rules shared by planning at booking and re-planning after a rule changes.
+
+Kept below both `reminders.py` and `reminder_replans.py` so neither imports the other for them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from careline.locations.models import Location
+from careline.messaging.quiet_hours import texting_window, window_last_open_before, window_release_at
+from careline.scheduling.models import Appointment, ReminderChannel, ReminderRule
+
+SKIP_PASSED = "Its time had passed when the visit was booked"
+SKIP_AFTER_START = "Its time falls after the visit starts"
+SKIP_NO_WINDOW = "No time inside the texting window before the visit"
+
+
+def reminder_nominal_due_at(rule: ReminderRule, *, starts_at: datetime, zone: ZoneInfo) -> datetime:
+    """The rule's due time for a visit at STARTS_AT, before quiet hours: local calendar days, then UTC."""
+    if rule.minutes_before is not None:
+        return starts_at - timedelta(minutes=rule.minutes_before)
+    local_day = starts_at.astimezone(zone).date() - timedelta(days=rule.days_before or 0)
+    at = rule.at_local_time or time(10, 0)
+    # Combined on the wall clock of that day, then converted: 18:00 stays 18:00 across a DST change.
+    return datetime.combine(local_day, at, tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+def reminder_plan_time(
+    rule: ReminderRule,
+    *,
+    starts_at: datetime,
+    zone: ZoneInfo,
+    window: tuple[time, time],
+    now: datetime,
+) -> tuple[datetime, bool, str]:
+    """(due_at, moved out of quiet hours, skip reason or '') for RULE and a visit at STARTS_AT."""
+    due = reminder_nominal_due_at(rule, starts_at=starts_at, zone=zone)
+    held = False
+    if window_release_at(due, zone, window) is not None:
+        earlier = window_last_open_before(due, zone, window)
+        if earlier is None:
+            return due, False, SKIP_NO_WINDOW
+        due, held = earlier, True
+    if due >= starts_at:
+        return due, held, SKIP_AFTER_START
+    if due < now:
+        return due, held, SKIP_PASSED
+    return due, held, ""
+
+
+def rule_applies(rule: ReminderRule, appointment: Appointment) -> bool:
+    """Whether RULE covers APPOINTMENT's type and location (a rule naming none covers all)."""
+    type_ids = {t.pk for t in rule.appointment_types.all()}
+    location_ids = {loc.pk for loc in rule.locations.all()}
+    return (not type_ids or appointment.appointment_type_id in type_ids) and (
+        not location_ids or appointment.location_id in location_ids
+    )
+
+
+def reminder_channels(rule_channel: str, preference: str | None) -> list[str]:
+    """The channels a rule sends on: its own, or the patient's appointments preference (text unless email)."""
+    if rule_channel == ReminderChannel.BOTH:
+        return ["sms", "email"]
+    if rule_channel == ReminderChannel.PREFERENCE:
+        return ["email"] if preference == "email" else ["sms"]
+    return [rule_channel]
+
+
+def window_for(location: Location, cache: dict[int, tuple[time, time]]) -> tuple[time, time]:
+    """LOCATION's texting window, looked up once per location through CACHE."""
+    if location.pk not in cache:
+        cache[location.pk] = texting_window(location)
+    return cache[location.pk]
