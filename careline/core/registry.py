@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from importlib import import_module
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from django.conf import settings
@@ -32,10 +33,15 @@ class Plugin:
 
     code: ClassVar[str]
     name: ClassVar[str]
+    # The dotted path of a module with `urlpatterns` (the plugin's webhooks), named rather than imported so
+    # the views can import their plugin without an import cycle (Django's include-by-string).
+    urls_module: ClassVar[str | None] = None
 
     def urlpatterns(self) -> list[URLPattern | URLResolver]:
         """This plugin's URL patterns (webhooks), mounted by its registry under "<code>/"."""
-        return []
+        if self.urls_module is None:
+            return []
+        return list(import_module(self.urls_module).urlpatterns)
 
 
 class UnknownPlugin(LookupError):

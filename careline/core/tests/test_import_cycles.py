@@ -16,7 +16,9 @@ KNOWN_CYCLES: tuple[frozenset[str], ...] = (
         {
             "careline.messaging.channels.simulator.type",
             "careline.messaging.services.announcements",
+            "careline.messaging.services.channels",
             "careline.messaging.services.inbound",
+            "careline.messaging.services.inbound_media",
             "careline.messaging.services.inbound_queue",
             "careline.messaging.services.outbound",
             "careline.messaging.tasks",

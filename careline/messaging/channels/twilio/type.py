@@ -25,7 +25,7 @@ import requests
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
-from django.urls import URLPattern, URLResolver, path, reverse
+from django.urls import reverse
 from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -226,14 +226,8 @@ class TwilioType(ChannelType):
                 problems["api_base_url"] = f"The API base URL {problem}."
         return problems
 
-    def urlpatterns(self) -> list[URLPattern | URLResolver]:
-        """/webhooks/twilio/messages (inbound texts) and /webhooks/twilio/status (delivery callbacks)."""
-        from careline.messaging.channels.twilio import views
-
-        return [
-            path("messages", views.twilio_inbound, name="webhook-twilio-messages"),
-            path("status", views.twilio_status, name="webhook-twilio-status"),
-        ]
+    # /webhooks/twilio/messages (inbound texts) and /webhooks/twilio/status (delivery callbacks).
+    urls_module = "careline.messaging.channels.twilio.urls"
 
     # --- the channel from TWILIO_* environment variables ----------------------------------------------------
 
