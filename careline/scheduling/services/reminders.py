@@ -25,10 +25,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from careline.locations.models import Location
-from careline.messaging.models import Channel, MessageKind, MessageState
+from careline.messaging.models import Channel, MessageKind, MessageState, Prompt
 from careline.messaging.quiet_hours import texting_window, window_last_open_before, window_release_at
 from careline.messaging.services.outbound import MessageRefused, message_send
 from careline.messaging.services.outbound_bulk import OutboundItem, messages_send_bulk
+from careline.messaging.services.prompts import prompts_record_once
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_render, template_validate
 from careline.patients.models import ContactPreference, Patient, Purpose
 from careline.scheduling.models import (
@@ -38,8 +39,9 @@ from careline.scheduling.models import (
     ReminderChannel,
     ReminderRule,
     ReminderState,
-    ReplyPrompt,
 )
+from careline.scheduling.prompts import OWNER as PROMPT_OWNER
+from careline.scheduling.prompts import PromptKind
 from careline.scheduling.services.visit_texts import appointment_subject
 from careline.scheduling.texts import EMAIL_SUBJECTS, NOTICE_TEMPLATES, visit_facts, with_reply_sentence
 
@@ -317,7 +319,7 @@ def reminders_send(*, reminder_ids: Iterable[int], now: datetime | None = None) 
             else:
                 to_send.setdefault(reminder.channel, []).append((reminder, item))
         sent: list[Reminder] = []
-        prompts: list[ReplyPrompt] = []
+        prompts: list[Prompt] = []
         for kind, pairs in to_send.items():
             channel = channels[kind]
             assert channel is not None
@@ -343,12 +345,13 @@ def reminders_send(*, reminder_ids: Iterable[int], now: datetime | None = None) 
                 counts["sent"] += 1
                 if kind == "sms" and result.state != MessageState.SUPPRESSED:
                     prompts.append(
-                        ReplyPrompt(
+                        Prompt(
+                            owner=PROMPT_OWNER,
                             message=result,
-                            kind=ReplyPrompt.Kind.REMINDER,
+                            kind=PromptKind.REMINDER,
                             phone_number=result.to_address,
                             conversation_id=result.conversation_id,
-                            appointment=reminder.appointment,
+                            subject_key=appointment_subject(reminder.appointment_id),
                             expires_at=reminder.appointment.starts_at,
                         )
                     )
@@ -358,12 +361,7 @@ def reminders_send(*, reminder_ids: Iterable[int], now: datetime | None = None) 
             )
         Reminder.objects.bulk_update(sent, ["state", "message", "sent_at", "skip_reason"], batch_size=500)
         # A message found by its key (an earlier, interrupted run) may have its prompt already.
-        have = set(
-            ReplyPrompt.objects.filter(
-                message__in=[p.message for p in prompts], kind=ReplyPrompt.Kind.REMINDER
-            ).values_list("message_id", flat=True)
-        )
-        ReplyPrompt.objects.bulk_create([p for p in prompts if p.message_id not in have])
+        prompts_record_once(prompts=prompts)
     return counts
 
 

@@ -22,7 +22,6 @@ from careline.scheduling.models import (
     AppointmentStatus,
     Reminder,
     ReminderState,
-    ReplyPrompt,
 )
 
 SUBJECT_PREFIX = "appointment"
@@ -47,8 +46,11 @@ def appointment_texts_withdraw(appointment: Appointment, *, reason: str) -> int:
         Reminder.objects.filter(message_id__in=ids, state=ReminderState.SENT).update(
             state=ReminderState.WITHDRAWN, skip_reason=reason[:200]
         )
-        ReplyPrompt.objects.filter(message_id__in=ids, state=ReplyPrompt.State.OPEN).update(
-            state=ReplyPrompt.State.SUPERSEDED
+        from careline.messaging.models import PromptState
+        from careline.scheduling.prompts import scheduling_prompts
+
+        scheduling_prompts().filter(message_id__in=ids, state=PromptState.OPEN).update(
+            state=PromptState.SUPERSEDED
         )
     return len(ids)
 
