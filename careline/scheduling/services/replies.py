@@ -58,6 +58,7 @@ from careline.scheduling.prompts import (
     prompts_with_visits,
     scheduling_prompts,
 )
+from careline.scheduling.services.visit_texts import SUBJECT_PREFIX
 from careline.scheduling.texts import human_date, human_time, reply_words
 
 logger = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ def _visit_prompts(reply: Reply, *, open_only: bool) -> list[tuple[Prompt, Appoi
     prompts = scheduling_prompts().filter(
         phone_number=reply.conversation.contact,
         kind__in=VISIT_PROMPTS,
-        subject_key__startswith="appointment:",
+        subject_key__startswith=f"{SUBJECT_PREFIX}:",
     )
     if open_only:
         prompts = prompts.filter(state=PromptState.OPEN, expires_at__gt=reply.now)
