@@ -433,3 +433,41 @@ class RateSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}: next at {self.next_at}"
+
+
+class PromptState(models.TextChoices):
+    OPEN = "open", "Waiting for a reply"
+    ANSWERED = "answered", "Answered"
+    EXPIRED = "expired", "Expired"
+    SUPERSEDED = "superseded", "Replaced by a newer question"
+
+
+class Prompt(models.Model):
+    """A question texted to a number that a reply may answer, owned by the feature that asked it.
+
+    Messaging routes a reply to the handler registered for the owner of the number's newest open prompt
+    (careline/messaging/replies.py); what the kinds and options mean is the owner's business.
+    """
+
+    phone_number = models.CharField(max_length=20, db_index=True)
+    conversation = models.ForeignKey(Conversation, null=True, blank=True, on_delete=models.SET_NULL)
+    owner = models.CharField(max_length=30, help_text="The feature that asked: scheduling, surveys ...")
+    kind = models.CharField(
+        max_length=30, help_text="The owner's kind of question (reminder, reschedule ...)"
+    )
+    # What the question is about, as on Message.subject_key ("appointment:12"); blank when nothing one.
+    subject_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    options = models.JSONField(
+        default=list, blank=True, help_text="The answers offered, as the owner reads them"
+    )
+    state = models.CharField(max_length=10, choices=PromptState.choices, default=PromptState.OPEN)
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["phone_number", "state", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.kind} to {self.phone_number}"

@@ -24,9 +24,6 @@ KNOWN_CYCLES: tuple[frozenset[str], ...] = (
             "careline.messaging.tasks",
         }
     ),
-    # The reply router hands waitlist words to waitlist.py, which answers through the router's helpers
-    # (the reply router is being reworked).
-    frozenset({"careline.scheduling.services.replies", "careline.scheduling.services.waitlist"}),
 )
 
 

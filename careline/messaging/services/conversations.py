@@ -215,3 +215,28 @@ def conversation_flag_dismiss(
         setattr(conversation, FLAGS[flag], False)
         _event(conversation, ConversationEvent.Kind.FLAGGED, actor, f"dismissed: {flag.replace('_', ' ')}")
         _audit(conversation, AuditAction.UPDATE, actor, f"conversation flag dismissed: {flag}", request)
+
+
+# --- actions a feature takes on its own (no staff member acting) --------------------------------------
+# Features call these instead of writing messaging's rows; they leave no audit entry because no person acted.
+
+
+def conversation_flag(*, conversation: Conversation, reason: str) -> ConversationEvent:
+    """Flag CONVERSATION for staff with REASON (a 'flagged' event) and open it so it shows in the inbox."""
+    with transaction.atomic():
+        event = _event(conversation, ConversationEvent.Kind.FLAGGED, None, reason)
+        Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.OPEN)
+        conversation.status = Conversation.Status.OPEN
+    return event
+
+
+def conversation_tag_automatic(*, conversation: Conversation, name: str) -> Tag:
+    """Put the tag NAME (kept as written, created on first use) on CONVERSATION."""
+    tag, _ = Tag.objects.get_or_create(name=name[:MAX_TAG_LENGTH])
+    conversation.tags.add(tag)
+    return tag
+
+
+def internal_note_add_automatic(*, conversation: Conversation, text: str) -> InternalNote:
+    """A note Careline writes for staff (no author), such as the context of a reply handed to them."""
+    return InternalNote.objects.create(conversation=conversation, author=None, text=text)

@@ -228,9 +228,9 @@ def _act_on(
                 kind=ConversationEvent.Kind.FLAGGED,
                 detail="may be asking to stop texts",
             )
-        from careline.messaging.replies import reply_handlers_run
+        from careline.messaging.replies import reply_route
 
-        if reply_handlers_run(conversation, message):
+        if reply_route(conversation, message):
             return
         _after_hours_reply(conversation=conversation, message=message)
 

@@ -1,4 +1,4 @@
-"""Appointments, clinicians' hours, reminder rules and reminders, reply prompts and the waitlist."""
+"""Appointments, clinicians' hours, reminder rules and reminders, and the waitlist."""
 
 from careline.scheduling.models.appointments import (
     ACTIVE_STATUSES,
@@ -17,7 +17,6 @@ from careline.scheduling.models.reminders import (
     ReminderReplan,
     ReminderRule,
     ReminderState,
-    ReplyPrompt,
     WaitlistEntry,
     WaitlistOffer,
 )
@@ -35,7 +34,6 @@ __all__ = [
     "ReminderReplan",
     "ReminderRule",
     "ReminderState",
-    "ReplyPrompt",
     "TimeOff",
     "WaitlistEntry",
     "WaitlistOffer",

@@ -1,4 +1,4 @@
-"""Reminder rules and the reminder rows they plan, reply prompts awaiting a patient's answer, the waitlist."""
+"""Reminder rules and the reminder rows they plan, the waitlist (questions to patients are messaging Prompts)."""
 
 from __future__ import annotations
 
@@ -156,49 +156,6 @@ class ReminderReplan(models.Model):
         if self.too_late:
             parts.append(f"{self.too_late} too late to send")
         return f"Re-planned reminders for {visits}: {', '.join(parts)}"
-
-
-class ReplyPrompt(models.Model):
-    """A question texted to a number that a reply may answer: a reminder, 'cancel?', or slot choices."""
-
-    class Kind(models.TextChoices):
-        REMINDER = "reminder", "Reminder (C, R or X)"
-        CANCEL_CONFIRM = "cancel_confirm", "Confirm cancellation"
-        RESCHEDULE = "reschedule", "Choose a new time"
-        WAITLIST = "waitlist", "Waitlist offer"
-
-    class State(models.TextChoices):
-        OPEN = "open", "Waiting for a reply"
-        ANSWERED = "answered", "Answered"
-        EXPIRED = "expired", "Expired"
-        SUPERSEDED = "superseded", "Replaced by a newer question"
-
-    phone_number = models.CharField(max_length=20, db_index=True)
-    conversation = models.ForeignKey(
-        "messaging.Conversation", null=True, blank=True, on_delete=models.SET_NULL
-    )
-    appointment = models.ForeignKey(
-        "scheduling.Appointment", null=True, blank=True, on_delete=models.CASCADE, related_name="prompts"
-    )
-    kind = models.CharField(max_length=15, choices=Kind.choices)
-    options = models.JSONField(
-        default=list,
-        blank=True,
-        help_text="Offered slots: [{n, starts_at, clinician_id, location_id, type_id}]",
-    )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
-    message = models.ForeignKey(
-        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["phone_number", "state", "-created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.phone_number}"
 
 
 class WaitlistEntry(models.Model):

@@ -24,9 +24,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from careline.core.queue import task_enqueue
-from careline.messaging.models import Channel, MessageKind, MessageState
+from careline.messaging.models import Channel, MessageKind, MessageState, Prompt
 from careline.messaging.services.outbound import MessageRefused, message_send
 from careline.messaging.services.outbound_bulk import OutboundItem, messages_send_bulk
+from careline.messaging.services.prompts import prompts_record_once
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_render, template_validate
 from careline.patients.models import ContactPreference, Patient, Purpose
 from careline.scheduling.events import AppointmentBooked, AppointmentCancelled, AppointmentMoved
@@ -36,8 +37,9 @@ from careline.scheduling.models import (
     Reminder,
     ReminderRule,
     ReminderState,
-    ReplyPrompt,
 )
+from careline.scheduling.prompts import OWNER as PROMPT_OWNER
+from careline.scheduling.prompts import PromptKind
 from careline.scheduling.services.reminder_replans import reminder_replans_resume
 from careline.scheduling.services.reminder_times import SKIP_AFTER_START as SKIP_AFTER_START
 from careline.scheduling.services.reminder_times import SKIP_NO_WINDOW as SKIP_NO_WINDOW
@@ -271,7 +273,7 @@ def reminders_send(*, reminder_ids: Iterable[int], now: datetime | None = None) 
             else:
                 to_send.setdefault(reminder.channel, []).append((reminder, item))
         sent: list[Reminder] = []
-        prompts: list[ReplyPrompt] = []
+        prompts: list[Prompt] = []
         for kind, pairs in to_send.items():
             channel = channels[kind]
             assert channel is not None
@@ -297,12 +299,13 @@ def reminders_send(*, reminder_ids: Iterable[int], now: datetime | None = None) 
                 counts["sent"] += 1
                 if kind == "sms" and result.state != MessageState.SUPPRESSED:
                     prompts.append(
-                        ReplyPrompt(
+                        Prompt(
+                            owner=PROMPT_OWNER,
                             message=result,
-                            kind=ReplyPrompt.Kind.REMINDER,
+                            kind=PromptKind.REMINDER,
                             phone_number=result.to_address,
                             conversation_id=result.conversation_id,
-                            appointment=reminder.appointment,
+                            subject_key=appointment_subject(reminder.appointment_id),
                             expires_at=reminder.appointment.starts_at,
                         )
                     )
@@ -312,12 +315,7 @@ def reminders_send(*, reminder_ids: Iterable[int], now: datetime | None = None) 
             )
         Reminder.objects.bulk_update(sent, ["state", "message", "sent_at", "skip_reason"], batch_size=500)
         # A message found by its key (an earlier, interrupted run) may have its prompt already.
-        have = set(
-            ReplyPrompt.objects.filter(
-                message__in=[p.message for p in prompts], kind=ReplyPrompt.Kind.REMINDER
-            ).values_list("message_id", flat=True)
-        )
-        ReplyPrompt.objects.bulk_create([p for p in prompts if p.message_id not in have])
+        prompts_record_once(prompts=prompts)
     return counts
 
 

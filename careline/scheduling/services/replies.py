@@ -1,12 +1,13 @@
 """Patients' text replies to reminders and to the questions that follow them: confirm (C), cancel (X, asked
 twice), reschedule (R, then 1/2/3), a day or time in their own words, and waitlist offers (B, in waitlist.py).
 
-`scheduling_reply_handle` is registered with messaging's reply hook (SchedulingConfig.ready). It runs inside
-the inbound message's transaction for every text that is not a compliance keyword, so a patient who texts
+`scheduling_reply_handle` is registered with messaging's reply router (SchedulingConfig.ready) for replies to
+scheduling's prompts and as a free-text handler. It runs inside the inbound message's transaction for texts
+that are not compliance keywords (and not answers to a newer question of another feature), so a patient who texts
 CANCEL is opted out by messaging and never reaches this code: their visit stays booked (the conversation is
 flagged for the front desk instead).
 
-What a reply answers: the newest OPEN, unexpired ReplyPrompt for the number (a reminder, "cancel?", or slot
+What a reply answers: the newest OPEN, unexpired scheduling prompt for the number (a reminder, "cancel?", or slot
 choices); without one, the visit of the number's earlier questions, answered or not, so C, R and X act on
 the patient's upcoming visit until it starts whatever was replied before (X after C asks "cancel?" again).
 A question about a visit that has since moved is about the visit it moved to. When the number has
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,16 +34,31 @@ from django.utils.dateparse import parse_datetime
 
 from careline.accounts.models import User
 from careline.locations.models import Location
-from careline.messaging.models import Conversation, ConversationEvent, InternalNote, Message, MessageKind, Tag
-from careline.patients.models import Purpose
+from careline.messaging.models import Conversation, Message, Prompt, PromptState
+from careline.messaging.services.conversations import (
+    conversation_flag,
+    conversation_tag_automatic,
+    internal_note_add_automatic,
+)
+from careline.messaging.services.prompts import prompt_record
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
     AppointmentStatus,
     ChangeSource,
-    ReplyPrompt,
 )
-from careline.scheduling.texts import human_date, human_time, reply_words
+from careline.scheduling.prompts import (
+    OWNER,
+    VISIT_PROMPTS,
+    PromptKind,
+    appointment_subject,
+    prompt_appointment_id,
+    prompts_with_visits,
+    scheduling_prompts,
+)
+from careline.scheduling.services.reply_answers import Reply, answer, when_text
+from careline.scheduling.subjects import SUBJECT_PREFIX
+from careline.scheduling.texts import reply_words
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +68,6 @@ SLOT_CHOICES = 3
 SLOT_LEAD = timedelta(hours=1)  # never offer a slot starting within the hour
 EXPIRED_LOOKBACK = timedelta(days=7)  # a late "2" to choices up to a week old gets fresh choices
 FRONT_DESK_TAG = "Front desk"
-VISIT_PROMPTS = (ReplyPrompt.Kind.REMINDER, ReplyPrompt.Kind.CANCEL_CONFIRM, ReplyPrompt.Kind.RESCHEDULE)
 ANSWERED_LOOKBACK = timedelta(days=90)  # older questions no longer tie a reply to a visit
 PROMPTS_CONSIDERED = 50  # a family phone's recent questions; enough to see every upcoming visit
 MAX_MOVES_FOLLOWED = 20
@@ -63,15 +77,6 @@ def reply_word(text: str) -> str:
     """TEXT as a reply word: letters and digits only, upper case, accents dropped (' c. ' -> 'C')."""
     decomposed = unicodedata.normalize("NFKD", text or "")
     return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch)).upper()
-
-
-@dataclass
-class Reply:
-    """One inbound text being answered."""
-
-    conversation: Conversation
-    message: Message
-    now: datetime
 
 
 def scheduling_reply_handle(conversation: Conversation, message: Message) -> bool:
@@ -107,6 +112,11 @@ def scheduling_reply_handle(conversation: Conversation, message: Message) -> boo
     return _free_text(reply, appointment)
 
 
+def scheduling_prompt_reply_handle(conversation: Conversation, message: Message, prompt: Prompt) -> bool:
+    """A reply to one of scheduling's prompts (the router's choice); scheduling's own rules pick the question."""
+    return scheduling_reply_handle(conversation, message)
+
+
 def current_visit(appointment: Appointment) -> Appointment:
     """APPOINTMENT, or the visit it became after every move since (moves book a new row)."""
     for _ in range(MAX_MOVES_FOLLOWED):
@@ -125,34 +135,32 @@ def _visits() -> Any:
     )
 
 
-def _visit_prompts(reply: Reply, *, open_only: bool) -> list[tuple[ReplyPrompt, Appointment]]:
+def _visit_prompts(reply: Reply, *, open_only: bool) -> list[tuple[Prompt, Appointment]]:
     """The number's questions about visits, newest first, each with the upcoming visit it is about now.
 
     OPEN_ONLY: unanswered, unexpired ones. Otherwise every question of the last ANSWERED_LOOKBACK, answered
     or not: a patient who confirmed may still cancel or reschedule until the visit starts.
     """
-    prompts = ReplyPrompt.objects.filter(
-        phone_number=reply.conversation.contact, kind__in=VISIT_PROMPTS, appointment__isnull=False
+    prompts = scheduling_prompts().filter(
+        phone_number=reply.conversation.contact,
+        kind__in=VISIT_PROMPTS,
+        subject_key__startswith=f"{SUBJECT_PREFIX}:",
     )
     if open_only:
-        prompts = prompts.filter(state=ReplyPrompt.State.OPEN, expires_at__gt=reply.now)
+        prompts = prompts.filter(state=PromptState.OPEN, expires_at__gt=reply.now)
     else:
         prompts = prompts.filter(created_at__gte=reply.now - ANSWERED_LOOKBACK)
-    found: list[tuple[ReplyPrompt, Appointment]] = []
-    for prompt in prompts.select_related(
-        "appointment__patient__primary_location",
-        "appointment__location",
-        "appointment__clinician",
-        "appointment__appointment_type",
-    ).order_by("-created_at", "-id")[:PROMPTS_CONSIDERED]:
-        assert prompt.appointment is not None
-        visit = current_visit(prompt.appointment)
+    found: list[tuple[Prompt, Appointment]] = []
+    for prompt, appointment in prompts_with_visits(
+        prompts.order_by("-created_at", "-id")[:PROMPTS_CONSIDERED]
+    ):
+        visit = current_visit(appointment)
         if _is_upcoming(visit, reply.now):
             found.append((prompt, visit))
     return found
 
 
-def _reply_target(reply: Reply) -> tuple[list[Appointment], ReplyPrompt | None]:
+def _reply_target(reply: Reply) -> tuple[list[Appointment], Prompt | None]:
     """The upcoming visits a reply may be about (newest question first) and the open 'cancel?' it answers.
 
     Open questions decide; without any, the visits of earlier (answered or expired) questions do, so C, R
@@ -167,10 +175,10 @@ def _reply_target(reply: Reply) -> tuple[list[Appointment], ReplyPrompt | None]:
     if pairs:
         prompt, visit = pairs[0]
         if (
-            prompt.state == ReplyPrompt.State.OPEN
+            prompt.state == PromptState.OPEN
             and prompt.expires_at > reply.now
-            and prompt.kind == ReplyPrompt.Kind.CANCEL_CONFIRM
-            and prompt.appointment_id == visit.pk
+            and prompt.kind == PromptKind.CANCEL_CONFIRM
+            and prompt_appointment_id(prompt) == visit.pk
         ):
             second_step = prompt
     return list(visits.values()), second_step
@@ -187,47 +195,26 @@ def _language(appointment: Appointment) -> str:
     return "es" if appointment.patient.language == "es" else "en"
 
 
-def when_text(starts_at: datetime, location: Location, patient: Any, language: str) -> str:
-    """'Thu, Dec 3 at 8:30 AM' on the location's clock (with the zone's abbreviation for a patient elsewhere)."""
-    local = starts_at.astimezone(location.zone)
-    clock = human_time(local, language)
-    if patient is not None and patient.zone.key != location.zone.key:
-        clock = f"{clock} {local.tzname()}"
-    joiner = "a las" if language == "es" else "at"
-    return f"{human_date(local, language)} {joiner} {clock}"
-
-
-def answer(reply: Reply, body: str, *, patient: Any = None) -> Message:
-    """Text BODY back to the number REPLY came from (at most one answer per inbound message)."""
-    from careline.messaging.services.outbound import message_send
-
-    return message_send(
-        body=body,
-        patient=reply.conversation.patient or patient,
-        to_address=reply.conversation.contact,
-        channel=reply.conversation.channel,
-        kind=MessageKind.STAFF,
-        purpose=Purpose.APPOINTMENTS,
-        idempotency_key=f"scheduling-reply:{reply.message.pk}",
-    )
-
-
 def _close_prompts(appointment: Appointment, number: str, state: str) -> None:
-    ReplyPrompt.objects.filter(
-        appointment=appointment, phone_number=number, state=ReplyPrompt.State.OPEN, kind__in=VISIT_PROMPTS
+    scheduling_prompts().filter(
+        subject_key=appointment_subject(appointment.pk),
+        phone_number=number,
+        state=PromptState.OPEN,
+        kind__in=VISIT_PROMPTS,
     ).update(state=state)
 
 
 def prompt_create(
     *, reply: Reply, appointment: Appointment, kind: str, options: list[dict[str, Any]], message: Message
-) -> ReplyPrompt:
+) -> Prompt:
     """A new question to the number about APPOINTMENT; earlier open ones about it are superseded."""
-    _close_prompts(appointment, reply.conversation.contact, ReplyPrompt.State.SUPERSEDED)
+    _close_prompts(appointment, reply.conversation.contact, PromptState.SUPERSEDED)
     expires_at = min(reply.now + PROMPT_LIFETIME, appointment.starts_at)
-    return ReplyPrompt.objects.create(
+    return prompt_record(
+        owner=OWNER,
         phone_number=reply.conversation.contact,
         conversation=reply.conversation,
-        appointment=appointment,
+        subject_key=appointment_subject(appointment.pk),
         kind=kind,
         options=options,
         message=message,
@@ -251,7 +238,7 @@ def _confirm(reply: Reply, appointment: Appointment) -> bool:
         except ValidationError:
             logger.info("appointment %s could not be confirmed by text", appointment.pk)
             return False
-    _close_prompts(appointment, reply.conversation.contact, ReplyPrompt.State.ANSWERED)
+    _close_prompts(appointment, reply.conversation.contact, PromptState.ANSWERED)
     when = when_text(appointment.starts_at, appointment.location, appointment.patient, _language(appointment))
     if _language(appointment) == "es":
         body = f"Gracias, {appointment.patient.first_name}. Su cita del {when} en {appointment.location.name} está confirmada."
@@ -261,7 +248,7 @@ def _confirm(reply: Reply, appointment: Appointment) -> bool:
     return True
 
 
-def _cancel(reply: Reply, appointment: Appointment, *, second_step: ReplyPrompt | None) -> bool:
+def _cancel(reply: Reply, appointment: Appointment, *, second_step: Prompt | None) -> bool:
     from careline.core.phones import format_phone
     from careline.scheduling.services.appointments import appointment_cancel
 
@@ -279,14 +266,16 @@ def _cancel(reply: Reply, appointment: Appointment, *, second_step: ReplyPrompt 
         prompt_create(
             reply=reply,
             appointment=appointment,
-            kind=ReplyPrompt.Kind.CANCEL_CONFIRM,
+            kind=PromptKind.CANCEL_CONFIRM,
             options=[],
             message=sent,
         )
         return True
     # A conditional update: of two X replies racing, one cancels.
-    taken = ReplyPrompt.objects.filter(pk=second_step.pk, state=ReplyPrompt.State.OPEN).update(
-        state=ReplyPrompt.State.ANSWERED
+    taken = (
+        scheduling_prompts()
+        .filter(pk=second_step.pk, state=PromptState.OPEN)
+        .update(state=PromptState.ANSWERED)
     )
     if not taken:
         return True
@@ -303,7 +292,7 @@ def _cancel(reply: Reply, appointment: Appointment, *, second_step: ReplyPrompt 
     except ValidationError:
         logger.info("appointment %s could not be cancelled by text", appointment.pk)
         return False
-    _close_prompts(appointment, reply.conversation.contact, ReplyPrompt.State.ANSWERED)
+    _close_prompts(appointment, reply.conversation.contact, PromptState.ANSWERED)
     phone = format_phone(appointment.location.phone)
     if language == "es":
         body = f"Su cita del {when} en {place} está cancelada. Para reservar otra llame al {phone}."
@@ -411,7 +400,7 @@ def _offer_slots(
     prompt_create(
         reply=reply,
         appointment=appointment,
-        kind=ReplyPrompt.Kind.RESCHEDULE,
+        kind=PromptKind.RESCHEDULE,
         options=[_option(n, slot) for n, slot in enumerate(slots, start=1)],
         message=sent,
     )
@@ -444,45 +433,37 @@ def _no_slots(reply: Reply, appointment: Appointment) -> bool:
 
 def _choice_reply(reply: Reply, number: int) -> bool:
     """The patient picked slot NUMBER from the newest choices texted to them."""
-    recent = list(
-        ReplyPrompt.objects.filter(
+    recent = prompts_with_visits(
+        scheduling_prompts()
+        .filter(
             phone_number=reply.conversation.contact,
-            kind=ReplyPrompt.Kind.RESCHEDULE,
-            state__in=[ReplyPrompt.State.OPEN, ReplyPrompt.State.EXPIRED],
+            kind=PromptKind.RESCHEDULE,
+            state__in=[PromptState.OPEN, PromptState.EXPIRED],
             created_at__gte=reply.now - EXPIRED_LOOKBACK,
-        )
-        .select_related(
-            "appointment__patient__primary_location",
-            "appointment__location",
-            "appointment__clinician",
-            "appointment__appointment_type",
         )
         .order_by("-created_at", "-id")
     )
-    recent = [p for p in recent if _is_upcoming(p.appointment, reply.now)]
-    live = [p for p in recent if p.state == ReplyPrompt.State.OPEN and p.expires_at > reply.now]
-    if len({p.appointment_id for p in live}) > 1:
-        _ambiguous(reply, [p.appointment for p in live if p.appointment is not None])
+    recent = [(p, visit) for p, visit in recent if _is_upcoming(visit, reply.now)]
+    live = [(p, visit) for p, visit in recent if p.state == PromptState.OPEN and p.expires_at > reply.now]
+    if len({visit.pk for _, visit in live}) > 1:
+        _ambiguous(reply, [visit for _, visit in live])
         return False
     if not live:
         if not recent:
             return False
-        appointment = recent[0].appointment
-        assert appointment is not None
+        appointment = recent[0][1]
         lead = (
             "Esas horas ya no están reservadas. Nuevas opciones: "
             if _language(appointment) == "es"
             else "Those times are no longer held. New choices: "
         )
         return _offer_slots(reply, appointment, lead=lead)
-    prompt = live[0]
-    appointment = prompt.appointment
-    assert appointment is not None
+    prompt, appointment = live[0]
     option = next((o for o in prompt.options if o.get("n") == number), None)
     if option is None:
         return False  # "7" to a choice of three: a person should read it
-    taken = ReplyPrompt.objects.filter(pk=prompt.pk, state=ReplyPrompt.State.OPEN).update(
-        state=ReplyPrompt.State.ANSWERED
+    taken = (
+        scheduling_prompts().filter(pk=prompt.pk, state=PromptState.OPEN).update(state=PromptState.ANSWERED)
     )
     if not taken:
         return True  # a duplicate of a reply being answered right now
@@ -521,7 +502,7 @@ def _move(reply: Reply, appointment: Appointment, option: dict[str, Any]) -> boo
             else "That time was just taken. New choices: "
         )
         return _offer_slots(reply, fresh, lead=lead)
-    _close_prompts(appointment, reply.conversation.contact, ReplyPrompt.State.ANSWERED)
+    _close_prompts(appointment, reply.conversation.contact, PromptState.ANSWERED)
     when = when_text(new.starts_at, new.location, new.patient, language)
     if language == "es":
         body = f"Listo: su cita quedó para el {when} en {new.location.name}, {new.location.address}."
@@ -557,13 +538,9 @@ def _free_text(reply: Reply, appointment: Appointment) -> bool:
 
 def flag_for_front_desk(*, conversation: Conversation, reason: str, context: str) -> None:
     """Put CONVERSATION in front of the front desk: a flag event, the 'Front desk' tag, a note with CONTEXT."""
-    ConversationEvent.objects.create(
-        conversation=conversation, kind=ConversationEvent.Kind.FLAGGED, detail=reason[:200]
-    )
-    tag, _ = Tag.objects.get_or_create(name=FRONT_DESK_TAG)
-    conversation.tags.add(tag)
-    InternalNote.objects.create(conversation=conversation, author=None, text=context)
-    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.OPEN)
+    conversation_flag(conversation=conversation, reason=reason)
+    conversation_tag_automatic(conversation=conversation, name=FRONT_DESK_TAG)
+    internal_note_add_automatic(conversation=conversation, text=context)
 
 
 def _ambiguous(reply: Reply, visits: list[Appointment]) -> None:

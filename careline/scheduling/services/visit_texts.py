@@ -22,21 +22,15 @@ from careline.scheduling.models import (
     AppointmentStatus,
     Reminder,
     ReminderState,
-    ReplyPrompt,
 )
+from careline.scheduling.subjects import appointment_subject
 
-SUBJECT_PREFIX = "appointment"
 CANCELLED_NOTICE_KEY = (
     "notify:cancelled:"  # the clinic's cancellation notice: true once the visit is cancelled
 )
 WITHDRAWN_MOVED = "Withdrawn: the visit moved"
 WITHDRAWN_CANCELLED = "Withdrawn: the visit was cancelled"
 WITHDRAWN_STARTED = "Withdrawn: the visit has started"
-
-
-def appointment_subject(appointment_id: int) -> str:
-    """The subject key of texts about the visit APPOINTMENT_ID."""
-    return f"{SUBJECT_PREFIX}:{appointment_id}"
 
 
 def appointment_texts_withdraw(appointment: Appointment, *, reason: str) -> int:
@@ -47,8 +41,11 @@ def appointment_texts_withdraw(appointment: Appointment, *, reason: str) -> int:
         Reminder.objects.filter(message_id__in=ids, state=ReminderState.SENT).update(
             state=ReminderState.WITHDRAWN, skip_reason=reason[:200]
         )
-        ReplyPrompt.objects.filter(message_id__in=ids, state=ReplyPrompt.State.OPEN).update(
-            state=ReplyPrompt.State.SUPERSEDED
+        from careline.messaging.models import PromptState
+        from careline.scheduling.prompts import scheduling_prompts
+
+        scheduling_prompts().filter(message_id__in=ids, state=PromptState.OPEN).update(
+            state=PromptState.SUPERSEDED
         )
     return len(ids)
 

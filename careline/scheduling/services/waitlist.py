@@ -21,17 +21,19 @@ from django.db.models import Q
 from django.utils import timezone
 
 from careline.accounts.models import User
-from careline.messaging.models import Conversation, Message, MessageKind
+from careline.messaging.models import Conversation, Message, MessageKind, Prompt, PromptState
+from careline.messaging.services.prompts import prompt_record
 from careline.patients.models import Purpose
 from careline.scheduling.events import AppointmentCancelled, AppointmentMoved
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
     ChangeSource,
-    ReplyPrompt,
     WaitlistEntry,
     WaitlistOffer,
 )
+from careline.scheduling.prompts import OWNER, PromptKind, scheduling_prompts
+from careline.scheduling.services.reply_answers import Reply, answer, when_text
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +70,6 @@ def waitlist_entries_for_slot(
 
 
 def _offer_text(*, entry: WaitlistEntry, location: Any, starts_at: datetime, word: str, minutes: int) -> str:
-    from careline.scheduling.services.replies import when_text
-
     patient = entry.patient
     language = "es" if patient.language == "es" else "en"
     when = when_text(starts_at, location, patient, language)
@@ -140,11 +140,11 @@ def waitlist_offer_freed_slot(
             offer.message = message
             offer.expires_at = min(goes_out + lifetime, starts_at)
             offer.save(update_fields=["message", "expires_at"])
-            ReplyPrompt.objects.create(
+            prompt_record(
+                owner=OWNER,
                 phone_number=number,
                 conversation=message.conversation,
-                appointment=None,
-                kind=ReplyPrompt.Kind.WAITLIST,
+                kind=PromptKind.WAITLIST,
                 options=[{"offer_id": offer.pk}],
                 message=message,
                 expires_at=offer.expires_at,
@@ -156,7 +156,7 @@ def waitlist_offer_freed_slot(
 # --- replies -----------------------------------------------------------------------------------------
 
 
-def _offer_of(prompt: ReplyPrompt) -> int | None:
+def _offer_of(prompt: Prompt) -> int | None:
     for option in prompt.options or []:
         if isinstance(option, dict) and isinstance(option.get("offer_id"), int):
             return int(option["offer_id"])
@@ -164,19 +164,19 @@ def _offer_of(prompt: ReplyPrompt) -> int | None:
 
 
 def _answer(conversation: Conversation, message: Message, body: str, patient: Any) -> None:
-    from careline.scheduling.services.replies import Reply, answer
-
     answer(Reply(conversation=conversation, message=message, now=timezone.now()), body, patient=patient)
 
 
 def waitlist_reply_handle(*, conversation: Conversation, message: Message, now: datetime) -> bool:
     """The patient replied the waitlist word: book the newest offer to this number if it is still open."""
     prompts = list(
-        ReplyPrompt.objects.filter(
+        scheduling_prompts()
+        .filter(
             phone_number=conversation.contact,
-            kind=ReplyPrompt.Kind.WAITLIST,
+            kind=PromptKind.WAITLIST,
             created_at__gte=now - LATE_REPLY_LOOKBACK,
-        ).order_by("-created_at", "-id")
+        )
+        .order_by("-created_at", "-id")
     )
     offer_ids = [oid for oid in (_offer_of(p) for p in prompts) if oid is not None]
     if not offer_ids:
@@ -215,20 +215,19 @@ def _expire(offer: WaitlistOffer) -> None:
     WaitlistOffer.objects.filter(pk=offer.pk, state=WaitlistOffer.State.OPEN).update(
         state=WaitlistOffer.State.EXPIRED
     )
-    _close_prompts_for_offers([offer.pk], ReplyPrompt.State.EXPIRED)
+    _close_prompts_for_offers([offer.pk], PromptState.EXPIRED)
     offer.state = WaitlistOffer.State.EXPIRED
 
 
 def _close_prompts_for_offers(offer_ids: list[int], state: str) -> None:
     if offer_ids:
-        ReplyPrompt.objects.filter(
-            kind=ReplyPrompt.Kind.WAITLIST, state=ReplyPrompt.State.OPEN, options__0__offer_id__in=offer_ids
+        scheduling_prompts().filter(
+            kind=PromptKind.WAITLIST, state=PromptState.OPEN, options__0__offer_id__in=offer_ids
         ).update(state=state)
 
 
 def _accept(*, conversation: Conversation, message: Message, offer: WaitlistOffer, now: datetime) -> bool:
     from careline.scheduling.services.appointments import appointment_book, appointment_cancel
-    from careline.scheduling.services.replies import when_text
 
     entry = offer.entry
     patient = entry.patient
@@ -260,8 +259,8 @@ def _accept(*, conversation: Conversation, message: Message, offer: WaitlistOffe
                 ).values_list("pk", flat=True)
             )
             WaitlistOffer.objects.filter(pk__in=rivals).update(state=WaitlistOffer.State.TAKEN)
-            _close_prompts_for_offers([offer.pk], ReplyPrompt.State.ANSWERED)
-            _close_prompts_for_offers(rivals, ReplyPrompt.State.EXPIRED)
+            _close_prompts_for_offers([offer.pk], PromptState.ANSWERED)
+            _close_prompts_for_offers(rivals, PromptState.EXPIRED)
     except ValidationError:
         # Someone else booked it first (or it is no longer bookable): they stay on the list.
         WaitlistOffer.objects.filter(pk=offer.pk, state=WaitlistOffer.State.OPEN).update(
@@ -320,7 +319,7 @@ def waitlist_offers_expire(*, now: datetime | None = None) -> int:
     WaitlistOffer.objects.filter(pk__in=ids, state=WaitlistOffer.State.OPEN).update(
         state=WaitlistOffer.State.EXPIRED
     )
-    _close_prompts_for_offers(ids, ReplyPrompt.State.EXPIRED)
+    _close_prompts_for_offers(ids, PromptState.EXPIRED)
     slots = {(o.clinician.pk, o.starts_at): o for o in due}
     for offer in slots.values():
         accepted = WaitlistOffer.objects.filter(

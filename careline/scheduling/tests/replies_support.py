@@ -8,8 +8,9 @@ from typing import Any
 from django.utils import timezone
 
 from careline.messaging.channels.simulator.type import simulator_inbound
-from careline.messaging.models import Message
+from careline.messaging.models import Message, Prompt
 from careline.messaging.services.channels import simulator_channel
+from careline.messaging.services.prompts import prompt_record
 from careline.patients.models import (
     ConsentEvent,
     ConsentKind,
@@ -18,7 +19,8 @@ from careline.patients.models import (
     PatientPhone,
     PhoneKind,
 )
-from careline.scheduling.models import Appointment, ReplyPrompt
+from careline.scheduling.models import Appointment
+from careline.scheduling.prompts import OWNER, PromptKind, appointment_subject
 from careline.scheduling.queries import local_to_utc
 from careline.scheduling.tests.appointment_support import Schedule, make_schedule
 from careline.testing.personas import Personas
@@ -62,12 +64,13 @@ def booked(schedule: Schedule, starts_at: datetime, *, patient: Patient | None =
     )
 
 
-def reminded(appointment: Appointment, number: str = PAT_NUMBER) -> ReplyPrompt:
+def reminded(appointment: Appointment, number: str = PAT_NUMBER) -> Prompt:
     """The prompt a sent reminder leaves (what the reminders code creates when it texts one)."""
-    return ReplyPrompt.objects.create(
+    return prompt_record(
+        owner=OWNER,
         phone_number=number,
-        appointment=appointment,
-        kind=ReplyPrompt.Kind.REMINDER,
+        subject_key=appointment_subject(appointment.pk),
+        kind=PromptKind.REMINDER,
         expires_at=appointment.starts_at,
     )
 

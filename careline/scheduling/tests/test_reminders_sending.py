@@ -11,7 +11,12 @@ from django.utils import timezone
 
 from careline.messaging.models import Message, MessageState, SuppressionReason
 from careline.patients.models import ConsentEvent
-from careline.scheduling.models import AppointmentStatus, Reminder, ReminderState, ReplyPrompt
+from careline.scheduling.models import AppointmentStatus, Reminder, ReminderState
+from careline.scheduling.prompts import (
+    PromptKind,
+    prompt_appointment_id,
+    scheduling_prompts,
+)
 from careline.scheduling.services.reminders import (
     SENDING_TIMEOUT,
     reminders_claim,
@@ -62,8 +67,8 @@ def test_sweep_sends_a_due_reminder_with_location_time_link_and_reply_words(plan
     assert "/schedule/ics/" in message.body and ".ics" in message.body
     assert message.body.count("Reply C to confirm, R to reschedule or X to cancel.") == 1
     assert "Follow-up" not in message.body  # the type's name is not safe to text
-    prompt = ReplyPrompt.objects.get(message=message)
-    assert prompt.kind == ReplyPrompt.Kind.REMINDER and prompt.appointment == appointment
+    prompt = scheduling_prompts().get(message=message)
+    assert prompt.kind == PromptKind.REMINDER and prompt_appointment_id(prompt) == appointment.pk
     assert prompt.expires_at == appointment.starts_at and prompt.phone_number == "+13125550111"
 
 
@@ -94,7 +99,7 @@ def test_spanish_patients_get_the_spanish_template(personas, clock):
     # Quinn has no consent on file: the row is made but suppressed, and no reply is awaited.
     assert reminder.message.state == MessageState.SUPPRESSED
     assert reminder.message.suppression_reason == SuppressionReason.NO_CONSENT
-    assert not ReplyPrompt.objects.exists()
+    assert not scheduling_prompts().exists()
 
 
 def test_a_patient_elsewhere_is_told_the_clinics_clock(personas, clock):
@@ -159,7 +164,7 @@ def test_a_batch_delivered_twice_makes_one_message(planned):
     # Even a row put back by recovery makes no second message (the idempotency key).
     Reminder.objects.filter(pk=reminder.pk).update(state=ReminderState.SENDING)
     reminders_send(reminder_ids=ids)
-    assert Message.objects.count() == 1 and ReplyPrompt.objects.count() == 1
+    assert Message.objects.count() == 1 and scheduling_prompts().count() == 1
 
 
 def test_rows_whose_task_was_lost_are_claimed_again(planned, clock):

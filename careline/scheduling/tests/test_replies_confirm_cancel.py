@@ -9,15 +9,19 @@ from typing import Any
 import pytest
 import time_machine
 
-from careline.messaging.models import Conversation
+from careline.messaging.models import Conversation, PromptState
 from careline.patients.services.registry import CONSENT_REVOKED, consent_state
 from careline.scheduling.models import (
     AppointmentStatus,
     AppointmentStatusChange,
     ChangeSource,
-    ReplyPrompt,
     WaitlistEntry,
     WaitlistOffer,
+)
+from careline.scheduling.prompts import (
+    PromptKind,
+    appointment_subject,
+    scheduling_prompts,
 )
 from careline.scheduling.services.replies import reply_word
 from careline.scheduling.tests.replies_support import (
@@ -62,7 +66,11 @@ def test_c_confirms_the_visit_and_thanks_the_patient(visit: Any) -> None:
     change = AppointmentStatusChange.objects.filter(appointment=visit).last()
     assert change is not None and change.source == ChangeSource.TEXT
     assert answers()[-1].startswith("Thank you, Pat. Your visit on Mon, Jan 6 at 9:00 AM at Northside Clinic")
-    assert not ReplyPrompt.objects.filter(appointment=visit, state=ReplyPrompt.State.OPEN).exists()
+    assert (
+        not scheduling_prompts()
+        .filter(subject_key=appointment_subject(visit.pk), state=PromptState.OPEN)
+        .exists()
+    )
 
 
 def test_x_asks_once_before_cancelling(visit: Any) -> None:
@@ -70,8 +78,8 @@ def test_x_asks_once_before_cancelling(visit: Any) -> None:
     visit.refresh_from_db()
     assert visit.status == AppointmentStatus.BOOKED
     assert answers()[-1] == "Reply X again to cancel your visit on Mon, Jan 6 at 9:00 AM at Northside Clinic."
-    prompt = ReplyPrompt.objects.get(appointment=visit, state=ReplyPrompt.State.OPEN)
-    assert prompt.kind == ReplyPrompt.Kind.CANCEL_CONFIRM
+    prompt = scheduling_prompts().get(subject_key=appointment_subject(visit.pk), state=PromptState.OPEN)
+    assert prompt.kind == PromptKind.CANCEL_CONFIRM
 
 
 def test_x_twice_cancels_tells_the_patient_and_offers_the_slot_once(

@@ -9,14 +9,18 @@ from typing import Any
 import pytest
 import time_machine
 
-from careline.messaging.models import Conversation, ConversationEvent, InternalNote
+from careline.messaging.models import Conversation, ConversationEvent, InternalNote, PromptState
 from careline.scheduling.models import (
     Appointment,
     AppointmentStatus,
     AppointmentStatusChange,
     ChangeSource,
-    ReplyPrompt,
     TimeOff,
+)
+from careline.scheduling.prompts import (
+    PromptKind,
+    appointment_subject,
+    scheduling_prompts,
 )
 from careline.scheduling.services.replies import FRONT_DESK_TAG
 from careline.scheduling.tests.replies_support import (
@@ -51,8 +55,8 @@ def visit(personas: Personas, clock: Any) -> Appointment:
 
 
 def _choices(appointment: Appointment) -> list[dict[str, Any]]:
-    prompt = ReplyPrompt.objects.get(
-        appointment=appointment, kind=ReplyPrompt.Kind.RESCHEDULE, state=ReplyPrompt.State.OPEN
+    prompt = scheduling_prompts().get(
+        subject_key=appointment_subject(appointment.pk), kind=PromptKind.RESCHEDULE, state=PromptState.OPEN
     )
     return list(prompt.options)
 
@@ -106,7 +110,9 @@ def test_a_choice_after_the_offer_expired_gets_fresh_choices(visit: Appointment,
     assert visit.status == AppointmentStatus.BOOKED
     assert answers()[-1].startswith("Those times are no longer held. New choices: Reply 1")
     assert (
-        ReplyPrompt.objects.filter(appointment=visit, kind=ReplyPrompt.Kind.RESCHEDULE, state="open").count()
+        scheduling_prompts()
+        .filter(subject_key=appointment_subject(visit.pk), kind=PromptKind.RESCHEDULE, state="open")
+        .count()
         == 1
     )
 
@@ -149,7 +155,7 @@ def test_spanish_free_text_with_a_time(visit: Appointment, personas: Personas) -
 def test_free_text_it_cannot_read_goes_to_the_inbox(visit: Appointment) -> None:
     text("I might be a little late, sorry")
     assert answers() == []
-    assert not ReplyPrompt.objects.filter(kind=ReplyPrompt.Kind.RESCHEDULE).exists()
+    assert not scheduling_prompts().filter(kind=PromptKind.RESCHEDULE).exists()
 
 
 def test_two_upcoming_visits_with_open_reminders_go_to_staff(visit: Appointment, personas: Personas) -> None:
@@ -177,7 +183,7 @@ def test_a_family_phone_with_reminders_for_two_patients_goes_to_staff(
     note = InternalNote.objects.get(conversation__contact=PAT_NUMBER)
     assert personas.pat.display_name in note.text
     assert sibling.display_name in note.text
-    assert not ReplyPrompt.objects.filter(kind=ReplyPrompt.Kind.CANCEL_CONFIRM).exists()
+    assert not scheduling_prompts().filter(kind=PromptKind.CANCEL_CONFIRM).exists()
 
 
 def _parse(value: str) -> Any:

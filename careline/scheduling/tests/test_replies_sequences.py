@@ -9,8 +9,12 @@ from typing import Any
 import pytest
 import time_machine
 
-from careline.messaging.models import InternalNote
-from careline.scheduling.models import Appointment, AppointmentStatus, ReplyPrompt
+from careline.messaging.models import InternalNote, PromptState
+from careline.scheduling.models import Appointment, AppointmentStatus
+from careline.scheduling.prompts import (
+    PromptKind,
+    scheduling_prompts,
+)
 from careline.scheduling.services.appointments import appointment_move
 from careline.scheduling.services.replies import current_visit
 from careline.scheduling.tests.replies_support import (
@@ -136,7 +140,7 @@ def test_a_reply_after_the_visit_started_goes_to_the_inbox(visit: Appointment, c
     clock.move_to(visit.starts_at + timedelta(minutes=1))
     text("X")
     assert len(answers()) == 1
-    assert not ReplyPrompt.objects.filter(kind=ReplyPrompt.Kind.CANCEL_CONFIRM).exists()
+    assert not scheduling_prompts().filter(kind=PromptKind.CANCEL_CONFIRM).exists()
 
 
 def test_answered_questions_about_two_patients_visits_go_to_staff(
@@ -149,11 +153,11 @@ def test_answered_questions_about_two_patients_visits_go_to_staff(
     PatientPhone.objects.create(patient=sibling, number=PAT_NUMBER, kind=PhoneKind.MOBILE)
     theirs = booked(Schedule(personas, visit.appointment_type), chicago(MONDAY, 11), patient=sibling)
     reminded(theirs)
-    ReplyPrompt.objects.update(state=ReplyPrompt.State.ANSWERED)
+    scheduling_prompts().update(state=PromptState.ANSWERED)
     text("X")
     note = InternalNote.objects.get(conversation__contact=PAT_NUMBER)
     assert personas.pat.display_name in note.text and sibling.display_name in note.text
-    assert not ReplyPrompt.objects.filter(kind=ReplyPrompt.Kind.CANCEL_CONFIRM).exists()
+    assert not scheduling_prompts().filter(kind=PromptKind.CANCEL_CONFIRM).exists()
 
 
 @pytest.mark.parametrize("body", ["፩", "²", "①", "٣"])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from careline.messaging.models import Message, MessageState
+from careline.messaging.models import Message, MessageState, PromptState
 from careline.messaging.services import outbound
 from careline.messaging.services.outbound import messages_dispatch, messages_sweep
 from careline.scheduling.models import (
@@ -17,7 +17,9 @@ from careline.scheduling.models import (
     Reminder,
     ReminderRule,
     ReminderState,
-    ReplyPrompt,
+)
+from careline.scheduling.prompts import (
+    scheduling_prompts,
 )
 from careline.scheduling.reminder_queries import appointment_reminder_rows
 from careline.scheduling.services.appointments import appointment_book, appointment_cancel, appointment_move
@@ -147,7 +149,7 @@ def test_a_reminder_held_by_quiet_hours_is_withdrawn_with_its_question_when_the_
     reminder.refresh_from_db()
     assert reminder.state == ReminderState.WITHDRAWN
     assert reminder.message is not None and reminder.message.state == MessageState.CANCELLED
-    assert ReplyPrompt.objects.get(message=reminder.message).state == ReplyPrompt.State.SUPERSEDED
+    assert scheduling_prompts().get(message=reminder.message).state == PromptState.SUPERSEDED
     row = appointment_reminder_rows(visit)[0]
     assert (row.delivery, row.why) == ("Cancelled", "Withdrawn: the visit moved")
     sent = _morning_sends(clock, enqueued)

@@ -12,9 +12,12 @@ import time_machine
 from careline.scheduling.models import (
     Appointment,
     AppointmentStatus,
-    ReplyPrompt,
     WaitlistEntry,
     WaitlistOffer,
+)
+from careline.scheduling.prompts import (
+    PromptKind,
+    scheduling_prompts,
 )
 from careline.scheduling.services.waitlist import waitlist_offer_freed_slot, waitlist_offers_expire
 from careline.scheduling.tests.appointment_support import Schedule
@@ -74,7 +77,7 @@ def test_a_freed_slot_is_offered_in_order_to_patients_who_can_be_texted(
         "The first to reply gets it; this offer ends in 120 min."
     ]
     assert answers(BEN) == [] and answers(DEE) == []
-    assert ReplyPrompt.objects.filter(kind=ReplyPrompt.Kind.WAITLIST, phone_number=ANN).count() == 1
+    assert scheduling_prompts().filter(kind=PromptKind.WAITLIST, phone_number=ANN).count() == 1
     assert _free(schedule) == 1  # offered again later: only those not offered this slot yet
     assert answers(DEE)
 
