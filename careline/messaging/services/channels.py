@@ -180,7 +180,11 @@ def channels_health() -> dict[str, str]:
 
 
 def simulator_channel() -> Channel:
-    """The embedded phone simulator channel (development and demos only)."""
+    """The embedded phone simulator channel (development and demos only): the first one, when there are several."""
+    # An administrator may add another channel of the simulator type on the channel pages.
+    existing = Channel.objects.filter(type_code="simulator").order_by("pk").first()
+    if existing is not None:
+        return existing
     channel, _ = Channel.objects.get_or_create(
         type_code="simulator",
         defaults={
@@ -194,7 +198,10 @@ def simulator_channel() -> Channel:
 
 
 def email_channel() -> Channel:
-    """The email channel, sending through Django's configured email backend."""
+    """The email channel, sending through Django's configured email backend: the first one, when there are several."""
+    existing = Channel.objects.filter(type_code="email").order_by("pk").first()
+    if existing is not None:
+        return existing
     channel, _ = Channel.objects.get_or_create(
         type_code="email",
         defaults={
