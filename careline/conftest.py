@@ -119,6 +119,16 @@ def client_for(personas: Personas) -> Callable[[Any], Client]:
     return make
 
 
+@pytest.fixture
+def url_world(personas: Personas) -> Iterator[Any]:
+    """Rows of every kind a URL can name, at location A and B (careline/testing/urlsweep.py)."""
+    from careline.testing.urlsweep import build_world, remove_world_files
+
+    world = build_world(personas)
+    yield world
+    remove_world_files(world)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _end_stray_database_sessions(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """Before the test database is dropped, end sessions a test thread or worker process left open.
