@@ -17,7 +17,7 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from careline.accounts.models import ApiToken, User, hash_token
+from careline.accounts.models import ApiToken, User
 from careline.core.permissions import Role
 from careline.locations.models import Location
 from careline.testing.personas import Personas, make_staff
@@ -190,10 +190,11 @@ class World:
         return _ARGUMENT.sub(fill, route.pattern)
 
 
-def _token(user: User, name: str) -> tuple[ApiToken, str]:
-    secret = ApiToken.new_secret()
-    token = ApiToken.objects.create(user=user, name=name, prefix=secret[:8], token_hash=hash_token(secret))
-    return token, secret
+def _token(user: User, name: str, admin: User) -> tuple[ApiToken, str]:
+    """A token made the way an administrator makes one (so it follows the service's rules, e.g. expiry)."""
+    from careline.accounts.services import api_token_create
+
+    return api_token_create(user=user, name=name, created_by=admin)
 
 
 # A tiny valid PNG (1x1), stored as a conversation's image.
@@ -298,7 +299,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     rule.locations.add(location)
     entry = WaitlistEntry.objects.create(patient=patient, appointment_type=checkup, location=location)
 
-    revocable, _ = _token(front_desk, f"integration {suffix}")
+    revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
         title=f"Closed Monday ({suffix})", body="We are closed Monday.", location=location, state="done",
         created_by=front_desk,
@@ -348,7 +349,7 @@ def build_world(personas: Personas) -> World:
     clinician_b = make_staff("nurse.b@example.test", "Harper Clinician", [Role.CLINICIAN], [p.location_b])
     a = _side(p, location=p.location_a, front_desk=p.front_a, clinician=p.clinician_a, patient=p.pat)
     b = _side(p, location=p.location_b, front_desk=p.front_b, clinician=clinician_b, patient=p.quinn)
-    tokens = {role: _token(user, "sweep")[1] for role, user in p.staff.items()}
+    tokens = {role: _token(user, "sweep", p.admin)[1] for role, user in p.staff.items()}
     return World(p, a, b, tokens, [a.values["media_file"], b.values["media_file"]])
 
 
