@@ -455,3 +455,132 @@ def test_another_locations_rows_are_refused(sweep: Sweep, route: Route) -> None:
                 continue
             wrong.append(_describe(role, method, url, response))
     assert not wrong, "\n".join(wrong)
+
+
+# --- another location's id inside a request to one's own row ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class BodySwap:
+    """A write to the persona's own location whose body names TARGET's rows: refused unless TARGET is own."""
+
+    key: str
+    body: Callable[[Side, Side], dict[str, Any]]  # (own side, target side) -> body
+    # For actions that redirect back whether or not they acted: whether TARGET's id left no trace.
+    untouched: Callable[[Side, Side], bool] | None = None
+
+
+def _visit(own: Side, target: Side) -> dict[str, Any]:
+    return {
+        "patient": own.values["patient"], "appointment_type": target.values["appointment_type"],
+        "clinician": target.values["clinician"], "location": target.location.pk, "date": "2031-01-13",
+        "time": "09:30" if target is own else "09:00",
+    }  # fmt: skip
+
+
+def _patient_form(own: Side, target: Side) -> dict[str, Any]:
+    return {
+        "legal_first_name": "Robin", "legal_last_name": "Sweep", "date_of_birth": "1990-02-03", "sex": "unknown",
+        "language": "en", "primary_location": target.location.pk, "phone": "+13125550177", "country": "US",
+    }  # fmt: skip
+
+
+def _conversation(side: Side) -> Any:
+    from careline.messaging.models import Conversation
+
+    return Conversation.objects.get(pk=side.values["conversation"])
+
+
+BODY_SWAPS = [
+    BodySwap("api:patient_create_api", lambda own, t: REQUESTS["api:patient_create_api"](t)),
+    BodySwap("api:patient_update_api", lambda own, t: {"primary_location_id": t.location.pk}),
+    BodySwap(
+        "api:appointment_create_api",
+        lambda own, t: {**REQUESTS["api:appointment_create_api"](t), "patient_id": own.values["patient"]},
+    ),
+    BodySwap(
+        "api:appointment_update_api",
+        lambda own, t: {
+            "starts_at": NEXT_MONDAY_UTC,
+            "location_id": t.location.pk,
+            "clinician_id": t.values["clinician"],
+        },
+    ),
+    BodySwap("patients:create", _patient_form),
+    BodySwap("scheduling:book", _visit),
+    BodySwap(
+        "scheduling:move", lambda own, t: {k: v for k, v in _visit(own, t).items() if k != "appointment_type"}
+    ),
+    BodySwap(
+        "scheduling:waitlist",
+        lambda own, t: {
+            "patient_id": t.values["patient"],
+            "appointment_type": own.values["appointment_type"],
+        },
+    ),
+    BodySwap(
+        "messaging:announcement_new",
+        lambda own, t: {
+            "title": "Closed",
+            "body": "Closed Monday.",
+            "location": t.location.pk,
+            "action": "send",
+            "previewed": "1",
+        },  # fmt: skip,
+    ),
+    BodySwap(
+        "messaging:saved_reply_create",
+        lambda own, t: {"title": "Hi", "body": "Hello.", "location": t.location.pk, "is_active": "on"},
+    ),
+    BodySwap(
+        "messaging:assign",
+        lambda own, t: {"assignee": t.front_desk.pk},
+        untouched=lambda own, t: _conversation(own).assigned_to_id != t.front_desk.pk,
+    ),
+    BodySwap(
+        "messaging:link_patient",
+        lambda own, t: {"patient": t.values["patient"]},
+        untouched=lambda own, t: _conversation(own).patient_id == own.values["patient"],
+    ),
+]
+
+
+def _write(sweep: Sweep, role: str, swap: BodySwap, target: Side) -> tuple[HttpResponse, bool]:
+    """ROLE sends SWAP's body naming TARGET's rows, rolled back; the response and whether TARGET was untouched."""
+    route = next(route for route in ROUTES if route.key == swap.key)
+    own = sweep.world.side_of(role)
+    url, body = sweep.world.url(route, own), swap.body(own, target)
+    client = _client(sweep, role, route)
+    with transaction.atomic():
+        if route.is_api:
+            (method,) = route.methods
+            response = client.generic(method, url, json.dumps(body), content_type="application/json")
+        else:
+            response = client.post(url, body)
+        untouched = swap.untouched(own, target) if swap.untouched else True
+        transaction.set_rollback(True)
+    return response, untouched  # type: ignore[return-value]
+
+
+def _succeeded(key: str, response: HttpResponse) -> bool:
+    """An API write answers 200/201; a page's form redirects onwards (anything else shows the form again)."""
+    if key.startswith("api:"):
+        return response.status_code in (200, 201)
+    return response.status_code == 302 and not response["Location"].startswith(LOGIN_URL)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("swap", BODY_SWAPS, ids=lambda swap: swap.key)
+def test_a_body_naming_another_locations_row_is_refused(sweep: Sweep, swap: BodySwap) -> None:
+    world = sweep.world
+    wrong = []
+    for role, own, other in (("front_a", world.a, world.b), ("front_b", world.b, world.a)):
+        # The same body naming the persona's own rows succeeds: only the swapped id makes the difference.
+        control, _ = _write(sweep, role, swap, own)
+        if not _succeeded(swap.key, control):
+            wrong.append(f"control: {role} {swap.key} with its own rows: {control.status_code}")
+        response, untouched = _write(sweep, role, swap, other)
+        refused = response.status_code in (400, 403, 404, 422) or (swap.untouched is not None and untouched)
+        if not refused or response.status_code >= 500 or not untouched:
+            wrong.append(f"{role} {swap.key} naming the other location's rows: {response.status_code}")
+    assert not wrong, "\n".join(wrong)
