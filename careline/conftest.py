@@ -120,6 +120,16 @@ def client_for(personas: Personas) -> Callable[[Any], Client]:
     return make
 
 
+@pytest.fixture
+def url_world(personas: Personas) -> Iterator[Any]:
+    """Rows of every kind a URL can name, at location A and B (careline/testing/urlsweep.py)."""
+    from careline.testing.urlsweep import build_world, remove_world_files
+
+    world = build_world(personas)
+    yield world
+    remove_world_files(world)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _flush_past_audit_guards() -> Iterator[None]:
     """Transactional tests end with a flush (DELETE on SQLite, TRUNCATE on PostgreSQL) that the audit

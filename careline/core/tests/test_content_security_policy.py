@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+
+from careline.testing.personas import sign_in
+from careline.testing.urlsweep import routes, sample_url
 
 CAREL_DIR = Path(settings.BASE_DIR) / "careline"
 TEMPLATES = sorted(
@@ -25,8 +25,6 @@ SCRIPT_URL = re.compile(r"\b(?:href|src|action)\s*=\s*[\"']?\s*javascript:", re.
 HTMX_EVAL = re.compile(
     r"\bhx-on\b|\bhx-on[:-]|hx-trigger=\"[^\"]*\[|\bhx-vars=|hx-vals=[\"']\s*js:", re.IGNORECASE
 )
-
-SAMPLE_BY_CONVERTER = {"int": "1", "str": "x", "slug": "x", "path": "x", "uuid": str(uuid.UUID(int=1))}
 
 
 def _policy(response) -> dict[str, list[str]]:
@@ -78,36 +76,27 @@ def test_no_template_has_inline_script_event_handlers_or_evaluated_htmx():
     assert found == []
 
 
-def _routes(resolvers: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
-    """Every path in the URL configuration, each converter filled with a sample value."""
-    for entry in resolvers:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            yield from _routes(list(entry.url_patterns), route)
-        else:
-            yield re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_BY_CONVERTER[m.group(1) or "str"], route)
-
-
-ROUTES = sorted(set(_routes(list(get_resolver().url_patterns))))
+# Every path of the URL configuration, each argument filled with a placeholder (the shared walker).
+ROUTES = sorted({sample_url(route) for route in routes()})
 
 
 def test_the_url_sweep_covers_the_site():
-    assert {"healthz", "accounts/login", "inbox/", "api/v1/docs", "audit/"} <= set(ROUTES)
+    assert {"/healthz", "/accounts/login", "/inbox/", "/api/v1/docs", "/audit/", "/patients/1"} <= set(ROUTES)
 
 
 @pytest.mark.django_db
-def test_every_route_answers_with_a_policy_that_runs_no_inline_script(personas, client_for):
-    signed_in = client_for(personas.front_a)
-    signed_in.raise_request_exception = False
+def test_every_route_answers_with_a_policy_that_runs_no_inline_script(url_world):
+    """Each page filled with real rows of location A (so it renders, not 404s), signed in and not."""
+    signed_in = sign_in(Client(raise_request_exception=False), url_world.personas.front_a)
     anonymous = Client(raise_request_exception=False)
     missing = []
-    for route in ROUTES:
+    for url in sorted({url_world.url(route, url_world.a) for route in routes()}):
         for who, client in (("anonymous", anonymous), ("front desk", signed_in)):
-            response = client.get(f"/{route}")
+            response = client.get(url)
             policy = _policy(response)
             script_src = policy.get("script-src", policy.get("default-src"))
             if script_src != ["'self'"] or policy.get("object-src") != ["'none'"]:
-                missing.append(f"/{route} ({who}, {response.status_code}): {policy}")
+                missing.append(f"{url} ({who}, {response.status_code}): {policy}")
     assert missing == []
 
 

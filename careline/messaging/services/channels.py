@@ -163,7 +163,13 @@ def channel_fallback(kind: str) -> Channel | None:
 
 
 def channel_builtin(*, type_code: str, kind: str, values: dict[str, Any]) -> Channel:
-    """The channel of TYPE_CODE Careline made by itself (created with VALUES, default for KIND if free)."""
+    """The channel of TYPE_CODE Careline made by itself (created with VALUES, default for KIND if free).
+
+    An administrator may add more channels of the same type on the channel pages: the first one is used.
+    """
+    existing = Channel.objects.filter(type_code=type_code).order_by("pk").first()
+    if existing is not None:
+        return existing
     channel, _ = Channel.objects.get_or_create(
         type_code=type_code,
         defaults={**values, "default_for": "" if Channel.objects.filter(default_for=kind).exists() else kind},

@@ -207,7 +207,10 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
     initial = _initial_from_query(request)
     if patient is not None:
         initial["patient"] = patient.pk
-    form = BookingForm(request.POST or None, initial=initial, locations=locations)
+    # Bound on every POST, even an empty one: the errors added below need a bound form.
+    form = BookingForm(
+        request.POST if request.method == "POST" else None, initial=initial, locations=locations
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid() and patient is not None:
@@ -237,7 +240,10 @@ def series_book(request: HttpRequest) -> HttpResponse:
     initial = _initial_from_query(request)
     if patient is not None:
         initial["patient"] = patient.pk
-    form = SeriesForm(request.POST or None, initial=initial, locations=locations)
+    # Bound on every POST, even an empty one: the errors added below need a bound form.
+    form = SeriesForm(
+        request.POST if request.method == "POST" else None, initial=initial, locations=locations
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid() and patient is not None:

@@ -26,8 +26,9 @@ def waitlist(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("patient_id") or request.GET.get("patient", "")
     patient_id = row_id(raw)
     patient = patient_for_user(request.user, patient_id) if patient_id is not None else None
-    form = WaitlistForm(request.POST or None, initial={"patient_id": patient.pk if patient else None},
-                        locations=locations)  # fmt: skip
+    # Bound on every POST, even an empty one: the errors added below need a bound form.
+    posted = request.POST if request.method == "POST" else None
+    form = WaitlistForm(posted, initial={"patient_id": patient.pk if patient else None}, locations=locations)
     status = 200
     if request.method == "POST":
         if Perm.SCHEDULE_BOOK not in request.user.permissions:  # type: ignore[union-attr]

@@ -1,0 +1,362 @@
+"""Every route of the URL configuration, and concrete URLs for it filled from a world of real rows.
+
+Sweeps (access by persona, ids swapped between locations, the Content-Security-Policy on every page) walk
+`routes()` instead of a hand-kept list, so a page is covered the day it is added. A route whose URL takes
+an argument the world cannot fill fails loudly in `kwarg_kind`: add the argument to KWARG_KINDS and its
+rows to `build_world`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from careline.accounts.models import ApiToken, User
+from careline.core.permissions import Role
+from careline.locations.models import Location
+from careline.testing.personas import Personas, make_staff
+
+API_PREFIX = "/api/v1/"
+# The methods that change things; a page route answers both GET and POST unless it says otherwise.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# What a URL argument names, by (the literal path segment just before it, the argument's name).
+KWARG_KINDS: dict[tuple[str, str], str] = {
+    ("staff", "pk"): "staff_user",
+    ("api-tokens", "pk"): "api_token",
+    ("locations", "pk"): "location",
+    ("policies", "location_id"): "location",
+    ("p", "token"): "public_media_token",
+    ("inbox", "pk"): "conversation",
+    ("media", "name"): "media_name",
+    ("tags", "tag_pk"): "tag",
+    ("announcements", "pk"): "announcement",
+    ("scheduled", "pk"): "scheduled_message",
+    ("new", "type_code"): "channel_type",
+    ("channels", "pk"): "channel",
+    ("saved-replies", "pk"): "saved_reply",
+    ("appointments", "pk"): "appointment",
+    ("appointments", "appointment_id"): "appointment",
+    ("waitlist", "pk"): "waitlist_entry",
+    ("types", "pk"): "appointment_type",
+    ("hours", "pk"): "clinician",
+    ("period", "pk"): "working_hours",
+    ("time-off", "pk"): "time_off",
+    ("reminder-rules", "pk"): "reminder_rule",
+    ("ics", "token"): "ics_token",
+    ("patients", "pk"): "patient",
+    ("patients", "patient_id"): "patient",
+    ("caregivers", "caregiver_pk"): "caregiver",
+    ("notes", "note_pk"): "care_note",
+    ("alerts", "alert_pk"): "alert",
+    ("import", "pk"): "import_job",
+}
+# Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
+UNSCOPED_KINDS = frozenset({"public_media_token", "ics_token", "channel_type", "media_name"})
+
+_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One entry of the URL configuration."""
+
+    key: str  # "namespace:name"; the pattern itself for an unnamed route
+    pattern: str  # "/inbox/<int:pk>/notes"
+    kwargs: tuple[str, ...]
+    is_api: bool
+    # The HTTP methods of an API operation (ninja shares one path between several operations); empty for
+    # a page, which decides for itself.
+    methods: frozenset[str]
+    callback: Callable[..., Any] = field(compare=False, repr=False)
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """What each URL argument names."""
+        return {name: kwarg_kind(self.pattern, name) for name in self.kwargs}
+
+    @property
+    def takes_object_id(self) -> bool:
+        """Whether the URL names a row that belongs to a location (so another location's id must be refused)."""
+        return any(kind not in UNSCOPED_KINDS for kind in self.kinds.values())
+
+    @property
+    def writes(self) -> bool:
+        """Whether this is an API operation that changes things."""
+        return bool(self.methods & WRITE_METHODS)
+
+
+def kwarg_kind(pattern: str, name: str) -> str:
+    """What argument NAME of PATTERN names; LookupError, naming the fix, when the sweep does not know it."""
+    for match in _ARGUMENT.finditer(pattern):
+        if match.group("name") != name:
+            continue
+        before = [part for part in pattern[: match.start()].split("/") if part]
+        segment = before[-1] if before else ""
+        kind = KWARG_KINDS.get((segment, name))
+        if kind is None:
+            raise LookupError(
+                f"{pattern}: the URL sweep cannot fill <{name}> after '{segment}/'; add "
+                f"({segment!r}, {name!r}) to KWARG_KINDS in careline/testing/urlsweep.py and a row to build_world"
+            )
+        return kind
+    raise LookupError(f"{pattern} has no argument <{name}>")
+
+
+def _ninja_methods(callback: Callable[..., Any], name: str) -> frozenset[str]:
+    """The methods of the ninja operation NAME served by CALLBACK (ninja's per-path view closes over its PathView)."""
+    for cell in getattr(callback, "__closure__", None) or ():
+        path_view = cell.cell_contents
+        for operation in getattr(path_view, "operations", ()):
+            url_name = getattr(operation, "url_name", "") or operation.view_func.__name__
+            if url_name == name:
+                return frozenset(method.upper() for method in operation.methods)
+    return frozenset({"GET"})
+
+
+def _walk(entries: Iterable[URLPattern | URLResolver], prefix: str, namespace: str) -> Iterator[Route]:
+    for entry in entries:
+        pattern = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            inner = entry.namespace or ""
+            nested = f"{namespace}:{inner}" if namespace and inner else namespace or inner
+            yield from _walk(entry.url_patterns, pattern, nested)
+            continue
+        route = "/" + pattern
+        is_api = route.startswith(API_PREFIX)
+        name = entry.name
+        key = (f"{namespace}:{name}" if namespace else name) if name else route
+        methods = _ninja_methods(entry.callback, name or "") if is_api and name else frozenset()
+        kwargs = tuple(match.group("name") for match in _ARGUMENT.finditer(route))
+        yield Route(key, route, kwargs, is_api, methods, entry.callback)
+
+
+def routes(urlconf: str | None = None) -> list[Route]:
+    """Every route of the URL configuration (careline/urls.py by default), sorted by pattern then key."""
+    found = list(_walk(get_resolver(urlconf).url_patterns, "", ""))
+    return sorted(found, key=lambda route: (route.pattern, route.key))
+
+
+def sample_url(route: Route) -> str:
+    """ROUTE with each argument filled by a placeholder of its converter (for sweeps that need no rows)."""
+    samples = {
+        "int": "1",
+        "str": "x",
+        "slug": "x",
+        "path": "x",
+        "uuid": "00000000-0000-0000-0000-000000000001",
+    }
+    return _ARGUMENT.sub(lambda m: samples.get(m.group("converter") or "str", "x"), route.pattern)
+
+
+# --- the world: real rows at location A (Pat's) and location B (Quinn's) ---------------------------------
+
+
+@dataclass
+class Side:
+    """The rows of one location, by kind: the value a URL argument of that kind takes."""
+
+    location: Location
+    front_desk: User
+    values: dict[str, Any]
+
+
+@dataclass
+class World:
+    """Both locations' rows, and a bearer token for each staff persona."""
+
+    personas: Personas
+    a: Side
+    b: Side
+    tokens: dict[str, str]
+    media_files: list[str]
+
+    def side_of(self, role: str) -> Side:
+        """The location whose rows ROLE works with: B for front_b, A for everyone else."""
+        return self.b if role.endswith("_b") else self.a
+
+    def url(self, route: Route, side: Side) -> str:
+        """ROUTE filled with SIDE's rows."""
+
+        def fill(match: re.Match[str]) -> str:
+            return str(side.values[kwarg_kind(route.pattern, match.group("name"))])
+
+        return _ARGUMENT.sub(fill, route.pattern)
+
+
+def _token(user: User, name: str, admin: User) -> tuple[ApiToken, str]:
+    """A token made the way an administrator makes one (so it follows the service's rules, e.g. expiry)."""
+    from careline.accounts.services import api_token_create
+
+    return api_token_create(user=user, name=name, created_by=admin)
+
+
+# A tiny valid PNG (1x1), stored as a conversation's image.
+_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def _side(personas: Personas, *, location: Location, front_desk: User, clinician: User, patient: Any) -> Side:
+    """One location's rows: a patient's notes, conversation, visit, waitlist entry, and the location's settings."""
+    from careline.messaging.models import (
+        Announcement,
+        Conversation,
+        InternalNote,
+        Message,
+        MessagingPolicy,
+        SavedReply,
+        Tag,
+    )
+    from careline.messaging.services.attachments import media_save, provider_media_url
+    from careline.messaging.services.channels import channel_fallback, simulator_channel
+    from careline.patients.models import Caregiver, CareNote, PatientAlert, PatientImport
+    from careline.scheduling.ics import ics_token
+    from careline.scheduling.models import (
+        Appointment,
+        AppointmentType,
+        ReminderRule,
+        TimeOff,
+        WaitlistEntry,
+        WorkingHours,
+    )
+
+    now = timezone.now()
+    suffix = location.name.split()[0]
+    # Both conversations are on the phone simulator's channel; location B's channel pages show the email
+    # channel, so that two channel types are covered.
+    channel = simulator_channel()
+    listed_channel = channel if patient == personas.pat else channel_fallback("email")
+    assert listed_channel is not None, "the email channel type provides a built-in channel"
+    number = patient.phones.get(is_primary=True).number
+    conversation = Conversation.objects.create(
+        channel=channel, contact=number, patient=patient, location=location, last_message_at=now
+    )
+    Message.objects.create(
+        conversation=conversation, channel=channel, patient=patient, direction="in", to_address=channel.address,
+        from_address=number, body="Is the clinic open Friday?", state="delivered", processed_at=now,
+    )  # fmt: skip
+    scheduled = Message.objects.create(
+        conversation=conversation, channel=channel, patient=patient, direction="out", to_address=number,
+        body="See you soon.", state="queued", scheduled=True, due_at=now + timedelta(days=30), author=front_desk,
+    )  # fmt: skip
+    InternalNote.objects.create(conversation=conversation, text="Called back.", author=front_desk)
+    tag = Tag.objects.create(name=f"follow-up {suffix}")
+    conversation.tags.add(tag)
+    file = media_save(conversation_id=conversation.pk, data=_PNG, extension="png")
+    media_name = file.partition("/")[2]
+    public_token = provider_media_url(conversation.pk, media_name).rstrip("/").rsplit("/", 1)[-1]
+    MessagingPolicy.objects.get_or_create(location=location)
+
+    caregiver = (
+        personas.pat_caregiver
+        if patient == personas.pat
+        else Caregiver.objects.create(
+            patient=patient, name="Robin Baker", relationship="sibling", phone="+14155550133"
+        )
+    )
+    note = CareNote.objects.create(
+        patient=patient,
+        kind="handoff",
+        text="Prefers mornings.",
+        author=front_desk,
+        location=location,
+        created_at=now,
+    )
+    alert = PatientAlert.objects.create(
+        patient=patient, kind="interpreter", text="Spanish interpreter", created_by=front_desk, created_at=now
+    )
+    import_job = PatientImport.objects.create(
+        file=f"imports/{suffix}.csv", original_name=f"{suffix}.csv", state="done", created_by=front_desk
+    )
+
+    checkup = AppointmentType.objects.create(name=f"Checkup {suffix}", duration_minutes=30)
+    checkup.locations.add(location)
+    checkup.clinicians.add(clinician)
+    period = WorkingHours.objects.create(
+        clinician=clinician, location=location, weekday=0, starts=time(9), ends=time(17)
+    )
+    starts = datetime(2031, 1, 6, 17, 0, tzinfo=UTC)
+    away = TimeOff.objects.create(
+        clinician=clinician,
+        location=location,
+        starts_at=starts + timedelta(days=14),
+        ends_at=starts + timedelta(days=15),
+    )
+    appointment = Appointment.objects.create(
+        patient=patient, clinician=clinician, location=location, appointment_type=checkup, starts_at=starts,
+        ends_at=starts + timedelta(minutes=30), created_by=front_desk,
+    )  # fmt: skip
+    rule = ReminderRule.objects.create(
+        name=f"Day before {suffix}", days_before=1, at_local_time=time(18), template_en="See you soon."
+    )
+    rule.locations.add(location)
+    entry = WaitlistEntry.objects.create(patient=patient, appointment_type=checkup, location=location)
+
+    revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
+    announcement = Announcement.objects.create(
+        title=f"Closed Monday ({suffix})", body="We are closed Monday.", location=location, state="done",
+        created_by=front_desk,
+    )  # fmt: skip
+    reply = SavedReply.objects.create(
+        title=f"Hours {suffix}", body="We open at 8.", location=location, created_by=front_desk
+    )
+    values: dict[str, Any] = {
+        "staff_user": front_desk.pk,
+        "api_token": revocable.pk,
+        "location": location.pk,
+        "public_media_token": public_token,
+        "conversation": conversation.pk,
+        "media_name": media_name,
+        "media_file": file,
+        "tag": tag.pk,
+        "announcement": announcement.pk,
+        "scheduled_message": scheduled.pk,
+        "channel_type": listed_channel.type_code,
+        "channel": listed_channel.pk,
+        "saved_reply": reply.pk,
+        "appointment": appointment.pk,
+        "waitlist_entry": entry.pk,
+        "appointment_type": checkup.pk,
+        "clinician": clinician.pk,
+        "working_hours": period.pk,
+        "time_off": away.pk,
+        "reminder_rule": rule.pk,
+        "ics_token": ics_token(appointment),
+        "patient": patient.pk,
+        "phone_number": number,
+        "patient_last_name": patient.legal_last_name,
+        # How a page shows the patient: by name, or a link to their page (not by MRN, which the search box's
+        # example text happens to show).
+        "patient_markers": (patient.display_name, f'"/patients/{patient.pk}"'),
+        "caregiver": caregiver.pk,
+        "care_note": note.pk,
+        "alert": alert.pk,
+        "import_job": import_job.pk,
+    }
+    return Side(location, front_desk, values)
+
+
+def build_world(personas: Personas) -> World:
+    """Rows of every kind a URL can name at location A (Pat) and location B (Quinn), and each persona's token."""
+    p = personas
+    clinician_b = make_staff("nurse.b@example.test", "Harper Clinician", [Role.CLINICIAN], [p.location_b])
+    a = _side(p, location=p.location_a, front_desk=p.front_a, clinician=p.clinician_a, patient=p.pat)
+    b = _side(p, location=p.location_b, front_desk=p.front_b, clinician=clinician_b, patient=p.quinn)
+    tokens = {role: _token(user, "sweep", p.admin)[1] for role, user in p.staff.items()}
+    return World(p, a, b, tokens, [a.values["media_file"], b.values["media_file"]])
+
+
+def remove_world_files(world: World) -> None:
+    """Delete the media files the world stored (rows go with the test database; files would stay)."""
+    from careline.messaging.services.attachments import media_delete
+
+    for file in world.media_files:
+        media_delete(file)
