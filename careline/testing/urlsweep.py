@@ -49,6 +49,7 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("period", "pk"): "working_hours",
     ("time-off", "pk"): "time_off",
     ("reminder-rules", "pk"): "reminder_rule",
+    ("replans", "pk"): "reminder_replan",
     ("ics", "token"): "ics_token",
     ("patients", "pk"): "patient",
     ("patients", "patient_id"): "patient",
@@ -222,6 +223,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     from careline.scheduling.models import (
         Appointment,
         AppointmentType,
+        ReminderReplan,
         ReminderRule,
         TimeOff,
         WaitlistEntry,
@@ -298,6 +300,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         name=f"Day before {suffix}", days_before=1, at_local_time=time(18), template_en="See you soon."
     )
     rule.locations.add(location)
+    replan = ReminderReplan.objects.create(rule=rule, reason=ReminderReplan.Reason.ADDED)
     entry = WaitlistEntry.objects.create(patient=patient, appointment_type=checkup, location=location)
 
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
@@ -329,6 +332,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "working_hours": period.pk,
         "time_off": away.pk,
         "reminder_rule": rule.pk,
+        "reminder_replan": replan.pk,
         "ics_token": ics_token(appointment),
         "patient": patient.pk,
         "phone_number": number,

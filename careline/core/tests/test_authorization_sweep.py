@@ -80,6 +80,7 @@ ACCESS: dict[str, Access] = {
     "accounts:staff_create": form(ADMIN),
     "accounts:staff_edit": form(ADMIN),
     "accounts:staff_mfa_reset": action(ADMIN),
+    "accounts:staff_unlock": action(ADMIN),
     "accounts:api_tokens": form(ADMIN),
     "accounts:api_token_revoke": action(ADMIN),
     "locations:list": read(ADMIN),
@@ -111,6 +112,7 @@ ACCESS: dict[str, Access] = {
     "messaging:start": read(STAFF),
     "messaging:segments": action(STAFF),  # the composer's live segment count
     "messaging:simulator": form(STAFF),
+    "messaging:simulator_deliver_now": action(STAFF),
     "messaging:simulator_screen": read(STAFF),
     "messaging:conversation": form(STAFF),
     "messaging:thread": read(STAFF),
@@ -162,6 +164,7 @@ ACCESS: dict[str, Access] = {
     "scheduling:reminder_rule_create": form(ADMIN),
     "scheduling:reminder_rule_edit": form(ADMIN),
     "scheduling:reminder_rule_deactivate": action(ADMIN),
+    "scheduling:reminder_replan_status": read(ADMIN),
     "scheduling:reminders_report": read(FRONT),
     "scheduling:reminders_report_csv": read(FRONT),
     # --- API (bearer tokens; the operation's own method) ---

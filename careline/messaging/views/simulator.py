@@ -13,13 +13,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careline.core.audit import AuditAction, audit_read_coalesced, audit_record
+from careline.core.params import row_id
 from careline.core.permissions import Perm, require_perm
 from careline.core.phones import format_phone, parse_phone
 from careline.messaging import queries
@@ -171,13 +172,15 @@ def _held_texts(user: Any, channel: Channel) -> list[Message]:
 def simulator_deliver_now(request: HttpRequest) -> HttpResponse:
     """Development only: a text held for quiet hours on the simulator goes now (real channels never)."""
     channel = simulator_channel()
-    raw = request.POST.get("message", "")
+    message_id = row_id(request.POST.get("message", ""))
+    if message_id is None:
+        return HttpResponseBadRequest("Say which held text to deliver.")
     message = (
         Message.objects.select_related("conversation")
-        .filter(pk=int(raw), channel=channel, conversation__in=queries.conversations_visible_to(request.user))
+        .filter(
+            pk=message_id, channel=channel, conversation__in=queries.conversations_visible_to(request.user)
+        )
         .first()
-        if raw.isdecimal() and len(raw) < 12
-        else None
     )
     if message is None:
         raise Http404("No such text on the phone simulator")
