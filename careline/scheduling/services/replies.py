@@ -199,7 +199,7 @@ def when_text(starts_at: datetime, location: Location, patient: Any, language: s
 
 def answer(reply: Reply, body: str, *, patient: Any = None) -> Message:
     """Text BODY back to the number REPLY came from (at most one answer per inbound message)."""
-    from careline.messaging.services.outbound import message_send
+    from careline.messaging.outbound.compose import message_send
 
     return message_send(
         body=body,
