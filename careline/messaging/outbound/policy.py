@@ -190,8 +190,10 @@ def window_last_open_before(moment: datetime, zone: ZoneInfo, window: tuple[time
 def quiet_hours_latest_before(
     moment: datetime, *, zone: ZoneInfo, window: tuple[time, time]
 ) -> tuple[datetime, bool] | None:
-    """When a text due at MOMENT may go without waiting: (MOMENT, False) inside the window, else the last
-    open minute before it and True (moved earlier); None when there is no such minute."""
+    """(when, moved earlier) for a text due at MOMENT that must not wait: MOMENT or the last open minute before.
+
+    None when there is no such minute.
+    """
     if window_release_at(moment, zone, window) is None:
         return moment, False
     earlier = window_last_open_before(moment, zone, window)
