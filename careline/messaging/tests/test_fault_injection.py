@@ -31,6 +31,7 @@ from kombu import Producer
 
 from careline.celery import app
 from careline.messaging.models import Message, MessageKind, MessageState
+from careline.messaging.outbound import queue as outbound_queue
 from careline.messaging.outbound.compose import message_send
 from careline.messaging.outbound.queue import DISPATCH_BATCH, messages_enqueue_batched
 from careline.messaging.outbound.sweep import messages_sweep
@@ -144,8 +145,8 @@ def test_no_message_is_lost_or_sent_twice_under_faults_and_a_killed_worker(doubl
     channel = make_twilio_channel(double, timeout_seconds=CLIENT_TIMEOUT)
     # The sweep runs here, in the test: recover rows stuck SENDING after 10 s (a live attempt takes at most
     # the 2 s client timeout plus one listing) and re-enqueue tasks unclaimed for 15 s (lost with the worker).
-    monkeypatch.setattr(queue, "SENDING_TIMEOUT", timedelta(seconds=SENDING_TIMEOUT))
-    monkeypatch.setattr(queue, "LOST_TASK_AFTER", timedelta(seconds=15))
+    monkeypatch.setattr(outbound_queue, "SENDING_TIMEOUT", timedelta(seconds=SENDING_TIMEOUT))
+    monkeypatch.setattr(outbound_queue, "LOST_TASK_AFTER", timedelta(seconds=15))
 
     broker_connection = app.connection_for_write(os.environ["CARELINE_TEST_BROKER_URL"])
     producer = Producer(broker_connection)
@@ -163,7 +164,7 @@ def test_no_message_is_lost_or_sent_twice_under_faults_and_a_killed_worker(doubl
                 (ids[start : start + DISPATCH_BATCH],), queue=queue, producer=producer
             )
 
-    monkeypatch.setattr(queue, "messages_enqueue", enqueue)
+    monkeypatch.setattr(outbound_queue, "messages_enqueue", enqueue)
     started = time.monotonic()
     try:
         ids: list[int] = []

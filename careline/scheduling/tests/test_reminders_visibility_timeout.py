@@ -28,6 +28,7 @@ from kombu import Producer
 
 from careline.celery import app
 from careline.messaging.models import Message, MessageState, MessagingPolicy
+from careline.messaging.outbound import queue as outbound_queue
 from careline.messaging.outbound.queue import DISPATCH_BATCH
 from careline.messaging.outbound.sweep import messages_sweep
 from careline.messaging.tasks import dispatch_messages
@@ -156,7 +157,7 @@ def test_reminders_due_a_day_ahead_are_sent_once_with_a_60_second_visibility_tim
             )
 
     monkeypatch.setattr(send_reminders, "delay", publish_batch)
-    monkeypatch.setattr(queue, "messages_enqueue", enqueue)
+    monkeypatch.setattr(outbound_queue, "messages_enqueue", enqueue)
     try:
         # 25 hours early nothing is due: the sweep claims nothing and nothing reaches the double.
         assert reminders_sweep()["claimed"] == 0
