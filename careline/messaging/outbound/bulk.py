@@ -1,11 +1,12 @@
 """Many outbound messages at once (reminders, batches): the rules of `message_send` in a few queries.
 
 `messages_send_bulk` applies exactly what `message_send` applies — the same body check, recipient,
-suppression reasons (consent, opt-out, landline, deceased, confidential: `suppression_reason_for` with
-the batch's facts loaded in two queries), quiet hours (`hold_until`), the rule of the purpose, idempotency keys and column values
-(`message_fields`) — but looks up existing keys and conversations for the whole batch, inserts the rows
-with one bulk insert and queues their send tasks in batches after commit. When a key turns out to have
-been taken concurrently, the batch falls back to `message_send` item by item, so the outcome is the same.
+suppression reasons (consent, opt-out, landline, deceased, confidential, the rule of the purpose:
+`suppression_reason_for` with the batch's facts loaded together), quiet hours (`hold_until`), idempotency
+keys and column values (`message_fields`) — but looks up existing keys and conversations for the whole
+batch, inserts the rows with one bulk insert and queues their send tasks in batches after commit. When a
+key turns out to have been taken concurrently, the batch falls back to `message_send` item by item, so the
+outcome is the same.
 """
 
 from __future__ import annotations
