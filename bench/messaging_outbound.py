@@ -36,7 +36,8 @@ from django.db import connection, transaction  # noqa: E402
 
 from careline.messaging.channels.twilio.type import TwilioType  # noqa: E402
 from careline.messaging.models import Channel, Message, MessageKind, MessageState  # noqa: E402
-from careline.messaging.services.outbound import message_send, messages_enqueue_batched  # noqa: E402
+from careline.messaging.outbound.compose import message_send  # noqa: E402
+from careline.messaging.outbound.queue import messages_enqueue_batched  # noqa: E402
 from careline.testing.workers import start_celery_workers, stop_celery_workers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,6 +28,10 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "task": "messaging.inbound_media_sweep",
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),
         },
+        "messaging-inbound-requeue": {
+            "task": "messaging.inbound_requeue",
+            "schedule": float(settings.CARELINE_SWEEP_SECONDS),
+        },
         "messaging-announcements-resume": {"task": "messaging.announcements_resume", "schedule": 300.0},
         "scheduling-reminders-sweep": {
             "task": "scheduling.reminders_sweep",

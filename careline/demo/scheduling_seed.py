@@ -23,8 +23,9 @@ from django.utils import timezone
 from careline.accounts.models import User
 from careline.locations.models import Location, Weekday
 from careline.messaging.models import MessageKind
+from careline.messaging.outbound.compose import patient_sms_number
+from careline.messaging.outbound.policy import suppression_reason_for
 from careline.messaging.services.channels import simulator_channel
-from careline.messaging.services.outbound import patient_sms_number, suppression_reason_for
 from careline.patients.models import Patient, PatientStatus
 from careline.scheduling.models import (
     ACTIVE_STATUSES,

@@ -23,8 +23,8 @@ from careline.core.audit import AuditAction, audit_patient_access
 from careline.core.dates import check_date, schedule_bounds
 from careline.core.permissions import Perm, check_perm
 from careline.messaging.models import Message
+from careline.messaging.outbound.compose import MessageRefused, message_send
 from careline.messaging.outbox_queries import patient_messages
-from careline.messaging.services.outbound import MessageRefused, message_send
 from careline.patients.queries import patient_for_user
 
 router = Router(tags=["messages"])

@@ -168,6 +168,7 @@ TERMINAL_STATES = frozenset(
 
 class SuppressionReason(models.TextChoices):
     NO_CONSENT = "no_consent", "No text-message consent on file"
+    NO_PURPOSE_CONSENT = "no_purpose_consent", "No consent on file for texts of this purpose"
     OPTED_OUT = "opted_out", "The number opted out (STOP)"
     DECEASED = "deceased", "The patient is deceased"
     CONFIDENTIAL = "confidential", "Confidential communications: no texts or email"
@@ -396,7 +397,7 @@ class MessagingPolicy(models.Model):
     location = models.OneToOneField(
         "locations.Location", on_delete=models.CASCADE, related_name="messaging_policy"
     )
-    # Both empty: the location follows CARELINE_TEXTING_WINDOW (see quiet_hours.texting_window).
+    # Both empty: the location follows CARELINE_TEXTING_WINDOW (see outbound.policy.texting_window).
     window_start = models.TimeField(
         null=True, blank=True, help_text="Automated texts wait until this local time"
     )

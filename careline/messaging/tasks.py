@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from careline.messaging.services.outbound import message_dispatch, messages_dispatch, messages_sweep
+from careline.messaging.outbound.dispatch import message_dispatch, messages_dispatch
+from careline.messaging.outbound.sweep import messages_sweep
 
 
 @shared_task(name="messaging.dispatch_message", ignore_result=True)
@@ -23,6 +24,16 @@ def dispatch_messages(message_ids: list[int]) -> None:
 def sweep_messages() -> dict[str, int]:
     """Enqueue due messages (retries, quiet hours, scheduled) and recover rows whose worker died."""
     return messages_sweep()
+
+
+@shared_task(name="messaging.inbound_requeue", ignore_result=True)
+def requeue_inbound() -> int:
+    """Queue processing again for inbound texts stored a while ago whose task was lost (a crash first)."""
+    from django.utils import timezone
+
+    from careline.messaging.services.inbound import inbound_requeue
+
+    return inbound_requeue(now=timezone.now())
 
 
 @shared_task(name="messaging.process_inbound_batch", ignore_result=True)

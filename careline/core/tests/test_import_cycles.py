@@ -10,17 +10,19 @@ from careline.testing.import_cycles import careline_import_cycles, import_cycles
 # Cycles being removed by changes under way elsewhere, each entry a group the cycle must stay inside. Delete
 # an entry once that change lands; a new cycle, or one that grows out of its group, fails the test.
 KNOWN_CYCLES: tuple[frozenset[str], ...] = (
-    # The outbound pipeline, its tasks, inbound handling and the simulator queue one another's work
-    # (messaging/services/outbound.py is being split into a package).
+    # The outbound pipeline, its tasks, inbound handling and the simulator queue one another's work.
     frozenset(
         {
             "careline.messaging.channels.simulator.type",
+            "careline.messaging.outbound.compose",
+            "careline.messaging.outbound.dispatch",
+            "careline.messaging.outbound.queue",
+            "careline.messaging.outbound.sweep",
             "careline.messaging.services.announcements",
             "careline.messaging.services.channels",
             "careline.messaging.services.inbound",
             "careline.messaging.services.inbound_media",
             "careline.messaging.services.inbound_queue",
-            "careline.messaging.services.outbound",
             "careline.messaging.tasks",
         }
     ),

@@ -18,8 +18,8 @@ from django.utils import timezone
 from careline.accounts.models import User
 from careline.demo.services import DEMO_LOCATIONS, demo_clinic_load
 from careline.messaging.models import MessageState
+from careline.messaging.outbound.sweep import messages_sweep
 from careline.messaging.services.channels import simulator_channel
-from careline.messaging.services.outbound import messages_sweep
 from careline.scheduling.models import AppointmentStatus, Reminder, ReminderState
 from careline.scheduling.services.reminders import reminders_sweep
 from careline.testing.personas import sign_in

@@ -17,8 +17,9 @@ from careline.demo.scheduling_seed import APPOINTMENT_TYPES, DAYS_AROUND_NOW, sc
 from careline.demo.services import DemoSummary, demo_clinic_load
 from careline.locations.models import Location
 from careline.messaging.models import MessageKind
+from careline.messaging.outbound.compose import patient_sms_number
+from careline.messaging.outbound.policy import suppression_reason_for
 from careline.messaging.services.channels import simulator_channel
-from careline.messaging.services.outbound import patient_sms_number, suppression_reason_for
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,

@@ -1,2 +1,2 @@
-"""Messaging writes: outbound.py (the one send pipeline), inbound.py (webhooks and keywords),
-conversations.py (inbox actions), channels.py (configuration), announcements.py."""
+"""Messaging writes: inbound.py (webhooks and keywords), conversations.py (inbox actions), channels.py
+(configuration), announcements.py. The send pipeline is the package careline.messaging.outbound."""

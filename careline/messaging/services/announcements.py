@@ -155,7 +155,7 @@ def announcement_messages_create(*, announcement_id: int) -> int:
 
 
 def _message_for(announcement: Announcement, patient: Patient, key: str) -> int:
-    from careline.messaging.services.outbound import MessageRefused, message_send
+    from careline.messaging.outbound.compose import MessageRefused, message_send
 
     # Stored before templates were checked, a bad field renders as nothing rather than failing the fan-out.
     body = template_render(

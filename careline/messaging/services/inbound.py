@@ -259,7 +259,7 @@ def _reply(
     body: str,
     kind: str = MessageKind.KEYWORD_REPLY,
 ) -> Message:
-    from careline.messaging.services.outbound import message_send
+    from careline.messaging.outbound.compose import message_send
 
     return message_send(
         body=body,

@@ -46,7 +46,7 @@ def add_patient(
 
 def scheduled_message(patient: Patient, *, body: str = "See you tomorrow", hours: int = 30) -> Message:
     """A staff message set to go HOURS from now, written as the composer's send-later would."""
-    from careline.messaging.services.outbound import conversation_for
+    from careline.messaging.outbound.compose import conversation_for
 
     channel = simulator_channel()
     address = patient.phones.all()[0].number

@@ -76,9 +76,11 @@ def test_the_demo_inbox_has_every_state(demo):
 
 def test_seeded_inbound_history_is_never_answered_again_by_the_sweep(demo):
     from careline.messaging.models import Message, MessageKind
-    from careline.messaging.services.outbound import messages_sweep
+    from careline.messaging.outbound.sweep import messages_sweep
+    from careline.messaging.tasks import requeue_inbound
 
     replies_before = Message.objects.filter(kind=MessageKind.AUTO_REPLY).count()
     assert not Message.objects.filter(direction=Message.Direction.INBOUND, processed_at__isnull=True).exists()
     messages_sweep()
+    requeue_inbound()
     assert Message.objects.filter(kind=MessageKind.AUTO_REPLY).count() == replies_before

@@ -31,13 +31,10 @@ from kombu import Producer
 
 from careline.celery import app
 from careline.messaging.models import Message, MessageKind, MessageState
-from careline.messaging.services import outbound
-from careline.messaging.services.outbound import (
-    DISPATCH_BATCH,
-    message_send,
-    messages_enqueue_batched,
-    messages_sweep,
-)
+from careline.messaging.outbound import queue as outbound_queue
+from careline.messaging.outbound.compose import message_send
+from careline.messaging.outbound.queue import DISPATCH_BATCH, messages_enqueue_batched
+from careline.messaging.outbound.sweep import messages_sweep
 from careline.messaging.tasks import dispatch_message, dispatch_messages
 from careline.messaging.testing.fixtures import TOKEN_VARIABLE, make_twilio_channel
 from careline.messaging.testing.twilio_double import Fault, TwilioDouble
@@ -148,15 +145,15 @@ def test_no_message_is_lost_or_sent_twice_under_faults_and_a_killed_worker(doubl
     channel = make_twilio_channel(double, timeout_seconds=CLIENT_TIMEOUT)
     # The sweep runs here, in the test: recover rows stuck SENDING after 10 s (a live attempt takes at most
     # the 2 s client timeout plus one listing) and re-enqueue tasks unclaimed for 15 s (lost with the worker).
-    monkeypatch.setattr(outbound, "SENDING_TIMEOUT", timedelta(seconds=SENDING_TIMEOUT))
-    monkeypatch.setattr(outbound, "LOST_TASK_AFTER", timedelta(seconds=15))
+    monkeypatch.setattr(outbound_queue, "SENDING_TIMEOUT", timedelta(seconds=SENDING_TIMEOUT))
+    monkeypatch.setattr(outbound_queue, "LOST_TASK_AFTER", timedelta(seconds=15))
 
     broker_connection = app.connection_for_write(os.environ["CARELINE_TEST_BROKER_URL"])
     producer = Producer(broker_connection)
     published: Counter[int] = Counter()
 
     def enqueue(ids: Any) -> None:
-        # What outbound._enqueue does, published to the workers' queue on Redis.
+        # What queue.messages_enqueue does, published to the workers' queue on Redis.
         ids = list(ids)
         published.update(ids)
         if len(ids) == 1:
@@ -167,7 +164,7 @@ def test_no_message_is_lost_or_sent_twice_under_faults_and_a_killed_worker(doubl
                 (ids[start : start + DISPATCH_BATCH],), queue=queue, producer=producer
             )
 
-    monkeypatch.setattr(outbound, "_enqueue", enqueue)
+    monkeypatch.setattr(outbound_queue, "messages_enqueue", enqueue)
     started = time.monotonic()
     try:
         ids: list[int] = []

@@ -14,10 +14,11 @@ from django.test.utils import CaptureQueriesContext
 
 from careline.messaging.channels.base import InboundMessage
 from careline.messaging.models import Conversation, Message
+from careline.messaging.outbound.sweep import messages_sweep
 from careline.messaging.services import inbound as inbound_service
 from careline.messaging.services.channels import simulator_channel
 from careline.messaging.services.inbound import inbound_process, inbound_store
-from careline.messaging.services.outbound import messages_sweep
+from careline.messaging.tasks import requeue_inbound
 from careline.messaging.testing.fixtures import (
     CHANNEL_NUMBER,
     TOKEN_VARIABLE,
@@ -114,17 +115,29 @@ def test_a_failure_while_processing_rolls_back_the_claim(channel, monkeypatch):
     assert _replies() == 1
 
 
-def test_the_sweep_processes_inbound_rows_whose_task_was_lost(channel, clock):
+def test_inbound_requeue_runs_on_its_own_beat_entry_not_in_the_outbound_sweep(channel, clock):
+    from careline.celery import _beat_schedule
+
+    assert "messaging.inbound_requeue" in {entry["task"] for entry in _beat_schedule().values()}
     message = _stored(channel, "STOP")
-    assert messages_sweep()["inbound"] == 0  # too recent: its task may still be on the way
     clock.shift(timedelta(minutes=2))
-    assert messages_sweep()["inbound"] == 1  # eager Celery: processed right away
+    assert "inbound" not in messages_sweep()
+    message.refresh_from_db()
+    assert message.processed_at is None  # left for its own task
+    assert requeue_inbound() == 1
+
+
+def test_the_requeue_task_processes_inbound_rows_whose_task_was_lost(channel, clock):
+    message = _stored(channel, "STOP")
+    assert requeue_inbound() == 0  # too recent: its task may still be on the way
+    clock.shift(timedelta(minutes=2))
+    assert requeue_inbound() == 1  # eager Celery: processed right away
     message.refresh_from_db()
     assert message.processed_at is not None
     assert ConsentEvent.objects.filter(phone_number=PAT, kind=ConsentKind.REVOKED).count() == 1
     assert _replies() == 1
     clock.shift(timedelta(minutes=2))
-    assert messages_sweep()["inbound"] == 0
+    assert requeue_inbound() == 0
     assert _replies() == 1
 
 

@@ -94,7 +94,7 @@ def test_an_empty_or_too_long_text_gets_a_clear_message_and_sends_nothing(
 
 
 def test_a_refused_message_is_shown_as_a_form_error(personas, client_for, conversation, monkeypatch):
-    from careline.messaging.services.outbound import MessageRefused
+    from careline.messaging.outbound.compose import MessageRefused
     from careline.messaging.views import inbox
 
     def refuse(**kwargs):

@@ -13,8 +13,8 @@ from django.utils import timezone
 from careline.core.models import AuditEntry
 from careline.core.permissions import ROLE_PERMISSIONS, Perm, Role
 from careline.messaging.models import Message, MessageState
+from careline.messaging.outbound.compose import conversation_for
 from careline.messaging.services.channels import simulator_channel
-from careline.messaging.services.outbound import conversation_for
 from careline.messaging.tests.inbox_support import PAT_NUMBER
 from careline.patients.models import ConsentEvent, ConsentKind, ConsentMethod
 

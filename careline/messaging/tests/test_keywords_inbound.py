@@ -185,9 +185,9 @@ def test_the_same_webhook_twice_stores_one_message_and_answers_once(channel):
 
 @pytest.mark.django_db(transaction=True)
 def test_five_concurrent_deliveries_of_one_webhook_store_one_message_and_one_reply(channel, monkeypatch):
-    from careline.messaging.services import outbound
+    from careline.messaging.outbound import queue
 
-    monkeypatch.setattr(outbound, "_enqueue", lambda ids: None)  # no sending in this test
+    monkeypatch.setattr(queue, "messages_enqueue", lambda ids: None)  # no sending in this test
     barrier = threading.Barrier(5)
     results: list[int] = []
     errors: list[BaseException] = []

@@ -12,15 +12,11 @@ from django.utils import timezone
 from careline.messaging.channels.base import SendResult
 from careline.messaging.channels.simulator.type import SimulatorType
 from careline.messaging.models import Message, MessageKind, MessageState
-from careline.messaging.services import outbound
-from careline.messaging.services.outbound import (
-    DISPATCH_BATCH,
-    message_claim,
-    message_send,
-    messages_dispatch,
-    messages_enqueue_batched,
-    messages_sweep,
-)
+from careline.messaging.outbound import queue
+from careline.messaging.outbound.compose import message_send
+from careline.messaging.outbound.dispatch import messages_dispatch
+from careline.messaging.outbound.queue import DISPATCH_BATCH, message_claim, messages_enqueue_batched
+from careline.messaging.outbound.sweep import messages_sweep
 from careline.messaging.tasks import dispatch_message, dispatch_messages
 from careline.patients.models import ConsentEvent, ConsentKind, ConsentMethod, PatientPhone, PhoneKind
 
@@ -123,8 +119,8 @@ def test_a_message_taken_back_by_the_sweep_during_a_long_batch_is_not_sent_by_it
     personas, monkeypatch, clock
 ):
     first, second = _send(1), _send(2)
-    monkeypatch.setattr(outbound, "_enqueue", lambda ids: None)
-    monkeypatch.setattr(outbound, "SENDING_TIMEOUT", timedelta(0))  # every message renews its claim
+    monkeypatch.setattr(queue, "messages_enqueue", lambda ids: None)
+    monkeypatch.setattr(queue, "SENDING_TIMEOUT", timedelta(0))  # every message renews its claim
     calls: list[int] = []
 
     def slow_send(self, channel, message):
@@ -144,6 +140,6 @@ def test_a_message_taken_back_by_the_sweep_during_a_long_batch_is_not_sent_by_it
 
 def test_a_renewed_claim_keeps_the_message_in_the_batch(personas, sent, monkeypatch):
     first, second = _send(1), _send(2)
-    monkeypatch.setattr(outbound, "SENDING_TIMEOUT", timedelta(0))
+    monkeypatch.setattr(queue, "SENDING_TIMEOUT", timedelta(0))
     assert messages_dispatch([first.pk, second.pk]) == {first.pk: "sent", second.pk: "sent"}
     assert sent == [first.pk, second.pk]

@@ -13,17 +13,13 @@ from django.utils import timezone
 from careline.messaging.channels.base import ProviderError, SendResult
 from careline.messaging.channels.simulator.type import SimulatorType
 from careline.messaging.models import STATE_RANK, Message, MessageKind, MessageState, RateSlot
-from careline.messaging.services import outbound
+from careline.messaging.outbound import queue
+from careline.messaging.outbound.compose import MessageRefused, message_send
+from careline.messaging.outbound.dispatch import backoff, message_dispatch
+from careline.messaging.outbound.queue import message_claim, rate_slot_wait
+from careline.messaging.outbound.status import AMBIGUOUS_MARK, message_mark_sent, message_status_apply
+from careline.messaging.outbound.sweep import messages_sweep
 from careline.messaging.services.channels import simulator_channel
-from careline.messaging.services.outbound import (
-    message_claim,
-    message_dispatch,
-    message_mark_sent,
-    message_send,
-    message_status_apply,
-    messages_sweep,
-    rate_slot_wait,
-)
 from careline.patients.models import ConsentEvent, ConsentKind, ConsentMethod, PatientPhone, PhoneKind
 from careline.patients.models.registry import PatientStatus
 
@@ -162,9 +158,9 @@ def test_disabled_channel_is_suppressed(personas, clock):
 
 
 def test_empty_and_too_long_messages_are_refused_and_store_nothing(personas, clock, settings):
-    with pytest.raises(outbound.MessageRefused):
+    with pytest.raises(MessageRefused):
         message_send(body="   ", patient=personas.pat)
-    with pytest.raises(outbound.MessageRefused):
+    with pytest.raises(MessageRefused):
         message_send(body="x" * (settings.CARELINE_MAX_MESSAGE_LENGTH + 1), patient=personas.pat)
     assert not Message.objects.exists()
 
@@ -206,7 +202,7 @@ def test_a_temporary_error_is_retried_after_a_jittered_backoff_by_the_sweep(
 ):
     calls, outcomes = sends
     enqueued: list[int] = []
-    monkeypatch.setattr(outbound, "_enqueue", lambda ids: enqueued.extend(ids))
+    monkeypatch.setattr(queue, "messages_enqueue", lambda ids: enqueued.extend(ids))
     outcomes.extend([ProviderError("503 from provider", permanent=False, code="503")] * 2)
     message = message_send(body="Hi", patient=personas.pat)
 
@@ -234,9 +230,9 @@ def test_a_temporary_error_is_retried_after_a_jittered_backoff_by_the_sweep(
 
 
 def test_backoff_has_jitter_and_a_cap(settings):
-    waits = {outbound._backoff(1).total_seconds() for _ in range(20)}
+    waits = {backoff(1).total_seconds() for _ in range(20)}
     assert len(waits) > 1 and all(5 <= w <= 10 for w in waits)
-    assert outbound._backoff(30).total_seconds() <= 1800
+    assert backoff(30).total_seconds() <= 1800
 
 
 def test_a_permanent_error_fails_at_once(personas, clock, sends):
@@ -339,7 +335,7 @@ def test_a_terminal_state_never_changes(personas, clock, sends):
 
 def test_the_sweep_recovers_a_message_whose_worker_died_while_sending(personas, clock, sends, monkeypatch):
     enqueued: list[int] = []
-    monkeypatch.setattr(outbound, "_enqueue", lambda ids: enqueued.extend(ids))
+    monkeypatch.setattr(queue, "messages_enqueue", lambda ids: enqueued.extend(ids))
     dead = message_send(body="Lost", patient=personas.pat)
     assert message_claim(dead.pk)  # a worker claimed it, then died before sending
     clock.shift(timedelta(minutes=1))
@@ -347,7 +343,7 @@ def test_the_sweep_recovers_a_message_whose_worker_died_while_sending(personas, 
     assert message_claim(live.pk)  # a live worker is sending this one right now
     assert messages_sweep()["recovered"] == 0
 
-    clock.shift(outbound.SENDING_TIMEOUT)
+    clock.shift(queue.SENDING_TIMEOUT)
     result = messages_sweep()
     assert result["recovered"] == 1 and enqueued == [dead.pk]
     assert message_dispatch(dead.pk) == MessageState.SENT
@@ -357,11 +353,11 @@ def test_the_sweep_recovers_a_message_whose_worker_died_while_sending(personas, 
 
 def test_a_lost_task_is_enqueued_once_across_two_sweeps(personas, clock, monkeypatch):
     enqueued: list[int] = []
-    monkeypatch.setattr(outbound, "_enqueue", lambda ids: enqueued.extend(ids))
+    monkeypatch.setattr(queue, "messages_enqueue", lambda ids: enqueued.extend(ids))
     message = message_send(body="Hi", patient=personas.pat)
     Message.objects.filter(pk=message.pk).update(enqueued_at=timezone.now())  # its task went missing
     assert messages_sweep()["enqueued"] == 0  # too early to call it lost
-    clock.shift(outbound.LOST_TASK_AFTER + timedelta(seconds=1))
+    clock.shift(queue.LOST_TASK_AFTER + timedelta(seconds=1))
     assert messages_sweep()["enqueued"] == 1
     assert messages_sweep()["enqueued"] == 0
     assert enqueued == [message.pk]
@@ -376,7 +372,7 @@ def test_sweeps_running_at_once_enqueue_each_message_once(personas, clock, monke
         with lock:
             enqueued.extend(ids)
 
-    monkeypatch.setattr(outbound, "_enqueue", record)
+    monkeypatch.setattr(queue, "messages_enqueue", record)
     ids = [message_send(body=f"Hi {n}", patient=personas.pat).pk for n in range(30)]
     enqueued.clear()
     Message.objects.filter(pk__in=ids).update(enqueued_at=None)
@@ -444,7 +440,7 @@ def test_after_an_unresolved_timeout_the_retry_asks_the_provider_before_posting(
     message = message_send(body="Hi", patient=personas.pat)
     assert message_dispatch(message.pk) == MessageState.QUEUED
     message.refresh_from_db()
-    assert message.error_message.startswith(outbound.AMBIGUOUS_MARK)
+    assert message.error_message.startswith(AMBIGUOUS_MARK)
     clock.shift(timedelta(minutes=5))
     assert message_dispatch(message.pk) == MessageState.SENT
     message.refresh_from_db()
@@ -456,14 +452,14 @@ def test_a_message_recovered_from_a_dead_worker_asks_the_provider_before_posting
     personas, sends, monkeypatch, clock
 ):
     calls, _ = sends
-    monkeypatch.setattr(outbound, "_enqueue", lambda ids: None)
+    monkeypatch.setattr(queue, "messages_enqueue", lambda ids: None)
     answers: list[str | None] = [None, "SIM-posted-by-the-dead-worker"]
     monkeypatch.setattr(
         SimulatorType, "find_sent", lambda self, channel, message, since: answers.pop(0), raising=False
     )
     message = message_send(body="Hi", patient=personas.pat)
     assert message_claim(message.pk)  # the worker died after posting, before recording it
-    clock.shift(outbound.SENDING_TIMEOUT + timedelta(seconds=1))
+    clock.shift(queue.SENDING_TIMEOUT + timedelta(seconds=1))
     assert messages_sweep()["recovered"] == 1  # the provider could not tell yet
     assert message_dispatch(message.pk) == MessageState.SENT
     message.refresh_from_db()

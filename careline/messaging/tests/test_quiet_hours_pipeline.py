@@ -9,11 +9,12 @@ import pytest
 
 from careline.messaging.channels.base import InboundMessage
 from careline.messaging.models import Message, MessageKind, MessageState, MessagingPolicy
-from careline.messaging.quiet_hours import window_release_at
-from careline.messaging.services import outbound
+from careline.messaging.outbound import queue
+from careline.messaging.outbound.compose import message_send
+from careline.messaging.outbound.policy import window_release_at
+from careline.messaging.outbound.sweep import messages_sweep
 from careline.messaging.services.channels import simulator_channel
 from careline.messaging.services.inbound import inbound_receive
-from careline.messaging.services.outbound import message_send, messages_sweep
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -25,7 +26,7 @@ def _at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime
 @pytest.fixture
 def enqueued(monkeypatch):
     ids: list[int] = []
-    monkeypatch.setattr(outbound, "_enqueue", lambda batch: ids.extend(batch))
+    monkeypatch.setattr(queue, "messages_enqueue", lambda batch: ids.extend(batch))
     return ids
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.timezone import now as timezone_now
 
 from careline.messaging.models import Conversation, Message, MessageState
-from careline.messaging.services.outbound import message_send
+from careline.messaging.outbound.compose import message_send
 from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, QUINN_NUMBER, texted_by
 
 STAFF = ["admin", "front_a", "clinician_a", "billing_a", "front_b"]
@@ -140,7 +140,7 @@ def _held_text(channel, personas):
 
     from django.utils import timezone
 
-    from careline.messaging.services.outbound import conversation_for
+    from careline.messaging.outbound.compose import conversation_for
 
     conversation = conversation_for(channel=channel, contact=PAT_NUMBER, patient=personas.pat)
     return Message.objects.create(
@@ -154,8 +154,8 @@ def test_a_text_held_for_quiet_hours_on_the_simulator_can_be_delivered_now_and_i
     personas, client_for
 ):
     from careline.core.models import AuditEntry
+    from careline.messaging.outbound.sweep import messages_sweep
     from careline.messaging.services.channels import simulator_channel
-    from careline.messaging.services.outbound import messages_sweep
 
     held = _held_text(simulator_channel(), personas)
     client = client_for(personas.front_a)

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.urls import reverse
 
 from careline.messaging.models import MessagingPolicy
-from careline.messaging.quiet_hours import texting_window
+from careline.messaging.outbound.policy import texting_window
 
 pytestmark = pytest.mark.django_db
 

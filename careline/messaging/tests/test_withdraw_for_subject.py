@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from careline.messaging.models import Message, MessageKind, MessageState
-from careline.messaging.services.outbound import message_send, messages_withdraw_for_subject
+from careline.messaging.outbound.compose import message_send, messages_withdraw_for_subject
 
 NIGHT = datetime(2026, 3, 4, 21, 30, tzinfo=ZoneInfo("America/Chicago"))
 

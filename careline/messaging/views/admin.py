@@ -17,13 +17,13 @@ from careline.messaging.channels import channel_types
 from careline.messaging.channels.base import ChannelType
 from careline.messaging.manage_forms import ChannelForm, MessagingPolicyForm, SavedReplyForm
 from careline.messaging.models import Channel, MessagingPolicy, SavedReply
+from careline.messaging.outbound.policy import policy_window
 from careline.messaging.outbox_queries import (
     locations_of,
     saved_replies_visible_to,
     saved_reply_editable_by,
     sees_all_locations,
 )
-from careline.messaging.quiet_hours import policy_window
 from careline.messaging.services import admin as admin_services
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_problem
 

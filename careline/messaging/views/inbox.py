@@ -27,16 +27,16 @@ from careline.locations.models import Location
 from careline.messaging import queries
 from careline.messaging.forms import ComposeForm, InboxFilterForm, NoteForm, TagForm
 from careline.messaging.models import Conversation, Message, MessageState
-from careline.messaging.segments import segment_info
-from careline.messaging.services import attachments
-from careline.messaging.services.conversations import conversation_mark_read
-from careline.messaging.services.inbound_media import PENDING, media_item_state
-from careline.messaging.services.outbound import (
+from careline.messaging.outbound.compose import (
     MessageRefused,
     conversation_for,
     message_send,
     patient_sms_number,
 )
+from careline.messaging.segments import segment_info
+from careline.messaging.services import attachments
+from careline.messaging.services.conversations import conversation_mark_read
+from careline.messaging.services.inbound_media import PENDING, media_item_state
 from careline.messaging.template_values import patient_values
 from careline.messaging.templating import TemplateKind, template_problem, template_render
 from careline.patients.queries import patient_for_user

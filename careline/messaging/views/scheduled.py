@@ -14,12 +14,12 @@ from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.permissions import Perm, require_perm
 from careline.messaging.manage_forms import ScheduledEditForm
 from careline.messaging.models import Message
+from careline.messaging.outbound.compose import MessageRefused, message_cancel, message_reschedule
 from careline.messaging.outbox_queries import (
     message_for_user,
     message_location,
     scheduled_messages_visible_to,
 )
-from careline.messaging.services.outbound import MessageRefused, message_cancel, message_reschedule
 
 LIST_LIMIT = 200
 

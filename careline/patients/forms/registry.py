@@ -148,7 +148,11 @@ class ContactPreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         for purpose, label in Purpose.choices:
             self.fields[purpose] = forms.ChoiceField(
-                label=label, choices=Channel.choices, initial=current.get(purpose, Channel.SMS)
+                label=label,
+                choices=Channel.choices,
+                initial=current.get(purpose, Channel.SMS),
+                # Marketing came later: a page or client posting without it keeps the patient's choice.
+                required=purpose != Purpose.MARKETING,
             )
 
 

@@ -2,6 +2,8 @@
 
 from careline.patients.models.notes import AlertKind, CareNote, NoteAmendment, NoteKind, PatientAlert
 from careline.patients.models.registry import (
+    GENERAL_CONSENT_KINDS,
+    PURPOSE_CONSENT_KINDS,
     Caregiver,
     Channel,
     ConsentEvent,
@@ -19,6 +21,8 @@ from careline.patients.models.registry import (
 )
 
 __all__ = [
+    "GENERAL_CONSENT_KINDS",
+    "PURPOSE_CONSENT_KINDS",
     "AlertKind",
     "CareNote",
     "Caregiver",

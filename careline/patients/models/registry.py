@@ -42,6 +42,7 @@ class Purpose(models.TextChoices):
     BILLING = "billing", "Billing"
     CARE = "care", "Care follow-up"
     GENERAL = "general", "General"
+    MARKETING = "marketing", "Marketing"
 
 
 class Channel(models.TextChoices):
@@ -183,6 +184,20 @@ class ContactPreference(models.Model):
 class ConsentKind(models.TextChoices):
     GIVEN = "given", "Consent given"
     REVOKED = "revoked", "Opted out"
+    # Billing and marketing texts need consent for that purpose on top of the above (default: not given).
+    BILLING_GIVEN = "billing_given", "Billing texts: consent given"
+    BILLING_REVOKED = "billing_revoked", "Billing texts: consent withdrawn"
+    MARKETING_GIVEN = "marketing_given", "Marketing texts: consent given"
+    MARKETING_REVOKED = "marketing_revoked", "Marketing texts: consent withdrawn"
+
+
+# The ledger entries that say whether texts of a purpose may be sent: (given, withdrawn).
+PURPOSE_CONSENT_KINDS: dict[str, tuple[str, str]] = {
+    Purpose.BILLING: (ConsentKind.BILLING_GIVEN, ConsentKind.BILLING_REVOKED),
+    Purpose.MARKETING: (ConsentKind.MARKETING_GIVEN, ConsentKind.MARKETING_REVOKED),
+}
+# The entries of the general text-message consent (STOP/START): the latest of these is the number's state.
+GENERAL_CONSENT_KINDS = (ConsentKind.GIVEN, ConsentKind.REVOKED)
 
 
 class ConsentMethod(models.TextChoices):
@@ -198,7 +213,7 @@ class ConsentEvent(models.Model):
     """One entry of the text-message consent ledger for a phone number. Append-only; the latest entry wins."""
 
     phone_number = models.CharField(max_length=20, help_text="E.164")
-    kind = models.CharField(max_length=10, choices=ConsentKind.choices)
+    kind = models.CharField(max_length=20, choices=ConsentKind.choices)
     method = models.CharField(max_length=10, choices=ConsentMethod.choices)
     patient = models.ForeignKey(
         Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="consent_events"

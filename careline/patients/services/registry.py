@@ -24,6 +24,8 @@ from careline.core.text import search_key
 from careline.locations.models import Location
 from careline.patients.events import ConsentChanged, PatientCreated, PatientUpdated
 from careline.patients.models import (
+    GENERAL_CONSENT_KINDS,
+    PURPOSE_CONSENT_KINDS,
     Caregiver,
     ConsentEvent,
     ConsentKind,
@@ -391,7 +393,7 @@ def consent_record(
 def consent_state(phone_number: str) -> str:
     """'given', 'revoked' or 'unknown' for an E.164 number: the latest ledger entry, in one indexed query."""
     kind = (
-        ConsentEvent.objects.filter(phone_number=phone_number)
+        ConsentEvent.objects.filter(phone_number=phone_number, kind__in=GENERAL_CONSENT_KINDS)
         .order_by("-occurred_at", "-id")
         .values_list("kind", flat=True)
         .first()
@@ -407,7 +409,7 @@ def consent_states(numbers: Iterable[str]) -> dict[str, str]:
         return states
     seen: set[str] = set()
     rows = (
-        ConsentEvent.objects.filter(phone_number__in=wanted)
+        ConsentEvent.objects.filter(phone_number__in=wanted, kind__in=GENERAL_CONSENT_KINDS)
         .order_by("phone_number", "-occurred_at", "-id")
         .values_list("phone_number", "kind")
     )
@@ -416,6 +418,33 @@ def consent_states(numbers: Iterable[str]) -> dict[str, str]:
             seen.add(number)
             states[number] = kind
     return states
+
+
+def consent_purpose_given(numbers: Iterable[str], purpose: str) -> frozenset[str]:
+    """The numbers of NUMBERS whose consent to texts of PURPOSE stands (one query; all for other purposes).
+
+    It stands when the latest of its purpose entries and opt-outs is the purpose's "given": withdrawing it,
+    or a STOP after it, ends it; a later START does not bring it back.
+    """
+    wanted = sorted(set(numbers))
+    if purpose not in PURPOSE_CONSENT_KINDS:
+        return frozenset(wanted)
+    given, withdrawn = PURPOSE_CONSENT_KINDS[purpose]
+    if not wanted:
+        return frozenset()
+    seen: set[str] = set()
+    standing: set[str] = set()
+    rows = (
+        ConsentEvent.objects.filter(phone_number__in=wanted, kind__in=[given, withdrawn, ConsentKind.REVOKED])
+        .order_by("phone_number", "-occurred_at", "-id")
+        .values_list("phone_number", "kind")
+    )
+    for number, kind in rows:
+        if number not in seen:  # newest first per number: the first one decides
+            seen.add(number)
+            if kind == given:
+                standing.add(number)
+    return frozenset(standing)
 
 
 def _caregiver_clean(caregiver: Caregiver) -> None:

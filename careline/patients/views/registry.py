@@ -261,7 +261,7 @@ def patient_preferences(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactPreferencesForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():
         for purpose, channel in form.cleaned_data.items():
-            if current.get(purpose) != channel:
+            if channel and current.get(purpose) != channel:
                 services.contact_preference_set(
                     patient=patient, purpose=purpose, channel=channel, actor=request.user, request=request
                 )

@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from careline.locations.models import Location
-from careline.messaging.quiet_hours import texting_window, window_last_open_before, window_release_at
+from careline.messaging.outbound.policy import quiet_hours_latest_before, texting_window
 from careline.scheduling.models import Appointment, ReminderChannel, ReminderRule
 
 SKIP_PASSED = "Its time had passed when the visit was booked"
@@ -36,13 +36,12 @@ def reminder_plan_time(
     now: datetime,
 ) -> tuple[datetime, bool, str]:
     """(due_at, moved out of quiet hours, skip reason or '') for RULE and a visit at STARTS_AT."""
-    due = reminder_nominal_due_at(rule, starts_at=starts_at, zone=zone)
-    held = False
-    if window_release_at(due, zone, window) is not None:
-        earlier = window_last_open_before(due, zone, window)
-        if earlier is None:
-            return due, False, SKIP_NO_WINDOW
-        due, held = earlier, True
+    nominal = reminder_nominal_due_at(rule, starts_at=starts_at, zone=zone)
+    # Quiet hours are messaging's policy: a reminder moves earlier into the window, never past the visit.
+    allowed = quiet_hours_latest_before(nominal, zone=zone, window=window)
+    if allowed is None:
+        return nominal, False, SKIP_NO_WINDOW
+    due, held = allowed
     if due >= starts_at:
         return due, held, SKIP_AFTER_START
     if due < now:

@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from careline.core.queue import task_enqueue
 from careline.messaging.models import Channel, MessageKind, MessageState, Prompt
-from careline.messaging.services.outbound import MessageRefused, message_send
-from careline.messaging.services.outbound_bulk import OutboundItem, messages_send_bulk
+from careline.messaging.outbound.bulk import OutboundItem, messages_send_bulk
+from careline.messaging.outbound.compose import MessageRefused, message_send
 from careline.messaging.services.prompts import prompts_record_once
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_render, template_validate
 from careline.patients.models import ContactPreference, Patient, Purpose

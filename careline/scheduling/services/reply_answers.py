@@ -12,7 +12,7 @@ from typing import Any
 
 from careline.locations.models import Location
 from careline.messaging.models import Conversation, Message, MessageKind
-from careline.messaging.services.outbound import message_send
+from careline.messaging.outbound.compose import message_send
 from careline.patients.models import Purpose
 from careline.scheduling.texts import human_date, human_time
 

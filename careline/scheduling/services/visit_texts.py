@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from django.utils import timezone
 
 from careline.messaging.models import Message
-from careline.messaging.services.outbound import messages_withdraw_for_subject
+from careline.messaging.outbound.compose import messages_withdraw_for_subject
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,

@@ -88,8 +88,9 @@ def waitlist_offer_freed_slot(
     *, clinician: Any, location: Any, appointment_type: Any, starts_at: datetime
 ) -> int:
     """Offer a slot that just freed up to the next waitlisted patients by text; returns offers made."""
+    from careline.messaging.outbound.compose import message_send, patient_sms_number
+    from careline.messaging.outbound.policy import suppression_reason_for
     from careline.messaging.services.channels import channel_default
-    from careline.messaging.services.outbound import message_send, patient_sms_number, suppression_reason_for
 
     now = timezone.now()
     if starts_at <= now:

@@ -28,8 +28,9 @@ from kombu import Producer
 
 from careline.celery import app
 from careline.messaging.models import Message, MessageState, MessagingPolicy
-from careline.messaging.services import outbound
-from careline.messaging.services.outbound import DISPATCH_BATCH, messages_sweep
+from careline.messaging.outbound import queue as outbound_queue
+from careline.messaging.outbound.queue import DISPATCH_BATCH
+from careline.messaging.outbound.sweep import messages_sweep
 from careline.messaging.tasks import dispatch_messages
 from careline.messaging.testing.fixtures import TOKEN_VARIABLE, make_twilio_channel
 from careline.messaging.testing.twilio_double import TwilioDouble
@@ -156,7 +157,7 @@ def test_reminders_due_a_day_ahead_are_sent_once_with_a_60_second_visibility_tim
             )
 
     monkeypatch.setattr(send_reminders, "delay", publish_batch)
-    monkeypatch.setattr(outbound, "_enqueue", enqueue)
+    monkeypatch.setattr(outbound_queue, "messages_enqueue", enqueue)
     try:
         # 25 hours early nothing is due: the sweep claims nothing and nothing reaches the double.
         assert reminders_sweep()["claimed"] == 0

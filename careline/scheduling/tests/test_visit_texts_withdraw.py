@@ -10,8 +10,9 @@ import pytest
 import time_machine
 
 from careline.messaging.models import Message, MessageState, PromptState
-from careline.messaging.services import outbound
-from careline.messaging.services.outbound import messages_dispatch, messages_sweep
+from careline.messaging.outbound import queue
+from careline.messaging.outbound.dispatch import messages_dispatch
+from careline.messaging.outbound.sweep import messages_sweep
 from careline.scheduling.models import (
     Appointment,
     Reminder,
@@ -44,7 +45,7 @@ def clock() -> Iterator[Any]:
 @pytest.fixture
 def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     ids: list[int] = []
-    monkeypatch.setattr(outbound, "_enqueue", lambda batch: ids.extend(batch))
+    monkeypatch.setattr(queue, "messages_enqueue", lambda batch: ids.extend(batch))
     return ids
 
 

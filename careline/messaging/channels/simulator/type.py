@@ -67,7 +67,7 @@ def simulator_deliver(message_id: int, provider_message_id: str) -> None:
     Like a real provider's callback it may arrive before the worker has recorded the send.
     """
     from careline.messaging.models import Message, MessageState
-    from careline.messaging.services.outbound import message_status_apply
+    from careline.messaging.outbound.status import message_status_apply
 
     message = Message.objects.select_related("channel").filter(pk=message_id).first()
     if message is None:

@@ -20,7 +20,9 @@ from careline.messaging.channels import UnknownChannelType, channel_type, channe
 from careline.messaging.channels.base import ChannelType, InboundMessage, InboundRejected, SendResult
 from careline.messaging.channels.twilio import views as twilio_views
 from careline.messaging.models import Channel, Message, MessageState
-from careline.messaging.services.outbound import SENDING_TIMEOUT, message_send, messages_sweep
+from careline.messaging.outbound.compose import message_send
+from careline.messaging.outbound.queue import SENDING_TIMEOUT
+from careline.messaging.outbound.sweep import messages_sweep
 
 NOON_CHICAGO = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)
 FAKE_KEY = "fake-webhook-key"

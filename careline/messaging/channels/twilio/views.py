@@ -16,9 +16,9 @@ from django.views.decorators.http import require_POST
 from careline.messaging.channels.base import InboundRejected
 from careline.messaging.channels.twilio.type import TwilioType, twilio_channel_for
 from careline.messaging.models import Channel, Message
+from careline.messaging.outbound.status import message_status_apply
 from careline.messaging.services.channels import channel_from_environment
 from careline.messaging.services.inbound import inbound_store
-from careline.messaging.services.outbound import message_status_apply
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ from careline.core.models import AuditEntry
 from careline.messaging.channels.base import SECRET_VARIABLE_PATTERN
 from careline.messaging.channels.twilio.type import TwilioType
 from careline.messaging.models import Channel, Message, MessageState
-from careline.messaging.services.outbound import message_dispatch, message_send
+from careline.messaging.outbound.compose import message_send
+from careline.messaging.outbound.dispatch import message_dispatch
 from careline.messaging.testing.fixtures import (
     TOKEN_VARIABLE,
     inbound_params,

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from careline.messaging.channels.twilio.type import ENV_TWILIO_NAME, TwilioType
 from careline.messaging.models import Channel, Message, MessageState
-from careline.messaging.services.outbound import message_dispatch, message_send, messages_sweep
+from careline.messaging.outbound.compose import message_send
+from careline.messaging.outbound.dispatch import message_dispatch
+from careline.messaging.outbound.sweep import messages_sweep
 from careline.messaging.testing.fixtures import TOKEN_VARIABLE, make_twilio_channel
 from careline.messaging.testing.twilio_double import Fault
 from careline.patients.models import ConsentEvent, ConsentKind, ConsentMethod, PatientPhone, PhoneKind

@@ -11,7 +11,9 @@ from django.db import connections
 from django.test import Client, TestCase
 
 from careline.messaging.models import Message, MessageState
-from careline.messaging.services.outbound import message_claim, message_dispatch, message_send
+from careline.messaging.outbound.compose import message_send
+from careline.messaging.outbound.dispatch import message_dispatch
+from careline.messaging.outbound.queue import message_claim
 from careline.messaging.testing.fixtures import (
     TOKEN_VARIABLE,
     inbound_params,

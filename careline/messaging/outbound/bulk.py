@@ -1,11 +1,12 @@
 """Many outbound messages at once (reminders, batches): the rules of `message_send` in a few queries.
 
 `messages_send_bulk` applies exactly what `message_send` applies — the same body check, recipient,
-suppression reasons (consent, opt-out, landline, deceased, confidential: `suppression_reason_for` with
-the batch's facts loaded in two queries), quiet hours (`hold_until`), idempotency keys and column values
-(`message_fields`) — but looks up existing keys and conversations for the whole batch, inserts the rows
-with one bulk insert and queues their send tasks in batches after commit. When a key turns out to have
-been taken concurrently, the batch falls back to `message_send` item by item, so the outcome is the same.
+suppression reasons (consent, opt-out, landline, deceased, confidential, the rule of the purpose:
+`suppression_reason_for` with the batch's facts loaded together), quiet hours (`hold_until`), idempotency
+keys and column values (`message_fields`) — but looks up existing keys and conversations for the whole
+batch, inserts the rows with one bulk insert and queues their send tasks in batches after commit. When a
+key turns out to have been taken concurrently, the batch falls back to `message_send` item by item, so the
+outcome is the same.
 """
 
 from __future__ import annotations
@@ -18,17 +19,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from careline.messaging.models import Channel, Conversation, Message, MessageKind, MessageState
-from careline.messaging.services.outbound import (
+from careline.messaging.outbound import queue
+from careline.messaging.outbound.compose import (
     MessageRefused,
-    SuppressionFacts,
-    _enqueue,
-    hold_until,
     message_body_checked,
     message_fields,
     message_send,
     recipient_address,
-    suppression_reason_for,
 )
+from careline.messaging.outbound.policy import SuppressionFacts, hold_until, suppression_reason_for
 from careline.patients.models import Patient, Purpose
 
 
@@ -107,7 +106,7 @@ def messages_send_bulk(
     if not todo:
         return results
     now = timezone.now()
-    facts = SuppressionFacts.load([address for _, _, address in todo])
+    facts = SuppressionFacts.load([address for _, _, address in todo], purposes=[purpose])
     contacts: dict[str, Patient | None] = {}
     for item, _, address in todo:
         contacts.setdefault(address or "(none)", item.patient)
@@ -117,7 +116,12 @@ def messages_send_bulk(
         for item, body, address in todo:
             conversation = conversations[address or "(none)"]
             reason = suppression_reason_for(
-                channel=channel, address=address, patient=item.patient, kind=kind, facts=facts
+                channel=channel,
+                address=address,
+                patient=item.patient,
+                kind=kind,
+                purpose=purpose,
+                facts=facts,
             )
             due_at, held = None, False
             if not reason:
@@ -174,6 +178,6 @@ def messages_send_bulk(
         )
         ready = [row.pk for row in created if row.state == MessageState.QUEUED and row.due_at is None]
         if ready:
-            transaction.on_commit(lambda: _enqueue(ready))
+            transaction.on_commit(lambda: queue.messages_enqueue(ready))
     results.update((row.idempotency_key or "", row) for row in created)
     return results

@@ -1,0 +1,257 @@
+"""Composing outbound messages: checked rows (or a reason they are suppressed), one per idempotency key.
+
+Every text or email is a row before anything leaves: `message_send` stores it QUEUED (or SUPPRESSED with
+a reason, or QUEUED with a `due_at` when held for quiet hours or scheduled) and its send task goes out
+after commit. A message that has not gone yet can be cancelled, withdrawn with its subject, or rescheduled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from careline.messaging.models import Channel, Conversation, Message, MessageKind, MessageState
+from careline.messaging.outbound import queue
+from careline.messaging.outbound.policy import hold_until, suppression_reason_for
+from careline.messaging.segments import segment_info
+from careline.patients.models import Patient, PhoneKind, Purpose
+
+
+class MessageRefused(ValueError):
+    """The message cannot be created as asked (empty, too long, no channel); nothing was stored."""
+
+
+# --- creating messages ----------------------------------------------------------------------------------
+
+
+def patient_sms_number(patient: Patient) -> str | None:
+    """The number to text PATIENT at: the primary mobile, else any mobile, else the primary number."""
+    phones = sorted(patient.phones.all(), key=lambda p: (p.kind != PhoneKind.MOBILE, not p.is_primary, p.id))
+    return phones[0].number if phones else None
+
+
+def message_body_checked(body: str, *, media: Sequence[dict[str, str]] = ()) -> str:
+    """BODY stripped; MessageRefused when it is empty (and no media) or too long."""
+    body = (body or "").strip()
+    if not body and not media:
+        raise MessageRefused("Write a message first.")
+    if len(body) > settings.CARELINE_MAX_MESSAGE_LENGTH:
+        raise MessageRefused(f"Messages are limited to {settings.CARELINE_MAX_MESSAGE_LENGTH} characters.")
+    return body
+
+
+def recipient_address(*, channel: Channel, patient: Patient | None, to_address: str | None) -> str:
+    """Where a message on CHANNEL goes: TO_ADDRESS, else the patient's email or texting number ('' if none)."""
+    is_email = "email" in channel.type.capabilities
+    return (
+        to_address
+        or (patient.email if is_email and patient else (patient_sms_number(patient) if patient else None))
+        or ""
+    )
+
+
+def message_fields(
+    *,
+    conversation: Conversation,
+    channel: Channel,
+    patient: Patient | None,
+    kind: str,
+    purpose: str,
+    address: str,
+    subject: str,
+    body: str,
+    media: Sequence[dict[str, str]],
+    reason: str,
+    idempotency_key: str | None,
+    urgent: bool,
+    send_at: datetime | None,
+    held: bool,
+    due_at: datetime | None,
+    author: Any,
+    announcement_id: int | None,
+    now: datetime,
+    subject_key: str = "",
+) -> dict[str, Any]:
+    """The column values of a new outbound message (shared by message_send and messages_send_bulk)."""
+    info = segment_info(body)
+    return {
+        "conversation": conversation,
+        "channel": channel,
+        "patient": patient or conversation.patient,
+        "direction": Message.Direction.OUTBOUND,
+        "kind": kind,
+        "purpose": purpose,
+        "to_address": address,
+        "from_address": channel.address,
+        "subject": subject,
+        "body": body,
+        "media": list(media),
+        "state": MessageState.SUPPRESSED if reason else MessageState.QUEUED,
+        "suppression_reason": reason,
+        "idempotency_key": idempotency_key or None,
+        "subject_key": subject_key,
+        "urgent": urgent,
+        "scheduled": bool(send_at and send_at > now),
+        "held_for_quiet_hours": held,
+        "due_at": due_at,
+        "enqueued_at": now if not reason and due_at is None else None,
+        "author": author,
+        "announcement_id": announcement_id,
+        "segments": info.segments,
+        "encoding": info.encoding,
+        "finished_at": now if reason else None,
+    }
+
+
+def conversation_for(*, channel: Channel, contact: str, patient: Patient | None) -> Conversation:
+    """The conversation with CONTACT on CHANNEL, created on first use; links PATIENT when known."""
+    conversation, created = Conversation.objects.get_or_create(
+        channel=channel,
+        contact=contact,
+        defaults={"patient": patient, "location": patient.primary_location if patient else None},
+    )
+    if not created and patient is not None and conversation.patient_id is None:
+        Conversation.objects.filter(pk=conversation.pk, patient__isnull=True).update(
+            patient=patient, location=patient.primary_location
+        )
+        conversation.refresh_from_db()
+    return conversation
+
+
+def message_send(
+    *,
+    body: str,
+    patient: Patient | None = None,
+    to_address: str | None = None,
+    channel: Channel | None = None,
+    kind: str = MessageKind.STAFF,
+    purpose: str = Purpose.GENERAL,
+    author: Any = None,
+    idempotency_key: str | None = None,
+    urgent: bool = False,
+    send_at: datetime | None = None,
+    subject: str = "",
+    media: Sequence[dict[str, str]] = (),
+    announcement_id: int | None = None,
+    subject_key: str = "",
+) -> Message:
+    """Create an outbound message (or return the one already made under IDEMPOTENCY_KEY) and queue it.
+
+    SUBJECT_KEY names what the message is about ("appointment:12"), so it can be withdrawn while it waits.
+    """
+    from careline.messaging.services.channels import channel_default
+
+    if idempotency_key:
+        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    body = message_body_checked(body, media=media)
+    channel = channel or channel_default("sms")
+    if channel is None:
+        raise MessageRefused("No channel is configured for texts.")
+    address = recipient_address(channel=channel, patient=patient, to_address=to_address)
+    now = timezone.now()
+    reason = suppression_reason_for(
+        channel=channel, address=address, patient=patient, kind=kind, purpose=purpose
+    )
+    with transaction.atomic():
+        conversation = conversation_for(channel=channel, contact=address or "(none)", patient=patient)
+        due_at = send_at if send_at and send_at > now else None
+        held = False
+        if not reason:
+            release = hold_until(
+                kind=kind, urgent=urgent, conversation=conversation, patient=patient, now=due_at or now
+            )
+            if release is not None:
+                due_at, held = release, True
+        fields = message_fields(
+            conversation=conversation,
+            channel=channel,
+            patient=patient,
+            kind=kind,
+            purpose=purpose,
+            address=address,
+            subject=subject,
+            body=body,
+            media=media,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            urgent=urgent,
+            send_at=send_at,
+            held=held,
+            due_at=due_at,
+            author=author,
+            announcement_id=announcement_id,
+            now=now,
+            subject_key=subject_key,
+        )
+        if idempotency_key:
+            try:
+                with transaction.atomic():  # a savepoint only where a duplicate key is expected
+                    message = Message.objects.create(**fields)
+            except IntegrityError:
+                return Message.objects.get(idempotency_key=idempotency_key)
+        else:
+            message = Message.objects.create(**fields)
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+        if message.state == MessageState.QUEUED and due_at is None:
+            message_id = message.pk
+            transaction.on_commit(lambda: queue.messages_enqueue([message_id]))
+    return message
+
+
+# --- messages that have not gone yet ----------------------------------------------------------------------
+
+
+def message_cancel(*, message: Message, actor: Any) -> bool:
+    """Cancel a message that has not gone yet (a scheduled message, or one held for quiet hours)."""
+    return bool(
+        Message.objects.filter(pk=message.pk, state=MessageState.QUEUED).update(
+            state=MessageState.CANCELLED, finished_at=timezone.now()
+        )
+    )
+
+
+def messages_withdraw_for_subject(*, subject_key: str, reason: str) -> list[int]:
+    """Withdraw (cancel) every message about SUBJECT_KEY that has not gone yet; the ids withdrawn.
+
+    Queued, held for quiet hours, scheduled or waiting for a retry: all become CANCELLED with REASON. A
+    message already being sent is caught by the re-check just before sending (subjects_stale).
+    """
+    if not subject_key:
+        return []
+    with transaction.atomic():
+        ids = list(
+            Message.objects.filter(
+                subject_key=subject_key, direction=Message.Direction.OUTBOUND, state=MessageState.QUEUED
+            ).values_list("pk", flat=True)
+        )
+        if ids:
+            Message.objects.filter(pk__in=ids, state=MessageState.QUEUED).update(
+                state=MessageState.CANCELLED, finished_at=timezone.now(), error_message=reason[:300]
+            )
+    return ids
+
+
+def message_reschedule(*, message: Message, body: str, send_at: datetime, actor: Any) -> bool:
+    """Change the text or time of a scheduled message that has not gone yet."""
+    body = (body or "").strip()
+    if not body:
+        raise MessageRefused("Write a message first.")
+    if len(body) > settings.CARELINE_MAX_MESSAGE_LENGTH:
+        raise MessageRefused(f"Messages are limited to {settings.CARELINE_MAX_MESSAGE_LENGTH} characters.")
+    info = segment_info(body)
+    return bool(
+        Message.objects.filter(pk=message.pk, state=MessageState.QUEUED, scheduled=True).update(
+            body=body,
+            due_at=max(send_at, timezone.now()),
+            enqueued_at=None,
+            segments=info.segments,
+            encoding=info.encoding,
+        )
+    )

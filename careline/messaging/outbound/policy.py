@@ -1,0 +1,217 @@
+"""Whether and when a message may go: consent, opt-out, a rule per purpose, and quiet hours (their one owner).
+
+Checked when a message is created and again just before it is sent. Quiet hours are decided here for
+every caller: `hold_until` for a message (held until the window opens), `quiet_hours_latest_before` for
+anything that must go before a moment (reminders move earlier, never later than the visit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from careline.locations.models import Location
+from careline.messaging.models import Channel, Conversation, MessageKind, SuppressionReason
+from careline.patients.models import Patient, PatientPhone, PhoneKind, Purpose
+
+if TYPE_CHECKING:
+    from careline.messaging.models import MessagingPolicy
+
+ACTIVE_CONVERSATION = timedelta(hours=2)  # staff replies to a patient texting within this are never held
+AUTOMATED_KINDS = frozenset({MessageKind.AUTOMATED, MessageKind.ANNOUNCEMENT})
+
+
+@dataclass(frozen=True)
+class PurposeRule:
+    """What texts of one purpose need beyond the general rules (consent to texts, no opt-out)."""
+
+    needs_purpose_consent: bool
+
+
+# Appointment, care and general texts keep the general rules; billing and marketing texts also need the
+# consent recorded for that purpose in the ledger (not given until recorded).
+PURPOSE_RULES: dict[str, PurposeRule] = {
+    Purpose.APPOINTMENTS: PurposeRule(needs_purpose_consent=False),
+    Purpose.CARE: PurposeRule(needs_purpose_consent=False),
+    Purpose.GENERAL: PurposeRule(needs_purpose_consent=False),
+    Purpose.BILLING: PurposeRule(needs_purpose_consent=True),
+    Purpose.MARKETING: PurposeRule(needs_purpose_consent=True),
+}
+
+
+def purpose_needs_consent(purpose: str) -> bool:
+    """True when texts of PURPOSE need the consent recorded for that purpose (unknown purposes do)."""
+    rule = PURPOSE_RULES.get(purpose)
+    return rule is None or rule.needs_purpose_consent
+
+
+# --- consent and opt-out --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuppressionFacts:
+    """Landline numbers and consent states of a batch of addresses, looked up together."""
+
+    landlines: frozenset[str]
+    consent: dict[str, str]
+    # purpose -> the numbers whose consent for that purpose stands (only purposes that need one, when asked)
+    purpose_consent: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, addresses: Sequence[str], *, purposes: Iterable[str] = ()) -> SuppressionFacts:
+        """The facts for ADDRESSES in two queries, plus one per PURPOSE needing its own consent."""
+        from careline.patients.services.registry import consent_purpose_given, consent_states
+
+        numbers = sorted({address for address in addresses if address.startswith("+")})
+        if not numbers:
+            return cls(frozenset(), {})
+        kinds: dict[str, set[str]] = {}
+        for number, phone_kind in PatientPhone.objects.filter(number__in=numbers).values_list(
+            "number", "kind"
+        ):
+            kinds.setdefault(number, set()).add(phone_kind)
+        landlines = frozenset(number for number, found in kinds.items() if found == {PhoneKind.LANDLINE})
+        purpose_consent = {
+            purpose: consent_purpose_given(numbers, purpose)
+            for purpose in sorted(set(purposes))
+            if purpose_needs_consent(purpose)
+        }
+        return cls(landlines, consent_states(numbers), purpose_consent)
+
+
+def suppression_reason_for(
+    *,
+    channel: Channel,
+    address: str,
+    patient: Patient | None,
+    kind: str,
+    purpose: str = Purpose.GENERAL,
+    facts: SuppressionFacts | None = None,
+) -> str:
+    """Why a message to ADDRESS must not be sent now ('' when it may). Checked at creation and before sending.
+
+    FACTS, when given, holds the landline and consent look-ups of a whole batch (made in two queries).
+    """
+    from careline.patients.services.registry import (
+        CONSENT_GIVEN,
+        CONSENT_REVOKED,
+        consent_purpose_given,
+        consent_state,
+    )
+
+    if not channel.is_active:
+        return SuppressionReason.CHANNEL_DISABLED
+    if not address:
+        return SuppressionReason.NO_CONTACT
+    if patient is not None and patient.is_deceased:
+        return SuppressionReason.DECEASED
+    if kind == MessageKind.KEYWORD_REPLY:
+        return ""  # the law requires the opt-out confirmation itself
+    if patient is not None and patient.confidential_communications:
+        return SuppressionReason.CONFIDENTIAL
+    if "sms" not in channel.type.capabilities:
+        return ""
+    if not address.startswith("+"):
+        return SuppressionReason.INVALID_NUMBER
+    if facts is not None and address in facts.consent:
+        is_landline, state = address in facts.landlines, facts.consent[address]
+    else:
+        is_landline = PatientPhone.objects.filter(number=address, kind=PhoneKind.LANDLINE).exists() and not (
+            PatientPhone.objects.filter(number=address).exclude(kind=PhoneKind.LANDLINE).exists()
+        )
+        state = "" if is_landline else consent_state(address)
+    if is_landline:
+        return SuppressionReason.LANDLINE
+    if state == CONSENT_REVOKED:
+        return SuppressionReason.OPTED_OUT
+    if kind in AUTOMATED_KINDS and state != CONSENT_GIVEN:
+        return SuppressionReason.NO_CONSENT
+    if purpose_needs_consent(purpose):
+        if facts is not None and purpose in facts.purpose_consent and address in facts.consent:
+            standing = address in facts.purpose_consent[purpose]
+        else:
+            standing = address in consent_purpose_given([address], purpose)
+        if not standing:
+            return SuppressionReason.NO_PURPOSE_CONSENT
+    return ""
+
+
+# --- quiet hours ----------------------------------------------------------------------------------------
+
+
+def texting_window(location: Location | None) -> tuple[time, time]:
+    """The location's own window when it set one (MessagingPolicy), else CARELINE_TEXTING_WINDOW."""
+    policy = getattr(location, "messaging_policy", None) if location is not None else None
+    return policy_window(policy)
+
+
+def policy_window(policy: MessagingPolicy | None) -> tuple[time, time]:
+    """The window POLICY sets, or the clinic-wide CARELINE_TEXTING_WINDOW it inherits."""
+    if policy is not None and policy.window_start is not None and policy.window_end is not None:
+        return policy.window_start, policy.window_end
+    window: tuple[time, time] = settings.CARELINE_TEXTING_WINDOW
+    return window
+
+
+def window_release_at(moment: datetime, zone: ZoneInfo, window: tuple[time, time]) -> datetime | None:
+    """None when MOMENT is inside the window in ZONE; otherwise the (aware) moment the window next opens.
+
+    Computed on local wall-clock dates and converted back, so it is right across daylight-saving changes.
+    """
+    start, end = window
+    local = moment.astimezone(zone)
+    clock = local.time().replace(tzinfo=None)
+    if start <= clock < end:
+        return None
+    day = local.date() if clock < start else local.date() + timedelta(days=1)
+    opening = datetime.combine(day, start, tzinfo=zone)
+    # A wall-clock time skipped by a spring-forward change resolves to the next valid instant.
+    return opening.astimezone(ZoneInfo("UTC"))
+
+
+def window_last_open_before(moment: datetime, zone: ZoneInfo, window: tuple[time, time]) -> datetime | None:
+    """The latest moment at or before MOMENT inside the window (for messages that must go before a time)."""
+    start, end = window
+    local = moment.astimezone(zone)
+    clock = local.time().replace(tzinfo=None)
+    if start <= clock < end:
+        return moment
+    day = local.date() if clock >= end else local.date() - timedelta(days=1)
+    last = datetime.combine(day, end, tzinfo=zone) - timedelta(minutes=1)
+    return last.astimezone(ZoneInfo("UTC"))
+
+
+def quiet_hours_latest_before(
+    moment: datetime, *, zone: ZoneInfo, window: tuple[time, time]
+) -> tuple[datetime, bool] | None:
+    """(when, moved earlier) for a text due at MOMENT that must not wait: MOMENT or the last open minute before.
+
+    None when there is no such minute.
+    """
+    if window_release_at(moment, zone, window) is None:
+        return moment, False
+    earlier = window_last_open_before(moment, zone, window)
+    return None if earlier is None else (earlier, True)
+
+
+def hold_until(
+    *, kind: str, urgent: bool, conversation: Conversation, patient: Patient | None, now: datetime
+) -> datetime | None:
+    """When quiet hours release this message; None when it may go now."""
+    if urgent or kind == MessageKind.KEYWORD_REPLY or kind == MessageKind.AUTO_REPLY:
+        return None
+    if (
+        kind == MessageKind.STAFF
+        and conversation.last_inbound_at
+        and now - conversation.last_inbound_at < ACTIVE_CONVERSATION
+    ):
+        return None
+    location = patient.primary_location if patient else conversation.location
+    zone = patient.zone if patient else (location.zone if location else timezone.get_default_timezone())
+    return window_release_at(now, zone, texting_window(location))

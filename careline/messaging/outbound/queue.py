@@ -1,0 +1,109 @@
+"""Queueing send tasks and claiming messages: only one worker ever sends a given message.
+
+Tasks carry ids only and go out after commit; a claim is a conditional UPDATE (QUEUED -> SENDING) or, for
+a batch, `SELECT ... FOR UPDATE SKIP LOCKED`. The channel's send rate is a shared row every worker takes
+its slot from.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from careline.messaging.models import Channel, Message, MessageState, RateSlot
+
+SENDING_TIMEOUT = timedelta(seconds=settings.CARELINE_SENDING_TIMEOUT_SECONDS)  # then its worker is gone
+LOST_TASK_AFTER = timedelta(minutes=2)  # a due row not claimed this long after enqueueing lost its task
+DISPATCH_BATCH = 50  # messages per send task when many are queued at once
+
+
+def messages_enqueue(message_ids: Sequence[int]) -> None:
+    """Send the dispatch tasks of committed MESSAGE_IDS (held back inside messages_enqueue_batched)."""
+    from careline.messaging.tasks import dispatch_message, dispatch_messages
+
+    batches = getattr(_batching, "ids", None)
+    if batches is not None:
+        batches.extend(message_ids)  # sent when the messages_enqueue_batched() block ends
+        return
+    ids = list(message_ids)
+    if len(ids) == 1:
+        dispatch_message.delay(ids[0])
+        return
+    for start in range(0, len(ids), DISPATCH_BATCH):
+        dispatch_messages.delay(ids[start : start + DISPATCH_BATCH])
+
+
+_batching = threading.local()
+
+
+@contextmanager
+def messages_enqueue_batched() -> Iterator[None]:
+    """Within this block, the send tasks of committed messages wait and go out in batches at its end.
+
+    For code creating many messages at once (announcements, imports, benchmarks): one task then sends up
+    to DISPATCH_BATCH messages, which saves a broker round trip and a claim query per message.
+    """
+    if getattr(_batching, "ids", None) is not None:
+        yield  # nested: the outer block sends
+        return
+    _batching.ids = []
+    try:
+        yield
+    finally:
+        ids, _batching.ids = _batching.ids, None
+        if ids:
+            messages_enqueue(ids)
+
+
+def message_claim(message_id: int, *, now: datetime | None = None) -> bool:
+    """Move a due QUEUED message to SENDING; True for the one caller that wins."""
+    now = now or timezone.now()
+    return bool(
+        Message.objects.filter(pk=message_id, state=MessageState.QUEUED)
+        .filter(Q(due_at__isnull=True) | Q(due_at__lte=now))
+        .update(state=MessageState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+
+
+def messages_claim(message_ids: Sequence[int], now: datetime) -> list[int]:
+    """Claim the due QUEUED messages among MESSAGE_IDS (one transaction); the ids this caller won."""
+    if len(message_ids) == 1:
+        return list(message_ids) if message_claim(message_ids[0], now=now) else []
+    with transaction.atomic():
+        # Locked rows are another worker's claim in progress: skipped; once it commits they are SENDING.
+        won = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(message_ids), state=MessageState.QUEUED)
+            .filter(Q(due_at__isnull=True) | Q(due_at__lte=now))
+            .values_list("pk", flat=True)
+        )
+        if won:
+            Message.objects.filter(pk__in=won).update(
+                state=MessageState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+    return won
+
+
+def rate_slot_wait(channel: Channel, *, now: datetime | None = None) -> float:
+    """Take the channel's next send slot; the seconds to wait for it (0 when the channel has no limit).
+
+    One conditional UPDATE on a shared row, so the rate holds across every worker on every host.
+    """
+    if not channel.rate_per_second:
+        return 0.0
+    interval = timedelta(seconds=1.0 / channel.rate_per_second)
+    now = now or timezone.now()
+    RateSlot.objects.get_or_create(channel=channel, defaults={"next_at": now})
+    with transaction.atomic():
+        slot = RateSlot.objects.select_for_update().get(channel=channel)
+        start = max(slot.next_at, now)
+        slot.next_at = start + interval
+        slot.save(update_fields=["next_at"])
+    return max(0.0, (start - now).total_seconds())
