@@ -43,7 +43,7 @@ bench: $(VENV)/.dev-installed
 
 # Patient texts: English msgids in the code, other languages in careline/locale/<code>/LC_MESSAGES/django.po.
 MESSAGE_LANGUAGES ?= es
-MAKEMESSAGES_IGNORE := -i bench -i docs -i var -i 'careline/demo/*' -i node_modules
+MAKEMESSAGES_IGNORE := -i bench -i docs -i var -i node_modules -i 'careline/demo/*' -i '*/tests/*'
 
 ## messages: refresh each language's .po from the code, then compile the .mo files (both are committed)
 messages: $(VENV)/.base-installed
