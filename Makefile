@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 UV := /tmp/careline-uv/bin/uv
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench lock clean
+.PHONY: run test lint typecheck pytest bench lock clean messages
 
 $(VENV)/.base-installed: requirements/base.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ pytest: $(VENV)/.dev-installed
 ## bench: patient search latency (and later pipelines) with figures for the README
 bench: $(VENV)/.dev-installed
 	CARELINE_VAR_DIR=$(CURDIR)/var/bench $(PY) -m bench
+
+# Patient texts: English msgids in the code, other languages in careline/locale/<code>/LC_MESSAGES/django.po.
+MESSAGE_LANGUAGES ?= es
+MAKEMESSAGES_IGNORE := -i bench -i docs -i var -i node_modules -i 'careline/demo/*' -i '*/tests/*'
+
+## messages: refresh each language's .po from the code, then compile the .mo files (both are committed)
+messages: $(VENV)/.base-installed
+	$(PY) manage.py makemessages $(foreach code,$(MESSAGE_LANGUAGES),-l $(code)) --no-location --no-obsolete \
+		$(MAKEMESSAGES_IGNORE)
+	$(PY) manage.py compilemessages $(foreach code,$(MESSAGE_LANGUAGES),-l $(code)) -i .venv -i var
 
 ## lock: re-resolve requirements/*.lock from pyproject.toml (maintainers only)
 lock:

@@ -51,7 +51,7 @@ from careline.scheduling.models import (  # noqa: E402
     ReminderRule,
 )
 from careline.scheduling.services.reminders import reminders_plan_bulk, reminders_sweep  # noqa: E402
-from careline.scheduling.texts import DEFAULT_TEMPLATE_EN, DEFAULT_TEMPLATE_ES  # noqa: E402
+from careline.scheduling.texts import default_template  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 5000
@@ -133,14 +133,14 @@ def default_rules() -> None:
         name="2 days before",
         days_before=2,
         at_local_time=datetime.strptime("10:00", "%H:%M").time(),
-        template_en=DEFAULT_TEMPLATE_EN,
-        template_es=DEFAULT_TEMPLATE_ES,
+        template_en=default_template("en"),
+        template_es=default_template("es"),
     )
     ReminderRule.objects.create(
         name="2 hours before",
         minutes_before=120,
-        template_en=DEFAULT_TEMPLATE_EN,
-        template_es=DEFAULT_TEMPLATE_ES,
+        template_en=default_template("en"),
+        template_es=default_template("es"),
     )
 
 
@@ -221,8 +221,8 @@ def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
     rule = ReminderRule.objects.create(
         name="1 hour before",
         minutes_before=60,
-        template_en=DEFAULT_TEMPLATE_EN,
-        template_es=DEFAULT_TEMPLATE_ES,
+        template_en=default_template("en"),
+        template_es=default_template("es"),
     )
     pipeline_ids = load(count, prefix="D", starts_in=timedelta(hours=3))
     eta_ids = load(count, prefix="E", starts_in=timedelta(hours=3))

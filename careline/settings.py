@@ -272,7 +272,10 @@ CELERY_TIMEZONE = "UTC"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LANGUAGE_CODE = "en-us"
-LANGUAGES = [("en", "English"), ("es", "Español")]
+# The languages patients get texts in (their `language` choices); each but English has its catalogue in
+# careline/locale/<code>/ (`make messages`). Labels are what staff pages show.
+LANGUAGES = [("en", "English"), ("es", "Spanish")]
+LOCALE_PATHS = [BASE_DIR / "careline" / "locale"]
 TIME_ZONE = env_time_zone("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True

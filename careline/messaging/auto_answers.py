@@ -9,55 +9,50 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
+
+from careline.core.languages import say, text_language
 from careline.messaging.keywords import keyword_language
-from careline.messaging.template_values import location_values, text_language
+from careline.messaging.template_values import location_values
 from careline.messaging.templating import TemplateKind, template_render
 
 if TYPE_CHECKING:
     from careline.locations.models import Location
     from careline.patients.models import Patient
 
-# (purpose, language) -> template; "*_no_phone" when the location has no phone to name.
-KEYWORD_ANSWER_TEMPLATES: dict[tuple[str, str], str] = {
-    ("help", "en"): "{clinic_name}: patient messages. Call us at {location_phone}. Reply STOP to opt out. "
-    "Msg&data rates may apply.",
-    (
-        "help",
-        "es",
-    ): "{clinic_name}: mensajes para pacientes. Llámenos al {location_phone}. Responda ALTO para "
-    "darse de baja. Pueden aplicarse tarifas de mensajes y datos.",
-    (
-        "help_no_phone",
-        "en",
-    ): "{clinic_name}: patient messages. Reply STOP to opt out. Msg&data rates may apply.",
-    (
-        "help_no_phone",
-        "es",
-    ): "{clinic_name}: mensajes para pacientes. Responda ALTO para darse de baja. Pueden "
-    "aplicarse tarifas de mensajes y datos.",
-    (
-        "opt_out",
-        "en",
-    ): "{clinic_name}: You are unsubscribed and will get no more texts. Reply START to opt back in.",
-    (
-        "opt_out",
-        "es",
-    ): "{clinic_name}: Se dio de baja y no recibirá más mensajes. Responda COMENZAR para volver "
-    "a recibirlos.",
-    ("cancel_hint", "en"): "To cancel a visit, call {location_phone} or use the patient portal.",
-    ("cancel_hint", "es"): "Para cancelar una cita, llame al {location_phone} o use el portal del paciente.",
-    ("cancel_hint_no_phone", "en"): "To cancel a visit, call us or use the patient portal.",
-    ("cancel_hint_no_phone", "es"): "Para cancelar una cita, llámenos o use el portal del paciente.",
-    (
-        "opt_in",
-        "en",
-    ): "{clinic_name}: You are subscribed to texts again. Reply HELP for help, STOP to opt out.",
-    (
-        "opt_in",
-        "es",
-    ): "{clinic_name}: Volverá a recibir mensajes. Responda AYUDA para obtener ayuda o ALTO para "
-    "darse de baja.",
+# purpose -> template; "*_no_phone" when the location has no phone to name.
+KEYWORD_ANSWER_TEMPLATES: dict[str, Promise] = {
+    "help": pgettext_lazy(
+        "keyword answer",
+        "{clinic_name}: patient messages. Call us at {location_phone}. Reply STOP to opt out. "
+        "Msg&data rates may apply.",
+    ),
+    "help_no_phone": pgettext_lazy(
+        "keyword answer", "{clinic_name}: patient messages. Reply STOP to opt out. Msg&data rates may apply."
+    ),
+    "opt_out": pgettext_lazy(
+        "keyword answer",
+        "{clinic_name}: You are unsubscribed and will get no more texts. Reply START to opt back in.",
+    ),
+    "cancel_hint": pgettext_lazy(
+        "keyword answer", "To cancel a visit, call {location_phone} or use the patient portal."
+    ),
+    "cancel_hint_no_phone": pgettext_lazy(
+        "keyword answer", "To cancel a visit, call us or use the patient portal."
+    ),
+    "opt_in": pgettext_lazy(
+        "keyword answer",
+        "{clinic_name}: You are subscribed to texts again. Reply HELP for help, STOP to opt out.",
+    ),
 }
+
+# The after-hours answer of a location without a messaging policy (a policy's defaults are the same text,
+# stored: careline.messaging.models.AFTER_HOURS_TEXT_EN and _ES).
+AFTER_HOURS_TEMPLATE = pgettext_lazy(
+    "after-hours answer",
+    "{location_name} is closed now. We will answer when we open. If this is an emergency, call 911.",
+)
 
 
 def answer_language(*, patient: Patient | None, candidates: list[Patient], text: str) -> str:
@@ -71,10 +66,10 @@ def answer_language(*, patient: Patient | None, candidates: list[Patient], text:
 
 
 def _render(purpose: str, language: str, values: dict[str, str]) -> str:
-    if not values["location_phone"] and (f"{purpose}_no_phone", language) in KEYWORD_ANSWER_TEMPLATES:
+    if not values["location_phone"] and f"{purpose}_no_phone" in KEYWORD_ANSWER_TEMPLATES:
         purpose = f"{purpose}_no_phone"
     return template_render(
-        KEYWORD_ANSWER_TEMPLATES[purpose, language], values, kind=TemplateKind.KEYWORD_ANSWER
+        say(KEYWORD_ANSWER_TEMPLATES[purpose], language), values, kind=TemplateKind.KEYWORD_ANSWER
     )
 
 

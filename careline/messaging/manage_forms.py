@@ -20,7 +20,6 @@ from careline.locations.models import Location
 from careline.messaging.channels.base import ChannelType
 from careline.messaging.models import KeywordReplies, MessagingPolicy, SavedReply
 from careline.messaging.templating import TemplateKind, TemplateProblem, fields_help, template_validate
-from careline.patients.models import Language
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 
@@ -49,7 +48,7 @@ class AnnouncementForm(forms.Form):
         empty_label="All my locations",
         help_text="Patients whose primary location this is.",
     )
-    language = forms.ChoiceField(choices=[("", "Any language"), *Language.choices], required=False)
+    language = forms.ChoiceField(choices=[("", "Any language"), *settings.LANGUAGES], required=False)
 
     def __init__(self, *args: Any, locations: QuerySet[Location], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.translation import pgettext_lazy
 
+from careline.core.languages import say
 from careline.core.phones import format_phone
 
 if TYPE_CHECKING:
@@ -17,12 +19,7 @@ if TYPE_CHECKING:
     from careline.patients.models import Patient
 
 # When there is neither a configured clinic name nor a location to name.
-NEUTRAL_CLINIC_NAME = {"en": "Your clinic", "es": "Su clínica"}
-
-
-def text_language(language: str | None) -> str:
-    """'es' for Spanish, 'en' for anything else (the languages Careline writes texts in)."""
-    return "es" if language == "es" else "en"
+NEUTRAL_CLINIC_NAME = pgettext_lazy("clinic without a name", "Your clinic")
 
 
 def clinic_name_for(location: Location | None, language: str = "en") -> str:
@@ -32,7 +29,7 @@ def clinic_name_for(location: Location | None, language: str = "en") -> str:
         return configured
     if location is not None and location.name:
         return location.name
-    return NEUTRAL_CLINIC_NAME[text_language(language)]
+    return say(NEUTRAL_CLINIC_NAME, language)
 
 
 def location_values(location: Location | None, language: str = "en") -> dict[str, str]:

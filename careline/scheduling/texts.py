@@ -9,67 +9,113 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
 
-from careline.messaging.template_values import location_values, text_language
+from careline.core.languages import say, supported_languages
+from careline.messaging.template_values import location_values
 from careline.scheduling.models import Appointment, AppointmentType
 
 # What {visit_type} says when the type's name is not marked safe to text (it may be clinical).
-NEUTRAL_VISIT_WORD = {"en": "visit", "es": "cita"}
+NEUTRAL_VISIT_WORD = pgettext_lazy("visit type not safe to text", "visit")
 
-_DAYS_ES = ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"]
-_MONTHS_ES = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"]
+# Day and month names as a text writes them (the English ones are strftime's %a and %b).
+_DAYS = [
+    pgettext_lazy("weekday in a text", "Mon"),
+    pgettext_lazy("weekday in a text", "Tue"),
+    pgettext_lazy("weekday in a text", "Wed"),
+    pgettext_lazy("weekday in a text", "Thu"),
+    pgettext_lazy("weekday in a text", "Fri"),
+    pgettext_lazy("weekday in a text", "Sat"),
+    pgettext_lazy("weekday in a text", "Sun"),
+]
+_MONTHS = [
+    pgettext_lazy("month in a text", "Jan"),
+    pgettext_lazy("month in a text", "Feb"),
+    pgettext_lazy("month in a text", "Mar"),
+    pgettext_lazy("month in a text", "Apr"),
+    pgettext_lazy("month in a text", "May"),
+    pgettext_lazy("month in a text", "Jun"),
+    pgettext_lazy("month in a text", "Jul"),
+    pgettext_lazy("month in a text", "Aug"),
+    pgettext_lazy("month in a text", "Sep"),
+    pgettext_lazy("month in a text", "Oct"),
+    pgettext_lazy("month in a text", "Nov"),
+    pgettext_lazy("month in a text", "Dec"),
+]
+# The order of a date's parts and the clock a language reads (Spanish: 'jue 3 dic', 24-hour '8:30').
+DATE_FORMAT = pgettext_lazy("date in a text", "{weekday}, {month} {day}")
+# A language may use {hour24} instead (msgfmt is told not to ask for the same fields):
+# xgettext:no-python-brace-format
+TIME_FORMAT = pgettext_lazy("time in a text", "{hour12}:{minute} {am_pm}")
+_AM = pgettext_lazy("time in a text", "AM")
+_PM = pgettext_lazy("time in a text", "PM")
 
-DEFAULT_TEMPLATE_EN = (
+# The seed of a new reminder rule's templates (the shipped rules are a migration's, left as stored).
+DEFAULT_TEMPLATE = pgettext_lazy(
+    "reminder template",
     "Hi {first_name}, this is a reminder of your visit at {location_name}, {location_address} on {date} at "
-    "{time}. Add it to your calendar: {link}"
-)
-DEFAULT_TEMPLATE_ES = (
-    "Hola {first_name}, le recordamos su cita en {location_name}, {location_address} el {date} a las {time}. "
-    "Agréguela a su calendario: {link}"
+    "{time}. Add it to your calendar: {link}",
 )
 
-NOTICE_TEMPLATES: dict[str, dict[str, str]] = {
-    "booked": {
-        "en": "Hi {first_name}, your visit at {location_name}, {location_address} is booked for {date} at {time}. "
+NOTICE_TEMPLATES: dict[str, Promise] = {
+    "booked": pgettext_lazy(
+        "visit booked notice",
+        "Hi {first_name}, your visit at {location_name}, {location_address} is booked for {date} at {time}. "
         "Add it to your calendar: {link}",
-        "es": "Hola {first_name}, su cita en {location_name}, {location_address} quedó reservada para el {date} "
-        "a las {time}. Agréguela a su calendario: {link}",
-    },
-    "moved": {
-        "en": "Hi {first_name}, your visit at {location_name}, {location_address} has moved to {date} at {time}. "
+    ),
+    "moved": pgettext_lazy(
+        "visit moved notice",
+        "Hi {first_name}, your visit at {location_name}, {location_address} has moved to {date} at {time}. "
         "Updated calendar entry: {link} Questions? Call {location_phone}.",
-        "es": "Hola {first_name}, su cita en {location_name}, {location_address} cambió al {date} a las {time}. "
-        "Calendario actualizado: {link} ¿Preguntas? Llame al {location_phone}.",
-    },
-    "cancelled": {
-        "en": "Hi {first_name}, your visit at {location_name} on {date} at {time} has been cancelled by the clinic. "
+    ),
+    "cancelled": pgettext_lazy(
+        "visit cancelled notice",
+        "Hi {first_name}, your visit at {location_name} on {date} at {time} has been cancelled by the clinic. "
         "To book again call {location_phone}.",
-        "es": "Hola {first_name}, la clínica canceló su cita en {location_name} del {date} a las {time}. "
-        "Para reservar otra llame al {location_phone}.",
-    },
+    ),
 }
 
-# Subjects of the emails of reminders and notices, in the text's language.
-EMAIL_SUBJECTS: dict[str, dict[str, str]] = {
-    "reminder": {"en": "Visit reminder", "es": "Recordatorio de su cita"},
-    "booked": {"en": "Visit booked", "es": "Cita reservada"},
-    "moved": {"en": "Visit moved", "es": "Cita cambiada"},
-    "cancelled": {"en": "Visit cancelled", "es": "Cita cancelada"},
+# Subjects of the emails of reminders and notices.
+EMAIL_SUBJECTS: dict[str, Promise] = {
+    "reminder": pgettext_lazy("email subject", "Visit reminder"),
+    "booked": pgettext_lazy("email subject", "Visit booked"),
+    "moved": pgettext_lazy("email subject", "Visit moved"),
+    "cancelled": pgettext_lazy("email subject", "Visit cancelled"),
 }
+
+# The sentence every reminder text ends with.
+REPLY_SENTENCE = pgettext_lazy(
+    "reminder reply words", "Reply {confirm} to confirm, {reschedule} to reschedule or {cancel} to cancel."
+)
+
+
+def default_template(language: str) -> str:
+    """The template a new reminder rule starts from, in LANGUAGE."""
+    return say(DEFAULT_TEMPLATE, language)
 
 
 def human_date(moment: datetime, language: str = "en") -> str:
     """'Thu, Dec 3' (or 'jue 3 dic' in Spanish) for an aware local MOMENT."""
-    if language == "es":
-        return f"{_DAYS_ES[moment.weekday()]} {moment.day} {_MONTHS_ES[moment.month - 1]}"
-    return f"{moment:%a, %b} {moment.day}"
+    return say(
+        DATE_FORMAT,
+        language,
+        weekday=say(_DAYS[moment.weekday()], language),
+        month=say(_MONTHS[moment.month - 1], language),
+        day=moment.day,
+    )
 
 
 def human_time(moment: datetime, language: str = "en") -> str:
     """'8:30 AM' (or '8:30' in Spanish, 24-hour) for an aware local MOMENT."""
-    if language == "es":
-        return f"{moment.hour}:{moment:%M}"
-    return f"{moment.hour % 12 or 12}:{moment:%M} {'AM' if moment.hour < 12 else 'PM'}"
+    return say(
+        TIME_FORMAT,
+        language,
+        hour12=moment.hour % 12 or 12,
+        hour24=moment.hour,
+        minute=f"{moment:%M}",
+        am_pm=say(_AM if moment.hour < 12 else _PM, language),
+    )
 
 
 def reply_words() -> tuple[str, str, str]:
@@ -84,9 +130,7 @@ def reply_words() -> tuple[str, str, str]:
 def reply_sentence(language: str = "en", words: tuple[str, str, str] | None = None) -> str:
     """The sentence every reminder ends with: 'Reply C to confirm, R to reschedule or X to cancel.'"""
     confirm, reschedule, cancel = words or reply_words()
-    if language == "es":
-        return f"Responda {confirm} para confirmar, {reschedule} para cambiar la cita o {cancel} para cancelarla."
-    return f"Reply {confirm} to confirm, {reschedule} to reschedule or {cancel} to cancel."
+    return say(REPLY_SENTENCE, language, confirm=confirm, reschedule=reschedule, cancel=cancel)
 
 
 def with_reply_sentence(body: str, language: str = "en") -> str:
@@ -95,7 +139,7 @@ def with_reply_sentence(body: str, language: str = "en") -> str:
     Templates may carry the shipped sentence (C, R, X); it is replaced, so a clinic that configured other
     words never sends a text naming two sets of them.
     """
-    for lang in ("en", "es"):
+    for lang in supported_languages():
         body = body.replace(reply_sentence(lang, ("C", "R", "X")), "")
     return f"{' '.join(body.split())} {reply_sentence(language)}"
 
@@ -129,4 +173,4 @@ def visit_type_text(kind: AppointmentType, language: str = "en") -> str:
     """The type's name when it is marked safe to text; otherwise the neutral 'visit' ('cita')."""
     if kind.name_safe_to_text and kind.name.strip():
         return kind.name
-    return NEUTRAL_VISIT_WORD[text_language(language)]
+    return say(NEUTRAL_VISIT_WORD, language)

@@ -12,9 +12,10 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from careline.core.languages import say
 from careline.locations.models import Location
 from careline.messaging.after_hours import closed_period_start
-from careline.messaging.auto_answers import answer_language, keyword_answer
+from careline.messaging.auto_answers import AFTER_HOURS_TEMPLATE, answer_language, keyword_answer
 from careline.messaging.channels.base import InboundMessage
 from careline.messaging.keywords import (
     Keyword,
@@ -24,8 +25,6 @@ from careline.messaging.keywords import (
     normalize_keyword,
 )
 from careline.messaging.models import (
-    AFTER_HOURS_TEXT_EN,
-    AFTER_HOURS_TEXT_ES,
     Channel,
     Conversation,
     ConversationEvent,
@@ -340,7 +339,7 @@ def _after_hours_reply(*, conversation: Conversation, message: Message) -> None:
         return
     language = _answer_language(conversation, message, "")
     if policy is None:
-        template = AFTER_HOURS_TEXT_ES if language == "es" else AFTER_HOURS_TEXT_EN
+        template = say(AFTER_HOURS_TEMPLATE, language)
     else:
         template = policy.after_hours_text_es if language == "es" else ""
         template = template or policy.after_hours_text

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from careline.core.languages import say
 from careline.messaging.auto_answers import KEYWORD_ANSWER_TEMPLATES
 from careline.messaging.channels.base import InboundMessage
 from careline.messaging.models import AFTER_HOURS_TEXT_EN, AFTER_HOURS_TEXT_ES, Message, MessagingPolicy
@@ -143,8 +144,9 @@ def test_clinic_name_for_prefers_the_configured_name(personas, settings):
 
 
 @pytest.mark.parametrize("key", sorted(KEYWORD_ANSWER_TEMPLATES))
-def test_every_built_in_answer_is_a_valid_template(key):
-    template_validate(KEYWORD_ANSWER_TEMPLATES[key], kind=TemplateKind.KEYWORD_ANSWER)
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_built_in_answer_is_a_valid_template(key, language):
+    template_validate(say(KEYWORD_ANSWER_TEMPLATES[key], language), kind=TemplateKind.KEYWORD_ANSWER)
 
 
 @pytest.mark.parametrize("template", [AFTER_HOURS_TEXT_EN, AFTER_HOURS_TEXT_ES])

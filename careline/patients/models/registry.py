@@ -21,6 +21,8 @@ class Sex(models.TextChoices):
 
 
 class Language(models.TextChoices):
+    """Names for the shipped languages; a patient's choices are settings.LANGUAGES (a test keeps them equal)."""
+
     ENGLISH = "en", "English"
     SPANISH = "es", "Spanish"
 
@@ -63,7 +65,7 @@ class Patient(models.Model):
     date_of_birth = models.DateField(db_index=True)
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     pronouns = models.CharField(max_length=40, blank=True)
-    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    language = models.CharField(max_length=5, choices=settings.LANGUAGES, default=Language.ENGLISH)
     time_zone = models.CharField(
         max_length=64, blank=True, validators=[validate_time_zone], help_text="Blank: the primary location's"
     )

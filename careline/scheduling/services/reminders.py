@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from careline.core.languages import say, text_language
 from careline.core.queue import task_enqueue
 from careline.messaging.models import Channel, MessageKind, MessageState, Prompt
 from careline.messaging.outbound.bulk import OutboundItem, messages_send_bulk
@@ -346,7 +347,7 @@ def _reminder_item(
             body=body,
             idempotency_key=f"reminder:{reminder.pk}",
             patient=appointment.patient,
-            subject=EMAIL_SUBJECTS["reminder"][language] if reminder.channel == "email" else "",
+            subject=say(EMAIL_SUBJECTS["reminder"], language) if reminder.channel == "email" else "",
             subject_key=appointment_subject(appointment.pk),
         ),
     )
@@ -370,8 +371,8 @@ def _preferred_channel(patient: Patient) -> Channel | None:
 
 def appointment_notify(appointment: Appointment, *, event: str) -> None:
     """Text the patient about EVENT ('booked', 'moved', 'cancelled') made by the clinic."""
-    templates = NOTICE_TEMPLATES.get(event)
-    if templates is None:
+    template = NOTICE_TEMPLATES.get(event)
+    if template is None:
         raise ValueError(f"Unknown appointment event {event!r}")
     if appointment.starts_at <= timezone.now():
         return  # a past visit (an import, a late correction): nothing useful to tell the patient
@@ -380,13 +381,13 @@ def appointment_notify(appointment: Appointment, *, event: str) -> None:
     if channel is None:
         logger.warning("No channel to notify appointment %s (%s)", appointment.pk, event)
         return
-    language = "es" if patient.language == "es" else "en"
+    language = text_language(patient.language)
     body = template_render(
-        templates[language], visit_facts(appointment, language=language), kind=TemplateKind.NOTICE
+        say(template, language), visit_facts(appointment, language=language), kind=TemplateKind.NOTICE
     )
     kwargs: dict[str, Any] = {}
     if "email" in channel.type.capabilities:
-        kwargs["subject"] = EMAIL_SUBJECTS[event][language]
+        kwargs["subject"] = say(EMAIL_SUBJECTS[event], language)
     try:
         message_send(
             body=body,

@@ -31,8 +31,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import Promise
 
 from careline.accounts.models import User
+from careline.core.languages import say, text_language
 from careline.locations.models import Location
 from careline.messaging.models import Conversation, Message, Prompt, PromptState
 from careline.messaging.services.conversations import (
@@ -41,6 +43,7 @@ from careline.messaging.services.conversations import (
     internal_note_add_automatic,
 )
 from careline.messaging.services.prompts import prompt_record
+from careline.scheduling import reply_texts as texts
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -192,7 +195,7 @@ def _is_upcoming(appointment: Appointment | None, now: datetime) -> bool:
 
 
 def _language(appointment: Appointment) -> str:
-    return "es" if appointment.patient.language == "es" else "en"
+    return text_language(appointment.patient.language)
 
 
 def _close_prompts(appointment: Appointment, number: str, state: str) -> None:
@@ -239,11 +242,15 @@ def _confirm(reply: Reply, appointment: Appointment) -> bool:
             logger.info("appointment %s could not be confirmed by text", appointment.pk)
             return False
     _close_prompts(appointment, reply.conversation.contact, PromptState.ANSWERED)
-    when = when_text(appointment.starts_at, appointment.location, appointment.patient, _language(appointment))
-    if _language(appointment) == "es":
-        body = f"Gracias, {appointment.patient.first_name}. Su cita del {when} en {appointment.location.name} está confirmada."
-    else:
-        body = f"Thank you, {appointment.patient.first_name}. Your visit on {when} at {appointment.location.name} is confirmed."
+    language = _language(appointment)
+    when = when_text(appointment.starts_at, appointment.location, appointment.patient, language)
+    body = say(
+        texts.CONFIRMED,
+        language,
+        first_name=appointment.patient.first_name,
+        when=when,
+        place=appointment.location.name,
+    )
     answer(reply, body, patient=appointment.patient)
     return True
 
@@ -258,10 +265,7 @@ def _cancel(reply: Reply, appointment: Appointment, *, second_step: Prompt | Non
     cancel_word = reply_words()[2]
     if second_step is None:
         # Asked once, so a stray X does not cancel a visit.
-        if language == "es":
-            body = f"Responda {cancel_word} otra vez para cancelar su cita del {when} en {place}."
-        else:
-            body = f"Reply {cancel_word} again to cancel your visit on {when} at {place}."
+        body = say(texts.CANCEL_ASK, language, cancel_word=cancel_word, when=when, place=place)
         sent = answer(reply, body, patient=appointment.patient)
         prompt_create(
             reply=reply,
@@ -294,10 +298,7 @@ def _cancel(reply: Reply, appointment: Appointment, *, second_step: Prompt | Non
         return False
     _close_prompts(appointment, reply.conversation.contact, PromptState.ANSWERED)
     phone = format_phone(appointment.location.phone)
-    if language == "es":
-        body = f"Su cita del {when} en {place} está cancelada. Para reservar otra llame al {phone}."
-    else:
-        body = f"Your visit on {when} at {place} is cancelled. To book again call {phone}."
+    body = say(texts.CANCELLED, language, when=when, place=place, phone=phone)
     answer(reply, body, patient=appointment.patient)
     return True
 
@@ -375,7 +376,7 @@ def slot_choices(
 
 
 def _offer_slots(
-    reply: Reply, appointment: Appointment, *, slots: list[Any] | None = None, lead: str = ""
+    reply: Reply, appointment: Appointment, *, slots: list[Any] | None = None, lead: Promise | None = None
 ) -> bool:
     language = _language(appointment)
     if slots is None:
@@ -388,14 +389,14 @@ def _offer_slots(
         for n, slot in enumerate(slots, start=1)
     ]
     numbers = [str(n) for n in range(1, len(slots) + 1)]
-    if language == "es":
-        pick = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + f" o {numbers[-1]}"
-        body = f"{lead}Responda {pick} para cambiar su cita en {appointment.location.name}: " + " ".join(
-            lines
-        )
-    else:
-        pick = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + f" or {numbers[-1]}"
-        body = f"{lead}Reply {pick} to move your visit at {appointment.location.name}: " + " ".join(lines)
+    pick = (
+        numbers[0]
+        if len(numbers) == 1
+        else say(texts.PICK_LAST, language, numbers=", ".join(numbers[:-1]), last=numbers[-1])
+    )
+    body = say(texts.CHOICES, language, pick=pick, place=appointment.location.name, choices=" ".join(lines))
+    if lead is not None:
+        body = f"{say(lead, language)} {body}"
     sent = answer(reply, body, patient=appointment.patient)
     prompt_create(
         reply=reply,
@@ -423,10 +424,7 @@ def _no_slots(reply: Reply, appointment: Appointment) -> bool:
         ),
     )
     phone = format_phone(appointment.location.phone)
-    if language == "es":
-        body = f"No encontramos otra hora libre por texto. Le llamaremos para cambiar su cita, o llame al {phone}."
-    else:
-        body = f"We could not find another free time by text. We will call you to reschedule, or call us at {phone}."
+    body = say(texts.NO_SLOTS, language, phone=phone)
     answer(reply, body, patient=appointment.patient)
     return True
 
@@ -452,12 +450,7 @@ def _choice_reply(reply: Reply, number: int) -> bool:
         if not recent:
             return False
         appointment = recent[0][1]
-        lead = (
-            "Esas horas ya no están reservadas. Nuevas opciones: "
-            if _language(appointment) == "es"
-            else "Those times are no longer held. New choices: "
-        )
-        return _offer_slots(reply, appointment, lead=lead)
+        return _offer_slots(reply, appointment, lead=texts.CHOICES_EXPIRED)
     prompt, appointment = live[0]
     option = next((o for o in prompt.options if o.get("n") == number), None)
     if option is None:
@@ -496,18 +489,10 @@ def _move(reply: Reply, appointment: Appointment, option: dict[str, Any]) -> boo
         ).get(pk=appointment.pk)
         if not _is_upcoming(fresh, reply.now):
             return False
-        lead = (
-            "Esa hora ya no está libre. Nuevas opciones: "
-            if language == "es"
-            else "That time was just taken. New choices: "
-        )
-        return _offer_slots(reply, fresh, lead=lead)
+        return _offer_slots(reply, fresh, lead=texts.CHOICE_TAKEN)
     _close_prompts(appointment, reply.conversation.contact, PromptState.ANSWERED)
     when = when_text(new.starts_at, new.location, new.patient, language)
-    if language == "es":
-        body = f"Listo: su cita quedó para el {when} en {new.location.name}, {new.location.address}."
-    else:
-        body = f"Done: your visit is now on {when} at {new.location.name}, {new.location.address}."
+    body = say(texts.MOVED, language, when=when, place=new.location.name, address=new.location.address)
     answer(reply, body, patient=new.patient)
     return True
 
@@ -523,13 +508,7 @@ def _free_text(reply: Reply, appointment: Appointment) -> bool:
     start, end = wish.window(zone)
     nearest = datetime.combine(wish.day, wish.exact, tzinfo=zone) if wish.exact else None
     slots = slot_choices(appointment, now=reply.now, start=start, end=end, nearest=nearest)
-    lead = ""
-    if not slots:
-        lead = (
-            "No hay horas libres entonces. Otras opciones: "
-            if _language(appointment) == "es"
-            else ("Nothing is free then. Other times: ")
-        )
+    lead = None if slots else texts.NOTHING_THEN
     return _offer_slots(reply, appointment, slots=slots or None, lead=lead)
 
 

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from careline.core.languages import say
 from careline.locations.models import Location
 from careline.messaging.models import Conversation, Message, MessageKind
 from careline.messaging.outbound.compose import message_send
 from careline.patients.models import Purpose
+from careline.scheduling.reply_texts import VISIT_WHEN
 from careline.scheduling.texts import human_date, human_time
 
 
@@ -32,8 +34,7 @@ def when_text(starts_at: datetime, location: Location, patient: Any, language: s
     clock = human_time(local, language)
     if patient is not None and patient.zone.key != location.zone.key:
         clock = f"{clock} {local.tzname()}"
-    joiner = "a las" if language == "es" else "at"
-    return f"{human_date(local, language)} {joiner} {clock}"
+    return say(VISIT_WHEN, language, date=human_date(local, language), time=clock)
 
 
 def answer(reply: Reply, body: str, *, patient: Any = None) -> Message:

@@ -21,9 +21,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from careline.accounts.models import User
+from careline.core.languages import say, text_language
 from careline.messaging.models import Conversation, Message, MessageKind, Prompt, PromptState
 from careline.messaging.services.prompts import prompt_record
 from careline.patients.models import Purpose
+from careline.scheduling import reply_texts as texts
 from careline.scheduling.events import AppointmentCancelled, AppointmentMoved
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
@@ -71,16 +73,16 @@ def waitlist_entries_for_slot(
 
 def _offer_text(*, entry: WaitlistEntry, location: Any, starts_at: datetime, word: str, minutes: int) -> str:
     patient = entry.patient
-    language = "es" if patient.language == "es" else "en"
+    language = text_language(patient.language)
     when = when_text(starts_at, location, patient, language)
-    if language == "es":
-        return (
-            f"Hola {patient.first_name}, se liberó una cita antes en {location.name}: el {when}. "
-            f"Responda {word} para reservarla. La primera persona en responder la obtiene; vence en {minutes} min."
-        )
-    return (
-        f"Hi {patient.first_name}, an earlier visit opened at {location.name}: {when}. Reply {word} to book it. "
-        f"The first to reply gets it; this offer ends in {minutes} min."
+    return say(
+        texts.WAITLIST_OFFER,
+        language,
+        first_name=patient.first_name,
+        place=location.name,
+        when=when,
+        word=word,
+        minutes=minutes,
     )
 
 
@@ -196,18 +198,12 @@ def waitlist_reply_handle(*, conversation: Conversation, message: Message, now: 
     live = [o for o in ordered if o.state == WaitlistOffer.State.OPEN and o.expires_at > now]
     offer = live[0] if live else ordered[0]
     patient = offer.entry.patient
-    spanish = patient.language == "es"
     if offer not in live:
         if offer.state == WaitlistOffer.State.OPEN:
             _expire(offer)
         if offer.state == WaitlistOffer.State.ACCEPTED:
             return True  # a repeated B after booking: already answered
-        body = (
-            "Lo sentimos, esa oferta ya no está disponible. Sigue en la lista de espera."
-            if spanish
-            else "Sorry, that offer is no longer available. You are still on the waitlist."
-        )
-        _answer(conversation, message, body, patient)
+        _answer(conversation, message, say(texts.WAITLIST_OFFER_GONE, patient.language), patient)
         return True
     return _accept(conversation=conversation, message=message, offer=offer, now=now)
 
@@ -232,7 +228,7 @@ def _accept(*, conversation: Conversation, message: Message, offer: WaitlistOffe
 
     entry = offer.entry
     patient = entry.patient
-    spanish = patient.language == "es"
+    language = text_language(patient.language)
     try:
         with transaction.atomic():
             # The clinician's lock first (as appointment_book takes it): rivals queue here, before either
@@ -267,14 +263,9 @@ def _accept(*, conversation: Conversation, message: Message, offer: WaitlistOffe
         WaitlistOffer.objects.filter(pk=offer.pk, state=WaitlistOffer.State.OPEN).update(
             state=WaitlistOffer.State.TAKEN
         )
-        body = (
-            "Lo sentimos, esa hora ya fue tomada. Sigue en la lista de espera y le avisaremos de otra."
-            if spanish
-            else "Sorry, that time has been taken. You are still on the waitlist and we will text you the next one."
-        )
-        _answer(conversation, message, body, patient)
+        _answer(conversation, message, say(texts.WAITLIST_TAKEN, language), patient)
         return True
-    when = when_text(appointment.starts_at, appointment.location, patient, "es" if spanish else "en")
+    when = when_text(appointment.starts_at, appointment.location, patient, language)
     released = ""
     current = entry.current_appointment
     if (
@@ -292,16 +283,18 @@ def _accept(*, conversation: Conversation, message: Message, offer: WaitlistOffe
                     by_patient=True,
                     reason="took an earlier waitlist slot",
                 )
-            old = when_text(current.starts_at, current.location, patient, "es" if spanish else "en")
-            released = (
-                f" Su cita del {old} quedó cancelada." if spanish else f" Your visit on {old} is cancelled."
-            )
+            old = when_text(current.starts_at, current.location, patient, language)
+            released = " " + say(texts.WAITLIST_RELEASED, language, when=old)
         except ValidationError:
             logger.info("waitlist: later visit %s could not be released", current.pk)
-    if spanish:
-        body = f"Listo: su cita es el {when} en {appointment.location.name}, {appointment.location.address}.{released}"
-    else:
-        body = f"Booked: your visit is on {when} at {appointment.location.name}, {appointment.location.address}.{released}"
+    body = say(
+        texts.WAITLIST_BOOKED,
+        language,
+        when=when,
+        place=appointment.location.name,
+        address=appointment.location.address,
+    )
+    body += released
     _answer(conversation, message, body, patient)
     return True
 

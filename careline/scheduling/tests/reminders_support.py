@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from careline.scheduling.models import Appointment, AppointmentType, ReminderRule
-from careline.scheduling.texts import DEFAULT_TEMPLATE_EN, DEFAULT_TEMPLATE_ES
+from careline.scheduling.texts import default_template
 from careline.testing.personas import Personas
 
 
@@ -39,14 +39,14 @@ def make_appointment(
 
 
 def days_rule(days: int, at: time, **fields: Any) -> ReminderRule:
-    fields.setdefault("template_en", DEFAULT_TEMPLATE_EN)
-    fields.setdefault("template_es", DEFAULT_TEMPLATE_ES)
+    fields.setdefault("template_en", default_template("en"))
+    fields.setdefault("template_es", default_template("es"))
     return ReminderRule.objects.create(
         name=f"{days} days before at {at}", days_before=days, at_local_time=at, **fields
     )
 
 
 def minutes_rule(minutes: int, **fields: Any) -> ReminderRule:
-    fields.setdefault("template_en", DEFAULT_TEMPLATE_EN)
-    fields.setdefault("template_es", DEFAULT_TEMPLATE_ES)
+    fields.setdefault("template_en", default_template("en"))
+    fields.setdefault("template_es", default_template("es"))
     return ReminderRule.objects.create(name=f"{minutes} minutes before", minutes_before=minutes, **fields)

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from careline.scheduling.models import Appointment, AppointmentStatus, Reminder, ReminderRule
-from careline.scheduling.texts import DEFAULT_TEMPLATE_EN
+from careline.scheduling.texts import default_template
 from careline.testing.browser import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,7 +39,7 @@ def test_booked_visit_reminder_reply_r_then_2_moves_it_on_the_calendar(
     make_schedule(personas)
     simulator_channel()
     ReminderRule.objects.all().delete()
-    ReminderRule.objects.create(name="Day before", minutes_before=24 * 60, template_en=DEFAULT_TEMPLATE_EN)
+    ReminderRule.objects.create(name="Day before", minutes_before=24 * 60, template_en=default_template("en"))
     visit_day = _next_weekday(
         timezone.localdate(timezone.now(), personas.location_a.zone) + timedelta(days=3)
     )

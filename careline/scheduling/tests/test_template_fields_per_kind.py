@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from careline.core.languages import say
 from careline.messaging.templating import TemplateKind, fields_for, template_render, template_validate
 from careline.scheduling.models import Reminder
 from careline.scheduling.services.reminders import reminder_text
@@ -82,7 +83,7 @@ def test_visit_facts_fill_every_notice_field(personas, spanish):
 @pytest.mark.parametrize("event", sorted(NOTICE_TEMPLATES))
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_each_notice_template_is_valid_and_fully_filled(personas, event, language):
-    template = NOTICE_TEMPLATES[event][language]
+    template = say(NOTICE_TEMPLATES[event], language)
     template_validate(template, kind=TemplateKind.NOTICE)
     appointment = make_appointment(personas, VISIT)
     text = template_render(template, visit_facts(appointment, language=language), kind=TemplateKind.NOTICE)

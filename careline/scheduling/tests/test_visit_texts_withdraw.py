@@ -27,7 +27,7 @@ from careline.scheduling.services.appointments import appointment_book, appointm
 from careline.scheduling.services.reminders import appointment_notify, reminders_claim, reminders_send
 from careline.scheduling.tests.appointment_support import Schedule
 from careline.scheduling.tests.replies_support import MONDAY, PAT_NUMBER, chicago, setup
-from careline.scheduling.texts import DEFAULT_TEMPLATE_EN
+from careline.scheduling.texts import default_template
 from careline.testing.personas import Personas
 
 FRIDAY = date(2031, 1, 3)
@@ -138,7 +138,7 @@ def test_a_reminder_held_by_quiet_hours_is_withdrawn_with_its_question_when_the_
 ) -> None:
     ReminderRule.objects.all().delete()
     ReminderRule.objects.create(
-        name="Three days", minutes_before=3 * 24 * 60, template_en=DEFAULT_TEMPLATE_EN
+        name="Three days", minutes_before=3 * 24 * 60, template_en=default_template("en")
     )
     visit = _book(schedule, committed, hour=10)  # due Friday 10:00: already late, the sweep runs at 21:00
     Reminder.objects.filter(appointment=visit).update(state=ReminderState.PENDING, due_at=EVENING)
