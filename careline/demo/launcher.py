@@ -49,8 +49,12 @@ class _ChildState:
     restart_at: float | None = None
 
 
-def platform_children(*, port: int, var_dir: Path) -> list[ChildSpec]:
-    """The web server, a Celery worker and the beat scheduler, run with this interpreter."""
+def platform_children(*, port: int, var_dir: Path, task_log_level: str = "warning") -> list[ChildSpec]:
+    """The web server, a Celery worker and the beat scheduler, run with this interpreter.
+
+    The worker and the scheduler log at TASK_LOG_LEVEL: at "info" every sweep (several every few seconds)
+    prints two lines, which buries the address and the demo sign-ins; warnings and errors still show.
+    """
     python = sys.executable
     return [
         ChildSpec(
@@ -72,7 +76,7 @@ def platform_children(*, port: int, var_dir: Path) -> list[ChildSpec]:
         ),
         ChildSpec(
             "worker",
-            [python, "-m", "celery", "-A", "careline", "worker", "-l", "info", "--concurrency", "2"],
+            [python, "-m", "celery", "-A", "careline", "worker", "-l", task_log_level, "--concurrency", "2"],
             restart=True,
         ),
         ChildSpec(
@@ -85,7 +89,7 @@ def platform_children(*, port: int, var_dir: Path) -> list[ChildSpec]:
                 "careline",
                 "beat",
                 "-l",
-                "info",
+                task_log_level,
                 "-s",
                 str(var_dir / "celerybeat-schedule"),
             ],

@@ -156,7 +156,8 @@ def scheduling_demo_populate(*, locations: list[Location], staff: Any, seed: int
 
 
 def _reminder_due_at_load(ctx: _Ctx, appointments: list[Appointment]) -> None:
-    """Make one upcoming visit's text reminder due now, so the demo shows a reminder at any hour.
+    """Make one upcoming visit's text reminder due now at each location, so the demo shows a reminder at any
+    hour to whichever front desk signs in (each sees only their location's patients).
 
     Planned from the rules alone, the first reminder may be hours away (and at night every one is). The next
     sweep sends this one; outside the texting window it is held like any automated text, and the phone
@@ -169,7 +170,10 @@ def _reminder_due_at_load(ctx: _Ctx, appointments: list[Appointment]) -> None:
         (a for a in appointments if a.status == AppointmentStatus.BOOKED and a.starts_at > soonest),
         key=lambda a: (a.starts_at, a.pk),
     )
+    done: set[int] = set()
     for appointment in upcoming:
+        if appointment.location_id in done:
+            continue
         patient = appointment.patient
         number = patient_sms_number(patient)
         if not number or suppression_reason_for(
@@ -186,8 +190,8 @@ def _reminder_due_at_load(ctx: _Ctx, appointments: list[Appointment]) -> None:
         Reminder.objects.filter(pk=reminder.pk).update(
             state=ReminderState.PENDING, due_at=ctx.now, skip_reason="", held_for_quiet_hours=False
         )
-        ctx.counts["reminders due at load"] = 1
-        return
+        done.add(appointment.location_id)
+        ctx.counts["reminders due at load"] = len(done)
 
 
 def _local(day: date, at: time, location: Location) -> datetime:

@@ -85,3 +85,19 @@ def test_a_reminder_reaches_the_simulator_and_is_answered_within_five_minutes_of
         reminder.appointment.refresh_from_db()
         assert reminder.appointment.status == AppointmentStatus.CONFIRMED
         assert timezone.now() <= start + timedelta(minutes=5)
+
+
+def test_each_front_desk_finds_a_reminder_of_their_own_location_at_night(
+    settings: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    # Front desks see only their location's patients: each one needs a demo reminder to answer.
+    settings.VAR_DIR = tmp_path
+    start = datetime(2026, 11, 18, 22, 34, tzinfo=ZoneInfo("America/New_York"))
+    with time_machine.travel(start, tick=False) as clock:
+        demo_clinic_load(patients=60, notes=0)
+        clock.shift(timedelta(seconds=10))
+        _sweep(django_capture_on_commit_callbacks)
+        for desk in ("frontdesk.downtown@riverside.example", "frontdesk.lakeside@riverside.example"):
+            client = sign_in(Client(), User.objects.get(email=desk))
+            page = client.get(reverse("messaging:simulator")).content.decode()
+            assert "Deliver now (development only)" in page, desk

@@ -32,7 +32,12 @@ class Command(BaseCommand):
         self.stdout.write("run_platform: starting the web server, the worker and the scheduler")
         self.stdout.flush()
         supervisor = Supervisor(
-            platform_children(port=settings.PORT, var_dir=Path(settings.VAR_DIR)),
+            platform_children(
+                port=settings.PORT,
+                var_dir=Path(settings.VAR_DIR),
+                # LOG_LEVEL=debug shows every task; otherwise only the worker's warnings and errors.
+                task_log_level="debug" if settings.LOG_LEVEL == "DEBUG" else "warning",
+            ),
             say=lambda text: self.stdout.write(f"run_platform: {text}"),
             ready=lambda: port_accepting(settings.PORT),
             on_ready=self._announce,
