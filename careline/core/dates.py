@@ -91,38 +91,35 @@ def parse_local_datetime(text: str, bounds: Bounds = schedule_bounds) -> datetim
     return check_date(moment.replace(tzinfo=None), bounds)
 
 
-class BoundedDateField(forms.DateField):
+class _BoundedMixin:
+    """Required-ness as the field has it, then the range: the shared check of the bounded fields below."""
+
+    bounds: Bounds
+
+    def validate(self, value: Any) -> None:
+        """The field's own validation, then the date range."""
+        super().validate(value)  # type: ignore[misc]
+        if value not in forms.Field.empty_values:
+            try:
+                check_date(value, self.bounds)
+            except DateOutOfRangeError as exc:
+                raise forms.ValidationError(str(exc), code="out_of_range") from None
+
+
+class BoundedDateField(_BoundedMixin, forms.DateField):
     """A DateField that refuses dates outside BOUNDS with the range in the message."""
 
     def __init__(self, *, bounds: Bounds = any_date_bounds, **kwargs: Any) -> None:
         self.bounds = bounds
         super().__init__(**kwargs)
 
-    def validate(self, value: Any) -> None:
-        """Required-ness as usual, then the range."""
-        super().validate(value)
-        if value not in self.empty_values:
-            try:
-                check_date(value, self.bounds)
-            except DateOutOfRangeError as exc:
-                raise forms.ValidationError(str(exc), code="out_of_range") from None
 
-
-class BoundedDateTimeField(forms.DateTimeField):
+class BoundedDateTimeField(_BoundedMixin, forms.DateTimeField):
     """A DateTimeField that refuses moments whose date is outside BOUNDS."""
 
     def __init__(self, *, bounds: Bounds = schedule_bounds, **kwargs: Any) -> None:
         self.bounds = bounds
         super().__init__(**kwargs)
-
-    def validate(self, value: Any) -> None:
-        """Required-ness as usual, then the range."""
-        super().validate(value)
-        if value not in self.empty_values:
-            try:
-                check_date(value, self.bounds)
-            except DateOutOfRangeError as exc:
-                raise forms.ValidationError(str(exc), code="out_of_range") from None
 
 
 def bounded_date(bounds: Bounds = any_date_bounds) -> Callable[[date], date]:
