@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
-from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -39,17 +37,26 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
 
 
+# What else a patient reference may be (an MRN) is the patients app's knowledge: it registers a lookup in
+# its AppConfig.ready(), so core neither imports nor looks up an app above it.
+PatientReferenceLookup = Callable[[str], Iterable[int]]
+_patient_reference_lookups: list[PatientReferenceLookup] = []
+
+
+def register_patient_reference_lookup(lookup: PatientReferenceLookup) -> None:
+    """Let LOOKUP turn a reference typed in the audit filter (an MRN) into patient ids; once per lookup."""
+    if lookup not in _patient_reference_lookups:
+        _patient_reference_lookups.append(lookup)
+
+
 def patient_ids_for_reference(reference: str) -> list[int]:
-    """Patient ids that REFERENCE (an id or an MRN) may mean; the audit trail keeps ids only."""
+    """Patient ids that REFERENCE (an id, or what a registered lookup knows: an MRN) may mean."""
     reference = reference.strip()
     ids: list[int] = []
     if (patient_id := row_id(reference)) is not None:
         ids.append(patient_id)
-    # Looked up by name so core does not import the patients app (core stays free of domain code).
-    patient_model: Any = apps.get_model("patients", "Patient")
-    ids.extend(
-        patient_model.objects.filter(mrn__in={reference, reference.upper()}).values_list("pk", flat=True)
-    )
+    for lookup in _patient_reference_lookups:
+        ids.extend(lookup(reference))
     return ids
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from careline.celery import app
 
 
-def task_enqueue(name: str, *args: int | list[int]) -> None:
+def task_enqueue(name: str, *args: int | str | list[int]) -> None:
     """Queue the task registered as NAME with ARGS (ids only); LookupError for a name nothing registered."""
     try:
         task = app.tasks[name]

@@ -7,7 +7,10 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging"
 
     def ready(self) -> None:
-        from careline.messaging import timeline  # noqa: F401 - registers messages on the patient timeline
+        from careline.messaging import (
+            tasks,  # noqa: F401 - registers the tasks services queue by name
+            timeline,  # noqa: F401 - registers messages on the patient timeline
+        )
 
         self._connect_environment_channel()
         from careline.core.health import register_health_check

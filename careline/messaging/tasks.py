@@ -1,11 +1,24 @@
-"""Celery tasks: each takes an id, calls a service, and nothing else."""
+"""Celery tasks: each takes an id, calls a service, and nothing else.
+
+This module imports the services, never the reverse: a service queues a task by its name through
+careline.core.queue.task_enqueue. MessagingConfig.ready() imports it so every name is registered.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from django.utils import timezone
 
 from careline.messaging.outbound.dispatch import message_dispatch, messages_dispatch
 from careline.messaging.outbound.sweep import messages_sweep
+from careline.messaging.services.announcements import announcement_messages_create, announcements_stalled
+from careline.messaging.services.inbound import inbound_process, inbound_requeue
+from careline.messaging.services.inbound_media import inbound_media_copy, inbound_media_requeue
+from careline.messaging.services.simulator import simulator_deliver
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="messaging.dispatch_message", ignore_result=True)
@@ -29,26 +42,18 @@ def sweep_messages() -> dict[str, int]:
 @shared_task(name="messaging.inbound_requeue", ignore_result=True)
 def requeue_inbound() -> int:
     """Queue processing again for inbound texts stored a while ago whose task was lost (a crash first)."""
-    from django.utils import timezone
-
-    from careline.messaging.services.inbound import inbound_requeue
-
     return inbound_requeue(now=timezone.now())
 
 
 @shared_task(name="messaging.process_inbound_batch", ignore_result=True)
 def process_inbound_batch(message_ids: list[int]) -> int:
     """Process stored inbound messages and copy their media; one that fails is left for the sweeps."""
-    import logging
-
-    from careline.messaging.services.inbound import inbound_process
-
     done = 0
     for message_id in message_ids:
         try:
             processed = inbound_process(message_id)
         except Exception:
-            logging.getLogger(__name__).exception("processing inbound message %s failed", message_id)
+            logger.exception("processing inbound message %s failed", message_id)
             continue
         done += processed
         if processed:
@@ -66,43 +71,31 @@ def copy_inbound_media(message_ids: list[int]) -> int:
 @shared_task(name="messaging.inbound_media_sweep", ignore_result=True)
 def inbound_media_sweep() -> int:
     """Queue the copy of inbound media that is due again (a retry, or a worker that died); how many."""
-    from careline.messaging.services.inbound_media import inbound_media_requeue
-
     return inbound_media_requeue()
 
 
 def _copy_media(message_id: int) -> int:
-    import logging
-
-    from careline.messaging.services.inbound_media import inbound_media_copy
-
     try:
         return inbound_media_copy(message_id)
     except Exception:
         # The message stays claimed until its lease runs out; the media sweep then tries again.
-        logging.getLogger(__name__).exception("copying media of inbound message %s failed", message_id)
+        logger.exception("copying media of inbound message %s failed", message_id)
         return 0
 
 
 @shared_task(name="messaging.simulator_report_status", ignore_result=True)
 def simulator_report_status(message_id: int, provider_message_id: str) -> None:
     """The simulator's delivery report, sent a moment after the message like a real provider's."""
-    from careline.messaging.channels.simulator.type import simulator_deliver
-
     simulator_deliver(message_id, provider_message_id)
 
 
 @shared_task(name="messaging.announcement_fanout", ignore_result=True)
 def announcement_fanout(announcement_id: int) -> int:
     """Create one message per recipient of an announcement (a second run creates nothing new)."""
-    from careline.messaging.services.announcements import announcement_messages_create
-
     return announcement_messages_create(announcement_id=announcement_id)
 
 
 @shared_task(name="messaging.announcements_resume", ignore_result=True)
 def announcements_resume() -> int:
     """Run the fan-out again for announcements whose task was lost (a worker died mid-way)."""
-    from careline.messaging.services.announcements import announcement_messages_create, announcements_stalled
-
     return sum(announcement_messages_create(announcement_id=pk) for pk in announcements_stalled())

@@ -7,4 +7,8 @@ class PatientsConfig(AppConfig):
     verbose_name = "Patients"
 
     def ready(self) -> None:
+        from careline.core.audit_queries import register_patient_reference_lookup
         from careline.patients import tasks  # noqa: F401 - registers the tasks services queue by name
+        from careline.patients.queries import patient_ids_for_mrn
+
+        register_patient_reference_lookup(patient_ids_for_mrn)

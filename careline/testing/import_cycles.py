@@ -68,14 +68,19 @@ def _resolve(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, k
     return targets
 
 
-def import_graph(package_dir: Path) -> dict[str, set[str]]:
-    """Module -> Careline modules it imports at module level."""
+def source_files(package_dir: Path) -> dict[str, Path]:
+    """Dotted module name -> source file of every module under PACKAGE_DIR (migrations left out)."""
     root = package_dir.parent
-    files = {
+    return {
         _module_name(path, root): path
         for path in package_dir.rglob("*.py")
         if "migrations" not in path.parts or path.name == "__init__.py"
     }
+
+
+def import_graph(package_dir: Path) -> dict[str, set[str]]:
+    """Module -> modules of the same package it imports (at module level or inside a function)."""
+    files = source_files(package_dir)
     known = set(files)
     graph: dict[str, set[str]] = {}
     for module, path in files.items():

@@ -24,6 +24,12 @@ def test_every_task_name_a_service_queues_is_registered() -> None:
         "scheduling.send_reminders",
         "scheduling.reminder_replan_run",
         "patients.patient_import_run",
+        "messaging.dispatch_message",
+        "messaging.dispatch_messages",
+        "messaging.announcement_fanout",
+        "messaging.copy_inbound_media",
+        "messaging.process_inbound_batch",
+        "messaging.simulator_report_status",
     } <= used
     assert used - set(app.tasks) == set()
 

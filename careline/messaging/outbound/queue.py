@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from careline.core.queue import task_enqueue
 from careline.messaging.models import Channel, Message, MessageState, RateSlot
 
 SENDING_TIMEOUT = timedelta(seconds=settings.CARELINE_SENDING_TIMEOUT_SECONDS)  # then its worker is gone
@@ -26,18 +27,16 @@ DISPATCH_BATCH = 50  # messages per send task when many are queued at once
 
 def messages_enqueue(message_ids: Sequence[int]) -> None:
     """Send the dispatch tasks of committed MESSAGE_IDS (held back inside messages_enqueue_batched)."""
-    from careline.messaging.tasks import dispatch_message, dispatch_messages
-
     batches = getattr(_batching, "ids", None)
     if batches is not None:
         batches.extend(message_ids)  # sent when the messages_enqueue_batched() block ends
         return
     ids = list(message_ids)
     if len(ids) == 1:
-        dispatch_message.delay(ids[0])
+        task_enqueue("messaging.dispatch_message", ids[0])
         return
     for start in range(0, len(ids), DISPATCH_BATCH):
-        dispatch_messages.delay(ids[start : start + DISPATCH_BATCH])
+        task_enqueue("messaging.dispatch_messages", ids[start : start + DISPATCH_BATCH])
 
 
 _batching = threading.local()

@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from careline.core.audit import AuditAction, audit_record
+from careline.core.queue import task_enqueue
 from careline.locations.models import Location
 from careline.messaging.models import Announcement, Message, MessageKind, MessageState, SuppressionReason
 from careline.messaging.template_values import patient_values
@@ -116,9 +117,7 @@ def announcement_create(
 
 
 def _enqueue_fanout(announcement_id: int) -> None:
-    from careline.messaging.tasks import announcement_fanout
-
-    announcement_fanout.delay(announcement_id)
+    task_enqueue("messaging.announcement_fanout", announcement_id)
 
 
 def announcement_messages_create(*, announcement_id: int) -> int:

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from careline.core.audit import AuditAction, audit_record
 from careline.messaging.channels import channel_types
 from careline.messaging.channels.base import ChannelType
+from careline.messaging.channels.simulator.type import SIMULATOR_CHANNEL, SimulatorType
 from careline.messaging.models import Channel
 from careline.messaging.services.admin import channel_changes
 
@@ -201,7 +202,5 @@ def channels_health() -> dict[str, str]:
 
 
 def simulator_channel() -> Channel:
-    """The embedded phone simulator channel (development and demos); the simulator package owns it."""
-    from careline.messaging.channels.simulator.type import simulator_channel as simulator_package_channel
-
-    return simulator_package_channel()
+    """The embedded phone simulator channel (development and demos only)."""
+    return channel_builtin(type_code=SimulatorType.code, kind="sms", values=SIMULATOR_CHANNEL)

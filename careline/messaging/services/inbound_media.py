@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from careline.core.queue import task_enqueue
 from careline.messaging.channels.base import ProviderError
 from careline.messaging.models import Message
 from careline.messaging.services.attachments import (
@@ -147,8 +148,6 @@ def inbound_media_requeue(*, now: datetime | None = None) -> int:
     at once on several hosts lock and mark different rows, and the tasks go out after the mark commits.
     Should a row still be queued twice, it is copied once: the claim decides.
     """
-    from careline.messaging.tasks import copy_inbound_media
-
     now = now or timezone.now()
     due = Message.objects.filter(media_due_at__lte=now, processed_at__isnull=False)
     with transaction.atomic():
@@ -159,5 +158,5 @@ def inbound_media_requeue(*, now: datetime | None = None) -> int:
         )
         Message.objects.filter(pk__in=ids, media_due_at__lte=now).update(media_due_at=now + QUEUED_GRACE)
     if ids:
-        copy_inbound_media.delay(ids)
+        task_enqueue("messaging.copy_inbound_media", ids)
     return len(ids)

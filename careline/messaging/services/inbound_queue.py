@@ -15,6 +15,8 @@ import threading
 import time
 from collections.abc import Sequence
 
+from careline.core.queue import task_enqueue
+
 logger = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.02  # how long a reply may wait for the ids that arrive with it
@@ -23,11 +25,9 @@ BATCH = 200
 
 def inbound_processing_send(message_ids: Sequence[int]) -> None:
     """Send tasks processing MESSAGE_IDS now (BATCH ids a task)."""
-    from careline.messaging.tasks import process_inbound_batch
-
     ids = list(message_ids)
     for start in range(0, len(ids), BATCH):
-        process_inbound_batch.delay(ids[start : start + BATCH])
+        task_enqueue("messaging.process_inbound_batch", ids[start : start + BATCH])
 
 
 class _Batcher:

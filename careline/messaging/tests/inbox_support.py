@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from careline.messaging.channels.simulator.type import simulator_inbound
 from careline.messaging.models import Conversation
 from careline.messaging.services.channels import simulator_channel
+from careline.messaging.services.simulator import simulator_inbound
 
 # A Wednesday, 12:00 in Chicago (location A) and 10:00 in Los Angeles (B): texting window and opening hours.
 NOON_CHICAGO = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)

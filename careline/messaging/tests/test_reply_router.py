@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from careline.messaging.channels.simulator.type import simulator_inbound
 from careline.messaging.models import Conversation, Message, Prompt, PromptState
 from careline.messaging.replies import reply_owner_register, reply_owner_unregister, reply_owners
 from careline.messaging.services.channels import simulator_channel
 from careline.messaging.services.prompts import prompt_record
+from careline.messaging.services.simulator import simulator_inbound
 from careline.messaging.tests.survey_feature import OWNER, SKIP_WORD, Survey, survey_registered
 from careline.patients.services.registry import CONSENT_REVOKED, consent_state
 

@@ -174,9 +174,9 @@ def test_a_text_held_for_quiet_hours_on_the_simulator_can_be_delivered_now_and_i
 def test_deliver_now_does_not_exist_for_other_channels_nor_with_the_simulator_off(
     personas, client_for, settings
 ):
-    from careline.messaging.channels.simulator.type import simulator_release_held
     from careline.messaging.models import Channel
     from careline.messaging.services.channels import simulator_channel
+    from careline.messaging.services.simulator import simulator_release_held
 
     email = Channel.objects.create(type_code="email", name="Clinic email", address="clinic@example.test")
     other = _held_text(email, personas)

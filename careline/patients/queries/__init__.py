@@ -20,6 +20,11 @@ def patients_visible_to(user: Any) -> Any:
     return Patient.objects.filter(primary_location_id__in=user.location_ids)
 
 
+def patient_ids_for_mrn(reference: str) -> list[int]:
+    """Ids of the patients whose MRN is REFERENCE (as typed or upper-cased): the audit filter's lookup."""
+    return list(Patient.objects.filter(mrn__in={reference, reference.upper()}).values_list("pk", flat=True))
+
+
 def patient_for_user(user: Any, pk: int, perm: str = Perm.PATIENT_VIEW) -> Patient:
     """Patient PK if USER holds PERM and may see them: 404 when there is no such patient, 403 when not theirs."""
     try:

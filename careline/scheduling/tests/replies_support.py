@@ -7,10 +7,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from careline.messaging.channels.simulator.type import simulator_inbound
 from careline.messaging.models import Message, Prompt
 from careline.messaging.services.channels import simulator_channel
 from careline.messaging.services.prompts import prompt_record
+from careline.messaging.services.simulator import simulator_inbound
 from careline.patients.models import (
     ConsentEvent,
     ConsentKind,
