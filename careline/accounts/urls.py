@@ -1,6 +1,7 @@
 from django.urls import path
 
-from careline.accounts import admin_views, views
+from careline.accounts.views import signin as views
+from careline.accounts.views import staff as admin_views
 
 app_name = "accounts"
 

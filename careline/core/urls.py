@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from careline.core import audit_views
+from careline.core.views import audit as audit_views
 
 app_name = "audit"
 

@@ -22,7 +22,7 @@ from careline.scheduling.models import (
 from careline.scheduling.prompts import (
     scheduling_prompts,
 )
-from careline.scheduling.reminder_queries import appointment_reminder_rows
+from careline.scheduling.queries.reminders import appointment_reminder_rows
 from careline.scheduling.services.appointments import appointment_book, appointment_cancel, appointment_move
 from careline.scheduling.services.reminders import appointment_notify, reminders_claim, reminders_send
 from careline.scheduling.tests.appointment_support import Schedule
