@@ -15,9 +15,7 @@ from careline.patients.models import Patient, PatientPhone
 UNKNOWN = "+13125550999"
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOON_CHICAGO, tick=False)
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 
 def _ids(user, **filters) -> list[int]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-import time_machine
 
 from careline.messaging.models import Message, MessageState, PromptState
 from careline.messaging.outbound import queue
@@ -36,10 +34,7 @@ EVENING = chicago(FRIDAY, 21)  # quiet hours: automated texts wait for 08:00
 MORNING = chicago(SATURDAY, 8)
 
 
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(EVENING, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.clock(EVENING)]
 
 
 @pytest.fixture
