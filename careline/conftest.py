@@ -18,6 +18,7 @@ from careline.testing.browser import (  # noqa: F401 - fixtures and the report h
     browser_page,
     pytest_runtest_makereport,
 )
+from careline.testing.clock import clock  # noqa: F401 - time frozen at @pytest.mark.clock(INSTANT)
 from careline.testing.personas import Personas, build_personas, sign_in
 
 CI = os.environ.get("CI", "").lower() == "true"

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from careline.api import api
-from careline.core.views import healthz
+from careline.core.views.health import healthz
 from careline.messaging.channels import CHANNEL_TYPES
 
 urlpatterns = [

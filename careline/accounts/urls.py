@@ -1,20 +1,20 @@
 from django.urls import path
 
-from careline.accounts import admin_views, views
+from careline.accounts.views import signin, staff
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("login", views.login_view, name="login"),
-    path("logout", views.logout_view, name="logout"),
-    path("mfa/verify", views.mfa_verify, name="mfa_verify"),
-    path("mfa/setup", views.mfa_setup, name="mfa_setup"),
-    path("profile", views.profile, name="profile"),
-    path("staff", admin_views.staff_list, name="staff_list"),
-    path("staff/new", admin_views.staff_create, name="staff_create"),
-    path("staff/<int:pk>", admin_views.staff_edit, name="staff_edit"),
-    path("staff/<int:pk>/mfa-reset", admin_views.staff_mfa_reset, name="staff_mfa_reset"),
-    path("staff/<int:pk>/unlock", admin_views.staff_unlock, name="staff_unlock"),
-    path("api-tokens", admin_views.api_tokens, name="api_tokens"),
-    path("api-tokens/<int:pk>/revoke", admin_views.api_token_revoke, name="api_token_revoke"),
+    path("login", signin.login_view, name="login"),
+    path("logout", signin.logout_view, name="logout"),
+    path("mfa/verify", signin.mfa_verify, name="mfa_verify"),
+    path("mfa/setup", signin.mfa_setup, name="mfa_setup"),
+    path("profile", signin.profile, name="profile"),
+    path("staff", staff.staff_list, name="staff_list"),
+    path("staff/new", staff.staff_create, name="staff_create"),
+    path("staff/<int:pk>", staff.staff_edit, name="staff_edit"),
+    path("staff/<int:pk>/mfa-reset", staff.staff_mfa_reset, name="staff_mfa_reset"),
+    path("staff/<int:pk>/unlock", staff.staff_unlock, name="staff_unlock"),
+    path("api-tokens", staff.api_tokens, name="api_tokens"),
+    path("api-tokens/<int:pk>/revoke", staff.api_token_revoke, name="api_token_revoke"),
 ]

@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from careline.core import audit_views
+from careline.core.views import audit
 
 app_name = "audit"
 
 urlpatterns = [
-    path("", audit_views.audit_list, name="list"),
-    path("export.csv", audit_views.audit_export, name="export"),
+    path("", audit.audit_list, name="list"),
+    path("export.csv", audit.audit_export, name="export"),
 ]

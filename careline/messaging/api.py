@@ -24,7 +24,7 @@ from careline.core.dates import check_date, schedule_bounds
 from careline.core.permissions import Perm, check_perm
 from careline.messaging.models import Message
 from careline.messaging.outbound.compose import MessageRefused, message_send
-from careline.messaging.outbox_queries import patient_messages
+from careline.messaging.queries.outbox import patient_messages
 from careline.patients.queries import patient_for_user
 
 router = Router(tags=["messages"])

@@ -7,7 +7,7 @@ class PatientsConfig(AppConfig):
     verbose_name = "Patients"
 
     def ready(self) -> None:
-        from careline.core.audit_queries import register_patient_reference_lookup
+        from careline.core.queries.audit import register_patient_reference_lookup
         from careline.patients import tasks  # noqa: F401 - registers the tasks services queue by name
         from careline.patients.queries import patient_ids_for_mrn
 

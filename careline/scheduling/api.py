@@ -30,7 +30,7 @@ from careline.locations.models import Location
 from careline.patients.models import Patient
 from careline.patients.queries import patient_for_user
 from careline.scheduling.models import Appointment, AppointmentStatus, AppointmentType, ChangeSource
-from careline.scheduling.queries import (
+from careline.scheduling.queries.appointments import (
     MAX_SLOT_RANGE_DAYS,
     Slot,
     appointment_for_user,

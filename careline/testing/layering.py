@@ -5,7 +5,7 @@
 A lower app that needs something from a higher one inverts the dependency: the higher app registers a
 callback, a plugin or an event receiver with the lower one in its AppConfig.ready() (careline.core.events,
 careline.core.registry, careline.core.queue's tasks by name, the hooks of careline.core.health and
-careline.core.audit_queries, messaging's reply router and timeline sources).
+careline.core.queries.audit, messaging's reply router and timeline sources).
 
 What counts as a use: every import of careline.testing.import_cycles' graph (also inside functions; not
 under `if TYPE_CHECKING:`), plus the references that reach another app by name instead of by import:

@@ -11,8 +11,8 @@ import time_machine
 from django.urls import reverse
 
 from careline.core.audit import audit_record
-from careline.core.audit_queries import csv_safe
 from careline.core.models import AuditAction, AuditChannel, AuditEntry
+from careline.core.queries.audit import csv_safe
 
 pytestmark = pytest.mark.django_db
 

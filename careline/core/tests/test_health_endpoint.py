@@ -31,7 +31,7 @@ def test_needs_no_sign_in_and_is_never_cached(client):
 def test_503_when_the_database_is_unavailable(client):
     broken = mock.MagicMock()
     broken.cursor.side_effect = OperationalError("connection refused")
-    with mock.patch("careline.core.views.connection", broken):
+    with mock.patch("careline.core.views.health.connection", broken):
         response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()

@@ -26,10 +26,7 @@ CLOSED = datetime(2026, 3, 4, 22, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
 _ids = iter(range(1, 10**9))
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(OPEN_HOURS, tick=False)
-    return time_machine
+pytestmark = [pytest.mark.clock(OPEN_HOURS), pytest.mark.usefixtures("clock")]
 
 
 def receive(body: str, number: str) -> None:

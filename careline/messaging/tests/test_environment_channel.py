@@ -23,10 +23,7 @@ PAT = "+13125550111"
 ENV_NUMBER = "+15555550142"
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOON_CHICAGO, tick=False)
-    return time_machine
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture

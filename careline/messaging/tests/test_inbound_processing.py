@@ -34,10 +34,7 @@ INBOUND = "/webhooks/twilio/messages"
 OPEN_HOURS = datetime(2026, 3, 4, 10, 0, tzinfo=ZoneInfo("America/Chicago"))
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(OPEN_HOURS, tick=False)
-    return time_machine
+pytestmark = [pytest.mark.clock(OPEN_HOURS), pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture

@@ -11,9 +11,7 @@ from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, tex
 STAFF = ["admin", "front_a", "clinician_a", "billing_a", "front_b"]
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOON_CHICAGO, tick=False)
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture

@@ -23,10 +23,7 @@ from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, tex
 from careline.patients.models import ConsentEvent, ConsentKind, ConsentMethod, Patient, PatientPhone
 from careline.patients.services.registry import consent_state
 
-
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOON_CHICAGO, tick=False)
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture

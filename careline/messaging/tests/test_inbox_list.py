@@ -8,16 +8,14 @@ from django.urls import reverse
 
 from careline.core.models import AuditEntry
 from careline.messaging.models import Conversation, Tag
-from careline.messaging.queries import InboxFilters, conversations_visible_to, inbox_conversations
+from careline.messaging.queries.inbox import InboxFilters, conversations_visible_to, inbox_conversations
 from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, QUINN_NUMBER, texted_by
 from careline.patients.models import Patient, PatientPhone
 
 UNKNOWN = "+13125550999"
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOON_CHICAGO, tick=False)
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 
 def _ids(user, **filters) -> list[int]:

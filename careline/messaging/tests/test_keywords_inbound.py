@@ -42,10 +42,7 @@ OPT_OUT = [
 _counter = iter(range(1, 10**9))
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(OPEN_HOURS, tick=False)
-    return time_machine
+pytestmark = [pytest.mark.clock(OPEN_HOURS), pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture

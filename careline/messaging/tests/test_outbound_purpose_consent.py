@@ -30,10 +30,7 @@ NOON_CHICAGO = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)
 PAT = "+13125550111"  # the personas' Pat: general text consent given, nothing per purpose
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOON_CHICAGO, tick=False)
-    return time_machine
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture

@@ -23,10 +23,7 @@ from careline.patients.models import ConsentEvent, ConsentKind, ConsentMethod, P
 NOON_CHICAGO = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOON_CHICAGO, tick=False)
-    return time_machine
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture

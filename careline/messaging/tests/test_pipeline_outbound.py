@@ -27,11 +27,8 @@ from careline.patients.models.registry import PatientStatus
 NOON_CHICAGO = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    """Frozen at NOON_CHICAGO before any other fixture runs (the personas' consent is dated then)."""
-    time_machine.move_to(NOON_CHICAGO, tick=False)
-    return time_machine
+# Frozen at NOON_CHICAGO before any fixture a test asks for runs (the personas' consent is dated then).
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture

@@ -12,14 +12,14 @@ import pytest
 from django.urls import reverse
 
 from careline.messaging.channels.base import InboundMessage
-from careline.messaging.manage_forms import AnnouncementForm, MessagingPolicyForm, SavedReplyForm
+from careline.messaging.forms.manage import AnnouncementForm, MessagingPolicyForm, SavedReplyForm
 from careline.messaging.models import Message, MessageKind, MessagingPolicy, SavedReply
 from careline.messaging.services.announcements import announcement_preview
 from careline.messaging.services.channels import simulator_channel
 from careline.messaging.services.inbound import inbound_receive
 from careline.messaging.templating import TemplateKind, fields_for, fields_help
 from careline.messaging.tests.inbox_support import PAT_NUMBER, texted_by
-from careline.scheduling.reminder_forms import ReminderRuleForm
+from careline.scheduling.forms.reminders import ReminderRuleForm
 
 pytestmark = pytest.mark.django_db
 

@@ -13,16 +13,12 @@ from careline.messaging.services.announcements import announcement_messages_crea
 from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, texted_by
 from careline.scheduling.models import ReminderRule
 
-pytestmark = pytest.mark.django_db
-
 FORMAT_SPEC = "Hi {first_name:{0}}"
 WIDE = "Hi {first_name:>2000000}"
 SPEC_MESSAGE = "nothing may follow “:” or “!”"
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOON_CHICAGO, tick=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 
 # --- saving refuses --------------------------------------------------------------------------------------

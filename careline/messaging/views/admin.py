@@ -15,10 +15,10 @@ from careline.core.permissions import Perm, require_perm
 from careline.locations.models import Location
 from careline.messaging.channels import channel_types
 from careline.messaging.channels.base import ChannelType
-from careline.messaging.manage_forms import ChannelForm, MessagingPolicyForm, SavedReplyForm
+from careline.messaging.forms.manage import ChannelForm, MessagingPolicyForm, SavedReplyForm
 from careline.messaging.models import Channel, MessagingPolicy, SavedReply
 from careline.messaging.outbound.policy import policy_window
-from careline.messaging.outbox_queries import (
+from careline.messaging.queries.outbox import (
     locations_of,
     saved_replies_visible_to,
     saved_reply_editable_by,

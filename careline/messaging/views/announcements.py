@@ -8,8 +8,8 @@ from django.shortcuts import render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods
 
 from careline.core.permissions import Perm, require_perm
-from careline.messaging.manage_forms import AnnouncementForm
-from careline.messaging.outbox_queries import announcement_for_user, announcements_visible_to, locations_of
+from careline.messaging.forms.manage import AnnouncementForm
+from careline.messaging.queries.outbox import announcement_for_user, announcements_visible_to, locations_of
 from careline.messaging.services.announcements import (
     announcement_create,
     announcement_preview,

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 
 from careline.core.params import row_id
 from careline.core.permissions import Perm, check_perm, require_perm
-from careline.messaging import queries
-from careline.messaging.forms import NoteForm, TagForm
+from careline.messaging.forms.inbox import NoteForm, TagForm
 from careline.messaging.models import Conversation, Tag
+from careline.messaging.queries import inbox as queries
 from careline.messaging.services import conversations as services
 from careline.messaging.views.inbox import conversation_page_context
 

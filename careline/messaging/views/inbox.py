@@ -24,8 +24,7 @@ from careline.core.params import row_id
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
 from careline.locations.models import Location
-from careline.messaging import queries
-from careline.messaging.forms import ComposeForm, InboxFilterForm, NoteForm, TagForm
+from careline.messaging.forms.inbox import ComposeForm, InboxFilterForm, NoteForm, TagForm
 from careline.messaging.models import Conversation, Message, MessageState
 from careline.messaging.outbound.compose import (
     MessageRefused,
@@ -33,6 +32,7 @@ from careline.messaging.outbound.compose import (
     message_send,
     patient_sms_number,
 )
+from careline.messaging.queries import inbox as queries
 from careline.messaging.segments import segment_info
 from careline.messaging.services import attachments
 from careline.messaging.services.conversations import conversation_mark_read

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.permissions import Perm, require_perm
-from careline.messaging.manage_forms import ScheduledEditForm
+from careline.messaging.forms.manage import ScheduledEditForm
 from careline.messaging.models import Message
 from careline.messaging.outbound.compose import MessageRefused, message_cancel, message_reschedule
-from careline.messaging.outbox_queries import (
+from careline.messaging.queries.outbox import (
     message_for_user,
     message_location,
     scheduled_messages_visible_to,

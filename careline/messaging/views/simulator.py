@@ -23,9 +23,9 @@ from careline.core.audit import AuditAction, audit_read_coalesced, audit_record
 from careline.core.params import row_id
 from careline.core.permissions import Perm, require_perm
 from careline.core.phones import format_phone, parse_phone
-from careline.messaging import queries
-from careline.messaging.forms import SimulatorForm
+from careline.messaging.forms.inbox import SimulatorForm
 from careline.messaging.models import Channel, Conversation, Message, MessageState
+from careline.messaging.queries import inbox as queries
 from careline.messaging.services.channels import simulator_channel
 from careline.messaging.services.simulator import simulator_inbound, simulator_release_held
 

@@ -48,7 +48,7 @@ from careline.scheduling.models import (
     AppointmentType,
     ChangeSource,
 )
-from careline.scheduling.queries import availability_problem, local_to_utc
+from careline.scheduling.queries.appointments import availability_problem, local_to_utc
 
 MAX_SERIES_COUNT = 52
 NOTIFYING_SOURCES = frozenset(

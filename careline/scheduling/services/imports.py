@@ -48,7 +48,7 @@ from careline.scheduling.models import (
     AppointmentType,
     ChangeSource,
 )
-from careline.scheduling.queries import local_to_utc
+from careline.scheduling.queries.appointments import local_to_utc
 from careline.scheduling.services import reminders, visit_texts
 from careline.scheduling.services.appointments import _lock_clinicians, _record_change, appointment_book
 

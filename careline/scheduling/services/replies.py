@@ -325,7 +325,7 @@ def slot_choices(
     nearest: datetime | None = None,
 ) -> list[Any]:
     """Up to three free slots for APPOINTMENT's type and location, its clinician's first, on different days."""
-    from careline.scheduling.queries import free_slots
+    from careline.scheduling.queries.appointments import free_slots
 
     start = max(start or now, now + SLOT_LEAD)
     end = end or now + timedelta(days=RESCHEDULE_DAYS)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django import template
 
 from careline.scheduling.models import Appointment
-from careline.scheduling.reminder_queries import ReminderRow, appointment_reminder_rows
+from careline.scheduling.queries.reminders import ReminderRow, appointment_reminder_rows
 
 register = template.Library()
 
 
 @register.simple_tag
 def appointment_reminders(appointment: Appointment) -> list[ReminderRow]:
-    """The reminder rows of APPOINTMENT (see reminder_queries.appointment_reminder_rows)."""
+    """The reminder rows of APPOINTMENT (see queries.reminders.appointment_reminder_rows)."""
     return appointment_reminder_rows(appointment)

@@ -22,7 +22,7 @@ def slot_url(slot: Any, patient_id: int | None = None) -> str:
 @register.simple_tag(takes_context=True)
 def upcoming_appointments(context: template.Context, patient: Any) -> list[Any]:
     """PATIENT's next visits the signed-in person may see (none without SCHEDULE_VIEW)."""
-    from careline.scheduling.queries import patient_upcoming_appointments
+    from careline.scheduling.queries.appointments import patient_upcoming_appointments
 
     user = context.get("user")
     if user is None or not has_perm(user, Perm.SCHEDULE_VIEW):

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from careline.scheduling.models import AppointmentType, WorkingHours
-from careline.scheduling.queries import local_to_utc
+from careline.scheduling.queries.appointments import local_to_utc
 from careline.testing.personas import Personas
 
 # A Monday well in the future, in winter (America/Chicago is UTC-6).

@@ -21,7 +21,7 @@ from careline.patients.models import (
 )
 from careline.scheduling.models import Appointment
 from careline.scheduling.prompts import OWNER, PromptKind, appointment_subject
-from careline.scheduling.queries import local_to_utc
+from careline.scheduling.queries.appointments import local_to_utc
 from careline.scheduling.tests.appointment_support import Schedule, make_schedule
 from careline.testing.personas import Personas
 

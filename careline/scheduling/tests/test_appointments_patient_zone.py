@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from careline.patients.tests.api_support import api_for
-from careline.scheduling.queries import free_slots
+from careline.scheduling.queries.appointments import free_slots
 from careline.scheduling.tests.appointment_support import MONDAY, at_a, book, make_schedule
 
 pytestmark = pytest.mark.django_db

@@ -18,8 +18,6 @@ from careline.scheduling.services.reminder_replans import (
 from careline.scheduling.services.reminders import reminders_plan_for_appointment
 from careline.scheduling.tests.reminders_support import _no_default_rules, days_rule, make_appointment
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_no_default_rules.__name__)]
-
 NOW = datetime(2025, 2, 3, 16, 0, tzinfo=UTC)  # Monday 10:00 in Chicago
 VISIT = datetime(2025, 2, 6, 14, 30, tzinfo=UTC)  # Thursday 08:30 in Chicago
 VALID = {
@@ -35,10 +33,12 @@ VALID = {
 }
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine: Any) -> Any:
-    time_machine.move_to(NOW, tick=False)
-    return time_machine
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures(_no_default_rules.__name__),
+    pytest.mark.clock(NOW),
+    pytest.mark.usefixtures("clock"),
+]
 
 
 @pytest.fixture

@@ -20,8 +20,6 @@ from careline.scheduling.tests.reminders_support import (
     make_type,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_no_default_rules.__name__)]
-
 NOW = datetime(2025, 2, 3, 16, 0, tzinfo=UTC)
 VISIT = datetime(2025, 2, 6, 14, 30, tzinfo=UTC)
 VALID = {
@@ -37,10 +35,12 @@ VALID = {
 }
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOW, tick=False)
-    return time_machine
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures(_no_default_rules.__name__),
+    pytest.mark.clock(NOW),
+    pytest.mark.usefixtures("clock"),
+]
 
 
 @pytest.mark.parametrize(

@@ -24,13 +24,11 @@ from careline.scheduling.tests.reminders_support import (
     minutes_rule,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_no_default_rules.__name__)]
-
-
-@pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(datetime(2025, 2, 1, 18, 0, tzinfo=UTC), tick=False)
-    return time_machine
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures(_no_default_rules.__name__),
+    pytest.mark.clock(datetime(2025, 2, 1, 18, 0, tzinfo=UTC)),
+]
 
 
 def _pending(appointment):

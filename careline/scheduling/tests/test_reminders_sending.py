@@ -31,16 +31,15 @@ from careline.scheduling.tests.reminders_support import (
     make_type,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_no_default_rules.__name__)]
-
 NOW = datetime(2025, 2, 3, 16, 0, tzinfo=UTC)  # Mon 10:00 in Chicago
 VISIT = datetime(2025, 2, 6, 14, 30, tzinfo=UTC)  # Thu 08:30 in Chicago
 
 
-@pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(NOW, tick=False)
-    return time_machine
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures(_no_default_rules.__name__),
+    pytest.mark.clock(NOW),
+]
 
 
 @pytest.fixture

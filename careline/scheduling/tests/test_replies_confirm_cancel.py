@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -38,15 +37,11 @@ from careline.scheduling.tests.replies_support import (
 )
 from careline.testing.personas import Personas
 
-
-@pytest.fixture
-def clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.clock(NOW)]
 
 
 @pytest.fixture
-def visit(personas: Personas, clock: None) -> Any:
+def visit(personas: Personas, clock: Any) -> Any:
     schedule = setup(personas)
     appointment = booked(schedule, chicago(MONDAY, 9))
     reminded(appointment)
@@ -123,7 +118,7 @@ def test_reply_words_are_configurable(visit: Any, settings: Any) -> None:
     assert visit.status == AppointmentStatus.CONFIRMED
 
 
-def test_a_reply_without_a_question_goes_to_the_inbox(personas: Personas, clock: None) -> None:
+def test_a_reply_without_a_question_goes_to_the_inbox(personas: Personas, clock: Any) -> None:
     schedule = setup(personas)
     appointment = booked(schedule, chicago(MONDAY, 9))  # no reminder sent: nothing to answer
     text("C")

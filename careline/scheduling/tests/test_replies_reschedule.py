@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-import time_machine
 
 from careline.messaging.models import Conversation, ConversationEvent, InternalNote, PromptState
 from careline.scheduling.models import (
@@ -40,10 +38,7 @@ from careline.testing.personas import Personas
 TUESDAY = date(2031, 1, 7)
 
 
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.clock(NOW)]
 
 
 @pytest.fixture

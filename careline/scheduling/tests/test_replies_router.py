@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import time_machine
 
 from careline.messaging.models import PromptState
 from careline.messaging.tests.survey_feature import Survey, survey_registered
@@ -27,11 +26,7 @@ from careline.scheduling.tests.replies_support import (
 )
 from careline.testing.personas import Personas
 
-
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.clock(NOW)]
 
 
 @pytest.fixture

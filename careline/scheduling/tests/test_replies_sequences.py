@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import time_machine
 
 from careline.messaging.models import InternalNote, PromptState
 from careline.scheduling.models import Appointment, AppointmentStatus
@@ -40,10 +38,7 @@ MOVED = "Done: your visit is now on "
 IS_CANCELLED = " is cancelled. To book again call "
 
 
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.clock(NOW)]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from careline.scheduling.models import TimeOff, WorkingHours
-from careline.scheduling.queries import free_slots
+from careline.scheduling.queries.appointments import free_slots
 from careline.scheduling.tests.appointment_support import MONDAY, at_a, book, make_schedule
 
 pytestmark = pytest.mark.django_db

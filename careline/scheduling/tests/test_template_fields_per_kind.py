@@ -15,15 +15,16 @@ from careline.scheduling.services.reminders import reminder_text
 from careline.scheduling.tests.reminders_support import _no_default_rules, make_appointment, make_type
 from careline.scheduling.texts import NOTICE_TEMPLATES, visit_facts
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(_no_default_rules.__name__)]
-
 VISIT = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)
 EVERY_FIELD = " ".join(f"{name}=[{{{name}}}]" for name in fields_for(TemplateKind.REMINDER))
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(datetime(2026, 3, 1, 12, 0, tzinfo=UTC), tick=False)
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures(_no_default_rules.__name__),
+    pytest.mark.clock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC)),
+    pytest.mark.usefixtures("clock"),
+]
 
 
 def rendered_fields(text: str) -> dict[str, str]:

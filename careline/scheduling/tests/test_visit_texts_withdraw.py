@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-import time_machine
 
 from careline.messaging.models import Message, MessageState, PromptState
 from careline.messaging.outbound import queue
@@ -22,7 +20,7 @@ from careline.scheduling.models import (
 from careline.scheduling.prompts import (
     scheduling_prompts,
 )
-from careline.scheduling.reminder_queries import appointment_reminder_rows
+from careline.scheduling.queries.reminders import appointment_reminder_rows
 from careline.scheduling.services.appointments import appointment_book, appointment_cancel, appointment_move
 from careline.scheduling.services.reminders import appointment_notify, reminders_claim, reminders_send
 from careline.scheduling.tests.appointment_support import Schedule
@@ -36,10 +34,7 @@ EVENING = chicago(FRIDAY, 21)  # quiet hours: automated texts wait for 08:00
 MORNING = chicago(SATURDAY, 8)
 
 
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(EVENING, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.clock(EVENING)]
 
 
 @pytest.fixture

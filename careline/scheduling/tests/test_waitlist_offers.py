@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import time_machine
 
 from careline.scheduling.models import (
     Appointment,
@@ -36,10 +34,7 @@ from careline.testing.personas import Personas
 ANN, BEN, CAL, DEE = "+13125550171", "+13125550172", "+13125550173", "+13125550174"
 
 
-@pytest.fixture
-def clock() -> Iterator[Any]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.clock(NOW)]
 
 
 @pytest.fixture

@@ -10,7 +10,12 @@ from django.views.decorators.http import require_http_methods
 from careline.accounts.models import User
 from careline.core.audit import AuditAction, audit_record
 from careline.core.permissions import Perm, require_perm
-from careline.scheduling.forms import AppointmentTypeForm, TimeOffForm, WorkingHoursForm, clinician_choices
+from careline.scheduling.forms.appointments import (
+    AppointmentTypeForm,
+    TimeOffForm,
+    WorkingHoursForm,
+    clinician_choices,
+)
 from careline.scheduling.models import AppointmentType, TimeOff, WorkingHours
 
 

@@ -19,9 +19,9 @@ from careline.core.permissions import Perm, require_perm
 from careline.patients.models import Patient
 from careline.patients.queries import patient_for_user
 from careline.patients.queries.search import patient_search
-from careline.scheduling.forms import BookingForm, CancelForm, MoveForm, SeriesForm
+from careline.scheduling.forms.appointments import BookingForm, CancelForm, MoveForm, SeriesForm
 from careline.scheduling.models import Appointment, AppointmentStatus, ChangeSource
-from careline.scheduling.queries import (
+from careline.scheduling.queries.appointments import (
     appointment_cancel_suspected,
     appointment_for_user,
     locations_visible_to,

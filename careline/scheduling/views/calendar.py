@@ -15,8 +15,13 @@ from careline.core.audit import AuditAction, audit_record
 from careline.core.dates import DateOutOfRangeError, parse_date, schedule_bounds
 from careline.core.params import row_id
 from careline.core.permissions import Perm, has_perm, require_perm
-from careline.scheduling.forms import SlotSearchForm
-from careline.scheduling.queries import calendar_for, clinicians_visible_to, free_slots, locations_visible_to
+from careline.scheduling.forms.appointments import SlotSearchForm
+from careline.scheduling.queries.appointments import (
+    calendar_for,
+    clinicians_visible_to,
+    free_slots,
+    locations_visible_to,
+)
 
 
 @require_perm(Perm.SCHEDULE_VIEW)

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from careline.core.permissions import Perm, require_perm
-from careline.scheduling.forms import ImportUploadForm
+from careline.scheduling.forms.appointments import ImportUploadForm
 from careline.scheduling.services.imports import COLUMNS, appointment_import
 
 

@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from careline.core.permissions import Perm, require_perm
 from careline.messaging.templating import TemplateProblem
+from careline.scheduling.forms.reminders import ReminderRuleForm
 from careline.scheduling.ics import ics_appointment_for_token, ics_calendar
 from careline.scheduling.models import ReminderReplan, ReminderRule
-from careline.scheduling.reminder_forms import ReminderRuleForm
-from careline.scheduling.reminder_queries import reminder_replans_recent, reminder_rules_listed
+from careline.scheduling.queries.reminders import reminder_replans_recent, reminder_rules_listed
 from careline.scheduling.services.reminder_rules import reminder_rule_deactivate, reminder_rule_save
 
 

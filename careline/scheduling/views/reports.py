@@ -16,8 +16,8 @@ from careline.core.csv_export import csv_writer
 from careline.core.dates import BoundedDateField
 from careline.core.permissions import Perm, require_perm
 from careline.locations.models import Location
-from careline.scheduling.queries import locations_visible_to
-from careline.scheduling.report_queries import (
+from careline.scheduling.queries.appointments import locations_visible_to
+from careline.scheduling.queries.reports import (
     CHART_BOTTOM,
     CHART_HEIGHT,
     CHART_LEFT,

@@ -13,9 +13,9 @@ from careline.core.params import row_id
 from careline.core.permissions import Perm, require_perm
 from careline.patients.queries import patient_for_user, patients_visible_to
 from careline.patients.queries.search import patient_search
-from careline.scheduling.forms import WaitlistForm
+from careline.scheduling.forms.appointments import WaitlistForm
 from careline.scheduling.models import WaitlistEntry
-from careline.scheduling.queries import locations_visible_to
+from careline.scheduling.queries.appointments import locations_visible_to
 
 
 @require_perm(Perm.SCHEDULE_VIEW)

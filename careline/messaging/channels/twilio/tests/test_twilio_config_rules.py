@@ -29,10 +29,7 @@ PAT = "+13125550111"
 CREATE = reverse("messaging:channel_create", args=["twilio"])
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOON_CHICAGO, tick=False)
-    return time_machine
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 
 def _form(**config):

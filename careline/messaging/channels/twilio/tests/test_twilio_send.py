@@ -20,10 +20,7 @@ NOON_CHICAGO = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)  # inside the texting win
 PAT = "+13125550111"
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOON_CHICAGO, tick=False)
-    return time_machine
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture

@@ -30,10 +30,7 @@ INBOUND = "/webhooks/twilio/messages"
 STATUS = "/webhooks/twilio/status"
 
 
-@pytest.fixture(autouse=True)
-def clock(time_machine):
-    time_machine.move_to(NOON_CHICAGO, tick=False)
-    return time_machine
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 
 def _inbound(personas, channel, token, body="Hello", **kwargs):

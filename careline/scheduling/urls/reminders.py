@@ -1,4 +1,4 @@
-"""Reminder routes, included by careline/scheduling/urls.py (namespace "scheduling")."""
+"""Reminder routes, included by careline/scheduling/urls/__init__.py (namespace "scheduling")."""
 
 from django.urls import path
 

@@ -26,7 +26,7 @@ urlpatterns = [
     path("admin/time-off/<int:pk>/delete", admin.time_off_delete, name="time_off_delete"),
     path("import", imports.import_upload, name="import"),
     # Reminder rules and .ics files (S2).
-    path("", include("careline.scheduling.reminder_urls")),
+    path("", include("careline.scheduling.urls.reminders")),
     # Reports (S3).
-    path("", include("careline.scheduling.report_urls")),
+    path("", include("careline.scheduling.urls.reports")),
 ]

@@ -1,4 +1,4 @@
-"""Report routes, included by careline/scheduling/urls.py (namespace "scheduling")."""
+"""Report routes, included by careline/scheduling/urls/__init__.py (namespace "scheduling")."""
 
 from django.urls import path
 

@@ -30,6 +30,6 @@ urlpatterns: list = [
 ]
 
 # Announcements, scheduled messages and messaging administration (helper H3).
-from careline.messaging.manage_urls import urlpatterns as manage_urlpatterns  # noqa: E402
+from careline.messaging.urls.manage import urlpatterns as manage_urlpatterns  # noqa: E402
 
 urlpatterns += manage_urlpatterns

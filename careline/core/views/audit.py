@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from careline.core.audit import AuditAction, audit_record
-from careline.core.audit_forms import AuditFilterForm
-from careline.core.audit_queries import AuditFilters, audit_csv_rows, audit_entries
 from careline.core.csv_export import csv_lines
+from careline.core.forms.audit import AuditFilterForm
 from careline.core.permissions import Perm, require_perm
+from careline.core.queries.audit import AuditFilters, audit_csv_rows, audit_entries
 
 PAGE_SIZE = 50
 

@@ -17,7 +17,7 @@ from careline.core.dates import BoundedDateField, schedule_bounds
 from careline.core.permissions import Role
 from careline.locations.models import Location
 from careline.scheduling.models import AppointmentType, TimeOff, WaitlistEntry, WorkingHours
-from careline.scheduling.queries import MAX_SLOT_RANGE_DAYS, local_to_utc
+from careline.scheduling.queries.appointments import MAX_SLOT_RANGE_DAYS, local_to_utc
 from careline.scheduling.services.appointments import MAX_SERIES_COUNT
 
 DATE = forms.DateInput(attrs={"type": "date"})

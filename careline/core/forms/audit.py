@@ -8,9 +8,9 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from careline.core.audit_queries import AuditFilters
 from careline.core.dates import BoundedDateField, fixed_bounds
 from careline.core.models import AuditAction, AuditChannel
+from careline.core.queries.audit import AuditFilters
 
 # A person can read a few years of the trail; far-off dates are typos.
 MIN_YEAR = 2000

@@ -1,0 +1,1 @@
+"""Input validation of core pages: the audit trail filters (audit.py)."""

@@ -1,0 +1,1 @@
+"""Reads of core pages: the audit trail list and export (audit.py)."""

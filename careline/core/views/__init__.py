@@ -1,0 +1,1 @@
+"""Pages of core: the health check (health.py) and the audit trail (audit.py)."""
