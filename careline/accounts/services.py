@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from careline.accounts import lockout
 from careline.accounts.models import ApiToken, StaffRole, User, hash_token
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.permissions import Role
 from careline.locations.models import Location
@@ -62,8 +63,7 @@ def staff_create(
     _set_roles(user, roles)
     user.locations.set(list(locations))
     audit_record(
-        request=request,
-        actor=created_by,
+        actor=Actor.for_user(created_by, request=request),
         action=AuditAction.ADMIN,
         obj=user,
         detail=f"staff account created; roles: {', '.join(sorted(user.role_codes)) or 'none'}",
@@ -119,7 +119,10 @@ def staff_update(
         changed.append("locations")
     if changed:
         audit_record(
-            request=request, actor=actor, action=AuditAction.ADMIN, obj=user, detail="; ".join(changed)
+            actor=Actor.for_user(actor, request=request),
+            action=AuditAction.ADMIN,
+            obj=user,
+            detail="; ".join(changed),
         )
     return user
 
@@ -129,7 +132,10 @@ def password_change(*, user: User, new_password: str, request: HttpRequest | Non
     user.set_password(new_password)
     user.save(update_fields=["password"])
     audit_record(
-        request=request, actor=user, action=AuditAction.UPDATE, obj=user, detail="own password changed"
+        actor=Actor.for_user(user, request=request),
+        action=AuditAction.UPDATE,
+        obj=user,
+        detail="own password changed",
     )
 
 
@@ -153,8 +159,7 @@ def mfa_device_confirm(*, device: TOTPDevice, request: HttpRequest | None = None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     audit_record(
-        request=request,
-        actor=user,
+        actor=Actor.for_user(user, request=request),
         action=AuditAction.MFA,
         obj=user,
         detail="authenticator replaced" if replaced else "authenticator set up",
@@ -168,7 +173,12 @@ def mfa_device_reset(*, user: User, actor: User, request: HttpRequest | None = N
     if user.pk == actor.pk:
         raise StaffRuleError("Use your profile to replace your own authenticator.")
     count, _ = TOTPDevice.objects.filter(user=user).delete()
-    audit_record(request=request, actor=actor, action=AuditAction.MFA, obj=user, detail="authenticator reset")
+    audit_record(
+        actor=Actor.for_user(actor, request=request),
+        action=AuditAction.MFA,
+        obj=user,
+        detail="authenticator reset",
+    )
     return count
 
 
@@ -189,8 +199,7 @@ def account_unlock(
     for address in addresses:
         cleared += lockout.address_unlock(address)
     audit_record(
-        request=request,
-        actor=actor,
+        actor=Actor.for_user(actor, request=request),
         action=AuditAction.ADMIN,
         obj=user,
         detail=f"sign-in lock lifted; {cleared} failure record(s) cleared"
@@ -237,8 +246,7 @@ def api_token_create(
         expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days is not None else None,
     )
     audit_record(
-        request=request,
-        actor=created_by,
+        actor=Actor.for_user(created_by, request=request),
         action=AuditAction.ADMIN,
         obj=token,
         detail=f"API token created for {user.email}; "
@@ -259,8 +267,7 @@ def api_token_revoke(
         token.revoked_by = revoked_by
         token.save(update_fields=["revoked_at", "revoked_by"])
         audit_record(
-            request=request,
-            actor=revoked_by,
+            actor=Actor.for_user(revoked_by, request=request),
             action=AuditAction.ADMIN,
             obj=token,
             detail=f"API token revoked (owner {token.user.email})",

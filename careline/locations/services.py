@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.locations.models import Location, OpeningHours
 
@@ -64,7 +65,10 @@ def location_create(
     location.save()
     _replace_hours(location, hours)
     audit_record(
-        request=request, actor=actor, action=AuditAction.ADMIN, obj=location, detail="location created"
+        actor=Actor.for_user(actor, request=request),
+        action=AuditAction.ADMIN,
+        obj=location,
+        detail="location created",
     )
     return location
 
@@ -90,6 +94,9 @@ def location_update(
         changed.append("opening hours")
     if changed:
         audit_record(
-            request=request, actor=actor, action=AuditAction.ADMIN, obj=location, detail=", ".join(changed)
+            actor=Actor.for_user(actor, request=request),
+            action=AuditAction.ADMIN,
+            obj=location,
+            detail=", ".join(changed),
         )
     return location

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.locations.models import Location
 from careline.messaging.models import Channel, MessagingPolicy, SavedReply
@@ -68,8 +69,7 @@ def channel_save(
             channel.save(update_fields=list(values))
             action = AuditAction.UPDATE
         audit_record(
-            request=request,
-            actor=actor,
+            actor=Actor.for_user(actor, request=request),
             action=action,
             obj=channel,
             detail=f"channel {channel.type_code}; " + ("; ".join(changes) or "nothing changed"),
@@ -118,8 +118,7 @@ def saved_reply_save(
     )
     reply.save()
     audit_record(
-        request=request,
-        actor=actor,
+        actor=Actor.for_user(actor, request=request),
         action=AuditAction.CREATE if creating else AuditAction.UPDATE,
         obj=reply,
         detail="saved reply",
@@ -130,7 +129,10 @@ def saved_reply_save(
 def saved_reply_delete(*, reply: SavedReply, actor: Any, request: HttpRequest | None = None) -> None:
     """Remove a saved reply (messages already sent with it keep their text)."""
     audit_record(
-        request=request, actor=actor, action=AuditAction.UPDATE, obj=reply, detail="saved reply deleted"
+        actor=Actor.for_user(actor, request=request),
+        action=AuditAction.UPDATE,
+        obj=reply,
+        detail="saved reply deleted",
     )
     reply.delete()
 
@@ -169,8 +171,7 @@ def messaging_policy_save(
         },
     )
     audit_record(
-        request=request,
-        actor=actor,
+        actor=Actor.for_user(actor, request=request),
         action=AuditAction.UPDATE,
         obj=policy,
         detail=f"messaging policy of location {location.pk}",

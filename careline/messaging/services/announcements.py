@@ -18,6 +18,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.locations.models import Location
 from careline.messaging.models import Announcement, Message, MessageKind, MessageState, SuppressionReason
@@ -70,8 +71,7 @@ def announcement_preview(
         body, template_values(patient=first, location=location), kind=TemplateKind.ANNOUNCEMENT
     )
     audit_record(
-        request=request,
-        actor=user,
+        actor=Actor.for_user(user, request=request),
         action=AuditAction.SEARCH,
         object_type="patients.patient",
         detail=f"announcement preview; location {location.pk if location else 'any'}; "
@@ -103,8 +103,7 @@ def announcement_create(
             created_by=user,
         )
         audit_record(
-            request=request,
-            actor=user,
+            actor=Actor.for_user(user, request=request),
             action=AuditAction.CREATE,
             obj=announcement,
             detail=f"announcement to {total} patients; location {location.pk if location else 'any'}; "

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.messaging.models import Conversation, ConversationEvent, InternalNote, Message, Tag
 from careline.messaging.services.inbound import patients_for_number
@@ -29,8 +30,7 @@ def _audit(
 ) -> None:
     audit_record(
         action=action,
-        request=request,
-        actor=actor,
+        actor=Actor.for_user(actor, request=request),
         obj=conversation,
         patient_id=conversation.patient_id,
         detail=detail,
@@ -137,8 +137,7 @@ def internal_note_add(
         note = InternalNote.objects.create(conversation=conversation, author=actor, text=cleaned)
         audit_record(
             action=AuditAction.CREATE,
-            request=request,
-            actor=actor,
+            actor=Actor.for_user(actor, request=request),
             obj=note,
             patient_id=conversation.patient_id,
             detail="internal note in a conversation",

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.patients.models import AlertKind, CareNote, NoteAmendment, NoteKind, Patient, PatientAlert
 
@@ -28,7 +29,13 @@ def _clean_text(text: str, *, field: str = "text", max_chars: int = NOTE_MAX_CHA
 def _audit(
     request: HttpRequest | None, author: Any, action: str, obj: Any, patient_id: int, detail: str
 ) -> None:
-    audit_record(request=request, actor=author, action=action, obj=obj, patient_id=patient_id, detail=detail)
+    audit_record(
+        actor=Actor.for_user(author, request=request),
+        action=action,
+        obj=obj,
+        patient_id=patient_id,
+        detail=detail,
+    )
 
 
 def note_add(

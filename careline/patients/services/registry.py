@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.events import publish
 from careline.core.phones import parse_phone, phone_kind
@@ -159,8 +160,7 @@ def patient_create(
             )
         audit_record(
             action=AuditAction.CREATE,
-            request=request,
-            actor=actor,
+            actor=Actor.for_user(actor, request=request),
             obj=patient,
             patient_id=patient.pk,
             detail=f"registered; phones: {len(numbers)}",
@@ -222,8 +222,7 @@ def _apply_changes(
         instance.save()
         audit_record(
             action=AuditAction.UPDATE,
-            request=request,
-            actor=actor,
+            actor=Actor.for_user(actor, request=request),
             obj=instance,
             patient_id=patient_id,
             detail=f"{label}: {', '.join(changed)}",
@@ -261,8 +260,7 @@ def patient_phone_add(
         )
         audit_record(
             action=AuditAction.UPDATE,
-            request=request,
-            actor=actor,
+            actor=Actor.for_user(actor, request=request),
             obj=phone,
             patient_id=patient.pk,
             detail="phone added" + (" (primary)" if make_primary else ""),
@@ -281,8 +279,7 @@ def patient_phone_set_primary(*, phone: PatientPhone, actor: Any, request: HttpR
         phone.is_primary = True
         audit_record(
             action=AuditAction.UPDATE,
-            request=request,
-            actor=actor,
+            actor=Actor.for_user(actor, request=request),
             obj=phone,
             patient_id=phone.patient_id,
             detail="primary phone changed",
@@ -303,8 +300,7 @@ def patient_phone_remove(*, phone: PatientPhone, actor: Any, request: HttpReques
                 PatientPhone.objects.filter(pk=successor.pk).update(is_primary=True)
         audit_record(
             action=AuditAction.UPDATE,
-            request=request,
-            actor=actor,
+            actor=Actor.for_user(actor, request=request),
             object_type="patients.patientphone",
             object_id=object_id,
             patient_id=patient_id,
@@ -334,8 +330,7 @@ def contact_preference_set(
         )
         audit_record(
             action=AuditAction.UPDATE,
-            request=request,
-            actor=actor,
+            actor=Actor.for_user(actor, request=request),
             obj=preference,
             patient_id=patient.pk,
             detail=f"contact preference: {purpose}",
@@ -374,8 +369,7 @@ def consent_record(
         if patient is not None:
             audit_record(
                 action=AuditAction.UPDATE,
-                request=request,
-                actor=recorded_by,
+                actor=Actor.for_user(recorded_by, request=request),
                 obj=event,
                 patient_id=patient.pk,
                 detail=f"text consent {kind} ({method})",
@@ -459,8 +453,7 @@ def caregiver_create(
         caregiver.save()
         audit_record(
             action=AuditAction.CREATE,
-            request=request,
-            actor=actor,
+            actor=Actor.for_user(actor, request=request),
             obj=caregiver,
             patient_id=patient.pk,
             detail="caregiver added",

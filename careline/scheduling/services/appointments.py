@@ -28,6 +28,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from careline.accounts.models import User
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.events import publish
 from careline.core.models import AuditChannel
@@ -93,8 +94,7 @@ def _audit(
 ) -> None:
     audit_record(
         action=action,
-        request=request,
-        actor=actor,
+        actor=Actor.for_user(actor, request=request),
         obj=appointment,
         patient_id=appointment.patient_id,
         detail=f"{detail}; source {source}",

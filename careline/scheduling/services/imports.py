@@ -33,6 +33,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from careline.accounts.models import User
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.dates import DateOutOfRangeError, check_date
 from careline.core.events import publish
@@ -274,7 +275,7 @@ def appointment_import_apply(*, rows: list[AppointmentRow], actor: Any, request:
         result.created = result.updated = result.unchanged = 0
         return result
     audit_record(
-        action=AuditAction.IMPORT, request=request, actor=actor, object_type="scheduling.appointment",
+        action=AuditAction.IMPORT, actor=Actor.for_user(actor, request=request), object_type="scheduling.appointment",
         channel=None if request is not None else AuditChannel.COMMAND,
         detail=f"appointment CSV import: {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged",

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
+from careline.core.actor import Actor
 from careline.core.audit import audit_record
 from careline.core.models import AuditAction
 from careline.locations.models import Location
@@ -77,11 +78,10 @@ def reminder_rule_save(
             reason = ReminderReplan.Reason.ADDED if created else ReminderReplan.Reason.CHANGED
             reminder_replan_start(rule=rule, reason=reason, actor=actor)
         audit_record(
-            actor=actor,
+            actor=Actor.for_user(actor, request=request),
             action=AuditAction.CREATE if created else AuditAction.UPDATE,
             obj=rule,
             detail=f"reminder rule {'created' if created else 'changed'}",
-            request=request,
         )
     return rule
 
@@ -107,10 +107,9 @@ def reminder_rule_deactivate(*, rule: ReminderRule, actor: Any, request: HttpReq
         was_active = ReminderRule.objects.filter(pk=rule.pk, is_active=True).update(is_active=False)
         withdrawn = _withdraw_pending_recorded(rule, actor=actor) if was_active else _withdraw_pending(rule)
         audit_record(
-            actor=actor,
+            actor=Actor.for_user(actor, request=request),
             action=AuditAction.UPDATE,
             obj=rule,
             detail="reminder rule turned off",
-            request=request,
         )
     return withdrawn
