@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from careline.core.csv_export import csv_cell
-from careline.core.models import AuditEntry
+from careline.core.models import ActorKind, AuditChannel, AuditEntry
 from careline.core.params import row_id
 
 
@@ -73,9 +73,57 @@ def audit_entries(filters: AuditFilters) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(query).order_by("-at", "-id")
 
 
+def _names(app_label: str, model: str, ids: set[int], field: str) -> dict[int, str]:
+    # Looked up by name so core does not import the apps whose rows the trail names.
+    if not ids:
+        return {}
+    rows: Any = apps.get_model(app_label, model).objects.filter(pk__in=ids).values_list("pk", field)
+    return {int(pk): str(value) for pk, value in rows}
+
+
+def audit_actor_descriptions(entries: Sequence[AuditEntry]) -> dict[int, str]:
+    """How the audit page names the actor of each of ENTRIES, by entry id.
+
+    Staff keep the label they were recorded with; an API client is its token and the token's owner ("API
+    token 'EHR sync' of Dana Brooks"), a job is "System: reminder sweep", a caregiver is named for the
+    patient they acted for. Tokens, users and caregivers removed since are named by their ids.
+    """
+    tokens = _names("accounts", "ApiToken", {e.api_token_id for e in entries if e.api_token_id}, "name")
+    users = _names(
+        "accounts",
+        "User",
+        {e.actor_id for e in entries if e.actor_id and e.actor_kind == ActorKind.API_CLIENT},
+        "full_name",
+    )
+    caregivers = _names("patients", "Caregiver", {e.caregiver_id for e in entries if e.caregiver_id}, "name")
+    described: dict[int, str] = {}
+    for entry in entries:
+        kind = entry.actor_kind
+        if kind == ActorKind.API_CLIENT and entry.api_token_id is not None:
+            token = tokens.get(entry.api_token_id)
+            name = f"'{token}'" if token is not None else f"#{entry.api_token_id}"
+            owner = (users.get(entry.actor_id) if entry.actor_id else None) or entry.actor_label
+            who = f"API token {name} of {owner}"
+        elif kind == ActorKind.CAREGIVER and entry.caregiver_id is not None:
+            caregiver = caregivers.get(entry.caregiver_id, f"#{entry.caregiver_id}")
+            who = f"Caregiver {caregiver} for patient #{entry.on_behalf_of_id}"
+        elif kind == ActorKind.PATIENT:
+            who = f"Patient #{entry.on_behalf_of_id} (themselves)"
+        elif kind == ActorKind.SYSTEM and entry.channel in SYSTEM_CHANNELS and entry.actor_label:
+            who = f"System: {entry.actor_label.replace('-', ' ')}"
+        else:
+            # Staff, and entries nobody signed in made (a failed sign-in names the address tried).
+            who = entry.actor_label
+        described[entry.pk] = who
+    return described
+
+
+# A system entry on these channels was made by a job; on the web it was an anonymous request.
+SYSTEM_CHANNELS = (AuditChannel.SYSTEM, AuditChannel.COMMAND)
+
 CSV_COLUMNS = (
     "at_utc", "actor_id", "actor", "action", "object_type", "object_id", "patient_id", "channel",
-    "ip_address", "user_agent", "detail",
+    "actor_kind", "api_token_id", "caregiver_id", "on_behalf_of_id", "ip_address", "user_agent", "detail",
 )  # fmt: skip
 
 
@@ -101,6 +149,10 @@ def audit_csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[list[str]]:
                 entry.object_id,
                 entry.patient_id,
                 entry.channel,
+                entry.actor_kind,
+                entry.api_token_id,
+                entry.caregiver_id,
+                entry.on_behalf_of_id,
                 entry.ip_address,
                 entry.user_agent,
                 entry.detail,

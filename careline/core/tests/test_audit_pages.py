@@ -213,3 +213,26 @@ def test_page_has_no_way_to_change_an_entry(trail, client_for):
     assert 'method="post"' not in html.split("<main", 1)[1]
     assert "Delete" not in html
     assert "Edit" not in html
+
+
+def test_the_trail_says_what_kind_of_actor_acted(personas, client_for):
+    from careline.accounts.services import api_token_create
+
+    token, _ = api_token_create(user=personas.front_a, name="EHR sync", created_by=personas.admin)
+    pat, caregiver = personas.pat, personas.pat_caregiver
+    for actor in (
+        Actor.api(token),
+        Actor.system("reminder-sweep"),
+        Actor.caregiver(caregiver.pk, patient_id=pat.pk),
+        Actor.patient(pat.pk),
+    ):
+        audit_record(action=AuditAction.VIEW, actor=actor, patient_id=pat.pk, detail="kinds")
+    response = client_for(personas.admin).get(LIST, {"action": "view"})
+    text = response.content.decode()
+    assert "API token &#x27;EHR sync&#x27; of Frankie Front" in text
+    assert "System: reminder sweep" in text
+    assert f"Caregiver Sam Ortega for patient #{pat.pk}" in text
+    assert f"Patient #{pat.pk} (themselves)" in text
+    rows = export_rows(client_for(personas.admin).get(EXPORT, {"action": "view"}))
+    kinds = rows[0].index("actor_kind")
+    assert sorted(row[kinds] for row in rows[1:]) == ["api_client", "caregiver", "patient", "system"]
