@@ -157,6 +157,16 @@ class Actor:
         return self.user.pk if self.user is not None else None
 
     @property
+    def staff_user(self) -> User:
+        """The staff user acting (directly or through an API token); ValueError for anyone else.
+
+        For writes that only staff make and that name their author in the row (a care note, a rule).
+        """
+        if self.user is None:
+            raise ValueError(f"an actor of kind {self.kind!r} is not a staff member")
+        return self.user
+
+    @property
     def label(self) -> str:
         """How the audit trail names the actor at the time (an email, a job; ids for patients)."""
         if self.user is not None:
