@@ -18,6 +18,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import AfterValidator, ConfigDict, ValidationInfo, field_validator
 
 from careline.accounts.models import User
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.dates import birth_date_bounds, check_date
 from careline.core.permissions import Perm, check_perm, has_perm
@@ -301,7 +302,7 @@ def patient_create_api(request: HttpRequest, payload: PatientCreateIn) -> Status
     clinician = _clinician_for(payload.primary_clinician_id)
     fields = payload.model_dump(exclude={"primary_location_id", "primary_clinician_id"})
     patient = patient_create(
-        actor=user, request=request, primary_location=location, primary_clinician=clinician, **fields
+        actor=Actor.from_request(request), primary_location=location, primary_clinician=clinician, **fields
     )
     return Status(201, _with_phones(patient))
 
@@ -326,5 +327,5 @@ def patient_update_api(request: HttpRequest, patient_id: Path[RowId], payload: P
         changes["primary_location"] = _location_for(user, changes.pop("primary_location_id"))
     if "primary_clinician_id" in changes:
         changes["primary_clinician"] = _clinician_for(changes.pop("primary_clinician_id"))
-    patient_update(patient=patient, actor=user, changes=changes, request=request)
+    patient_update(patient=patient, actor=Actor.from_request(request), changes=changes)
     return _with_phones(patient)

@@ -104,7 +104,7 @@ def _parse_phones(numbers: Iterable[str]) -> list[str]:
 
 def patient_create(
     *,
-    actor: Any,
+    actor: Actor,
     legal_first_name: str,
     legal_last_name: str,
     date_of_birth: date,
@@ -125,7 +125,6 @@ def patient_create(
     primary_clinician: Any = None,
     confidential_communications: bool = False,
     phones: Sequence[str] = (),
-    request: HttpRequest | None = None,
 ) -> Patient:
     """Register a patient (and their phones, the first one primary); ValidationError changes nothing."""
     patient = Patient(
@@ -160,7 +159,7 @@ def patient_create(
             )
         audit_record(
             action=AuditAction.CREATE,
-            actor=Actor.for_user(actor, request=request),
+            actor=actor,
             obj=patient,
             patient_id=patient.pk,
             detail=f"registered; phones: {len(numbers)}",
@@ -173,9 +172,7 @@ def patient_create(
     return patient
 
 
-def patient_update(
-    *, patient: Patient, actor: Any, changes: Mapping[str, Any], request: HttpRequest | None = None
-) -> list[str]:
+def patient_update(*, patient: Patient, actor: Actor, changes: Mapping[str, Any]) -> list[str]:
     """Apply CHANGES to PATIENT's demographics; returns (and audits) the names of the fields that changed."""
     unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
     if unknown:
@@ -186,7 +183,6 @@ def patient_update(
             changes,
             clean=patient.full_clean,
             actor=actor,
-            request=request,
             patient_id=patient.pk,
             label="fields",
         )
@@ -200,8 +196,7 @@ def _apply_changes(
     values: Mapping[str, Any],
     *,
     clean: Callable[[], None],
-    actor: Any,
-    request: HttpRequest | None,
+    actor: Actor,
     patient_id: int,
     label: str,
 ) -> list[str]:
@@ -222,7 +217,7 @@ def _apply_changes(
         instance.save()
         audit_record(
             action=AuditAction.UPDATE,
-            actor=Actor.for_user(actor, request=request),
+            actor=actor,
             obj=instance,
             patient_id=patient_id,
             detail=f"{label}: {', '.join(changed)}",
@@ -234,11 +229,10 @@ def patient_phone_add(
     *,
     patient: Patient,
     number: str,
-    actor: Any,
+    actor: Actor,
     kind: str | None = None,
     is_primary: bool = False,
     label: str = "",
-    request: HttpRequest | None = None,
 ) -> PatientPhone:
     """Add a number (any usual format) to PATIENT; the first number, or one marked primary, becomes primary."""
     e164 = parse_phone(number)
@@ -260,7 +254,7 @@ def patient_phone_add(
         )
         audit_record(
             action=AuditAction.UPDATE,
-            actor=Actor.for_user(actor, request=request),
+            actor=actor,
             obj=phone,
             patient_id=patient.pk,
             detail="phone added" + (" (primary)" if make_primary else ""),
@@ -269,7 +263,7 @@ def patient_phone_add(
     return phone
 
 
-def patient_phone_set_primary(*, phone: PatientPhone, actor: Any, request: HttpRequest | None = None) -> None:
+def patient_phone_set_primary(*, phone: PatientPhone, actor: Actor) -> None:
     """Make PHONE its patient's primary number (the only one)."""
     with transaction.atomic():
         PatientPhone.objects.filter(patient_id=phone.patient_id, is_primary=True).exclude(pk=phone.pk).update(
@@ -279,7 +273,7 @@ def patient_phone_set_primary(*, phone: PatientPhone, actor: Any, request: HttpR
         phone.is_primary = True
         audit_record(
             action=AuditAction.UPDATE,
-            actor=Actor.for_user(actor, request=request),
+            actor=actor,
             obj=phone,
             patient_id=phone.patient_id,
             detail="primary phone changed",
@@ -287,7 +281,7 @@ def patient_phone_set_primary(*, phone: PatientPhone, actor: Any, request: HttpR
         publish(PatientUpdated(patient_id=phone.patient_id, fields=("phones",)))
 
 
-def patient_phone_remove(*, phone: PatientPhone, actor: Any, request: HttpRequest | None = None) -> None:
+def patient_phone_remove(*, phone: PatientPhone, actor: Actor) -> None:
     """Remove PHONE; when it was primary, the oldest remaining number becomes primary. The consent ledger stays."""
     patient_id = phone.patient_id
     with transaction.atomic():
@@ -300,7 +294,7 @@ def patient_phone_remove(*, phone: PatientPhone, actor: Any, request: HttpReques
                 PatientPhone.objects.filter(pk=successor.pk).update(is_primary=True)
         audit_record(
             action=AuditAction.UPDATE,
-            actor=Actor.for_user(actor, request=request),
+            actor=actor,
             object_type="patients.patientphone",
             object_id=object_id,
             patient_id=patient_id,
@@ -314,8 +308,7 @@ def contact_preference_set(
     patient: Patient,
     purpose: str,
     channel: str,
-    actor: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> ContactPreference:
     """Record how PATIENT wants to hear about PURPOSE, with who recorded it and when."""
     if purpose not in Purpose.values:
@@ -326,11 +319,11 @@ def contact_preference_set(
         preference, _ = ContactPreference.objects.update_or_create(
             patient=patient,
             purpose=purpose,
-            defaults={"channel": channel, "recorded_at": timezone.now(), "recorded_by": actor},
+            defaults={"channel": channel, "recorded_at": timezone.now(), "recorded_by": actor.user},
         )
         audit_record(
             action=AuditAction.UPDATE,
-            actor=Actor.for_user(actor, request=request),
+            actor=actor,
             obj=preference,
             patient_id=patient.pk,
             detail=f"contact preference: {purpose}",
@@ -423,7 +416,7 @@ def _caregiver_clean(caregiver: Caregiver) -> None:
 def caregiver_create(
     *,
     patient: Patient,
-    actor: Any,
+    actor: Actor,
     name: str,
     relationship: str,
     phone: str = "",
@@ -433,7 +426,6 @@ def caregiver_create(
     receives_billing: bool = False,
     receives_care: bool = False,
     receives_general: bool = False,
-    request: HttpRequest | None = None,
 ) -> Caregiver:
     """Add a caregiver or proxy to PATIENT (phone in any usual format)."""
     caregiver = Caregiver(
@@ -453,7 +445,7 @@ def caregiver_create(
         caregiver.save()
         audit_record(
             action=AuditAction.CREATE,
-            actor=Actor.for_user(actor, request=request),
+            actor=actor,
             obj=caregiver,
             patient_id=patient.pk,
             detail="caregiver added",
@@ -461,9 +453,7 @@ def caregiver_create(
     return caregiver
 
 
-def caregiver_update(
-    *, caregiver: Caregiver, actor: Any, changes: Mapping[str, Any], request: HttpRequest | None = None
-) -> list[str]:
+def caregiver_update(*, caregiver: Caregiver, actor: Actor, changes: Mapping[str, Any]) -> list[str]:
     """Apply CHANGES to CAREGIVER; returns (and audits) the names of the fields that changed."""
     unknown = set(changes) - set(CAREGIVER_EDITABLE_FIELDS)
     if unknown:
@@ -476,7 +466,6 @@ def caregiver_update(
         values,
         clean=lambda: _caregiver_clean(caregiver),
         actor=actor,
-        request=request,
         patient_id=caregiver.patient_id,
         label="caregiver fields",
     )
