@@ -7,7 +7,6 @@ from datetime import time
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
@@ -56,8 +55,7 @@ def location_create(
     *,
     details: Mapping[str, Any],
     hours: Mapping[int, list[Period]],
-    actor: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Location:
     """Create a location with its opening hours (input already validated)."""
     location = Location(**{field: details[field] for field in DETAIL_FIELDS if field in details})
@@ -65,7 +63,7 @@ def location_create(
     location.save()
     _replace_hours(location, hours)
     audit_record(
-        actor=Actor.for_user(actor, request=request),
+        actor=actor,
         action=AuditAction.ADMIN,
         obj=location,
         detail="location created",
@@ -79,8 +77,7 @@ def location_update(
     location: Location,
     details: Mapping[str, Any],
     hours: Mapping[int, list[Period]],
-    actor: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Location:
     """Change a location's details and opening hours; the audit entry names what changed."""
     changed = [
@@ -94,7 +91,7 @@ def location_update(
         changed.append("opening hours")
     if changed:
         audit_record(
-            actor=Actor.for_user(actor, request=request),
+            actor=actor,
             action=AuditAction.ADMIN,
             obj=location,
             detail=", ".join(changed),
