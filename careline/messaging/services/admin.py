@@ -6,7 +6,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
@@ -30,8 +29,7 @@ def channel_save(
     default_for: str,
     rate_per_second: float | None,
     keyword_replies: str,
-    actor: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Channel:
     """Create or change a channel configured in the UI; the default of a kind moves to it when asked."""
     if channel is not None and channel.source == Channel.Source.ENVIRONMENT:
@@ -69,7 +67,7 @@ def channel_save(
             channel.save(update_fields=list(values))
             action = AuditAction.UPDATE
         audit_record(
-            actor=Actor.for_user(actor, request=request),
+            actor=actor,
             action=action,
             obj=channel,
             detail=f"channel {channel.type_code}; " + ("; ".join(changes) or "nothing changed"),
@@ -103,13 +101,12 @@ def saved_reply_save(
     body: str,
     location: Location | None,
     is_active: bool,
-    actor: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> SavedReply:
     """Create or change a saved reply; TemplateProblem when the body is not a valid saved-reply template."""
     template_validate(body, kind=TemplateKind.SAVED_REPLY)
     creating = reply is None
-    reply = reply or SavedReply(created_by=actor)
+    reply = reply or SavedReply(created_by=actor.user)
     reply.title, reply.body, reply.location, reply.is_active = (
         title.strip(),
         body.strip(),
@@ -118,7 +115,7 @@ def saved_reply_save(
     )
     reply.save()
     audit_record(
-        actor=Actor.for_user(actor, request=request),
+        actor=actor,
         action=AuditAction.CREATE if creating else AuditAction.UPDATE,
         obj=reply,
         detail="saved reply",
@@ -126,10 +123,10 @@ def saved_reply_save(
     return reply
 
 
-def saved_reply_delete(*, reply: SavedReply, actor: Any, request: HttpRequest | None = None) -> None:
+def saved_reply_delete(*, reply: SavedReply, actor: Actor) -> None:
     """Remove a saved reply (messages already sent with it keep their text)."""
     audit_record(
-        actor=Actor.for_user(actor, request=request),
+        actor=actor,
         action=AuditAction.UPDATE,
         obj=reply,
         detail="saved reply deleted",
@@ -144,9 +141,8 @@ def messaging_policy_save(
     window_end: Any,
     after_hours_reply_enabled: bool,
     after_hours_text: str,
-    actor: Any,
+    actor: Actor,
     after_hours_text_es: str = "",
-    request: HttpRequest | None = None,
 ) -> MessagingPolicy:
     """Set a location's texting window (both None: follow CARELINE_TEXTING_WINDOW) and after-hours replies."""
     if (window_start is None) != (window_end is None):
@@ -171,7 +167,7 @@ def messaging_policy_save(
         },
     )
     audit_record(
-        actor=Actor.for_user(actor, request=request),
+        actor=actor,
         action=AuditAction.UPDATE,
         obj=policy,
         detail=f"messaging policy of location {location.pk}",

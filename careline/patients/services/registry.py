@@ -342,8 +342,13 @@ def consent_record(
     note: str = "",
     occurred_at: datetime | None = None,
     request: HttpRequest | None = None,
+    actor: Actor | None = None,
 ) -> ConsentEvent:
-    """Append a consent (given/revoked) entry to the ledger of PHONE_NUMBER (any usual format)."""
+    """Append a consent (given/revoked) entry to the ledger of PHONE_NUMBER (any usual format).
+
+    ACTOR is who recorded it, for the audit trail; without one it is RECORDED_BY acting in REQUEST (the
+    outbound pipeline still calls it so).
+    """
     e164 = parse_phone(phone_number)
     if kind not in ConsentKind.values:
         raise ValidationError(f"“{kind}” is not a kind of consent entry.")
@@ -362,7 +367,7 @@ def consent_record(
         if patient is not None:
             audit_record(
                 action=AuditAction.UPDATE,
-                actor=Actor.for_user(recorded_by, request=request),
+                actor=actor or Actor.for_user(recorded_by, request=request),
                 obj=event,
                 patient_id=patient.pk,
                 detail=f"text consent {kind} ({method})",
