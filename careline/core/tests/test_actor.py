@@ -80,7 +80,7 @@ def test_from_request_is_the_signed_in_staff_member(personas):
 
 @pytest.mark.django_db
 def test_from_request_is_the_api_token_it_carries(personas):
-    token, _ = api_token_create(user=personas.front_a, name="EHR sync", created_by=personas.admin)
+    token, _ = api_token_create(user=personas.front_a, name="EHR sync", actor=Actor.staff(personas.admin))
     request = _request()
     request.user = personas.front_a
     # What ApiTokenAuth sets on an API request.
@@ -103,7 +103,7 @@ def test_an_anonymous_request_has_no_actor():
 
 @pytest.mark.django_db
 def test_each_kind_of_actor_is_recorded(personas):
-    token, _ = api_token_create(user=personas.front_a, name="EHR sync", created_by=personas.admin)
+    token, _ = api_token_create(user=personas.front_a, name="EHR sync", actor=Actor.staff(personas.admin))
     caregiver = personas.pat_caregiver
     actors = {
         "staff": Actor.staff(personas.front_a),

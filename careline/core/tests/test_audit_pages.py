@@ -218,7 +218,7 @@ def test_page_has_no_way_to_change_an_entry(trail, client_for):
 def test_the_trail_says_what_kind_of_actor_acted(personas, client_for):
     from careline.accounts.services import api_token_create
 
-    token, _ = api_token_create(user=personas.front_a, name="EHR sync", created_by=personas.admin)
+    token, _ = api_token_create(user=personas.front_a, name="EHR sync", actor=Actor.staff(personas.admin))
     pat, caregiver = personas.pat, personas.pat_caregiver
     for actor in (
         Actor.api(token),
