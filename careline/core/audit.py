@@ -59,7 +59,7 @@ def audit_record(
     if actor is None:
         actor = _actor_of(request, actor_label)
     # An entry nobody in particular made (a failed sign-in, a webhook) keeps the label it is given, even "".
-    unnamed = actor.kind == ActorKind.SYSTEM and actor.job in (UNNAMED_JOB, actor_label)
+    unnamed = actor.kind == ActorKind.SYSTEM and actor.job == UNNAMED_JOB
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
