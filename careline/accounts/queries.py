@@ -31,3 +31,13 @@ def api_tokens_with_owners() -> QuerySet[ApiToken]:
 def active_staff() -> QuerySet[User]:
     """Active staff, for choosing a token owner."""
     return User.objects.filter(is_active=True).order_by("full_name", "email")
+
+
+def api_token_names(ids: set[int]) -> dict[int, str]:
+    """{token id: its name} for the audit trail page."""
+    return dict(ApiToken.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def staff_names(ids: set[int]) -> dict[int, str]:
+    """{user id: full name} for the audit trail page."""
+    return dict(User.objects.filter(pk__in=ids).values_list("pk", "full_name"))

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from careline.accounts import lockout
 from careline.accounts.models import ApiToken, StaffRole, User, hash_token
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.permissions import Role
 from careline.locations.models import Location
@@ -51,8 +51,7 @@ def staff_create(
     roles: Iterable[str],
     locations: Iterable[Location],
     password: str,
-    created_by: User | None,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> User:
     """Create a staff account with its roles and locations; audited."""
     email = email.strip().lower()
@@ -62,8 +61,7 @@ def staff_create(
     _set_roles(user, roles)
     user.locations.set(list(locations))
     audit_record(
-        request=request,
-        actor=created_by,
+        actor=actor,
         action=AuditAction.ADMIN,
         obj=user,
         detail=f"staff account created; roles: {', '.join(sorted(user.role_codes)) or 'none'}",
@@ -75,7 +73,7 @@ def staff_create(
 def staff_update(
     *,
     user: User,
-    actor: User,
+    actor: Actor,
     email: str,
     full_name: str,
     title: str,
@@ -83,11 +81,10 @@ def staff_update(
     locations: Iterable[Location],
     is_active: bool,
     new_password: str = "",
-    request: HttpRequest | None = None,
 ) -> User:
     """Change a staff account; an administrator may not deactivate themself or drop their own admin role."""
     roles = list(roles)
-    if user.pk == actor.pk:
+    if user.pk == actor.user_id:
         if not is_active:
             raise StaffRuleError({"is_active": "You cannot deactivate your own account."})
         if Role.ADMIN in user.role_codes and Role.ADMIN not in roles:
@@ -119,17 +116,23 @@ def staff_update(
         changed.append("locations")
     if changed:
         audit_record(
-            request=request, actor=actor, action=AuditAction.ADMIN, obj=user, detail="; ".join(changed)
+            actor=actor,
+            action=AuditAction.ADMIN,
+            obj=user,
+            detail="; ".join(changed),
         )
     return user
 
 
-def password_change(*, user: User, new_password: str, request: HttpRequest | None = None) -> None:
+def password_change(*, user: User, new_password: str, actor: Actor) -> None:
     """Set USER's own new password (already validated); audited without the password."""
     user.set_password(new_password)
     user.save(update_fields=["password"])
     audit_record(
-        request=request, actor=user, action=AuditAction.UPDATE, obj=user, detail="own password changed"
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=user,
+        detail="own password changed",
     )
 
 
@@ -145,7 +148,7 @@ def mfa_device_start(*, user: User) -> TOTPDevice:
 
 
 @transaction.atomic
-def mfa_device_confirm(*, device: TOTPDevice, request: HttpRequest | None = None) -> TOTPDevice:
+def mfa_device_confirm(*, device: TOTPDevice, actor: Actor) -> TOTPDevice:
     """Confirm DEVICE (its code was checked) and remove the user's other devices; audited."""
     user = device.user
     replaced = TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).exists()
@@ -153,8 +156,7 @@ def mfa_device_confirm(*, device: TOTPDevice, request: HttpRequest | None = None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     audit_record(
-        request=request,
-        actor=user,
+        actor=actor,
         action=AuditAction.MFA,
         obj=user,
         detail="authenticator replaced" if replaced else "authenticator set up",
@@ -163,21 +165,24 @@ def mfa_device_confirm(*, device: TOTPDevice, request: HttpRequest | None = None
 
 
 @transaction.atomic
-def mfa_device_reset(*, user: User, actor: User, request: HttpRequest | None = None) -> int:
+def mfa_device_reset(*, user: User, actor: Actor) -> int:
     """Remove every authenticator of USER (lost phone); they set up a new one at next sign-in. Audited."""
-    if user.pk == actor.pk:
+    if user.pk == actor.user_id:
         raise StaffRuleError("Use your profile to replace your own authenticator.")
     count, _ = TOTPDevice.objects.filter(user=user).delete()
-    audit_record(request=request, actor=actor, action=AuditAction.MFA, obj=user, detail="authenticator reset")
+    audit_record(
+        actor=actor,
+        action=AuditAction.MFA,
+        obj=user,
+        detail="authenticator reset",
+    )
     return count
 
 
 def account_unlock(
     *,
     user: User,
-    actor: User | None,
-    request: HttpRequest | None = None,
-    channel: str | None = None,
+    actor: Actor,
     addresses: Iterable[str] = (),
 ) -> int:
     """Lift USER's sign-in locks (from every address) and their authenticator's wrong-code delay; audited.
@@ -189,13 +194,11 @@ def account_unlock(
     for address in addresses:
         cleared += lockout.address_unlock(address)
     audit_record(
-        request=request,
         actor=actor,
         action=AuditAction.ADMIN,
         obj=user,
         detail=f"sign-in lock lifted; {cleared} failure record(s) cleared"
         + (f"; addresses {', '.join(addresses)}" if addresses else ""),
-        channel=channel,
     )
     return cleared
 
@@ -208,9 +211,7 @@ def api_token_create(
     *,
     user: User,
     name: str,
-    created_by: User | None,
-    request: HttpRequest | None = None,
-    channel: str | None = None,
+    actor: Actor,
     expires_in_days: int | None = None,
 ) -> tuple[ApiToken, str]:
     """A new API token acting as USER: returns the row and the secret, which is never stored or shown again.
@@ -233,34 +234,29 @@ def api_token_create(
         name=name[:100],
         prefix=secret[:10],
         token_hash=hash_token(secret),
-        created_by=created_by,
+        created_by=actor.user,
         expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days is not None else None,
     )
     audit_record(
-        request=request,
-        actor=created_by,
+        actor=actor,
         action=AuditAction.ADMIN,
         obj=token,
         detail=f"API token created for {user.email}; "
         + (f"expires in {expires_in_days} days" if expires_in_days is not None else "no expiry"),
-        channel=channel,
     )
     return token, secret
 
 
 @transaction.atomic
-def api_token_revoke(
-    *, token: ApiToken, revoked_by: User | None, request: HttpRequest | None = None
-) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, actor: Actor) -> ApiToken:
     """Revoke TOKEN at once (idempotent); audited."""
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
-        token.revoked_by = revoked_by
+        token.revoked_by = actor.user
         token.save(update_fields=["revoked_at", "revoked_by"])
         audit_record(
-            request=request,
-            actor=revoked_by,
+            actor=actor,
             action=AuditAction.ADMIN,
             obj=token,
             detail=f"API token revoked (owner {token.user.email})",

@@ -8,12 +8,13 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 
 
 @receiver(user_logged_in)
 def audit_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    audit_record(request=request, actor=user, action=AuditAction.LOGIN, obj=user)
+    audit_record(actor=Actor.for_user(user, request=request), action=AuditAction.LOGIN, obj=user)
 
 
 @receiver(user_login_failed)
@@ -35,4 +36,4 @@ def audit_failed_sign_in(
 @receiver(user_logged_out)
 def audit_sign_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        audit_record(request=request, actor=user, action=AuditAction.LOGOUT, obj=user)
+        audit_record(actor=Actor.for_user(user, request=request), action=AuditAction.LOGOUT, obj=user)

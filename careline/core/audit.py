@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,8 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 
-from careline.core.models import AuditAction, AuditChannel, AuditEntry
+from careline.core.actor import UNNAMED_JOB, Actor, RequestFacts
+from careline.core.models import ActorKind, AuditAction, AuditChannel, AuditEntry
 from careline.core.network import client_ip
 
 # A page that refreshes itself (a conversation's thread, the inbox list, the simulator's screen) would
@@ -19,16 +21,32 @@ from careline.core.network import client_ip
 READ_COALESCE_WINDOW = timedelta(minutes=5)
 
 
-def _actor_of(request: HttpRequest | None) -> Any:
-    user = getattr(request, "user", None) if request is not None else None
-    return user if user is not None and user.is_authenticated else None
+def _has_actor(request: HttpRequest | None) -> bool:
+    if request is None:
+        return False
+    user: Any = getattr(request, "user", None)
+    return getattr(request, "api_token", None) is not None or (user is not None and user.is_authenticated)
+
+
+def _actor_of(request: HttpRequest | None, label: str) -> Actor:
+    """The actor behind REQUEST, or (without a signed-in one) the system named by LABEL."""
+    if request is not None and _has_actor(request):
+        return Actor.from_request(request)
+    system = Actor.system(label or UNNAMED_JOB, channel=_channel_of(request))
+    return replace(system, request=RequestFacts.of(request))
+
+
+def _channel_of(request: HttpRequest | None) -> str:
+    if request is None:
+        return AuditChannel.SYSTEM
+    return str(getattr(request, "audit_channel", AuditChannel.WEB))
 
 
 def audit_record(
     *,
     action: str,
+    actor: Actor | None = None,
     request: HttpRequest | None = None,
-    actor: Any = None,
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str | int = "",
@@ -37,38 +55,47 @@ def audit_record(
     channel: str | None = None,
     actor_label: str = "",
 ) -> AuditEntry:
-    """Append one entry. The actor and client come from REQUEST unless given."""
+    """Append one entry by ACTOR; without one, by whoever is behind REQUEST (or the system, ACTOR_LABEL)."""
     if actor is None:
-        actor = _actor_of(request)
+        actor = _actor_of(request, actor_label)
+    # An entry nobody in particular made (a failed sign-in, a webhook) keeps the label it is given, even "".
+    unnamed = actor.kind == ActorKind.SYSTEM and actor.job == UNNAMED_JOB
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    if channel is None:
-        channel = (
-            getattr(request, "audit_channel", AuditChannel.WEB)
-            if request is not None
-            else AuditChannel.SYSTEM
-        )
-    label = actor_label or (getattr(actor, "email", "") if actor is not None else "")
+    label = actor_label or ("" if unnamed else actor.label)
     return AuditEntry.objects.create(
-        actor=actor,
+        actor=actor.user,
+        actor_kind=actor.kind,
         actor_label=label[:254],
+        api_token_id=actor.api_token_id,
+        caregiver_id=actor.caregiver_id,
+        on_behalf_of_id=actor.patient_id,
+        request_id=actor.request.request_id,
         action=action,
         object_type=object_type,
         object_id=str(object_id)[:64],
         patient_id=patient_id,
         detail=detail[:500],
-        channel=channel,
-        ip_address=client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300],
+        channel=channel or actor.channel,
+        ip_address=actor.request.ip_address,
+        user_agent=actor.request.user_agent,
     )
 
 
 def audit_patient_access(
-    *, request: HttpRequest, action: str, patient_id: int, obj: models.Model | None = None, detail: str = ""
+    *,
+    action: str,
+    patient_id: int,
+    actor: Actor | None = None,
+    request: HttpRequest | None = None,
+    obj: models.Model | None = None,
+    detail: str = "",
 ) -> AuditEntry:
-    """Record that the person behind REQUEST read or changed something of a patient."""
-    return audit_record(request=request, action=action, obj=obj, patient_id=patient_id, detail=detail)
+    """Record that ACTOR (or the person behind REQUEST) read or changed something of a patient."""
+    return audit_record(
+        actor=actor, request=request, action=action, obj=obj, patient_id=patient_id, detail=detail
+    )
 
 
 def audit_read_coalesced(
@@ -86,14 +113,15 @@ def audit_read_coalesced(
     Returns the new entry, or None when an equal entry (same person, action, object, patient and detail)
     was written within READ_COALESCE_WINDOW.
     """
-    actor = _actor_of(request)
+    actor = _actor_of(request, "")
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     detail = detail[:500]
-    if actor is not None:
+    if actor.user is not None:
         recent = AuditEntry.objects.filter(
-            actor=actor,
+            actor=actor.user,
+            actor_kind=actor.kind,
             at__gte=timezone.now() - READ_COALESCE_WINDOW,
             action=action,
             object_type=object_type,
@@ -104,7 +132,6 @@ def audit_read_coalesced(
         if recent.exists():
             return None
     return audit_record(
-        request=request,
         action=action,
         actor=actor,
         object_type=object_type,
@@ -115,6 +142,7 @@ def audit_read_coalesced(
 
 
 __all__ = [
+    "Actor",
     "AuditAction",
     "AuditChannel",
     "audit_patient_access",

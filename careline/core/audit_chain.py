@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db import DEFAULT_DB_ALIAS
 
-from careline.core.models import CHAIN_FIELDS, CHAIN_GENESIS, AuditEntry, chain_hash
+from careline.core.models import CHAIN_FIELDS_V2, CHAIN_GENESIS, ActorKind, AuditEntry, chain_hash
 
 BATCH = 2000
 
@@ -36,6 +36,11 @@ class ChainReport:
         return self.first_break is None
 
 
+def _kind_before_v2(row: dict[str, object]) -> str:
+    # Entries hashed before the kind existed got it from the migration: staff with a user, else system.
+    return ActorKind.STAFF if row["actor_id"] is not None else ActorKind.SYSTEM
+
+
 def audit_chain_verify(*, using: str = DEFAULT_DB_ALIAS) -> ChainReport:
     """Walk the chain from its first entry and report the first missing, re-linked or altered entry."""
     expected_seq, prev_hash, checked = 1, CHAIN_GENESIS, 0
@@ -44,7 +49,7 @@ def audit_chain_verify(*, using: str = DEFAULT_DB_ALIAS) -> ChainReport:
             AuditEntry.objects.using(using)
             .filter(seq__gte=expected_seq)
             .order_by("seq")
-            .values("id", "prev_hash", "entry_hash", *CHAIN_FIELDS)[:BATCH]
+            .values("id", "prev_hash", "entry_hash", *CHAIN_FIELDS_V2)[:BATCH]
         )
         if not rows:
             return ChainReport(checked, expected_seq - 1, prev_hash, None)
@@ -61,6 +66,8 @@ def audit_chain_verify(*, using: str = DEFAULT_DB_ALIAS) -> ChainReport:
                 problem = "it does not link to the entry before it (an entry was removed or replaced)"
             elif chain_hash(row, prev_hash) != row["entry_hash"]:
                 problem = "its contents no longer match its hash (it was changed after it was written)"
+            elif row["chain_version"] < 2 and row["actor_kind"] != _kind_before_v2(row):
+                problem = "its kind of actor does not match its actor (it was changed after it was written)"
             if problem:
                 broken = ChainBreak(row["seq"], row["id"], row["at"], problem)
                 return ChainReport(checked, expected_seq - 1, prev_hash, broken)

@@ -37,6 +37,18 @@ CHAIN_FIELDS = (
     "ip_address",
     "user_agent",
 )
+# Entries written since the actor kind was recorded (chain_version 2) also cover these, after CHAIN_FIELDS.
+# Older entries keep the hash they were written with; their kind follows from `actor_id` (see chain_fields).
+CHAIN_FIELDS_V2 = (
+    *CHAIN_FIELDS,
+    "chain_version",
+    "actor_kind",
+    "api_token_id",
+    "caregiver_id",
+    "on_behalf_of_id",
+    "request_id",
+)
+CHAIN_VERSION = 2
 
 
 def _canonical(name: str, value: Any) -> Any:
@@ -48,15 +60,32 @@ def _canonical(name: str, value: Any) -> Any:
         return moment.astimezone(UTC).isoformat(timespec="microseconds")
     if name == "ip_address":
         return str(ipaddress.ip_address(str(value)))
-    if name in ("seq", "actor_id", "patient_id"):
+    if name in (
+        "seq",
+        "actor_id",
+        "patient_id",
+        "chain_version",
+        "api_token_id",
+        "caregiver_id",
+        "on_behalf_of_id",
+    ):
         return int(value)
     return str(value)
 
 
+def chain_fields(version: int) -> tuple[str, ...]:
+    """The fields the hash of an entry written with chain VERSION covers."""
+    return CHAIN_FIELDS if version < 2 else CHAIN_FIELDS_V2
+
+
 def chain_hash(values: Mapping[str, Any], prev_hash: str) -> str:
-    """The hash of one entry (VALUES holds CHAIN_FIELDS) linked to the entry before it."""
+    """The hash of one entry linked to the entry before it; VALUES holds its version's chain fields.
+
+    Without a `chain_version` (the migration that first chained the trail) the entry is of version 1.
+    """
+    fields = chain_fields(int(values.get("chain_version") or 1))
     payload = json.dumps(
-        [prev_hash, *(_canonical(name, values[name]) for name in CHAIN_FIELDS)], separators=(",", ":")
+        [prev_hash, *(_canonical(name, values[name]) for name in fields)], separators=(",", ":")
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -112,7 +141,7 @@ def chain_link(entries: list[AuditEntry], *, using: str) -> None:
         entry.seq = seq
         entry.prev_hash = prev_hash
         entry.entry_hash = prev_hash = chain_hash(
-            {name: getattr(entry, name) for name in CHAIN_FIELDS}, prev_hash
+            {name: getattr(entry, name) for name in chain_fields(entry.chain_version)}, prev_hash
         )
 
 
@@ -138,6 +167,14 @@ class AuditChannel(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+class ActorKind(models.TextChoices):
+    STAFF = "staff", "Staff"
+    PATIENT = "patient", "Patient"
+    CAREGIVER = "caregiver", "Caregiver"
+    API_CLIENT = "api_client", "API client"
+    SYSTEM = "system", "System"
+
+
 class AuditEntry(models.Model):
     """One access or change. `patient_id` is a plain number so the trail outlives any patient row."""
 
@@ -149,6 +186,14 @@ class AuditEntry(models.Model):
     actor_label = models.CharField(
         max_length=254, blank=True, help_text="Email at the time, or the system part"
     )
+    actor_kind = models.CharField(max_length=12, choices=ActorKind.choices, default=ActorKind.SYSTEM)
+    # Plain numbers like patient_id, so the trail outlives the token, caregiver or patient row.
+    api_token_id = models.BigIntegerField(null=True, blank=True, help_text="The API token used, if any")
+    caregiver_id = models.BigIntegerField(null=True, blank=True, help_text="The caregiver who acted, if any")
+    on_behalf_of_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The patient a caregiver acted for, or who acted themselves"
+    )
+    request_id = models.CharField(max_length=64, blank=True)
     action = models.CharField(max_length=20, choices=AuditAction.choices, db_index=True)
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -160,6 +205,9 @@ class AuditEntry(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     seq = models.BigIntegerField(unique=True, editable=False, help_text="Position in the hash chain, from 1")
+    chain_version = models.PositiveSmallIntegerField(
+        default=CHAIN_VERSION, editable=False, help_text="Which fields the entry's hash covers"
+    )
     prev_hash = models.CharField(max_length=64, editable=False)
     entry_hash = models.CharField(max_length=64, editable=False)
 

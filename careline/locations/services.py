@@ -7,8 +7,8 @@ from datetime import time
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.locations.models import Location, OpeningHours
 
@@ -55,8 +55,7 @@ def location_create(
     *,
     details: Mapping[str, Any],
     hours: Mapping[int, list[Period]],
-    actor: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Location:
     """Create a location with its opening hours (input already validated)."""
     location = Location(**{field: details[field] for field in DETAIL_FIELDS if field in details})
@@ -64,7 +63,10 @@ def location_create(
     location.save()
     _replace_hours(location, hours)
     audit_record(
-        request=request, actor=actor, action=AuditAction.ADMIN, obj=location, detail="location created"
+        actor=actor,
+        action=AuditAction.ADMIN,
+        obj=location,
+        detail="location created",
     )
     return location
 
@@ -75,8 +77,7 @@ def location_update(
     location: Location,
     details: Mapping[str, Any],
     hours: Mapping[int, list[Period]],
-    actor: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Location:
     """Change a location's details and opening hours; the audit entry names what changed."""
     changed = [
@@ -90,6 +91,9 @@ def location_update(
         changed.append("opening hours")
     if changed:
         audit_record(
-            request=request, actor=actor, action=AuditAction.ADMIN, obj=location, detail=", ".join(changed)
+            actor=actor,
+            action=AuditAction.ADMIN,
+            obj=location,
+            detail=", ".join(changed),
         )
     return location

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render, resolve_url
 from django.views.decorators.http import require_http_methods
 
+from careline.core.actor import Actor
 from careline.core.permissions import Perm, require_perm
 from careline.locations import services
 from careline.locations.forms import LocationForm
@@ -39,8 +40,7 @@ def location_create(request: HttpRequest) -> HttpResponse:
         location = services.location_create(
             details={field: form.cleaned_data[field] for field in DETAIL_FIELDS},
             hours=form.cleaned_data["hours"],
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
         )
         messages.success(request, f"{location.name} is added.")
         return HttpResponseRedirect(resolve_url("locations:list"))
@@ -61,8 +61,7 @@ def location_edit(request: HttpRequest, pk: int) -> HttpResponse:
             location=location,
             details={field: form.cleaned_data[field] for field in DETAIL_FIELDS},
             hours=form.cleaned_data["hours"],
-            actor=request.user,
-            request=request,
+            actor=Actor.from_request(request),
         )
         messages.success(request, f"{location.name} is saved.")
         return HttpResponseRedirect(resolve_url("locations:list"))

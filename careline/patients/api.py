@@ -18,7 +18,8 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import AfterValidator, ConfigDict, ValidationInfo, field_validator
 
 from careline.accounts.models import User
-from careline.core.audit import AuditAction, audit_patient_access, audit_record
+from careline.core.actor import Actor
+from careline.core.audit import AuditAction, audit_record
 from careline.core.dates import birth_date_bounds, check_date
 from careline.core.permissions import Perm, check_perm, has_perm
 from careline.core.phones import parse_phone
@@ -27,6 +28,7 @@ from careline.locations.models import Location
 from careline.patients.models import Language, Patient, PatientStatus, Sex
 from careline.patients.queries import patient_for_user
 from careline.patients.queries.search import patient_search_queryset
+from careline.patients.services.access import patient_read
 from careline.patients.services.registry import patient_create, patient_update
 
 router = Router(tags=["patients"])
@@ -301,7 +303,7 @@ def patient_create_api(request: HttpRequest, payload: PatientCreateIn) -> Status
     clinician = _clinician_for(payload.primary_clinician_id)
     fields = payload.model_dump(exclude={"primary_location_id", "primary_clinician_id"})
     patient = patient_create(
-        actor=user, request=request, primary_location=location, primary_clinician=clinician, **fields
+        actor=Actor.from_request(request), primary_location=location, primary_clinician=clinician, **fields
     )
     return Status(201, _with_phones(patient))
 
@@ -309,10 +311,7 @@ def patient_create_api(request: HttpRequest, payload: PatientCreateIn) -> Status
 @router.get("/{patient_id}", response=PatientOut, summary="Read a patient")
 def patient_detail_api(request: HttpRequest, patient_id: Path[RowId]) -> Patient:
     """One patient's demographics and phones (403 when the token's user may not see them)."""
-    patient = patient_for_user(_staff(request), patient_id, Perm.PATIENT_VIEW)
-    audit_patient_access(
-        request=request, action=AuditAction.VIEW, patient_id=patient.pk, obj=patient, detail="api"
-    )
+    patient = patient_read(actor=Actor.from_request(request), patient_id=patient_id, detail="api")
     return _with_phones(patient)
 
 
@@ -326,5 +325,5 @@ def patient_update_api(request: HttpRequest, patient_id: Path[RowId], payload: P
         changes["primary_location"] = _location_for(user, changes.pop("primary_location_id"))
     if "primary_clinician_id" in changes:
         changes["primary_clinician"] = _clinician_for(changes.pop("primary_clinician_id"))
-    patient_update(patient=patient, actor=user, changes=changes, request=request)
+    patient_update(patient=patient, actor=Actor.from_request(request), changes=changes)
     return _with_phones(patient)

@@ -22,6 +22,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import AfterValidator, ConfigDict
 
 from careline.accounts.models import User
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.dates import any_date_bounds, bounded_datetime, schedule_bounds
 from careline.core.permissions import Perm, check_perm
@@ -403,8 +404,8 @@ def appointment_create_api(request: HttpRequest, payload: AppointmentCreateIn) -
     try:
         appointment = services.appointment_book(
             patient=patient, clinician=clinician, location=location, appointment_type=kind,
-            starts_at=payload.starts_at, actor=user, source=ChangeSource.API,
-            allow_outside_hours=payload.allow_outside_hours, request=request,
+            starts_at=payload.starts_at, actor=Actor.from_request(request), source=ChangeSource.API,
+            allow_outside_hours=payload.allow_outside_hours,
         )  # fmt: skip
     except ValidationError as exc:
         raise _with_ids(exc) from None
@@ -437,8 +438,8 @@ def appointment_update_api(
     try:
         if payload.status is not None:
             changed = services.appointment_set_status(
-                appointment=appointment, status=payload.status, actor=user, source=ChangeSource.API,
-                detail="api", request=request,
+                appointment=appointment, status=payload.status, actor=Actor.from_request(request), source=ChangeSource.API,
+                detail="api",
             )  # fmt: skip
         else:
             assert payload.starts_at is not None  # the schema requires one of the two
@@ -448,8 +449,7 @@ def appointment_update_api(
             clinician = _clinician(payload.clinician_id) if payload.clinician_id is not None else None
             changed = services.appointment_move(
                 appointment=appointment, starts_at=payload.starts_at, clinician=clinician, location=location,
-                actor=user, source=ChangeSource.API, allow_outside_hours=payload.allow_outside_hours,
-                request=request,
+                actor=Actor.from_request(request), source=ChangeSource.API, allow_outside_hours=payload.allow_outside_hours,
             )  # fmt: skip
     except ValidationError as exc:
         raise _with_ids(exc) from None
@@ -465,8 +465,8 @@ def appointment_cancel_api(
     appointment = appointment_for_user(user, appointment_id, Perm.SCHEDULE_BOOK)
     try:
         cancelled = services.appointment_cancel(
-            appointment=appointment, actor=user, source=ChangeSource.API, by_patient=payload.by_patient,
-            reason=payload.reason, request=request,
+            appointment=appointment, actor=Actor.from_request(request), source=ChangeSource.API, by_patient=payload.by_patient,
+            reason=payload.reason,
         )  # fmt: skip
     except ValidationError as exc:
         raise _with_ids(exc) from None

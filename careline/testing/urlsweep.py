@@ -194,8 +194,9 @@ class World:
 def _token(user: User, name: str, admin: User) -> tuple[ApiToken, str]:
     """A token made the way an administrator makes one (so it follows the service's rules, e.g. expiry)."""
     from careline.accounts.services import api_token_create
+    from careline.core.actor import Actor
 
-    return api_token_create(user=user, name=name, created_by=admin)
+    return api_token_create(user=user, name=name, actor=Actor.staff(admin))
 
 
 # A tiny valid PNG (1x1), stored as a conversation's image.

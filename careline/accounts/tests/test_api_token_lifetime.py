@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from careline.accounts.models import ApiToken
 from careline.accounts.services import StaffRuleError, api_token_create
+from careline.core.actor import Actor
 from careline.core.permissions import Role
 from careline.patients.tests.api_support import ApiClient
 from careline.testing.personas import make_staff
@@ -70,11 +71,11 @@ def test_an_administrator_without_mfa_gets_no_token(personas, client_for):
     assert "two-factor sign-in" in response.content.decode()
     assert not ApiToken.objects.exists()
     with pytest.raises(StaffRuleError):
-        api_token_create(user=second_admin, name="Script", created_by=None)
+        api_token_create(user=second_admin, name="Script", actor=Actor.system("test"))
 
 
 def test_an_administrators_token_stops_when_their_mfa_is_removed(personas):
-    _, secret = api_token_create(user=personas.admin, name="Script", created_by=None)
+    _, secret = api_token_create(user=personas.admin, name="Script", actor=Actor.system("test"))
     assert _works(secret)
     TOTPDevice.objects.filter(user=personas.admin).delete()
     assert not _works(secret)

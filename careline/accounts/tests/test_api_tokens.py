@@ -5,6 +5,7 @@ from django.urls import reverse
 from careline.accounts.models import ApiToken, hash_token
 from careline.accounts.services import api_token_create, api_token_revoke
 from careline.accounts.tests.helpers import PERSONA_NAMES
+from careline.core.actor import Actor
 from careline.core.models import AuditAction, AuditChannel, AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ def test_token_page_is_for_administrators_only(personas, client_for, name):
 
 @pytest.mark.parametrize("name", PERSONA_NAMES)
 def test_revoke_is_for_administrators_only(personas, client_for, name):
-    token, _ = api_token_create(user=personas.front_a, name="EHR sync", created_by=personas.admin)
+    token, _ = api_token_create(user=personas.front_a, name="EHR sync", actor=Actor.staff(personas.admin))
     response = client_for(personas.staff[name]).post(reverse("accounts:api_token_revoke", args=[token.pk]))
     assert response.status_code == (302 if name == "admin" else 403)
     token.refresh_from_db()
@@ -26,7 +27,7 @@ def test_revoke_is_for_administrators_only(personas, client_for, name):
 
 
 def test_token_pages_send_outsiders_to_sign_in(personas, client):
-    token, _ = api_token_create(user=personas.front_a, name="EHR sync", created_by=personas.admin)
+    token, _ = api_token_create(user=personas.front_a, name="EHR sync", actor=Actor.staff(personas.admin))
     for response in (
         client.get(reverse("accounts:api_tokens")),
         client.post(reverse("accounts:api_token_revoke", args=[token.pk])),
@@ -78,11 +79,13 @@ def test_no_token_for_a_deactivated_person(personas, client_for):
 
 
 def test_revoked_token_is_no_longer_active_and_revoke_is_idempotent(personas):
-    token, secret = api_token_create(user=personas.front_a, name="EHR sync", created_by=personas.admin)
+    token, secret = api_token_create(
+        user=personas.front_a, name="EHR sync", actor=Actor.staff(personas.admin)
+    )
     assert ApiToken.objects.active().filter(token_hash=hash_token(secret)).exists()
-    api_token_revoke(token=token, revoked_by=personas.admin)
+    api_token_revoke(token=token, actor=Actor.staff(personas.admin))
     first = ApiToken.objects.get(pk=token.pk).revoked_at
-    api_token_revoke(token=token, revoked_by=personas.admin)
+    api_token_revoke(token=token, actor=Actor.staff(personas.admin))
     assert ApiToken.objects.get(pk=token.pk).revoked_at == first
     assert not ApiToken.objects.active().filter(token_hash=hash_token(secret)).exists()
     assert (
@@ -99,7 +102,7 @@ def test_revoke_of_unknown_token_is_404(personas, client_for):
 
 
 def test_revoke_is_post_only(personas, client_for):
-    token, _ = api_token_create(user=personas.front_a, name="EHR sync", created_by=personas.admin)
+    token, _ = api_token_create(user=personas.front_a, name="EHR sync", actor=Actor.staff(personas.admin))
     assert (
         client_for(personas.admin).get(reverse("accounts:api_token_revoke", args=[token.pk])).status_code
         == 405

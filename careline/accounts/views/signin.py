@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from careline.accounts import services
 from careline.accounts.forms import LoginForm, TokenForm
 from careline.accounts.models import User
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.middleware import SESSION_SEEN_KEY, SESSION_STARTED_KEY
 
@@ -213,7 +214,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
                 "token", "That code is not right. Check the app shows “Careline” and try the current code."
             )
         else:
-            services.mfa_device_confirm(device=device, request=request)
+            services.mfa_device_confirm(device=device, actor=Actor.staff(device.user, request=request))
             django_otp.login(request, device)
             messages.success(
                 request, "Two-factor sign-in is on. You will need your app each time you sign in."
@@ -250,7 +251,11 @@ def profile(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, User)
     form = PasswordChangeForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.password_change(user=user, new_password=form.cleaned_data["new_password1"], request=request)
+        services.password_change(
+            user=user,
+            new_password=form.cleaned_data["new_password1"],
+            actor=Actor.staff(user, request=request),
+        )
         update_session_auth_hash(request, user)  # keep this session; other sessions end
         messages.success(request, "Your password is changed.")
         return HttpResponseRedirect(resolve_url("accounts:profile"))

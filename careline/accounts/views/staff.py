@@ -13,6 +13,7 @@ from careline.accounts import queries, services
 from careline.accounts.forms import ApiTokenCreateForm, StaffCreateForm, StaffEditForm
 from careline.accounts.lockout import account_lock_count
 from careline.accounts.models import ApiToken, User
+from careline.core.actor import Actor
 from careline.core.permissions import Perm, require_perm
 
 
@@ -42,8 +43,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
     form = StaffCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        actor = request.user
-        assert isinstance(actor, User)
+        actor = Actor.from_request(request)
         try:
             user = services.staff_create(
                 email=data["email"],
@@ -52,8 +52,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
                 roles=data["roles"],
                 locations=data["locations"],
                 password=data["password1"],
-                created_by=actor,
-                request=request,
+                actor=actor,
             )
         except services.StaffRuleError as error:
             _apply_rule_error(form, error)
@@ -71,8 +70,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a staff account's details, roles, locations, active flag or password."""
     staff_user = get_object_or_404(User, pk=pk)
     form = StaffEditForm(request.POST or None, user=staff_user)
-    actor = request.user
-    assert isinstance(actor, User)
+    actor = Actor.from_request(request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -86,7 +84,6 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 locations=data["locations"],
                 is_active=data["is_active"],
                 new_password=data.get("password1") or "",
-                request=request,
             )
         except services.StaffRuleError as error:
             _apply_rule_error(form, error)
@@ -99,7 +96,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "has_mfa": staff_user.has_confirmed_totp,
         "failed_sign_in_addresses": account_lock_count(staff_user.email),
         "failure_limit": settings.AXES_FAILURE_LIMIT,
-        "is_self": staff_user.pk == actor.pk,
+        "is_self": staff_user.pk == actor.user_id,
         "nav": "admin",
         "admin_tab": "staff",
         "title": f"Edit {staff_user.full_name or staff_user.email}",
@@ -112,10 +109,9 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove a person's authenticator (lost phone); they set up a new one at their next sign-in."""
     staff_user = get_object_or_404(User, pk=pk)
-    actor = request.user
-    assert isinstance(actor, User)
+    actor = Actor.from_request(request)
     try:
-        services.mfa_device_reset(user=staff_user, actor=actor, request=request)
+        services.mfa_device_reset(user=staff_user, actor=actor)
     except services.StaffRuleError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -130,9 +126,8 @@ def staff_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     """Lift a person's sign-in lock now (they were locked out by wrong passwords or codes); audited."""
     staff_user = get_object_or_404(User, pk=pk)
-    actor = request.user
-    assert isinstance(actor, User)
-    services.account_unlock(user=staff_user, actor=actor, request=request)
+    actor = Actor.from_request(request)
+    services.account_unlock(user=staff_user, actor=actor)
     messages.success(request, f"{staff_user.full_name or staff_user.email} can sign in again now.")
     return HttpResponseRedirect(resolve_url("accounts:staff_edit", pk=staff_user.pk))
 
@@ -147,15 +142,13 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            actor = request.user
-            assert isinstance(actor, User)
+            actor = Actor.from_request(request)
             try:
                 new_token, new_secret = services.api_token_create(
                     user=form.cleaned_data["user"],
                     name=form.cleaned_data["name"],
                     expires_in_days=form.cleaned_data["expires_in_days"],
-                    created_by=actor,
-                    request=request,
+                    actor=actor,
                 )
             except services.StaffRuleError as error:
                 _apply_rule_error(form, error)
@@ -180,8 +173,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Revoke a token at once."""
     token = get_object_or_404(ApiToken, pk=pk)
-    actor = request.user
-    assert isinstance(actor, User)
-    services.api_token_revoke(token=token, revoked_by=actor, request=request)
+    actor = Actor.from_request(request)
+    services.api_token_revoke(token=token, actor=actor)
     messages.success(request, f"The token “{token.name}” is revoked.")
     return HttpResponseRedirect(resolve_url("accounts:api_tokens"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from careline.core.csv_export import csv_cell
-from careline.core.models import AuditEntry
+from careline.core.models import ActorKind, AuditChannel, AuditEntry
 from careline.core.params import row_id
 
 
@@ -80,9 +80,64 @@ def audit_entries(filters: AuditFilters) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(query).order_by("-at", "-id")
 
 
+NameLookup = Callable[[set[int]], dict[int, str]]
+# What the trail names by id (an API token, a staff member, a caregiver): the apps that own those rows
+# register a lookup (in their AppConfig.ready), so core never imports them.
+_name_lookups: dict[str, NameLookup] = {}
+
+
+def register_audit_name_lookup(kind: str, lookup: NameLookup) -> None:
+    """Let LOOKUP name rows of KIND ("api_token", "user", "caregiver") on the audit trail page."""
+    _name_lookups[kind] = lookup
+
+
+def _names(kind: str, ids: set[int]) -> dict[int, str]:
+    lookup = _name_lookups.get(kind)
+    if not ids or lookup is None:
+        return {}
+    return lookup(ids)
+
+
+def audit_actor_descriptions(entries: Sequence[AuditEntry]) -> dict[int, str]:
+    """How the audit page names the actor of each of ENTRIES, by entry id.
+
+    Staff keep the label they were recorded with; an API client is its token and the token's owner ("API
+    token 'EHR sync' of Dana Brooks"), a job is "System: reminder sweep", a caregiver is named for the
+    patient they acted for. Tokens, users and caregivers removed since are named by their ids.
+    """
+    tokens = _names("api_token", {e.api_token_id for e in entries if e.api_token_id})
+    users = _names(
+        "user", {e.actor_id for e in entries if e.actor_id and e.actor_kind == ActorKind.API_CLIENT}
+    )
+    caregivers = _names("caregiver", {e.caregiver_id for e in entries if e.caregiver_id})
+    described: dict[int, str] = {}
+    for entry in entries:
+        kind = entry.actor_kind
+        if kind == ActorKind.API_CLIENT and entry.api_token_id is not None:
+            token = tokens.get(entry.api_token_id)
+            name = f"'{token}'" if token is not None else f"#{entry.api_token_id}"
+            owner = (users.get(entry.actor_id) if entry.actor_id else None) or entry.actor_label
+            who = f"API token {name} of {owner}"
+        elif kind == ActorKind.CAREGIVER and entry.caregiver_id is not None:
+            caregiver = caregivers.get(entry.caregiver_id, f"#{entry.caregiver_id}")
+            who = f"Caregiver {caregiver} for patient #{entry.on_behalf_of_id}"
+        elif kind == ActorKind.PATIENT:
+            who = f"Patient #{entry.on_behalf_of_id} (themselves)"
+        elif kind == ActorKind.SYSTEM and entry.channel in SYSTEM_CHANNELS and entry.actor_label:
+            who = f"System: {entry.actor_label.replace('-', ' ')}"
+        else:
+            # Staff, and entries nobody signed in made (a failed sign-in names the address tried).
+            who = entry.actor_label
+        described[entry.pk] = who
+    return described
+
+
+# A system entry on these channels was made by a job; on the web it was an anonymous request.
+SYSTEM_CHANNELS = (AuditChannel.SYSTEM, AuditChannel.COMMAND)
+
 CSV_COLUMNS = (
     "at_utc", "actor_id", "actor", "action", "object_type", "object_id", "patient_id", "channel",
-    "ip_address", "user_agent", "detail",
+    "actor_kind", "api_token_id", "caregiver_id", "on_behalf_of_id", "ip_address", "user_agent", "detail",
 )  # fmt: skip
 
 
@@ -108,6 +163,10 @@ def audit_csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[list[str]]:
                 entry.object_id,
                 entry.patient_id,
                 entry.channel,
+                entry.actor_kind,
+                entry.api_token_id,
+                entry.caregiver_id,
+                entry.on_behalf_of_id,
                 entry.ip_address,
                 entry.user_agent,
                 entry.detail,

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from careline.core.actor import Actor
 from careline.core.audit import audit_record
 from careline.core.models import AuditAction, AuditChannel, AuditEntry
 from careline.core.queries.audit import csv_safe
@@ -32,19 +33,22 @@ def trail(personas):
     """A few entries on known days: Pat viewed on the web, Quinn searched over the API, a sign-in."""
     with time_machine.travel(datetime(2025, 3, 1, 15, 0, tzinfo=UTC), tick=False):
         audit_record(
-            action=AuditAction.VIEW, actor=personas.front_a, obj=personas.pat, patient_id=personas.pat.pk
+            action=AuditAction.VIEW,
+            actor=Actor.staff(personas.front_a),
+            obj=personas.pat,
+            patient_id=personas.pat.pk,
         )
     with time_machine.travel(datetime(2025, 3, 5, 15, 0, tzinfo=UTC), tick=False):
         audit_record(
             action=AuditAction.SEARCH,
-            actor=personas.front_b,
+            actor=Actor.staff(personas.front_b),
             patient_id=personas.quinn.pk,
             channel=AuditChannel.API,
             object_type="patients.patient",
             detail='=HYPERLINK("http://x")',
         )
     with time_machine.travel(datetime(2025, 3, 9, 15, 0, tzinfo=UTC), tick=False):
-        audit_record(action=AuditAction.LOGIN, actor=personas.admin, object_type="accounts.user")
+        audit_record(action=AuditAction.LOGIN, actor=Actor.staff(personas.admin), object_type="accounts.user")
     return personas
 
 
@@ -111,7 +115,7 @@ def test_filter_by_actor_and_patient_id(trail, client_for):
 def test_dates_are_days_in_the_clinic_zone(personas, client_for, settings):
     # 2025-03-02 03:00 UTC is still 1 March in New York.
     with time_machine.travel(datetime(2025, 3, 2, 3, 0, tzinfo=UTC), tick=False):
-        audit_record(action=AuditAction.VIEW, actor=personas.front_a, patient_id=personas.pat.pk)
+        audit_record(action=AuditAction.VIEW, actor=Actor.staff(personas.front_a), patient_id=personas.pat.pk)
     client = client_for(personas.admin)
     march_first = client.get(LIST, {"date_from": "2025-03-01", "date_to": "2025-03-01", "action": "view"})
     assert len(march_first.context["page"].object_list) == 1
@@ -142,7 +146,7 @@ def test_bad_filters_show_a_message_not_an_error(personas, client_for, params):
 
 def test_list_is_paginated(personas, client_for):
     for _ in range(55):
-        audit_record(action=AuditAction.VIEW, actor=personas.front_a, patient_id=personas.pat.pk)
+        audit_record(action=AuditAction.VIEW, actor=Actor.staff(personas.front_a), patient_id=personas.pat.pk)
     client = client_for(personas.admin)
     first = client.get(LIST, {"action": "view"})
     assert len(first.context["page"].object_list) == 50
@@ -155,7 +159,7 @@ def test_list_is_paginated(personas, client_for):
 
 def test_list_costs_a_fixed_number_of_queries(personas, client_for, django_assert_max_num_queries):
     for _ in range(30):
-        audit_record(action=AuditAction.VIEW, actor=personas.front_a, patient_id=personas.pat.pk)
+        audit_record(action=AuditAction.VIEW, actor=Actor.staff(personas.front_a), patient_id=personas.pat.pk)
     client = client_for(personas.admin)
     client.get(LIST)
     with django_assert_max_num_queries(15):
@@ -209,3 +213,26 @@ def test_page_has_no_way_to_change_an_entry(trail, client_for):
     assert 'method="post"' not in html.split("<main", 1)[1]
     assert "Delete" not in html
     assert "Edit" not in html
+
+
+def test_the_trail_says_what_kind_of_actor_acted(personas, client_for):
+    from careline.accounts.services import api_token_create
+
+    token, _ = api_token_create(user=personas.front_a, name="EHR sync", actor=Actor.staff(personas.admin))
+    pat, caregiver = personas.pat, personas.pat_caregiver
+    for actor in (
+        Actor.api(token),
+        Actor.system("reminder-sweep"),
+        Actor.caregiver(caregiver.pk, patient_id=pat.pk),
+        Actor.patient(pat.pk),
+    ):
+        audit_record(action=AuditAction.VIEW, actor=actor, patient_id=pat.pk, detail="kinds")
+    response = client_for(personas.admin).get(LIST, {"action": "view"})
+    text = response.content.decode()
+    assert "API token &#x27;EHR sync&#x27; of Frankie Front" in text
+    assert "System: reminder sweep" in text
+    assert f"Caregiver Sam Ortega for patient #{pat.pk}" in text
+    assert f"Patient #{pat.pk} (themselves)" in text
+    rows = export_rows(client_for(personas.admin).get(EXPORT, {"action": "view"}))
+    kinds = rows[0].index("actor_kind")
+    assert sorted(row[kinds] for row in rows[1:]) == ["api_client", "caregiver", "patient", "system"]

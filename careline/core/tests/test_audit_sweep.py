@@ -20,6 +20,7 @@ import time_machine
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from careline.core.actor import Actor
 from careline.core.models import AuditEntry
 from careline.testing.personas import Personas
 
@@ -233,9 +234,14 @@ def records(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[Record
         appointment = book(make_schedule(personas), at_a(personas, MONDAY, 10))
         message = scheduled_message(personas.pat)
         note = note_add(
-            patient=personas.pat, kind="communication", text="Prefers mornings", author=personas.admin
+            patient=personas.pat,
+            kind="communication",
+            text="Prefers mornings",
+            actor=Actor.staff(personas.admin),
         )
-        alert_add(patient=personas.pat, kind="mobility", text="Uses a wheelchair", author=personas.admin)
+        alert_add(
+            patient=personas.pat, kind="mobility", text="Uses a wheelchair", actor=Actor.staff(personas.admin)
+        )
         yield Records(
             personas=personas,
             conversation=conversation.pk,

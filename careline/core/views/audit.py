@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
@@ -15,7 +15,7 @@ from careline.core.audit import AuditAction, audit_record
 from careline.core.csv_export import csv_lines
 from careline.core.forms.audit import AuditFilterForm
 from careline.core.permissions import Perm, require_perm
-from careline.core.queries.audit import AuditFilters, audit_csv_rows, audit_entries
+from careline.core.queries.audit import AuditFilters, audit_actor_descriptions, audit_csv_rows, audit_entries
 
 PAGE_SIZE = 50
 
@@ -37,6 +37,11 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if filters is not None:
         paginator = Paginator(audit_entries(filters), PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
+        entries: list[Any] = list(page.object_list)
+        who = audit_actor_descriptions(entries)
+        for entry in entries:
+            entry.who = who[entry.pk]
+        page.object_list = entries
     query = {key: value for key, value in request.GET.items() if key != "page" and value}
     context = {
         "nav": "audit",

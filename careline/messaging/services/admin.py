@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.locations.models import Location
 from careline.messaging.models import Channel, MessagingPolicy, SavedReply
@@ -29,8 +29,7 @@ def channel_save(
     default_for: str,
     rate_per_second: float | None,
     keyword_replies: str,
-    actor: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> Channel:
     """Create or change a channel configured in the UI; the default of a kind moves to it when asked."""
     if channel is not None and channel.source == Channel.Source.ENVIRONMENT:
@@ -68,7 +67,6 @@ def channel_save(
             channel.save(update_fields=list(values))
             action = AuditAction.UPDATE
         audit_record(
-            request=request,
             actor=actor,
             action=action,
             obj=channel,
@@ -103,13 +101,12 @@ def saved_reply_save(
     body: str,
     location: Location | None,
     is_active: bool,
-    actor: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> SavedReply:
     """Create or change a saved reply; TemplateProblem when the body is not a valid saved-reply template."""
     template_validate(body, kind=TemplateKind.SAVED_REPLY)
     creating = reply is None
-    reply = reply or SavedReply(created_by=actor)
+    reply = reply or SavedReply(created_by=actor.user)
     reply.title, reply.body, reply.location, reply.is_active = (
         title.strip(),
         body.strip(),
@@ -118,7 +115,6 @@ def saved_reply_save(
     )
     reply.save()
     audit_record(
-        request=request,
         actor=actor,
         action=AuditAction.CREATE if creating else AuditAction.UPDATE,
         obj=reply,
@@ -127,10 +123,13 @@ def saved_reply_save(
     return reply
 
 
-def saved_reply_delete(*, reply: SavedReply, actor: Any, request: HttpRequest | None = None) -> None:
+def saved_reply_delete(*, reply: SavedReply, actor: Actor) -> None:
     """Remove a saved reply (messages already sent with it keep their text)."""
     audit_record(
-        request=request, actor=actor, action=AuditAction.UPDATE, obj=reply, detail="saved reply deleted"
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=reply,
+        detail="saved reply deleted",
     )
     reply.delete()
 
@@ -142,9 +141,8 @@ def messaging_policy_save(
     window_end: Any,
     after_hours_reply_enabled: bool,
     after_hours_text: str,
-    actor: Any,
+    actor: Actor,
     after_hours_text_es: str = "",
-    request: HttpRequest | None = None,
 ) -> MessagingPolicy:
     """Set a location's texting window (both None: follow CARELINE_TEXTING_WINDOW) and after-hours replies."""
     if (window_start is None) != (window_end is None):
@@ -169,7 +167,6 @@ def messaging_policy_save(
         },
     )
     audit_record(
-        request=request,
         actor=actor,
         action=AuditAction.UPDATE,
         obj=policy,

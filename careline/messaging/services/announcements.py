@@ -15,9 +15,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.queue import task_enqueue
 from careline.locations.models import Location
@@ -60,19 +60,18 @@ class AnnouncementPreview:
 
 
 def announcement_preview(
-    *, user: Any, body: str, location: Location | None, language: str, request: HttpRequest | None = None
+    *, actor: Actor, body: str, location: Location | None, language: str
 ) -> AnnouncementPreview:
     """Count the recipients and render the text for the first (TemplateProblem when BODY is not allowed)."""
     template_validate(body, kind=TemplateKind.ANNOUNCEMENT)
-    recipients = announcement_recipients(user=user, location=location, language=language)
+    recipients = announcement_recipients(user=actor.staff_user, location=location, language=language)
     count = recipients.count()
     first = recipients.select_related("primary_location").first()
     sample = template_render(
         body, template_values(patient=first, location=location), kind=TemplateKind.ANNOUNCEMENT
     )
     audit_record(
-        request=request,
-        actor=user,
+        actor=actor,
         action=AuditAction.SEARCH,
         object_type="patients.patient",
         detail=f"announcement preview; location {location.pk if location else 'any'}; "
@@ -83,15 +82,15 @@ def announcement_preview(
 
 def announcement_create(
     *,
-    user: Any,
+    actor: Actor,
     title: str,
     body: str,
     location: Location | None,
     language: str,
-    request: HttpRequest | None = None,
 ) -> Announcement:
     """Store the announcement and start sending it; TemplateProblem when BODY is not allowed."""
     template_validate(body, kind=TemplateKind.ANNOUNCEMENT)
+    user = actor.staff_user
     total = announcement_recipients(user=user, location=location, language=language).count()
     with transaction.atomic():
         announcement = Announcement.objects.create(
@@ -104,8 +103,7 @@ def announcement_create(
             created_by=user,
         )
         audit_record(
-            request=request,
-            actor=user,
+            actor=actor,
             action=AuditAction.CREATE,
             obj=announcement,
             detail=f"announcement to {total} patients; location {location.pk if location else 'any'}; "

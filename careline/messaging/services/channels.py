@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.messaging.channels import channel_types
 from careline.messaging.channels.base import ChannelType
@@ -110,7 +111,7 @@ def _audit_environment_change(channel: Channel, action: str, changes: list[str])
     audit_record(
         action=action,
         obj=channel,
-        actor_label=f"environment ({_environment_label()})",
+        actor=Actor.system(f"environment ({_environment_label()})"),
         detail=f"channel {channel.type_code} from environment variables; " + "; ".join(changes),
     )
 

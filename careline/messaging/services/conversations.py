@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.messaging.models import Conversation, ConversationEvent, InternalNote, Message, Tag
 from careline.messaging.services.inbound import patients_for_number
@@ -18,18 +18,16 @@ MAX_NOTE_LENGTH = 2000
 MAX_TAG_LENGTH = Tag._meta.get_field("name").max_length or 40
 
 
-def _event(conversation: Conversation, kind: str, actor: Any, detail: str = "") -> ConversationEvent:
+def _event(conversation: Conversation, kind: str, actor: Actor | None, detail: str = "") -> ConversationEvent:
+    user = actor.user if actor is not None else None
     return ConversationEvent.objects.create(
-        conversation=conversation, kind=kind, actor=actor, detail=detail[:200]
+        conversation=conversation, kind=kind, actor=user, detail=detail[:200]
     )
 
 
-def _audit(
-    conversation: Conversation, action: str, actor: Any, detail: str, request: HttpRequest | None
-) -> None:
+def _audit(conversation: Conversation, action: str, actor: Actor, detail: str) -> None:
     audit_record(
         action=action,
-        request=request,
         actor=actor,
         obj=conversation,
         patient_id=conversation.patient_id,
@@ -37,56 +35,42 @@ def _audit(
     )
 
 
-def conversation_assign(
-    *, conversation: Conversation, assignee: Any, actor: Any, request: HttpRequest | None = None
-) -> None:
+def conversation_assign(*, conversation: Conversation, assignee: Any, actor: Actor) -> None:
     """Give CONVERSATION to ASSIGNEE (someone who may read it; the caller checks)."""
     with transaction.atomic():
         Conversation.objects.filter(pk=conversation.pk).update(assigned_to=assignee)
         conversation.assigned_to = assignee
         _event(conversation, ConversationEvent.Kind.ASSIGNED, actor, f"to {assignee.full_name}")
-        _audit(
-            conversation, AuditAction.UPDATE, actor, f"conversation assigned to user {assignee.pk}", request
-        )
+        _audit(conversation, AuditAction.UPDATE, actor, f"conversation assigned to user {assignee.pk}")
 
 
-def conversation_unassign(
-    *, conversation: Conversation, actor: Any, request: HttpRequest | None = None
-) -> None:
+def conversation_unassign(*, conversation: Conversation, actor: Actor) -> None:
     """Take CONVERSATION off whoever had it."""
     with transaction.atomic():
         Conversation.objects.filter(pk=conversation.pk).update(assigned_to=None)
         conversation.assigned_to = None
         _event(conversation, ConversationEvent.Kind.UNASSIGNED, actor)
-        _audit(conversation, AuditAction.UPDATE, actor, "conversation unassigned", request)
+        _audit(conversation, AuditAction.UPDATE, actor, "conversation unassigned")
 
 
-def _set_status(
-    conversation: Conversation, status: str, kind: str, actor: Any, request: HttpRequest | None
-) -> bool:
+def _set_status(conversation: Conversation, status: str, kind: str, actor: Actor) -> bool:
     with transaction.atomic():
         changed = Conversation.objects.filter(pk=conversation.pk).exclude(status=status).update(status=status)
         conversation.status = status
         if changed:
             _event(conversation, kind, actor)
-            _audit(conversation, AuditAction.UPDATE, actor, f"conversation {status}", request)
+            _audit(conversation, AuditAction.UPDATE, actor, f"conversation {status}")
     return bool(changed)
 
 
-def conversation_close(*, conversation: Conversation, actor: Any, request: HttpRequest | None = None) -> bool:
+def conversation_close(*, conversation: Conversation, actor: Actor) -> bool:
     """Close CONVERSATION (a new text from the patient opens it again); False when it already was closed."""
-    return _set_status(
-        conversation, Conversation.Status.CLOSED, ConversationEvent.Kind.CLOSED, actor, request
-    )
+    return _set_status(conversation, Conversation.Status.CLOSED, ConversationEvent.Kind.CLOSED, actor)
 
 
-def conversation_reopen(
-    *, conversation: Conversation, actor: Any, request: HttpRequest | None = None
-) -> bool:
+def conversation_reopen(*, conversation: Conversation, actor: Actor) -> bool:
     """Open CONVERSATION again; False when it was open."""
-    return _set_status(
-        conversation, Conversation.Status.OPEN, ConversationEvent.Kind.REOPENED, actor, request
-    )
+    return _set_status(conversation, Conversation.Status.OPEN, ConversationEvent.Kind.REOPENED, actor)
 
 
 def tag_clean(name: str) -> str:
@@ -99,9 +83,7 @@ def tag_clean(name: str) -> str:
     return cleaned
 
 
-def conversation_tag(
-    *, conversation: Conversation, name: str, actor: Any, request: HttpRequest | None = None
-) -> Tag:
+def conversation_tag(*, conversation: Conversation, name: str, actor: Actor) -> Tag:
     """Put the tag NAME (created on first use) on CONVERSATION."""
     cleaned = tag_clean(name)
     with transaction.atomic():
@@ -109,24 +91,20 @@ def conversation_tag(
         if not conversation.tags.filter(pk=tag.pk).exists():
             conversation.tags.add(tag)
             _event(conversation, ConversationEvent.Kind.TAGGED, actor, cleaned)
-            _audit(conversation, AuditAction.UPDATE, actor, "conversation tagged", request)
+            _audit(conversation, AuditAction.UPDATE, actor, "conversation tagged")
     return tag
 
 
-def conversation_untag(
-    *, conversation: Conversation, tag: Tag, actor: Any, request: HttpRequest | None = None
-) -> None:
+def conversation_untag(*, conversation: Conversation, tag: Tag, actor: Actor) -> None:
     """Take TAG off CONVERSATION."""
     with transaction.atomic():
         if conversation.tags.filter(pk=tag.pk).exists():
             conversation.tags.remove(tag)
             _event(conversation, ConversationEvent.Kind.UNTAGGED, actor, tag.name)
-            _audit(conversation, AuditAction.UPDATE, actor, "conversation tag removed", request)
+            _audit(conversation, AuditAction.UPDATE, actor, "conversation tag removed")
 
 
-def internal_note_add(
-    *, conversation: Conversation, text: str, actor: Any, request: HttpRequest | None = None
-) -> InternalNote:
+def internal_note_add(*, conversation: Conversation, text: str, actor: Actor) -> InternalNote:
     """A note only staff see; it never goes to the patient."""
     cleaned = (text or "").strip()
     if not cleaned:
@@ -134,10 +112,9 @@ def internal_note_add(
     if len(cleaned) > MAX_NOTE_LENGTH:
         raise ValidationError(f"Notes are at most {MAX_NOTE_LENGTH} characters.")
     with transaction.atomic():
-        note = InternalNote.objects.create(conversation=conversation, author=actor, text=cleaned)
+        note = InternalNote.objects.create(conversation=conversation, author=actor.staff_user, text=cleaned)
         audit_record(
             action=AuditAction.CREATE,
-            request=request,
             actor=actor,
             obj=note,
             patient_id=conversation.patient_id,
@@ -146,9 +123,7 @@ def internal_note_add(
     return note
 
 
-def conversation_link_patient(
-    *, conversation: Conversation, patient: Patient, actor: Any, request: HttpRequest | None = None
-) -> None:
+def conversation_link_patient(*, conversation: Conversation, patient: Patient, actor: Actor) -> None:
     """Link CONVERSATION to PATIENT, one of the patients whose phones include its number (a family phone).
 
     The conversation's earlier messages are linked too, so they show on the patient's timeline.
@@ -163,10 +138,10 @@ def conversation_link_patient(
         conversation.patient = patient
         conversation.location = patient.primary_location
         _event(conversation, ConversationEvent.Kind.PATIENT_LINKED, actor, patient.display_name)
-        _audit(conversation, AuditAction.UPDATE, actor, "conversation linked to the patient", request)
+        _audit(conversation, AuditAction.UPDATE, actor, "conversation linked to the patient")
 
 
-def conversation_mark_read(*, conversation: Conversation, actor: Any) -> bool:
+def conversation_mark_read(*, conversation: Conversation, actor: Actor) -> bool:
     """Mark every message of CONVERSATION read; True when something was unread.
 
     No event: reading is recorded by the VIEW audit entry of the page that showed the messages.
@@ -176,9 +151,7 @@ def conversation_mark_read(*, conversation: Conversation, actor: Any) -> bool:
     return bool(changed)
 
 
-def conversation_opt_out(
-    *, conversation: Conversation, actor: Any, request: HttpRequest | None = None
-) -> None:
+def conversation_opt_out(*, conversation: Conversation, actor: Actor) -> None:
     """Record the opt-out a patient asked for in their own words, and clear the flag.
 
     Goes into the consent ledger (method: staff) so the outbound pipeline stops texting the number.
@@ -191,22 +164,20 @@ def conversation_opt_out(
             kind=ConsentKind.REVOKED,
             method=ConsentMethod.STAFF,
             patient=conversation.patient,
-            recorded_by=actor,
+            recorded_by=actor.user,
             note="asked by text to stop; recorded from the inbox",
-            request=request,
+            actor=actor,
         )
         Conversation.objects.filter(pk=conversation.pk).update(opt_out_suspected=False)
         conversation.opt_out_suspected = False
         _event(conversation, ConversationEvent.Kind.OPTED_OUT, actor, "recorded by staff from the inbox")
-        _audit(conversation, AuditAction.UPDATE, actor, "text opt-out recorded from the inbox", request)
+        _audit(conversation, AuditAction.UPDATE, actor, "text opt-out recorded from the inbox")
 
 
 FLAGS = {"opt_out": "opt_out_suspected", "visit_cancel": "visit_cancel_suspected"}
 
 
-def conversation_flag_dismiss(
-    *, conversation: Conversation, flag: str, actor: Any, request: HttpRequest | None = None
-) -> None:
+def conversation_flag_dismiss(*, conversation: Conversation, flag: str, actor: Actor) -> None:
     """Clear a warning banner (a suspected opt-out or visit cancellation) once staff have dealt with it."""
     if flag not in FLAGS:
         raise ValidationError("Unknown flag.")
@@ -214,7 +185,7 @@ def conversation_flag_dismiss(
         Conversation.objects.filter(pk=conversation.pk).update(**{FLAGS[flag]: False})
         setattr(conversation, FLAGS[flag], False)
         _event(conversation, ConversationEvent.Kind.FLAGGED, actor, f"dismissed: {flag.replace('_', ' ')}")
-        _audit(conversation, AuditAction.UPDATE, actor, f"conversation flag dismissed: {flag}", request)
+        _audit(conversation, AuditAction.UPDATE, actor, f"conversation flag dismissed: {flag}")
 
 
 # --- actions a feature takes on its own (no staff member acting) --------------------------------------

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
+from careline.core.actor import Actor
 from careline.messaging.channels.base import InboundMessage
 from careline.messaging.forms.manage import AnnouncementForm, MessagingPolicyForm, SavedReplyForm
 from careline.messaging.models import Message, MessageKind, MessagingPolicy, SavedReply
@@ -36,7 +37,10 @@ def rendered_fields(text: str) -> dict[str, str]:
 
 def test_an_announcement_renders_every_offered_field(personas):
     preview = announcement_preview(
-        user=personas.front_a, body=every_field(TemplateKind.ANNOUNCEMENT), location=None, language=""
+        actor=Actor.staff(personas.front_a),
+        body=every_field(TemplateKind.ANNOUNCEMENT),
+        location=None,
+        language="",
     )
     values = rendered_fields(preview.sample)
     assert set(values) == set(fields_for(TemplateKind.ANNOUNCEMENT))

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from careline.core.actor import Actor
 from careline.core.permissions import Perm, require_perm
 from careline.locations.models import Location
 from careline.messaging.channels import channel_types
@@ -105,8 +106,7 @@ def _channel_form_page(
                     default_for=data["default_for"],
                     rate_per_second=data["rate_per_second"],
                     keyword_replies=data["keyword_replies"],
-                    actor=request.user,
-                    request=request,
+                    actor=Actor.from_request(request),
                 )
             except ValidationError as error:
                 _apply(form, error)
@@ -170,8 +170,7 @@ def _reply_page(request: HttpRequest, reply: SavedReply | None) -> HttpResponse:
                     body=data["body"],
                     location=data["location"],
                     is_active=data["is_active"],
-                    actor=user,
-                    request=request,
+                    actor=Actor.from_request(request),
                 )
             except TemplateProblem as problem:
                 form.add_error("body", str(problem))
@@ -211,7 +210,7 @@ def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def saved_reply_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove a saved reply."""
     reply = _editable_reply(request, pk)
-    admin_services.saved_reply_delete(reply=reply, actor=request.user, request=request)
+    admin_services.saved_reply_delete(reply=reply, actor=Actor.from_request(request))
     messages.success(request, f"The saved reply “{reply.title}” is removed.")
     return HttpResponseRedirect(resolve_url("messaging:saved_reply_list"))
 
@@ -252,8 +251,7 @@ def policy_edit(request: HttpRequest, location_id: int) -> HttpResponse:
                     after_hours_reply_enabled=data["after_hours_reply_enabled"],
                     after_hours_text=data["after_hours_text"],
                     after_hours_text_es=data["after_hours_text_es"],
-                    actor=request.user,
-                    request=request,
+                    actor=Actor.from_request(request),
                 )
             except ValidationError as error:
                 _apply(form, error)

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods
 
+from careline.core.actor import Actor
 from careline.core.permissions import Perm, require_perm
 from careline.messaging.forms.manage import AnnouncementForm
 from careline.messaging.queries.outbox import announcement_for_user, announcements_visible_to, locations_of
@@ -43,23 +44,21 @@ def announcement_new(request: HttpRequest) -> HttpResponse:
             try:
                 if request.POST.get("action") == "send" and request.POST.get("previewed") == "1":
                     announcement = announcement_create(
-                        user=user,
+                        actor=Actor.from_request(request),
                         title=data["title"],
                         body=data["body"],
                         location=data["location"],
                         language=data["language"],
-                        request=request,
                     )
                     messages.success(
                         request, f"The announcement is going out to {announcement.total} patients."
                     )
                     return HttpResponseRedirect(resolve_url("messaging:announcement_detail", announcement.pk))
                 preview = announcement_preview(
-                    user=user,
+                    actor=Actor.from_request(request),
                     body=data["body"],
                     location=data["location"],
                     language=data["language"],
-                    request=request,
                 )
             except TemplateProblem as problem:
                 form.add_error("body", str(problem))

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from careline.core.actor import Actor
 from careline.core.params import row_id
 from careline.core.permissions import Perm, check_perm, require_perm
 from careline.messaging.forms.inbox import NoteForm, TagForm
@@ -43,7 +44,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.internal_note_add(
-                conversation=conversation, text=form.cleaned_data["text"], actor=request.user, request=request
+                conversation=conversation, text=form.cleaned_data["text"], actor=Actor.from_request(request)
             )
         except ValidationError as error:
             form.add_error("text", error)
@@ -60,7 +61,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = _conversation(request, pk)
     raw = request.POST.get("assignee", "")
     if raw == "":
-        services.conversation_unassign(conversation=conversation, actor=request.user, request=request)
+        services.conversation_unassign(conversation=conversation, actor=Actor.from_request(request))
         messages.success(request, "The conversation is unassigned.")
         return _back(conversation)
     wanted = request.user.pk if raw == "me" else row_id(raw)
@@ -71,7 +72,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose someone who can read this conversation.")
         return _back(conversation)
     services.conversation_assign(
-        conversation=conversation, assignee=assignee, actor=request.user, request=request
+        conversation=conversation, assignee=assignee, actor=Actor.from_request(request)
     )
     messages.success(request, f"Assigned to {assignee.full_name}.")
     return _back(conversation)
@@ -89,7 +90,7 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     action = actions.get(request.POST.get("action", ""))
     if action is None:
         messages.error(request, "Choose to close or reopen the conversation.")
-    elif action(conversation=conversation, actor=request.user, request=request):
+    elif action(conversation=conversation, actor=Actor.from_request(request)):
         messages.success(request, f"The conversation is {conversation.get_status_display().lower()}.")
     return _back(conversation)
 
@@ -105,7 +106,7 @@ def tag_add(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(conversation)
     try:
         services.conversation_tag(
-            conversation=conversation, name=form.cleaned_data["name"], actor=request.user, request=request
+            conversation=conversation, name=form.cleaned_data["name"], actor=Actor.from_request(request)
         )
     except ValidationError as error:
         messages.error(request, _errors(error))
@@ -119,7 +120,7 @@ def tag_remove(request: HttpRequest, pk: int, tag_pk: int) -> HttpResponse:
     conversation = _conversation(request, pk)
     tag = Tag.objects.filter(pk=tag_pk).first()
     if tag is not None:
-        services.conversation_untag(conversation=conversation, tag=tag, actor=request.user, request=request)
+        services.conversation_untag(conversation=conversation, tag=tag, actor=Actor.from_request(request))
     return _back(conversation)
 
 
@@ -137,7 +138,7 @@ def link_patient(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(conversation)
     try:
         services.conversation_link_patient(
-            conversation=conversation, patient=patient, actor=request.user, request=request
+            conversation=conversation, patient=patient, actor=Actor.from_request(request)
         )
     except ValidationError as error:
         messages.error(request, _errors(error))
@@ -154,7 +155,7 @@ def opt_out(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = _conversation(request, pk)
     if not conversation.contact.startswith("+"):
         raise PermissionDenied  # the consent ledger is for phone numbers only
-    services.conversation_opt_out(conversation=conversation, actor=request.user, request=request)
+    services.conversation_opt_out(conversation=conversation, actor=Actor.from_request(request))
     messages.success(request, "The number is opted out: no more texts will be sent to it.")
     return _back(conversation)
 
@@ -166,7 +167,7 @@ def dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = _conversation(request, pk)
     try:
         services.conversation_flag_dismiss(
-            conversation=conversation, flag=request.POST.get("flag", ""), actor=request.user, request=request
+            conversation=conversation, flag=request.POST.get("flag", ""), actor=Actor.from_request(request)
         )
     except ValidationError as error:
         messages.error(request, _errors(error))

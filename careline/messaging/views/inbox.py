@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access, audit_read_coalesced, audit_record
 from careline.core.params import row_id
 from careline.core.permissions import Perm, has_perm, require_perm
@@ -298,7 +299,7 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return _send(request, conversation)
     _audit_view(request, conversation, "conversation read")
-    conversation_mark_read(conversation=conversation, actor=request.user)
+    conversation_mark_read(conversation=conversation, actor=Actor.from_request(request))
     return render(request, "messaging/conversation.html", conversation_page_context(request, conversation))
 
 
@@ -366,7 +367,7 @@ def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
     audit_read_coalesced(
         request=request, obj=conversation, patient_id=conversation.patient_id, detail="conversation read"
     )
-    conversation_mark_read(conversation=conversation, actor=request.user)
+    conversation_mark_read(conversation=conversation, actor=Actor.from_request(request))
     return render(request, "messaging/_thread.html", _thread_context(request, conversation))
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from careline.core.permissions import Perm, has_perm
-from careline.patients.models import NoteKind, Patient
+from careline.patients.models import Caregiver, NoteKind, Patient
 
 
 def patients_visible_to(user: Any) -> Any:
@@ -23,6 +23,11 @@ def patients_visible_to(user: Any) -> Any:
 def patient_ids_for_mrn(reference: str) -> list[int]:
     """Ids of the patients whose MRN is REFERENCE (as typed or upper-cased): the audit filter's lookup."""
     return list(Patient.objects.filter(mrn__in={reference, reference.upper()}).values_list("pk", flat=True))
+
+
+def caregiver_names(ids: set[int]) -> dict[int, str]:
+    """{caregiver id: name} for the audit trail page."""
+    return dict(Caregiver.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
 def patient_for_user(user: Any, pk: int, perm: str = Perm.PATIENT_VIEW) -> Patient:

@@ -35,6 +35,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.dates import EARLIEST_DATE
 from careline.core.events import publish
@@ -424,7 +425,7 @@ def patient_import_process(*, import_id: int) -> PatientImport | None:
             errors=[_error(None, "", "The import failed unexpectedly. Nothing was imported.")],
         )
     audit_record(
-        action=AuditAction.IMPORT, actor=patient_import.created_by, obj=patient_import, channel=AuditChannel.WEB,
+        action=AuditAction.IMPORT, actor=Actor.for_user(patient_import.created_by), obj=patient_import, channel=AuditChannel.WEB,
         detail=f"CSV import #{import_id}: {created} patients created",
     )  # fmt: skip
     return finish(PatientImport.State.DONE, created_count=created, processed_rows=created)

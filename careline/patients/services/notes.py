@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.patients.models import AlertKind, CareNote, NoteAmendment, NoteKind, Patient, PatientAlert
 
@@ -25,16 +25,13 @@ def _clean_text(text: str, *, field: str = "text", max_chars: int = NOTE_MAX_CHA
     return cleaned
 
 
-def _audit(
-    request: HttpRequest | None, author: Any, action: str, obj: Any, patient_id: int, detail: str
-) -> None:
-    audit_record(request=request, actor=author, action=action, obj=obj, patient_id=patient_id, detail=detail)
+def _audit(actor: Actor, action: str, obj: Any, patient_id: int, detail: str) -> None:
+    audit_record(actor=actor, action=action, obj=obj, patient_id=patient_id, detail=detail)
 
 
-def note_add(
-    *, patient: Patient, kind: str, text: str, author: Any, request: HttpRequest | None = None
-) -> CareNote:
+def note_add(*, patient: Patient, kind: str, text: str, actor: Actor) -> CareNote:
     """Add a note about PATIENT, filed under the patient's primary location (audited)."""
+    author = actor.staff_user
     if kind not in NoteKind.values:
         raise ValidationError({"kind": "Choose a kind of note."})
     cleaned = _clean_text(text)
@@ -47,14 +44,13 @@ def note_add(
             location_id=patient.primary_location_id,
             created_at=timezone.now(),
         )
-        _audit(request, author, AuditAction.CREATE, note, patient.pk, f"care note ({note.kind})")
+        _audit(actor, AuditAction.CREATE, note, patient.pk, f"care note ({note.kind})")
     return note
 
 
-def note_amend(
-    *, note: CareNote, text: str, reason: str, author: Any, request: HttpRequest | None = None
-) -> NoteAmendment:
+def note_amend(*, note: CareNote, text: str, reason: str, actor: Actor) -> NoteAmendment:
     """Record a new version of NOTE's text; the original and earlier versions stay as they were (audited)."""
+    author = actor.staff_user
     cleaned = _clean_text(text)
     reason = (reason or "").strip()
     if not reason:
@@ -71,14 +67,13 @@ def note_amend(
         amendment = NoteAmendment.objects.create(
             note=locked, text=cleaned, reason=reason, author=author, created_at=timezone.now()
         )
-        _audit(request, author, AuditAction.UPDATE, locked, locked.patient_id, "amended care note")
+        _audit(actor, AuditAction.UPDATE, locked, locked.patient_id, "amended care note")
         return amendment
 
 
-def alert_add(
-    *, patient: Patient, kind: str, text: str, author: Any, request: HttpRequest | None = None
-) -> PatientAlert:
+def alert_add(*, patient: Patient, kind: str, text: str, actor: Actor) -> PatientAlert:
     """Pin an alert on PATIENT's pages (audited)."""
+    author = actor.staff_user
     if kind not in AlertKind.values:
         raise ValidationError({"kind": "Choose a kind of alert."})
     cleaned = _clean_text(text, max_chars=200)
@@ -86,18 +81,19 @@ def alert_add(
         alert = PatientAlert.objects.create(
             patient=patient, kind=kind, text=cleaned, created_by=author, created_at=timezone.now()
         )
-        _audit(request, author, AuditAction.CREATE, alert, patient.pk, "pinned alert")
+        _audit(actor, AuditAction.CREATE, alert, patient.pk, "pinned alert")
     return alert
 
 
-def alert_remove(*, alert: PatientAlert, author: Any, request: HttpRequest | None = None) -> PatientAlert:
+def alert_remove(*, alert: PatientAlert, actor: Actor) -> PatientAlert:
     """Unpin ALERT: it is kept, marked with who removed it and when (audited)."""
+    author = actor.staff_user
     with transaction.atomic():
         updated = PatientAlert.objects.filter(pk=alert.pk, removed_at__isnull=True).update(
             removed_by=author, removed_at=timezone.now()
         )
         if not updated:
             raise ValidationError("This alert was already removed.")
-        _audit(request, author, AuditAction.UPDATE, alert, alert.patient_id, "removed pinned alert")
+        _audit(actor, AuditAction.UPDATE, alert, alert.patient_id, "removed pinned alert")
     alert.refresh_from_db()
     return alert

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.events import publish
 from careline.core.phones import parse_phone, phone_kind
@@ -105,7 +106,7 @@ def _parse_phones(numbers: Iterable[str]) -> list[str]:
 
 def patient_create(
     *,
-    actor: Any,
+    actor: Actor,
     legal_first_name: str,
     legal_last_name: str,
     date_of_birth: date,
@@ -126,7 +127,6 @@ def patient_create(
     primary_clinician: Any = None,
     confidential_communications: bool = False,
     phones: Sequence[str] = (),
-    request: HttpRequest | None = None,
 ) -> Patient:
     """Register a patient (and their phones, the first one primary); ValidationError changes nothing."""
     patient = Patient(
@@ -161,7 +161,6 @@ def patient_create(
             )
         audit_record(
             action=AuditAction.CREATE,
-            request=request,
             actor=actor,
             obj=patient,
             patient_id=patient.pk,
@@ -175,9 +174,7 @@ def patient_create(
     return patient
 
 
-def patient_update(
-    *, patient: Patient, actor: Any, changes: Mapping[str, Any], request: HttpRequest | None = None
-) -> list[str]:
+def patient_update(*, patient: Patient, actor: Actor, changes: Mapping[str, Any]) -> list[str]:
     """Apply CHANGES to PATIENT's demographics; returns (and audits) the names of the fields that changed."""
     unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
     if unknown:
@@ -188,7 +185,6 @@ def patient_update(
             changes,
             clean=patient.full_clean,
             actor=actor,
-            request=request,
             patient_id=patient.pk,
             label="fields",
         )
@@ -202,8 +198,7 @@ def _apply_changes(
     values: Mapping[str, Any],
     *,
     clean: Callable[[], None],
-    actor: Any,
-    request: HttpRequest | None,
+    actor: Actor,
     patient_id: int,
     label: str,
 ) -> list[str]:
@@ -224,7 +219,6 @@ def _apply_changes(
         instance.save()
         audit_record(
             action=AuditAction.UPDATE,
-            request=request,
             actor=actor,
             obj=instance,
             patient_id=patient_id,
@@ -237,11 +231,10 @@ def patient_phone_add(
     *,
     patient: Patient,
     number: str,
-    actor: Any,
+    actor: Actor,
     kind: str | None = None,
     is_primary: bool = False,
     label: str = "",
-    request: HttpRequest | None = None,
 ) -> PatientPhone:
     """Add a number (any usual format) to PATIENT; the first number, or one marked primary, becomes primary."""
     e164 = parse_phone(number)
@@ -263,7 +256,6 @@ def patient_phone_add(
         )
         audit_record(
             action=AuditAction.UPDATE,
-            request=request,
             actor=actor,
             obj=phone,
             patient_id=patient.pk,
@@ -273,7 +265,7 @@ def patient_phone_add(
     return phone
 
 
-def patient_phone_set_primary(*, phone: PatientPhone, actor: Any, request: HttpRequest | None = None) -> None:
+def patient_phone_set_primary(*, phone: PatientPhone, actor: Actor) -> None:
     """Make PHONE its patient's primary number (the only one)."""
     with transaction.atomic():
         PatientPhone.objects.filter(patient_id=phone.patient_id, is_primary=True).exclude(pk=phone.pk).update(
@@ -283,7 +275,6 @@ def patient_phone_set_primary(*, phone: PatientPhone, actor: Any, request: HttpR
         phone.is_primary = True
         audit_record(
             action=AuditAction.UPDATE,
-            request=request,
             actor=actor,
             obj=phone,
             patient_id=phone.patient_id,
@@ -292,7 +283,7 @@ def patient_phone_set_primary(*, phone: PatientPhone, actor: Any, request: HttpR
         publish(PatientUpdated(patient_id=phone.patient_id, fields=("phones",)))
 
 
-def patient_phone_remove(*, phone: PatientPhone, actor: Any, request: HttpRequest | None = None) -> None:
+def patient_phone_remove(*, phone: PatientPhone, actor: Actor) -> None:
     """Remove PHONE; when it was primary, the oldest remaining number becomes primary. The consent ledger stays."""
     patient_id = phone.patient_id
     with transaction.atomic():
@@ -305,7 +296,6 @@ def patient_phone_remove(*, phone: PatientPhone, actor: Any, request: HttpReques
                 PatientPhone.objects.filter(pk=successor.pk).update(is_primary=True)
         audit_record(
             action=AuditAction.UPDATE,
-            request=request,
             actor=actor,
             object_type="patients.patientphone",
             object_id=object_id,
@@ -320,8 +310,7 @@ def contact_preference_set(
     patient: Patient,
     purpose: str,
     channel: str,
-    actor: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> ContactPreference:
     """Record how PATIENT wants to hear about PURPOSE, with who recorded it and when."""
     if purpose not in Purpose.values:
@@ -332,11 +321,10 @@ def contact_preference_set(
         preference, _ = ContactPreference.objects.update_or_create(
             patient=patient,
             purpose=purpose,
-            defaults={"channel": channel, "recorded_at": timezone.now(), "recorded_by": actor},
+            defaults={"channel": channel, "recorded_at": timezone.now(), "recorded_by": actor.user},
         )
         audit_record(
             action=AuditAction.UPDATE,
-            request=request,
             actor=actor,
             obj=preference,
             patient_id=patient.pk,
@@ -356,8 +344,13 @@ def consent_record(
     note: str = "",
     occurred_at: datetime | None = None,
     request: HttpRequest | None = None,
+    actor: Actor | None = None,
 ) -> ConsentEvent:
-    """Append a consent (given/revoked) entry to the ledger of PHONE_NUMBER (any usual format)."""
+    """Append a consent (given/revoked) entry to the ledger of PHONE_NUMBER (any usual format).
+
+    ACTOR is who recorded it, for the audit trail; without one it is RECORDED_BY acting in REQUEST (the
+    outbound pipeline still calls it so).
+    """
     e164 = parse_phone(phone_number)
     if kind not in ConsentKind.values:
         raise ValidationError(f"“{kind}” is not a kind of consent entry.")
@@ -376,8 +369,7 @@ def consent_record(
         if patient is not None:
             audit_record(
                 action=AuditAction.UPDATE,
-                request=request,
-                actor=recorded_by,
+                actor=actor or Actor.for_user(recorded_by, request=request),
                 obj=event,
                 patient_id=patient.pk,
                 detail=f"text consent {kind} ({method})",
@@ -458,7 +450,7 @@ def _caregiver_clean(caregiver: Caregiver) -> None:
 def caregiver_create(
     *,
     patient: Patient,
-    actor: Any,
+    actor: Actor,
     name: str,
     relationship: str,
     phone: str = "",
@@ -468,7 +460,6 @@ def caregiver_create(
     receives_billing: bool = False,
     receives_care: bool = False,
     receives_general: bool = False,
-    request: HttpRequest | None = None,
 ) -> Caregiver:
     """Add a caregiver or proxy to PATIENT (phone in any usual format)."""
     caregiver = Caregiver(
@@ -488,7 +479,6 @@ def caregiver_create(
         caregiver.save()
         audit_record(
             action=AuditAction.CREATE,
-            request=request,
             actor=actor,
             obj=caregiver,
             patient_id=patient.pk,
@@ -497,9 +487,7 @@ def caregiver_create(
     return caregiver
 
 
-def caregiver_update(
-    *, caregiver: Caregiver, actor: Any, changes: Mapping[str, Any], request: HttpRequest | None = None
-) -> list[str]:
+def caregiver_update(*, caregiver: Caregiver, actor: Actor, changes: Mapping[str, Any]) -> list[str]:
     """Apply CHANGES to CAREGIVER; returns (and audits) the names of the fields that changed."""
     unknown = set(changes) - set(CAREGIVER_EDITABLE_FIELDS)
     if unknown:
@@ -512,7 +500,6 @@ def caregiver_update(
         values,
         clean=lambda: _caregiver_clean(caregiver),
         actor=actor,
-        request=request,
         patient_id=caregiver.patient_id,
         label="caregiver fields",
     )

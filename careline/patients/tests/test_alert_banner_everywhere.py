@@ -17,6 +17,7 @@ import pytest
 import time_machine
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from careline.core.actor import Actor
 from careline.messaging.models import Tag
 from careline.messaging.tests.h3_support import scheduled_message
 from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, texted_by
@@ -88,7 +89,7 @@ def world(personas: Personas) -> Iterator[dict[str, Any]]:
     """Pat with a pinned alert and one of every row a page about Pat can be addressed by."""
     with time_machine.travel(NOON_CHICAGO, tick=False):
         pat = personas.pat
-        alert = alert_add(patient=pat, kind="allergy", text=ALERT_TEXT, author=personas.front_a)
+        alert = alert_add(patient=pat, kind="allergy", text=ALERT_TEXT, actor=Actor.staff(personas.front_a))
         schedule = make_schedule(personas)
         conversation = texted_by(PAT_NUMBER)
         tag = Tag.objects.create(name="billing")
@@ -97,7 +98,9 @@ def world(personas: Personas) -> Iterator[dict[str, Any]]:
             "patient": pat,
             "alert": alert,
             "caregiver": personas.pat_caregiver,
-            "note": note_add(patient=pat, kind="handoff", text="Called back", author=personas.front_a),
+            "note": note_add(
+                patient=pat, kind="handoff", text="Called back", actor=Actor.staff(personas.front_a)
+            ),
             "conversation": conversation,
             "tag": tag,
             "scheduled": scheduled_message(pat),

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from careline.core.actor import Actor
 from careline.core.models import AuditAction, AuditEntry
 from careline.patients.models import NoteKind, Patient
 from careline.patients.services.notes import note_add, note_amend
@@ -20,13 +21,22 @@ EXPECTED = {"admin": 200, "front_a": 200, "clinician_a": 200, "billing_a": 403, 
 def notes(personas):
     return {
         "pat": note_add(
-            patient=personas.pat, kind=NoteKind.HANDOFF, text="Pat needs a ride", author=personas.front_a
+            patient=personas.pat,
+            kind=NoteKind.HANDOFF,
+            text="Pat needs a ride",
+            actor=Actor.staff(personas.front_a),
         ),
         "pat_clinical": note_add(
-            patient=personas.pat, kind=NoteKind.CLINICAL, text="Pat wound check", author=personas.clinician_a
+            patient=personas.pat,
+            kind=NoteKind.CLINICAL,
+            text="Pat wound check",
+            actor=Actor.staff(personas.clinician_a),
         ),
         "quinn": note_add(
-            patient=personas.quinn, kind=NoteKind.HANDOFF, text="Quinn rescheduled", author=personas.front_b
+            patient=personas.quinn,
+            kind=NoteKind.HANDOFF,
+            text="Quinn rescheduled",
+            actor=Actor.staff(personas.front_b),
         ),
     }
 
@@ -78,7 +88,7 @@ def test_handoff_by_clinician_shows_their_patients_only(personas, client_for, no
         mrn="MRN-OTHER", legal_first_name="Olive", legal_last_name="Other", date_of_birth=date(1990, 1, 1),
         primary_location=personas.location_a,
     )  # fmt: skip
-    note_add(patient=other, kind=NoteKind.HANDOFF, text="Olive called", author=personas.front_a)
+    note_add(patient=other, kind=NoteKind.HANDOFF, text="Olive called", actor=Actor.staff(personas.front_a))
     client = client_for(personas.clinician_a)
     content = client.get(reverse("patients:handoff"), {"clinician": personas.clinician_a.pk}).content.decode()
     assert "Pat needs a ride" in content
@@ -88,7 +98,12 @@ def test_handoff_by_clinician_shows_their_patients_only(personas, client_for, no
 
 
 def test_handoff_records_one_view_per_patient_shown(personas, client_for, notes):
-    note_add(patient=personas.pat, kind=NoteKind.OTHER, text="Second note for Pat", author=personas.front_a)
+    note_add(
+        patient=personas.pat,
+        kind=NoteKind.OTHER,
+        text="Second note for Pat",
+        actor=Actor.staff(personas.front_a),
+    )
     client_for(personas.admin).get(reverse("patients:handoff"), {"location": personas.location_a.pk})
     entries = AuditEntry.objects.filter(actor=personas.admin, action=AuditAction.VIEW)
     assert list(entries.values_list("patient_id", flat=True)) == [personas.pat.pk]
@@ -106,7 +121,7 @@ def test_handoff_query_count_does_not_grow_with_the_number_of_notes(
 ):
     client = client_for(personas.clinician_a)
     url = reverse("patients:handoff")
-    note_add(patient=personas.pat, kind=NoteKind.HANDOFF, text="warm-up", author=personas.front_a)
+    note_add(patient=personas.pat, kind=NoteKind.HANDOFF, text="warm-up", actor=Actor.staff(personas.front_a))
     client.get(url)  # the first request of a session writes its start time; measure a steady-state one
     # 14 queries today (session, user, roles, locations, notes, one amendment prefetch, one audit insert,
     # form choices, session save); 30 notes with a query each would blow far past the bound.
@@ -116,9 +131,12 @@ def test_handoff_query_count_does_not_grow_with_the_number_of_notes(
             primary_location=personas.location_a, primary_clinician=personas.clinician_a,
         )  # fmt: skip
         note = note_add(
-            patient=patient, kind=NoteKind.CLINICAL, text=f"note {index}", author=personas.clinician_a
+            patient=patient,
+            kind=NoteKind.CLINICAL,
+            text=f"note {index}",
+            actor=Actor.staff(personas.clinician_a),
         )
-        note_amend(note=note, text=f"amended {index}", reason="r", author=personas.clinician_a)
+        note_amend(note=note, text=f"amended {index}", reason="r", actor=Actor.staff(personas.clinician_a))
     with django_assert_max_num_queries(16):
         response = client.get(url)
     assert response.content.decode().count("amended ") == 30

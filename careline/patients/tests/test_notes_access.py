@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from careline.core.actor import Actor
 from careline.core.models import AuditAction, AuditEntry
 from careline.patients.models import CareNote, NoteAmendment, NoteKind, PatientAlert
 from careline.patients.services.notes import alert_add, note_add
@@ -19,20 +20,28 @@ ALLOWED = {"admin": True, "front_a": True, "clinician_a": True, "billing_a": Tru
 @pytest.fixture
 def handoff_note(personas):
     return note_add(
-        patient=personas.pat, kind=NoteKind.HANDOFF, text="Called about refill", author=personas.front_a
+        patient=personas.pat,
+        kind=NoteKind.HANDOFF,
+        text="Called about refill",
+        actor=Actor.staff(personas.front_a),
     )
 
 
 @pytest.fixture
 def clinical_note(personas):
     return note_add(
-        patient=personas.pat, kind=NoteKind.CLINICAL, text="BP 150/95, recheck", author=personas.clinician_a
+        patient=personas.pat,
+        kind=NoteKind.CLINICAL,
+        text="BP 150/95, recheck",
+        actor=Actor.staff(personas.clinician_a),
     )
 
 
 @pytest.fixture
 def alert(personas):
-    return alert_add(patient=personas.pat, kind="allergy", text="Penicillin", author=personas.front_a)
+    return alert_add(
+        patient=personas.pat, kind="allergy", text="Penicillin", actor=Actor.staff(personas.front_a)
+    )
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -194,7 +203,7 @@ def test_removing_an_alert_twice_says_so_and_keeps_the_first_removal(personas, c
 
 
 def test_an_alert_of_another_patient_cannot_be_removed_through_this_patient(personas, client_for):
-    other = alert_add(patient=personas.quinn, kind="other", text="Quinn's", author=personas.admin)
+    other = alert_add(patient=personas.quinn, kind="other", text="Quinn's", actor=Actor.staff(personas.admin))
     response = client_for(personas.admin).post(
         reverse("patients:alert_remove", args=[personas.pat.pk, other.pk])
     )

@@ -9,6 +9,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from careline.core.actor import Actor
 from careline.core.models import AuditAction, AuditEntry
 from careline.patients.models import CareNote, NoteKind
 from careline.patients.queries.notes import active_alerts, note_current_text, notes_visible_to
@@ -19,14 +20,19 @@ pytestmark = pytest.mark.django_db
 
 def test_a_note_is_filed_under_the_patients_primary_location(personas):
     note = note_add(
-        patient=personas.quinn, kind=NoteKind.OTHER, text="  Left a message  ", author=personas.admin
+        patient=personas.quinn,
+        kind=NoteKind.OTHER,
+        text="  Left a message  ",
+        actor=Actor.staff(personas.admin),
     )
     assert note.location == personas.location_b
     assert note.text == "Left a message"
 
 
 def test_care_note_save_refuses_a_change_of_text(personas):
-    note = note_add(patient=personas.pat, kind=NoteKind.HANDOFF, text="Original", author=personas.front_a)
+    note = note_add(
+        patient=personas.pat, kind=NoteKind.HANDOFF, text="Original", actor=Actor.staff(personas.front_a)
+    )
     note.text = "Rewritten"
     with pytest.raises(ValueError, match="never edited in place"):
         note.save()
@@ -36,7 +42,10 @@ def test_care_note_save_refuses_a_change_of_text(personas):
 def test_amending_keeps_the_original_and_records_who_when_and_why(personas, client_for):
     with time_machine.travel(datetime(2025, 3, 3, 14, 0, tzinfo=UTC), tick=False):
         note = note_add(
-            patient=personas.pat, kind=NoteKind.HANDOFF, text="Pick up at 3", author=personas.front_a
+            patient=personas.pat,
+            kind=NoteKind.HANDOFF,
+            text="Pick up at 3",
+            actor=Actor.staff(personas.front_a),
         )
     client = client_for(personas.clinician_a)
     url = reverse("patients:note_amend", args=[personas.pat.pk, note.pk])
@@ -70,12 +79,14 @@ def test_the_latest_amendment_is_the_current_text_in_lists_without_a_query_per_n
     personas, django_assert_num_queries
 ):
     notes = [
-        note_add(patient=personas.pat, kind=NoteKind.OTHER, text=f"v0 {i}", author=personas.admin)
+        note_add(patient=personas.pat, kind=NoteKind.OTHER, text=f"v0 {i}", actor=Actor.staff(personas.admin))
         for i in range(4)
     ]
     for version in (1, 2):
         for note in notes:
-            note_amend(note=note, text=f"v{version} {note.pk}", reason="update", author=personas.admin)
+            note_amend(
+                note=note, text=f"v{version} {note.pk}", reason="update", actor=Actor.staff(personas.admin)
+            )
     personas.admin.role_codes  # noqa: B018 - warm the cached roles, not part of what is measured
     with django_assert_num_queries(2):
         listed = list(notes_visible_to(personas.admin, personas.pat))
@@ -84,19 +95,21 @@ def test_the_latest_amendment_is_the_current_text_in_lists_without_a_query_per_n
 
 
 def test_amending_with_the_same_text_or_no_reason_is_refused(personas):
-    note = note_add(patient=personas.pat, kind=NoteKind.OTHER, text="Same", author=personas.admin)
+    note = note_add(patient=personas.pat, kind=NoteKind.OTHER, text="Same", actor=Actor.staff(personas.admin))
     with pytest.raises(ValidationError):
-        note_amend(note=note, text="Same", reason="why", author=personas.admin)
+        note_amend(note=note, text="Same", reason="why", actor=Actor.staff(personas.admin))
     with pytest.raises(ValidationError):
-        note_amend(note=note, text="Other", reason=" ", author=personas.admin)
+        note_amend(note=note, text="Other", reason=" ", actor=Actor.staff(personas.admin))
     assert not note.amendments.exists()
 
 
 def test_removing_an_alert_keeps_it_with_who_and_when(personas):
-    alert = alert_add(patient=personas.pat, kind="interpreter", text="Needs Spanish", author=personas.front_a)
+    alert = alert_add(
+        patient=personas.pat, kind="interpreter", text="Needs Spanish", actor=Actor.staff(personas.front_a)
+    )
     assert active_alerts(personas.pat) == [alert]
     with time_machine.travel(datetime(2025, 5, 1, 12, 0, tzinfo=UTC), tick=False):
-        alert_remove(alert=alert, author=personas.clinician_a)
+        alert_remove(alert=alert, actor=Actor.staff(personas.clinician_a))
     alert.refresh_from_db()
     assert alert.removed_by == personas.clinician_a
     assert alert.removed_at == datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
@@ -105,7 +118,7 @@ def test_removing_an_alert_keeps_it_with_who_and_when(personas):
 
 
 def test_pinned_alerts_show_in_the_banner_of_the_notes_pages(personas, client_for):
-    alert_add(patient=personas.pat, kind="allergy", text="Latex", author=personas.front_a)
+    alert_add(patient=personas.pat, kind="allergy", text="Latex", actor=Actor.staff(personas.front_a))
     content = (
         client_for(personas.front_a).get(reverse("patients:notes", args=[personas.pat.pk])).content.decode()
     )
@@ -142,8 +155,10 @@ def test_the_panel_shows_the_error_and_keeps_the_text_when_a_note_is_refused(per
 
 
 def test_the_patient_page_includes_the_notes_panel_with_the_current_text(personas, client_for):
-    note = note_add(patient=personas.pat, kind=NoteKind.HANDOFF, text="Old words", author=personas.front_a)
-    note_amend(note=note, text="New words", reason="fix", author=personas.front_a)
+    note = note_add(
+        patient=personas.pat, kind=NoteKind.HANDOFF, text="Old words", actor=Actor.staff(personas.front_a)
+    )
+    note_amend(note=note, text="New words", reason="fix", actor=Actor.staff(personas.front_a))
     content = (
         client_for(personas.front_a).get(reverse("patients:detail", args=[personas.pat.pk])).content.decode()
     )

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from careline.core.actor import Actor
 from careline.core.models import AuditAction, AuditEntry
 from careline.patients.models import AlertKind, NoteKind
 from careline.patients.services.notes import alert_add, alert_remove, note_add, note_amend
@@ -16,13 +17,19 @@ def _entries(personas, action):
 
 def test_note_and_alert_writes_are_audited_without_clinical_text(personas):
     note = note_add(
-        patient=personas.pat, kind=NoteKind.CLINICAL, text="BP 150/95", author=personas.clinician_a
+        patient=personas.pat,
+        kind=NoteKind.CLINICAL,
+        text="BP 150/95",
+        actor=Actor.staff(personas.clinician_a),
     )
-    note_amend(note=note, text="BP 150/90", reason="typo", author=personas.clinician_a)
+    note_amend(note=note, text="BP 150/90", reason="typo", actor=Actor.staff(personas.clinician_a))
     alert = alert_add(
-        patient=personas.pat, kind=AlertKind.ALLERGY, text="Penicillin", author=personas.clinician_a
+        patient=personas.pat,
+        kind=AlertKind.ALLERGY,
+        text="Penicillin",
+        actor=Actor.staff(personas.clinician_a),
     )
-    alert_remove(alert=alert, author=personas.clinician_a)
+    alert_remove(alert=alert, actor=Actor.staff(personas.clinician_a))
     assert _entries(personas, AuditAction.CREATE).count() == 2
     assert _entries(personas, AuditAction.UPDATE).count() == 2
     details = " ".join(AuditEntry.objects.values_list("detail", flat=True))
@@ -32,5 +39,5 @@ def test_note_and_alert_writes_are_audited_without_clinical_text(personas):
 
 def test_a_refused_note_writes_no_audit_entry(personas):
     with pytest.raises(ValidationError):
-        note_add(patient=personas.pat, kind="gossip", text="x", author=personas.clinician_a)
+        note_add(patient=personas.pat, kind="gossip", text="x", actor=Actor.staff(personas.clinician_a))
     assert not _entries(personas, AuditAction.CREATE).exists()

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from careline.core.actor import Actor
 from careline.core.events import Event, Phase, subscribe, unsubscribe
 from careline.patients.events import PATIENT_EVENTS, ConsentChanged, PatientCreated, PatientUpdated
 from careline.patients.models import ConsentEvent, Patient
@@ -48,19 +49,27 @@ def test_registering_and_editing_a_patient_publish_ids_and_field_names(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         patient = patient_create(
-            actor=personas.front_a, legal_first_name="Rae", legal_last_name="Moss",
+            actor=Actor.staff(personas.front_a), legal_first_name="Rae", legal_last_name="Moss",
             date_of_birth=date(1980, 5, 1), primary_location=personas.location_a,
         )  # fmt: skip
         patient_update(
-            patient=patient, actor=personas.front_a, changes={"preferred_name": "Ray", "city": "Elm"}
+            patient=patient,
+            actor=Actor.staff(personas.front_a),
+            changes={"preferred_name": "Ray", "city": "Elm"},
         )
-        patient_update(patient=patient, actor=personas.front_a, changes={"city": "Elm"})  # nothing changed
-        first = patient_phone_add(patient=patient, number="(312) 555-0177", actor=personas.front_a)
-        second = patient_phone_add(patient=patient, number="(312) 555-0178", actor=personas.front_a)
-        patient_phone_set_primary(phone=second, actor=personas.front_a)
-        patient_phone_remove(phone=first, actor=personas.front_a)
+        patient_update(
+            patient=patient, actor=Actor.staff(personas.front_a), changes={"city": "Elm"}
+        )  # nothing changed
+        first = patient_phone_add(
+            patient=patient, number="(312) 555-0177", actor=Actor.staff(personas.front_a)
+        )
+        second = patient_phone_add(
+            patient=patient, number="(312) 555-0178", actor=Actor.staff(personas.front_a)
+        )
+        patient_phone_set_primary(phone=second, actor=Actor.staff(personas.front_a))
+        patient_phone_remove(phone=first, actor=Actor.staff(personas.front_a))
         contact_preference_set(
-            patient=patient, purpose="appointments", channel="email", actor=personas.front_a
+            patient=patient, purpose="appointments", channel="email", actor=Actor.staff(personas.front_a)
         )
     assert published == [
         PatientCreated(patient_id=patient.pk, primary_location_id=personas.location_a.pk, source="registry"),
@@ -87,7 +96,9 @@ def test_a_consent_entry_is_published_without_the_number(
 
 def test_a_refused_update_publishes_nothing(personas: Any, published: list[Event]) -> None:
     with pytest.raises(ValidationError):
-        patient_update(patient=personas.pat, actor=personas.front_a, changes={"email": "not an address"})
+        patient_update(
+            patient=personas.pat, actor=Actor.staff(personas.front_a), changes={"email": "not an address"}
+        )
     assert published == []
 
 
@@ -99,7 +110,7 @@ def test_an_in_transaction_listener_failing_undoes_the_registration(personas: An
     try:
         with pytest.raises(Refused):
             patient_create(
-                actor=personas.front_a, legal_first_name="Rae", legal_last_name="Moss",
+                actor=Actor.staff(personas.front_a), legal_first_name="Rae", legal_last_name="Moss",
                 date_of_birth=date(1980, 5, 1), primary_location=personas.location_a,
             )  # fmt: skip
     finally:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from careline.core.actor import Actor
 from careline.core.models import AuditAction, AuditEntry
 from careline.core.text import search_key
 from careline.patients.models import ConsentEvent, Patient, PatientPhone
@@ -44,7 +45,7 @@ pytestmark = pytest.mark.django_db
 )
 def test_phone_is_stored_in_e164_whatever_the_format(personas, raw, e164, kind):
     PatientPhone.objects.filter(patient=personas.pat).delete()
-    phone = patient_phone_add(patient=personas.pat, number=raw, actor=personas.front_a)
+    phone = patient_phone_add(patient=personas.pat, number=raw, actor=Actor.staff(personas.front_a))
     assert phone.number == e164
     if kind:
         assert phone.kind == kind
@@ -55,7 +56,7 @@ def test_phone_is_stored_in_e164_whatever_the_format(personas, raw, e164, kind):
 def test_garbage_phone_is_refused_with_a_clear_message_and_nothing_changes(personas, raw):
     before = AuditEntry.objects.count()
     with pytest.raises(ValidationError) as error:
-        patient_phone_add(patient=personas.pat, number=raw, actor=personas.front_a)
+        patient_phone_add(patient=personas.pat, number=raw, actor=Actor.staff(personas.front_a))
     message = " ".join(error.value.messages)
     assert "phone number" in message
     assert personas.pat.phones.count() == 1
@@ -64,15 +65,17 @@ def test_garbage_phone_is_refused_with_a_clear_message_and_nothing_changes(perso
 
 def test_same_number_twice_is_refused(personas):
     with pytest.raises(ValidationError, match="already on file"):
-        patient_phone_add(patient=personas.pat, number="(312) 555-0111", actor=personas.front_a)
+        patient_phone_add(patient=personas.pat, number="(312) 555-0111", actor=Actor.staff(personas.front_a))
 
 
 def test_only_one_primary_phone_and_removing_the_primary_promotes_the_next(personas):
     pat = personas.pat
     first = pat.phones.get()
-    second = patient_phone_add(patient=pat, number="312 555 0144", actor=personas.front_a, is_primary=True)
+    second = patient_phone_add(
+        patient=pat, number="312 555 0144", actor=Actor.staff(personas.front_a), is_primary=True
+    )
     assert list(pat.phones.filter(is_primary=True)) == [second]
-    patient_phone_remove(phone=second, actor=personas.front_a)
+    patient_phone_remove(phone=second, actor=Actor.staff(personas.front_a))
     first.refresh_from_db()
     assert first.is_primary
     assert AuditEntry.objects.filter(patient_id=pat.pk, detail="phone removed").count() == 1
@@ -80,7 +83,7 @@ def test_only_one_primary_phone_and_removing_the_primary_promotes_the_next(perso
 
 def test_given_kind_is_kept(personas):
     phone = patient_phone_add(
-        patient=personas.pat, number="3125550155", actor=personas.front_a, kind="landline"
+        patient=personas.pat, number="3125550155", actor=Actor.staff(personas.front_a), kind="landline"
     )
     assert phone.kind == "landline"
 
@@ -163,7 +166,7 @@ def test_consent_record_refuses_bad_input(personas):
 
 def test_patient_create_registers_phones_and_audits(personas):
     patient = patient_create(
-        actor=personas.front_a,
+        actor=Actor.staff(personas.front_a),
         legal_first_name=" José ",
         legal_last_name="Núñez",
         date_of_birth=date(1990, 1, 2),
@@ -185,7 +188,7 @@ def test_patient_create_with_a_bad_phone_creates_nothing(personas):
     count = Patient.objects.count()
     with pytest.raises(ValidationError):
         patient_create(
-            actor=personas.front_a,
+            actor=Actor.staff(personas.front_a),
             legal_first_name="A",
             legal_last_name="B",
             date_of_birth=date(1990, 1, 2),
@@ -194,7 +197,7 @@ def test_patient_create_with_a_bad_phone_creates_nothing(personas):
         )
     with pytest.raises(ValidationError):
         patient_create(
-            actor=personas.front_a,
+            actor=Actor.staff(personas.front_a),
             legal_first_name="A",
             legal_last_name="B",
             date_of_birth=date(1990, 1, 2),
@@ -208,7 +211,7 @@ def test_patient_update_audits_exactly_the_changed_fields(personas):
     pat = personas.pat
     changed = patient_update(
         patient=pat,
-        actor=personas.front_a,
+        actor=Actor.staff(personas.front_a),
         changes={"legal_last_name": "Ortega-Ruiz", "email": "pat@example.test", "status": "deceased"},
     )
     assert changed == ["legal_last_name", "status"]
@@ -217,16 +220,21 @@ def test_patient_update_audits_exactly_the_changed_fields(personas):
     assert pat.is_deceased
     entry = AuditEntry.objects.get(patient_id=pat.pk, action=AuditAction.UPDATE)
     assert entry.detail == "fields: legal_last_name, status"
-    assert patient_update(patient=pat, actor=personas.front_a, changes={"email": "pat@example.test"}) == []
+    assert (
+        patient_update(
+            patient=pat, actor=Actor.staff(personas.front_a), changes={"email": "pat@example.test"}
+        )
+        == []
+    )
 
 
 def test_patient_update_refuses_bad_values_and_unknown_fields(personas):
     pat = personas.pat
     with pytest.raises(ValidationError):
-        patient_update(patient=pat, actor=personas.front_a, changes={"email": "not an email"})
+        patient_update(patient=pat, actor=Actor.staff(personas.front_a), changes={"email": "not an email"})
     assert pat.email == "pat@example.test"
     with pytest.raises(ValidationError):
-        patient_update(patient=pat, actor=personas.front_a, changes={"last_name_key": "x"})
+        patient_update(patient=pat, actor=Actor.staff(personas.front_a), changes={"last_name_key": "x"})
     pat.refresh_from_db()
     assert pat.email == "pat@example.test"
     assert not AuditEntry.objects.filter(patient_id=pat.pk, action=AuditAction.UPDATE).exists()
@@ -234,22 +242,24 @@ def test_patient_update_refuses_bad_values_and_unknown_fields(personas):
 
 def test_contact_preference_is_one_per_purpose_with_who_and_when(personas):
     first = contact_preference_set(
-        patient=personas.pat, purpose="billing", channel="email", actor=personas.front_a
+        patient=personas.pat, purpose="billing", channel="email", actor=Actor.staff(personas.front_a)
     )
     second = contact_preference_set(
-        patient=personas.pat, purpose="billing", channel="mail", actor=personas.billing_a
+        patient=personas.pat, purpose="billing", channel="mail", actor=Actor.staff(personas.billing_a)
     )
     assert first.pk == second.pk
     second.refresh_from_db()
     assert (second.channel, second.recorded_by) == ("mail", personas.billing_a)
     with pytest.raises(ValidationError):
-        contact_preference_set(patient=personas.pat, purpose="gossip", channel="sms", actor=personas.front_a)
+        contact_preference_set(
+            patient=personas.pat, purpose="gossip", channel="sms", actor=Actor.staff(personas.front_a)
+        )
 
 
 def test_caregiver_phone_is_parsed_and_updates_are_audited(personas):
     caregiver = caregiver_create(
         patient=personas.pat,
-        actor=personas.front_a,
+        actor=Actor.staff(personas.front_a),
         name="Ana",
         relationship="daughter",
         phone="(312) 555-0166",
@@ -257,11 +267,15 @@ def test_caregiver_phone_is_parsed_and_updates_are_audited(personas):
     )
     assert caregiver.phone == "+13125550166"
     changed = caregiver_update(
-        caregiver=caregiver, actor=personas.front_a, changes={"phone": "312.555.0166", "is_proxy": True}
+        caregiver=caregiver,
+        actor=Actor.staff(personas.front_a),
+        changes={"phone": "312.555.0166", "is_proxy": True},
     )
     assert changed == ["is_proxy"]
     with pytest.raises(ValidationError):
-        caregiver_update(caregiver=caregiver, actor=personas.front_a, changes={"phone": "garbage"})
+        caregiver_update(
+            caregiver=caregiver, actor=Actor.staff(personas.front_a), changes={"phone": "garbage"}
+        )
     caregiver.refresh_from_db()
     assert caregiver.phone == "+13125550166"
 

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.patients.forms.notes import AlertForm, NoteAmendForm, NoteForm
@@ -94,8 +95,7 @@ def note_create(request: HttpRequest, pk: int) -> HttpResponse:
                 patient=patient,
                 kind=form.cleaned_data["kind"],
                 text=form.cleaned_data["text"],
-                author=request.user,
-                request=request,
+                actor=Actor.from_request(request),
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -158,8 +158,7 @@ def note_amend(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
                     note=note,
                     text=form.cleaned_data["text"],
                     reason=form.cleaned_data["reason"],
-                    author=request.user,
-                    request=request,
+                    actor=Actor.from_request(request),
                 )
             except ValidationError as error:
                 _add_errors(form, error)
@@ -194,8 +193,7 @@ def alert_create(request: HttpRequest, pk: int) -> HttpResponse:
                     patient=patient,
                     kind=form.cleaned_data["kind"],
                     text=form.cleaned_data["text"],
-                    author=request.user,
-                    request=request,
+                    actor=Actor.from_request(request),
                 )
             except ValidationError as error:
                 _add_errors(form, error)
@@ -218,7 +216,7 @@ def alert_remove(request: HttpRequest, pk: int, alert_pk: int) -> HttpResponse:
     patient = patient_for_user(request.user, pk, Perm.NOTE_ADD)
     alert = get_object_or_404(PatientAlert, pk=alert_pk, patient=patient)
     try:
-        note_services.alert_remove(alert=alert, author=request.user, request=request)
+        note_services.alert_remove(alert=alert, actor=Actor.from_request(request))
     except ValidationError as error:
         messages.warning(request, " ".join(error.messages))
     else:

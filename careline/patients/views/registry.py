@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.params import page_number
 from careline.core.permissions import Perm, has_perm, require_perm
@@ -154,9 +155,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
         if not everyone or confirmed:
             fields = {name: data[name] for name in form._meta.fields if name in data}  # type: ignore[union-attr]
             try:
-                patient = services.patient_create(
-                    actor=request.user, phones=phones, request=request, **fields
-                )
+                patient = services.patient_create(actor=Actor.from_request(request), phones=phones, **fields)
             except ValidationError as error:
                 _apply_errors(form, error)
             else:
@@ -194,7 +193,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
         changes = {name: form.cleaned_data[name] for name in form._meta.fields}  # type: ignore[union-attr]
         try:
             changed = services.patient_update(
-                patient=patient, actor=request.user, changes=changes, request=request
+                patient=patient, actor=Actor.from_request(request), changes=changes
             )
         except ValidationError as error:
             _apply_errors(form, error)
@@ -219,10 +218,10 @@ def patient_phones(request: HttpRequest, pk: int) -> HttpResponse:
             if choice.is_valid():
                 phone = choice.cleaned_data["phone"]
                 if action == "remove":
-                    services.patient_phone_remove(phone=phone, actor=request.user, request=request)
+                    services.patient_phone_remove(phone=phone, actor=Actor.from_request(request))
                     messages.success(request, f"{format_phone(phone.number)} removed.")
                 else:
-                    services.patient_phone_set_primary(phone=phone, actor=request.user, request=request)
+                    services.patient_phone_set_primary(phone=phone, actor=Actor.from_request(request))
                     messages.success(request, f"{format_phone(phone.number)} is now the primary number.")
                 return HttpResponseRedirect(reverse("patients:phones", args=[patient.pk]))
             messages.error(request, "That number is not on file for this patient.")
@@ -232,11 +231,10 @@ def patient_phones(request: HttpRequest, pk: int) -> HttpResponse:
                 phone = services.patient_phone_add(
                     patient=patient,
                     number=data["number"],
-                    actor=request.user,
+                    actor=Actor.from_request(request),
                     kind=data["kind"] or None,
                     is_primary=data["is_primary"],
                     label=data["label"],
-                    request=request,
                 )
             except ValidationError as error:
                 add_form.add_error("number", error)
@@ -263,7 +261,7 @@ def patient_preferences(request: HttpRequest, pk: int) -> HttpResponse:
         for purpose, channel in form.cleaned_data.items():
             if channel and current.get(purpose) != channel:
                 services.contact_preference_set(
-                    patient=patient, purpose=purpose, channel=channel, actor=request.user, request=request
+                    patient=patient, purpose=purpose, channel=channel, actor=Actor.from_request(request)
                 )
         messages.success(request, "Contact preferences saved.")
         return HttpResponseRedirect(reverse("patients:detail", args=[patient.pk]))
@@ -315,9 +313,7 @@ def caregiver_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = CaregiverForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.caregiver_create(
-                patient=patient, actor=request.user, request=request, **form.cleaned_data
-            )
+            services.caregiver_create(patient=patient, actor=Actor.from_request(request), **form.cleaned_data)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -338,7 +334,7 @@ def caregiver_edit(request: HttpRequest, pk: int, caregiver_pk: int) -> HttpResp
     if request.method == "POST" and form.is_valid():
         try:
             services.caregiver_update(
-                caregiver=caregiver, actor=request.user, changes=form.cleaned_data, request=request
+                caregiver=caregiver, actor=Actor.from_request(request), changes=form.cleaned_data
             )
         except ValidationError as error:
             _apply_errors(form, error)

@@ -24,10 +24,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from careline.accounts.models import User
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.events import publish
 from careline.core.models import AuditChannel
@@ -82,35 +82,30 @@ def _should_notify(source: str, notify: bool | None) -> bool:
     return source in NOTIFYING_SOURCES if notify is None else notify
 
 
-def _audit(
-    *,
-    appointment: Appointment,
-    action: str,
-    actor: Any,
-    source: str,
-    detail: str,
-    request: HttpRequest | None,
-) -> None:
+def _audit(*, appointment: Appointment, action: str, actor: Actor, source: str, detail: str) -> None:
+    # An actor from a request carries its channel; one built without (a task, a reply) takes the source's.
+    channel = (
+        actor.channel if actor.channel != AuditChannel.SYSTEM else _CHANNELS.get(source, AuditChannel.SYSTEM)
+    )
     audit_record(
         action=action,
-        request=request,
         actor=actor,
         obj=appointment,
         patient_id=appointment.patient_id,
         detail=f"{detail}; source {source}",
-        channel=None if request is not None else _CHANNELS.get(source, AuditChannel.SYSTEM),
-        actor_label="" if actor is not None else f"{ChangeSource(source).label}",
+        channel=channel,
+        actor_label="" if actor.user is not None else f"{ChangeSource(source).label}",
     )
 
 
 def _record_change(
-    appointment: Appointment, *, from_status: str, actor: Any, source: str, detail: str = ""
+    appointment: Appointment, *, from_status: str, actor: Actor, source: str, detail: str = ""
 ) -> AppointmentStatusChange:
     return AppointmentStatusChange.objects.create(
         appointment=appointment,
         from_status=from_status,
         to_status=appointment.status,
-        actor=actor if isinstance(actor, User) else None,
+        actor=actor.user,
         source=source,
         detail=detail[:200],
     )
@@ -186,7 +181,7 @@ def _create(
     location: Location,
     appointment_type: AppointmentType,
     starts_at: datetime,
-    actor: Any,
+    actor: Actor,
     source: str,
     series: AppointmentSeries | None,
     allow_outside_hours: bool,
@@ -221,7 +216,7 @@ def _create(
         series=series,
         rescheduled_from=rescheduled_from,
         external_id=external_id or None,
-        created_by=actor if isinstance(actor, User) else None,
+        created_by=actor.user,
     )
     _record_change(appointment, from_status="", actor=actor, source=source)
     return appointment
@@ -234,12 +229,11 @@ def appointment_book(
     location: Location,
     appointment_type: AppointmentType,
     starts_at: datetime,
-    actor: Any,
+    actor: Actor,
     source: str,
     series: AppointmentSeries | None = None,
     allow_outside_hours: bool = False,
     notify: bool | None = None,
-    request: HttpRequest | None = None,
     status: str = AppointmentStatus.BOOKED,
     external_id: str | None = None,
 ) -> Appointment:
@@ -263,7 +257,7 @@ def appointment_book(
             allow_outside_hours=allow_outside_hours,
         )
         _audit(appointment=appointment, action=AuditAction.CREATE, actor=actor, source=source,
-               detail="appointment booked", request=request)  # fmt: skip
+               detail="appointment booked")  # fmt: skip
         publish(
             AppointmentBooked(
                 appointment_id=appointment.pk,
@@ -287,13 +281,12 @@ def appointment_move(
     *,
     appointment: Appointment,
     starts_at: datetime,
-    actor: Any,
+    actor: Actor,
     source: str,
     clinician: Any = None,
     location: Location | None = None,
     allow_outside_hours: bool = False,
     notify: bool | None = None,
-    request: HttpRequest | None = None,
 ) -> Appointment:
     """Move a visit: the old row becomes RESCHEDULED and a new one is booked from it, in one transaction."""
     new_clinician = clinician or appointment.clinician
@@ -319,7 +312,7 @@ def appointment_move(
             rescheduled_from=old,
         )
         zone = new_location.zone
-        _audit(appointment=new, action=AuditAction.UPDATE, actor=actor, source=source, request=request,
+        _audit(appointment=new, action=AuditAction.UPDATE, actor=actor, source=source,
                detail=f"appointment {old.pk} moved to {new.starts_at.astimezone(zone):%Y-%m-%d %H:%M}")  # fmt: skip
         publish(
             AppointmentMoved(
@@ -337,12 +330,11 @@ def appointment_move(
 def appointment_cancel(
     *,
     appointment: Appointment,
-    actor: Any,
+    actor: Actor,
     source: str,
     by_patient: bool,
     reason: str = "",
     notify: bool | None = None,
-    request: HttpRequest | None = None,
 ) -> Appointment:
     """Cancel a visit (by the patient or the clinic), withdraw its reminders and offer the slot to the waitlist."""
     with transaction.atomic():
@@ -354,7 +346,7 @@ def appointment_cancel(
         )
         locked.save(update_fields=["status", "updated_at"])
         _record_change(locked, from_status=from_status, actor=actor, source=source, detail=reason)
-        _audit(appointment=locked, action=AuditAction.UPDATE, actor=actor, source=source, request=request,
+        _audit(appointment=locked, action=AuditAction.UPDATE, actor=actor, source=source,
                detail=f"appointment cancelled by the {'patient' if by_patient else 'clinic'}")  # fmt: skip
         publish(
             AppointmentCancelled(
@@ -374,10 +366,9 @@ def appointment_set_status(
     *,
     appointment: Appointment,
     status: str,
-    actor: Any,
+    actor: Actor,
     source: str,
     detail: str = "",
-    request: HttpRequest | None = None,
 ) -> Appointment:
     """Confirm, check in, complete or mark a no-show, following STATUS_TRANSITIONS."""
     with transaction.atomic():
@@ -408,7 +399,7 @@ def appointment_set_status(
         locked.status = status
         locked.save(update_fields=["status", "updated_at"])
         _record_change(locked, from_status=from_status, actor=actor, source=source, detail=detail)
-        _audit(appointment=locked, action=AuditAction.UPDATE, actor=actor, source=source, request=request,
+        _audit(appointment=locked, action=AuditAction.UPDATE, actor=actor, source=source,
                detail=f"appointment status {from_status} -> {status}")  # fmt: skip
         publish(
             AppointmentStatusChanged(
@@ -459,11 +450,10 @@ def appointment_series_book(
     clock: Any,
     count: int,
     interval_weeks: int,
-    actor: Any,
+    actor: Actor,
     source: str,
     book_free_dates_only: bool = False,
     notify: bool | None = None,
-    request: HttpRequest | None = None,
 ) -> SeriesResult:
     """Book COUNT visits every INTERVAL_WEEKS weeks at CLOCK local time from FIRST_DAY.
 
@@ -503,7 +493,7 @@ def appointment_series_book(
             return SeriesResult(series=None, conflicts=conflicts)
         series = AppointmentSeries.objects.create(
             patient=patient, interval_weeks=interval_weeks, count=len(planned),
-            created_by=actor if isinstance(actor, User) else None,
+            created_by=actor.user,
         )  # fmt: skip
         booked = [
             appointment_book(
@@ -515,7 +505,6 @@ def appointment_series_book(
                 actor=actor,
                 source=source,
                 series=series,
-                request=request,
                 # One confirmation for the series, not one text per visit.
                 notify=_should_notify(source, notify) if index == 0 else False,
             )

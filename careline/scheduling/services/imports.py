@@ -33,6 +33,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from careline.accounts.models import User
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.dates import DateOutOfRangeError, check_date
 from careline.core.events import publish
@@ -216,7 +217,7 @@ def _status_change_problem(appointment: Appointment, status: str) -> str | None:
     return "The clinician has another visit at this time; it cannot be active again." if taken else None
 
 
-def appointment_import_apply(*, rows: list[AppointmentRow], actor: Any, request: Any = None) -> ImportResult:
+def appointment_import_apply(*, rows: list[AppointmentRow], actor: Actor) -> ImportResult:
     """Import checked ROWS in one transaction; on any row's error nothing stays and the errors are returned."""
     result = ImportResult(rows=rows)
     existing = {
@@ -259,7 +260,7 @@ def appointment_import_apply(*, rows: list[AppointmentRow], actor: Any, request:
                         patient=row.patient, clinician=row.clinician, location=row.location,
                         appointment_type=row.appointment_type, starts_at=row.starts_at, actor=actor,
                         source=ChangeSource.IMPORT, allow_outside_hours=True, notify=False, status=row.status,
-                        external_id=row.external_id, request=request,
+                        external_id=row.external_id,
                     )  # fmt: skip
                     result.created += 1
                 except ValidationError as exc:
@@ -274,17 +275,17 @@ def appointment_import_apply(*, rows: list[AppointmentRow], actor: Any, request:
         result.created = result.updated = result.unchanged = 0
         return result
     audit_record(
-        action=AuditAction.IMPORT, request=request, actor=actor, object_type="scheduling.appointment",
-        channel=None if request is not None else AuditChannel.COMMAND,
+        action=AuditAction.IMPORT, actor=actor, object_type="scheduling.appointment",
+        channel=actor.channel if actor.channel != AuditChannel.SYSTEM else AuditChannel.COMMAND,
         detail=f"appointment CSV import: {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged",
     )  # fmt: skip
     return result
 
 
-def appointment_import(*, data: bytes, actor: Any, request: Any = None) -> ImportResult:
+def appointment_import(*, data: bytes, actor: Actor) -> ImportResult:
     """Check DATA and, when every row is fine, import it (all or nothing)."""
     checked = appointment_import_check(data=data)
     if checked.errors:
         return checked
-    return appointment_import_apply(rows=checked.rows, actor=actor, request=request)
+    return appointment_import_apply(rows=checked.rows, actor=actor)

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from careline.accounts.models import User
+from careline.core.actor import Actor
 from careline.core.queue import task_enqueue
 from careline.patients.models import ContactPreference, Purpose
 from careline.scheduling.models import (
@@ -66,18 +66,16 @@ def plan_signature(rule: ReminderRule) -> tuple[Any, ...]:
     )
 
 
-def reminder_replan_start(*, rule: ReminderRule, reason: str, actor: Any) -> ReminderReplan:
+def reminder_replan_start(*, rule: ReminderRule, reason: str, actor: Actor) -> ReminderReplan:
     """Record a re-plan of RULE's reminders for upcoming visits and run it in the background after commit."""
-    replan = ReminderReplan.objects.create(
-        rule=rule, reason=reason, created_by=actor if isinstance(actor, User) else None
-    )
+    replan = ReminderReplan.objects.create(rule=rule, reason=reason, created_by=actor.user)
     replan_id = replan.pk
     transaction.on_commit(lambda: _enqueue(replan_id))
     return replan
 
 
 def reminder_replan_record_withdrawal(
-    *, rule: ReminderRule, withdrawn: int, visits: int, actor: Any
+    *, rule: ReminderRule, withdrawn: int, visits: int, actor: Actor
 ) -> ReminderReplan:
     """Record a rule turned off, whose pending reminders were withdrawn at once (one statement: no job needed)."""
     now = timezone.now()
@@ -88,7 +86,7 @@ def reminder_replan_record_withdrawal(
         total=visits,
         processed=visits,
         withdrawn=withdrawn,
-        created_by=actor if isinstance(actor, User) else None,
+        created_by=actor.user,
         finished_at=now,
     )
 

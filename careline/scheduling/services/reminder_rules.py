@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import time
-from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 
+from careline.core.actor import Actor
 from careline.core.audit import audit_record
 from careline.core.models import AuditAction
 from careline.locations.models import Location
@@ -40,8 +39,7 @@ def reminder_rule_save(
     template_en: str,
     template_es: str,
     is_active: bool,
-    actor: Any,
-    request: HttpRequest | None = None,
+    actor: Actor,
 ) -> ReminderRule:
     """Create or change a rule (templates validated against the allow-list; TemplateProblem otherwise).
 
@@ -81,7 +79,6 @@ def reminder_rule_save(
             action=AuditAction.CREATE if created else AuditAction.UPDATE,
             obj=rule,
             detail=f"reminder rule {'created' if created else 'changed'}",
-            request=request,
         )
     return rule
 
@@ -92,7 +89,7 @@ def _withdraw_pending(rule: ReminderRule) -> int:
     )
 
 
-def _withdraw_pending_recorded(rule: ReminderRule, *, actor: Any) -> int:
+def _withdraw_pending_recorded(rule: ReminderRule, *, actor: Actor) -> int:
     """Withdraw RULE's pending reminders and record it for the rules page; returns how many."""
     pending = Reminder.objects.filter(rule=rule, state=ReminderState.PENDING)
     visits = pending.values("appointment_id").distinct().count()
@@ -101,7 +98,7 @@ def _withdraw_pending_recorded(rule: ReminderRule, *, actor: Any) -> int:
     return withdrawn
 
 
-def reminder_rule_deactivate(*, rule: ReminderRule, actor: Any, request: HttpRequest | None = None) -> int:
+def reminder_rule_deactivate(*, rule: ReminderRule, actor: Actor) -> int:
     """Stop using RULE; its pending reminders are withdrawn (returns how many)."""
     with transaction.atomic():
         was_active = ReminderRule.objects.filter(pk=rule.pk, is_active=True).update(is_active=False)
@@ -111,6 +108,5 @@ def reminder_rule_deactivate(*, rule: ReminderRule, actor: Any, request: HttpReq
             action=AuditAction.UPDATE,
             obj=rule,
             detail="reminder rule turned off",
-            request=request,
         )
     return withdrawn

@@ -34,6 +34,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 
 from careline.accounts.models import User
+from careline.core.actor import Actor
 from careline.core.languages import say, text_language
 from careline.locations.models import Location
 from careline.messaging.models import Conversation, Message, Prompt, PromptState
@@ -234,7 +235,7 @@ def _confirm(reply: Reply, appointment: Appointment) -> bool:
                 appointment_set_status(
                     appointment=appointment,
                     status=AppointmentStatus.CONFIRMED,
-                    actor=None,
+                    actor=Actor.patient(appointment.patient_id),
                     source=ChangeSource.TEXT,
                     detail="replied to confirm",
                 )
@@ -288,7 +289,7 @@ def _cancel(reply: Reply, appointment: Appointment, *, second_step: Prompt | Non
             # appointment_cancel offers the freed slot to the waitlist after commit (once, there).
             appointment_cancel(
                 appointment=appointment,
-                actor=None,
+                actor=Actor.patient(appointment.patient_id),
                 source=ChangeSource.TEXT,
                 by_patient=True,
                 reason="replied to cancel",
@@ -477,7 +478,7 @@ def _move(reply: Reply, appointment: Appointment, option: dict[str, Any]) -> boo
             new = appointment_move(
                 appointment=appointment,
                 starts_at=starts_at,
-                actor=None,
+                actor=Actor.patient(appointment.patient_id),
                 source=ChangeSource.TEXT,
                 clinician=clinician,
                 location=location,

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from careline.accounts.models import User
+from careline.core.actor import Actor
 from careline.core.languages import say, text_language
 from careline.messaging.models import Conversation, Message, MessageKind, Prompt, PromptState
 from careline.messaging.services.prompts import prompt_record
@@ -245,7 +246,7 @@ def _accept(*, conversation: Conversation, message: Message, offer: WaitlistOffe
                 location=offer.location,
                 appointment_type=offer.appointment_type,
                 starts_at=offer.starts_at,
-                actor=None,
+                actor=Actor.patient(patient.pk),
                 source=ChangeSource.TEXT,
             )
             WaitlistOffer.objects.filter(pk=offer.pk).update(booked_appointment=appointment)
@@ -278,7 +279,7 @@ def _accept(*, conversation: Conversation, message: Message, offer: WaitlistOffe
             with transaction.atomic():
                 appointment_cancel(
                     appointment=current,
-                    actor=None,
+                    actor=Actor.patient(current.patient_id),
                     source=ChangeSource.TEXT,
                     by_patient=True,
                     reason="took an earlier waitlist slot",

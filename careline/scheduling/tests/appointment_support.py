@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from careline.core.actor import Actor
 from careline.scheduling.models import AppointmentType, WorkingHours
 from careline.scheduling.queries.appointments import local_to_utc
 from careline.testing.personas import Personas
@@ -57,7 +58,7 @@ def book(schedule: Schedule, starts_at: datetime, **extra: Any) -> Any:
     p = schedule.personas
     fields: dict[str, Any] = {
         "patient": p.pat, "clinician": p.clinician_a, "location": p.location_a,
-        "appointment_type": schedule.checkup, "starts_at": starts_at, "actor": p.front_a, "source": "staff",
+        "appointment_type": schedule.checkup, "starts_at": starts_at, "actor": Actor.staff(p.front_a), "source": "staff",
     }  # fmt: skip
     fields.update(extra)
     return appointment_book(**fields)

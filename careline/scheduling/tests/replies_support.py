@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from careline.core.actor import Actor
 from careline.messaging.models import Message, Prompt
 from careline.messaging.services.channels import simulator_channel
 from careline.messaging.services.prompts import prompt_record
@@ -58,7 +59,7 @@ def booked(schedule: Schedule, starts_at: datetime, *, patient: Patient | None =
         location=p.location_a,
         appointment_type=schedule.checkup,
         starts_at=starts_at,
-        actor=p.front_a,
+        actor=Actor.staff(p.front_a),
         source="staff",
         notify=False,
     )

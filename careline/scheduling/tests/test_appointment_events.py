@@ -12,6 +12,7 @@ import time_machine
 from django.core.management import call_command
 from django.db import transaction
 
+from careline.core.actor import Actor
 from careline.core.events import Event, Phase, subscribe, unsubscribe
 from careline.scheduling.events import (
     APPOINTMENT_EVENTS,
@@ -62,12 +63,17 @@ def test_book_move_cancel_and_status_changes_are_published_with_ids_and_facts_on
     with django_capture_on_commit_callbacks(execute=True):
         first = book(schedule, at_a(p, MONDAY, 9))
         moved = services.appointment_move(
-            appointment=first, starts_at=at_a(p, MONDAY, 10), actor=p.front_a, source="staff"
+            appointment=first, starts_at=at_a(p, MONDAY, 10), actor=Actor.staff(p.front_a), source="staff"
         )
         services.appointment_set_status(
-            appointment=moved, status=AppointmentStatus.CONFIRMED, actor=None, source="text"
+            appointment=moved,
+            status=AppointmentStatus.CONFIRMED,
+            actor=Actor.patient(moved.patient_id),
+            source="text",
         )
-        services.appointment_cancel(appointment=moved, actor=None, source="text", by_patient=True)
+        services.appointment_cancel(
+            appointment=moved, actor=Actor.patient(moved.patient_id), source="text", by_patient=True
+        )
     assert published == [
         AppointmentBooked(appointment_id=first.pk, patient_id=p.pat.pk, status="booked", source="staff",
                           notify=True),
@@ -86,7 +92,9 @@ def test_clinic_cancellation_and_quiet_booking_carry_who_is_told(
     p = schedule.personas
     with django_capture_on_commit_callbacks(execute=True):
         visit = book(schedule, at_a(p, MONDAY, 9), notify=False)
-        services.appointment_cancel(appointment=visit, actor=p.front_a, source="staff", by_patient=False)
+        services.appointment_cancel(
+            appointment=visit, actor=Actor.staff(p.front_a), source="staff", by_patient=False
+        )
     assert [getattr(e, "notify", None) for e in published] == [False, True]
 
 

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
+from careline.core.actor import Actor
 from careline.core.models import AuditEntry
 from careline.scheduling.models import Appointment, AppointmentStatus, AppointmentStatusChange, TimeOff
 from careline.scheduling.services import appointments as services
@@ -83,7 +84,9 @@ def test_back_to_back_visits_are_not_a_double_booking(schedule: Any) -> None:
 def test_cancelled_visit_frees_the_time(schedule: Any) -> None:
     p = schedule.personas
     first = book(schedule, at_a(p, MONDAY, 9))
-    services.appointment_cancel(appointment=first, actor=p.front_a, source="staff", by_patient=False)
+    services.appointment_cancel(
+        appointment=first, actor=Actor.staff(p.front_a), source="staff", by_patient=False
+    )
     book(schedule, at_a(p, MONDAY, 9))
     assert Appointment.objects.filter(status="booked").count() == 1
 
@@ -130,7 +133,7 @@ def test_move_makes_old_rescheduled_and_new_linked(
     hooks.clear()
     with django_capture_on_commit_callbacks(execute=True):
         new = services.appointment_move(
-            appointment=old, starts_at=at_a(p, MONDAY, 9, 15), actor=p.front_a, source="staff"
+            appointment=old, starts_at=at_a(p, MONDAY, 9, 15), actor=Actor.staff(p.front_a), source="staff"
         )
     old.refresh_from_db()
     assert old.status == AppointmentStatus.RESCHEDULED
@@ -146,7 +149,7 @@ def test_failed_move_changes_nothing(schedule: Any) -> None:
     book(schedule, at_a(p, MONDAY, 10), patient=p.quinn)
     with pytest.raises(ValidationError):
         services.appointment_move(
-            appointment=old, starts_at=at_a(p, MONDAY, 10), actor=p.front_a, source="staff"
+            appointment=old, starts_at=at_a(p, MONDAY, 10), actor=Actor.staff(p.front_a), source="staff"
         )
     old.refresh_from_db()
     assert old.status == AppointmentStatus.BOOKED
@@ -158,8 +161,10 @@ def test_patient_text_changes_do_not_send_notices(
 ) -> None:
     p = schedule.personas
     with django_capture_on_commit_callbacks(execute=True):
-        appointment = book(schedule, at_a(p, MONDAY, 9), source="text", actor=None)
-        services.appointment_cancel(appointment=appointment, actor=None, source="text", by_patient=True)
+        appointment = book(schedule, at_a(p, MONDAY, 9), source="text", actor=Actor.patient(p.pat.pk))
+        services.appointment_cancel(
+            appointment=appointment, actor=Actor.patient(p.pat.pk), source="text", by_patient=True
+        )
     assert [c[0] for c in hooks] == ["plan", "withdraw", "offer"]
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED_PATIENT
@@ -187,24 +192,24 @@ def test_status_changes_follow_the_rules(schedule: Any) -> None:
     appointment = book(schedule, at_a(p, MONDAY, 9))
     with pytest.raises(ValidationError, match="not started"):
         services.appointment_set_status(
-            appointment=appointment, status="no_show", actor=p.front_a, source="staff"
+            appointment=appointment, status="no_show", actor=Actor.staff(p.front_a), source="staff"
         )
     services.appointment_set_status(
-        appointment=appointment, status="checked_in", actor=p.front_a, source="staff"
+        appointment=appointment, status="checked_in", actor=Actor.staff(p.front_a), source="staff"
     )
     with pytest.raises(ValidationError, match="cannot become"):
         services.appointment_set_status(
-            appointment=appointment, status="confirmed", actor=p.front_a, source="staff"
+            appointment=appointment, status="confirmed", actor=Actor.staff(p.front_a), source="staff"
         )
     with time_machine.travel(at_a(p, MONDAY, 9, 40), tick=False):
         services.appointment_set_status(
-            appointment=appointment, status="completed", actor=p.clinician_a, source="staff"
+            appointment=appointment, status="completed", actor=Actor.staff(p.clinician_a), source="staff"
         )
     history = list(appointment.status_changes.values_list("from_status", "to_status"))
     assert history == [("", "booked"), ("booked", "checked_in"), ("checked_in", "completed")]
     with pytest.raises(ValidationError):
         services.appointment_cancel(
-            appointment=appointment, actor=p.front_a, source="staff", by_patient=False
+            appointment=appointment, actor=Actor.staff(p.front_a), source="staff", by_patient=False
         )
 
 
@@ -213,7 +218,7 @@ def test_no_show_after_start(schedule: Any) -> None:
     appointment = book(schedule, at_a(p, MONDAY, 9))
     with time_machine.travel(at_a(p, MONDAY, 9, 20), tick=False):
         services.appointment_set_status(
-            appointment=appointment, status="no_show", actor=p.front_a, source="staff"
+            appointment=appointment, status="no_show", actor=Actor.staff(p.front_a), source="staff"
         )
     appointment.refresh_from_db()
     assert appointment.status == "no_show" and not appointment.is_active
@@ -225,7 +230,7 @@ def test_series_with_a_conflict_books_nothing_unless_confirmed(schedule: Any) ->
     fields: dict[str, Any] = {
         "patient": p.pat, "clinician": p.clinician_a, "location": p.location_a,
         "appointment_type": schedule.checkup, "first_day": MONDAY, "clock": time(9), "count": 4,
-        "interval_weeks": 1, "actor": p.front_a, "source": "staff",
+        "interval_weeks": 1, "actor": Actor.staff(p.front_a), "source": "staff",
     }  # fmt: skip
     result = services.appointment_series_book(**fields)
     assert result.series is None and [c.day for c in result.conflicts] == [MONDAY + timedelta(weeks=2)]
@@ -242,7 +247,26 @@ def test_series_keeps_local_time_across_daylight_saving(schedule: Any) -> None:
     # 2031-03-09 is the spring change in America/Chicago (Sunday); Mondays either side.
     result = services.appointment_series_book(
         patient=p.pat, clinician=p.clinician_a, location=p.location_a, appointment_type=schedule.checkup,
-        first_day=date(2031, 3, 3), clock=time(9), count=2, interval_weeks=1, actor=p.front_a, source="staff",
+        first_day=date(2031, 3, 3), clock=time(9), count=2, interval_weeks=1, actor=Actor.staff(p.front_a), source="staff",
     )  # fmt: skip
     assert [a.local_start.hour for a in result.appointments] == [9, 9]
     assert [a.starts_at.hour for a in result.appointments] == [15, 14]
+
+
+def test_the_audit_trail_tells_a_patient_change_from_a_staff_one(schedule: Any) -> None:
+    p = schedule.personas
+    appointment = book(schedule, at_a(p, MONDAY, 9))
+    services.appointment_cancel(
+        appointment=appointment, actor=Actor.patient(p.pat.pk), source="text", by_patient=True
+    )
+    entries = AuditEntry.objects.filter(object_type="scheduling.appointment", object_id=str(appointment.pk))
+    booked, cancelled = entries.order_by("seq")
+    assert (booked.actor_kind, booked.actor_id, booked.channel) == ("staff", p.front_a.pk, "system")
+    assert (cancelled.actor_kind, cancelled.actor_id, cancelled.on_behalf_of_id) == (
+        "patient",
+        None,
+        p.pat.pk,
+    )
+    assert cancelled.actor_label == "Patient by text"
+    change = AppointmentStatusChange.objects.filter(appointment=appointment).latest("id")
+    assert (change.actor_id, change.source) == (None, "text")

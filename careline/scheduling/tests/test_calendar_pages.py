@@ -9,6 +9,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from careline.core.actor import Actor
 from careline.core.models import AuditEntry
 from careline.patients.timeline import patient_timeline
 from careline.scheduling.models import Appointment, AppointmentType
@@ -273,9 +274,12 @@ def test_patient_page_shows_upcoming_and_timeline(personas: Any, client_for: Any
     )
     assert "Upcoming visits" in page and reverse("scheduling:appointment", args=[appt.pk]) in page
     new = appointment_move(
-        appointment=appt, starts_at=at_a(personas, MONDAY, 10), actor=personas.front_a, source="staff"
+        appointment=appt,
+        starts_at=at_a(personas, MONDAY, 10),
+        actor=Actor.staff(personas.front_a),
+        source="staff",
     )
-    appointment_cancel(appointment=new, actor=personas.front_a, source="staff", by_patient=False)
+    appointment_cancel(appointment=new, actor=Actor.staff(personas.front_a), source="staff", by_patient=False)
     titles = [e.title for e in patient_timeline(personas.pat, personas.front_a) if e.kind == "appointment"]
     assert titles == ["Visit of Mon 06 Jan 2031 10:00 cancelled by the clinic",
                       "Visit of Mon 06 Jan 2031 09:00 moved to Mon 06 Jan 2031 10:00",

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.management import call_command, execute_from_command_line
 
+from careline.core.actor import Actor
 from careline.core.models import AuditAction, AuditChannel, AuditEntry
 from careline.scheduling.models import (
     Appointment,
@@ -172,7 +173,7 @@ def test_a_visit_moved_in_careline_is_left_alone(schedule: Any, tmp_path: Path, 
     call_command("import_appointments", _file(tmp_path, FUTURE))
     imported = Appointment.objects.get(external_id="PM-2")
     moved = appointment_move(appointment=imported, starts_at=at_a(schedule.personas, MONDAY, 10),
-                             actor=schedule.personas.front_a, source=ChangeSource.STAFF, notify=False)  # fmt: skip
+                             actor=Actor.staff(schedule.personas.front_a), source=ChangeSource.STAFF, notify=False)  # fmt: skip
     capsys.readouterr()
     call_command("import_appointments", _file(tmp_path, FUTURE))
     assert "0 updated, 1 unchanged" in capsys.readouterr().out

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from careline.core.actor import Actor
 from careline.scheduling.models import Reminder, ReminderReplan, ReminderRule, ReminderState
 from careline.scheduling.services import reminder_replans
 from careline.scheduling.services.reminder_replans import (
@@ -156,7 +157,7 @@ def test_a_re_plan_is_safe_to_run_twice_and_resumes_after_its_worker_died(
         rule = reminder_rule_save(
             rule=None, name="Day before", days_before=1, at_local_time=time(18, 0), minutes_before=None,
             channel="sms", appointment_types=[], locations=[], template_en=VALID["template_en"], template_es="",
-            is_active=True, actor=personas.admin,
+            is_active=True, actor=Actor.staff(personas.admin),
         )  # fmt: skip
     replan = ReminderReplan.objects.get()
     assert (replan.state, replan.processed, replan.last_appointment_id) == ("running", 1, visits[0].pk)

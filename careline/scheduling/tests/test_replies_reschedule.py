@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from careline.core.actor import Actor
 from careline.messaging.models import Conversation, ConversationEvent, InternalNote, PromptState
 from careline.scheduling.models import (
     Appointment,
@@ -88,7 +89,7 @@ def test_a_slot_taken_since_it_was_offered_gets_fresh_choices(visit: Appointment
     appointment_book(
         patient=other, clinician=personas.clinician_a, location=personas.location_a,
         appointment_type=visit.appointment_type, starts_at=_parse(second["starts_at"]),
-        actor=personas.front_a, source="staff", notify=False,
+        actor=Actor.staff(personas.front_a), source="staff", notify=False,
     )  # fmt: skip
     text("2")
     visit.refresh_from_db()

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from careline.core.actor import Actor
 from careline.messaging.models import InternalNote, PromptState
 from careline.scheduling.models import Appointment, AppointmentStatus
 from careline.scheduling.prompts import (
@@ -117,7 +118,11 @@ def test_a_cancel_question_about_the_old_time_does_not_cancel_the_moved_visit(
 ) -> None:
     text("X")
     new = appointment_move(
-        appointment=visit, starts_at=chicago(MONDAY, 11), actor=personas.front_a, source="staff", notify=False
+        appointment=visit,
+        starts_at=chicago(MONDAY, 11),
+        actor=Actor.staff(personas.front_a),
+        source="staff",
+        notify=False,
     )
     text("X")
     new.refresh_from_db()

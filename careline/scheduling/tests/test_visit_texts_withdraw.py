@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from careline.core.actor import Actor
 from careline.messaging.models import Message, MessageState, PromptState
 from careline.messaging.outbound import queue
 from careline.messaging.outbound.dispatch import messages_dispatch
@@ -64,14 +65,14 @@ def _book(schedule: Schedule, committed: Any, hour: int = 9) -> Appointment:
     p = schedule.personas
     appointment: Appointment = committed(
         appointment_book, patient=p.pat, clinician=p.clinician_a, location=p.location_a,
-        appointment_type=schedule.checkup, starts_at=chicago(MONDAY, hour), actor=p.front_a, source="staff",
+        appointment_type=schedule.checkup, starts_at=chicago(MONDAY, hour), actor=Actor.staff(p.front_a), source="staff",
     )  # fmt: skip
     return appointment
 
 
 def _move(committed: Any, appointment: Appointment, hour: int, personas: Personas) -> Appointment:
     new: Appointment = committed(
-        appointment_move, appointment=appointment, starts_at=chicago(MONDAY, hour), actor=personas.front_a,
+        appointment_move, appointment=appointment, starts_at=chicago(MONDAY, hour), actor=Actor.staff(personas.front_a),
         source="staff",
     )  # fmt: skip
     return new
@@ -108,7 +109,13 @@ def test_a_held_confirmation_and_move_notice_are_withdrawn_when_the_visit_is_the
 ) -> None:
     visit = _book(schedule, committed)
     moved = _move(committed, visit, 11, personas)
-    committed(appointment_cancel, appointment=moved, actor=personas.front_a, source="staff", by_patient=False)
+    committed(
+        appointment_cancel,
+        appointment=moved,
+        actor=Actor.staff(personas.front_a),
+        source="staff",
+        by_patient=False,
+    )
     sent = _morning_sends(clock, enqueued)
     assert len(sent) == 1 and "has been cancelled by the clinic" in sent[0]
     assert set(
@@ -189,14 +196,16 @@ def test_a_visit_cancelled_by_an_import_has_its_waiting_texts_withdrawn(
 
     header = "external_id,mrn,clinician_email,location,appointment_type,date,time,status\n"
     row = "PM-7,MRN-PAT-1,nurse.a@example.test,Northside Clinic,Checkup,2031-01-06,09:00,{}\n"
-    result = appointment_import(data=(header + row.format("booked")).encode(), actor=personas.admin)
+    result = appointment_import(
+        data=(header + row.format("booked")).encode(), actor=Actor.staff(personas.admin)
+    )
     assert result.created == 1, result.errors
     visit = Appointment.objects.get(external_id="PM-7")
     appointment_notify(visit, event="booked")  # held overnight by quiet hours
     held = Message.objects.get(idempotency_key=f"notify:booked:{visit.pk}")
     assert held.held_for_quiet_hours
     result = appointment_import(
-        data=(header + row.format("cancelled_patient")).encode(), actor=personas.admin
+        data=(header + row.format("cancelled_patient")).encode(), actor=Actor.staff(personas.admin)
     )
     assert result.updated == 1, result.errors
     held.refresh_from_db()

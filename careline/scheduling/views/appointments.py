@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.dates import parse_date, schedule_bounds
 from careline.core.params import row_id
@@ -96,9 +97,8 @@ def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
         services.appointment_set_status(
             appointment=appointment,
             status=status,
-            actor=request.user,
+            actor=Actor.from_request(request),
             source=ChangeSource.STAFF,
-            request=request,
         )
         messages.success(request, f"Marked {AppointmentStatus(status).label.lower()}.")
     except ValidationError as exc:
@@ -117,8 +117,7 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.appointment_cancel(
-                    appointment=appointment, actor=request.user, source=ChangeSource.STAFF, request=request,
-                    by_patient=form.cleaned_data["by_patient"], reason=form.cleaned_data["reason"],
+                    appointment=appointment, actor=Actor.from_request(request), source=ChangeSource.STAFF, by_patient=form.cleaned_data["by_patient"], reason=form.cleaned_data["reason"],
                 )  # fmt: skip
                 messages.success(request, "The visit was cancelled.")
                 return redirect("scheduling:appointment", pk=pk)
@@ -147,8 +146,7 @@ def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 new = services.appointment_move(
                     appointment=appointment, starts_at=data["starts_at"], clinician=data["clinician"],
-                    location=data["location"], actor=request.user, source=ChangeSource.STAFF, request=request,
-                    allow_outside_hours=data["allow_outside_hours"],
+                    location=data["location"], actor=Actor.from_request(request), source=ChangeSource.STAFF, allow_outside_hours=data["allow_outside_hours"],
                 )  # fmt: skip
                 messages.success(request, "The visit was moved.")
                 return redirect("scheduling:appointment", pk=new.pk)
@@ -218,8 +216,8 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
             try:
                 appointment = services.appointment_book(
                     patient=patient, clinician=data["clinician"], location=data["location"],
-                    appointment_type=data["appointment_type"], starts_at=data["starts_at"], actor=request.user,
-                    source=ChangeSource.STAFF, allow_outside_hours=data["allow_outside_hours"], request=request,
+                    appointment_type=data["appointment_type"], starts_at=data["starts_at"], actor=Actor.from_request(request),
+                    source=ChangeSource.STAFF, allow_outside_hours=data["allow_outside_hours"],
                 )  # fmt: skip
                 messages.success(request, "The visit was booked.")
                 return redirect("scheduling:appointment", pk=appointment.pk)
@@ -252,8 +250,8 @@ def series_book(request: HttpRequest) -> HttpResponse:
                 result = services.appointment_series_book(
                     patient=patient, clinician=data["clinician"], location=data["location"],
                     appointment_type=data["appointment_type"], first_day=data["date"], clock=data["time"],
-                    count=data["count"], interval_weeks=data["interval_weeks"], actor=request.user,
-                    source=ChangeSource.STAFF, book_free_dates_only=data["book_free_dates_only"], request=request,
+                    count=data["count"], interval_weeks=data["interval_weeks"], actor=Actor.from_request(request),
+                    source=ChangeSource.STAFF, book_free_dates_only=data["book_free_dates_only"],
                 )  # fmt: skip
             except ValidationError as exc:
                 _apply_errors(form, exc)

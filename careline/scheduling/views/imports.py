@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from careline.core.actor import Actor
 from careline.core.permissions import Perm, require_perm
 from careline.scheduling.forms.appointments import ImportUploadForm
 from careline.scheduling.services.imports import COLUMNS, appointment_import
@@ -22,7 +23,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             result = appointment_import(
-                data=form.cleaned_data["file"].read(), actor=request.user, request=request
+                data=form.cleaned_data["file"].read(), actor=Actor.from_request(request)
             )
             if not result.errors:
                 messages.success(

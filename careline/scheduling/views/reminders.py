@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from careline.core.actor import Actor
 from careline.core.permissions import Perm, require_perm
 from careline.messaging.templating import TemplateProblem
 from careline.scheduling.forms.reminders import ReminderRuleForm
@@ -60,8 +61,7 @@ def _rule_page(request: HttpRequest, rule: ReminderRule | None) -> HttpResponse:
                     template_en=data["template_en"],
                     template_es=data["template_es"],
                     is_active=data["is_active"],
-                    actor=request.user,
-                    request=request,
+                    actor=Actor.from_request(request),
                 )
             except TemplateProblem as problem:
                 form.add_error("template_en", str(problem))
@@ -93,7 +93,7 @@ def reminder_rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def reminder_rule_deactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Stop using a rule; its pending reminders are withdrawn."""
     rule = get_object_or_404(ReminderRule, pk=pk)
-    withdrawn = reminder_rule_deactivate(rule=rule, actor=request.user, request=request)
+    withdrawn = reminder_rule_deactivate(rule=rule, actor=Actor.from_request(request))
     messages.success(
         request, f"The reminder rule “{rule.name}” is turned off ({withdrawn} pending withdrawn)."
     )

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from careline.accounts.models import User
 from careline.accounts.services import StaffRuleError, api_token_create
+from careline.core.actor import Actor
 from careline.core.audit import AuditChannel
 
 
@@ -37,8 +38,7 @@ class Command(BaseCommand):
             _, secret = api_token_create(
                 user=user,
                 name=str(options["name"]),
-                created_by=None,
-                channel=AuditChannel.COMMAND,
+                actor=Actor.system("manage.py create_api_token", channel=AuditChannel.COMMAND),
                 expires_in_days=options["expires_days"],
             )
         except StaffRuleError as error:

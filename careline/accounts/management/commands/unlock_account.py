@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from careline.accounts.models import User
 from careline.accounts.services import account_unlock
+from careline.core.actor import Actor
 from careline.core.audit import AuditChannel
 
 
@@ -29,5 +30,9 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No staff account has the email address {email!r}.")
         addresses = [str(address).strip() for address in options["address"]]
-        cleared = account_unlock(user=user, actor=None, channel=AuditChannel.COMMAND, addresses=addresses)
+        cleared = account_unlock(
+            user=user,
+            actor=Actor.system("manage.py unlock_account", channel=AuditChannel.COMMAND),
+            addresses=addresses,
+        )
         self.stdout.write(f"{user.email} can sign in again ({cleared} failure record(s) cleared).")

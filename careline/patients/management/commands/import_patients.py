@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.models import AuditChannel
 from careline.patients.services import imports
@@ -59,7 +60,7 @@ class Command(BaseCommand):
             rows=result.rows, channel=AuditChannel.COMMAND, progress=report("Imported")
         )
         audit_record(
-            action=AuditAction.IMPORT, channel=AuditChannel.COMMAND, actor_label="manage.py import_patients",
+            action=AuditAction.IMPORT, actor=Actor.system("manage.py import_patients", channel=AuditChannel.COMMAND),
             object_type="patients.import", object_id=path.name[:64],
             detail=f"CSV import from the command line: {created} patients created",
         )  # fmt: skip

@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from careline.core.actor import Actor
+from careline.core.models import AuditChannel
 from careline.scheduling.services import imports
 
 HELP = """Import appointments from a practice-management CSV export (UTF-8, header row). Columns, all
@@ -37,7 +39,9 @@ class Command(BaseCommand):
                 data = handle.read(settings.CARELINE_MAX_IMPORT_BYTES + 1)
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from None
-        result = imports.appointment_import(data=data, actor=None)
+        result = imports.appointment_import(
+            data=data, actor=Actor.system("manage.py import_appointments", channel=AuditChannel.COMMAND)
+        )
         if result.errors:
             for error in result.errors:
                 where = "file" if error["row"] is None else f"row {error['row']}"
