@@ -38,6 +38,7 @@ from careline.scheduling.services.reminder_times import (
     SKIP_PASSED,
     reminder_channels,
     reminder_plan_time,
+    reminder_row,
     rule_applies,
     window_for,
 )
@@ -235,18 +236,7 @@ def _replan_batch(rule: ReminderRule, ids: list[int], now: datetime) -> Counter[
             if existing is None:
                 if already_reminded:
                     continue  # this rule's reminder went already (on another channel): never twice
-                new.append(
-                    Reminder(
-                        appointment=appointment,
-                        rule=rule,
-                        channel=channel,
-                        appointment_starts_at=appointment.starts_at,
-                        due_at=due,
-                        state=ReminderState.SKIPPED if reason else ReminderState.PENDING,
-                        skip_reason=reason,
-                        held_for_quiet_hours=held,
-                    )
-                )
+                new.append(reminder_row(appointment, rule, channel, due=due, held=held, reason=reason))
                 counts["too_late" if reason else "added"] += 1
             elif existing.state == ReminderState.PENDING:
                 if reason:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from careline.locations.models import Location
 from careline.messaging.outbound.policy import quiet_hours_latest_before, texting_window
-from careline.scheduling.models import Appointment, ReminderChannel, ReminderRule
+from careline.scheduling.models import Appointment, Reminder, ReminderChannel, ReminderRule, ReminderState
 
 SKIP_PASSED = "Its time had passed when the visit was booked"
 SKIP_AFTER_START = "Its time falls after the visit starts"
@@ -72,3 +72,19 @@ def window_for(location: Location, cache: dict[int, tuple[time, time]]) -> tuple
     if location.pk not in cache:
         cache[location.pk] = texting_window(location)
     return cache[location.pk]
+
+
+def reminder_row(
+    appointment: Appointment, rule: ReminderRule, channel: str, *, due: datetime, held: bool, reason: str
+) -> Reminder:
+    """An unsaved reminder of RULE for APPOINTMENT on CHANNEL, planned for DUE (skipped when REASON says why)."""
+    return Reminder(
+        appointment=appointment,
+        rule=rule,
+        channel=channel,
+        appointment_starts_at=appointment.starts_at,
+        due_at=due,
+        state=ReminderState.SKIPPED if reason else ReminderState.PENDING,
+        skip_reason=reason,
+        held_for_quiet_hours=held,
+    )

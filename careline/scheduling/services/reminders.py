@@ -48,6 +48,7 @@ from careline.scheduling.services.reminder_times import SKIP_PASSED as SKIP_PASS
 from careline.scheduling.services.reminder_times import (
     reminder_channels,
     reminder_plan_time,
+    reminder_row,
     rule_applies,
     window_for,
 )
@@ -118,18 +119,7 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
                     rule, starts_at=appointment.starts_at, zone=zone, window=window, now=now
                 )
                 for channel in reminder_channels(rule.channel, preferences.get(appointment.patient_id)):
-                    rows.append(
-                        Reminder(
-                            appointment=appointment,
-                            rule=rule,
-                            channel=channel,
-                            appointment_starts_at=appointment.starts_at,
-                            due_at=due,
-                            state=ReminderState.SKIPPED if reason else ReminderState.PENDING,
-                            skip_reason=reason,
-                            held_for_quiet_hours=held,
-                        )
-                    )
+                    rows.append(reminder_row(appointment, rule, channel, due=due, held=held, reason=reason))
         written += len(Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True))
         if not replanning:
             continue
