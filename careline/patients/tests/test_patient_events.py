@@ -85,7 +85,7 @@ def test_a_consent_entry_is_published_without_the_number(
     with django_capture_on_commit_callbacks(execute=True):
         entry = consent_record(
             phone_number="(312) 555-0101", kind="revoked", method="keyword", patient=personas.pat,
-            recorded_by=None,
+            actor=Actor.system("test"),
         )  # fmt: skip
     assert published == [
         ConsentChanged(
