@@ -12,9 +12,10 @@ from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 
 
+# Signing in and out happens on the web (an API request carries a token and never a session): a staff member.
 @receiver(user_logged_in)
 def audit_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    audit_record(actor=Actor.for_user(user, request=request), action=AuditAction.LOGIN, obj=user)
+    audit_record(actor=Actor.staff(user, request=request), action=AuditAction.LOGIN, obj=user)
 
 
 @receiver(user_login_failed)
@@ -36,4 +37,4 @@ def audit_failed_sign_in(
 @receiver(user_logged_out)
 def audit_sign_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        audit_record(actor=Actor.for_user(user, request=request), action=AuditAction.LOGOUT, obj=user)
+        audit_record(actor=Actor.staff(user, request=request), action=AuditAction.LOGOUT, obj=user)

@@ -135,20 +135,6 @@ class Actor:
             raise ValueError("an anonymous request has no actor")
         return cls.staff(user, request=request)
 
-    @classmethod
-    def for_user(cls, user: User | None, *, request: HttpRequest | None = None, job: str = "") -> Actor:
-        """Staff USER acting in REQUEST (through its API token, if it carries USER's), else REQUEST's actor,
-        else the system running JOB. For callers that still hold a user and a request."""
-        token: ApiToken | None = getattr(request, "api_token", None) if request is not None else None
-        if user is not None:
-            if token is not None and token.user_id == user.pk:
-                return cls.api(token, request=request)
-            return cls.staff(user, request=request)
-        if request is not None and (token is not None or _signed_in(request)):
-            return cls.from_request(request)
-        system = cls.system(job or UNNAMED_JOB, channel=_channel(request))
-        return replace(system, request=RequestFacts.of(request))
-
     # Reads ----------------------------------------------------------------------------------------------------
 
     @property
@@ -186,11 +172,6 @@ def _channel(request: HttpRequest | None) -> str:
     if request is None:
         return AuditChannel.SYSTEM
     return str(getattr(request, "audit_channel", AuditChannel.WEB))
-
-
-def _signed_in(request: HttpRequest) -> bool:
-    user: Any = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated)
 
 
 __all__ = ["UNNAMED_JOB", "Actor", "ActorKind", "RequestFacts"]

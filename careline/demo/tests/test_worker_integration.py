@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from kombu import Producer
 
 from careline.celery import app
+from careline.core.actor import Actor
 from careline.core.models import AuditAction, AuditEntry
 from careline.patients.models import ConsentEvent, Patient, PatientImport
 from careline.patients.services.imports import patient_import_start
@@ -65,7 +66,8 @@ def test_a_real_worker_imports_an_uploaded_csv(personas, celery_worker_process, 
     # patient_import_start enqueues on commit; route that one message to the worker's queue on Redis.
     monkeypatch.setattr(patient_import_run, "delay", lambda import_id: queued.append(import_id))
     upload = patient_import_start(
-        upload=SimpleUploadedFile("clinic.csv", CSV.encode(), content_type="text/csv"), user=personas.front_a
+        upload=SimpleUploadedFile("clinic.csv", CSV.encode(), content_type="text/csv"),
+        actor=Actor.staff(personas.front_a),
     )
     assert queued == [upload.pk]
     with app.connection_for_write(os.environ["CARELINE_TEST_BROKER_URL"]) as broker:

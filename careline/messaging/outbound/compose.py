@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from careline.core.actor import Actor
 from careline.messaging.models import Channel, Conversation, Message, MessageKind, MessageState
 from careline.messaging.outbound import queue
 from careline.messaging.outbound.policy import hold_until, suppression_reason_for
@@ -208,7 +209,7 @@ def message_send(
 # --- messages that have not gone yet ----------------------------------------------------------------------
 
 
-def message_cancel(*, message: Message, actor: Any) -> bool:
+def message_cancel(*, message: Message, actor: Actor) -> bool:
     """Cancel a message that has not gone yet (a scheduled message, or one held for quiet hours)."""
     return bool(
         Message.objects.filter(pk=message.pk, state=MessageState.QUEUED).update(
@@ -238,7 +239,7 @@ def messages_withdraw_for_subject(*, subject_key: str, reason: str) -> list[int]
     return ids
 
 
-def message_reschedule(*, message: Message, body: str, send_at: datetime, actor: Any) -> bool:
+def message_reschedule(*, message: Message, body: str, send_at: datetime, actor: Actor) -> bool:
     """Change the text or time of a scheduled message that has not gone yet."""
     body = (body or "").strip()
     if not body:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from careline.core.actor import UNNAMED_JOB, Actor
 from careline.messaging.channels.base import ProviderError
 from careline.messaging.models import STATE_RANK, TERMINAL_STATES, Channel, Message, MessageState
 from careline.patients.models import PatientPhone, PhoneKind
@@ -59,7 +60,7 @@ def number_facts_record(message: Message, *, opted_out: bool, landline: bool, co
             kind=ConsentKind.REVOKED,
             method=ConsentMethod.PROVIDER,
             patient=message.patient,
-            recorded_by=None,
+            actor=Actor.system(UNNAMED_JOB),  # no one named in the entry, as before
             note=f"provider reported the recipient unsubscribed ({code})",
         )
     if landline:

@@ -164,9 +164,8 @@ def conversation_opt_out(*, conversation: Conversation, actor: Actor) -> None:
             kind=ConsentKind.REVOKED,
             method=ConsentMethod.STAFF,
             patient=conversation.patient,
-            recorded_by=actor.user,
-            note="asked by text to stop; recorded from the inbox",
             actor=actor,
+            note="asked by text to stop; recorded from the inbox",
         )
         Conversation.objects.filter(pk=conversation.pk).update(opt_out_suspected=False)
         conversation.opt_out_suspected = False

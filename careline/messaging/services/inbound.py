@@ -12,6 +12,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from careline.core.actor import UNNAMED_JOB, Actor
 from careline.core.languages import say
 from careline.locations.models import Location
 from careline.messaging.after_hours import closed_period_start
@@ -279,7 +280,7 @@ def _opt_out(*, conversation: Conversation, message: Message, reply: bool, inbou
         kind=ConsentKind.REVOKED,
         method=ConsentMethod.KEYWORD if reply else ConsentMethod.PROVIDER,
         patient=conversation.patient,
-        recorded_by=None,
+        actor=Actor.system(UNNAMED_JOB),  # no one named in the entry, as before
         note=f"replied {word[:20]}",
     )
     ConversationEvent.objects.create(
@@ -306,7 +307,7 @@ def _opt_in(*, conversation: Conversation, message: Message, reply: bool) -> Non
         kind=ConsentKind.GIVEN,
         method=ConsentMethod.KEYWORD if reply else ConsentMethod.PROVIDER,
         patient=conversation.patient,
-        recorded_by=None,
+        actor=Actor.system(UNNAMED_JOB),  # no one named in the entry, as before
         note="replied to opt back in",
     )
     ConversationEvent.objects.create(conversation=conversation, kind=ConversationEvent.Kind.OPTED_IN)

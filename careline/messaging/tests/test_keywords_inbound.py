@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connections
 
+from careline.core.models import ActorKind, AuditAction, AuditChannel, AuditEntry
 from careline.messaging.channels.base import InboundMessage
 from careline.messaging.models import (
     Conversation,
@@ -222,3 +223,16 @@ def test_a_family_phone_leaves_the_patient_for_staff_to_pick(channel, personas):
     PatientPhone.objects.create(patient=personas.quinn, number=PAT, kind=PhoneKind.MOBILE)
     message = receive(channel, "Hi, it's mom")
     assert Conversation.objects.get(pk=message.conversation_id).patient_id is None
+
+
+def test_a_keyword_opt_out_is_audited_as_nobody_in_particular(channel, personas):
+    receive(channel, "STOP")
+    entry = AuditEntry.objects.get(action=AuditAction.UPDATE, detail="text consent revoked (keyword)")
+    assert (entry.actor_id, entry.actor_kind, entry.actor_label, entry.channel) == (
+        None,
+        ActorKind.SYSTEM,
+        "",
+        AuditChannel.SYSTEM,
+    )
+    assert entry.patient_id == personas.pat.pk
+    assert ConsentEvent.objects.filter(method=ConsentMethod.KEYWORD).latest("id").recorded_by_id is None

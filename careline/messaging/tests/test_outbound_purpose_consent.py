@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from careline.core.actor import Actor
 from careline.messaging.channels.base import SendResult
 from careline.messaging.channels.simulator.type import SimulatorType
 from careline.messaging.models import Message, MessageKind, MessageState, SuppressionReason
@@ -47,7 +48,9 @@ def sent(monkeypatch):
 
 def _record(kind: str, clock) -> None:
     clock.shift(timedelta(seconds=1))  # the ledger orders by time: each entry later than the last
-    consent_record(phone_number=PAT, kind=kind, method=ConsentMethod.STAFF, patient=None, recorded_by=None)
+    consent_record(
+        phone_number=PAT, kind=kind, method=ConsentMethod.STAFF, patient=None, actor=Actor.system("test")
+    )
 
 
 def _text(personas, purpose: str, kind: str = MessageKind.AUTOMATED) -> Message:
@@ -91,7 +94,7 @@ def test_purpose_consent_does_not_replace_the_general_consent_of_automated_texts
         kind=ConsentKind.BILLING_GIVEN,
         method=ConsentMethod.STAFF,
         patient=None,
-        recorded_by=None,
+        actor=Actor.system("test"),
     )  # Quinn: consent for billing texts, no text-message consent at all
     message = message_send(
         body="Statement", patient=personas.quinn, kind=MessageKind.AUTOMATED, purpose="billing"
@@ -153,5 +156,9 @@ def test_the_ledger_takes_purpose_entries_and_refuses_unknown_kinds(personas, cl
     assert consent_purpose_given([PAT], Purpose.APPOINTMENTS) == {PAT}  # no purpose consent needed
     with pytest.raises(ValidationError):
         consent_record(
-            phone_number=PAT, kind="billing", method=ConsentMethod.STAFF, patient=None, recorded_by=None
+            phone_number=PAT,
+            kind="billing",
+            method=ConsentMethod.STAFF,
+            patient=None,
+            actor=Actor.system("test"),
         )

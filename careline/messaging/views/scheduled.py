@@ -10,6 +10,7 @@ from django.shortcuts import render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.permissions import Perm, require_perm
 from careline.messaging.forms.manage import ScheduledEditForm
@@ -79,7 +80,7 @@ def scheduled_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     message=message,
                     body=form.cleaned_data["body"],
                     send_at=form.cleaned_data["send_at"],
-                    actor=request.user,
+                    actor=Actor.from_request(request),
                 )
             except MessageRefused as refusal:
                 form.add_error("body", str(refusal))
@@ -107,7 +108,7 @@ def scheduled_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def scheduled_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel a scheduled message that has not gone yet."""
     message = message_for_user(request.user, pk, Perm.INBOX_SEND)
-    if message.scheduled and message_cancel(message=message, actor=request.user):
+    if message.scheduled and message_cancel(message=message, actor=Actor.from_request(request)):
         _audit(request, message, AuditAction.UPDATE, "scheduled message cancelled")
         messages.success(request, "The scheduled message is cancelled; it will not be sent.")
     else:

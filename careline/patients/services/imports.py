@@ -35,7 +35,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from careline.core.actor import Actor
+from careline.core.actor import UNNAMED_JOB, Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.dates import EARLIEST_DATE
 from careline.core.events import publish
@@ -296,14 +296,18 @@ def _batches(rows: list[ImportRow]) -> Iterator[list[ImportRow]]:
 def import_apply(
     *,
     rows: list[ImportRow],
-    actor: Any = None,
-    channel: str = AuditChannel.SYSTEM,
+    actor: Actor,
     progress: Progress | None = None,
 ) -> int:
-    """Create the patients of checked ROWS (phones, consent, one IMPORT audit entry each) in one transaction."""
+    """Create the patients of checked ROWS (phones, consent, one IMPORT audit entry each) in one transaction.
+
+    ACTOR is the staff member who uploaded the file, or the system (a command); its channel is the entries'.
+    """
     now = timezone.now()
     done = 0
-    label = getattr(actor, "email", "") if actor is not None else "import"
+    user = actor.user
+    # Each patient's entry names the uploader; an import nobody signed in for is told by "import" alone.
+    label = actor.label if user is not None else "import"
     with transaction.atomic():
         for batch in _batches(rows):
             patients = [row.patient for row in batch]
@@ -323,7 +327,7 @@ def import_apply(
                     kind=ConsentKind.GIVEN if row.sms_consent else ConsentKind.REVOKED,
                     method=ConsentMethod.IMPORT,
                     patient=row.patient,
-                    recorded_by=actor,
+                    recorded_by=user,
                     occurred_at=now,
                     note="CSV import",
                 )
@@ -332,14 +336,14 @@ def import_apply(
             )
             AuditEntry.objects.bulk_create(
                 AuditEntry(
-                    actor=actor,
+                    actor=user,
                     actor_label=label,
                     action=AuditAction.IMPORT,
                     object_type="patients.patient",
                     object_id=str(row.patient.pk),
                     patient_id=row.patient.pk,
                     detail="created by CSV import",
-                    channel=channel,
+                    channel=actor.channel,
                 )
                 for row in batch
             )
@@ -369,11 +373,13 @@ def import_apply(
 # --- the web path: an upload row, a task, a status page -----------------------------------------------
 
 
-def patient_import_start(*, upload: UploadedFile, user: Any) -> PatientImport:
-    """Keep the uploaded file as a PatientImport row and queue its processing after the commit."""
+def patient_import_start(*, upload: UploadedFile, actor: Actor) -> PatientImport:
+    """Keep the file ACTOR (a staff member) uploaded as a PatientImport row; queue its processing after commit."""
     name = (upload.name or "patients.csv")[:200]
     with transaction.atomic():
-        patient_import = PatientImport.objects.create(file=upload, original_name=name, created_by=user)
+        patient_import = PatientImport.objects.create(
+            file=upload, original_name=name, created_by=actor.staff_user
+        )
         transaction.on_commit(lambda: task_enqueue("patients.patient_import_run", patient_import.pk))
     return patient_import
 
@@ -386,6 +392,7 @@ def patient_import_process(*, import_id: int) -> PatientImport | None:
     if not claimed:
         return None
     patient_import = PatientImport.objects.select_related("created_by").get(pk=import_id)
+    actor = _uploader(patient_import)
     rows = PatientImport.objects.filter(pk=import_id)
 
     def finish(state: str, **fields: Any) -> PatientImport:
@@ -410,8 +417,7 @@ def patient_import_process(*, import_id: int) -> PatientImport | None:
         rows.update(state=PatientImport.State.IMPORTING, processed_rows=0)
         created = import_apply(
             rows=result.rows,
-            actor=patient_import.created_by,
-            channel=AuditChannel.WEB,
+            actor=actor,
             progress=lambda done, total: _set_progress(rows, processed_rows=done),
         )
     except IntegrityError:
@@ -425,10 +431,20 @@ def patient_import_process(*, import_id: int) -> PatientImport | None:
             errors=[_error(None, "", "The import failed unexpectedly. Nothing was imported.")],
         )
     audit_record(
-        action=AuditAction.IMPORT, actor=Actor.for_user(patient_import.created_by), obj=patient_import, channel=AuditChannel.WEB,
+        action=AuditAction.IMPORT, actor=actor, obj=patient_import,
         detail=f"CSV import #{import_id}: {created} patients created",
     )  # fmt: skip
     return finish(PatientImport.State.DONE, created_count=created, processed_rows=created)
+
+
+def _uploader(patient_import: PatientImport) -> Actor:
+    """Who the background import acts as: the staff member who uploaded it, on the web channel.
+
+    An uploader removed since (the row keeps no one) leaves an entry nobody in particular made.
+    """
+    user = patient_import.created_by
+    actor = Actor.staff(user) if user is not None else Actor.system(UNNAMED_JOB)
+    return actor.with_channel(AuditChannel.WEB)
 
 
 def _set_progress(rows: Any, **counts: int) -> None:

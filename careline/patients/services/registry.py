@@ -14,7 +14,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from careline.core.actor import Actor
@@ -340,16 +339,13 @@ def consent_record(
     kind: str,
     method: str,
     patient: Patient | None,
-    recorded_by: Any,
+    actor: Actor,
     note: str = "",
     occurred_at: datetime | None = None,
-    request: HttpRequest | None = None,
-    actor: Actor | None = None,
 ) -> ConsentEvent:
     """Append a consent (given/revoked) entry to the ledger of PHONE_NUMBER (any usual format).
 
-    ACTOR is who recorded it, for the audit trail; without one it is RECORDED_BY acting in REQUEST (the
-    outbound pipeline still calls it so).
+    ACTOR recorded it: the entry names its staff user (none for the system or a patient's own keyword).
     """
     e164 = parse_phone(phone_number)
     if kind not in ConsentKind.values:
@@ -362,14 +358,14 @@ def consent_record(
             kind=kind,
             method=method,
             patient=patient,
-            recorded_by=recorded_by,
+            recorded_by=actor.user,
             occurred_at=occurred_at or timezone.now(),
             note=(note or "").strip()[:200],
         )
         if patient is not None:
             audit_record(
                 action=AuditAction.UPDATE,
-                actor=actor or Actor.for_user(recorded_by, request=request),
+                actor=actor,
                 obj=event,
                 patient_id=patient.pk,
                 detail=f"text consent {kind} ({method})",

@@ -28,6 +28,9 @@ def test_a_good_file_is_imported_with_progress_and_exit_status_zero(personas, tm
     assert "Imported 3 patients." in out
     assert Patient.objects.filter(mrn__startswith="N-").count() == 3
     assert AuditEntry.objects.filter(action=AuditAction.IMPORT, channel=AuditChannel.COMMAND).count() == 4
+    # Each patient's entry is told by "import"; the run's own entry names the command.
+    labels = AuditEntry.objects.filter(action=AuditAction.IMPORT).values_list("actor_label", "actor_id")
+    assert sorted(labels) == [("import", None)] * 3 + [("manage.py import_patients", None)]
 
 
 def test_a_bad_file_prints_each_problem_and_exits_non_zero(personas, tmp_path, capsys):

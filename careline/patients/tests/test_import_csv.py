@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from careline.core.actor import Actor
 from careline.core.models import AuditAction, AuditEntry
 from careline.patients.models import ConsentEvent, ConsentKind, ConsentMethod, Patient, PatientPhone
 from careline.patients.services.imports import import_apply, import_check
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def _run(data: bytes, user=None):
     result = import_check(data=data, user=user)
-    created = 0 if result.errors else import_apply(rows=result.rows)
+    created = 0 if result.errors else import_apply(rows=result.rows, actor=Actor.system("patient-import"))
     return result, created
 
 
@@ -142,7 +143,7 @@ def test_validation_reports_progress(personas):
     result = import_check(data=csv_bytes(*rows), progress=lambda done, total: seen.append((done, total)))
     assert result.errors == []
     assert seen == [(200, 450), (400, 450), (450, 450)]
-    assert import_apply(rows=result.rows) == 450
+    assert import_apply(rows=result.rows, actor=Actor.system("patient-import")) == 450
 
 
 def test_control_characters_and_direction_overrides_are_refused_by_row_and_column(personas):

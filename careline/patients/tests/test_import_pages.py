@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from careline.core.models import AuditAction, AuditEntry
-from careline.patients.models import Patient, PatientImport
+from careline.core.models import ActorKind, AuditAction, AuditChannel, AuditEntry
+from careline.patients.models import ConsentEvent, ConsentMethod, Patient, PatientImport
 from careline.patients.services.imports import patient_import_process
 from careline.patients.tests.import_support import GOOD_ROWS, csv_bytes
 
@@ -144,3 +144,18 @@ def test_the_upload_page_documents_every_column(personas, client_for):
     content = client_for(personas.front_a).get(reverse("patients:import")).content.decode()
     for column in COLUMNS:
         assert f"<code>{column}</code>" in content
+
+
+def test_a_background_import_is_recorded_as_its_uploader_on_the_web(personas):
+    patient_import = _pending_import(personas.front_a, csv_bytes(*GOOD_ROWS))
+    patient_import_process(import_id=patient_import.pk)
+    entries = AuditEntry.objects.filter(action=AuditAction.IMPORT)
+    assert entries.count() == 4  # one per patient and one for the upload
+    assert {(e.actor_id, e.actor_label, e.channel) for e in entries} == {
+        (personas.front_a.pk, personas.front_a.email, AuditChannel.WEB)
+    }
+    upload_entry = entries.get(object_type="patients.patientimport")
+    assert upload_entry.actor_kind == ActorKind.STAFF
+    consents = ConsentEvent.objects.filter(method=ConsentMethod.IMPORT)
+    assert consents.exists()
+    assert set(consents.values_list("recorded_by", flat=True)) == {personas.front_a.pk}

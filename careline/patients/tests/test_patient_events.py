@@ -85,7 +85,7 @@ def test_a_consent_entry_is_published_without_the_number(
     with django_capture_on_commit_callbacks(execute=True):
         entry = consent_record(
             phone_number="(312) 555-0101", kind="revoked", method="keyword", patient=personas.pat,
-            recorded_by=None,
+            actor=Actor.system("test"),
         )  # fmt: skip
     assert published == [
         ConsentChanged(
@@ -124,7 +124,7 @@ def test_a_csv_import_publishes_each_patient_and_consent(
     checked = import_check(data=csv_bytes(*GOOD_ROWS), user=personas.admin)
     assert checked.errors == []
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        assert import_apply(rows=checked.rows) == 3
+        assert import_apply(rows=checked.rows, actor=Actor.system("patient-import")) == 3
     created = {e.patient_id for e in published if isinstance(e, PatientCreated) and e.source == "import"}
     assert created == set(
         Patient.objects.filter(mrn__in=["N-100", "N-101", "N-102"]).values_list("pk", flat=True)

@@ -98,11 +98,13 @@ def test_consent_state_is_the_latest_ledger_entry(personas):
             kind="given",
             method="form",
             patient=personas.pat,
-            recorded_by=personas.front_a,
+            actor=Actor.staff(personas.front_a),
         )
     assert consent_state(number) == "given"
     with time_machine.travel(start + timedelta(hours=1), tick=False):
-        consent_record(phone_number=number, kind="revoked", method="keyword", patient=None, recorded_by=None)
+        consent_record(
+            phone_number=number, kind="revoked", method="keyword", patient=None, actor=Actor.system("test")
+        )
     assert consent_state(number) == "revoked"
     with time_machine.travel(start + timedelta(hours=2), tick=False):
         consent_record(
@@ -110,7 +112,7 @@ def test_consent_state_is_the_latest_ledger_entry(personas):
             kind="given",
             method="staff",
             patient=personas.pat,
-            recorded_by=personas.front_a,
+            actor=Actor.staff(personas.front_a),
             note="asked at the desk",
         )
     assert consent_state(number) == "given"
@@ -120,7 +122,7 @@ def test_consent_state_is_the_latest_ledger_entry(personas):
         kind="revoked",
         method="import",
         patient=None,
-        recorded_by=None,
+        actor=Actor.system("test"),
         occurred_at=start - timedelta(days=1),
     )
     assert consent_state(number) == "given"
@@ -132,7 +134,12 @@ def test_consent_entries_at_the_same_instant_are_ordered_by_insertion(personas):
     number = "+13125550178"
     for kind in ["given", "revoked"]:
         consent_record(
-            phone_number=number, kind=kind, method="staff", patient=None, recorded_by=None, occurred_at=now
+            phone_number=number,
+            kind=kind,
+            method="staff",
+            patient=None,
+            actor=Actor.system("test"),
+            occurred_at=now,
         )
     assert consent_state(number) == "revoked"
 
@@ -144,7 +151,11 @@ def test_consent_state_is_one_query(personas, django_assert_num_queries):
 
 def test_consent_states_bulk_in_one_query(personas, django_assert_num_queries):
     consent_record(
-        phone_number="+14155550122", kind="revoked", method="keyword", patient=None, recorded_by=None
+        phone_number="+14155550122",
+        kind="revoked",
+        method="keyword",
+        patient=None,
+        actor=Actor.system("test"),
     )
     with django_assert_num_queries(1):
         states = consent_states(["+13125550111", "+14155550122", "+13125550999"])
@@ -154,12 +165,16 @@ def test_consent_states_bulk_in_one_query(personas, django_assert_num_queries):
 
 def test_consent_record_refuses_bad_input(personas):
     with pytest.raises(ValidationError):
-        consent_record(phone_number="nope", kind="given", method="form", patient=None, recorded_by=None)
-    with pytest.raises(ValidationError):
-        consent_record(phone_number="3125550111", kind="maybe", method="form", patient=None, recorded_by=None)
+        consent_record(
+            phone_number="nope", kind="given", method="form", patient=None, actor=Actor.system("test")
+        )
     with pytest.raises(ValidationError):
         consent_record(
-            phone_number="3125550111", kind="given", method="pigeon", patient=None, recorded_by=None
+            phone_number="3125550111", kind="maybe", method="form", patient=None, actor=Actor.system("test")
+        )
+    with pytest.raises(ValidationError):
+        consent_record(
+            phone_number="3125550111", kind="given", method="pigeon", patient=None, actor=Actor.system("test")
         )
     assert ConsentEvent.objects.count() == 1
 

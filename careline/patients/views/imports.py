@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from careline.core.actor import Actor
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.patients.forms.imports import ImportUploadForm
 from careline.patients.models import PatientImport
@@ -30,7 +31,9 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES)
         if form.is_valid():
-            patient_import = patient_import_start(upload=form.cleaned_data["file"], user=request.user)
+            patient_import = patient_import_start(
+                upload=form.cleaned_data["file"], actor=Actor.from_request(request)
+            )
             return redirect("patients:import_status", pk=patient_import.pk)
         status = 400
     else:

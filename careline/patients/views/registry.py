@@ -289,9 +289,8 @@ def patient_consent(request: HttpRequest, pk: int) -> HttpResponse:
                 kind=data["kind"],
                 method=data["method"],
                 patient=patient,
-                recorded_by=request.user,
+                actor=Actor.from_request(request),
                 note=data["note"],
-                request=request,
             )
         except ValidationError as error:
             _apply_errors(form, error)

@@ -56,11 +56,10 @@ class Command(BaseCommand):
                 column = f", column {error['column']}" if error["column"] else ""
                 self.stderr.write(f"{where}{column}: {error['message']}")
             raise CommandError(f"{len(result.errors)} problem(s) found; nothing was imported.")
-        created = imports.import_apply(
-            rows=result.rows, channel=AuditChannel.COMMAND, progress=report("Imported")
-        )
+        actor = Actor.system("manage.py import_patients", channel=AuditChannel.COMMAND)
+        created = imports.import_apply(rows=result.rows, actor=actor, progress=report("Imported"))
         audit_record(
-            action=AuditAction.IMPORT, actor=Actor.system("manage.py import_patients", channel=AuditChannel.COMMAND),
+            action=AuditAction.IMPORT, actor=actor,
             object_type="patients.import", object_id=path.name[:64],
             detail=f"CSV import from the command line: {created} patients created",
         )  # fmt: skip
