@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -65,22 +66,50 @@ def audit_record(
         object_id = object_id or str(obj.pk)
     label = actor_label or ("" if unnamed else actor.label)
     return AuditEntry.objects.create(
-        actor=actor.user,
-        actor_kind=actor.kind,
-        actor_label=label[:254],
-        api_token_id=actor.api_token_id,
-        caregiver_id=actor.caregiver_id,
-        on_behalf_of_id=actor.patient_id,
-        request_id=actor.request.request_id,
+        **_actor_fields(actor, label, channel),
         action=action,
         object_type=object_type,
         object_id=str(object_id)[:64],
         patient_id=patient_id,
         detail=detail[:500],
-        channel=channel or actor.channel,
-        ip_address=actor.request.ip_address,
-        user_agent=actor.request.user_agent,
     )
+
+
+def _actor_fields(actor: Actor, label: str, channel: str | None = None) -> dict[str, Any]:
+    """The columns that say who acted, from where."""
+    return {
+        "actor": actor.user,
+        "actor_kind": actor.kind,
+        "actor_label": label[:254],
+        "api_token_id": actor.api_token_id,
+        "caregiver_id": actor.caregiver_id,
+        "on_behalf_of_id": actor.patient_id,
+        "request_id": actor.request.request_id,
+        "channel": channel or actor.channel,
+        "ip_address": actor.request.ip_address,
+        "user_agent": actor.request.user_agent,
+    }
+
+
+def audit_patients_record(
+    *, actor: Actor, action: str, patient_ids: Iterable[int], detail: str, actor_label: str = ""
+) -> int:
+    """One entry per patient of PATIENT_IDS by ACTOR, in one insert (a handoff shows, an import creates, many)."""
+    fields = _actor_fields(actor, actor_label or actor.label)
+    entries = AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                **fields,
+                action=action,
+                object_type="patients.patient",
+                object_id=str(patient_id),
+                patient_id=patient_id,
+                detail=detail[:500],
+            )
+            for patient_id in patient_ids
+        ]
+    )
+    return len(entries)
 
 
 def audit_patient_access(

@@ -36,10 +36,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from careline.core.actor import UNNAMED_JOB, Actor
-from careline.core.audit import AuditAction, audit_record
+from careline.core.audit import AuditAction, audit_patients_record, audit_record
 from careline.core.dates import EARLIEST_DATE
 from careline.core.events import publish
-from careline.core.models import AuditChannel, AuditEntry
+from careline.core.models import AuditChannel
 from careline.core.permissions import Perm, has_perm
 from careline.core.phones import parse_phone, phone_kind
 from careline.core.queue import task_enqueue
@@ -334,18 +334,12 @@ def import_apply(
                 for row in batch
                 if row.phone and row.sms_consent is not None
             )
-            AuditEntry.objects.bulk_create(
-                AuditEntry(
-                    actor=user,
-                    actor_label=label,
-                    action=AuditAction.IMPORT,
-                    object_type="patients.patient",
-                    object_id=str(row.patient.pk),
-                    patient_id=row.patient.pk,
-                    detail="created by CSV import",
-                    channel=actor.channel,
-                )
-                for row in batch
+            audit_patients_record(
+                actor=actor,
+                action=AuditAction.IMPORT,
+                patient_ids=[row.patient.pk for row in batch],
+                detail="created by CSV import",
+                actor_label=label,
             )
             for row in batch:
                 publish(

@@ -108,6 +108,7 @@ def test_handoff_records_one_view_per_patient_shown(personas, client_for, notes)
     entries = AuditEntry.objects.filter(actor=personas.admin, action=AuditAction.VIEW)
     assert list(entries.values_list("patient_id", flat=True)) == [personas.pat.pk]
     assert "handoff" in entries.get().detail
+    assert entries.get().actor_kind == "staff"
 
 
 def test_bad_since_gives_a_message_not_an_error(personas, client_for, notes):

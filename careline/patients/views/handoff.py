@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from careline.core.audit import client_ip
-from careline.core.models import AuditAction, AuditChannel, AuditEntry
+from careline.core.actor import Actor
+from careline.core.audit import audit_patients_record
+from careline.core.models import AuditAction
 from careline.core.permissions import Perm, require_perm
 from careline.patients.forms.notes import HandoffForm
 from careline.patients.models import CareNote
@@ -25,26 +24,11 @@ from careline.patients.queries.notes import (
 
 def _audit_handoff_reads(request: HttpRequest, notes: list[CareNote], detail: str) -> None:
     """One VIEW entry per patient shown, written in a single insert (a handoff may show dozens of patients)."""
-    user: Any = request.user
-    label = getattr(user, "email", "")[:254]
-    user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
-    patient_ids = sorted({note.patient_id for note in notes})
-    AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(
-                actor=user,
-                actor_label=label,
-                action=AuditAction.VIEW,
-                object_type="patients.patient",
-                object_id=str(patient_id),
-                patient_id=patient_id,
-                detail=detail[:500],
-                channel=AuditChannel.WEB,
-                ip_address=client_ip(request),
-                user_agent=user_agent,
-            )
-            for patient_id in patient_ids
-        ]
+    audit_patients_record(
+        actor=Actor.from_request(request),
+        action=AuditAction.VIEW,
+        patient_ids=sorted({note.patient_id for note in notes}),
+        detail=detail,
     )
 
 
