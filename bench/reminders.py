@@ -134,13 +134,13 @@ def default_rules() -> None:
         days_before=2,
         at_local_time=datetime.strptime("10:00", "%H:%M").time(),
         template_en=default_template("en"),
-        template_es=default_template("es"),
+        translations={"es": default_template("es")},
     )
     ReminderRule.objects.create(
         name="2 hours before",
         minutes_before=120,
         template_en=default_template("en"),
-        template_es=default_template("es"),
+        translations={"es": default_template("es")},
     )
 
 
@@ -222,7 +222,7 @@ def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
         name="1 hour before",
         minutes_before=60,
         template_en=default_template("en"),
-        template_es=default_template("es"),
+        translations={"es": default_template("es")},
     )
     pipeline_ids = load(count, prefix="D", starts_in=timedelta(hours=3))
     eta_ids = load(count, prefix="E", starts_in=timedelta(hours=3))

@@ -25,6 +25,28 @@ def supported_languages() -> list[str]:
     return [code for code, _ in settings.LANGUAGES]
 
 
+def language_choices() -> list[tuple[str, str]]:
+    """(code, name) of each supported language: model fields take this callable as their choices, so adding
+    a language to settings.LANGUAGES needs no migration."""
+    return list(settings.LANGUAGES)
+
+
+def language_name(code: str) -> str:
+    """The English name of the supported language CODE (the code itself for one that is not supported)."""
+    return dict(settings.LANGUAGES).get(code, code)
+
+
+def translation_languages() -> list[str]:
+    """The supported languages other than the default one: those a text may be translated into."""
+    return [code for code in supported_languages() if code != DEFAULT_TEXT_LANGUAGE]
+
+
+def translations_kept(translations: Mapping[str, str]) -> dict[str, str]:
+    """TRANSLATIONS limited to supported non-default languages with a text, stripped, in settings order."""
+    kept = {code: (translations.get(code) or "").strip() for code in translation_languages()}
+    return {code: text for code, text in kept.items() if text}
+
+
 def text_language(language: str | None) -> str:
     """LANGUAGE when Careline writes texts in it, else English."""
     return language if language in supported_languages() else DEFAULT_TEXT_LANGUAGE

@@ -391,6 +391,11 @@ AFTER_HOURS_TEXT_ES = (
 )
 
 
+def default_after_hours_translations() -> dict[str, str]:
+    """A new policy's after-hours answer in the shipped translations (by language code)."""
+    return {"es": AFTER_HOURS_TEXT_ES}
+
+
 class MessagingPolicy(models.Model):
     """A location's texting window (quiet hours outside it) and after-hours reply."""
 
@@ -404,8 +409,8 @@ class MessagingPolicy(models.Model):
     window_end = models.TimeField(null=True, blank=True, help_text="…and stop at this local time")
     after_hours_reply_enabled = models.BooleanField(default=True)
     after_hours_text = models.CharField(max_length=320, default=AFTER_HOURS_TEXT_EN)
-    # Patients who prefer Spanish get this one; blank sends them the English text.
-    after_hours_text_es = models.CharField(max_length=320, blank=True, default=AFTER_HOURS_TEXT_ES)
+    # By language code: patients who prefer that language get its text; none or blank, the English one.
+    after_hours_translations = models.JSONField(default=default_after_hours_translations, blank=True)
 
     class Meta:
         verbose_name_plural = "messaging policies"
@@ -419,6 +424,13 @@ class MessagingPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Messaging policy of {self.location}"
+
+    def after_hours_text_for(self, language: str) -> str:
+        """The after-hours answer template for a patient who prefers LANGUAGE."""
+        translated = (self.after_hours_translations or {}).get(language, "")
+        if language != "en" and isinstance(translated, str) and translated.strip():
+            return translated
+        return self.after_hours_text
 
     @property
     def has_own_window(self) -> bool:

@@ -21,11 +21,12 @@ from careline.accounts.models import User
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.dates import birth_date_bounds, check_date
+from careline.core.languages import DEFAULT_TEXT_LANGUAGE, supported_languages
 from careline.core.permissions import Perm, check_perm, has_perm
 from careline.core.phones import parse_phone
 from careline.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from careline.locations.models import Location
-from careline.patients.models import Language, Patient, PatientStatus, Sex
+from careline.patients.models import Patient, PatientStatus, Sex
 from careline.patients.queries import patient_for_user
 from careline.patients.queries.search import patient_search_queryset
 from careline.patients.services.access import patient_read
@@ -170,6 +171,18 @@ class _PatientFields(Schema):
         return value.upper()
 
 
+def _supported_language(value: str) -> str:
+    if value not in supported_languages():
+        raise ValueError(
+            f"Use one of the languages patient texts are written in: {', '.join(supported_languages())}."
+        )
+    return value
+
+
+# A code of settings.LANGUAGES (checked when a request arrives, so a new language needs no code change here).
+LanguageCode = Annotated[str, AfterValidator(_supported_language)]
+
+
 class PatientCreateIn(_PatientFields):
     mrn: Text = Field("", max_length=32, description="Blank: Careline assigns one")
     legal_first_name: Text = Field(..., min_length=1, max_length=100)
@@ -178,7 +191,7 @@ class PatientCreateIn(_PatientFields):
     date_of_birth: date
     sex: Sex = Sex.UNKNOWN
     pronouns: Text = Field("", max_length=40)
-    language: Language = Language.ENGLISH
+    language: LanguageCode = DEFAULT_TEXT_LANGUAGE
     time_zone: str = Field("", max_length=64, description="Blank: the primary location's")
     address_line1: Text = Field("", max_length=200)
     address_line2: Text = Field("", max_length=200)
@@ -205,7 +218,7 @@ class PatientUpdateIn(_PatientFields):
     date_of_birth: date | None = None
     sex: Sex | None = None
     pronouns: Text | None = Field(None, max_length=40)
-    language: Language | None = None
+    language: LanguageCode | None = None
     time_zone: str | None = Field(None, max_length=64)
     address_line1: Text | None = Field(None, max_length=200)
     address_line2: Text | None = Field(None, max_length=200)

@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db.models import QuerySet
 
 from careline.core.dates import BoundedDateTimeField, schedule_bounds
+from careline.core.languages import language_name, translation_languages
 from careline.core.phones import parse_phone
 from careline.locations.models import Location
 from careline.messaging.channels.base import ChannelType
@@ -210,36 +211,55 @@ class MessagingPolicyForm(forms.ModelForm):
             "window_end",
             "after_hours_reply_enabled",
             "after_hours_text",
-            "after_hours_text_es",
         ]
         labels = {
             "window_start": "Texting window opens",
             "window_end": "Texting window closes",
             "after_hours_reply_enabled": "Answer texts that arrive while the location is closed",
             "after_hours_text": "After-hours reply",
-            "after_hours_text_es": "After-hours reply in Spanish",
         }
         help_texts = {
             "window_start": "Leave both times empty to follow the clinic-wide window (CARELINE_TEXTING_WINDOW)",
             "after_hours_text": fields_help(TemplateKind.AFTER_HOURS)
             + ". Keep the emergency guidance (call 911).",
-            "after_hours_text_es": "For patients who prefer Spanish. Blank: they get the English reply.",
         }
         widgets = {
             "window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "after_hours_text": forms.Textarea(attrs={"rows": 3}),
-            "after_hours_text_es": forms.Textarea(attrs={"rows": 3}),
         }
 
     def clean_after_hours_text(self) -> str:
         return clean_template(self.cleaned_data["after_hours_text"], TemplateKind.AFTER_HOURS)
 
-    def clean_after_hours_text_es(self) -> str:
-        return clean_template(self.cleaned_data.get("after_hours_text_es") or "", TemplateKind.AFTER_HOURS)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One optional reply per other supported language (settings.LANGUAGES).
+        stored = self.instance.after_hours_translations or {}
+        for language in translation_languages():
+            self.fields[f"after_hours_text_{language}"] = forms.CharField(
+                label=f"After-hours reply in {language_name(language)}",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                initial=stored.get(language, ""),
+                help_text=f"For patients who prefer {language_name(language)}. Blank: they get the English reply.",
+            )
+
+    def translations(self) -> dict[str, str]:
+        """The cleaned after-hours reply per other language (empty ones included)."""
+        return {
+            code: self.cleaned_data.get(f"after_hours_text_{code}", "") for code in translation_languages()
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for language in translation_languages():
+            name = f"after_hours_text_{language}"
+            try:
+                text = (data.get(name) or "").strip()
+                data[name] = clean_template(text, TemplateKind.AFTER_HOURS) if text else ""
+            except forms.ValidationError as problem:
+                self.add_error(name, problem)
         start, end = data.get("window_start"), data.get("window_end")
         if start and end and start >= end:
             self.add_error("window_end", "The window must close after it opens (the same day).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.db import transaction
 
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
+from careline.core.languages import translations_kept
 from careline.locations.models import Location
 from careline.messaging.models import Channel, MessagingPolicy, SavedReply
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_validate
@@ -142,7 +144,7 @@ def messaging_policy_save(
     after_hours_reply_enabled: bool,
     after_hours_text: str,
     actor: Actor,
-    after_hours_text_es: str = "",
+    after_hours_translations: Mapping[str, str] | None = None,
 ) -> MessagingPolicy:
     """Set a location's texting window (both None: follow CARELINE_TEXTING_WINDOW) and after-hours replies."""
     if (window_start is None) != (window_end is None):
@@ -151,7 +153,10 @@ def messaging_policy_save(
         )
     if window_start is not None and window_start >= window_end:
         raise ValidationError({"window_end": ["The window must close after it opens (the same day)."]})
-    for name, text in (("after_hours_text", after_hours_text), ("after_hours_text_es", after_hours_text_es)):
+    translations = translations_kept(after_hours_translations or {})
+    texts = [("after_hours_text", after_hours_text)]
+    texts += [(f"after_hours_text_{code}", text) for code, text in translations.items()]
+    for name, text in texts:
         try:
             template_validate(text, kind=TemplateKind.AFTER_HOURS)
         except TemplateProblem as problem:
@@ -163,7 +168,7 @@ def messaging_policy_save(
             "window_end": window_end,
             "after_hours_reply_enabled": after_hours_reply_enabled,
             "after_hours_text": after_hours_text.strip(),
-            "after_hours_text_es": after_hours_text_es.strip(),
+            "after_hours_translations": translations,
         },
     )
     audit_record(

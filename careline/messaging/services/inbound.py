@@ -342,8 +342,7 @@ def _after_hours_reply(*, conversation: Conversation, message: Message) -> None:
     if policy is None:
         template = say(AFTER_HOURS_TEMPLATE, language)
     else:
-        template = policy.after_hours_text_es if language == "es" else ""
-        template = template or policy.after_hours_text
+        template = policy.after_hours_text_for(language)
     problem = template_problem(template, kind=TemplateKind.AFTER_HOURS)
     if problem:
         # Saved before templates were checked: better no answer than a half-filled one.

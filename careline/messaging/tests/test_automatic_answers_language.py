@@ -126,7 +126,7 @@ def test_a_spanish_patient_gets_the_english_after_hours_text_when_the_spanish_on
     MessagingPolicy.objects.create(
         location=personas.location_b,
         after_hours_text="{clinic_name} is closed. Call 911.",
-        after_hours_text_es="",
+        after_hours_translations={},
     )
     clock.move_to(CLOSED, tick=False)
     receive("Hola", QUINN)

@@ -67,7 +67,7 @@ def test_an_after_hours_reply_renders_every_offered_field(personas, time_machine
     MessagingPolicy.objects.create(
         location=location,
         after_hours_text=every_field(TemplateKind.AFTER_HOURS) + " en",
-        after_hours_text_es=every_field(TemplateKind.AFTER_HOURS) + " es",
+        after_hours_translations={"es": every_field(TemplateKind.AFTER_HOURS) + " es"},
     )
     time_machine.move_to(CLOSED.replace(tzinfo=location.zone), tick=False)
     channel = simulator_channel()

@@ -130,7 +130,11 @@ def test_an_announcement_stored_with_a_width_sends_a_short_text_and_its_page_ans
 def test_pages_of_a_stored_bad_after_hours_text_and_reminder_rule_answer_200(personas, client_for):
     MessagingPolicy.objects.create(location=personas.location_a, after_hours_text=WIDE)
     rule = ReminderRule.objects.create(
-        name="Old", days_before=1, at_local_time=time(18, 0), template_en=FORMAT_SPEC, template_es=WIDE
+        name="Old",
+        days_before=1,
+        at_local_time=time(18, 0),
+        template_en=FORMAT_SPEC,
+        translations={"es": WIDE},
     )
     admin = client_for(personas.admin)
     assert admin.get(reverse("messaging:policy_list")).status_code == 200

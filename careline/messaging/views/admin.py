@@ -250,7 +250,7 @@ def policy_edit(request: HttpRequest, location_id: int) -> HttpResponse:
                     window_end=data["window_end"],
                     after_hours_reply_enabled=data["after_hours_reply_enabled"],
                     after_hours_text=data["after_hours_text"],
-                    after_hours_text_es=data["after_hours_text_es"],
+                    after_hours_translations=form.translations(),
                     actor=Actor.from_request(request),
                 )
             except ValidationError as error:

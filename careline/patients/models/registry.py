@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from careline.core.languages import language_choices
 from careline.core.text import search_key
 from careline.locations.models import validate_time_zone
 
@@ -65,7 +66,7 @@ class Patient(models.Model):
     date_of_birth = models.DateField(db_index=True)
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     pronouns = models.CharField(max_length=40, blank=True)
-    language = models.CharField(max_length=5, choices=settings.LANGUAGES, default=Language.ENGLISH)
+    language = models.CharField(max_length=5, choices=language_choices, default=Language.ENGLISH)
     time_zone = models.CharField(
         max_length=64, blank=True, validators=[validate_time_zone], help_text="Blank: the primary location's"
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from careline.core.languages import language_name, translation_languages
 from careline.locations.models import Location
 from careline.messaging.templating import TemplateKind, TemplateProblem, fields_help, template_validate
 from careline.scheduling.models import AppointmentType, ReminderRule
@@ -42,7 +43,6 @@ class ReminderRuleForm(forms.ModelForm):
             "appointment_types",
             "locations",
             "template_en",
-            "template_es",
             "is_active",
         ]
         labels = {
@@ -50,13 +50,11 @@ class ReminderRuleForm(forms.ModelForm):
             "at_local_time": "At (patient's local time)",
             "minutes_before": "Minutes before",
             "template_en": "Text in English",
-            "template_es": "Text in Spanish (optional)",
             "is_active": "In use",
         }
         widgets = {
             "at_local_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "template_en": forms.Textarea(attrs={"rows": 4}),
-            "template_es": forms.Textarea(attrs={"rows": 4}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -68,6 +66,18 @@ class ReminderRuleForm(forms.ModelForm):
         )
         if self.instance.pk and self.instance.minutes_before is not None:
             self.initial["timing"] = "minutes"
+        # One optional text per other supported language (settings.LANGUAGES), before "In use".
+        stored = self.instance.translations or {}
+        is_active = self.fields.pop("is_active")
+        for language in translation_languages():
+            self.fields[f"template_{language}"] = forms.CharField(
+                label=f"Text in {language_name(language)} (optional)",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 4}),
+                initial=stored.get(language, ""),
+                help_text="Sent to patients who prefer this language; empty: they get the English text.",
+            )
+        self.fields["is_active"] = is_active
 
     def _clean_template(self, name: str) -> str:
         text = (self.cleaned_data.get(name) or "").strip()
@@ -84,11 +94,22 @@ class ReminderRuleForm(forms.ModelForm):
             raise forms.ValidationError("Write the English text.")
         return text
 
-    def clean_template_es(self) -> str:
-        return self._clean_template("template_es")
+    def translations(self) -> dict[str, str]:
+        """The cleaned text per other language (empty ones included)."""
+        return {
+            language: self.cleaned_data.get(f"template_{language}", "")
+            for language in translation_languages()
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for language in translation_languages():
+            name = f"template_{language}"
+            if name in data:
+                try:
+                    data[name] = self._clean_template(name)
+                except forms.ValidationError as problem:
+                    self.add_error(name, problem)
         if data.get("timing") == "minutes":
             if not data.get("minutes_before"):
                 self.add_error("minutes_before", "Say how many minutes before the visit.")

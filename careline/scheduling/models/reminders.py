@@ -31,8 +31,10 @@ class ReminderRule(models.Model):
     )
     minutes_before = models.PositiveIntegerField(null=True, blank=True)
     channel = models.CharField(max_length=12, choices=ReminderChannel.choices, default=ReminderChannel.SMS)
-    template_en = models.TextField()
-    template_es = models.TextField(blank=True)
+    template_en = models.TextField(help_text="The text in English, sent when no translation fits")
+    translations = models.JSONField(
+        default=dict, blank=True, help_text="The text in each other language, by language code"
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -50,6 +52,13 @@ class ReminderRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def template_for(self, language: str | None) -> tuple[str, str]:
+        """(template, language): the text in LANGUAGE when the rule has it, else the English text."""
+        translated = (self.translations or {}).get(language or "", "")
+        if language and language != "en" and isinstance(translated, str) and translated.strip():
+            return translated, language
+        return self.template_en, "en"
 
 
 class ReminderState(models.TextChoices):

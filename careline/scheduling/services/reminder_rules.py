@@ -8,13 +8,14 @@ and records that the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import time
 
 from django.db import transaction
 
 from careline.core.actor import Actor
 from careline.core.audit import audit_record
+from careline.core.languages import language_name, translations_kept
 from careline.core.models import AuditAction
 from careline.locations.models import Location
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_validate
@@ -37,7 +38,7 @@ def reminder_rule_save(
     appointment_types: Iterable[AppointmentType],
     locations: Iterable[Location],
     template_en: str,
-    template_es: str,
+    translations: Mapping[str, str],
     is_active: bool,
     actor: Actor,
 ) -> ReminderRule:
@@ -46,11 +47,12 @@ def reminder_rule_save(
     Upcoming visits are re-planned in the background when the timing, channel, scope or use changed.
     """
     template_validate(template_en, kind=TemplateKind.REMINDER)
-    if template_es:
+    kept = translations_kept(translations)
+    for language, text in kept.items():
         try:
-            template_validate(template_es, kind=TemplateKind.REMINDER)
+            template_validate(text, kind=TemplateKind.REMINDER)
         except TemplateProblem as problem:
-            raise TemplateProblem(f"Text in Spanish: {problem}") from None
+            raise TemplateProblem(f"Text in {language_name(language)}: {problem}") from None
     with transaction.atomic():
         # Read from the database: a form may already have set the new values on RULE.
         stored = ReminderRule.objects.filter(pk=rule.pk).first() if rule is not None and rule.pk else None
@@ -60,7 +62,7 @@ def reminder_rule_save(
         rule.name = name
         rule.days_before, rule.at_local_time, rule.minutes_before = days_before, at_local_time, minutes_before
         rule.channel = channel
-        rule.template_en, rule.template_es = template_en, template_es
+        rule.template_en, rule.translations = template_en, kept
         rule.is_active = is_active
         created = rule.pk is None
         rule.save()

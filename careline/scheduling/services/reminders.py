@@ -220,9 +220,7 @@ def reminder_text(reminder: Reminder, *, channel: str = "sms") -> tuple[str, str
     rule = reminder.rule
     assert rule is not None
     appointment = reminder.appointment
-    spanish = appointment.patient.language == "es" and bool(rule.template_es.strip())
-    language = "es" if spanish else "en"
-    template = rule.template_es if spanish else rule.template_en
+    template, language = rule.template_for(appointment.patient.language)
     # A rule saved before templates were checked is skipped with the reason, never sent half-filled.
     template_validate(template, kind=TemplateKind.REMINDER)
     body = template_render(template, visit_facts(appointment, language=language), kind=TemplateKind.REMINDER)

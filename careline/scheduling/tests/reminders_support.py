@@ -40,7 +40,7 @@ def make_appointment(
 
 def days_rule(days: int, at: time, **fields: Any) -> ReminderRule:
     fields.setdefault("template_en", default_template("en"))
-    fields.setdefault("template_es", default_template("es"))
+    fields.setdefault("translations", {"es": default_template("es")})
     return ReminderRule.objects.create(
         name=f"{days} days before at {at}", days_before=days, at_local_time=at, **fields
     )
@@ -48,5 +48,5 @@ def days_rule(days: int, at: time, **fields: Any) -> ReminderRule:
 
 def minutes_rule(minutes: int, **fields: Any) -> ReminderRule:
     fields.setdefault("template_en", default_template("en"))
-    fields.setdefault("template_es", default_template("es"))
+    fields.setdefault("translations", {"es": default_template("es")})
     return ReminderRule.objects.create(name=f"{minutes} minutes before", minutes_before=minutes, **fields)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from datetime import time
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
-from django.apps import apps
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 
 from careline.messaging.keywords import template_keyword_problem
 from careline.messaging.templating import ALLOWED_FIELDS, template_fields, template_render, template_validate
 from careline.scheduling.models import ReminderRule
-
-pytestmark = pytest.mark.django_db
 
 migration = importlib.import_module("careline.scheduling.migrations.0002_default_reminder_rules")
 SCHEMA_EDITOR = SimpleNamespace(connection=connection)
@@ -28,6 +29,7 @@ VALUES = {
 }
 
 
+@pytest.mark.django_db
 def test_the_migration_created_both_default_rules():
     rules = {rule.name: rule for rule in ReminderRule.objects.all()}
     assert set(rules) == {"Two days before", "Two hours before"}
@@ -80,28 +82,43 @@ def test_the_two_hours_reminder_never_says_today():
     assert "hoy" not in spec["template_es"].lower()
 
 
-def test_running_the_migration_again_adds_nothing():
-    migration.create_default_rules(apps, SCHEMA_EDITOR)
-    assert ReminderRule.objects.count() == 2
+@pytest.fixture
+def rules_at_0002() -> Iterator[Any]:
+    """The ReminderRule model as migration 0002 saw it, on a database migrated back to 0002 (restored after)."""
+    at_0002 = [("scheduling", "0002_default_reminder_rules")]
+    latest = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()
+    executor = MigrationExecutor(connection)
+    executor.migrate(at_0002)
+    try:
+        yield MigrationExecutor(connection).loader.project_state(at_0002).apps
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(latest)
 
 
-def test_rules_of_the_clinic_s_own_are_left_alone():
-    ReminderRule.objects.all().delete()
-    ReminderRule.objects.create(
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_adds_defaults_to_an_empty_table_only_and_reverses_only_untouched_ones(
+    rules_at_0002: Any,
+) -> None:
+    rule_model = rules_at_0002.get_model("scheduling", "ReminderRule")
+    migration.create_default_rules(rules_at_0002, SCHEMA_EDITOR)
+    assert rule_model.objects.count() == 2  # already there: running again adds nothing
+
+    rule_model.objects.all().delete()
+    migration.create_default_rules(rules_at_0002, SCHEMA_EDITOR)
+    assert rule_model.objects.count() == 2  # an empty table gets the defaults
+
+    rule_model.objects.filter(name="Two hours before").update(template_en="Hi {first_name}, see you soon.")
+    rule_model.objects.create(name="Week before", days_before=7, at_local_time=time(9, 0), template_en="Hi")
+    migration.remove_default_rules(rules_at_0002, SCHEMA_EDITOR)
+    assert sorted(rule_model.objects.values_list("name", flat=True)) == ["Two hours before", "Week before"]
+
+    rule_model.objects.all().delete()
+    rule_model.objects.create(
         name="Day before at 18:00", days_before=1, at_local_time=time(18, 0), template_en="Hi {first_name}"
     )
-    migration.create_default_rules(apps, SCHEMA_EDITOR)
-    assert list(ReminderRule.objects.values_list("name", flat=True)) == ["Day before at 18:00"]
-
-
-def test_an_empty_table_gets_the_defaults():
-    ReminderRule.objects.all().delete()
-    migration.create_default_rules(apps, SCHEMA_EDITOR)
-    assert ReminderRule.objects.count() == 2
-
-
-def test_reversing_removes_only_the_untouched_defaults():
-    ReminderRule.objects.filter(name="Two hours before").update(template_en="Hi {first_name}, see you soon.")
-    ReminderRule.objects.create(name="Week before", days_before=7, at_local_time=time(9, 0), template_en="Hi")
-    migration.remove_default_rules(apps, SCHEMA_EDITOR)
-    assert sorted(ReminderRule.objects.values_list("name", flat=True)) == ["Two hours before", "Week before"]
+    migration.create_default_rules(rules_at_0002, SCHEMA_EDITOR)
+    assert list(rule_model.objects.values_list("name", flat=True)) == ["Day before at 18:00"]  # left alone
+    rule_model.objects.all().delete()
+    migration.create_default_rules(rules_at_0002, SCHEMA_EDITOR)  # leave the defaults for later tests

@@ -156,7 +156,7 @@ def test_a_re_plan_is_safe_to_run_twice_and_resumes_after_its_worker_died(
     with django_capture_on_commit_callbacks(execute=True):  # the eager task records its error, like a worker
         rule = reminder_rule_save(
             rule=None, name="Day before", days_before=1, at_local_time=time(18, 0), minutes_before=None,
-            channel="sms", appointment_types=[], locations=[], template_en=VALID["template_en"], template_es="",
+            channel="sms", appointment_types=[], locations=[], template_en=VALID["template_en"], translations={},
             is_active=True, actor=Actor.staff(personas.admin),
         )  # fmt: skip
     replan = ReminderReplan.objects.get()

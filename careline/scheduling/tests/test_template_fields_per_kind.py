@@ -35,7 +35,7 @@ def reminder_for(personas, *, spanish: bool, safe_type: bool, channel: str) -> R
     from careline.scheduling.models import ReminderRule
 
     rule = ReminderRule.objects.create(
-        name="Every field", minutes_before=60, template_en=EVERY_FIELD, template_es=EVERY_FIELD
+        name="Every field", minutes_before=60, template_en=EVERY_FIELD, translations={"es": EVERY_FIELD}
     )
     kind = make_type("Flu shot" if safe_type else "Annual physical", name_safe_to_text=safe_type)
     patient = personas.quinn if spanish else personas.pat

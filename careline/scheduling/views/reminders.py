@@ -59,7 +59,7 @@ def _rule_page(request: HttpRequest, rule: ReminderRule | None) -> HttpResponse:
                     appointment_types=data["appointment_types"],
                     locations=data["locations"],
                     template_en=data["template_en"],
-                    template_es=data["template_es"],
+                    translations=form.translations(),
                     is_active=data["is_active"],
                     actor=Actor.from_request(request),
                 )
