@@ -180,6 +180,9 @@ def _initial_from_query(request: HttpRequest) -> dict[str, Any]:
     return initial
 
 
+CHOOSE_PATIENT_FIRST = "Find and choose the patient first."
+
+
 def _patient_picker(
     request: HttpRequest, template: str, form: Any, patient: Patient | None, status: int
 ) -> HttpResponse:
@@ -191,8 +194,10 @@ def _patient_picker(
     if patient is not None:
         audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=patient.pk, obj=patient,
                              detail=f"booking form ({template.rsplit('/', 1)[-1]})")  # fmt: skip
+    # Without a patient only the search is on the page: the other fields' errors would point nowhere.
+    picker_error = CHOOSE_PATIENT_FIRST if patient is None and request.method == "POST" else ""
     context = {"form": form, "patient": patient, "query": query, "results": results, "nav": "calendar",
-               "keep": request.GET.urlencode()}  # fmt: skip
+               "keep": request.GET.urlencode(), "picker_error": picker_error}  # fmt: skip
     return render(request, template, context, status=status)
 
 
@@ -223,8 +228,6 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
                 return redirect("scheduling:appointment", pk=appointment.pk)
             except ValidationError as exc:
                 _apply_errors(form, exc)
-        elif patient is None:
-            form.add_error(None, "Find and choose the patient first.")
         status = 400
     return _patient_picker(request, "scheduling/book.html", form, patient, status)
 
@@ -269,8 +272,6 @@ def series_book(request: HttpRequest) -> HttpResponse:
                 form.add_error(
                     None, "Nothing was booked. Pick another time, or tick “book the free dates anyway”."
                 )
-        elif patient is None:
-            form.add_error(None, "Find and choose the patient first.")
         status = 400
     return _patient_picker(request, "scheduling/series.html", form, patient, status)
 
