@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from careline.accounts.models import User
 from careline.core.permissions import Perm, Role, has_perm
@@ -32,6 +32,8 @@ from careline.scheduling.models import (
 )
 
 GRID_MINUTES = 15  # every slot starts on a quarter hour
+# The one way the appointment pages write a moment: "Mon 6 Jan 2031, 09:00" (Django date format).
+STAFF_WHEN_FORMAT = "D j M Y, H:i"
 MAX_SLOT_RANGE_DAYS = 62  # a free-slot search covers at most two months
 
 
@@ -57,6 +59,12 @@ def local_to_utc(zone: ZoneInfo, day: date, clock: time) -> datetime:
     if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise ValueError(f"{clock:%H:%M} does not exist on {day:%Y-%m-%d} (the clocks change that night).")
     return aware.astimezone(UTC)
+
+
+def staff_when(moment: datetime, zone: ZoneInfo | str, *, clock_only: bool = False) -> str:
+    """MOMENT on ZONE's wall clock as staff pages write it: 'Mon 6 Jan 2031, 09:00' (or '09:00')."""
+    local = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+    return dateformat.format(local, "H:i" if clock_only else STAFF_WHEN_FORMAT)
 
 
 def step_minutes(appointment_type: AppointmentType) -> int:

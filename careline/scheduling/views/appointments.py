@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from careline.core.actor import Actor
@@ -28,14 +29,14 @@ from careline.scheduling.queries.appointments import (
     locations_visible_to,
 )
 from careline.scheduling.services import appointments as services
-
-# The buttons on an appointment page and the status each sets.
-STATUS_ACTIONS = {
-    "check_in": AppointmentStatus.CHECKED_IN,
-    "complete": AppointmentStatus.COMPLETED,
-    "no_show": AppointmentStatus.NO_SHOW,
-    "confirm": AppointmentStatus.CONFIRMED,
-}
+from careline.scheduling.visit_actions import (
+    ACTION_LABELS,
+    ACTION_STATUS,
+    FROM_STATUSES,
+    VisitAction,
+    visit_action_problem,
+    visit_actions,
+)
 
 
 def _apply_errors(form: Any, error: ValidationError) -> None:
@@ -68,18 +69,24 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
     history = appointment.status_changes.select_related("actor")
     may_book = Perm.SCHEDULE_BOOK in request.user.permissions  # type: ignore[union-attr]
-    allowed = services.STATUS_TRANSITIONS.get(appointment.status, frozenset())
-    actions = (
-        [(name, status) for name, status in STATUS_ACTIONS.items() if status in allowed] if may_book else []
+    now = timezone.now()
+    allowed = visit_actions(appointment, now) if may_book else []
+    # Before check-in opens, say when it will (the one action staff look for on the day).
+    check_in_hint = (
+        visit_action_problem(appointment, VisitAction.CHECK_IN, now)
+        if may_book
+        and appointment.status in FROM_STATUSES[VisitAction.CHECK_IN]
+        and now < appointment.starts_at
+        else ""
     )
     context = _context(
         appointment,
         history=history,
         may_book=may_book,
-        actions=actions,
-        movable=may_book and appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
-        local_start=appointment.starts_at.astimezone(appointment.location.zone),
-        local_end=appointment.ends_at.astimezone(appointment.location.zone),
+        actions=[(action, ACTION_LABELS[action]) for action in allowed if action in ACTION_STATUS],
+        may_move=VisitAction.MOVE in allowed,
+        may_cancel=VisitAction.CANCEL in allowed,
+        check_in_hint=check_in_hint,
         cancel_suspected=appointment_cancel_suspected(appointment),
     )
     return render(request, "scheduling/appointment.html", context)
@@ -90,10 +97,11 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Check in, complete, confirm or mark a no-show (the button's `action`)."""
     appointment = appointment_for_user(request.user, pk, Perm.SCHEDULE_BOOK)
-    status = STATUS_ACTIONS.get(request.POST.get("action", ""))
+    action = request.POST.get("action", "")
     try:
-        if status is None:
+        if action not in ACTION_STATUS:
             raise ValidationError("Choose an action.")
+        status = ACTION_STATUS[VisitAction(action)]
         services.appointment_set_status(
             appointment=appointment,
             status=status,
@@ -111,6 +119,11 @@ def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel a visit, by the patient or the clinic."""
     appointment = appointment_for_user(request.user, pk, Perm.SCHEDULE_BOOK)
+    if request.method == "GET" and (
+        problem := visit_action_problem(appointment, VisitAction.CANCEL, timezone.now())
+    ):
+        messages.error(request, problem)
+        return redirect("scheduling:appointment", pk=pk)
     form = CancelForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -134,6 +147,11 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
     """Move a visit to another time (and clinician or location)."""
     appointment = appointment_for_user(request.user, pk, Perm.SCHEDULE_BOOK)
+    if request.method == "GET" and (
+        problem := visit_action_problem(appointment, VisitAction.MOVE, timezone.now())
+    ):
+        messages.error(request, problem)
+        return redirect("scheduling:appointment", pk=pk)
     locations = locations_visible_to(request.user)
     local = appointment.starts_at.astimezone(appointment.location.zone)
     initial = {"clinician": appointment.clinician, "location": appointment.location, "date": local.date(),
