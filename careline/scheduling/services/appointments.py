@@ -32,7 +32,9 @@ from careline.core.audit import AuditAction, audit_record
 from careline.core.events import publish
 from careline.core.models import AuditChannel
 from careline.locations.models import Location
-from careline.patients.models import Patient
+from careline.patients.models import Channel as ContactChannel
+from careline.patients.models import Patient, Purpose
+from careline.patients.services.registry import contact_preference_set
 from careline.scheduling.events import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -169,6 +171,17 @@ def _check_booking(
     return ends_at
 
 
+def _reminders_by_email(patient: Patient, actor: Actor) -> None:
+    """Record email as PATIENT's way of getting appointment reminders (staff chose it while booking)."""
+    if not patient.email:
+        raise ValidationError({"patient": ["The patient has no email address to send reminders to."]})
+    if patient.confidential_communications:
+        raise ValidationError({"patient": ["Confidential communications: no reminders by text or email."]})
+    contact_preference_set(
+        patient=patient, purpose=Purpose.APPOINTMENTS, channel=ContactChannel.EMAIL, actor=actor
+    )
+
+
 def _create(
     *,
     patient: Patient,
@@ -231,13 +244,17 @@ def appointment_book(
     notify: bool | None = None,
     status: str = AppointmentStatus.BOOKED,
     external_id: str | None = None,
+    reminders_by_email: bool = False,
 ) -> Appointment:
     """Book a visit; ValidationError when the clinician is taken, away or not working then, or it is past.
 
-    STATUS and EXTERNAL_ID are for imports of visits that already happened elsewhere.
+    STATUS and EXTERNAL_ID are for imports of visits that already happened elsewhere. REMINDERS_BY_EMAIL
+    records email as the patient's reminder channel first (their reminders are planned by it).
     """
     with transaction.atomic():
         _lock_clinicians(clinician)
+        if reminders_by_email:
+            _reminders_by_email(patient, actor)
         appointment = _create(
             status=status,
             external_id=external_id,
@@ -467,6 +484,7 @@ def appointment_series_book(
     source: str,
     book_free_dates_only: bool = False,
     notify: bool | None = None,
+    reminders_by_email: bool = False,
 ) -> SeriesResult:
     """Book COUNT visits every INTERVAL_WEEKS weeks at CLOCK local time from FIRST_DAY.
 
@@ -504,6 +522,8 @@ def appointment_series_book(
             planned.append((day, starts_at))
         if (conflicts and not book_free_dates_only) or not planned:
             return SeriesResult(series=None, conflicts=conflicts)
+        if reminders_by_email:
+            _reminders_by_email(patient, actor)
         series = AppointmentSeries.objects.create(
             patient=patient, interval_weeks=interval_weeks, count=len(planned),
             created_by=actor.user,

@@ -152,6 +152,7 @@ def test_the_page_shows_exactly_the_allowed_buttons(
     appointment = _visit(personas, status)
     clock.move_to(_at(appointment, moment))
     page = client_for(personas.front_a).get(reverse("scheduling:appointment", args=[appointment.pk]))
+    assert page.status_code == 200
     html = page.content.decode()
     shown = {action for action in ACTION_STATUS if f'name="action" value="{action}"' in html}
     if reverse("scheduling:move", args=[appointment.pk]) in html:

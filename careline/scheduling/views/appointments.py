@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -28,6 +29,7 @@ from careline.scheduling.queries.appointments import (
     appointment_for_user,
     locations_visible_to,
 )
+from careline.scheduling.queries.reminders import reminder_text_reach
 from careline.scheduling.services import appointments as services
 from careline.scheduling.visit_actions import (
     ACTION_LABELS,
@@ -88,6 +90,10 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         may_cancel=VisitAction.CANCEL in allowed,
         check_in_hint=check_in_hint,
         cancel_suspected=appointment_cancel_suspected(appointment),
+        # Only while reminders still matter: an upcoming visit that holds its time.
+        reach=reminder_text_reach(appointment.patient)
+        if appointment.is_active and appointment.starts_at > now
+        else None,
     )
     return render(request, "scheduling/appointment.html", context)
 
@@ -156,6 +162,10 @@ def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
     local = appointment.starts_at.astimezone(appointment.location.zone)
     initial = {"clinician": appointment.clinician, "location": appointment.location, "date": local.date(),
                "time": local.time()}  # fmt: skip
+    # From a free slot's "Move here": the slot's clinician, location, date and time, to confirm.
+    chosen = _initial_from_query(request)
+    chosen.pop("appointment_type", None)
+    initial.update(chosen)
     form = MoveForm(request.POST or None, initial=initial, locations=locations)
     status = 200
     if request.method == "POST":
@@ -173,7 +183,8 @@ def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
     audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=appointment.patient_id,
                          obj=appointment, detail="appointment: move form")  # fmt: skip
-    return render(request, "scheduling/move.html", _context(appointment, form=form), status=status)
+    context = _context(appointment, form=form, from_slot=bool(chosen) and request.method == "GET")
+    return render(request, "scheduling/move.html", context, status=status)
 
 
 def _chosen_patient(request: HttpRequest, raw: Any) -> Patient | None:
@@ -201,6 +212,20 @@ def _initial_from_query(request: HttpRequest) -> dict[str, Any]:
 CHOOSE_PATIENT_FIRST = "Find and choose the patient first."
 
 
+def _reminders_by_email_asked(request: HttpRequest) -> bool:
+    """Whether the person ticked "Send reminders by email instead" (offered when texts cannot reach the patient)."""
+    return request.method == "POST" and request.POST.get("reminders_by_email") == "1"
+
+
+def _slots_url(form: Any, patient: Patient | None) -> str:
+    """The free-slot search with the type, clinician and location chosen so far (and the patient)."""
+    query = {name: form[name].value() for name in ("appointment_type", "clinician", "location")}
+    query = {name: value for name, value in query.items() if value not in (None, "")}
+    if patient is not None:
+        query["patient"] = patient.pk
+    return f"{reverse('scheduling:slots')}?{urlencode(query)}" if query else reverse("scheduling:slots")
+
+
 def _patient_picker(
     request: HttpRequest, template: str, form: Any, patient: Patient | None, status: int
 ) -> HttpResponse:
@@ -215,7 +240,10 @@ def _patient_picker(
     # Without a patient only the search is on the page: the other fields' errors would point nowhere.
     picker_error = CHOOSE_PATIENT_FIRST if patient is None and request.method == "POST" else ""
     context = {"form": form, "patient": patient, "query": query, "results": results, "nav": "calendar",
-               "keep": request.GET.urlencode(), "picker_error": picker_error}  # fmt: skip
+               "keep": request.GET.urlencode(), "picker_error": picker_error,
+               "reach": reminder_text_reach(patient) if patient is not None else None,
+               "reminders_by_email": _reminders_by_email_asked(request),
+               "slots_url": _slots_url(form, patient)}  # fmt: skip
     return render(request, template, context, status=status)
 
 
@@ -241,6 +269,7 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
                     patient=patient, clinician=data["clinician"], location=data["location"],
                     appointment_type=data["appointment_type"], starts_at=data["starts_at"], actor=Actor.from_request(request),
                     source=ChangeSource.STAFF, allow_outside_hours=data["allow_outside_hours"],
+                    reminders_by_email=_reminders_by_email_asked(request),
                 )  # fmt: skip
                 messages.success(request, "The visit was booked.")
                 return redirect("scheduling:appointment", pk=appointment.pk)
@@ -273,6 +302,7 @@ def series_book(request: HttpRequest) -> HttpResponse:
                     appointment_type=data["appointment_type"], first_day=data["date"], clock=data["time"],
                     count=data["count"], interval_weeks=data["interval_weeks"], actor=Actor.from_request(request),
                     source=ChangeSource.STAFF, book_free_dates_only=data["book_free_dates_only"],
+                    reminders_by_email=_reminders_by_email_asked(request),
                 )  # fmt: skip
             except ValidationError as exc:
                 _apply_errors(form, exc)
@@ -304,3 +334,13 @@ def slot_link(slot: Any, patient_id: int | None) -> str:
     if patient_id:
         query += f"&patient={patient_id}"
     return f"{reverse('scheduling:book')}?{query}"
+
+
+def move_link(appointment: Appointment, slot: Any) -> str:
+    """APPOINTMENT's move form prefilled with SLOT (clinician, location, local date and time), to confirm."""
+    local: datetime = slot.local_start
+    query = urlencode(
+        {"clinician": slot.clinician.pk, "location": slot.location.pk, "date": f"{local:%Y-%m-%d}",
+         "time": f"{local:%H:%M}"}
+    )  # fmt: skip
+    return f"{reverse('scheduling:move', args=[appointment.pk])}?{query}"
