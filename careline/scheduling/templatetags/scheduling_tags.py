@@ -48,6 +48,14 @@ def slot_url(slot: Any, patient_id: int | None = None) -> str:
     return slot_link(slot, patient_id)
 
 
+@register.simple_tag
+def move_slot_url(appointment: Any, slot: Any) -> str:
+    """The move form of APPOINTMENT prefilled with SLOT, to confirm there."""
+    from careline.scheduling.views.appointments import move_link
+
+    return move_link(appointment, slot)
+
+
 @register.simple_tag(takes_context=True)
 def upcoming_appointments(context: template.Context, patient: Any) -> list[Any]:
     """PATIENT's next visits the signed-in person may see (none without SCHEDULE_VIEW)."""
