@@ -12,7 +12,7 @@ from careline.messaging.outbound.policy import patient_text_reason
 from careline.patients.models import Channel as ContactChannel
 from careline.patients.models import ContactPreference, Patient, Purpose
 from careline.scheduling.models import Appointment, Reminder, ReminderReplan, ReminderRule, ReminderState
-from careline.scheduling.texts import human_date, human_time
+from careline.scheduling.queries.appointments import staff_when
 
 SUPPRESSION_WORDS: dict[str, str] = {
     SuppressionReason.OPTED_OUT: "not sent: the number opted out (STOP)",
@@ -77,9 +77,9 @@ class ReminderRow:
 
     @property
     def due_text(self) -> str:
-        """'Wed, Feb 5, 6:00 PM CST' on the patient's clock."""
+        """'Wed 5 Feb 2025, 18:00 CST' on the patient's clock (the appointment pages' one format, and the zone)."""
         local = self.due_local
-        return f"{human_date(local)}, {human_time(local)} {local.tzname()}"
+        return f"{staff_when(local, local.tzinfo)} {local.tzname()}"  # type: ignore[arg-type]
 
 
 def _why(reminder: Reminder, message: Message | None) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from careline.accounts.models import User
 from careline.core.actor import Actor
@@ -130,7 +130,7 @@ def conflict_message(
     zone = location.zone
     return (
         f"{clinician} already has a visit from {other.starts_at.astimezone(zone):%H:%M} to "
-        f"{other.ends_at.astimezone(zone):%H:%M} on {other.starts_at.astimezone(zone):%a %d %b %Y}."
+        f"{other.ends_at.astimezone(zone):%H:%M} on {dateformat.format(other.starts_at.astimezone(zone), 'D j M Y')}."
     )
 
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods
 
 from careline.core.actor import Actor
@@ -316,7 +316,7 @@ def series_book(request: HttpRequest) -> HttpResponse:
                     messages.success(request, f"{len(result.appointments)} visits booked.{skipped}")
                     return HttpResponseRedirect(reverse("patients:detail", args=[patient.pk]))
                 for conflict in result.conflicts:
-                    form.add_error(None, f"{conflict.day:%a %d %b %Y}: {conflict.message}")
+                    form.add_error(None, f"{dateformat.format(conflict.day, 'D j M Y')}: {conflict.message}")
                 form.add_error(
                     None, "Nothing was booked. Pick another time, or tick “book the free dates anyway”."
                 )
