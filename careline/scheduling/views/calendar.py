@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied
@@ -18,6 +19,7 @@ from careline.core.permissions import Perm, has_perm, require_perm
 from careline.scheduling.forms.appointments import SlotSearchForm
 from careline.scheduling.models import Appointment
 from careline.scheduling.queries.appointments import (
+    Slot,
     appointment_for_user,
     calendar_for,
     clinicians_visible_to,
@@ -98,8 +100,8 @@ def slot_search(request: HttpRequest) -> HttpResponse:
     try:
         moving, move_problem = _moving(request)
     except BadRequest as exc:
-        context = {"form": None, "bad_request": str(exc), "nav": "calendar"}
-        return render(request, "scheduling/slots.html", context, status=400)
+        refused = {"form": None, "bad_request": str(exc), "nav": "calendar"}
+        return render(request, "scheduling/slots.html", refused, status=400)
     locations = locations_visible_to(request.user)
     data = request.GET.copy()
     for key in ("move", "patient"):
@@ -121,31 +123,32 @@ def slot_search(request: HttpRequest) -> HttpResponse:
     if moving is not None:
         form.fields["appointment_type"].disabled = True
         form.fields["appointment_type"].initial = moving.appointment_type_id
-    slots = []
+    slots: list[Slot] = []
     status = 200
     if searching:
         if form.is_valid():
-            data = form.cleaned_data
+            wanted = form.cleaned_data
             slots = free_slots(
-                appointment_type=data["appointment_type"],
-                start=data["start"],
-                end=data["end"],
-                clinician=data["clinician"],
-                location=data["location"],
+                appointment_type=wanted["appointment_type"],
+                start=wanted["start"],
+                end=wanted["end"],
+                clinician=wanted["clinician"],
+                location=wanted["location"],
                 limit=60,
             )
             visible = {loc.pk for loc in locations}
             slots = [
                 s
                 for s in slots
-                if s.location.pk in visible and data["date_from"] <= s.local_start.date() <= data["date_to"]
+                if s.location.pk in visible
+                and wanted["date_from"] <= s.local_start.date() <= wanted["date_to"]
             ]
         else:
             status = 400
     if moving is not None:
         audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=moving.patient_id, obj=moving,
                              detail="appointment: free slots to move to")  # fmt: skip
-    context = {
+    context: dict[str, Any] = {
         "form": form,
         "slots": slots,
         "searched": searching and status == 200,
