@@ -53,6 +53,7 @@ def test_from_a_visit_the_type_and_clinician_are_filled_in_and_each_slot_offers_
     html = response.content.decode()
     assert response.status_code == 200
     assert "Moving a visit" in html and "Pat Ortega" in html
+    assert response.context["patient"] == personas.pat  # the patient banner, with pinned alerts
     form = response.context["form"]
     assert form["appointment_type"].value() == visit.appointment_type_id
     assert form.fields["appointment_type"].disabled

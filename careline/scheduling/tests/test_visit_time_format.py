@@ -50,6 +50,21 @@ def test_each_appointment_page_uses_the_one_format(
     assert "Sat 4 Jan 2031, 10:00 CST" in visit_page  # the reminder, on the patient's clock
 
 
+def test_the_status_history_names_statuses_as_staff_read_them(
+    personas: Any, client_for: Any, clock: Any, visit: Any
+) -> None:
+    from careline.core.actor import Actor
+    from careline.scheduling.services.appointments import appointment_set_status
+
+    appointment_set_status(
+        appointment=visit, status="confirmed", actor=Actor.staff(personas.front_a), source="staff"
+    )
+    html = (
+        client_for(personas.front_a).get(reverse("scheduling:appointment", args=[visit.pk])).content.decode()
+    )
+    assert "<strong>Booked → Confirmed</strong>" in html and "booked →" not in html
+
+
 def test_a_taken_time_is_named_the_same_way(personas: Any, client_for: Any, clock: Any, visit: Any) -> None:
     schedule_type = visit.appointment_type
     data = {"patient": personas.quinn.pk, "appointment_type": schedule_type.pk, "clinician": personas.clinician_a.pk,

@@ -154,6 +154,8 @@ def slot_search(request: HttpRequest) -> HttpResponse:
         "searched": searching and status == 200,
         "patient_id": row_id(request.GET.get("patient")) if moving is None else None,
         "moving": moving,
+        # A move is about one patient: base.html shows their banner (and pinned alerts).
+        "patient": moving.patient if moving is not None else None,
         "move_problem": move_problem,
         "may_book": has_perm(request.user, Perm.SCHEDULE_BOOK),
         "nav": "calendar",
