@@ -20,6 +20,7 @@ from enum import StrEnum
 from django.conf import settings
 
 from careline.scheduling.models import Appointment, AppointmentStatus
+from careline.scheduling.queries.appointments import staff_day
 
 
 class VisitAction(StrEnum):
@@ -96,7 +97,7 @@ def visit_action_problem(appointment: Appointment, action: str, now: datetime) -
         opens = check_in_opens_at(appointment)
         if now < opens:
             local = opens.astimezone(appointment.location.zone)
-            return f"Check-in opens at {local:%H:%M} on {local:%a} {local.day} {local:%b %Y}."
+            return f"Check-in opens at {local:%H:%M} on {staff_day(local)}."
         if now >= appointment.ends_at:
             return "The visit has ended, so check-in is closed."
     return ""

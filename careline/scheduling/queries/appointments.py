@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from careline.accounts.models import User
 from careline.core.permissions import Perm, Role, has_perm
@@ -32,8 +32,7 @@ from careline.scheduling.models import (
 )
 
 GRID_MINUTES = 15  # every slot starts on a quarter hour
-# The one way the appointment pages write a moment: "Mon 6 Jan 2031, 09:00" (Django date format).
-STAFF_WHEN_FORMAT = "D j M Y, H:i"
+# The one way the appointment pages write a moment: "Mon 6 Jan 2031, 09:00" (staff_when, staff_day).
 MAX_SLOT_RANGE_DAYS = 62  # a free-slot search covers at most two months
 
 
@@ -61,10 +60,15 @@ def local_to_utc(zone: ZoneInfo, day: date, clock: time) -> datetime:
     return aware.astimezone(UTC)
 
 
+def staff_day(day: date) -> str:
+    """DAY as staff pages write it: 'Mon 6 Jan 2031'."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
 def staff_when(moment: datetime, zone: ZoneInfo | str, *, clock_only: bool = False) -> str:
     """MOMENT on ZONE's wall clock as staff pages write it: 'Mon 6 Jan 2031, 09:00' (or '09:00')."""
     local = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
-    return dateformat.format(local, "H:i" if clock_only else STAFF_WHEN_FORMAT)
+    return f"{local:%H:%M}" if clock_only else f"{staff_day(local)}, {local:%H:%M}"
 
 
 def step_minutes(appointment_type: AppointmentType) -> int:

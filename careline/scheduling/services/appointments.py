@@ -24,7 +24,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from careline.accounts.models import User
 from careline.core.actor import Actor
@@ -50,7 +50,7 @@ from careline.scheduling.models import (
     AppointmentType,
     ChangeSource,
 )
-from careline.scheduling.queries.appointments import availability_problem, local_to_utc
+from careline.scheduling.queries.appointments import availability_problem, local_to_utc, staff_day
 from careline.scheduling.visit_actions import (
     ACTION_STATUS,
     FROM_STATUSES,
@@ -130,7 +130,7 @@ def conflict_message(
     zone = location.zone
     return (
         f"{clinician} already has a visit from {other.starts_at.astimezone(zone):%H:%M} to "
-        f"{other.ends_at.astimezone(zone):%H:%M} on {dateformat.format(other.starts_at.astimezone(zone), 'D j M Y')}."
+        f"{other.ends_at.astimezone(zone):%H:%M} on {staff_day(other.starts_at.astimezone(zone))}."
     )
 
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from careline.core.actor import Actor
@@ -28,6 +28,7 @@ from careline.scheduling.queries.appointments import (
     appointment_cancel_suspected,
     appointment_for_user,
     locations_visible_to,
+    staff_day,
 )
 from careline.scheduling.queries.reminders import reminder_text_reach
 from careline.scheduling.services import appointments as services
@@ -316,7 +317,7 @@ def series_book(request: HttpRequest) -> HttpResponse:
                     messages.success(request, f"{len(result.appointments)} visits booked.{skipped}")
                     return HttpResponseRedirect(reverse("patients:detail", args=[patient.pk]))
                 for conflict in result.conflicts:
-                    form.add_error(None, f"{dateformat.format(conflict.day, 'D j M Y')}: {conflict.message}")
+                    form.add_error(None, f"{staff_day(conflict.day)}: {conflict.message}")
                 form.add_error(
                     None, "Nothing was booked. Pick another time, or tick “book the free dates anyway”."
                 )
