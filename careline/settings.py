@@ -332,6 +332,8 @@ CARELINE_WAITLIST_OFFER_MINUTES = env_int(
     "CARELINE_WAITLIST_OFFER_MINUTES", 120, minimum=5, maximum=7 * 24 * 60
 )
 CARELINE_WAITLIST_OFFER_BATCH = env_int("CARELINE_WAITLIST_OFFER_BATCH", 3, minimum=1, maximum=50)
+# Check-in opens this many minutes before a visit starts (never before the visit's own day) and closes at its end.
+CARELINE_CHECK_IN_OPENS_MINUTES = env_int("CARELINE_CHECK_IN_OPENS_MINUTES", 60, minimum=0, maximum=12 * 60)
 
 
 def _check_reply_words() -> None:

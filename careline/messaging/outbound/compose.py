@@ -18,9 +18,9 @@ from django.utils import timezone
 from careline.core.actor import Actor
 from careline.messaging.models import Channel, Conversation, Message, MessageKind, MessageState
 from careline.messaging.outbound import queue
-from careline.messaging.outbound.policy import hold_until, suppression_reason_for
+from careline.messaging.outbound.policy import hold_until, patient_sms_number, suppression_reason_for
 from careline.messaging.segments import segment_info
-from careline.patients.models import Patient, PhoneKind, Purpose
+from careline.patients.models import Patient, Purpose
 
 
 class MessageRefused(ValueError):
@@ -28,12 +28,6 @@ class MessageRefused(ValueError):
 
 
 # --- creating messages ----------------------------------------------------------------------------------
-
-
-def patient_sms_number(patient: Patient) -> str | None:
-    """The number to text PATIENT at: the primary mobile, else any mobile, else the primary number."""
-    phones = sorted(patient.phones.all(), key=lambda p: (p.kind != PhoneKind.MOBILE, not p.is_primary, p.id))
-    return phones[0].number if phones else None
 
 
 def message_body_checked(body: str, *, media: Sequence[dict[str, str]] = ()) -> str:

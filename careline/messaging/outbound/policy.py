@@ -98,13 +98,6 @@ def suppression_reason_for(
 
     FACTS, when given, holds the landline and consent look-ups of a whole batch (made in two queries).
     """
-    from careline.patients.services.registry import (
-        CONSENT_GIVEN,
-        CONSENT_REVOKED,
-        consent_purpose_given,
-        consent_state,
-    )
-
     if not channel.is_active:
         return SuppressionReason.CHANNEL_DISABLED
     if not address:
@@ -117,6 +110,18 @@ def suppression_reason_for(
         return SuppressionReason.CONFIDENTIAL
     if "sms" not in channel.type.capabilities:
         return ""
+    return _number_reason(address=address, kind=kind, purpose=purpose, facts=facts)
+
+
+def _number_reason(*, address: str, kind: str, purpose: str, facts: SuppressionFacts | None) -> str:
+    """The number's own reasons a text may not go: invalid, landline, opted out, no consent (general or PURPOSE)."""
+    from careline.patients.services.registry import (
+        CONSENT_GIVEN,
+        CONSENT_REVOKED,
+        consent_purpose_given,
+        consent_state,
+    )
+
     if not address.startswith("+"):
         return SuppressionReason.INVALID_NUMBER
     if facts is not None and address in facts.consent:
@@ -140,6 +145,28 @@ def suppression_reason_for(
         if not standing:
             return SuppressionReason.NO_PURPOSE_CONSENT
     return ""
+
+
+def patient_sms_number(patient: Patient) -> str | None:
+    """The number to text PATIENT at: the primary mobile, else any mobile, else the primary number."""
+    phones = sorted(patient.phones.all(), key=lambda p: (p.kind != PhoneKind.MOBILE, not p.is_primary, p.id))
+    return phones[0].number if phones else None
+
+
+def patient_text_reason(patient: Patient, *, purpose: str, kind: str = MessageKind.AUTOMATED) -> str:
+    """Why texts of KIND and PURPOSE to PATIENT would be suppressed, whichever SMS channel sends them ('' if not).
+
+    The same rules as suppression_reason_for on the number message_send would choose, asked before anything is
+    sent (a booking page warns that reminders cannot go by text).
+    """
+    address = patient_sms_number(patient)
+    if not address:
+        return SuppressionReason.NO_CONTACT
+    if patient.is_deceased:
+        return SuppressionReason.DECEASED
+    if patient.confidential_communications:
+        return SuppressionReason.CONFIDENTIAL
+    return _number_reason(address=address, kind=kind, purpose=purpose, facts=None)
 
 
 # --- quiet hours ----------------------------------------------------------------------------------------

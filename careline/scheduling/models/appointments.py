@@ -184,3 +184,12 @@ class AppointmentStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+    @property
+    def from_status_label(self) -> str:
+        """The status before the change as staff read it ('' for the booking itself)."""
+        return (
+            str(AppointmentStatus(self.from_status).label)
+            if self.from_status in AppointmentStatus.values
+            else ""
+        )

@@ -32,6 +32,7 @@ from careline.scheduling.models import (
 )
 
 GRID_MINUTES = 15  # every slot starts on a quarter hour
+# The one way the appointment pages write a moment: "Mon 6 Jan 2031, 09:00" (staff_when, staff_day).
 MAX_SLOT_RANGE_DAYS = 62  # a free-slot search covers at most two months
 
 
@@ -57,6 +58,17 @@ def local_to_utc(zone: ZoneInfo, day: date, clock: time) -> datetime:
     if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise ValueError(f"{clock:%H:%M} does not exist on {day:%Y-%m-%d} (the clocks change that night).")
     return aware.astimezone(UTC)
+
+
+def staff_day(day: date) -> str:
+    """DAY as staff pages write it: 'Mon 6 Jan 2031'."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def staff_when(moment: datetime, zone: ZoneInfo | str, *, clock_only: bool = False) -> str:
+    """MOMENT on ZONE's wall clock as staff pages write it: 'Mon 6 Jan 2031, 09:00' (or '09:00')."""
+    local = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+    return f"{local:%H:%M}" if clock_only else f"{staff_day(local)}, {local:%H:%M}"
 
 
 def step_minutes(appointment_type: AppointmentType) -> int:

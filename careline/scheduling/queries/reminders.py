@@ -8,14 +8,61 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from careline.messaging.models import Message, MessageState, SuppressionReason
+from careline.messaging.outbound.policy import patient_text_reason
+from careline.patients.models import Channel as ContactChannel
+from careline.patients.models import ContactPreference, Patient, Purpose
 from careline.scheduling.models import Appointment, Reminder, ReminderReplan, ReminderRule, ReminderState
-from careline.scheduling.texts import human_date, human_time
+from careline.scheduling.queries.appointments import staff_when
 
 SUPPRESSION_WORDS: dict[str, str] = {
     SuppressionReason.OPTED_OUT: "not sent: the number opted out (STOP)",
     SuppressionReason.NO_CONSENT: "not sent: no text-message consent on file",
     SuppressionReason.LANDLINE: "not sent: the number is a landline",
 }
+
+
+# Why a patient's appointment reminders cannot go by text, as staff read it after "No text reminders: ".
+NO_TEXT_REASONS: dict[str, str] = {
+    SuppressionReason.NO_CONTACT: "no mobile number on file",
+    SuppressionReason.LANDLINE: "the number is a landline",
+    SuppressionReason.OPTED_OUT: "the patient opted out of texts (STOP)",
+    SuppressionReason.NO_CONSENT: "no consent to text reminders on file",
+    SuppressionReason.INVALID_NUMBER: "the number is not valid",
+    SuppressionReason.CONFIDENTIAL: "confidential communications (no texts or email)",
+    SuppressionReason.DECEASED: "the patient is recorded as deceased",
+}
+
+
+@dataclass(frozen=True)
+class TextReach:
+    """Whether a patient's appointment reminders can go by text, and what email offers instead."""
+
+    reason: str  # '' when they can; else why not, as in NO_TEXT_REASONS
+    email: str  # the patient's email address ('' when none)
+    prefers_email: bool  # the patient's appointment reminders go by email already
+    confidential: bool
+
+    @property
+    def may_offer_email(self) -> bool:
+        """Email may be offered instead: the patient cannot be texted, has an address and is not confidential."""
+        return bool(self.reason and self.email and not self.confidential and not self.prefers_email)
+
+
+def reminder_text_reach(patient: Patient) -> TextReach:
+    """Whether PATIENT can be reminded of visits by text (messaging's rules, asked before sending anything)."""
+    code = patient_text_reason(patient, purpose=Purpose.APPOINTMENTS)
+    reason = NO_TEXT_REASONS.get(code, SuppressionReason(code).label.lower()) if code else ""
+    preference = (
+        ContactPreference.objects.filter(patient=patient, purpose=Purpose.APPOINTMENTS)
+        .values_list("channel", flat=True)
+        .first()
+    )
+    return TextReach(
+        reason=reason,
+        email=patient.email,
+        prefers_email=preference == ContactChannel.EMAIL and bool(patient.email),
+        confidential=patient.confidential_communications,
+    )
 
 
 @dataclass
@@ -30,9 +77,9 @@ class ReminderRow:
 
     @property
     def due_text(self) -> str:
-        """'Wed, Feb 5, 6:00 PM CST' on the patient's clock."""
+        """'Wed 5 Feb 2025, 18:00 CST' on the patient's clock (the appointment pages' one format, and the zone)."""
         local = self.due_local
-        return f"{human_date(local)}, {human_time(local)} {local.tzname()}"
+        return f"{staff_when(local, local.tzinfo)} {local.tzname()}"  # type: ignore[arg-type]
 
 
 def _why(reminder: Reminder, message: Message | None) -> str:

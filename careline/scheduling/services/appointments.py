@@ -32,7 +32,9 @@ from careline.core.audit import AuditAction, audit_record
 from careline.core.events import publish
 from careline.core.models import AuditChannel
 from careline.locations.models import Location
-from careline.patients.models import Patient
+from careline.patients.models import Channel as ContactChannel
+from careline.patients.models import Patient, Purpose
+from careline.patients.services.registry import contact_preference_set
 from careline.scheduling.events import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -48,7 +50,14 @@ from careline.scheduling.models import (
     AppointmentType,
     ChangeSource,
 )
-from careline.scheduling.queries.appointments import availability_problem, local_to_utc
+from careline.scheduling.queries.appointments import availability_problem, local_to_utc, staff_day
+from careline.scheduling.visit_actions import (
+    ACTION_STATUS,
+    FROM_STATUSES,
+    STATUS_ACTION,
+    VisitAction,
+    visit_action_problem,
+)
 
 MAX_SERIES_COUNT = 52
 NOTIFYING_SOURCES = frozenset(
@@ -58,24 +67,12 @@ NOTIFYING_SOURCES = frozenset(
 HISTORICAL_SOURCES = frozenset({ChangeSource.IMPORT, ChangeSource.SYSTEM})
 _CHANNELS: dict[str, str] = {ChangeSource.API: AuditChannel.API, ChangeSource.IMPORT: AuditChannel.COMMAND}
 
-# Which status may follow which through appointment_set_status (cancel and move have their own services).
+# Which status may follow which through appointment_set_status (cancel and move have their own services);
+# when each may happen is `visit_action_problem` (careline/scheduling/visit_actions.py).
 STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
-    AppointmentStatus.BOOKED: frozenset(
-        {
-            AppointmentStatus.CONFIRMED,
-            AppointmentStatus.CHECKED_IN,
-            AppointmentStatus.COMPLETED,
-            AppointmentStatus.NO_SHOW,
-        }
-    ),
-    AppointmentStatus.CONFIRMED: frozenset(
-        {AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW}
-    ),
-    AppointmentStatus.CHECKED_IN: frozenset({AppointmentStatus.COMPLETED}),
-    AppointmentStatus.NO_SHOW: frozenset({AppointmentStatus.CHECKED_IN}),  # marked by mistake; they came
+    before: frozenset(status for action, status in ACTION_STATUS.items() if before in FROM_STATUSES[action])
+    for before in AppointmentStatus.values
 }
-# These record something that happened at the visit, so not before it starts.
-NOT_BEFORE_START = frozenset({AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW})
 
 
 def _should_notify(source: str, notify: bool | None) -> bool:
@@ -133,7 +130,7 @@ def conflict_message(
     zone = location.zone
     return (
         f"{clinician} already has a visit from {other.starts_at.astimezone(zone):%H:%M} to "
-        f"{other.ends_at.astimezone(zone):%H:%M} on {other.starts_at.astimezone(zone):%a %d %b %Y}."
+        f"{other.ends_at.astimezone(zone):%H:%M} on {staff_day(other.starts_at.astimezone(zone))}."
     )
 
 
@@ -172,6 +169,17 @@ def _check_booking(
         if problem:
             raise ValidationError({"starts_at": [problem]})
     return ends_at
+
+
+def _reminders_by_email(patient: Patient, actor: Actor) -> None:
+    """Record email as PATIENT's way of getting appointment reminders (staff chose it while booking)."""
+    if not patient.email:
+        raise ValidationError({"patient": ["The patient has no email address to send reminders to."]})
+    if patient.confidential_communications:
+        raise ValidationError({"patient": ["Confidential communications: no reminders by text or email."]})
+    contact_preference_set(
+        patient=patient, purpose=Purpose.APPOINTMENTS, channel=ContactChannel.EMAIL, actor=actor
+    )
 
 
 def _create(
@@ -236,13 +244,17 @@ def appointment_book(
     notify: bool | None = None,
     status: str = AppointmentStatus.BOOKED,
     external_id: str | None = None,
+    reminders_by_email: bool = False,
 ) -> Appointment:
     """Book a visit; ValidationError when the clinician is taken, away or not working then, or it is past.
 
-    STATUS and EXTERNAL_ID are for imports of visits that already happened elsewhere.
+    STATUS and EXTERNAL_ID are for imports of visits that already happened elsewhere. REMINDERS_BY_EMAIL
+    records email as the patient's reminder channel first (their reminders are planned by it).
     """
     with transaction.atomic():
         _lock_clinicians(clinician)
+        if reminders_by_email:
+            _reminders_by_email(patient, actor)
         appointment = _create(
             status=status,
             external_id=external_id,
@@ -270,11 +282,27 @@ def appointment_book(
     return appointment
 
 
-def _require_movable(appointment: Appointment) -> None:
-    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+def _action_problem(appointment: Appointment, action: VisitAction, source: str) -> str:
+    """Why ACTION may not be done now (visit_actions' rule); imports and the system answer to the status only."""
+    if source in HISTORICAL_SOURCES:
+        allowed = appointment.status in FROM_STATUSES[action]
+        return (
+            ""
+            if allowed
+            else f"A visit that is {appointment.get_status_display().lower()} cannot be changed."
+        )
+    return visit_action_problem(appointment, action, timezone.now())
+
+
+def _require_movable(appointment: Appointment, action: VisitAction, source: str) -> None:
+    if appointment.status not in FROM_STATUSES[action]:
+        # Kept word for word: API clients read it.
         raise ValidationError(
             f"A visit that is {appointment.get_status_display().lower()} cannot be changed."
         )
+    problem = _action_problem(appointment, action, source)
+    if problem:
+        raise ValidationError(problem)
 
 
 def appointment_move(
@@ -294,7 +322,7 @@ def appointment_move(
     with transaction.atomic():
         _lock_clinicians(appointment.clinician, new_clinician)
         old = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        _require_movable(old)
+        _require_movable(old, VisitAction.MOVE, source)
         from_status = old.status
         old.status = AppointmentStatus.RESCHEDULED
         old.save(update_fields=["status", "updated_at"])
@@ -339,7 +367,7 @@ def appointment_cancel(
     """Cancel a visit (by the patient or the clinic), withdraw its reminders and offer the slot to the waitlist."""
     with transaction.atomic():
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        _require_movable(locked)
+        _require_movable(locked, VisitAction.CANCEL, source)
         from_status = locked.status
         locked.status = (
             AppointmentStatus.CANCELLED_PATIENT if by_patient else AppointmentStatus.CANCELLED_CLINIC
@@ -370,7 +398,7 @@ def appointment_set_status(
     source: str,
     detail: str = "",
 ) -> Appointment:
-    """Confirm, check in, complete or mark a no-show, following STATUS_TRANSITIONS."""
+    """Confirm, check in, complete or mark a no-show, when visit_actions allows it at this moment."""
     with transaction.atomic():
         if status in ACTIVE_STATUSES:
             _lock_clinicians(appointment.clinician)
@@ -379,13 +407,15 @@ def appointment_set_status(
             .select_related("location", "clinician")
             .get(pk=appointment.pk)
         )
-        if status not in STATUS_TRANSITIONS.get(locked.status, frozenset()):
+        action = STATUS_ACTION.get(status)
+        if action is None or locked.status not in FROM_STATUSES[action]:
             label = AppointmentStatus(status).label.lower() if status in AppointmentStatus.values else status
             raise ValidationError(
                 {"status": [f"A visit that is {locked.get_status_display().lower()} cannot become {label}."]}
             )
-        if status in NOT_BEFORE_START and locked.starts_at > timezone.now():
-            raise ValidationError({"status": ["The visit has not started yet."]})
+        problem = _action_problem(locked, action, source)
+        if problem:
+            raise ValidationError({"status": [problem]})
         if status in ACTIVE_STATUSES and locked.status not in ACTIVE_STATUSES:
             conflict = conflict_message(
                 clinician=locked.clinician,
@@ -454,6 +484,7 @@ def appointment_series_book(
     source: str,
     book_free_dates_only: bool = False,
     notify: bool | None = None,
+    reminders_by_email: bool = False,
 ) -> SeriesResult:
     """Book COUNT visits every INTERVAL_WEEKS weeks at CLOCK local time from FIRST_DAY.
 
@@ -491,6 +522,8 @@ def appointment_series_book(
             planned.append((day, starts_at))
         if (conflicts and not book_free_dates_only) or not planned:
             return SeriesResult(series=None, conflicts=conflicts)
+        if reminders_by_email:
+            _reminders_by_email(patient, actor)
         series = AppointmentSeries.objects.create(
             patient=patient, interval_weeks=interval_weeks, count=len(planned),
             created_by=actor.user,

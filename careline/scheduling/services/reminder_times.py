@@ -59,10 +59,13 @@ def rule_applies(rule: ReminderRule, appointment: Appointment) -> bool:
 
 
 def reminder_channels(rule_channel: str, preference: str | None) -> list[str]:
-    """The channels a rule sends on: its own, or the patient's appointments preference (text unless email)."""
+    """The channels a rule sends on: its own, or the patient's appointments preference (text unless email).
+
+    A text rule reminds a patient who asked for email reminders (often one who cannot be texted) by email.
+    """
     if rule_channel == ReminderChannel.BOTH:
         return ["sms", "email"]
-    if rule_channel == ReminderChannel.PREFERENCE:
+    if rule_channel in (ReminderChannel.PREFERENCE, ReminderChannel.SMS):
         return ["email"] if preference == "email" else ["sms"]
     return [rule_channel]
 

@@ -194,13 +194,18 @@ def test_status_changes_follow_the_rules(schedule: Any) -> None:
         services.appointment_set_status(
             appointment=appointment, status="no_show", actor=Actor.staff(p.front_a), source="staff"
         )
-    services.appointment_set_status(
-        appointment=appointment, status="checked_in", actor=Actor.staff(p.front_a), source="staff"
-    )
-    with pytest.raises(ValidationError, match="cannot become"):
+    with pytest.raises(ValidationError, match="Check-in opens at 08:00"):
         services.appointment_set_status(
-            appointment=appointment, status="confirmed", actor=Actor.staff(p.front_a), source="staff"
+            appointment=appointment, status="checked_in", actor=Actor.staff(p.front_a), source="staff"
         )
+    with time_machine.travel(at_a(p, MONDAY, 8, 50), tick=False):
+        services.appointment_set_status(
+            appointment=appointment, status="checked_in", actor=Actor.staff(p.front_a), source="staff"
+        )
+        with pytest.raises(ValidationError, match="cannot become"):
+            services.appointment_set_status(
+                appointment=appointment, status="confirmed", actor=Actor.staff(p.front_a), source="staff"
+            )
     with time_machine.travel(at_a(p, MONDAY, 9, 40), tick=False):
         services.appointment_set_status(
             appointment=appointment, status="completed", actor=Actor.staff(p.clinician_a), source="staff"

@@ -175,7 +175,7 @@ def test_appointment_partial_shows_due_time_delivery_suppression_and_replies(per
     appointment = make_appointment(personas, VISIT)
     [reminder] = reminders_plan_for_appointment(appointment)
     html = render_to_string("scheduling/_appointment_reminders.html", {"appointment": appointment})
-    assert "Wed, Feb 5, 6:00 PM CST" in html and "Pending" in html
+    assert "Wed 5 Feb 2025, 18:00 CST" in html and "Pending" in html
     clock.move_to(reminder.due_at, tick=False)
     reminders_sweep()
     reminder.refresh_from_db()

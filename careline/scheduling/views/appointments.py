@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from careline.core.actor import Actor
@@ -26,16 +28,18 @@ from careline.scheduling.queries.appointments import (
     appointment_cancel_suspected,
     appointment_for_user,
     locations_visible_to,
+    staff_day,
 )
+from careline.scheduling.queries.reminders import reminder_text_reach
 from careline.scheduling.services import appointments as services
-
-# The buttons on an appointment page and the status each sets.
-STATUS_ACTIONS = {
-    "check_in": AppointmentStatus.CHECKED_IN,
-    "complete": AppointmentStatus.COMPLETED,
-    "no_show": AppointmentStatus.NO_SHOW,
-    "confirm": AppointmentStatus.CONFIRMED,
-}
+from careline.scheduling.visit_actions import (
+    ACTION_LABELS,
+    ACTION_STATUS,
+    FROM_STATUSES,
+    VisitAction,
+    visit_action_problem,
+    visit_actions,
+)
 
 
 def _apply_errors(form: Any, error: ValidationError) -> None:
@@ -68,19 +72,29 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )  # fmt: skip
     history = appointment.status_changes.select_related("actor")
     may_book = Perm.SCHEDULE_BOOK in request.user.permissions  # type: ignore[union-attr]
-    allowed = services.STATUS_TRANSITIONS.get(appointment.status, frozenset())
-    actions = (
-        [(name, status) for name, status in STATUS_ACTIONS.items() if status in allowed] if may_book else []
+    now = timezone.now()
+    allowed = visit_actions(appointment, now) if may_book else []
+    # Before check-in opens, say when it will (the one action staff look for on the day).
+    check_in_hint = (
+        visit_action_problem(appointment, VisitAction.CHECK_IN, now)
+        if may_book
+        and appointment.status in FROM_STATUSES[VisitAction.CHECK_IN]
+        and now < appointment.starts_at
+        else ""
     )
     context = _context(
         appointment,
         history=history,
         may_book=may_book,
-        actions=actions,
-        movable=may_book and appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
-        local_start=appointment.starts_at.astimezone(appointment.location.zone),
-        local_end=appointment.ends_at.astimezone(appointment.location.zone),
+        actions=[(action, ACTION_LABELS[action]) for action in allowed if action in ACTION_STATUS],
+        may_move=VisitAction.MOVE in allowed,
+        may_cancel=VisitAction.CANCEL in allowed,
+        check_in_hint=check_in_hint,
         cancel_suspected=appointment_cancel_suspected(appointment),
+        # Only while reminders still matter: an upcoming visit that holds its time.
+        reach=reminder_text_reach(appointment.patient)
+        if appointment.is_active and appointment.starts_at > now
+        else None,
     )
     return render(request, "scheduling/appointment.html", context)
 
@@ -90,10 +104,11 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Check in, complete, confirm or mark a no-show (the button's `action`)."""
     appointment = appointment_for_user(request.user, pk, Perm.SCHEDULE_BOOK)
-    status = STATUS_ACTIONS.get(request.POST.get("action", ""))
+    action = request.POST.get("action", "")
     try:
-        if status is None:
+        if action not in ACTION_STATUS:
             raise ValidationError("Choose an action.")
+        status = ACTION_STATUS[VisitAction(action)]
         services.appointment_set_status(
             appointment=appointment,
             status=status,
@@ -111,6 +126,11 @@ def appointment_status(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel a visit, by the patient or the clinic."""
     appointment = appointment_for_user(request.user, pk, Perm.SCHEDULE_BOOK)
+    if request.method == "GET" and (
+        problem := visit_action_problem(appointment, VisitAction.CANCEL, timezone.now())
+    ):
+        messages.error(request, problem)
+        return redirect("scheduling:appointment", pk=pk)
     form = CancelForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -134,10 +154,19 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
     """Move a visit to another time (and clinician or location)."""
     appointment = appointment_for_user(request.user, pk, Perm.SCHEDULE_BOOK)
+    if request.method == "GET" and (
+        problem := visit_action_problem(appointment, VisitAction.MOVE, timezone.now())
+    ):
+        messages.error(request, problem)
+        return redirect("scheduling:appointment", pk=pk)
     locations = locations_visible_to(request.user)
     local = appointment.starts_at.astimezone(appointment.location.zone)
     initial = {"clinician": appointment.clinician, "location": appointment.location, "date": local.date(),
                "time": local.time()}  # fmt: skip
+    # From a free slot's "Move here": the slot's clinician, location, date and time, to confirm.
+    chosen = _initial_from_query(request)
+    chosen.pop("appointment_type", None)
+    initial.update(chosen)
     form = MoveForm(request.POST or None, initial=initial, locations=locations)
     status = 200
     if request.method == "POST":
@@ -155,7 +184,8 @@ def appointment_move(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
     audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=appointment.patient_id,
                          obj=appointment, detail="appointment: move form")  # fmt: skip
-    return render(request, "scheduling/move.html", _context(appointment, form=form), status=status)
+    context = _context(appointment, form=form, from_slot=bool(chosen) and request.method == "GET")
+    return render(request, "scheduling/move.html", context, status=status)
 
 
 def _chosen_patient(request: HttpRequest, raw: Any) -> Patient | None:
@@ -180,6 +210,23 @@ def _initial_from_query(request: HttpRequest) -> dict[str, Any]:
     return initial
 
 
+CHOOSE_PATIENT_FIRST = "Find and choose the patient first."
+
+
+def _reminders_by_email_asked(request: HttpRequest) -> bool:
+    """Whether the person ticked "Send reminders by email instead" (offered when texts cannot reach the patient)."""
+    return request.method == "POST" and request.POST.get("reminders_by_email") == "1"
+
+
+def _slots_url(form: Any, patient: Patient | None) -> str:
+    """The free-slot search with the type, clinician and location chosen so far (and the patient)."""
+    query = {name: form[name].value() for name in ("appointment_type", "clinician", "location")}
+    query = {name: value for name, value in query.items() if value not in (None, "")}
+    if patient is not None:
+        query["patient"] = patient.pk
+    return f"{reverse('scheduling:slots')}?{urlencode(query)}" if query else reverse("scheduling:slots")
+
+
 def _patient_picker(
     request: HttpRequest, template: str, form: Any, patient: Patient | None, status: int
 ) -> HttpResponse:
@@ -191,8 +238,13 @@ def _patient_picker(
     if patient is not None:
         audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=patient.pk, obj=patient,
                              detail=f"booking form ({template.rsplit('/', 1)[-1]})")  # fmt: skip
+    # Without a patient only the search is on the page: the other fields' errors would point nowhere.
+    picker_error = CHOOSE_PATIENT_FIRST if patient is None and request.method == "POST" else ""
     context = {"form": form, "patient": patient, "query": query, "results": results, "nav": "calendar",
-               "keep": request.GET.urlencode()}  # fmt: skip
+               "keep": request.GET.urlencode(), "picker_error": picker_error,
+               "reach": reminder_text_reach(patient) if patient is not None else None,
+               "reminders_by_email": _reminders_by_email_asked(request),
+               "slots_url": _slots_url(form, patient)}  # fmt: skip
     return render(request, template, context, status=status)
 
 
@@ -218,13 +270,12 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
                     patient=patient, clinician=data["clinician"], location=data["location"],
                     appointment_type=data["appointment_type"], starts_at=data["starts_at"], actor=Actor.from_request(request),
                     source=ChangeSource.STAFF, allow_outside_hours=data["allow_outside_hours"],
+                    reminders_by_email=_reminders_by_email_asked(request),
                 )  # fmt: skip
                 messages.success(request, "The visit was booked.")
                 return redirect("scheduling:appointment", pk=appointment.pk)
             except ValidationError as exc:
                 _apply_errors(form, exc)
-        elif patient is None:
-            form.add_error(None, "Find and choose the patient first.")
         status = 400
     return _patient_picker(request, "scheduling/book.html", form, patient, status)
 
@@ -252,6 +303,7 @@ def series_book(request: HttpRequest) -> HttpResponse:
                     appointment_type=data["appointment_type"], first_day=data["date"], clock=data["time"],
                     count=data["count"], interval_weeks=data["interval_weeks"], actor=Actor.from_request(request),
                     source=ChangeSource.STAFF, book_free_dates_only=data["book_free_dates_only"],
+                    reminders_by_email=_reminders_by_email_asked(request),
                 )  # fmt: skip
             except ValidationError as exc:
                 _apply_errors(form, exc)
@@ -265,12 +317,10 @@ def series_book(request: HttpRequest) -> HttpResponse:
                     messages.success(request, f"{len(result.appointments)} visits booked.{skipped}")
                     return HttpResponseRedirect(reverse("patients:detail", args=[patient.pk]))
                 for conflict in result.conflicts:
-                    form.add_error(None, f"{conflict.day:%a %d %b %Y}: {conflict.message}")
+                    form.add_error(None, f"{staff_day(conflict.day)}: {conflict.message}")
                 form.add_error(
                     None, "Nothing was booked. Pick another time, or tick “book the free dates anyway”."
                 )
-        elif patient is None:
-            form.add_error(None, "Find and choose the patient first.")
         status = 400
     return _patient_picker(request, "scheduling/series.html", form, patient, status)
 
@@ -285,3 +335,13 @@ def slot_link(slot: Any, patient_id: int | None) -> str:
     if patient_id:
         query += f"&patient={patient_id}"
     return f"{reverse('scheduling:book')}?{query}"
+
+
+def move_link(appointment: Appointment, slot: Any) -> str:
+    """APPOINTMENT's move form prefilled with SLOT (clinician, location, local date and time), to confirm."""
+    local: datetime = slot.local_start
+    query = urlencode(
+        {"clinician": slot.clinician.pk, "location": slot.location.pk, "date": f"{local:%Y-%m-%d}",
+         "time": f"{local:%H:%M}"}
+    )  # fmt: skip
+    return f"{reverse('scheduling:move', args=[appointment.pk])}?{query}"

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from careline.core.audit import AuditAction, audit_record
+from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.dates import DateOutOfRangeError, parse_date, schedule_bounds
 from careline.core.params import row_id
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.scheduling.forms.appointments import SlotSearchForm
+from careline.scheduling.models import Appointment
 from careline.scheduling.queries.appointments import (
+    Slot,
+    appointment_for_user,
     calendar_for,
     clinicians_visible_to,
     free_slots,
     locations_visible_to,
 )
+from careline.scheduling.visit_actions import VisitAction, visit_action_problem
 
 
 @require_perm(Perm.SCHEDULE_VIEW)
@@ -69,38 +74,89 @@ def calendar(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/calendar.html", context)
 
 
+SLOT_SEARCH_DAYS = 14  # the range searched at once when a visit or a booking opens the search
+
+
+def _moving(request: HttpRequest) -> tuple[Appointment | None, str]:
+    """The visit `?move=<id>` names (404 when none, 403 when not the person's to move) and why it cannot move."""
+    raw = request.GET.get("move")
+    if raw is None:
+        return None, ""
+    pk = row_id(raw)
+    if pk is None:
+        raise BadRequest("That is not a visit number.")
+    appointment = appointment_for_user(request.user, pk, Perm.SCHEDULE_BOOK)
+    return appointment, visit_action_problem(appointment, VisitAction.MOVE, timezone.now())
+
+
 @require_perm(Perm.SCHEDULE_VIEW)
 @require_http_methods(["GET"])
 def slot_search(request: HttpRequest) -> HttpResponse:
-    """Free slots of a type in a date range; each links to the booking form when the person may book."""
+    """Free slots of a type in a date range; each links to the booking form, or with `?move=` to moving that visit.
+
+    Opened from a booking (`?appointment_type=&clinician=`) or a visit (`?move=<id>`), the type and clinician
+    are filled in and the next two weeks searched at once.
+    """
+    try:
+        moving, move_problem = _moving(request)
+    except BadRequest as exc:
+        refused = {"form": None, "bad_request": str(exc), "nav": "calendar"}
+        return render(request, "scheduling/slots.html", refused, status=400)
     locations = locations_visible_to(request.user)
-    form = SlotSearchForm(request.GET or None, locations=locations)
-    slots = []
+    data = request.GET.copy()
+    for key in ("move", "patient"):
+        data.pop(key, None)
+    if moving is not None:
+        # A move keeps the visit's type; the clinician is where the person starts from.
+        data["appointment_type"] = str(moving.appointment_type_id)
+        if "date_from" not in request.GET:
+            data.setdefault("clinician", str(moving.clinician_id))
+    if data.get("appointment_type") and not data.get("date_from") and not data.get("date_to"):
+        zone = moving.location.zone if moving is not None else timezone.get_current_timezone()
+        today = timezone.now().astimezone(zone).date()
+        data["date_from"] = today.isoformat()
+        data["date_to"] = (today + timedelta(days=SLOT_SEARCH_DAYS - 1)).isoformat()
+    searching = any(data.get(key) for key in ("appointment_type", "date_from", "date_to"))
+    form = SlotSearchForm(
+        data if searching else None, initial=data.dict() if not searching else None, locations=locations
+    )
+    if moving is not None:
+        form.fields["appointment_type"].disabled = True
+        form.fields["appointment_type"].initial = moving.appointment_type_id
+    slots: list[Slot] = []
     status = 200
-    if request.GET:
+    if searching:
         if form.is_valid():
-            data = form.cleaned_data
+            wanted = form.cleaned_data
             slots = free_slots(
-                appointment_type=data["appointment_type"],
-                start=data["start"],
-                end=data["end"],
-                clinician=data["clinician"],
-                location=data["location"],
+                appointment_type=wanted["appointment_type"],
+                start=wanted["start"],
+                end=wanted["end"],
+                clinician=wanted["clinician"],
+                location=wanted["location"],
                 limit=60,
             )
             visible = {loc.pk for loc in locations}
             slots = [
                 s
                 for s in slots
-                if s.location.pk in visible and data["date_from"] <= s.local_start.date() <= data["date_to"]
+                if s.location.pk in visible
+                and wanted["date_from"] <= s.local_start.date() <= wanted["date_to"]
             ]
         else:
             status = 400
-    context = {
+    if moving is not None:
+        audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=moving.patient_id, obj=moving,
+                             detail="appointment: free slots to move to")  # fmt: skip
+    context: dict[str, Any] = {
         "form": form,
         "slots": slots,
-        "searched": bool(request.GET) and status == 200,
-        "patient_id": row_id(request.GET.get("patient")),
+        "searched": searching and status == 200,
+        "patient_id": row_id(request.GET.get("patient")) if moving is None else None,
+        "moving": moving,
+        # A move is about one patient: base.html shows their banner (and pinned alerts).
+        "patient": moving.patient if moving is not None else None,
+        "move_problem": move_problem,
         "may_book": has_perm(request.user, Perm.SCHEDULE_BOOK),
         "nav": "calendar",
     }
