@@ -21,7 +21,10 @@ def _clinic(*periods: tuple[int, str, str]) -> Location:
     )  # fmt: skip
     for weekday, opens, closes in periods:
         OpeningHours.objects.create(
-            location=clinic, weekday=weekday, opens=time.fromisoformat(opens), closes=time.fromisoformat(closes)
+            location=clinic,
+            weekday=weekday,
+            opens=time.fromisoformat(opens),
+            closes=time.fromisoformat(closes),
         )
     return clinic
 

@@ -322,7 +322,7 @@ def appointment_move(
     new_location = location or appointment.location
     with transaction.atomic():
         _lock_clinicians(appointment.clinician, new_clinician)
-        old = Appointment.objects.select_for_update().select_related("appointment_type").get(pk=appointment.pk)
+        old = Appointment.objects.select_for_update().get(pk=appointment.pk)
         _require_movable(old)
         length = _moved_length(old, duration_minutes)
         from_status = old.status

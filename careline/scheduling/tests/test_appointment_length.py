@@ -13,7 +13,11 @@ from careline.scheduling.models import Appointment, AppointmentStatus
 from careline.scheduling.services.appointments import appointment_move
 from careline.scheduling.tests.appointment_support import MONDAY, at_a, book, make_schedule
 
-pytestmark = [pytest.mark.django_db, pytest.mark.clock("2030-12-01T12:00:00Z"), pytest.mark.usefixtures("clock")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.clock("2030-12-01T12:00:00Z"),
+    pytest.mark.usefixtures("clock"),
+]
 
 
 def _move(personas: Any, visit: Appointment, hour: int, minute: int = 0, **extra: Any) -> Appointment:
