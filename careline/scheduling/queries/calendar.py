@@ -204,3 +204,27 @@ def calendar_feed(*, user: Any, request: FeedRequest, zone: ZoneInfo, may_move: 
             away = away.filter(Q(location__isnull=True) | Q(location=request.location))
         background.extend(_away_events(list(away), request, zone, per_clinician=request.view == "day"))
     return {"events": events + background, "resources": resources}
+
+
+def grid_hours(*, location: Location | None, clinician: Any) -> tuple[str, str]:
+    """The first and last hour the grid shows ("07:00", "18:00"): an hour either side of the location's opening
+    hours and the clinician's working hours; all day when any runs past midnight. Visits outside still show
+    (the grid widens itself for them)."""
+    spans: list[tuple[int, int]] = []
+    if location is not None:
+        for period in location.opening_hours.all():
+            if period.crosses_midnight:
+                return "00:00", "24:00"
+            spans.append(
+                (period.opens.hour * 60 + period.opens.minute, period.closes.hour * 60 + period.closes.minute)
+            )
+    if clinician is not None:
+        hours = WorkingHours.objects.filter(clinician=clinician)
+        if location is not None:
+            hours = hours.filter(location=location)
+        spans.extend((h.starts.hour * 60 + h.starts.minute, h.ends.hour * 60 + h.ends.minute) for h in hours)
+    if not spans:
+        return "07:00", "19:00"
+    first = max(0, min(start for start, _ in spans) // 60 - 1)
+    last = min(24, -(-max(end for _, end in spans) // 60) + 1)
+    return f"{first:02d}:00", f"{last:02d}:00"

@@ -81,6 +81,19 @@ def test_the_page_carries_the_grid_settings_and_no_patient_data(
     assert 'data-may-move=""' in read_only and 'data-book-url=""' in read_only
 
 
+def test_the_grid_spans_an_hour_either_side_of_the_hours_or_the_whole_day_past_midnight(
+    personas: Personas, client_for: Any
+) -> None:
+    from careline.locations.models import OpeningHours
+
+    url = reverse("scheduling:calendar") + f"?location={personas.location_a.pk}"
+    page = client_for(personas.front_a).get(url).content.decode()
+    assert 'data-first-hour="07:00" data-last-hour="18:00"' in page  # open 08:00-17:00
+    OpeningHours.objects.create(location=personas.location_a, weekday=5, opens="20:00", closes="02:00")
+    page = client_for(personas.front_a).get(url).content.decode()
+    assert 'data-first-hour="00:00" data-last-hour="24:00"' in page
+
+
 # --- the feed ------------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from careline.scheduling.queries.appointments import (
     free_slots,
     locations_visible_to,
 )
+from careline.scheduling.queries.calendar import grid_hours
 
 CALENDAR_VIEWS = ("day", "week", "month")
 
@@ -59,6 +60,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         today = timezone.now().astimezone(zone).date()
         day = location_first_open_day(home, today) if home is not None else today
     offset = timezone.now().astimezone(zone).strftime("%z")
+    first_hour, last_hour = grid_hours(location=location, clinician=clinician)
     context = {
         "day": day,
         "view": view,
@@ -66,6 +68,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "clinician": clinician,
         "zone": zone,
         "utc_offset": f"{offset[:3]}:{offset[3:]}",
+        "first_hour": first_hour,
+        "last_hour": last_hour,
         "locations": locations,
         "clinicians": clinicians,
         "may_book": has_perm(request.user, Perm.SCHEDULE_BOOK),

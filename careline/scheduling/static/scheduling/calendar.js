@@ -1,7 +1,8 @@
 /* The staff calendar: EventCalendar (vendor/event-calendar-*.min.js) on #calendar, fed by calendar_events.
  *
- * Times travel as wall-clock strings of the visit's location ("2031-01-06T09:00"); the grid runs at the
- * location's UTC offset, so a Date the grid hands back is turned into that wall clock by adding the offset.
+ * Times travel as wall-clock strings of the visit's location ("2031-01-06T09:00"), which the grid shows as
+ * they are (its "floating" times); the Dates it hands back carry that wall clock in their local fields.
+ * The grid's own zone is the location's UTC offset, for "today" and the line at the current time.
  * Moves go to the calendar_move endpoint (the same service as the move form) with the CSRF token that
  * base.html gives htmx; a refused move snaps back and the reason is read out in #cal-status.
  * No inline script or handler: the page's CSP allows neither.
@@ -12,11 +13,13 @@
   const VIEWS = { day: "resourceTimeGridDay", week: "timeGridWeek", month: "dayGridMonth" };
   const NAMES = { resourceTimeGridDay: "day", timeGridWeek: "week", dayGridMonth: "month" };
 
-  function offsetMinutes(text) {
-    const match = /^([+-])(\d\d):(\d\d)$/.exec(text || "");
-    if (!match) return 0;
-    const minutes = Number(match[2]) * 60 + Number(match[3]);
-    return match[1] === "-" ? -minutes : minutes;
+  function pad(number) {
+    return String(number).padStart(2, "0");
+  }
+
+  // The wall clock a Date from the grid stands for: "2031-01-06T09:00".
+  function wall(date) {
+    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
   }
 
   function csrfToken() {
@@ -36,17 +39,11 @@
 
   function start(box) {
     const data = box.dataset;
-    const offset = offsetMinutes(data.utcOffset);
     const status = document.getElementById("cal-status");
     const panel = document.getElementById("cal-details");
     const mayMove = data.mayMove === "1";
     const keep = {};
     document.querySelectorAll("[data-cal-keep]").forEach((input) => { keep[input.dataset.calKeep] = input; });
-
-    // The wall clock (in the grid's zone) of a Date the grid gives: "2031-01-06T09:00".
-    function wall(date) {
-      return new Date(date.getTime() + offset * 60000).toISOString().slice(0, 16);
-    }
 
     function say(text, isError) {
       status.textContent = text;
@@ -60,8 +57,8 @@
       const type = calendar ? calendar.getView().type : VIEWS[data.view];
       const view = NAMES[type] || "day";
       const params = new URLSearchParams({
-        start: wall(info.start).slice(0, 10),
-        end: wall(info.end).slice(0, 10),
+        start: info.startStr.slice(0, 10),
+        end: info.endStr.slice(0, 10),
         view: view,
         location: data.location || "",
         clinician: data.clinician || "",
@@ -189,7 +186,10 @@
       slotLabelInterval: "01:00",
       slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
       eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
-      scrollTime: "07:30",
+      slotMinTime: data.firstHour || "00:00",
+      slotMaxTime: data.lastHour || "24:00",
+      flexibleSlotTimeLimits: true,
+      scrollTime: data.firstHour || "07:00",
       nowIndicator: true,
       dayMaxEvents: true,
       height: "auto",
