@@ -182,6 +182,8 @@
       headerToolbar: { start: "prev,next today", center: "title", end: "resourceTimeGridDay,timeGridWeek,dayGridMonth" },
       buttonText: (text) => ({ ...text, today: "Today", resourceTimeGridDay: "Day", timeGridWeek: "Week", dayGridMonth: "Month" }),
       allDaySlot: false,
+      // Columns keep a readable width; on a phone the grid scrolls sideways inside its own box.
+      columnWidth: "minmax(6.5rem, 1fr)",
       slotDuration: "00:15",
       slotLabelInterval: "01:00",
       slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
@@ -199,10 +201,7 @@
       eventDurationEditable: mayMove,
       selectable: false,
       refetchResourcesOnNavigate: true,
-      resources: (info) => load(info).then((body) => {
-        box.style.setProperty("--cal-columns", String(Math.max(1, body.resources.length)));
-        return body.resources;
-      }),
+      resources: (info) => load(info).then((body) => body.resources),
       eventSources: [{ events: (info) => load(info).then((body) => body.events) }],
       eventContent: (info) => {
         if (info.event.display === "background") {
@@ -244,7 +243,6 @@
         window.location.assign(`${data.bookUrl}?${params}`);
       },
       datesSet: (info) => {
-        if (info.view.type !== VIEWS.day) box.style.setProperty("--cal-columns", info.view.type === VIEWS.week ? "7" : "1");
         // The filter form and the address keep the view and day, so a reload or a new filter stays there.
         const view = NAMES[info.view.type] || "day";
         const day = wall(info.view.currentStart).slice(0, 10);
