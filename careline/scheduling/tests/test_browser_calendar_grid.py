@@ -90,6 +90,45 @@ def test_a_refused_drag_snaps_back_and_says_why(
     assert visit.status == AppointmentStatus.BOOKED
 
 
+def test_a_visit_of_a_variable_length_type_is_made_longer_by_its_lower_edge(
+    browser_page: Any, live_server: Any, personas: Any, visit: Appointment
+) -> None:
+    visit.appointment_type.variable_length = True
+    visit.appointment_type.save()
+    page = browser_page
+    day = visit.starts_at.astimezone(personas.location_a.zone).date()
+    browser_sign_in(page, live_server.url, personas.front_a)
+    page.goto(_grid_url(live_server.url, personas, "day", day))
+    card = page.locator(f".ec-event[data-appointment='{visit.pk}']")
+    card.wait_for()
+    box = card.locator(".ec-resizer").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    card_height = card.bounding_box()["height"]
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y + card_height / 2, steps=5)
+    page.mouse.move(x, y + card_height, steps=5)  # half an hour longer
+    page.mouse.up()
+    page.get_by_role("status").get_by_text("Moved to").wait_for()
+    longer = Appointment.objects.get(rescheduled_from=visit)
+    assert longer.starts_at == visit.starts_at
+    assert longer.ends_at - longer.starts_at == timedelta(hours=1)
+
+
+def test_a_day_of_the_month_opens_that_day(
+    browser_page: Any, live_server: Any, personas: Any, visit: Appointment
+) -> None:
+    page = browser_page
+    day = visit.starts_at.astimezone(personas.location_a.zone).date()
+    browser_sign_in(page, live_server.url, personas.front_a)
+    page.goto(_grid_url(live_server.url, personas, "month", day))
+    card = page.locator(f".ec-event[data-appointment='{visit.pk}']")
+    assert card.inner_text().startswith("10:00")
+    page.locator(f".ec-day:has(time[datetime='{day:%Y-%m-%d}'])").click(position={"x": 5, "y": 5})
+    page.get_by_role("columnheader", name=str(personas.clinician_a)).wait_for()
+    assert f"view=day&date={day:%Y-%m-%d}" in page.url
+
+
 def test_details_on_click_link_to_the_appointment(
     browser_page: Any, live_server: Any, personas: Any, visit: Appointment
 ) -> None:

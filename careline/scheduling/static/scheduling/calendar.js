@@ -79,13 +79,18 @@
       return cached.promise;
     }
 
-    function visitContent(event) {
+    function visitContent(event, view) {
       const props = event.extendedProps;
+      const status = element("span", "cal-sr", `, ${props.statusLabel}`);
+      if (view.type === VIEWS.month) {
+        // One line a visit in the month's day cells: its start and the patient.
+        return { domNodes: [element("span", "cal-time", props.time.slice(0, 5)), element("span", "cal-patient", props.patient), status] };
+      }
       const nodes = [
         element("span", "cal-time", props.time),
         element("span", "cal-patient", props.patient),
         element("span", "cal-type", props.type),
-        element("span", "cal-sr", `, ${props.statusLabel}`),
+        status,
       ];
       return { domNodes: nodes };
     }
@@ -208,7 +213,7 @@
           const away = (info.event.classNames || []).includes("cal-away");
           return away ? { domNodes: [element("span", "cal-away-label", "Away")] } : { domNodes: [] };
         }
-        return visitContent(info.event);
+        return visitContent(info.event, info.view);
       },
       eventDidMount: (info) => {
         if (info.event.display === "background") return;
