@@ -139,6 +139,34 @@ def _away_events(
             yield event
 
 
+def _away_notes(
+    away: list[TimeOff], request: FeedRequest, zone: ZoneInfo, names: dict[int, str]
+) -> Iterable[dict[str, Any]]:
+    """Time off as a line on each day it touches ("Casey Clinician away 15:00–17:00"), for the views whose
+    columns are days of a whole location: a month, or a week not filtered to one clinician."""
+    for off in away:
+        for day in _days(request):
+            day_start = datetime.combine(day, time(0), tzinfo=zone)
+            day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+            start, end = max(off.starts_at, day_start), min(off.ends_at, day_end)
+            if start >= end:
+                continue
+            title = f"{names[off.clinician_id]} away"
+            if (start, end) != (day_start, day_end):
+                until = "24:00" if end == day_end else f"{end.astimezone(zone):%H:%M}"
+                title += f" {start.astimezone(zone):%H:%M}–{until}"
+            yield {
+                "start": day.isoformat(),
+                "end": (day + timedelta(days=1)).isoformat(),
+                "allDay": True,
+                "title": title,
+                "classNames": ["cal-away-note"],
+                "editable": False,
+                "startEditable": False,
+                "durationEditable": False,
+            }
+
+
 def calendar_feed(*, user: Any, request: FeedRequest, zone: ZoneInfo, may_move: bool) -> dict[str, Any]:
     """The visits USER may see in REQUEST's range and filters, the clinicians (columns of the day view), the
     shading of the hours outside working (or opening) hours, and time off. ZONE is the calendar's own zone
@@ -194,15 +222,15 @@ def calendar_feed(*, user: Any, request: FeedRequest, zone: ZoneInfo, may_move: 
         opening = list(request.location.opening_hours.all())
         for day in _days(request):
             background.extend(_shading(day, open_minutes_on(opening, day), ["cal-closed"]))
-    if request.view != "month" and resources and (request.view == "day" or request.clinician is not None):
-        away = TimeOff.objects.filter(
-            clinician_id__in=columns,
-            starts_at__lt=upper,
-            ends_at__gt=lower,
-        )
+    if columns:
+        away_rows = TimeOff.objects.filter(clinician_id__in=columns, starts_at__lt=upper, ends_at__gt=lower)
         if request.location is not None:
-            away = away.filter(Q(location__isnull=True) | Q(location=request.location))
-        background.extend(_away_events(list(away), request, zone, per_clinician=request.view == "day"))
+            away_rows = away_rows.filter(Q(location__isnull=True) | Q(location=request.location))
+        away = list(away_rows)
+        if request.view == "day" or (request.clinician is not None and request.view == "week"):
+            background.extend(_away_events(away, request, zone, per_clinician=request.view == "day"))
+        else:
+            background.extend(_away_notes(away, request, zone, names))
     return {"events": events + background, "resources": resources}
 
 

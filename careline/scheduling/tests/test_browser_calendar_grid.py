@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from careline.scheduling.models import Appointment, AppointmentStatus, Reminder, ReminderRule, ReminderState
+from careline.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    Reminder,
+    ReminderRule,
+    ReminderState,
+    TimeOff,
+)
 from careline.scheduling.texts import default_template
 from careline.testing.browser import browser_sign_in
 
@@ -124,6 +131,14 @@ def test_a_day_of_the_month_opens_that_day(
     page.goto(_grid_url(live_server.url, personas, "month", day))
     card = page.locator(f".ec-event[data-appointment='{visit.pk}']")
     assert card.inner_text().startswith("10:00")
+    TimeOff.objects.create(
+        clinician=personas.clinician_a,
+        starts_at=visit.starts_at + timedelta(days=1),
+        ends_at=visit.starts_at + timedelta(days=1, hours=2),
+    )
+    page.get_by_role("button", name="Next month").click()
+    page.get_by_role("button", name="Previous month").click()
+    page.get_by_text("Casey Clinician away 10:00–12:00").wait_for()  # time off, listed on its day
     page.locator(f".ec-day:has(time[datetime='{day:%Y-%m-%d}'])").click(position={"x": 5, "y": 5})
     page.get_by_role("columnheader", name=str(personas.clinician_a)).wait_for()
     assert f"view=day&date={day:%Y-%m-%d}" in page.url

@@ -210,6 +210,25 @@ def test_a_week_by_location_is_shaded_outside_its_opening_hours(
     assert all("resourceIds" not in e for e in body["events"])
 
 
+def test_a_week_or_month_of_a_location_lists_who_is_away_each_day(
+    personas: Personas, client_for: Any, schedule: Schedule
+) -> None:
+    TimeOff.objects.create(
+        clinician=personas.clinician_a,
+        starts_at=at_a(personas, MONDAY + timedelta(days=1), 0),
+        ends_at=at_a(personas, MONDAY + timedelta(days=2), 12),
+    )
+    client = client_for(personas.front_a)
+    for view, days in (("week", 7), ("month", 35)):
+        body = _feed(client, personas, view=view, end=f"{MONDAY + timedelta(days=days):%Y-%m-%d}").json()
+        notes = [(e["start"], e["title"]) for e in body["events"] if "cal-away-note" in e["classNames"]]
+        assert notes == [
+            ("2031-01-07", "Casey Clinician away"),
+            ("2031-01-08", "Casey Clinician away 00:00–12:00"),
+        ], view
+        assert not _background(body, "cal-away")
+
+
 def test_the_feed_takes_a_constant_number_of_queries(
     personas: Personas, client_for: Any, schedule: Schedule, django_assert_num_queries: Any
 ) -> None:

@@ -187,6 +187,9 @@
       headerToolbar: { start: "prev,next today", center: "title", end: "resourceTimeGridDay,timeGridWeek,dayGridMonth" },
       buttonText: (text) => ({ ...text, today: "Today", resourceTimeGridDay: "Day", timeGridWeek: "Week", dayGridMonth: "Month" }),
       allDaySlot: false,
+      // A week of a whole location lists who is away each day in a row above the hours.
+      views: { timeGridWeek: { allDaySlot: !data.clinician } },
+      allDayContent: "Away",
       // Columns keep a readable width; on a phone the grid scrolls sideways inside its own box.
       columnWidth: "minmax(6.5rem, 1fr)",
       slotDuration: "00:15",
@@ -209,6 +212,9 @@
       resources: (info) => load(info).then((body) => body.resources),
       eventSources: [{ events: (info) => load(info).then((body) => body.events) }],
       eventContent: (info) => {
+        if ((info.event.classNames || []).includes("cal-away-note")) {
+          return { domNodes: [element("span", "cal-away-label", info.event.title)] };
+        }
         if (info.event.display === "background") {
           const away = (info.event.classNames || []).includes("cal-away");
           return away ? { domNodes: [element("span", "cal-away-label", "Away")] } : { domNodes: [] };
@@ -216,8 +222,8 @@
         return visitContent(info.event, info.view);
       },
       eventDidMount: (info) => {
-        if (info.event.display === "background") return;
         const props = info.event.extendedProps;
+        if (info.event.display === "background" || !props.url) return;
         info.el.dataset.appointment = info.event.id;
         info.el.setAttribute("aria-label", `${props.time} ${props.patient}, ${props.type}, ${props.statusLabel}`);
       },
