@@ -179,7 +179,7 @@ def calendar_feed(*, user: Any, request: FeedRequest, zone: ZoneInfo, may_move: 
     visits = visits.exclude(status=AppointmentStatus.RESCHEDULED)  # shown at its new time instead
     if not request.show_cancelled:
         visits = visits.exclude(status__in=CANCELLED_STATUSES)
-    hours = WorkingHours.objects.select_related("clinician")
+    hours = WorkingHours.objects.filter(clinician__is_active=True).select_related("clinician")
     if request.location is not None:
         visits = visits.filter(location=request.location)
         hours = hours.filter(location=request.location)

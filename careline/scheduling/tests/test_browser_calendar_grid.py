@@ -97,6 +97,30 @@ def test_a_refused_drag_snaps_back_and_says_why(
     assert visit.status == AppointmentStatus.BOOKED
 
 
+def test_a_drag_after_signing_out_snaps_back_and_says_so(
+    browser_context: Any, live_server: Any, personas: Any, visit: Appointment
+) -> None:
+    page = browser_context.new_page()
+    day = visit.starts_at.astimezone(personas.location_a.zone).date()
+    browser_sign_in(page, live_server.url, personas.front_a)
+    page.goto(_grid_url(live_server.url, personas, "week", day))
+    card = page.locator(f".ec-event[data-appointment='{visit.pk}']")
+    card.wait_for()
+    browser_context.clear_cookies()  # the session ended (signed out in another tab, or timed out)
+    box = card.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.6
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y + box["height"], steps=5)
+    page.mouse.move(x, y + 2 * box["height"], steps=5)
+    page.mouse.up()
+    page.get_by_role("status").get_by_text("Not moved:").wait_for()
+    assert "session has ended" in page.get_by_role("status").inner_text()
+    assert "10:00" in card.inner_text()
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.BOOKED
+
+
 def test_a_visit_of_a_variable_length_type_is_made_longer_by_its_lower_edge(
     browser_page: Any, live_server: Any, personas: Any, visit: Appointment
 ) -> None:

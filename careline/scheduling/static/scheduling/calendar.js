@@ -12,6 +12,7 @@
 
   const VIEWS = { day: "resourceTimeGridDay", week: "timeGridWeek", month: "dayGridMonth" };
   const NAMES = { resourceTimeGridDay: "day", timeGridWeek: "week", dayGridMonth: "month" };
+  const SIGNED_OUT = "you are signed out: reload the page to sign in again.";
 
   function pad(number) {
     return String(number).padStart(2, "0");
@@ -70,11 +71,15 @@
           key: key,
           promise: fetch(`${data.eventsUrl}?${key}`, { credentials: "same-origin", headers: { Accept: "application/json" } })
             .then((response) => response.json().catch(() => ({})).then((body) => {
-              if (!response.ok) throw new Error(body.error || `The calendar could not load (${response.status}).`);
-              return body;
+              if (response.ok && Array.isArray(body.events)) return body;
+              if (response.redirected) throw new Error(SIGNED_OUT);
+              throw new Error(body.error || `Careline answered ${response.status}; try again in a moment.`);
             })),
         };
-        cached.promise.catch((error) => { cached = { key: "", promise: null }; say(error.message, true); });
+        cached.promise.catch((error) => {
+          cached = { key: "", promise: null };
+          say(`Calendar not loaded: ${error.message}`, true);
+        });
       }
       return cached.promise;
     }
@@ -156,10 +161,12 @@
       })
         .then((response) => response.json().catch(() => ({})).then((answer) => ({ response, answer })))
         .then(({ response, answer }) => {
-          if (!response.ok) {
+          if (!response.ok || !answer.id) {
             info.revert();
-            const fallback = response.status === 403 ? "You may not move this visit." : `Not saved (${response.status}).`;
-            say(`Not moved: ${answer.error || fallback}`, true);
+            let reason = answer.error || `the calendar could not save it (${response.status}).`;
+            if (response.redirected) reason = SIGNED_OUT;
+            else if (response.status === 403) reason = "you may not move this visit, or your session has ended (reload the page).";
+            say(`Not moved: ${reason}`, true);
             return;
           }
           say(answer.message || "Saved.");
