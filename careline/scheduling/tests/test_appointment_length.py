@@ -67,3 +67,17 @@ def test_a_longer_visit_still_has_to_fit_the_working_hours(personas: Any) -> Non
     visit = book(schedule, at_a(personas, MONDAY, 11), notify=False)
     with pytest.raises(ValidationError, match="does not work"):
         _move(personas, visit, 11, duration_minutes=90)  # past the 12:00 lunch break
+
+
+def test_administrators_choose_whether_a_type_has_a_variable_length(personas: Any, client_for: Any) -> None:
+    from django.urls import reverse
+
+    from careline.scheduling.models import AppointmentType
+
+    client = client_for(personas.admin)
+    assert "Variable length" in client.get(reverse("scheduling:type_create")).content.decode()
+    response = client.post(reverse("scheduling:type_create"), {"name": "Physio", "duration_minutes": 45,
+                           "locations": [personas.location_a.pk], "clinicians": [personas.clinician_a.pk],
+                           "variable_length": "on", "is_active": "on"})  # fmt: skip
+    assert response.status_code == 302
+    assert AppointmentType.objects.get(name="Physio").variable_length
