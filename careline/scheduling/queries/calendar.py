@@ -104,6 +104,8 @@ def _visit_event(
         details["location"] = visit.location.name
     if movable:
         details["moveUrl"] = reverse("scheduling:calendar_move", args=[visit.pk])
+        # The same move without a mouse: the appointment's move form.
+        details["moveFormUrl"] = reverse("scheduling:move", args=[visit.pk])
     return {
         "id": str(visit.pk),
         "start": _floating(visit.starts_at, zone),

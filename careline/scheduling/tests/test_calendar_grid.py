@@ -112,6 +112,7 @@ def test_the_feed_gives_visits_in_local_wall_clock_time_with_their_columns(
         props["patient"] == "Pat Ortega" and props["type"] == "Checkup" and props["statusLabel"] == "Booked"
     )
     assert props["url"] == reverse("scheduling:appointment", args=[visit.pk])
+    assert props["moveFormUrl"] == reverse("scheduling:move", args=[visit.pk])  # moving without a mouse
     assert props["clinician"] == str(personas.clinician_a)
     assert "location" not in props  # the calendar shows one location: not repeated on each visit
     assert body["resources"] == [{"id": personas.clinician_a.pk, "title": str(personas.clinician_a)}]
@@ -163,6 +164,7 @@ def test_read_only_people_and_past_visits_get_nothing_to_drag(
     book(schedule, at_a(personas, MONDAY, 9), notify=False)
     (event,) = _visits(_feed(client_for(personas.billing_a), personas).json())
     assert event["startEditable"] is False and "moveUrl" not in event["extendedProps"]
+    assert "moveFormUrl" not in event["extendedProps"]
     clock.move_to(chicago(MONDAY, 9, 15))
     (event,) = _visits(_feed(client_for(personas.front_a), personas).json())
     assert event["startEditable"] is False and event["durationEditable"] is False

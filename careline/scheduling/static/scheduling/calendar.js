@@ -115,6 +115,9 @@
         list.append(element("dt", "", term), element("dd", "", value));
       });
       panel.querySelector(".cal-details-link").href = props.url;
+      const move = panel.querySelector(".cal-details-move");
+      move.hidden = !props.moveFormUrl;
+      move.href = props.moveFormUrl || "";
       panel.hidden = false;
       const rect = info.el.getBoundingClientRect();
       if (window.matchMedia("(min-width: 40rem)").matches) {
