@@ -53,6 +53,7 @@ class TypeSpec:
     safe_to_text: bool = False
     online: bool = False
     preparation: str = ""
+    variable_length: bool = False  # staff may lengthen or shorten a visit on the calendar
 
 
 APPOINTMENT_TYPES = (
@@ -72,7 +73,7 @@ APPOINTMENT_TYPES = (
         2,
         preparation="Please arrive 15 minutes early with your insurance card and a photo ID.",
     ),
-    TypeSpec("Physiotherapy", 45, ("nurse",), 3, safe_to_text=True),
+    TypeSpec("Physiotherapy", 45, ("nurse",), 3, safe_to_text=True, variable_length=True),
     TypeSpec("Flu shot", 15, ("nurse",), 3, safe_to_text=True, online=True),
 )
 PHYSIOTHERAPY = "Physiotherapy"
@@ -206,6 +207,7 @@ def _types_create(ctx: _Ctx) -> None:
             preparation_instructions=spec.preparation,
             bookable_online=spec.online,
             name_safe_to_text=spec.safe_to_text,
+            variable_length=spec.variable_length,
         )
         kind.locations.set(ctx.locations)
         kind.clinicians.set([ctx.clinicians[key] for key in spec.clinicians])

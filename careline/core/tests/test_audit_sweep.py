@@ -142,6 +142,7 @@ POST_ONLY: dict[str, Args] = {
     "messaging:dismiss": CONVERSATION,
     "messaging:scheduled_cancel": lambda r: {"pk": r.message},
     "scheduling:status": APPOINTMENT,
+    "scheduling:calendar_move": APPOINTMENT,
     "scheduling:waitlist_remove": lambda r: {"pk": 1},
     "api:appointment_cancel_api": lambda r: {"appointment_id": r.appointment},
 }

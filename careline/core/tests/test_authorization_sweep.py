@@ -143,6 +143,8 @@ ACCESS: dict[str, Access] = {
     "messaging:policy_edit": form(ADMIN),
     # --- scheduling ---
     "scheduling:calendar": read(STAFF),
+    "scheduling:calendar_events": read(STAFF),
+    "scheduling:calendar_move": action(CARE),
     "scheduling:slots": read(STAFF),
     "scheduling:book": form(CARE),
     "scheduling:series": form(CARE),
@@ -194,6 +196,12 @@ REQUESTS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "patients:handoff": lambda s: {"location": s.location.pk},
     "messaging:inbox": lambda s: {"q": s.values["patient_last_name"], "status": "all"},
     "scheduling:calendar": lambda s: {"location": s.location.pk, "date": "2031-01-06"},
+    "scheduling:calendar_events": lambda s: {
+        "location": s.location.pk,
+        "start": "2031-01-06",
+        "end": "2031-01-07",
+        "view": "day",
+    },
     "scheduling:slots": lambda s: {
         "appointment_type": s.values["appointment_type"],
         "location": s.location.pk,
@@ -396,7 +404,7 @@ SWAPPED = [route for route in ROUTES if route.takes_object_id or route.key in RE
 # choice), but never with its rows;
 # these show the persona's own patient for their own filter, which proves the check below can see a leak.
 LISTS_SHOWING_THE_PATIENT = {
-    "patients:list", "patients:handoff", "messaging:inbox", "scheduling:calendar",
+    "patients:list", "patients:handoff", "messaging:inbox", "scheduling:calendar_events",
     "scheduling:book", "scheduling:series", "scheduling:waitlist",
 }  # fmt: skip
 

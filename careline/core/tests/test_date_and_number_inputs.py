@@ -152,6 +152,30 @@ def test_calendar(world: dict[str, Any], day: str, view: str, location: str, cli
 
 
 @FUZZ
+@given(
+    first=dates, last=dates, view=st.sampled_from(["day", "week", "month", "", "year"]) | st.text(max_size=6),
+    location=numbers, clinician=numbers,
+)  # fmt: skip
+def test_calendar_events(
+    world: dict[str, Any], first: str, last: str, view: str, location: str, clinician: str
+) -> None:
+    params = {"start": first, "end": last, "view": view, "location": location, "clinician": clinician}
+    response = world["client"].get(reverse("scheduling:calendar_events"), params)
+    _ok(response)
+    assert response.status_code != 400 or response.json()["error"]
+
+
+@FUZZ
+@given(day=dates, clock=times, clinician=numbers, minutes=numbers)
+def test_calendar_move(world: dict[str, Any], day: str, clock: str, clinician: str, minutes: str) -> None:
+    url = reverse("scheduling:calendar_move", args=[world["appointment"].pk])
+    body = {"date": day, "time": clock, "clinician": clinician, "duration_minutes": minutes}
+    response = world["client"].post(url, body)
+    _ok(response)
+    assert response.status_code != 400 or response.json()["error"]
+
+
+@FUZZ
 @given(first=dates, last=dates, kind=numbers, clinician=numbers, patient=numbers)
 def test_slot_search(
     world: dict[str, Any], first: str, last: str, kind: str, clinician: str, patient: str

@@ -68,6 +68,8 @@ def test_types_hours_and_time_off(demo):
     types = {t.name: t for t in AppointmentType.objects.prefetch_related("locations", "clinicians")}
     assert set(types) == {spec.name for spec in APPOINTMENT_TYPES}
     assert types["Physiotherapy"].name_safe_to_text and types["Flu shot"].name_safe_to_text
+    # Physiotherapy visits may be lengthened on the calendar; the others keep their type's length.
+    assert [name for name, kind in sorted(types.items()) if kind.variable_length] == ["Physiotherapy"]
     assert not types["Annual physical"].name_safe_to_text
     for kind in types.values():
         assert kind.locations.count() == 2

@@ -50,6 +50,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "scheduling:reminder_rule_deactivate", "scheduling:reminder_replan_status", "patients:import_status",
     # Files, not pages: an image of a conversation and an appointment's calendar file.
     "messaging:media", "scheduling:appointment_ics",
+    # JSON for the calendar's grid (a dragged visit), not a page.
+    "scheduling:calendar_move",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page.
 NOT_PAGES = ("api/v1/", "webhooks/")

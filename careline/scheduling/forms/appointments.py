@@ -164,7 +164,7 @@ class AppointmentTypeForm(forms.ModelForm):
         model = AppointmentType
         fields = [
             "name", "duration_minutes", "locations", "clinicians", "preparation_instructions",
-            "reminders_apply", "bookable_online", "name_safe_to_text", "is_active",
+            "reminders_apply", "bookable_online", "name_safe_to_text", "variable_length", "is_active",
         ]  # fmt: skip
         widgets = {"locations": forms.CheckboxSelectMultiple, "clinicians": forms.CheckboxSelectMultiple}
 

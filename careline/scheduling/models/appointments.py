@@ -23,6 +23,10 @@ class AppointmentType(models.Model):
     name_safe_to_text = models.BooleanField(
         default=False, help_text="The name may appear in reminder texts (it reveals nothing clinical)"
     )
+    variable_length = models.BooleanField(
+        default=False,
+        help_text="Staff may lengthen or shorten a visit of this type (drag its end on the calendar)",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

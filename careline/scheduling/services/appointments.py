@@ -60,6 +60,8 @@ from careline.scheduling.visit_actions import (
 )
 
 MAX_SERIES_COUNT = 52
+# A visit of a variable-length type lasts 5 minutes to 8 hours, in whole 5 minutes (as a type's duration).
+VISIT_MINUTES_RANGE = (5, 480)
 NOTIFYING_SOURCES = frozenset(
     {ChangeSource.STAFF, ChangeSource.API, ChangeSource.PORTAL, ChangeSource.SYSTEM}
 )
@@ -143,6 +145,7 @@ def _check_booking(
     starts_at: datetime,
     source: str,
     allow_outside_hours: bool,
+    duration_minutes: int | None = None,
 ) -> datetime:
     """The visit's end; ValidationError (by field) for anything that makes the booking impossible."""
     if timezone.is_naive(starts_at):
@@ -161,7 +164,7 @@ def _check_booking(
         raise ValidationError({"patient": ["This patient is recorded as deceased."]})
     if source not in HISTORICAL_SOURCES and starts_at < timezone.now():
         raise ValidationError({"starts_at": ["That time has already passed."]})
-    ends_at = starts_at + timedelta(minutes=appointment_type.duration_minutes)
+    ends_at = starts_at + timedelta(minutes=duration_minutes or appointment_type.duration_minutes)
     if not allow_outside_hours:
         problem = availability_problem(
             clinician=clinician, location=location, starts_at=starts_at, ends_at=ends_at
@@ -196,6 +199,7 @@ def _create(
     status: str = AppointmentStatus.BOOKED,
     external_id: str | None = None,
     rescheduled_from: Appointment | None = None,
+    duration_minutes: int | None = None,
 ) -> Appointment:
     """Check and insert one visit; the caller holds the clinician's lock and the transaction."""
     ends_at = _check_booking(
@@ -206,6 +210,7 @@ def _create(
         starts_at=starts_at,
         source=source,
         allow_outside_hours=allow_outside_hours,
+        duration_minutes=duration_minutes,
     )
     if status in ACTIVE_STATUSES:
         conflict = conflict_message(
@@ -305,6 +310,25 @@ def _require_movable(appointment: Appointment, action: VisitAction, source: str)
         raise ValidationError(problem)
 
 
+def _moved_length(old: Appointment, duration_minutes: int | None) -> int | None:
+    """The moved visit's length in minutes, or None for its type's length; ValidationError if not allowed."""
+    kept = int((old.ends_at - old.starts_at).total_seconds() // 60)
+    if not old.appointment_type.variable_length:
+        if duration_minutes is not None and duration_minutes != old.appointment_type.duration_minutes:
+            raise ValidationError(
+                {"duration_minutes": [f"{old.appointment_type} visits have a fixed length."]}
+            )
+        return None
+    if duration_minutes is None:
+        return kept  # a moved visit of a variable-length type keeps the length it was given
+    low, high = VISIT_MINUTES_RANGE
+    if not low <= duration_minutes <= high or duration_minutes % 5:
+        raise ValidationError(
+            {"duration_minutes": [f"A visit lasts {low} to {high} minutes, in steps of 5 minutes."]}
+        )
+    return duration_minutes
+
+
 def appointment_move(
     *,
     appointment: Appointment,
@@ -315,14 +339,20 @@ def appointment_move(
     location: Location | None = None,
     allow_outside_hours: bool = False,
     notify: bool | None = None,
+    duration_minutes: int | None = None,
 ) -> Appointment:
-    """Move a visit: the old row becomes RESCHEDULED and a new one is booked from it, in one transaction."""
+    """Move a visit: the old row becomes RESCHEDULED and a new one is booked from it, in one transaction.
+
+    DURATION_MINUTES gives a visit of a variable-length type a new length (a resize on the calendar); without
+    it such a visit keeps its length, and any other visit takes its type's.
+    """
     new_clinician = clinician or appointment.clinician
     new_location = location or appointment.location
     with transaction.atomic():
         _lock_clinicians(appointment.clinician, new_clinician)
         old = Appointment.objects.select_for_update().get(pk=appointment.pk)
         _require_movable(old, VisitAction.MOVE, source)
+        length = _moved_length(old, duration_minutes)
         from_status = old.status
         old.status = AppointmentStatus.RESCHEDULED
         old.save(update_fields=["status", "updated_at"])
@@ -338,6 +368,7 @@ def appointment_move(
             series=old.series,
             allow_outside_hours=allow_outside_hours,
             rescheduled_from=old,
+            duration_minutes=length,
         )
         zone = new_location.zone
         _audit(appointment=new, action=AuditAction.UPDATE, actor=actor, source=source,

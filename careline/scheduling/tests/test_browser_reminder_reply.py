@@ -84,7 +84,7 @@ def test_booked_visit_reminder_reply_r_then_2_moves_it_on_the_calendar(
     staff.goto(
         f"{live_server.url}/schedule/?date={local.date().isoformat()}&location={personas.location_a.pk}"
     )
-    entry = staff.locator(f"a[href$='/schedule/appointments/{moved.pk}']")
+    entry = staff.locator(f".ec-event[data-appointment='{moved.pk}']")
     entry.wait_for()
     assert f"{local:%H:%M}" in entry.inner_text()
-    assert "Booked" in entry.inner_text()
+    assert "Booked" in (entry.get_attribute("aria-label") or "")

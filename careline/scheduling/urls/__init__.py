@@ -2,12 +2,14 @@
 
 from django.urls import include, path
 
-from careline.scheduling.views import admin, appointments, calendar, imports, waitlist
+from careline.scheduling.views import admin, appointments, calendar, calendar_events, imports, waitlist
 
 app_name = "scheduling"
 
 urlpatterns = [
     path("", calendar.calendar, name="calendar"),
+    path("calendar/events", calendar_events.calendar_events, name="calendar_events"),
+    path("calendar/appointments/<int:pk>/move", calendar_events.calendar_move, name="calendar_move"),
     path("slots", calendar.slot_search, name="slots"),
     path("book", appointments.appointment_book, name="book"),
     path("series", appointments.series_book, name="series"),
