@@ -67,6 +67,7 @@ ACCESS_BY_PREFIX: dict[str, Access] = {"/webhooks/": SIGNED_WEBHOOK}
 ACCESS: dict[str, Access] = {
     # --- no sign-in ---
     "healthz": read(EVERYONE),
+    "favicon": read(EVERYONE),  # a redirect to the static SVG icon
     "/simulator": Access(get=EVERYONE, post=EVERYONE),  # a redirect to the simulator page, which checks
     "messaging:media_public": read(EVERYONE),  # the signed, expiring link is the key (for the SMS provider)
     "scheduling:appointment_ics": read(EVERYONE),  # the signed, expiring link is the key (the patient's)
