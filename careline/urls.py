@@ -12,7 +12,13 @@ from careline.messaging.channels import CHANNEL_TYPES
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon instead of a 404.
-    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("careline/favicon.svg")), name="favicon"),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(
+            url=lazy(static, str)("careline/favicon.svg"), http_method_names=["get", "head"]
+        ),
+        name="favicon",
+    ),
     path("api/v1/", api.urls),
     path("accounts/", include("careline.accounts.urls")),
     path("locations/", include("careline.locations.urls")),

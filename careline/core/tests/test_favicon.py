@@ -30,3 +30,7 @@ def test_favicon_ico_answers_with_the_icon_for_anyone(client):
     response = client.get("/favicon.ico")
     assert response.status_code in (301, 302)
     assert response["Location"] == static(ICON)
+
+
+def test_favicon_ico_takes_no_writes(client):
+    assert client.post("/favicon.ico").status_code == 405
