@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 
 from careline.core.models import ActorKind, AuditAction, AuditEntry
 from careline.core.params import row_id
@@ -158,7 +159,9 @@ def _actor(entry: AuditEntry, names: _Names) -> list[Part]:
             [Part(entry.actor_label, strong=True)] if entry.actor_label else [Part("Someone not signed in")]
         )
     name = names.get(USER, entry.actor_id) or entry.actor_label or "A deleted account"
-    return [Part(name, strong=True)]
+    # The name leads to everything that person did on the trail.
+    everything = f"{reverse('audit:list')}?{urlencode({'actor': entry.actor_id})}" if entry.actor_id else ""
+    return [Part(name, everything, strong=True)]
 
 
 def _object(entry: AuditEntry, names: _Names) -> list[Part]:

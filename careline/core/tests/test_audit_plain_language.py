@@ -103,6 +103,14 @@ def test_sentences_link_the_patient_and_the_object(day, client_for):
     )
 
 
+def test_a_staff_members_name_leads_to_everything_they_did(day, client_for):
+    client = client_for(day.admin)
+    html = client.get(LIST, DAY).content.decode()
+    assert f'<a href="{LIST}?actor={day.front_a.pk}"><strong>Frankie Front</strong></a> signed in' in html
+    theirs = client.get(LIST, {**DAY, "actor": day.front_a.pk}).context["page"].object_list
+    assert {entry.actor_id for entry in theirs} == {day.front_a.pk}
+
+
 def test_a_page_of_names_costs_a_fixed_number_of_queries(day, client_for, django_assert_num_queries):
     client = client_for(day.admin)
     client.get(LIST, DAY)  # the session and the trail's own entry are on record now
