@@ -18,7 +18,7 @@ from careline.core.models import ActorKind, AuditAction, AuditEntry
 from careline.core.params import row_id
 from careline.core.queries.audit import SYSTEM_CHANNELS, names_for
 
-# (object id, patient id) -> the page of that object, or None when it has none.
+# (object id, patient id) -> the page of that object, or "" when it has none.
 ObjectUrl = Callable[[int, int | None], str]
 
 PATIENT_TYPE = "patients.patient"
@@ -202,3 +202,15 @@ def audit_lines(entries: Sequence[AuditEntry]) -> dict[int, list[Part]]:
     """Each of ENTRIES as a plain-language sentence with links, by entry id, in a fixed number of queries."""
     names = _Names(entries)
     return {entry.pk: audit_line(entry, names) for entry in entries}
+
+
+def audit_line_text(parts: Sequence[Part]) -> str:
+    """PARTS as plain text, spaced as the page shows them."""
+    return "".join(
+        part.text if index == 0 or part.attaches else f" {part.text}" for index, part in enumerate(parts)
+    )
+
+
+def audit_summaries(entries: Sequence[AuditEntry]) -> dict[int, str]:
+    """Each of ENTRIES as a plain-text sentence (the CSV export's summary column), by entry id."""
+    return {pk: audit_line_text(parts) for pk, parts in audit_lines(entries).items()}

@@ -191,6 +191,25 @@ def test_the_export_honours_the_same_filters(day, client_for):
     assert f"patient ids={day.pat.pk}" in entry.detail and "actor_kind=staff" in entry.detail
 
 
+def test_the_export_has_each_entry_as_a_sentence(day, client_for):
+    rows = export_rows(client_for(day.admin).get(EXPORT, {**DAY, "actor_kind": "system"}))
+    summary = rows[0].index("summary")
+    assert [row[summary] for row in rows[1:]] == [
+        "System job “reminder sweep” changed Quinn Baker’s appointment"
+    ]
+
+
+def test_a_large_export_names_its_entries_batch_by_batch(day, client_for, monkeypatch):
+    from careline.core.queries import audit as audit_queries
+
+    monkeypatch.setattr(audit_queries, "CSV_BATCH", 3)
+    rows = export_rows(client_for(day.admin).get(EXPORT, DAY))
+    summary = rows[0].index("summary")
+    assert len(rows) == 1 + 9
+    assert all(row[summary] for row in rows[1:])
+    assert "Frankie Front signed in" in [row[summary] for row in rows[1:]]
+
+
 def test_reading_the_trail_is_itself_on_the_trail(day, client_for):
     client = client_for(day.admin)
     client.get(LIST, {**DAY, "patient": "Ortega"})

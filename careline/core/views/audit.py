@@ -16,7 +16,7 @@ from careline.core.forms.audit import AuditFilterForm
 from careline.core.paging import paginate
 from careline.core.permissions import Perm, require_perm
 from careline.core.queries.audit import AuditFilters, audit_csv_rows, audit_entries
-from careline.core.queries.audit_lines import audit_lines
+from careline.core.queries.audit_lines import audit_lines, audit_summaries
 
 PAGE_SIZE = 50
 AUDIT_OBJECT_TYPE = "core.auditentry"
@@ -79,7 +79,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(
-        csv_lines(audit_csv_rows(audit_entries(filters))),
+        csv_lines(audit_csv_rows(audit_entries(filters), summaries=audit_summaries)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="careline-audit-{stamp}.csv"'
