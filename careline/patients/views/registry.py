@@ -81,9 +81,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     has_next = False
     if beyond is None:
         offset = (page - 1) * PAGE_SIZE
-        rows = list(
-            queryset[offset : offset + PAGE_SIZE + 1]
-        )  # one extra row says whether a next page exists
+        # One extra row says whether a next page exists.
+        rows = list(queryset[offset : offset + PAGE_SIZE + 1])
         patients, has_next = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
         if not patients and page > 1:
             # Not "no patients": a page past the last one. Counting costs a query only on this path.
