@@ -5,11 +5,16 @@ Every error answers in one shape: {"detail": "<sentence>", "errors": [{"field": 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -17,6 +22,7 @@ from ninja.parser import Parser
 from ninja.types import DictStrAny
 
 from careline.accounts.api_auth import ApiTokenAuth
+from careline.core.middleware import staff_session_is_current
 
 NON_FIELD = "__all__"
 # Where ninja says an error came from; the client only needs the field's own name.
@@ -40,6 +46,26 @@ class JsonOnlyParser(Parser):
         return super().parse_body(request)
 
 
+DOCS_PATH = "/docs"
+
+
+def _docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Let VIEW (the schema or its docs page) answer a signed-in staff session or an active API token only.
+
+    Anyone else gets the API's 401; the docs page, which a person opens, sends them to sign in instead.
+    """
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if staff_session_is_current(request) or ApiTokenAuth()(request) is not None:
+            return view(request, *args, **kwargs)
+        if request.path.endswith(DOCS_PATH):
+            return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
+        return on_authentication_error(request, AuthenticationError())
+
+    return guarded
+
+
 api = NinjaAPI(
     title="Careline API",
     version="1",
@@ -49,7 +75,9 @@ api = NinjaAPI(
     # With "ninja" in INSTALLED_APPS the docs page loads Swagger UI from our own static files; the
     # validator badge would otherwise send the schema to swagger.io.
     docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
-    docs_url="/docs",
+    docs_url=DOCS_PATH,
+    # The schema and the docs describe every route and field: for staff and API clients, not the world.
+    docs_decorator=_docs_access,
     auth=ApiTokenAuth(),
     parser=JsonOnlyParser(),
 )

@@ -406,10 +406,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A refused request (403, CSRF failure, lockout) is one warning line, never a stack trace.
+    "filters": {"quiet_refusals": {"()": "careline.core.log_filters.QuietRefusals"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["quiet_refusals"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # On the logger too, so every handler (not only the console) gets the line without the trace.
+        "django.request": {"filters": ["quiet_refusals"]},
         "axes": {"level": "WARNING"},
     },
 }

@@ -1,6 +1,8 @@
 """Top-level URL routes: each app owns its own urls.py."""
 
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from careline.api import api
@@ -9,6 +11,14 @@ from careline.messaging.channels import CHANNEL_TYPES
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon instead of a 404.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(
+            url=lazy(static, str)("careline/favicon.svg"), http_method_names=["get", "head"]
+        ),
+        name="favicon",
+    ),
     path("api/v1/", api.urls),
     path("accounts/", include("careline.accounts.urls")),
     path("locations/", include("careline.locations.urls")),

@@ -5,3 +5,8 @@ class CoreConfig(AppConfig):
     name = "careline.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from careline.core.queries.audit_lines import register_audit_object
+
+        register_audit_object("core.auditentry", noun="audit trail", collection="the audit trail")

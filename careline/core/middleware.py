@@ -23,6 +23,31 @@ def _exempt(path: str) -> bool:
     return path.startswith((settings.STATIC_URL, "/api/", "/healthz"))
 
 
+def session_expiry_reason(request: HttpRequest, now: float) -> str | None:
+    """Why REQUEST's staff session has run out at NOW ("inactivity", "the maximum session length"), or None."""
+    started = request.session.get(SESSION_STARTED_KEY, now)
+    seen = request.session.get(SESSION_SEEN_KEY, now)
+    if now - seen > settings.CARELINE_IDLE_TIMEOUT_MINUTES * 60:
+        return "inactivity"
+    if now - started > settings.CARELINE_SESSION_MAX_AGE_HOURS * 3600:
+        return "the maximum session length"
+    return None
+
+
+def staff_session_is_current(request: HttpRequest) -> bool:
+    """Whether REQUEST comes from an active staff member's session that the staff pages would let through:
+    signed in, past two-factor sign-in when the account needs it, and neither idle nor too old.
+
+    For paths the middlewares below leave alone (/api/), when one of them serves people as well as tokens.
+    """
+    user = request.user
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if getattr(user, "requires_mfa", False) and not user.is_verified():
+        return False
+    return session_expiry_reason(request, time.time()) is None
+
+
 class SessionLifetimeMiddleware:
     """Sign staff out after CARELINE_IDLE_TIMEOUT_MINUTES idle, and after CARELINE_SESSION_MAX_AGE_HOURS in all.
 
@@ -36,12 +61,8 @@ class SessionLifetimeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated and not _exempt(request.path):
             now = time.time()
-            started = request.session.get(SESSION_STARTED_KEY, now)
-            seen = request.session.get(SESSION_SEEN_KEY, now)
-            idle_limit = settings.CARELINE_IDLE_TIMEOUT_MINUTES * 60
-            age_limit = settings.CARELINE_SESSION_MAX_AGE_HOURS * 3600
-            if now - seen > idle_limit or now - started > age_limit:
-                reason = "inactivity" if now - seen > idle_limit else "the maximum session length"
+            reason = session_expiry_reason(request, now)
+            if reason is not None:
                 from careline.core.audit import AuditAction, audit_record
 
                 audit_record(request=request, action=AuditAction.LOGOUT, detail=f"automatic, after {reason}")

@@ -17,6 +17,32 @@ class MessagingConfig(AppConfig):
         from careline.messaging.services.channels import channels_health
 
         register_health_check("channels", channels_health)
+        self._register_audit_objects()
+
+    def _register_audit_objects(self) -> None:
+        """How the audit trail names messaging's rows and where it links them."""
+        from django.urls import reverse
+
+        from careline.core.queries.audit_lines import register_audit_object
+
+        register_audit_object(
+            "messaging.conversation",
+            noun="conversation",
+            collection="the inbox",
+            url=lambda pk, _patient: reverse("messaging:conversation", args=[pk]),
+        )
+        register_audit_object("messaging.message", noun="text message")
+        register_audit_object("messaging.internalnote", noun="internal note")
+        register_audit_object("messaging.channel", noun="channel")
+        register_audit_object("messaging.savedreply", noun="saved reply", collection="saved replies")
+        register_audit_object(
+            "messaging.messagingpolicy", noun="messaging policy", collection="messaging policies"
+        )
+        register_audit_object(
+            "messaging.announcement",
+            noun="announcement",
+            url=lambda pk, _patient: reverse("messaging:announcement_detail", args=[pk]),
+        )
 
     def _connect_environment_channel(self) -> None:
         """Reconcile the TWILIO_* channel when `migrate` ends and when a worker or beat starts.

@@ -44,6 +44,27 @@ class SchedulingConfig(AppConfig):
         # Texts about a visit are re-checked just before they go (a visit moved while one waited).
         register_subject_check(SUBJECT_PREFIX, appointment_texts_stale)
         self._subscribe_to_appointment_events()
+        self._register_audit_objects()
+
+    def _register_audit_objects(self) -> None:
+        """How the audit trail names scheduling's rows and where it links them."""
+        from django.urls import reverse
+
+        from careline.core.queries.audit_lines import register_audit_object
+
+        register_audit_object(
+            "scheduling.appointment",
+            noun="appointment",
+            url=lambda pk, _patient: reverse("scheduling:appointment", args=[pk]),
+        )
+        register_audit_object("scheduling.calendar", noun="calendar", collection="the calendar")
+        register_audit_object("scheduling.slot", noun="free slot", collection="free slots")
+        register_audit_object("scheduling.waitlistentry", noun="waitlist entry", collection="the waitlist")
+        register_audit_object("scheduling.appointmenttype", noun="appointment type")
+        register_audit_object("scheduling.workinghours", noun="working hours", collection="working hours")
+        register_audit_object("scheduling.timeoff", noun="time off", collection="time off")
+        register_audit_object("scheduling.reminderrule", noun="reminder rule")
+        register_audit_object("report.reminders", noun="reminders report", collection="the reminders report")
 
     def _subscribe_to_appointment_events(self) -> None:
         """Who reacts to an appointment change, in the order they run (see docs/architecture.md)."""

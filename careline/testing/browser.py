@@ -88,3 +88,27 @@ def browser_sign_in(page: Any, base_url: str, user: Any) -> None:
     """Sign USER (no second factor) in and wait for the page after sign-in."""
     browser_submit_credentials(page, base_url, user)
     page.wait_for_url(HOME_URL)
+
+
+def browser_sign_in_with_code(page: Any, base_url: str, user: Any) -> None:
+    """Sign USER (with a confirmed authenticator) in, giving the current code, and wait for the page after."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    browser_submit_credentials(page, base_url, user)
+    page.wait_for_url(re.compile(r"/accounts/mfa/verify"))
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    page.get_by_label("Code from your authenticator app").fill(f"{totp.token():0{device.digits}d}")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(HOME_URL)
+
+
+def browser_sideways_overflow(page: Any) -> int:
+    """How many pixels the page scrolls sideways (0 when it fits its window)."""
+    return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+# A phone (390 x 844) and a wide desktop: every staff page fits both without sideways scrolling.
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1440, "height": 900}

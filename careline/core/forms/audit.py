@@ -9,13 +9,15 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from careline.core.dates import BoundedDateField, fixed_bounds
-from careline.core.models import AuditAction, AuditChannel
+from careline.core.models import ActorKind, AuditAction, AuditChannel
 from careline.core.queries.audit import AuditFilters
 
 # A person can read a few years of the trail; far-off dates are typos.
 MIN_YEAR = 2000
 MAX_YEAR = 2100
 AUDIT_BOUNDS = fixed_bounds(date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31))
+# Long enough for a full name; longer is not a reference to anyone.
+PATIENT_REFERENCE_CHARS = 60
 
 
 class DateInput(forms.DateInput):
@@ -27,14 +29,22 @@ class AuditFilterForm(forms.Form):
 
     date_from = BoundedDateField(label="From (date)", required=False, widget=DateInput, bounds=AUDIT_BOUNDS)
     date_to = BoundedDateField(label="To (date)", required=False, widget=DateInput, bounds=AUDIT_BOUNDS)
+    patient = forms.CharField(
+        label="Patient",
+        max_length=PATIENT_REFERENCE_CHARS,
+        required=False,
+        help_text="Name, MRN or patient number",
+    )
     actor = forms.ModelChoiceField(
         label="Staff member",
         queryset=get_user_model().objects.order_by("full_name"),
         required=False,
         empty_label="Anyone",
     )
+    actor_kind = forms.ChoiceField(
+        label="Who acted", choices=[("", "Anyone"), *ActorKind.choices], required=False
+    )
     action = forms.ChoiceField(label="Action", choices=[("", "Any"), *AuditAction.choices], required=False)
-    patient = forms.CharField(label="Patient id or MRN", max_length=32, required=False)
     object_type = forms.CharField(
         label="Object type", max_length=60, required=False, help_text="e.g. patients.patient"
     )
@@ -59,4 +69,5 @@ class AuditFilterForm(forms.Form):
             patient=(data.get("patient") or "").strip(),
             object_type=(data.get("object_type") or "").strip(),
             channel=data.get("channel") or "",
+            actor_kind=data.get("actor_kind") or "",
         )

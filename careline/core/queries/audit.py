@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from careline.core.csv_export import csv_cell
-from careline.core.models import ActorKind, AuditChannel, AuditEntry
+from careline.core.models import AuditChannel, AuditEntry
 from careline.core.params import row_id
 
 
@@ -25,11 +25,30 @@ class AuditFilters:
     patient: str = ""
     object_type: str = ""
     channel: str = ""
+    actor_kind: str = ""
 
     def describe(self) -> str:
-        """The filters in use, for the EXPORT entry's detail (no patient data beyond an id or MRN)."""
-        parts = [f"{name}={value}" for name, value in vars(self).items() if value not in (None, "")]
+        """The filters in use, for the trail's own entries (the patient as ids: a typed name is patient data)."""
+        parts = []
+        for name, value in vars(self).items():
+            if value in (None, ""):
+                continue
+            if name == "patient":
+                ids = sorted(set(patient_ids_for_reference(str(value))))
+                shown = ",".join(str(i) for i in ids[:DESCRIBED_PATIENT_IDS]) or "none"
+                more = (
+                    f" and {len(ids) - DESCRIBED_PATIENT_IDS} more"
+                    if len(ids) > DESCRIBED_PATIENT_IDS
+                    else ""
+                )
+                parts.append(f"patient ids={shown}{more}")
+            else:
+                parts.append(f"{name}={value}")
         return "; ".join(parts) or "no filters"
+
+
+# How many of the patients a patient filter matched the trail's own entry lists by id.
+DESCRIBED_PATIENT_IDS = 20
 
 
 def _day_start(day: date) -> datetime:
@@ -37,20 +56,20 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
 
 
-# What else a patient reference may be (an MRN) is the patients app's knowledge: it registers a lookup in
+# What else a patient reference may be (an MRN, a name) is the patients app's knowledge: it registers a lookup in
 # its AppConfig.ready(), so core neither imports nor looks up an app above it.
 PatientReferenceLookup = Callable[[str], Iterable[int]]
 _patient_reference_lookups: list[PatientReferenceLookup] = []
 
 
 def register_patient_reference_lookup(lookup: PatientReferenceLookup) -> None:
-    """Let LOOKUP turn a reference typed in the audit filter (an MRN) into patient ids; once per lookup."""
+    """Let LOOKUP turn a reference typed in the audit filter (an MRN, a name) into patient ids; once each."""
     if lookup not in _patient_reference_lookups:
         _patient_reference_lookups.append(lookup)
 
 
 def patient_ids_for_reference(reference: str) -> list[int]:
-    """Patient ids that REFERENCE (an id, or what a registered lookup knows: an MRN) may mean."""
+    """Patient ids that REFERENCE (an id, or what a registered lookup knows: an MRN, a name) may mean."""
     reference = reference.strip()
     ids: list[int] = []
     if (patient_id := row_id(reference)) is not None:
@@ -77,6 +96,8 @@ def audit_entries(filters: AuditFilters) -> QuerySet[AuditEntry]:
         query &= Q(object_type=filters.object_type)
     if filters.channel:
         query &= Q(channel=filters.channel)
+    if filters.actor_kind:
+        query &= Q(actor_kind=filters.actor_kind)
     return AuditEntry.objects.filter(query).order_by("-at", "-id")
 
 
@@ -87,56 +108,23 @@ _name_lookups: dict[str, NameLookup] = {}
 
 
 def register_audit_name_lookup(kind: str, lookup: NameLookup) -> None:
-    """Let LOOKUP name rows of KIND ("api_token", "user", "caregiver") on the audit trail page."""
+    """Let LOOKUP name rows of KIND ("api_token", "user", "caregiver", "patient") on the audit trail page."""
     _name_lookups[kind] = lookup
 
 
-def _names(kind: str, ids: set[int]) -> dict[int, str]:
+def names_for(kind: str, ids: set[int]) -> dict[int, str]:
+    """{id: name} of the rows of KIND among IDS, from the lookup registered for KIND (one query)."""
     lookup = _name_lookups.get(kind)
     if not ids or lookup is None:
         return {}
     return lookup(ids)
 
 
-def audit_actor_descriptions(entries: Sequence[AuditEntry]) -> dict[int, str]:
-    """How the audit page names the actor of each of ENTRIES, by entry id.
-
-    Staff keep the label they were recorded with; an API client is its token and the token's owner ("API
-    token 'EHR sync' of Dana Brooks"), a job is "System: reminder sweep", a caregiver is named for the
-    patient they acted for. Tokens, users and caregivers removed since are named by their ids.
-    """
-    tokens = _names("api_token", {e.api_token_id for e in entries if e.api_token_id})
-    users = _names(
-        "user", {e.actor_id for e in entries if e.actor_id and e.actor_kind == ActorKind.API_CLIENT}
-    )
-    caregivers = _names("caregiver", {e.caregiver_id for e in entries if e.caregiver_id})
-    described: dict[int, str] = {}
-    for entry in entries:
-        kind = entry.actor_kind
-        if kind == ActorKind.API_CLIENT and entry.api_token_id is not None:
-            token = tokens.get(entry.api_token_id)
-            name = f"'{token}'" if token is not None else f"#{entry.api_token_id}"
-            owner = (users.get(entry.actor_id) if entry.actor_id else None) or entry.actor_label
-            who = f"API token {name} of {owner}"
-        elif kind == ActorKind.CAREGIVER and entry.caregiver_id is not None:
-            caregiver = caregivers.get(entry.caregiver_id, f"#{entry.caregiver_id}")
-            who = f"Caregiver {caregiver} for patient #{entry.on_behalf_of_id}"
-        elif kind == ActorKind.PATIENT:
-            who = f"Patient #{entry.on_behalf_of_id} (themselves)"
-        elif kind == ActorKind.SYSTEM and entry.channel in SYSTEM_CHANNELS and entry.actor_label:
-            who = f"System: {entry.actor_label.replace('-', ' ')}"
-        else:
-            # Staff, and entries nobody signed in made (a failed sign-in names the address tried).
-            who = entry.actor_label
-        described[entry.pk] = who
-    return described
-
-
 # A system entry on these channels was made by a job; on the web it was an anonymous request.
 SYSTEM_CHANNELS = (AuditChannel.SYSTEM, AuditChannel.COMMAND)
 
 CSV_COLUMNS = (
-    "at_utc", "actor_id", "actor", "action", "object_type", "object_id", "patient_id", "channel",
+    "at_utc", "actor_id", "actor", "action", "summary", "object_type", "object_id", "patient_id", "channel",
     "actor_kind", "api_token_id", "caregiver_id", "on_behalf_of_id", "ip_address", "user_agent", "detail",
 )  # fmt: skip
 
@@ -147,28 +135,50 @@ def csv_safe(value: object) -> str:
     return str(csv_cell("" if value is None else str(value)))
 
 
-def audit_csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[list[str]]:
-    """The header, then one row per entry, read in chunks so an export of millions stays in small memory."""
+# Rows an export reads and names at a time: a few queries per batch, small memory for millions of entries.
+CSV_BATCH = 2000
+Summaries = Callable[[Sequence[AuditEntry]], Mapping[int, str]]
+
+
+def _batches(entries: Iterator[AuditEntry], size: int) -> Iterator[list[AuditEntry]]:
+    batch: list[AuditEntry] = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def audit_csv_rows(entries: QuerySet[AuditEntry], summaries: Summaries | None = None) -> Iterator[list[str]]:
+    """The header, then one row per entry, read in chunks so an export of millions stays in small memory.
+
+    SUMMARIES gives each entry of a batch its plain-language sentence (the page's), by entry id.
+    """
     yield list(CSV_COLUMNS)
     utc = timezone.get_fixed_timezone(0)
-    for entry in entries.iterator(chunk_size=2000):
-        yield [
-            csv_safe(value)
-            for value in (
-                entry.at.astimezone(utc).isoformat(),
-                entry.actor_id,
-                entry.actor_label,
-                entry.action,
-                entry.object_type,
-                entry.object_id,
-                entry.patient_id,
-                entry.channel,
-                entry.actor_kind,
-                entry.api_token_id,
-                entry.caregiver_id,
-                entry.on_behalf_of_id,
-                entry.ip_address,
-                entry.user_agent,
-                entry.detail,
-            )
-        ]
+    for batch in _batches(entries.iterator(chunk_size=CSV_BATCH), CSV_BATCH):
+        said = summaries(batch) if summaries is not None else {}
+        for entry in batch:
+            yield [
+                csv_safe(value)
+                for value in (
+                    entry.at.astimezone(utc).isoformat(),
+                    entry.actor_id,
+                    entry.actor_label,
+                    entry.action,
+                    said.get(entry.pk, ""),
+                    entry.object_type,
+                    entry.object_id,
+                    entry.patient_id,
+                    entry.channel,
+                    entry.actor_kind,
+                    entry.api_token_id,
+                    entry.caregiver_id,
+                    entry.on_behalf_of_id,
+                    entry.ip_address,
+                    entry.user_agent,
+                    entry.detail,
+                )
+            ]

@@ -67,6 +67,7 @@ ACCESS_BY_PREFIX: dict[str, Access] = {"/webhooks/": SIGNED_WEBHOOK}
 ACCESS: dict[str, Access] = {
     # --- no sign-in ---
     "healthz": read(EVERYONE),
+    "favicon": read(EVERYONE),  # a redirect to the static SVG icon
     "/simulator": Access(get=EVERYONE, post=EVERYONE),  # a redirect to the simulator page, which checks
     "messaging:media_public": read(EVERYONE),  # the signed, expiring link is the key (for the SMS provider)
     "scheduling:appointment_ics": read(EVERYONE),  # the signed, expiring link is the key (the patient's)
@@ -171,8 +172,9 @@ ACCESS: dict[str, Access] = {
     "scheduling:reminders_report_csv": read(FRONT),
     # --- API (bearer tokens; the operation's own method) ---
     "api:api-root": read(NOBODY),
-    "api:openapi-json": read(EVERYONE),  # the schema and its docs page describe the API, no data
-    "api:openapi-view": read(EVERYONE),
+    # The schema and its docs page: a signed-in staff session or an active token (README, API).
+    "api:openapi-json": read(STAFF),
+    "api:openapi-view": read(STAFF),
     "api:patient_list_api": read(STAFF),
     "api:patient_create_api": action(FRONT),
     "api:patient_detail_api": read(STAFF),

@@ -20,9 +20,12 @@ def patients_visible_to(user: Any) -> Any:
     return Patient.objects.filter(primary_location_id__in=user.location_ids)
 
 
-def patient_ids_for_mrn(reference: str) -> list[int]:
-    """Ids of the patients whose MRN is REFERENCE (as typed or upper-cased): the audit filter's lookup."""
-    return list(Patient.objects.filter(mrn__in={reference, reference.upper()}).values_list("pk", flat=True))
+def patient_names(ids: set[int]) -> dict[int, str]:
+    """{patient id: name as staff call them ('Pat Ortega')} for the audit trail page."""
+    rows = Patient.objects.filter(pk__in=ids).values_list(
+        "pk", "preferred_name", "legal_first_name", "legal_last_name"
+    )
+    return {pk: f"{preferred or first} {last}" for pk, preferred, first, last in rows}
 
 
 def caregiver_names(ids: set[int]) -> dict[int, str]:

@@ -29,6 +29,8 @@ def _with_current_text(notes: QuerySet[CareNote]) -> QuerySet[CareNote]:
 def notes_visible_to(user: Any, patient: Patient) -> QuerySet[CareNote]:
     """PATIENT's notes of the kinds USER may read, newest first, ready to show their current text."""
     kinds = note_kinds_visible_to(user)
+    if not kinds:
+        return CareNote.objects.none()  # nothing to read: no query at all
     notes = CareNote.objects.filter(patient=patient, kind__in=kinds).select_related("author")
     return _with_current_text(notes).order_by("-created_at", "-id")
 

@@ -136,3 +136,18 @@ def patient_search(user: Any, text: str, *, limit: int = 50) -> list[Patient]:
     """Up to LIMIT patients USER may see that match TEXT (MRN, phone, birth date or name), by last name."""
     _, queryset = patient_search_queryset(user, text)
     return list(queryset[:limit])
+
+
+# The audit filter lists what a patient did or had done by id; a reference matching more is too vague.
+REFERENCE_MATCHES = 500
+
+
+def patient_ids_for_reference(text: str) -> list[int]:
+    """Ids of every patient (any location) TEXT may mean: an MRN, a phone, a birth date or a name.
+
+    The audit trail's patient filter (registered with core); its readers see every location's trail.
+    """
+    plan = search_plan(text)
+    if plan.kind == KIND_ALL:
+        return []
+    return list(Patient.objects.filter(plan.filter).values_list("pk", flat=True)[:REFERENCE_MATCHES])

@@ -6,17 +6,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access
+from careline.core.paging import paginate
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.patients.forms.notes import AlertForm, NoteAmendForm, NoteForm
 from careline.patients.models import CareNote, Patient, PatientAlert
-from careline.patients.queries import note_kinds_visible_to, patient_for_user
+from careline.patients.queries import patient_for_user
 from careline.patients.queries.notes import (
     active_alerts,
     note_current_text,
@@ -57,18 +57,16 @@ def _visible_note(request: HttpRequest, patient: Patient, note_pk: int) -> CareN
 def _notes_page(request: HttpRequest, patient: Patient, form: NoteForm, status: int = 200) -> HttpResponse:
     # Also when a note was refused and the page comes back with the form: the notes are shown again.
     audit_patient_access(request=request, action=AuditAction.VIEW, patient_id=patient.pk, detail="care notes")
-    page = Paginator(notes_visible_to(request.user, patient), NOTES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page, beyond = paginate(notes_visible_to(request.user, patient), NOTES_PER_PAGE, request.GET.get("page"))
     context = _patient_context(
         request,
         patient,
         page_obj=page,
-        notes=page.object_list,
+        beyond=beyond,
+        notes=page.object_list if page is not None else [],
         form=form,
         alert_form=AlertForm(),
         can_add_notes=has_perm(request.user, Perm.NOTE_ADD),
-        hidden_clinical="clinical" not in note_kinds_visible_to(request.user),
     )
     return render(request, "patients/notes.html", context, status=status)
 

@@ -4,6 +4,7 @@ contact preferences, text consent and caregivers. Parse -> authorize -> service/
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
+from careline.core.paging import MAX_PAGE_NUMBER, page_beyond
 from careline.core.params import page_number
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
@@ -38,7 +40,8 @@ MAX_PAGE = 400  # deep OFFSETs get slow; past this, narrow the search
 
 
 def _page_number(request: HttpRequest) -> int:
-    return page_number(request.GET.get("page"), MAX_PAGE)
+    """The page asked for (possibly past the last one or past MAX_PAGE: the list says so)."""
+    return page_number(request.GET.get("page"), MAX_PAGE_NUMBER)
 
 
 def _patient_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
@@ -69,9 +72,21 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()[:100]
     page = _page_number(request)
     kind, queryset = patient_search_queryset(request.user, text)
-    offset = (page - 1) * PAGE_SIZE
-    rows = list(queryset[offset : offset + PAGE_SIZE + 1])  # one extra row says whether a next page exists
-    patients, has_next = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    beyond = None
+    if page > MAX_PAGE:
+        # No deep OFFSET: past the last page is said so, anything else is the deepest page there is.
+        beyond = page_beyond(page, queryset.count(), PAGE_SIZE)
+        page = page if beyond is not None else MAX_PAGE
+    patients: list[Patient] = []
+    has_next = False
+    if beyond is None:
+        offset = (page - 1) * PAGE_SIZE
+        # One extra row says whether a next page exists.
+        rows = list(queryset[offset : offset + PAGE_SIZE + 1])
+        patients, has_next = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+        if not patients and page > 1:
+            # Not "no patients": a page past the last one. Counting costs a query only on this path.
+            beyond = page_beyond(page, queryset.count(), PAGE_SIZE)
     # The query kind and the count, never the text: a name typed in the box is patient data.
     audit_record(
         request=request,
@@ -85,8 +100,11 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "kind": kind,
         "patients": patients,
         "page": page,
+        "beyond": beyond,
+        "query": urlencode({"q": text}) if text else "",
+        "sees_every_location": has_perm(request.user, Perm.PATIENT_VIEW_ALL_LOCATIONS),
         "has_next": has_next,
-        "previous_page": page - 1 if page > 1 else None,
+        "previous_page": page - 1 if page > 1 and beyond is None else None,
         "next_page": page + 1 if has_next else None,
     }
     is_htmx = bool(getattr(request, "htmx", False))
@@ -118,7 +136,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for purpose, label in ContactPreference._meta.get_field("purpose").choices  # type: ignore[union-attr]
         ],
         caregivers=list(patient.caregivers.all()),
-        notes=recent_notes_for(request.user, patient),
+        # Without the permission the notes are not read at all; the panel says there is no access.
+        notes=recent_notes_for(request.user, patient) if has_perm(request.user, Perm.NOTE_VIEW) else [],
         can_add_notes=has_perm(request.user, Perm.NOTE_ADD),
         timeline=patient_timeline(patient, request.user, limit=30),
     )

@@ -10,6 +10,46 @@
   document.addEventListener("click", selectWhole);
   document.addEventListener("focusin", selectWhole);
 
+  // A Copy button (data-copy-target="<field id>") copies its field with the clipboard API; where that is
+  // refused (an older browser, a page not served over https) the text is selected for Ctrl+C / Cmd+C.
+  // The button stays hidden without this script, which would leave it doing nothing.
+  function copyStatus(id, text) {
+    var status = document.querySelector('[data-copy-status="' + id + '"]');
+    if (status) { status.textContent = text; }
+  }
+  function selectForCopying(field, id) {
+    field.focus();
+    field.select();
+    var copied = false;
+    try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
+    copyStatus(id, copied ? "Copied." : "Selected: press Ctrl+C (Cmd+C on a Mac) to copy it.");
+  }
+  function copyField(event) {
+    var button = event.target.closest && event.target.closest("[data-copy-target]");
+    if (!button) { return; }
+    var id = button.getAttribute("data-copy-target");
+    var field = document.getElementById(id);
+    if (!field) { return; }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(
+        function () { copyStatus(id, "Copied."); },
+        function () { selectForCopying(field, id); }
+      );
+    } else {
+      selectForCopying(field, id);
+    }
+  }
+  document.addEventListener("click", copyField);
+  function showCopyButtons() {
+    var buttons = document.querySelectorAll("[data-copy-target][hidden]");
+    for (var i = 0; i < buttons.length; i++) { buttons[i].hidden = false; }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", showCopyButtons);
+  } else {
+    showCopyButtons();
+  }
+
   // Polling marked data-poll-while-visible skips its request while the tab is hidden.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var source = event.detail && event.detail.elt;
