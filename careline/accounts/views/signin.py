@@ -253,15 +253,14 @@ def profile(request: HttpRequest) -> HttpResponse:
     preferences = PreferencesForm(
         request.POST if wants_preferences else None, initial={"time_format": user.time_format}
     )
-    if wants_preferences:
-        if preferences.is_valid():
-            services.staff_preferences_set(
-                user=user,
-                time_format=preferences.cleaned_data["time_format"],
-                actor=Actor.staff(user, request=request),
-            )
-            messages.success(request, "Your preferences are saved.")
-            return HttpResponseRedirect(resolve_url("accounts:profile"))
+    if wants_preferences and preferences.is_valid():
+        services.staff_preferences_set(
+            user=user,
+            time_format=preferences.cleaned_data["time_format"],
+            actor=Actor.staff(user, request=request),
+        )
+        messages.success(request, "Your preferences are saved.")
+        return HttpResponseRedirect(resolve_url("accounts:profile"))
     form = PasswordChangeForm(user, None if wants_preferences else (request.POST or None))
     if request.method == "POST" and not wants_preferences and form.is_valid():
         services.password_change(
