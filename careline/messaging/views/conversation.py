@@ -384,7 +384,8 @@ def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
 def inbox_notices(request: HttpRequest) -> JsonResponse:
     """New patient messages since the cursor `after` in conversations assigned to the person or unassigned at
     their locations, for desktop notifications: who wrote (first name or number), never what."""
-    after = row_id(request.GET.get("after"))
+    raw = request.GET.get("after")
+    after = 0 if raw == "0" else row_id(raw)  # 0: no patient text existed when the page started listening
     if after is None:
         return JsonResponse({"cursor": inbound_cursor(), "notices": []})
     found = new_patient_messages(request.user, after)
