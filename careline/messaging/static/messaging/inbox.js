@@ -21,6 +21,21 @@
     });
   }
 
+  // On a phone the thread takes the room between its top and the composer: the newest text and the reply box
+  // are both on the first screen, with no page scrolling.
+  var PHONE = window.matchMedia ? window.matchMedia("(max-width: 48rem)") : null;
+  function fitThread() {
+    var thread = document.getElementById("thread");
+    if (!thread) { return; }
+    if (!PHONE || !PHONE.matches) { thread.style.height = ""; return; }
+    var composer = document.getElementById("composer");
+    var top = thread.getBoundingClientRect().top + window.scrollY;
+    var room = window.innerHeight - top - (composer ? composer.offsetHeight : 0) - 16;
+    thread.style.height = Math.max(room, 144) + "px";
+    thread.scrollTop = thread.scrollHeight;
+  }
+  window.addEventListener("resize", fitThread);
+
   // --- opening a conversation from the list keeps the list ----------------------------------------------
   function markCurrent() {
     var detail = document.getElementById(DETAIL);
@@ -94,6 +109,7 @@
     }
     var detail = document.getElementById(DETAIL);
     if (detail && (target === detail || target.id === DETAIL || !document.body.contains(target))) {
+      fitThread();
       scrollToNewest(detail);
       markCurrent();
       var source = event.detail.requestConfig && event.detail.requestConfig.elt;
@@ -198,6 +214,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    fitThread();
     scrollToNewest(document);
     setUpNotifications();
   });
