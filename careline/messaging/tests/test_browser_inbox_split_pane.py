@@ -100,3 +100,44 @@ def test_split_pane_send_with_ctrl_enter_and_one_pane_at_a_time_on_a_phone(
     assert phone.locator(".inbox-list-pane").is_visible()
     assert not phone.locator("#thread").count()
     assert _no_sideways_scroll(phone)
+
+
+FAKE_NOTIFICATION = """
+window.__notices = [];
+window.Notification = class {
+  constructor(title, options) { window.__notices.push({ title: title, options: options || {} }); }
+  close() {}
+};
+// The browser keeps a granted permission across pages, as a real one does.
+window.Notification.permission = sessionStorage.getItem("fake-permission") || "default";
+window.Notification.requestPermission = function () {
+  window.Notification.permission = "granted";
+  sessionStorage.setItem("fake-permission", "granted");
+  return Promise.resolve("granted");
+};
+"""
+
+
+def test_desktop_alerts_are_asked_for_remembered_and_say_who_not_what(browser_context, live_server, personas):
+    texted_by(PAT_NUMBER, "Hello")
+    browser_context.add_init_script(FAKE_NOTIFICATION)
+    page = browser_context.new_page()
+    browser_sign_in(page, live_server.url, personas.front_a)
+    page.goto(f"{live_server.url}/inbox/")
+    button = page.get_by_role("button", name="Desktop alerts: off")
+    with page.expect_response(re.compile(r"/inbox/notices$")):
+        button.click()  # asks the browser's permission, then starts listening from now
+    page.get_by_role("button", name="Desktop alerts: on").wait_for()
+    assert page.evaluate("localStorage.getItem('careline.inbox.notifications')") == "on"
+
+    texted_by(PAT_NUMBER, "Private words about my results")
+    for _ in range(50):  # the page asks every 15 s (wait_for_function would need eval, which the CSP refuses)
+        if page.evaluate("window.__notices.length"):
+            break
+        page.wait_for_timeout(500)
+    notices = page.evaluate("window.__notices")
+    assert [notice["title"] for notice in notices] == ["New message from Pat"]
+    assert "Private" not in str(notices)
+
+    page.reload()  # the choice is remembered
+    page.get_by_role("button", name="Desktop alerts: on").wait_for()
