@@ -56,7 +56,7 @@ def conversation_assign_if_unassigned(*, conversation: Conversation, assignee: A
         if not taken:
             return False
         conversation.assigned_to = assignee
-        _event(conversation, ConversationEvent.Kind.ASSIGNED, actor, f"to {assignee.full_name} (replied)")
+        _event(conversation, ConversationEvent.Kind.ASSIGNED, actor, f"to {assignee.full_name} (on reply)")
         _audit(
             conversation, AuditAction.UPDATE, actor, f"conversation assigned to user {assignee.pk} on reply"
         )

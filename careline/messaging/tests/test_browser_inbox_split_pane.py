@@ -58,6 +58,7 @@ def test_split_pane_send_with_ctrl_enter_and_one_pane_at_a_time_on_a_phone(
     assert panel.get_by_text(personas.pat.mrn).is_visible()
     assert page.locator("#inbox-list").is_visible()
     assert page.evaluate("window.__not_reloaded === true")
+    assert page.title() == "Texts with Pat Ortega · Careline"
     list_box = page.locator(".inbox-list-pane").bounding_box()
     thread_box = page.locator("#thread").bounding_box()
     panel_box = panel.bounding_box()
