@@ -1,4 +1,6 @@
-"""The shared team inbox: the conversation list and one conversation (thread, composer, live updates).
+"""The shared team inbox: the conversation list (the layout's left pane), starting a conversation from a
+patient's page, the composer's segment counter and a conversation's files. One conversation (the middle and
+right panes, their live poll) is in `views/conversation.py`.
 
 Parse -> authorize -> service/query -> render. Polling requests carry X-Careline-Background so they do not
 keep a session alive; they are audited like any read, one entry per person, conversation and page per few
