@@ -9,14 +9,14 @@ the cursor and the few parts of the page that show state.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from careline.core.params import row_id
 from careline.messaging.models import Conversation, ConversationEvent, InternalNote, Message, MessageState
-from careline.messaging.queries.inbox import THREAD_LIMIT, ThreadEntry, conversations_visible_to
+from careline.messaging.queries.inbox import THREAD_LIMIT, ThreadEntry, conversations_visible_to, thread_order
 
 # Outbound messages whose state line is re-sent when something changed (the newest ones: older texts have
 # long reached a final state).
@@ -26,19 +26,23 @@ NOTICE_LIMIT = 20
 
 @dataclass(frozen=True)
 class ThreadCursor:
-    """The newest message, internal note and event a page shows (0: none)."""
+    """The newest message, internal note and event a page shows (0: none), and how many of the conversation's
+    messages have ids up to that message's (`seen`): a text committed after a newer one (two transactions
+    racing) has an older id, so it is found by that count changing, never lost below the cursor."""
 
     message: int = 0
     note: int = 0
     event: int = 0
+    seen: int = 0
 
     @classmethod
     def from_query(cls, query: Any) -> ThreadCursor | None:
-        """The cursor in a poll's query string (`after`, `note`, `event`); None when there is none or it is bad."""
+        """The cursor in a poll's query string (`after`, `note`, `event`, `seen`); None when there is none or it
+        is bad."""
         if query.get("after") is None:
             return None
         values = []
-        for name in ("after", "note", "event"):
+        for name in ("after", "note", "event", "seen"):
             raw = query.get(name)
             value = 0 if raw in (None, "", "0") else row_id(raw)
             if value is None:
@@ -54,11 +58,17 @@ class ThreadCursor:
             message=max([base.message] + [e.message.pk for e in entries if e.message is not None]),
             note=max([base.note] + [e.note.pk for e in entries if e.note is not None]),
             event=max([base.event] + [e.event.pk for e in entries if e.event is not None]),
+            seen=base.seen,
         )
+
+    def counted(self, conversation: Conversation) -> ThreadCursor:
+        """This cursor with `seen` counted now (one query)."""
+        seen = Message.objects.filter(conversation=conversation, pk__lte=self.message).count()
+        return replace(self, seen=seen)
 
     def query(self, version: str) -> str:
         """The poll's query string."""
-        return f"after={self.message}&note={self.note}&event={self.event}&v={version}"
+        return f"after={self.message}&note={self.note}&event={self.event}&seen={self.seen}&v={version}"
 
 
 def thread_version(conversation: Conversation, *, outlook: str = "") -> str:
@@ -72,7 +82,7 @@ def thread_version(conversation: Conversation, *, outlook: str = "") -> str:
         if state != MessageState.RECEIVED
     }
     facts = Message.objects.filter(conversation=conversation).aggregate(
-        last=Max("id"), attempts=Sum("attempts"), media=Sum("media_attempts"), **states
+        last=Max("id"), messages=Count("id"), attempts=Sum("attempts"), media=Sum("media_attempts"), **states
     )
     parts = [
         conversation.status,
@@ -100,7 +110,7 @@ def thread_entries_after(conversation: Conversation, cursor: ThreadCursor) -> li
     entries = [ThreadEntry(at=m.created_at, kind="message", message=m) for m in messages[:THREAD_LIMIT]]
     entries += [ThreadEntry(at=n.created_at, kind="note", note=n) for n in notes[:THREAD_LIMIT]]
     entries += [ThreadEntry(at=e.at, kind="event", event=e) for e in events[:THREAD_LIMIT]]
-    entries.sort(key=lambda entry: (entry.at, entry.kind))
+    entries.sort(key=thread_order)
     return entries[-THREAD_LIMIT:]
 
 

@@ -163,3 +163,20 @@ def test_desktop_alerts_are_off_until_asked_for_and_remembered(personas, client_
         "Notification.requestPermission()" in script and 'localStorage.getItem(NOTIFY_KEY) === "on"' in script
     )
     assert '"X-Careline-Background": "1"' in script
+
+
+def test_a_text_committed_late_with_an_older_id_is_not_lost(personas, client_for, conversation):
+    client = client_for(personas.front_a)
+    elsewhere = texted_by(QUINN_NUMBER, "Written first, committed last")  # its id is older than what follows
+    texted_by(PAT_NUMBER, "Newer text")
+    poll = _poll_url(_open(client, conversation))
+    assert "seen=2" in poll
+    # The late transaction commits: a row of this conversation with an id below the page's cursor.
+    Message.objects.filter(conversation=elsewhere).update(conversation=conversation)
+    html = client.get(poll, **BACKGROUND).content.decode()
+    assert '<ol id="thread" hx-swap-oob="innerHTML">' in html  # the whole thread again
+    assert (
+        html.index("First question") < html.index("Written first, committed last") < html.index("Newer text")
+    )
+    assert "seen=3" in _poll_url(html)
+    assert client.get(_poll_url(html), **BACKGROUND).status_code == 204

@@ -230,7 +230,7 @@ def conversation_page_context(
         "all_tags": queries.tags_in_use(),
         "staff": queries.assignable_staff(conversation) if can_send else [],
         "saved_replies": _saved_replies(conversation) if can_send else [],
-        "live_cursor": ThreadCursor.of(thread["entries"]).query(version),
+        "live_cursor": ThreadCursor.of(thread["entries"]).counted(conversation).query(version),
         **state,
         **thread,
         **extra,
@@ -362,20 +362,24 @@ def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("v") == version:
         return HttpResponse(status=204)
     zone = conversation_zone(conversation)
-    entries = thread_entries_after(conversation, cursor)
-    _decorate(entries, conversation, zone, request.user)
-    refresh = outbound_to_refresh(conversation, cursor)
-    for message in refresh:
-        message.state_words, message.state_tone = state_text(message, zone, request.user)  # type: ignore[attr-defined]
-    context = {
-        **state,
-        "zone": zone,
-        "entries": entries,
-        "refresh": refresh,
-        "was_empty": cursor == ThreadCursor(),
-        "live_cursor": ThreadCursor.of(entries, cursor).query(version),
-        "oob": True,
-    }
+    if cursor.counted(conversation).seen != cursor.seen:
+        # A text committed late, with an id older than the page's newest: the whole thread again.
+        whole = _thread_context(request, conversation)["entries"]
+        context = {"whole": whole, "entries": [], "refresh": [], "next": ThreadCursor.of(whole)}
+    else:
+        entries = thread_entries_after(conversation, cursor)
+        _decorate(entries, conversation, zone, request.user)
+        refresh = outbound_to_refresh(conversation, cursor)
+        for message in refresh:
+            message.state_words, message.state_tone = state_text(message, zone, request.user)  # type: ignore[attr-defined]
+        context = {"entries": entries, "refresh": refresh, "next": ThreadCursor.of(entries, cursor)}
+    context.update(
+        state,
+        zone=zone,
+        was_empty=cursor.message == cursor.note == cursor.event == 0,
+        live_cursor=context["next"].counted(conversation).query(version),
+        oob=True,
+    )
     return render(request, "messaging/_thread_update.html", context)
 
 
