@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from careline.core.actor import Actor
-from careline.messaging.models import Message
+from careline.messaging.models import Message, MessageState
+from careline.messaging.services.conversations import conversation_assign
 from careline.messaging.tests.inbox_support import PAT_NUMBER, texted_by
 from careline.patients.services.notes import alert_add
 from careline.testing.browser import browser_sign_in
@@ -76,6 +77,20 @@ def test_split_pane_send_with_ctrl_enter_and_one_pane_at_a_time_on_a_phone(
     assert page.evaluate("window.__not_reloaded === true")
     assert page.get_by_label("Message", exact=True).input_value() == ""
 
+    # Live: a delivery report, a new patient text and an assignment show up without a reload.
+    sent = Message.objects.get(direction="out", body="See you Friday at 9.")
+    Message.objects.filter(pk=sent.pk).update(
+        state=MessageState.UNDELIVERED, error_code="30003", error_message="Unreachable handset"
+    )
+    texted_by(PAT_NUMBER, "Great, thanks")
+    conversation_assign(
+        conversation=conversation, assignee=personas.clinician_a, actor=Actor.staff(personas.admin)
+    )
+    page.locator(f"#state-{sent.pk}").filter(has_text="Not delivered: Unreachable handset").wait_for()
+    page.locator("#thread .bubble.in").filter(has_text="Great, thanks").wait_for()
+    page.locator("#conversation-state [data-assignee]").filter(has_text="Casey Clinician").wait_for()
+    assert page.evaluate("window.__not_reloaded === true")
+
     # A phone: the conversation alone, the newest text and the reply box in view without scrolling.
     phone = browser_context.new_page()
     phone.set_viewport_size(PHONE)
@@ -92,7 +107,7 @@ def test_split_pane_send_with_ctrl_enter_and_one_pane_at_a_time_on_a_phone(
     assert _in_view(phone, phone.locator("#thread .bubble").last)
     assert _in_view(phone, phone.get_by_label("Message", exact=True))
     assert _in_view(phone, phone.get_by_role("button", name="Send text"))
-    assert phone.locator("#thread .bubble").last.get_by_text("See you Friday at 9.").is_visible()
+    assert phone.locator("#thread .bubble").last.get_by_text("Great, thanks").is_visible()
     assert _no_sideways_scroll(phone)
 
     # Back to the list: the list shows (with its conversations), still nothing wider than the screen.
