@@ -196,5 +196,5 @@ class PreferencesForm(forms.Form):
         label="Show times as",
         choices=TimeFormat.choices,
         widget=forms.RadioSelect,
-        help_text="Used in the inbox and on every page that shows a time of day.",
+        help_text="Used for the times in the inbox (messages, notes, visits).",
     )
