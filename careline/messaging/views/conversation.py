@@ -345,8 +345,9 @@ def _audit_send(
 @require_perm(Perm.INBOX_VIEW)
 @require_GET
 def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
-    """The live thread. With a cursor (`after`, `note`, `event`) and version (`v`): 204 when nothing changed,
-    else the entries after the cursor, the changed states and the next cursor. Without: the whole thread."""
+    """The live thread. With a cursor (`after`, `note`, `event`, `seen`) and version (`v`): 204 when nothing
+    changed, else the entries after the cursor (or the whole thread when a text arrived below it), the changed
+    states and the next cursor. Without a cursor: the whole thread."""
     conversation = queries.conversation_for_user(request.user, pk)
     # Polled every few seconds: one entry per person and conversation per few minutes (the page's own
     # entry counts), whatever headers the request carries.
