@@ -293,6 +293,8 @@ CARELINE_RETRY_BACKOFF_MS = env_int("CARELINE_RETRY_BACKOFF_MS", 10_000, minimum
 # A message SENDING longer than this lost its worker: the sweep takes it back (after asking the provider).
 CARELINE_SENDING_TIMEOUT_SECONDS = env_int("CARELINE_SENDING_TIMEOUT_SECONDS", 180, minimum=5, maximum=3600)
 CARELINE_SWEEP_SECONDS = env_int("CARELINE_SWEEP_SECONDS", 5, minimum=1, maximum=3600)
+# A staff reply from the inbox takes an unassigned conversation for the person who sent it.
+CARELINE_INBOX_ASSIGN_ON_REPLY = env_bool("CARELINE_INBOX_ASSIGN_ON_REPLY", True)
 CARELINE_SIMULATOR = env_bool("CARELINE_SIMULATOR", not PRODUCTION)
 if PRODUCTION and CARELINE_SIMULATOR:
     raise ConfigurationError("CARELINE_SIMULATOR: the phone simulator cannot be turned on in production")

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html, validate_password
 
-from careline.accounts.models import User
+from careline.accounts.models import TimeFormat, User
 from careline.accounts.queries import active_staff
 from careline.core.permissions import Role
 from careline.locations.models import Location
@@ -187,3 +187,14 @@ class ApiTokenCreateForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = active_staff()  # type: ignore[attr-defined]
+
+
+class PreferencesForm(forms.Form):
+    """The profile page's display preferences."""
+
+    time_format = forms.ChoiceField(
+        label="Show times as",
+        choices=TimeFormat.choices,
+        widget=forms.RadioSelect,
+        help_text="Used for the times in the inbox (messages, notes, visits).",
+    )

@@ -35,6 +35,13 @@ class UserManager(BaseUserManager["User"]):
         return self.get(email__iexact=username or "")
 
 
+class TimeFormat(models.TextChoices):
+    """How a member of staff reads times on Careline's pages (the `clock`/`when` template filters)."""
+
+    H24 = "24h", "24-hour (14:30)"
+    H12 = "12h", "12-hour (2:30 PM)"
+
+
 class User(AbstractBaseUser):
     """A member of staff. Signs in by email; may hold several roles and belong to several locations."""
 
@@ -44,6 +51,12 @@ class User(AbstractBaseUser):
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
     locations = models.ManyToManyField("locations.Location", related_name="staff", blank=True)
+    time_format = models.CharField(
+        max_length=3,
+        choices=TimeFormat.choices,
+        default=TimeFormat.H24,
+        help_text="How times are shown to this person on Careline's pages",
+    )
 
     objects = UserManager()
 

@@ -276,3 +276,10 @@ __all__ = [
     "staff_create",
     "staff_update",
 ]
+
+
+def staff_preferences_set(*, user: User, time_format: str, actor: Actor) -> None:
+    """Save USER's own display preferences (how times are shown)."""
+    user.time_format = time_format
+    user.save(update_fields=["time_format"])
+    audit_record(actor=actor, action=AuditAction.UPDATE, obj=user, detail=f"own time format: {time_format}")

@@ -43,6 +43,10 @@ class SchedulingConfig(AppConfig):
         )
         # Texts about a visit are re-checked just before they go (a visit moved while one waited).
         register_subject_check(SUBJECT_PREFIX, appointment_texts_stale)
+        # The next and last visits beside an open conversation in the inbox.
+        from careline.scheduling.panel import visits_panel_register
+
+        visits_panel_register()
         self._subscribe_to_appointment_events()
         self._register_audit_objects()
 

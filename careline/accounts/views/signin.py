@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from careline.accounts import services
-from careline.accounts.forms import LoginForm, TokenForm
+from careline.accounts.forms import LoginForm, PreferencesForm, TokenForm
 from careline.accounts.models import User
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
@@ -246,11 +246,23 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    """Own details, password change and the authenticator."""
+    """Own details, display preferences, password change and the authenticator."""
     user = request.user
     assert isinstance(user, User)
-    form = PasswordChangeForm(user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    wants_preferences = request.method == "POST" and request.POST.get("form") == "preferences"
+    preferences = PreferencesForm(
+        request.POST if wants_preferences else None, initial={"time_format": user.time_format}
+    )
+    if wants_preferences and preferences.is_valid():
+        services.staff_preferences_set(
+            user=user,
+            time_format=preferences.cleaned_data["time_format"],
+            actor=Actor.staff(user, request=request),
+        )
+        messages.success(request, "Your preferences are saved.")
+        return HttpResponseRedirect(resolve_url("accounts:profile"))
+    form = PasswordChangeForm(user, None if wants_preferences else (request.POST or None))
+    if request.method == "POST" and not wants_preferences and form.is_valid():
         services.password_change(
             user=user,
             new_password=form.cleaned_data["new_password1"],
@@ -264,6 +276,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         "profile_user": user,
         "locations": list(user.locations.order_by("name")),
         "has_mfa": user.has_confirmed_totp,
+        "preferences": preferences,
         "nav": "profile",
     }
-    return render(request, "accounts/profile.html", context)
+    bad_preferences = wants_preferences and not preferences.is_valid()
+    return render(request, "accounts/profile.html", context, status=400 if bad_preferences else 200)

@@ -117,6 +117,7 @@ ACCESS: dict[str, Access] = {
     "messaging:simulator_screen": read(STAFF),
     "messaging:conversation": form(STAFF),
     "messaging:thread": read(STAFF),
+    "messaging:inbox_notices": read(STAFF),  # who wrote new texts (names only), for desktop alerts
     "messaging:media": read(STAFF),
     "messaging:note_add": action(STAFF),
     "messaging:assign": action(STAFF),

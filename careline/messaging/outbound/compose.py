@@ -200,6 +200,26 @@ def message_send(
     return message
 
 
+def staff_reply_outlook(
+    *, conversation: Conversation, now: datetime | None = None
+) -> tuple[str, datetime | None]:
+    """What would become of a staff reply in CONVERSATION sent NOW, before it is written: (the suppression
+    reason, '' when none; when quiet hours would release it, None when it would go now). The same checks
+    `message_send` makes."""
+    now = now or timezone.now()
+    channel = conversation.channel
+    patient = conversation.patient
+    address = recipient_address(channel=channel, patient=patient, to_address=conversation.contact)
+    reason = suppression_reason_for(
+        channel=channel, address=address, patient=patient, kind=MessageKind.STAFF, purpose=Purpose.GENERAL
+    )
+    if reason:
+        return reason, None
+    return "", hold_until(
+        kind=MessageKind.STAFF, urgent=False, conversation=conversation, patient=patient, now=now
+    )
+
+
 # --- messages that have not gone yet ----------------------------------------------------------------------
 
 

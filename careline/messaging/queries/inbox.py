@@ -196,8 +196,17 @@ def conversation_thread(conversation: Conversation) -> list[ThreadEntry]:
     entries = [ThreadEntry(at=m.created_at, kind="message", message=m) for m in messages]
     entries += [ThreadEntry(at=n.created_at, kind="note", note=n) for n in notes]
     entries += [ThreadEntry(at=e.at, kind="event", event=e) for e in events]
-    entries.sort(key=lambda entry: entry.at)
+    entries.sort(key=thread_order)
     return entries[-THREAD_LIMIT:]
+
+
+KIND_ORDER = {"message": 0, "note": 1, "event": 2}
+
+
+def thread_order(entry: ThreadEntry) -> tuple[Any, int, int]:
+    """Time order of thread entries; rows of one instant in the order they were written (by id)."""
+    row = entry.message or entry.note or entry.event
+    return (entry.at, KIND_ORDER.get(entry.kind, 3), row.pk if row is not None else 0)
 
 
 def conversation_candidates_for(user: Any, conversation: Conversation) -> list[Patient]:

@@ -44,6 +44,25 @@ def conversation_assign(*, conversation: Conversation, assignee: Any, actor: Act
         _audit(conversation, AuditAction.UPDATE, actor, f"conversation assigned to user {assignee.pk}")
 
 
+def conversation_assign_if_unassigned(*, conversation: Conversation, assignee: Any, actor: Actor) -> bool:
+    """Give CONVERSATION to ASSIGNEE only if nobody has it (a reply taking it); False when someone had it.
+
+    The conditional update makes two people replying at once end with one assignee and one event.
+    """
+    with transaction.atomic():
+        taken = Conversation.objects.filter(pk=conversation.pk, assigned_to__isnull=True).update(
+            assigned_to=assignee
+        )
+        if not taken:
+            return False
+        conversation.assigned_to = assignee
+        _event(conversation, ConversationEvent.Kind.ASSIGNED, actor, f"to {assignee.full_name} (on reply)")
+        _audit(
+            conversation, AuditAction.UPDATE, actor, f"conversation assigned to user {assignee.pk} on reply"
+        )
+    return True
+
+
 def conversation_unassign(*, conversation: Conversation, actor: Actor) -> None:
     """Take CONVERSATION off whoever had it."""
     with transaction.atomic():

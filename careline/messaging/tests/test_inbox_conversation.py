@@ -92,7 +92,7 @@ def test_an_empty_or_too_long_text_gets_a_clear_message_and_sends_nothing(
 
 def test_a_refused_message_is_shown_as_a_form_error(personas, client_for, conversation, monkeypatch):
     from careline.messaging.outbound.compose import MessageRefused
-    from careline.messaging.views import inbox
+    from careline.messaging.views import conversation as inbox
 
     def refuse(**kwargs):
         raise MessageRefused("No channel is configured for texts.")
@@ -116,7 +116,7 @@ def test_a_text_can_be_scheduled_for_later_in_the_patients_time(personas, client
     assert message.scheduled
     assert message.state == MessageState.QUEUED
     assert message.due_at == NOON_CHICAGO + timedelta(hours=21, minutes=30)  # 09:30 Chicago next day
-    assert "Scheduled for Mar 05, 09:30" in _page(client, conversation)
+    assert "Scheduled for Mar 5, 09:30" in _page(client, conversation)
     past = client.post(
         reverse("messaging:conversation", args=[conversation.pk]),
         {"body": "x", "send_at": "2026-03-01T09:30"},
@@ -259,11 +259,16 @@ def test_the_visit_cancel_banner_shows_and_can_be_dismissed(personas, client_for
 
 def test_reading_a_conversation_is_audited_once_and_polling_is_not(personas, client_for, conversation):
     client = client_for(personas.front_a)
-    before = AuditEntry.objects.filter(action="view", patient_id=personas.pat.pk).count()
+    views = AuditEntry.objects.filter(action="view", patient_id=personas.pat.pk)
     _page(client, conversation)
+    # The conversation, and what the patient panel beside it showed.
+    assert sorted(views.values_list("detail", flat=True)) == [
+        "conversation read",
+        "inbox patient panel: identity, alerts, consent, language, number shared, visits",
+    ]
     for _ in range(3):
         client.get(reverse("messaging:thread", args=[conversation.pk]), HTTP_X_CARELINE_BACKGROUND="1")
-    assert AuditEntry.objects.filter(action="view", patient_id=personas.pat.pk).count() == before + 1
+    assert views.count() == 2
 
 
 def test_the_page_shows_the_patients_header_and_saved_replies_rendered_for_her(

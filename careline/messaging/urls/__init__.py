@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from careline.messaging.views import conversation as conversations
 from careline.messaging.views import conversation_actions as actions
 from careline.messaging.views import inbox, simulator
 
@@ -12,12 +13,13 @@ urlpatterns: list = [
     path("", inbox.inbox, name="inbox"),
     path("start", inbox.conversation_start, name="start"),
     path("segments", inbox.segments, name="segments"),
+    path("notices", conversations.inbox_notices, name="inbox_notices"),
     path("simulator", simulator.simulator, name="simulator"),
     path("simulator/screen", simulator.simulator_thread, name="simulator_screen"),
     path("simulator/deliver-now", simulator.simulator_deliver_now, name="simulator_deliver_now"),
     path("media/p/<str:token>", inbox.media_public, name="media_public"),
-    path("<int:pk>", inbox.conversation, name="conversation"),
-    path("<int:pk>/thread", inbox.conversation_thread, name="thread"),
+    path("<int:pk>", conversations.conversation, name="conversation"),
+    path("<int:pk>/thread", conversations.conversation_thread, name="thread"),
     path("<int:pk>/media/<str:name>", inbox.media, name="media"),
     path("<int:pk>/notes", actions.note_add, name="note_add"),
     path("<int:pk>/assign", actions.assign, name="assign"),

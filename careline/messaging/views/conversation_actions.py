@@ -9,7 +9,6 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -20,7 +19,7 @@ from careline.messaging.forms.inbox import NoteForm, TagForm
 from careline.messaging.models import Conversation, Tag
 from careline.messaging.queries import inbox as queries
 from careline.messaging.services import conversations as services
-from careline.messaging.views.inbox import conversation_page_context
+from careline.messaging.views.conversation import conversation_page_context, render_conversation
 
 
 def _back(conversation: Conversation, anchor: str = "") -> HttpResponseRedirect:
@@ -51,7 +50,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return _back(conversation, "#thread")
     context = conversation_page_context(request, conversation, note_form=form)
-    return render(request, "messaging/conversation.html", context, status=400)
+    return render_conversation(request, context, status=400)
 
 
 @require_perm(Perm.INBOX_SEND)

@@ -1,4 +1,6 @@
-"""The shared team inbox: the conversation list and one conversation (thread, composer, live updates).
+"""The shared team inbox: the conversation list (the layout's left pane), starting a conversation from a
+patient's page, the composer's segment counter and a conversation's files. One conversation (the middle and
+right panes, their live poll) is in `views/conversation.py`.
 
 Parse -> authorize -> service/query -> render. Polling requests carry X-Careline-Background so they do not
 keep a session alive; they are audited like any read, one entry per person, conversation and page per few
@@ -16,33 +18,26 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access, audit_read_coalesced, audit_record
 from careline.core.params import row_id
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
 from careline.locations.models import Location
-from careline.messaging.forms.inbox import ComposeForm, InboxFilterForm, NoteForm, TagForm
-from careline.messaging.models import Conversation, Message, MessageState
+from careline.messaging.forms.inbox import InboxFilterForm
+from careline.messaging.models import Conversation
 from careline.messaging.outbound.compose import (
-    MessageRefused,
     conversation_for,
-    message_send,
     patient_sms_number,
 )
 from careline.messaging.queries import inbox as queries
 from careline.messaging.segments import segment_info
 from careline.messaging.services import attachments
-from careline.messaging.services.conversations import conversation_mark_read
-from careline.messaging.services.inbound_media import PENDING, media_item_state
-from careline.messaging.template_values import patient_values
-from careline.messaging.templating import TemplateKind, template_problem, template_render
 from careline.patients.queries import patient_for_user
 
 LIST_PAGE_SIZE = 50
+DETAIL_PANE = "inbox-detail"  # the id of the inbox's middle and right panes, swapped as one
 
 
 def conversation_zone(conversation: Conversation) -> zoneinfo.ZoneInfo:
@@ -77,12 +72,10 @@ def _filters_from(form: InboxFilterForm) -> queries.InboxFilters:
     )
 
 
-@require_perm(Perm.INBOX_VIEW)
-@require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
-    """Conversations the person may see, filtered and searched, newest activity first; polled by HTMX."""
+def inbox_list_context(request: HttpRequest, data: Any) -> dict[str, Any]:
+    """The conversation list (left pane) for filters DATA (a QueryDict, or None for the defaults); audited."""
     form = InboxFilterForm(
-        request.GET or None, locations=_visible_locations(request.user), tags=queries.tags_in_use()
+        data or None, locations=_visible_locations(request.user), tags=queries.tags_in_use()
     )
     filters = _filters_from(form)
     rows = list(queries.inbox_conversations(request.user, filters)[: LIST_PAGE_SIZE + 1])
@@ -101,15 +94,34 @@ def inbox(request: HttpRequest) -> HttpResponse:
         object_type="messaging.conversation",
         detail=f"inbox list: {filters.describe()}; results={len(conversations)}{'+' if has_more else ''}",
     )
-    context = {
-        "nav": "inbox",
+    return {
         "form": form,
         "conversations": conversations,
         "has_more": has_more,
         "unread_total": sum(c.unread_count for c in conversations),
+    }
+
+
+def wants_detail_pane(request: HttpRequest) -> bool:
+    """Whether REQUEST is HTMX swapping the inbox's detail pane (opening a conversation from the list)."""
+    return request.headers.get("HX-Target") == DETAIL_PANE and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+@require_perm(Perm.INBOX_VIEW)
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Conversations the person may see, filtered and searched, newest activity first; polled by HTMX."""
+    if wants_detail_pane(request):
+        # Back to the list on a phone: the detail pane empties, the list (and its filters) stays.
+        return render(request, "messaging/_inbox_detail_empty.html", {"partial": True})
+    context = {
+        "nav": "inbox",
+        **inbox_list_context(request, request.GET),
         "poll_url": request.get_full_path(),
     }
-    if getattr(request, "htmx", False):
+    if getattr(request, "htmx", False) and not request.headers.get("HX-History-Restore-Request"):
         return render(request, "messaging/_inbox_list.html", context)
     return render(request, "messaging/inbox.html", context)
 
@@ -149,228 +161,6 @@ def conversation_start(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/start.html", context)
 
 
-# --- one conversation -----------------------------------------------------------------------------------
-
-
-def _state_text(message: Message, zone: zoneinfo.ZoneInfo) -> tuple[str, str]:
-    """(words, tone) telling staff what became of an outbound MESSAGE."""
-    state = message.state
-    if state == MessageState.SUPPRESSED:
-        reason = message.get_suppression_reason_display() or "blocked"
-        return f"Not sent: {reason[0].lower()}{reason[1:]}", "danger"
-    if state == MessageState.QUEUED:
-        if message.due_at and message.due_at > timezone.now():
-            when = timezone.localtime(message.due_at, zone).strftime("%b %d, %H:%M")
-            if message.held_for_quiet_hours:
-                return f"Waiting for the texting window: goes at {when}", "warn"
-            if message.error_code:
-                return (
-                    f"Retrying at {when} after an error: {message.error_message or message.error_code}",
-                    "warn",
-                )
-            return f"Scheduled for {when}", ""
-        return "Queued to send", ""
-    if state == MessageState.SENDING:
-        return "Sending", ""
-    if state == MessageState.SENT:
-        return "Sent", ""
-    if state == MessageState.DELIVERED:
-        return "Delivered", "ok"
-    if state in (MessageState.UNDELIVERED, MessageState.FAILED):
-        label = "Not delivered" if state == MessageState.UNDELIVERED else "Failed"
-        why = message.error_message or "the provider gave no reason"
-        code = f" (code {message.error_code})" if message.error_code else ""
-        return f"{label}: {why}{code}", "danger"
-    if state == MessageState.CANCELLED:
-        return "Cancelled before it was sent", ""
-    return message.get_state_display(), ""
-
-
-def _thread_context(request: HttpRequest, conversation: Conversation) -> dict[str, Any]:
-    zone = conversation_zone(conversation)
-    entries = queries.conversation_thread(conversation)
-    for entry in entries:
-        message = entry.message
-        if message is not None:
-            if message.is_outbound:
-                entry.extra["state_text"], entry.extra["tone"] = _state_text(message, zone)
-            due = message.media_due_at is not None
-            entry.extra["media"] = [
-                _media_entry(conversation, item, due=due) for item in message.media if isinstance(item, dict)
-            ]
-    return {"conversation": conversation, "entries": entries, "zone": zone}
-
-
-def _media_entry(conversation: Conversation, item: dict[str, Any], *, due: bool) -> dict[str, str]:
-    """How the thread shows one media item: a stored copy, "copying", a provider link (https), or a note."""
-    content_type = str(item.get("content_type") or "")
-    file = str(item.get("file") or "")
-    state = media_item_state(item, due=due)
-    if state == PENDING and not file:
-        return {"kind": "copying", "url": "", "content_type": content_type}
-    if file and "/" in file:
-        url = reverse("messaging:media", args=[conversation.pk, file.split("/", 1)[1]])
-        return {
-            "kind": "image" if content_type.startswith("image/") else "file",
-            "url": url,
-            "content_type": content_type,
-        }
-    url = str(item.get("url") or "")
-    if url and attachments.media_url_allowed(url):
-        # Not copied (it could not be): a plain link, never an image loaded from the provider.
-        return {
-            "kind": "external",
-            "url": url,
-            "content_type": content_type,
-            "error": str(item.get("error") or ""),
-        }
-    # A javascript:, data: or other address (rows stored before schemes were checked): shown, never linked.
-    return {"kind": "withheld", "url": "", "content_type": content_type}
-
-
-def _saved_replies(conversation: Conversation) -> list[dict[str, str]]:
-    """Saved replies rendered for the linked patient (allow-listed fields only)."""
-    patient = conversation.patient
-    location = patient.primary_location if patient else conversation.location
-    values = patient_values(patient=patient, location=location)
-    rendered = []
-    for reply in queries.saved_replies_for(conversation):
-        if template_problem(reply.body, kind=TemplateKind.SAVED_REPLY):
-            continue  # a reply saved before its template was checked; the saved replies page shows the problem
-        text = template_render(reply.body, values, kind=TemplateKind.SAVED_REPLY)
-        rendered.append({"title": reply.title, "text": text})
-    return rendered
-
-
-def conversation_page_context(
-    request: HttpRequest, conversation: Conversation, *, compose: ComposeForm | None = None, **extra: Any
-) -> dict[str, Any]:
-    """Everything the conversation page shows."""
-    from careline.patients.services.registry import consent_state
-
-    patient = conversation.patient
-    consent = consent_state(conversation.contact) if conversation.contact.startswith("+") else "unknown"
-    can_send = has_perm(request.user, Perm.INBOX_SEND)
-    context = {
-        "nav": "inbox",
-        "conversation": conversation,
-        "patient": patient,
-        "banner_consent": consent,
-        "contact_display": format_phone(conversation.contact)
-        if conversation.contact.startswith("+")
-        else conversation.contact,
-        "candidates": queries.conversation_candidates_for(request.user, conversation)
-        if patient is None
-        else [],
-        "can_send": can_send,
-        "can_opt_out": can_send and has_perm(request.user, Perm.CONSENT_RECORD),
-        "can_send_urgent": can_send and has_perm(request.user, Perm.MESSAGE_URGENT),
-        "compose": compose or ComposeForm(zone=conversation_zone(conversation)),
-        "note_form": NoteForm(),
-        "tag_form": TagForm(),
-        "tags": list(conversation.tags.order_by("name")),
-        "all_tags": queries.tags_in_use(),
-        "staff": queries.assignable_staff(conversation) if can_send else [],
-        "saved_replies": _saved_replies(conversation) if can_send else [],
-        **_thread_context(request, conversation),
-        **extra,
-    }
-    return context
-
-
-def _audit_view(request: HttpRequest, conversation: Conversation, detail: str) -> None:
-    if conversation.patient_id:
-        audit_patient_access(
-            request=request,
-            action=AuditAction.VIEW,
-            patient_id=conversation.patient_id,
-            obj=conversation,
-            detail=detail,
-        )
-    else:
-        audit_record(request=request, action=AuditAction.VIEW, obj=conversation, detail=detail)
-
-
-@require_perm(Perm.INBOX_VIEW)
-@require_http_methods(["GET", "POST"])
-def conversation(request: HttpRequest, pk: int) -> HttpResponse:
-    """One conversation: the patient's header, the thread, and (POST) the composer sending a text."""
-    conversation = queries.conversation_for_user(request.user, pk)
-    if request.method == "POST":
-        return _send(request, conversation)
-    _audit_view(request, conversation, "conversation read")
-    conversation_mark_read(conversation=conversation, actor=Actor.from_request(request))
-    return render(request, "messaging/conversation.html", conversation_page_context(request, conversation))
-
-
-def _send(request: HttpRequest, conversation: Conversation) -> HttpResponse:
-    if not has_perm(request.user, Perm.INBOX_SEND):
-        raise PermissionDenied
-    form = ComposeForm(
-        request.POST,
-        request.FILES,
-        zone=conversation_zone(conversation),
-        may_send_urgent=has_perm(request.user, Perm.MESSAGE_URGENT),
-    )
-    if form.is_valid():
-        urgent = bool(form.cleaned_data.get("urgent"))
-        media: list[dict[str, str]] = []
-        image = form.cleaned_data.get("image")
-        if image:
-            media.append(attachments.attachment_store(conversation_id=conversation.pk, upload=image))
-        try:
-            message = message_send(
-                body=form.cleaned_data.get("body") or "",
-                kind="staff",
-                author=request.user,
-                patient=conversation.patient,
-                to_address=conversation.contact,
-                channel=conversation.channel,
-                send_at=form.cleaned_data.get("send_at"),
-                media=media,
-                urgent=urgent,
-            )
-        except MessageRefused as refused:
-            for item in media:
-                attachments.media_delete(item["file"])
-            form.add_error(None, str(refused))
-        else:
-            detail = "text sent from the inbox" + (" (scheduled)" if message.scheduled else "")
-            if urgent:
-                detail += f" (urgent: not held by quiet hours; reason: {form.urgent_reason_label})"
-            if conversation.patient_id:
-                audit_patient_access(
-                    request=request,
-                    action=AuditAction.CREATE,
-                    patient_id=conversation.patient_id,
-                    obj=message,
-                    detail=detail,
-                )
-            else:
-                audit_record(request=request, action=AuditAction.CREATE, obj=message, detail=detail)
-            if message.state == MessageState.SUPPRESSED:
-                messages.warning(request, _state_text(message, conversation_zone(conversation))[0] + ".")
-            return HttpResponseRedirect(
-                reverse("messaging:conversation", args=[conversation.pk]) + "#composer"
-            )
-    context = conversation_page_context(request, conversation, compose=form)
-    return render(request, "messaging/conversation.html", context, status=400)
-
-
-@require_perm(Perm.INBOX_VIEW)
-@require_GET
-def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
-    """The thread alone, polled every few seconds by the conversation page: new texts appear by themselves."""
-    conversation = queries.conversation_for_user(request.user, pk)
-    # Polled every few seconds: one entry per person and conversation per few minutes (the page's own
-    # entry counts), whatever headers the request carries.
-    audit_read_coalesced(
-        request=request, obj=conversation, patient_id=conversation.patient_id, detail="conversation read"
-    )
-    conversation_mark_read(conversation=conversation, actor=Actor.from_request(request))
-    return render(request, "messaging/_thread.html", _thread_context(request, conversation))
-
-
 @require_perm(Perm.INBOX_SEND)
 @require_POST
 def segments(request: HttpRequest) -> HttpResponse:
@@ -381,6 +171,20 @@ def segments(request: HttpRequest) -> HttpResponse:
     if len(body) > settings.CARELINE_MAX_MESSAGE_LENGTH:
         text += f" · too long (at most {settings.CARELINE_MAX_MESSAGE_LENGTH} characters)"
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+def conversation_read_audit(request: HttpRequest, conversation: Conversation, detail: str) -> None:
+    """Record that the requester read CONVERSATION (naming its patient when it has one)."""
+    if conversation.patient_id:
+        audit_patient_access(
+            request=request,
+            action=AuditAction.VIEW,
+            patient_id=conversation.patient_id,
+            obj=conversation,
+            detail=detail,
+        )
+    else:
+        audit_record(request=request, action=AuditAction.VIEW, obj=conversation, detail=detail)
 
 
 # --- attachments ----------------------------------------------------------------------------------------
@@ -405,7 +209,7 @@ def media(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     path = attachments.media_path(conversation.pk, name)
     if path is None:
         raise Http404("No such file")
-    _audit_view(request, conversation, "file in the conversation")
+    conversation_read_audit(request, conversation, "file in the conversation")
     return _file_response(path)
 
 

@@ -389,6 +389,31 @@ def consent_state(phone_number: str) -> str:
     return kind or CONSENT_UNKNOWN
 
 
+def consent_by_purpose(phone_number: str) -> dict[str, str]:
+    """'given', 'revoked' or 'unknown' for each text purpose of an E.164 number, as the ledger stands.
+
+    Purposes with a consent of their own (billing, marketing) follow their entries and opt-outs (as
+    `consent_purpose_given` does); the others follow the general consent. One query.
+    """
+    kinds = list(
+        ConsentEvent.objects.filter(phone_number=phone_number)
+        .order_by("-occurred_at", "-id")
+        .values_list("kind", flat=True)[:500]
+    )
+    general = next((kind for kind in kinds if kind in GENERAL_CONSENT_KINDS), CONSENT_UNKNOWN)
+    states: dict[str, str] = {}
+    for purpose in Purpose.values:
+        if purpose not in PURPOSE_CONSENT_KINDS:
+            states[purpose] = general
+            continue
+        given, withdrawn = PURPOSE_CONSENT_KINDS[purpose]
+        latest = next((kind for kind in kinds if kind in (given, withdrawn, ConsentKind.REVOKED)), None)
+        states[purpose] = (
+            CONSENT_UNKNOWN if latest is None else CONSENT_GIVEN if latest == given else CONSENT_REVOKED
+        )
+    return states
+
+
 def consent_states(numbers: Iterable[str]) -> dict[str, str]:
     """consent_state for each E.164 number of NUMBERS, in one query."""
     wanted = sorted(set(numbers))

@@ -26,6 +26,7 @@ from careline.patients.queries import patients_visible_to
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
+    AppointmentStatus,
     AppointmentType,
     TimeOff,
     WorkingHours,
@@ -126,6 +127,30 @@ def patient_upcoming_appointments(user: Any, patient: Any, *, limit: int = 5) ->
         .filter(patient=patient, status__in=ACTIVE_STATUSES, ends_at__gt=timezone.now())
         .order_by("starts_at")[:limit]
     )
+
+
+def patient_next_and_last_visit(user: Any, patient: Any) -> tuple[Appointment | None, Appointment | None]:
+    """PATIENT's next visit still to come (booked or confirmed) and last visit that took place or was due
+    (not cancelled or moved), among those USER may see. Two queries."""
+    visible = appointments_visible_to(user).filter(patient=patient)
+    now = timezone.now()
+    upcoming = visible.filter(
+        status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN],
+        ends_at__gt=now,
+    ).order_by("starts_at", "id")
+    past = visible.filter(
+        status__in=[
+            AppointmentStatus.BOOKED,
+            AppointmentStatus.CONFIRMED,
+            AppointmentStatus.CHECKED_IN,
+            AppointmentStatus.COMPLETED,
+            AppointmentStatus.NO_SHOW,
+        ],
+        starts_at__lte=now,
+    ).order_by("-starts_at", "-id")
+    next_visit = upcoming.first()
+    last_visit = past.exclude(pk=next_visit.pk).first() if next_visit else past.first()
+    return next_visit, last_visit
 
 
 # --- availability ------------------------------------------------------------------------------------
