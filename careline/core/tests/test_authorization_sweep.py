@@ -125,6 +125,8 @@ ACCESS: dict[str, Access] = {
     "messaging:link_patient": action(STAFF),
     "messaging:opt_out": action(CARE),  # recording an opt-out is consent.record
     "messaging:dismiss": action(STAFF),
+    "messaging:flag": action(STAFF),  # flag or unflag: any reader of the inbox (inbox.view)
+    "messaging:mark_unread": action(STAFF),
     "messaging:announcement_list": read(FRONT),
     "messaging:announcement_new": form(FRONT),
     "messaging:announcement_detail": read(FRONT),
@@ -193,6 +195,7 @@ REQUESTS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "patients:list": lambda s: {"q": s.values["patient_last_name"]},
     "patients:handoff": lambda s: {"location": s.location.pk},
     "messaging:inbox": lambda s: {"q": s.values["patient_last_name"], "status": "all"},
+    "messaging:flag": lambda s: {"action": "flag"},
     "scheduling:calendar": lambda s: {"location": s.location.pk, "date": "2031-01-06"},
     "scheduling:slots": lambda s: {
         "appointment_type": s.values["appointment_type"],

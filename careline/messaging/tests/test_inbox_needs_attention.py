@@ -53,7 +53,9 @@ def test_a_patients_question_needs_attention_and_is_the_preview(personas: Any) -
 
 @pytest.mark.parametrize("word", ["STOP", "HELP", "START", "stop", "AYUDA"])
 def test_keywords_do_not_need_attention_nor_reopen_a_closed_conversation(personas: Any, word: str) -> None:
-    Conversation.objects.create(channel=simulator_channel(), contact=NUMBER, status=Conversation.Status.CLOSED)
+    Conversation.objects.create(
+        channel=simulator_channel(), contact=NUMBER, status=Conversation.Status.CLOSED
+    )
     conversation = _text(word)
     assert conversation.unread_count == 0
     assert conversation.status == Conversation.Status.CLOSED
@@ -137,13 +139,17 @@ def test_a_long_text_is_cut_in_the_preview(personas: Any) -> None:
     assert conversation.last_patient_preview.endswith("\u2026")
 
 
-def test_the_migration_fills_the_last_patient_text_of_existing_conversations(personas: Any, clock: Any) -> None:
+def test_the_migration_fills_the_last_patient_text_of_existing_conversations(
+    personas: Any, clock: Any
+) -> None:
     conversation = _text("first question")
     clock.shift(timedelta(minutes=1))
     _text("second question")
     clock.shift(timedelta(minutes=1))
     message_send(body="Answer", to_address=NUMBER, kind=MessageKind.STAFF)
-    Conversation.objects.filter(pk=conversation.pk).update(last_patient_message_at=None, last_patient_preview="")
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_patient_message_at=None, last_patient_preview=""
+    )
     migration = importlib.import_module("careline.messaging.migrations.0012_conversation_needs_attention")
     migration.backfill_patient_facts(django_apps, None)
     conversation.refresh_from_db()

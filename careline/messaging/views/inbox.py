@@ -1,4 +1,4 @@
-"""The shared team inbox: the conversation list and one conversation (thread, composer, live updates).
+"""The shared team inbox: one conversation (thread, composer, live updates); the list is in inbox_list.py.
 
 Parse -> authorize -> service/query -> render. Polling requests carry X-Careline-Background so they do not
 keep a session alive; they are audited like any read, one entry per person, conversation and page per few
@@ -24,8 +24,7 @@ from careline.core.audit import AuditAction, audit_patient_access, audit_read_co
 from careline.core.params import row_id
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
-from careline.locations.models import Location
-from careline.messaging.forms.inbox import ComposeForm, InboxFilterForm, NoteForm, TagForm
+from careline.messaging.forms.inbox import ComposeForm, NoteForm, TagForm
 from careline.messaging.models import Conversation, Message, MessageState
 from careline.messaging.outbound.compose import (
     MessageRefused,
@@ -42,8 +41,6 @@ from careline.messaging.template_values import patient_values
 from careline.messaging.templating import TemplateKind, template_problem, template_render
 from careline.patients.queries import patient_for_user
 
-LIST_PAGE_SIZE = 50
-
 
 def conversation_zone(conversation: Conversation) -> zoneinfo.ZoneInfo:
     """The zone times of CONVERSATION are shown in: the patient's, else the location's, else the clinic's."""
@@ -52,66 +49,6 @@ def conversation_zone(conversation: Conversation) -> zoneinfo.ZoneInfo:
     if conversation.location is not None:
         return conversation.location.zone
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
-# --- the list -------------------------------------------------------------------------------------------
-
-
-def _visible_locations(user: Any) -> list[Location]:
-    locations = Location.objects.filter(is_active=True).order_by("name")
-    if not has_perm(user, Perm.PATIENT_VIEW_ALL_LOCATIONS):
-        locations = locations.filter(pk__in=list(user.location_ids))
-    return list(locations)
-
-
-def _filters_from(form: InboxFilterForm) -> queries.InboxFilters:
-    data = form.cleaned_data if form.is_valid() else {}
-    status = data.get("status") or "open"
-    return queries.InboxFilters(
-        status="" if status == "all" else status,
-        mine=data.get("show") == "mine",
-        unassigned=data.get("show") == "unassigned",
-        location_id=data.get("location"),
-        tag=data.get("tag") or "",
-        text=(data.get("q") or "").strip(),
-    )
-
-
-@require_perm(Perm.INBOX_VIEW)
-@require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
-    """Conversations the person may see, filtered and searched, newest activity first; polled by HTMX."""
-    form = InboxFilterForm(
-        request.GET or None, locations=_visible_locations(request.user), tags=queries.tags_in_use()
-    )
-    filters = _filters_from(form)
-    rows = list(queries.inbox_conversations(request.user, filters)[: LIST_PAGE_SIZE + 1])
-    conversations, has_more = rows[:LIST_PAGE_SIZE], len(rows) > LIST_PAGE_SIZE
-    for conversation in conversations:
-        shown = (
-            format_phone(conversation.contact)
-            if conversation.contact.startswith("+")
-            else conversation.contact
-        )
-        conversation.contact_display = shown  # type: ignore[attr-defined]
-    # The list refreshes itself every few seconds: the same list is recorded once per few minutes.
-    audit_read_coalesced(
-        request=request,
-        action=AuditAction.SEARCH if filters.text else AuditAction.VIEW,
-        object_type="messaging.conversation",
-        detail=f"inbox list: {filters.describe()}; results={len(conversations)}{'+' if has_more else ''}",
-    )
-    context = {
-        "nav": "inbox",
-        "form": form,
-        "conversations": conversations,
-        "has_more": has_more,
-        "unread_total": sum(c.unread_count for c in conversations),
-        "poll_url": request.get_full_path(),
-    }
-    if getattr(request, "htmx", False):
-        return render(request, "messaging/_inbox_list.html", context)
-    return render(request, "messaging/inbox.html", context)
 
 
 @require_perm(Perm.INBOX_VIEW)
