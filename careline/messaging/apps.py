@@ -17,6 +17,19 @@ class MessagingConfig(AppConfig):
         from careline.messaging.services.channels import channels_health
 
         register_health_check("channels", channels_health)
+        self._follow_changes_the_inbox_shows()
+        from careline.core.nav import register_nav_badge
+        from careline.messaging.queries.inbox_list import inbox_nav_badge
+
+        register_nav_badge("inbox", inbox_nav_badge)
+
+    def _follow_changes_the_inbox_shows(self) -> None:
+        """The inbox list shows who opted out: a consent change moves its conversations' updated_at."""
+        from careline.core.events import Phase, subscribe
+        from careline.messaging.services.conversations import conversations_on_consent_changed
+        from careline.patients.events import ConsentChanged
+
+        subscribe(ConsentChanged, conversations_on_consent_changed, phase=Phase.IN_TRANSACTION)
 
     def _connect_environment_channel(self) -> None:
         """Reconcile the TWILIO_* channel when `migrate` ends and when a worker or beat starts.

@@ -109,6 +109,7 @@ ACCESS: dict[str, Access] = {
     "patients:import_status": read(FRONT),
     # --- inbox ---
     "messaging:inbox": read(STAFF),
+    "nav_badge": read(STAFF),  # the navigation's counts refreshing themselves (a count, no patient data)
     "messaging:start": read(STAFF),
     "messaging:segments": action(STAFF),  # the composer's live segment count
     "messaging:simulator": form(STAFF),
@@ -195,6 +196,7 @@ REQUESTS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "patients:list": lambda s: {"q": s.values["patient_last_name"]},
     "patients:handoff": lambda s: {"location": s.location.pk},
     "messaging:inbox": lambda s: {"q": s.values["patient_last_name"], "status": "all"},
+    "nav_badge": lambda s: {"name": "inbox"},
     "messaging:flag": lambda s: {"action": "flag"},
     "scheduling:calendar": lambda s: {"location": s.location.pk, "date": "2031-01-06"},
     "scheduling:slots": lambda s: {
