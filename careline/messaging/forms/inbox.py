@@ -25,6 +25,9 @@ from careline.messaging.queries.inbox_list import (
 from careline.messaging.services.attachments import attachment_type
 
 
+BAD_CURSOR = "That “Show more” link is not valid; the list starts from the top."
+
+
 class InboxFilterForm(forms.Form):
     """The list's filters, order and page. Each field that fails is dropped on its own (the rest still apply)."""
 

@@ -25,7 +25,7 @@ from careline.core.nav import NavBadges
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
 from careline.locations.models import Location
-from careline.messaging.forms.inbox import InboxFilterForm
+from careline.messaging.forms.inbox import BAD_CURSOR, InboxFilterForm
 from careline.messaging.models import Conversation
 from careline.messaging.queries import inbox as queries
 from careline.messaging.queries import inbox_list
@@ -99,7 +99,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if htmx and after is not None and not polled:
         return _more(request, form, filters, after)
     if "after" in form.errors:
-        messages.warning(request, form.errors["after"][0])
+        messages.warning(request, BAD_CURSOR)
         after = None
     shown = form.cleaned_data.get("shown") or inbox_list.PAGE_SIZE
     size = max(inbox_list.PAGE_SIZE, shown) if htmx else inbox_list.PAGE_SIZE
