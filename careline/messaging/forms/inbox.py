@@ -14,7 +14,6 @@ from django.utils import timezone
 from careline.core.dates import BoundedDateTimeField, schedule_bounds
 from careline.core.phones import parse_phone
 from careline.messaging.queries.inbox_list import (
-    MAX_SHOWN,
     SHOW_CHOICES,
     SORT_ACTIVITY,
     SORT_CHOICES,
@@ -23,7 +22,6 @@ from careline.messaging.queries.inbox_list import (
     InboxFilters,
 )
 from careline.messaging.services.attachments import attachment_type
-
 
 BAD_CURSOR = "That “Show more” link is not valid; the list starts from the top."
 
@@ -46,7 +44,7 @@ class InboxFilterForm(forms.Form):
     sort = forms.ChoiceField(label="Order", required=False, choices=SORT_CHOICES)
     # Paging and the poll: where the page starts, and how many rows the reader has loaded so far.
     after = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
-    shown = forms.IntegerField(required=False, min_value=1, max_value=MAX_SHOWN, widget=forms.HiddenInput)
+    upto = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, locations: list[Any], tags: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -65,6 +63,12 @@ class InboxFilterForm(forms.Form):
             raise ValidationError(
                 "That “Show more” link is not valid; the list starts from the top."
             ) from None
+
+    def clean_upto(self) -> Cursor | None:
+        try:
+            return Cursor.decode(self.cleaned_data.get("upto") or "")
+        except BadCursor:
+            return None  # only the list's own poll sends it: the poll then shows the first page
 
     def filters(self) -> InboxFilters:
         """The filters that were valid (an invalid one falls back to its default)."""

@@ -26,7 +26,7 @@ from careline.messaging.queries.inbox import conversations_visible_to
 from careline.patients.models import GENERAL_CONSENT_KINDS, ConsentEvent, ConsentKind, PatientPhone
 
 PAGE_SIZE = 50
-MAX_SHOWN = 500  # a poll re-renders at most this many rows (what "Show more" loaded so far)
+MAX_SHOWN = 500  # a poll re-renders at most this many rows (down to the last one the reader has)
 
 # The quick filters ("views") of the list, in the order they are offered.
 SHOW_CHOICES = [
@@ -268,6 +268,21 @@ def _after(sort_field: str, cursor: Cursor) -> Q:
     )
 
 
+def _at_or_before(sort_field: str, cursor: Cursor) -> Q:
+    """Rows up to and including CURSOR's row in the list's order (what a reader already has on screen)."""
+    if cursor.value is None:
+        return Q(**{f"{sort_field}__isnull": False}) | Q(
+            **{f"{sort_field}__isnull": True, "pk__gte": cursor.pk}
+        )
+    return Q(**{f"{sort_field}__gt": cursor.value}) | Q(**{sort_field: cursor.value, "pk__gte": cursor.pk})
+
+
+def row_cursor(row: Conversation, sort: str) -> str:
+    """The position of ROW in the order SORT, for "Show more" and the poll."""
+    sort_field = SORT_FIELDS.get(sort, SORT_FIELDS[SORT_ACTIVITY])
+    return Cursor(getattr(row, sort_field), row.pk).encode()
+
+
 def inbox_conversations(user: Any, filters: InboxFilters) -> QuerySet[Conversation]:
     """USER's visible conversations narrowed by FILTERS, in the chosen order, ready to list in few queries."""
     sort_field = SORT_FIELDS.get(filters.sort, SORT_FIELDS[SORT_ACTIVITY])
@@ -290,22 +305,33 @@ class InboxPage:
     rows: list[Conversation]
     has_more: bool
     next_cursor: str
+    last_cursor: str = ""  # the last row's position (the poll re-renders down to it)
 
 
 def inbox_page(
-    user: Any, filters: InboxFilters, *, after: Cursor | None = None, size: int = PAGE_SIZE
+    user: Any,
+    filters: InboxFilters,
+    *,
+    after: Cursor | None = None,
+    upto: Cursor | None = None,
+    size: int = PAGE_SIZE,
 ) -> InboxPage:
-    """SIZE rows of the list after AFTER (from the top when None): one query, plus one for the tags."""
+    """SIZE rows of the list after AFTER (from the top when None), or every row down to UPTO (the poll's:
+    what the reader loaded, plus anything new above it; at most MAX_SHOWN): one query, plus one for tags."""
     sort_field = SORT_FIELDS.get(filters.sort, SORT_FIELDS[SORT_ACTIVITY])
     queryset = inbox_conversations(user, filters)
     if after is not None:
         queryset = queryset.filter(_after(sort_field, after))
+    if upto is not None:
+        queryset = queryset.filter(_at_or_before(sort_field, upto))
+        size = MAX_SHOWN
     rows = list(queryset[: size + 1])
     rows, has_more = rows[:size], len(rows) > size
-    cursor = ""
-    if has_more and rows:
-        cursor = Cursor(getattr(rows[-1], sort_field), rows[-1].pk).encode()
-    return InboxPage(rows=rows, has_more=has_more, next_cursor=cursor)
+    if upto is not None and not has_more:
+        # Every loaded row is back: whether more follow is the question "Show more" answers.
+        has_more = inbox_conversations(user, filters).filter(_after(sort_field, upto)).exists()
+    cursor = row_cursor(rows[-1], filters.sort) if rows else ""
+    return InboxPage(rows=rows, has_more=has_more, next_cursor=cursor if has_more else "", last_cursor=cursor)
 
 
 # --- counts, version, badge -----------------------------------------------------------------------------

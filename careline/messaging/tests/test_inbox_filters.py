@@ -177,7 +177,7 @@ def _list_html(personas: Any, **params: Any) -> str:
 def test_unknown_filter_values_fall_back_to_the_defaults(personas: Any, client_for: Any) -> None:
     texted_by(PAT_NUMBER)
     response = client_for(personas.front_a).get(
-        reverse("messaging:inbox"), {"show": "everything", "sort": "random", "shown": "-4", "status": "x"}
+        reverse("messaging:inbox"), {"show": "everything", "sort": "random", "upto": "-4", "status": "x"}
     )
     assert response.status_code == 200
     assert "Pat Ortega" in response.content.decode()

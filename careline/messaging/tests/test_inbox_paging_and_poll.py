@@ -71,14 +71,20 @@ def test_show_more_pages_through_every_conversation_without_a_silent_cap(
     assert "<html" not in fragment
     assert _rows(fragment) == [str(c.pk) for c in made[50:]]
     assert 'id="inbox-more" class="inbox-more" hx-swap-oob="true"' in fragment
-    assert "shown=57" in fragment and 'id="inbox-poll"' in fragment
+    last = Cursor(made[-1].last_message_at, made[-1].pk).encode()
+    assert f"upto={last}" in fragment and 'id="inbox-poll"' in fragment
 
 
-def test_the_poll_after_show_more_keeps_every_loaded_row(personas: Any, client_for: Any) -> None:
-    _many(57, personas.location_a)
+def test_the_poll_after_show_more_keeps_every_loaded_row_and_adds_new_ones(
+    personas: Any, client_for: Any
+) -> None:
+    made = _many(57, personas.location_a)
+    texted_by(PAT_NUMBER, "new at the top")
     client = client_for(personas.front_a)
-    response = client.get(reverse("messaging:inbox"), {"shown": "57", "v": "stale"}, **BACKGROUND)
-    assert len(_rows(response.content.decode())) == 57
+    upto = Cursor(made[54].last_message_at, made[54].pk).encode()  # the reader loaded 55 of 57
+    html = client.get(reverse("messaging:inbox"), {"upto": upto, "v": "stale"}, **BACKGROUND).content.decode()
+    assert len(_rows(html)) == 56 and "new at the top" in html
+    assert "Show more conversations" in html  # two are still below
 
 
 def test_the_page_past_the_end_says_there_is_nothing_there(personas: Any, client_for: Any) -> None:

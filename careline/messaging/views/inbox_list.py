@@ -66,7 +66,7 @@ def _show_links(request: HttpRequest, filters: inbox_list.InboxFilters, counts: 
             "code": code,
             "label": label,
             "count": counts.per_show[code],
-            "url": _url(request, show=code or None, after=None, shown=None),
+            "url": _url(request, show=code or None, after=None, upto=None),
             "current": code == filters.show,
         }
         for code, label in inbox_list.SHOW_CHOICES
@@ -101,28 +101,27 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if "after" in form.errors:
         messages.warning(request, BAD_CURSOR)
         after = None
-    shown = form.cleaned_data.get("shown") or inbox_list.PAGE_SIZE
-    size = max(inbox_list.PAGE_SIZE, shown) if htmx else inbox_list.PAGE_SIZE
-    page = inbox_list.inbox_page(user, filters, after=after, size=size)
+    # The poll re-renders down to the last row the reader has (rows "Show more" loaded stay on screen).
+    upto = form.cleaned_data.get("upto") if htmx else None
+    page = inbox_list.inbox_page(user, filters, after=after, upto=upto)
     counts = inbox_list.inbox_counts(user, filters)
     _decorate(page.rows)
     _audit(request, filters, len(page.rows), page.has_more, page="later page; " if after else "")
-    loaded = str(len(page.rows)) if len(page.rows) > inbox_list.PAGE_SIZE else None
     context = {
         "nav": "inbox",
         "form": form,
         "filters": filters,
         "conversations": page.rows,
         "has_more": page.has_more,
-        "more_url": _url(request, after=page.next_cursor, shown=loaded) if page.has_more else "",
-        "from_top_url": _url(request, after=None, shown=None) if after else "",
+        "more_url": _url(request, after=page.next_cursor, upto=None) if page.has_more else "",
+        "from_top_url": _url(request, after=None, upto=None) if after else "",
         "past_the_end": after is not None and not page.rows,
         "show_links": _show_links(request, filters, counts),
         "counts": counts,
         "nav_badges": NavBadges(user, {"inbox": counts.badge}),
-        "poll_url": _url(request, shown=loaded, v=counts.version),
+        "poll_url": _url(request, upto=page.last_cursor, v=counts.version),
         "poll_seconds": POLL_SECONDS,
-        "list_url": _url(request, shown=None, v=None),
+        "list_url": _url(request, upto=None, v=None),
         "oob": htmx,
     }
     if htmx:
@@ -137,16 +136,17 @@ def _more(
     page = inbox_list.inbox_page(request.user, filters, after=after)
     _decorate(page.rows)
     _audit(request, filters, len(page.rows), page.has_more, page="later page; ")
-    shown = (form.cleaned_data.get("shown") or inbox_list.PAGE_SIZE) + len(page.rows)
     version = inbox_list.inbox_version(request.user, filters)
+    upto = page.last_cursor or (form.data.get("after") or "")
     context = {
         "conversations": page.rows,
+        "filters": filters,
         "has_more": page.has_more,
-        "more_url": _url(request, after=page.next_cursor, shown=str(shown)) if page.has_more else "",
+        "more_url": _url(request, after=page.next_cursor, upto=None) if page.has_more else "",
         "past_the_end": not page.rows,
-        "poll_url": _url(request, after=None, shown=str(min(shown, inbox_list.MAX_SHOWN)), v=version),
+        "poll_url": _url(request, after=None, upto=upto, v=version),
         "poll_seconds": POLL_SECONDS,
-        "list_url": _url(request, after=None, shown=None, v=None),
+        "list_url": _url(request, after=None, upto=None, v=None),
     }
     return render(request, "messaging/_inbox_more.html", context)
 
