@@ -108,13 +108,18 @@ def _waiting_on_patient() -> Exists:
     return Exists(ours)
 
 
-def with_row_facts(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """QUERYSET with consent_kind, last_out_state and waiting_on_patient (subqueries, no extra query)."""
-    return queryset.annotate(
-        consent_kind=_consent_kind(),
-        last_out_state=_last_outbound_state(),
-        waiting_on_patient=_waiting_on_patient(),
-    )
+def with_row_facts(queryset: QuerySet[Conversation], *, selected: bool = True) -> QuerySet[Conversation]:
+    """QUERYSET with consent_kind, last_out_state and waiting_on_patient (subqueries, no extra query).
+
+    SELECTED false: only for filters and counts (an alias), so the database works them out only where a
+    condition asks, not for every row.
+    """
+    facts = {
+        "consent_kind": _consent_kind(),
+        "last_out_state": _last_outbound_state(),
+        "waiting_on_patient": _waiting_on_patient(),
+    }
+    return queryset.annotate(**facts) if selected else queryset.alias(**facts)
 
 
 def show_condition(show: str, user: Any) -> Q:
@@ -373,7 +378,10 @@ def inbox_counts(user: Any, filters: InboxFilters) -> InboxCounts:
         for code, _label in SHOW_CHOICES
     }
     aggregates.update(_version_aggregates(scope))
-    totals = with_row_facts(conversations_visible_to(user)).aggregate(**aggregates)
+    # Only the rows something is counted over: the open ones (the badge) and the scope (closed ones too
+    # when asked), never the whole history.
+    rows = conversations_visible_to(user).filter(Q(status=Conversation.Status.OPEN) | scope)
+    totals = with_row_facts(rows, selected=False).aggregate(**aggregates)
     return InboxCounts(
         per_show={code: int(totals[f"show_{code or 'all'}"] or 0) for code, _label in SHOW_CHOICES},
         unread_messages=int(totals["unread"] or 0),
@@ -389,7 +397,9 @@ def inbox_version(user: Any, filters: InboxFilters) -> str:
     consent changes), so the newest `updated_at`, the number of rows and the unread totals are enough.
     One aggregate query without the row facts: what the list's poll asks every few seconds.
     """
-    totals = conversations_visible_to(user).aggregate(**_version_aggregates(scope_condition(filters)))
+    scope = scope_condition(filters)
+    rows = conversations_visible_to(user).filter(Q(status=Conversation.Status.OPEN) | scope)
+    totals = rows.aggregate(**_version_aggregates(scope))
     return _version_token(totals, filters)
 
 
