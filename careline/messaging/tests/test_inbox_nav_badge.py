@@ -83,3 +83,16 @@ def test_on_the_inbox_the_lists_poll_refreshes_the_badge(personas: Any, client_f
     assert _badge(html) == "1"
     badge = re.search(r'<span id="nav-badge-inbox"[^>]*>', html)
     assert badge and "hx-get" not in badge.group(0)  # no second poll beside the list's
+
+
+def test_the_conversation_page_badge_refreshes_itself(personas: Any, client_for: Any) -> None:
+    conversation = texted_by(PAT_NUMBER)
+    texted_by(QUINN_NUMBER)
+    html = (
+        client_for(personas.admin)
+        .get(reverse("messaging:conversation", args=[conversation.pk]))
+        .content.decode()
+    )
+    assert _badge(html) == "1"  # Pat's was read by opening it; Quinn's waits
+    badge = re.search(r'<span id="nav-badge-inbox"[^>]*>', html)
+    assert badge and 'hx-trigger="every 60s"' in badge.group(0)

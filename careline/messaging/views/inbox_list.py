@@ -119,6 +119,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "show_links": _show_links(request, filters, counts),
         "counts": counts,
         "nav_badges": NavBadges(user, {"inbox": counts.badge}),
+        "nav_badges_refreshed_by_page": True,  # the list's poll swaps the badge in: no second poll
         "poll_url": _url(request, upto=page.last_cursor, v=counts.version),
         "poll_seconds": POLL_SECONDS,
         "list_url": _url(request, upto=None, v=None),
