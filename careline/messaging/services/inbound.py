@@ -8,7 +8,7 @@ from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -151,17 +151,18 @@ def inbound_process(message_id: int) -> bool:
         conversation.channel = message.channel  # the same row; saves a query when replying
         received = message.created_at
         preview = patient_preview(message.body, has_media=bool(message.media))
-        # Greatest: a late run (the sweep's) must not move the thread back behind a newer message.
+        # Greatest: a late run (the sweep's) must not move the thread back behind a newer message; the
+        # preview likewise stays the newest patient text's. One UPDATE: this runs for every inbound text.
+        newest = Q(last_patient_message_at__isnull=True) | Q(last_patient_message_at__lte=received)
         Conversation.objects.filter(pk=conversation.pk).update(
             last_message_at=Greatest(Coalesce(F("last_message_at"), Value(received)), Value(received)),
             last_inbound_at=Greatest(Coalesce(F("last_inbound_at"), Value(received)), Value(received)),
+            last_patient_message_at=Greatest(
+                Coalesce(F("last_patient_message_at"), Value(received)), Value(received)
+            ),
+            last_patient_preview=Case(When(newest, then=Value(preview)), default=F("last_patient_preview")),
             updated_at=now,
         )
-        # The preview is the newest patient text's: a late run of an older one leaves it alone.
-        Conversation.objects.filter(
-            Q(last_patient_message_at__isnull=True) | Q(last_patient_message_at__lte=received),
-            pk=conversation.pk,
-        ).update(last_patient_message_at=received, last_patient_preview=preview)
         # The same values in memory (a refresh would cost a query on every inbound text).
         conversation.last_message_at = max(conversation.last_message_at or received, received)
         conversation.last_inbound_at = max(conversation.last_inbound_at or received, received)
