@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from careline.api import api
 from careline.core.views.health import healthz
+from careline.core.views.nav import nav_badge
 from careline.messaging.channels import CHANNEL_TYPES
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
         ),
         name="favicon",
     ),
+    path("nav/badge", nav_badge, name="nav_badge"),
     path("api/v1/", api.urls),
     path("accounts/", include("careline.accounts.urls")),
     path("locations/", include("careline.locations.urls")),

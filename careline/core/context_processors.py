@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from careline.core.nav import NavBadges
 from careline.core.permissions import Perm, permissions_for_roles
 
 
@@ -22,4 +23,6 @@ def careline(request: HttpRequest) -> dict[str, Any]:
         "careline_env": settings.CARELINE_ENV,
         "idle_timeout_minutes": settings.CARELINE_IDLE_TIMEOUT_MINUTES,
         "simulator_on": settings.CARELINE_SIMULATOR,
+        # Counted only when the navigation reads them; a page that knows a count passes its own NavBadges.
+        "nav_badges": NavBadges(user),
     }

@@ -33,6 +33,7 @@ from careline.messaging.models import (
 )
 from careline.messaging.segments import segment_info
 from careline.messaging.services.channels import simulator_channel
+from careline.messaging.services.inbound import patient_preview
 from careline.patients.models import (
     ConsentEvent,
     ConsentKind,
@@ -323,6 +324,11 @@ def _stamp(ctx: _Seed, convo: Conversation, message: Message, at: datetime, inbo
         fields["last_message_at"] = convo.last_message_at = at
     if inbound and (convo.last_inbound_at is None or at > convo.last_inbound_at):
         fields["last_inbound_at"] = convo.last_inbound_at = at
+        # What the inbox list orders by and shows for the patient's last text (inbound processing keeps it).
+        fields["last_patient_message_at"] = convo.last_patient_message_at = at
+        fields["last_patient_preview"] = convo.last_patient_preview = patient_preview(
+            message.body, has_media=bool(message.media)
+        )
     if fields:
         Conversation.objects.filter(pk=convo.pk).update(**fields)
 

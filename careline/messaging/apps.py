@@ -18,6 +18,19 @@ class MessagingConfig(AppConfig):
 
         register_health_check("channels", channels_health)
         self._register_audit_objects()
+        self._follow_changes_the_inbox_shows()
+        from careline.core.nav import register_nav_badge
+        from careline.messaging.queries.inbox_list import inbox_nav_badge
+
+        register_nav_badge("inbox", inbox_nav_badge)
+
+    def _follow_changes_the_inbox_shows(self) -> None:
+        """The inbox list shows who opted out: a consent change moves its conversations' updated_at."""
+        from careline.core.events import Phase, subscribe
+        from careline.messaging.services.conversations import conversations_on_consent_changed
+        from careline.patients.events import ConsentChanged
+
+        subscribe(ConsentChanged, conversations_on_consent_changed, phase=Phase.IN_TRANSACTION)
 
     def _register_audit_objects(self) -> None:
         """How the audit trail names messaging's rows and where it links them."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from careline.messaging.channels import channel_type, channel_type_choices
 from careline.messaging.channels.base import ChannelType
 from careline.patients.models import Purpose
+
+PREVIEW_LENGTH = 160  # characters of the patient's last text kept on the conversation for the list
 
 
 class KeywordReplies(models.TextChoices):
@@ -108,9 +111,21 @@ class Conversation(models.Model):
         related_name="conversations",
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
+    # Needs attention: texts from the patient a person must read (see docs/architecture.md, "The inbox").
+    # Texts Careline handled by itself (keywords, answers routed to a feature) and everything outbound
+    # leave it alone.
     unread_count = models.PositiveIntegerField(default=0)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_patient_message_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the patient last wrote (any text of theirs, never ours)"
+    )
+    last_patient_preview = models.CharField(
+        max_length=PREVIEW_LENGTH, blank=True, help_text="The start of the patient's last text, for the list"
+    )
+    flagged = models.BooleanField(default=False, help_text="Flagged by staff or a feature for a closer look")
+    # Moves on every change the inbox list shows: the list's poll compares it instead of re-rendering.
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
     opt_out_suspected = models.BooleanField(
         default=False, help_text="The patient wrote something that reads like 'stop texting me'"
     )
@@ -127,7 +142,10 @@ class Conversation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["channel", "contact"], name="conversation_unique_contact")
         ]
-        indexes = [models.Index(fields=["status", "-last_message_at"])]
+        indexes = [
+            models.Index(fields=["status", "-last_message_at"]),
+            models.Index(fields=["status", "-last_patient_message_at"], name="conversation_patient_order"),
+        ]
 
     def __str__(self) -> str:
         return f"Conversation with {self.contact}"
@@ -324,6 +342,8 @@ class ConversationEvent(models.Model):
         OPTED_OUT = "opted_out", "Opted out"
         OPTED_IN = "opted_in", "Opted back in"
         FLAGGED = "flagged", "Flagged"
+        UNFLAGGED = "unflagged", "Flag removed"
+        MARKED_UNREAD = "marked_unread", "Marked unread"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -140,6 +140,8 @@ POST_ONLY: dict[str, Args] = {
     "messaging:link_patient": CONVERSATION,
     "messaging:opt_out": CONVERSATION,
     "messaging:dismiss": CONVERSATION,
+    "messaging:flag": CONVERSATION,
+    "messaging:mark_unread": CONVERSATION,
     "messaging:scheduled_cancel": lambda r: {"pk": r.message},
     "scheduling:status": APPOINTMENT,
     "scheduling:calendar_move": APPOINTMENT,

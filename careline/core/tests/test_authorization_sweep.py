@@ -110,6 +110,7 @@ ACCESS: dict[str, Access] = {
     "patients:import_status": read(FRONT),
     # --- inbox ---
     "messaging:inbox": read(STAFF),
+    "nav_badge": read(STAFF),  # the navigation's counts refreshing themselves (a count, no patient data)
     "messaging:start": read(STAFF),
     "messaging:segments": action(STAFF),  # the composer's live segment count
     "messaging:simulator": form(STAFF),
@@ -127,6 +128,8 @@ ACCESS: dict[str, Access] = {
     "messaging:link_patient": action(STAFF),
     "messaging:opt_out": action(CARE),  # recording an opt-out is consent.record
     "messaging:dismiss": action(STAFF),
+    "messaging:flag": action(STAFF),  # flag or unflag: any reader of the inbox (inbox.view)
+    "messaging:mark_unread": action(STAFF),
     "messaging:announcement_list": read(FRONT),
     "messaging:announcement_new": form(FRONT),
     "messaging:announcement_detail": read(FRONT),
@@ -198,6 +201,8 @@ REQUESTS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "patients:list": lambda s: {"q": s.values["patient_last_name"]},
     "patients:handoff": lambda s: {"location": s.location.pk},
     "messaging:inbox": lambda s: {"q": s.values["patient_last_name"], "status": "all"},
+    "nav_badge": lambda s: {"name": "inbox"},
+    "messaging:flag": lambda s: {"action": "flag"},
     "scheduling:calendar": lambda s: {"location": s.location.pk, "date": "2031-01-06"},
     "scheduling:calendar_events": lambda s: {
         "location": s.location.pk,

@@ -13,26 +13,38 @@ from django.utils import timezone
 
 from careline.core.dates import BoundedDateTimeField, schedule_bounds
 from careline.core.phones import parse_phone
+from careline.messaging.queries.inbox_list import (
+    SHOW_CHOICES,
+    SORT_ACTIVITY,
+    SORT_CHOICES,
+    BadCursor,
+    Cursor,
+    InboxFilters,
+)
 from careline.messaging.services.attachments import attachment_type
+
+BAD_CURSOR = "That “Show more” link is not valid; the list starts from the top."
 
 
 class InboxFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        required=False, choices=[("open", "Open"), ("closed", "Closed"), ("all", "Open and closed")]
-    )
-    show = forms.ChoiceField(
-        label="Assigned",
-        required=False,
-        choices=[("", "Anyone"), ("mine", "Mine"), ("unassigned", "Unassigned")],
-    )
-    location = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[])
-    tag = forms.ChoiceField(required=False, choices=[])
+    """The list's filters, order and page. Each field that fails is dropped on its own (the rest still apply)."""
+
     q = forms.CharField(
         label="Search conversations",
         required=False,
         max_length=100,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Message text, name or phone"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, phone or message text"}),
     )
+    show = forms.ChoiceField(label="Show", required=False, choices=SHOW_CHOICES)
+    status = forms.ChoiceField(
+        required=False, choices=[("open", "Open"), ("closed", "Closed"), ("all", "Open and closed")]
+    )
+    location = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[])
+    tag = forms.ChoiceField(required=False, choices=[])
+    sort = forms.ChoiceField(label="Order", required=False, choices=SORT_CHOICES)
+    # Paging and the poll: where the page starts, and how many rows the reader has loaded so far.
+    after = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    upto = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, locations: list[Any], tags: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -40,6 +52,37 @@ class InboxFilterForm(forms.Form):
         location_field.choices = [("", "All my locations")] + [(loc.pk, loc.name) for loc in locations]
         tag_field: Any = self.fields["tag"]
         tag_field.choices = [("", "Any tag")] + [(tag, tag) for tag in tags]
+
+    def clean_after(self) -> Cursor | None:
+        raw = self.cleaned_data.get("after") or ""
+        if not raw:
+            return None
+        try:
+            return Cursor.decode(raw)
+        except BadCursor:
+            raise ValidationError(
+                "That “Show more” link is not valid; the list starts from the top."
+            ) from None
+
+    def clean_upto(self) -> Cursor | None:
+        try:
+            return Cursor.decode(self.cleaned_data.get("upto") or "")
+        except BadCursor:
+            return None  # only the list's own poll sends it: the poll then shows the first page
+
+    def filters(self) -> InboxFilters:
+        """The filters that were valid (an invalid one falls back to its default)."""
+        self.is_valid()
+        data = self.cleaned_data
+        status = data.get("status") or "open"
+        return InboxFilters(
+            status="" if status == "all" else status,
+            show=data.get("show") or "",
+            location_id=data.get("location"),
+            tag=data.get("tag") or "",
+            text=(data.get("q") or "").strip(),
+            sort=data.get("sort") or SORT_ACTIVITY,
+        )
 
 
 # Why a text may not wait for the texting window. A fixed list, so the audit trail records a reason

@@ -174,7 +174,7 @@ def messages_send_bulk(
                 )
             return results
         Conversation.objects.filter(pk__in={row.conversation_id for row in created}).update(
-            last_message_at=now
+            last_message_at=now, updated_at=now
         )
         ready = [row.pk for row in created if row.state == MessageState.QUEUED and row.due_at is None]
         if ready:

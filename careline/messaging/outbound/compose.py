@@ -193,7 +193,7 @@ def message_send(
                 return Message.objects.get(idempotency_key=idempotency_key)
         else:
             message = Message.objects.create(**fields)
-        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
         if message.state == MessageState.QUEUED and due_at is None:
             message_id = message.pk
             transaction.on_commit(lambda: queue.messages_enqueue([message_id]))

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from careline.messaging.channels.base import ProviderError
-from careline.messaging.models import Message, MessageState
+from careline.messaging.models import Conversation, Message, MessageState
 from careline.messaging.outbound import queue
 from careline.messaging.outbound.policy import SuppressionFacts, purpose_needs_consent, suppression_reason_for
 from careline.messaging.outbound.status import (
@@ -121,9 +121,13 @@ def _dispatch_claimed(message: Message, facts: SuppressionFacts | None) -> str:
 
 
 def _finish(message: Message, state: str, **fields: Any) -> None:
-    Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
-        state=state, finished_at=timezone.now(), **fields
+    now = timezone.now()
+    finished = Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
+        state=state, finished_at=now, **fields
     )
+    if finished and state == MessageState.FAILED:
+        # The inbox list shows the failed text (and filters on it): its poll must see a change.
+        Conversation.objects.filter(pk=message.conversation_id).update(updated_at=now)
 
 
 def _after_provider_error(message: Message, error: ProviderError) -> str:

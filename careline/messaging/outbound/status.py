@@ -14,7 +14,14 @@ from django.utils import timezone
 
 from careline.core.actor import UNNAMED_JOB, Actor
 from careline.messaging.channels.base import ProviderError
-from careline.messaging.models import STATE_RANK, TERMINAL_STATES, Channel, Message, MessageState
+from careline.messaging.models import (
+    STATE_RANK,
+    TERMINAL_STATES,
+    Channel,
+    Conversation,
+    Message,
+    MessageState,
+)
 from careline.patients.models import PatientPhone, PhoneKind
 
 # Marks a retry whose last attempt ended ambiguously (a timeout): the next attempt asks the provider first.
@@ -105,4 +112,8 @@ def message_status_apply(
         message = rows.first()
         if message is not None:
             number_facts_record(message, opted_out=opted_out, landline=landline, code=error_code)
-    return bool(rows.filter(state__in=lower).exclude(state__in=TERMINAL_STATES).update(**fields))
+    changed = bool(rows.filter(state__in=lower).exclude(state__in=TERMINAL_STATES).update(**fields))
+    if changed and state in (MessageState.FAILED, MessageState.UNDELIVERED):
+        # The inbox list shows a failed delivery (and filters on it): its poll must see a change.
+        Conversation.objects.filter(pk__in=rows.values("conversation_id")).update(updated_at=now)
+    return changed

@@ -13,24 +13,18 @@ Who sees a conversation (INBOX_VIEW is required for any of it):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from careline.core.permissions import Perm, has_perm
-from careline.core.phones import try_parse_phone
-from careline.core.text import search_key
 from careline.messaging.models import Conversation, ConversationEvent, InternalNote, Message, SavedReply, Tag
 from careline.patients.models import Patient, PatientPhone
 from careline.patients.queries import patients_visible_to
-
-PHONE_LIKE = re.compile(r"^[\d\s().+\-/]{7,}$")
-MAX_SEARCH_WORDS = 4
 
 
 def conversations_visible_to(user: Any) -> QuerySet[Conversation]:
@@ -62,98 +56,6 @@ def conversation_for_user(user: Any, pk: int, perm: str = Perm.INBOX_VIEW) -> Co
     if not has_perm(user, perm) or not conversations_visible_to(user).filter(pk=pk).exists():
         raise PermissionDenied
     return conversation
-
-
-@dataclass(frozen=True)
-class InboxFilters:
-    """What the inbox list is narrowed to. `status` is 'open', 'closed' or '' (both)."""
-
-    status: str = "open"
-    mine: bool = False
-    unassigned: bool = False
-    location_id: int | None = None
-    tag: str = ""
-    text: str = ""
-
-    def describe(self) -> str:
-        """The filters for the audit trail: which were used, never the search text (it may be patient data)."""
-        parts = [f"status={self.status or 'all'}"]
-        if self.mine:
-            parts.append("mine")
-        if self.unassigned:
-            parts.append("unassigned")
-        if self.location_id:
-            parts.append(f"location={self.location_id}")
-        if self.tag:
-            parts.append("tag")
-        if self.text:
-            parts.append("search=" + ("phone" if _search_phone(self.text) else "text"))
-        return "; ".join(parts)
-
-
-def _search_phone(text: str) -> str | None:
-    return try_parse_phone(text) if PHONE_LIKE.match(text.strip()) else None
-
-
-def _search_filter(text: str) -> Q:
-    """Message text, patient name, or the phone number typed in any usual format."""
-    phone = _search_phone(text)
-    if phone:
-        return Q(contact=phone) | Q(patient__phones__number=phone)
-    in_messages = Exists(Message.objects.filter(conversation=OuterRef("pk"), body__icontains=text))
-    words = search_key(text).split()[:MAX_SEARCH_WORDS]
-    if not words:
-        return Q(in_messages)
-    name = Q()
-    for word in words:
-        name &= (
-            Q(patient__last_name_key__startswith=word)
-            | Q(patient__first_name_key__startswith=word)
-            | Q(patient__preferred_name_key__startswith=word)
-        )
-    return Q(in_messages) | name
-
-
-def inbox_conversations(user: Any, filters: InboxFilters) -> QuerySet[Conversation]:
-    """USER's visible conversations narrowed by FILTERS, newest activity first, ready to list in few queries."""
-    queryset = conversations_visible_to(user)
-    if filters.status in Conversation.Status.values:
-        queryset = queryset.filter(status=filters.status)
-    if filters.mine:
-        queryset = queryset.filter(assigned_to=user)
-    if filters.unassigned:
-        queryset = queryset.filter(assigned_to__isnull=True)
-    if filters.location_id:
-        queryset = queryset.filter(
-            Q(patient__primary_location_id=filters.location_id)
-            | Q(patient__isnull=True, location_id=filters.location_id)
-        )
-    if filters.tag:
-        queryset = queryset.filter(tags__name=filters.tag)
-    if filters.text:
-        matching = Conversation.objects.filter(_search_filter(filters.text)).values("pk")
-        queryset = queryset.filter(pk__in=matching)  # a subquery: joins on phones would repeat rows
-    last = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
-    return (
-        queryset.select_related("patient", "patient__primary_location", "location", "assigned_to", "channel")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
-        .annotate(
-            last_body=Subquery(last.values("body")[:1]), last_direction=Subquery(last.values("direction")[:1])
-        )
-        .order_by("-last_message_at", "-id")
-    )
-
-
-def unread_total(user: Any) -> int:
-    """How many unread messages wait in USER's open conversations."""
-    from django.db.models import Sum
-
-    total = (
-        conversations_visible_to(user)
-        .filter(status=Conversation.Status.OPEN)
-        .aggregate(n=Sum("unread_count"))
-    )
-    return int(total["n"] or 0)
 
 
 def tags_in_use() -> list[str]:

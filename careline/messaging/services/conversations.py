@@ -1,5 +1,7 @@
-"""Changes staff make to a conversation: assignment, closing, tags, internal notes, linking a patient on a
-family phone, reading, and the one-click opt-out. Each leaves a ConversationEvent and an audit entry."""
+"""Changes staff make to a conversation: assignment, closing, tags, flags, internal notes, linking a patient on
+a family phone, reading (and marking unread), and the one-click opt-out. Each leaves a ConversationEvent and an
+audit entry (reading: the page's own VIEW entry). Every change moves `updated_at`, which the inbox list's
+poll compares."""
 
 from __future__ import annotations
 
@@ -7,15 +9,25 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.messaging.models import Conversation, ConversationEvent, InternalNote, Message, Tag
 from careline.messaging.services.inbound import patients_for_number
-from careline.patients.models import ConsentKind, ConsentMethod, Patient
+from careline.patients.events import ConsentChanged
+from careline.patients.models import ConsentEvent, ConsentKind, ConsentMethod, Patient
 
 MAX_NOTE_LENGTH = 2000
 MAX_TAG_LENGTH = Tag._meta.get_field("name").max_length or 40
+
+
+def conversation_touch(conversation_ids: Any) -> None:
+    """Move `updated_at` of CONVERSATION_IDS (an id, a list or a values() queryset): the inbox list changed."""
+    ids = [conversation_ids] if isinstance(conversation_ids, int) else conversation_ids
+    Conversation.objects.filter(pk__in=ids).update(updated_at=timezone.now())
 
 
 def _event(conversation: Conversation, kind: str, actor: Actor | None, detail: str = "") -> ConversationEvent:
@@ -38,7 +50,9 @@ def _audit(conversation: Conversation, action: str, actor: Actor, detail: str) -
 def conversation_assign(*, conversation: Conversation, assignee: Any, actor: Actor) -> None:
     """Give CONVERSATION to ASSIGNEE (someone who may read it; the caller checks)."""
     with transaction.atomic():
-        Conversation.objects.filter(pk=conversation.pk).update(assigned_to=assignee)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            assigned_to=assignee, updated_at=timezone.now()
+        )
         conversation.assigned_to = assignee
         _event(conversation, ConversationEvent.Kind.ASSIGNED, actor, f"to {assignee.full_name}")
         _audit(conversation, AuditAction.UPDATE, actor, f"conversation assigned to user {assignee.pk}")
@@ -66,7 +80,7 @@ def conversation_assign_if_unassigned(*, conversation: Conversation, assignee: A
 def conversation_unassign(*, conversation: Conversation, actor: Actor) -> None:
     """Take CONVERSATION off whoever had it."""
     with transaction.atomic():
-        Conversation.objects.filter(pk=conversation.pk).update(assigned_to=None)
+        Conversation.objects.filter(pk=conversation.pk).update(assigned_to=None, updated_at=timezone.now())
         conversation.assigned_to = None
         _event(conversation, ConversationEvent.Kind.UNASSIGNED, actor)
         _audit(conversation, AuditAction.UPDATE, actor, "conversation unassigned")
@@ -74,7 +88,11 @@ def conversation_unassign(*, conversation: Conversation, actor: Actor) -> None:
 
 def _set_status(conversation: Conversation, status: str, kind: str, actor: Actor) -> bool:
     with transaction.atomic():
-        changed = Conversation.objects.filter(pk=conversation.pk).exclude(status=status).update(status=status)
+        changed = (
+            Conversation.objects.filter(pk=conversation.pk)
+            .exclude(status=status)
+            .update(status=status, updated_at=timezone.now())
+        )
         conversation.status = status
         if changed:
             _event(conversation, kind, actor)
@@ -109,6 +127,7 @@ def conversation_tag(*, conversation: Conversation, name: str, actor: Actor) -> 
         tag, _ = Tag.objects.get_or_create(name=cleaned)
         if not conversation.tags.filter(pk=tag.pk).exists():
             conversation.tags.add(tag)
+            conversation_touch(conversation.pk)
             _event(conversation, ConversationEvent.Kind.TAGGED, actor, cleaned)
             _audit(conversation, AuditAction.UPDATE, actor, "conversation tagged")
     return tag
@@ -119,6 +138,7 @@ def conversation_untag(*, conversation: Conversation, tag: Tag, actor: Actor) ->
     with transaction.atomic():
         if conversation.tags.filter(pk=tag.pk).exists():
             conversation.tags.remove(tag)
+            conversation_touch(conversation.pk)
             _event(conversation, ConversationEvent.Kind.UNTAGGED, actor, tag.name)
             _audit(conversation, AuditAction.UPDATE, actor, "conversation tag removed")
 
@@ -151,7 +171,7 @@ def conversation_link_patient(*, conversation: Conversation, patient: Patient, a
         raise ValidationError("That patient does not have this number on file.")
     with transaction.atomic():
         Conversation.objects.filter(pk=conversation.pk).update(
-            patient=patient, location=patient.primary_location
+            patient=patient, location=patient.primary_location, updated_at=timezone.now()
         )
         Message.objects.filter(conversation=conversation, patient__isnull=True).update(patient=patient)
         conversation.patient = patient
@@ -165,8 +185,44 @@ def conversation_mark_read(*, conversation: Conversation, actor: Actor) -> bool:
 
     No event: reading is recorded by the VIEW audit entry of the page that showed the messages.
     """
-    changed = Conversation.objects.filter(pk=conversation.pk, unread_count__gt=0).update(unread_count=0)
+    changed = Conversation.objects.filter(pk=conversation.pk, unread_count__gt=0).update(
+        unread_count=0, updated_at=timezone.now()
+    )
     conversation.unread_count = 0
+    return bool(changed)
+
+
+def conversation_mark_unread(*, conversation: Conversation, actor: Actor) -> bool:
+    """Put CONVERSATION back among those needing attention (one unread); False when it already was unread."""
+    with transaction.atomic():
+        changed = Conversation.objects.filter(pk=conversation.pk, unread_count=0).update(
+            unread_count=1, updated_at=timezone.now()
+        )
+        if changed:
+            conversation.unread_count = 1
+            _event(conversation, ConversationEvent.Kind.MARKED_UNREAD, actor)
+            _audit(conversation, AuditAction.UPDATE, actor, "conversation marked unread")
+    return bool(changed)
+
+
+def conversation_flag_set(*, conversation: Conversation, flagged: bool, actor: Actor) -> bool:
+    """Flag (FLAGGED true) or unflag CONVERSATION for a closer look; False when it already was so."""
+    with transaction.atomic():
+        changed = (
+            Conversation.objects.filter(pk=conversation.pk)
+            .exclude(flagged=flagged)
+            .update(flagged=flagged, updated_at=timezone.now())
+        )
+        conversation.flagged = flagged
+        if changed:
+            kind = ConversationEvent.Kind.FLAGGED if flagged else ConversationEvent.Kind.UNFLAGGED
+            _event(conversation, kind, actor, "by staff")
+            _audit(
+                conversation,
+                AuditAction.UPDATE,
+                actor,
+                "conversation flagged" if flagged else "conversation unflagged",
+            )
     return bool(changed)
 
 
@@ -186,7 +242,9 @@ def conversation_opt_out(*, conversation: Conversation, actor: Actor) -> None:
             actor=actor,
             note="asked by text to stop; recorded from the inbox",
         )
-        Conversation.objects.filter(pk=conversation.pk).update(opt_out_suspected=False)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            opt_out_suspected=False, updated_at=timezone.now()
+        )
         conversation.opt_out_suspected = False
         _event(conversation, ConversationEvent.Kind.OPTED_OUT, actor, "recorded by staff from the inbox")
         _audit(conversation, AuditAction.UPDATE, actor, "text opt-out recorded from the inbox")
@@ -200,7 +258,9 @@ def conversation_flag_dismiss(*, conversation: Conversation, flag: str, actor: A
     if flag not in FLAGS:
         raise ValidationError("Unknown flag.")
     with transaction.atomic():
-        Conversation.objects.filter(pk=conversation.pk).update(**{FLAGS[flag]: False})
+        Conversation.objects.filter(pk=conversation.pk).update(
+            **{FLAGS[flag]: False}, updated_at=timezone.now()
+        )
         setattr(conversation, FLAGS[flag], False)
         _event(conversation, ConversationEvent.Kind.FLAGGED, actor, f"dismissed: {flag.replace('_', ' ')}")
         _audit(conversation, AuditAction.UPDATE, actor, f"conversation flag dismissed: {flag}")
@@ -211,11 +271,28 @@ def conversation_flag_dismiss(*, conversation: Conversation, flag: str, actor: A
 
 
 def conversation_flag(*, conversation: Conversation, reason: str) -> ConversationEvent:
-    """Flag CONVERSATION for staff with REASON (a 'flagged' event) and open it so it shows in the inbox."""
+    """Flag CONVERSATION for staff with REASON (a 'flagged' event), open it and make it need attention.
+
+    Called while the patient's text is being processed (a reply handler handing it to people), the text
+    itself counts as unread; otherwise the conversation gets one unread so it shows among those to read.
+    """
+    during_inbound = getattr(conversation, "inbound_in_progress", False)
     with transaction.atomic():
         event = _event(conversation, ConversationEvent.Kind.FLAGGED, None, reason)
-        Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.OPEN)
+        fields: dict[str, Any] = {
+            "status": Conversation.Status.OPEN,
+            "flagged": True,
+            "updated_at": timezone.now(),
+        }
+        if not during_inbound:
+            fields["unread_count"] = Greatest(F("unread_count"), 1)
+        Conversation.objects.filter(pk=conversation.pk).update(**fields)
         conversation.status = Conversation.Status.OPEN
+        conversation.flagged = True
+        if during_inbound:
+            conversation.handed_to_people = True  # type: ignore[attr-defined]  # read by inbound_process
+        else:
+            conversation.unread_count = max(conversation.unread_count, 1)
     return event
 
 
@@ -223,9 +300,19 @@ def conversation_tag_automatic(*, conversation: Conversation, name: str) -> Tag:
     """Put the tag NAME (kept as written, created on first use) on CONVERSATION."""
     tag, _ = Tag.objects.get_or_create(name=name[:MAX_TAG_LENGTH])
     conversation.tags.add(tag)
+    conversation_touch(conversation.pk)
     return tag
 
 
 def internal_note_add_automatic(*, conversation: Conversation, text: str) -> InternalNote:
     """A note Careline writes for staff (no author), such as the context of a reply handed to them."""
     return InternalNote.objects.create(conversation=conversation, author=None, text=text)
+
+
+# --- what other apps change that the inbox list shows --------------------------------------------------
+
+
+def conversations_on_consent_changed(event: ConsentChanged) -> None:
+    """A number opted out or back in: the list's "Opted out" mark of its conversations changes."""
+    numbers = ConsentEvent.objects.filter(pk=event.consent_event_id).values("phone_number")
+    Conversation.objects.filter(contact__in=numbers).update(updated_at=timezone.now())

@@ -8,7 +8,7 @@ from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from careline.messaging.keywords import (
     normalize_keyword,
 )
 from careline.messaging.models import (
+    PREVIEW_LENGTH,
     Channel,
     Conversation,
     ConversationEvent,
@@ -149,18 +150,25 @@ def inbound_process(message_id: int) -> bool:
                 Message.objects.filter(pk=message_id).update(patient=candidates[0])
         conversation.channel = message.channel  # the same row; saves a query when replying
         received = message.created_at
-        # Greatest: a late run (the sweep's) must not move the thread back behind a newer message.
+        preview = patient_preview(message.body, has_media=bool(message.media))
+        # Greatest: a late run (the sweep's) must not move the thread back behind a newer message; the
+        # preview likewise stays the newest patient text's. One UPDATE: this runs for every inbound text.
+        newest = Q(last_patient_message_at__isnull=True) | Q(last_patient_message_at__lte=received)
         Conversation.objects.filter(pk=conversation.pk).update(
             last_message_at=Greatest(Coalesce(F("last_message_at"), Value(received)), Value(received)),
             last_inbound_at=Greatest(Coalesce(F("last_inbound_at"), Value(received)), Value(received)),
-            unread_count=F("unread_count") + 1,
-            status=Conversation.Status.OPEN,
+            last_patient_message_at=Greatest(
+                Coalesce(F("last_patient_message_at"), Value(received)), Value(received)
+            ),
+            last_patient_preview=Case(When(newest, then=Value(preview)), default=F("last_patient_preview")),
+            updated_at=now,
         )
         # The same values in memory (a refresh would cost a query on every inbound text).
         conversation.last_message_at = max(conversation.last_message_at or received, received)
         conversation.last_inbound_at = max(conversation.last_inbound_at or received, received)
-        conversation.unread_count += 1
-        conversation.status = Conversation.Status.OPEN
+        if conversation.last_patient_message_at is None or conversation.last_patient_message_at <= received:
+            conversation.last_patient_message_at = received
+            conversation.last_patient_preview = preview
         inbound = InboundMessage(
             provider_message_id=message.provider_message_id or "",
             from_address=message.from_address,
@@ -169,8 +177,30 @@ def inbound_process(message_id: int) -> bool:
             media=message.media,
             opt_out_type=message.provider_opt_out_type,
         )
-        _act_on(channel=message.channel, conversation=conversation, message=message, inbound=inbound)
+        conversation.inbound_in_progress = True  # type: ignore[attr-defined]  # see conversation_flag
+        handled = _act_on(
+            channel=message.channel, conversation=conversation, message=message, inbound=inbound
+        )
+        if not handled or getattr(conversation, "handed_to_people", False):
+            _needs_attention(conversation)
     return True
+
+
+def patient_preview(body: str, *, has_media: bool) -> str:
+    """The start of a patient's text as the inbox list shows it (one line, at most PREVIEW_LENGTH)."""
+    text = " ".join((body or "").split())
+    if not text:
+        return "Sent an attachment" if has_media else ""
+    return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "\u2026"
+
+
+def _needs_attention(conversation: Conversation) -> None:
+    """A person must read the patient's text: one more unread, and the conversation opens again."""
+    Conversation.objects.filter(pk=conversation.pk).update(
+        unread_count=F("unread_count") + 1, status=Conversation.Status.OPEN
+    )
+    conversation.unread_count += 1
+    conversation.status = Conversation.Status.OPEN
 
 
 def inbound_unprocessed(*, older_than: datetime) -> list[int]:
@@ -196,7 +226,11 @@ def inbound_requeue(*, now: datetime) -> int:
 
 def _act_on(
     *, channel: Channel, conversation: Conversation, message: Message, inbound: InboundMessage
-) -> None:
+) -> bool:
+    """Act on the text; True when Careline handled it by itself (a keyword, or a feature answered it).
+
+    A text that reads like "stop texting me", or that nothing answered, is for people (False).
+    """
     from careline.patients.services.registry import CONSENT_REVOKED, consent_state
 
     keyword = PROVIDER_OPT_OUT_TYPES.get(inbound.opt_out_type.upper()) if inbound.opt_out_type else None
@@ -210,9 +244,11 @@ def _act_on(
     provider_answers = channel.keyword_replies == KeywordReplies.PROVIDER
     if keyword is Keyword.OPT_OUT:
         _opt_out(conversation=conversation, message=message, reply=not provider_answers, inbound=inbound)
-    elif keyword is Keyword.OPT_IN:
+        return True
+    if keyword is Keyword.OPT_IN:
         _opt_in(conversation=conversation, message=message, reply=not provider_answers)
-    elif keyword is Keyword.HELP:
+        return True
+    if keyword is Keyword.HELP:
         if not provider_answers:
             text = keyword_answer(
                 "help",
@@ -220,19 +256,21 @@ def _act_on(
                 language=_answer_language(conversation, message, inbound.body),
             )
             _reply(conversation, message, "help", text)
-    else:
-        if looks_like_opt_out(inbound.body):
-            Conversation.objects.filter(pk=conversation.pk).update(opt_out_suspected=True)
-            ConversationEvent.objects.create(
-                conversation=conversation,
-                kind=ConversationEvent.Kind.FLAGGED,
-                detail="may be asking to stop texts",
-            )
-        from careline.messaging.replies import reply_route
+        return True
+    suspected_opt_out = looks_like_opt_out(inbound.body)
+    if suspected_opt_out:
+        Conversation.objects.filter(pk=conversation.pk).update(opt_out_suspected=True)
+        ConversationEvent.objects.create(
+            conversation=conversation,
+            kind=ConversationEvent.Kind.FLAGGED,
+            detail="may be asking to stop texts",
+        )
+    from careline.messaging.replies import reply_route
 
-        if reply_route(conversation, message):
-            return
-        _after_hours_reply(conversation=conversation, message=message)
+    if reply_route(conversation, message):
+        return not suspected_opt_out
+    _after_hours_reply(conversation=conversation, message=message)
+    return False
 
 
 def _answer_location(conversation: Conversation) -> Location | None:

@@ -51,6 +51,11 @@ def test_the_demo_inbox_has_every_state(demo):
     assert conversations.filter(assigned_to__isnull=False).exists()
     assert conversations.filter(status=Conversation.Status.CLOSED).exists()
     assert conversations.filter(opt_out_suspected=True).exists()
+    # The list shows each patient's last text and orders by it.
+    with_patient_text = conversations.filter(messages__direction="in").distinct()
+    assert with_patient_text.exists()
+    assert not with_patient_text.filter(last_patient_preview="").exists()
+    assert not with_patient_text.filter(last_patient_message_at__isnull=True).exists()
     family = conversations.get(patient__isnull=True)
     assert PatientPhone.objects.filter(number=family.contact).count() >= 2
     stop = Message.objects.get(body="STOP", direction=Message.Direction.INBOUND)

@@ -67,7 +67,7 @@ def test_a_duplicate_process_task_does_nothing(channel, personas):
     assert inbound_process(message.pk) is False
     assert _replies() == 1
     assert ConsentEvent.objects.filter(phone_number=PAT, kind=ConsentKind.REVOKED).count() == 1
-    assert Conversation.objects.get(contact=PAT).unread_count == 1
+    assert Conversation.objects.get(contact=PAT).unread_count == 0  # STOP is handled: nothing for people
     message.refresh_from_db()
     assert message.processed_at is not None
 
@@ -92,7 +92,7 @@ def test_concurrent_process_tasks_act_once(channel):
         thread.join()
     assert sorted(results) == [False, False, False, True]
     assert _replies() == 1
-    assert Conversation.objects.get(contact=PAT).unread_count == 1
+    assert ConsentEvent.objects.filter(phone_number=PAT, kind=ConsentKind.REVOKED).count() == 1
 
 
 def test_a_failure_while_processing_rolls_back_the_claim(channel, monkeypatch):

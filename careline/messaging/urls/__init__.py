@@ -4,13 +4,13 @@ from django.urls import path
 
 from careline.messaging.views import conversation as conversations
 from careline.messaging.views import conversation_actions as actions
-from careline.messaging.views import inbox, simulator
+from careline.messaging.views import inbox, inbox_list, simulator
 
 app_name = "messaging"
 
-# The shared inbox and the phone simulator (helper H2).
+# The shared inbox and the phone simulator.
 urlpatterns: list = [
-    path("", inbox.inbox, name="inbox"),
+    path("", inbox_list.inbox, name="inbox"),
     path("start", inbox.conversation_start, name="start"),
     path("segments", inbox.segments, name="segments"),
     path("notices", conversations.inbox_notices, name="inbox_notices"),
@@ -29,9 +29,11 @@ urlpatterns: list = [
     path("<int:pk>/link", actions.link_patient, name="link_patient"),
     path("<int:pk>/opt-out", actions.opt_out, name="opt_out"),
     path("<int:pk>/dismiss", actions.dismiss, name="dismiss"),
+    path("<int:pk>/flag", inbox_list.flag, name="flag"),
+    path("<int:pk>/mark-unread", inbox_list.mark_unread, name="mark_unread"),
 ]
 
-# Announcements, scheduled messages and messaging administration (helper H3).
+# Announcements, scheduled messages and messaging administration.
 from careline.messaging.urls.manage import urlpatterns as manage_urlpatterns  # noqa: E402
 
 urlpatterns += manage_urlpatterns

@@ -52,9 +52,9 @@ from careline.messaging.templating import TemplateKind, template_problem, templa
 from careline.messaging.views.inbox import (
     conversation_read_audit,
     conversation_zone,
-    inbox_list_context,
     wants_detail_pane,
 )
+from careline.messaging.views.inbox_list import inbox_list_context
 
 # --- what became of a message, and what would become of a reply ----------------------------------------
 
@@ -243,7 +243,7 @@ def render_conversation(request: HttpRequest, context: dict[str, Any], *, status
         return render(
             request, "messaging/_conversation_pane.html", {**context, "partial": True}, status=status
         )
-    page = {**inbox_list_context(request, None), "poll_url": reverse("messaging:inbox"), **context}
+    page = {**inbox_list_context(request), **context}
     return render(request, "messaging/conversation.html", page, status=status)
 
 

@@ -1,6 +1,6 @@
-"""The shared team inbox: the conversation list (the layout's left pane), starting a conversation from a
-patient's page, the composer's segment counter and a conversation's files. One conversation (the middle and
-right panes, their live poll) is in `views/conversation.py`.
+"""The shared team inbox: starting a conversation from a patient's page, the composer's segment counter and
+a conversation's files. The conversation list (the layout's left pane) is in `views/inbox_list.py`; one
+conversation (the middle and right panes, their live poll) is in `views/conversation.py`.
 
 Parse -> authorize -> service/query -> render. Polling requests carry X-Careline-Background so they do not
 keep a session alive; they are audited like any read, one entry per person, conversation and page per few
@@ -10,7 +10,6 @@ minutes (`audit_read_coalesced`, decided here, never by the header).
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,12 +19,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from careline.core.audit import AuditAction, audit_patient_access, audit_read_coalesced, audit_record
+from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.params import row_id
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
-from careline.locations.models import Location
-from careline.messaging.forms.inbox import InboxFilterForm
 from careline.messaging.models import Conversation
 from careline.messaging.outbound.compose import (
     conversation_for,
@@ -36,7 +33,6 @@ from careline.messaging.segments import segment_info
 from careline.messaging.services import attachments
 from careline.patients.queries import patient_for_user
 
-LIST_PAGE_SIZE = 50
 DETAIL_PANE = "inbox-detail"  # the id of the inbox's middle and right panes, swapped as one
 
 
@@ -49,81 +45,11 @@ def conversation_zone(conversation: Conversation) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-# --- the list -------------------------------------------------------------------------------------------
-
-
-def _visible_locations(user: Any) -> list[Location]:
-    locations = Location.objects.filter(is_active=True).order_by("name")
-    if not has_perm(user, Perm.PATIENT_VIEW_ALL_LOCATIONS):
-        locations = locations.filter(pk__in=list(user.location_ids))
-    return list(locations)
-
-
-def _filters_from(form: InboxFilterForm) -> queries.InboxFilters:
-    data = form.cleaned_data if form.is_valid() else {}
-    status = data.get("status") or "open"
-    return queries.InboxFilters(
-        status="" if status == "all" else status,
-        mine=data.get("show") == "mine",
-        unassigned=data.get("show") == "unassigned",
-        location_id=data.get("location"),
-        tag=data.get("tag") or "",
-        text=(data.get("q") or "").strip(),
-    )
-
-
-def inbox_list_context(request: HttpRequest, data: Any) -> dict[str, Any]:
-    """The conversation list (left pane) for filters DATA (a QueryDict, or None for the defaults); audited."""
-    form = InboxFilterForm(
-        data or None, locations=_visible_locations(request.user), tags=queries.tags_in_use()
-    )
-    filters = _filters_from(form)
-    rows = list(queries.inbox_conversations(request.user, filters)[: LIST_PAGE_SIZE + 1])
-    conversations, has_more = rows[:LIST_PAGE_SIZE], len(rows) > LIST_PAGE_SIZE
-    for conversation in conversations:
-        shown = (
-            format_phone(conversation.contact)
-            if conversation.contact.startswith("+")
-            else conversation.contact
-        )
-        conversation.contact_display = shown  # type: ignore[attr-defined]
-    # The list refreshes itself every few seconds: the same list is recorded once per few minutes.
-    audit_read_coalesced(
-        request=request,
-        action=AuditAction.SEARCH if filters.text else AuditAction.VIEW,
-        object_type="messaging.conversation",
-        detail=f"inbox list: {filters.describe()}; results={len(conversations)}{'+' if has_more else ''}",
-    )
-    return {
-        "form": form,
-        "conversations": conversations,
-        "has_more": has_more,
-        "unread_total": sum(c.unread_count for c in conversations),
-    }
-
-
 def wants_detail_pane(request: HttpRequest) -> bool:
     """Whether REQUEST is HTMX swapping the inbox's detail pane (opening a conversation from the list)."""
     return request.headers.get("HX-Target") == DETAIL_PANE and not request.headers.get(
         "HX-History-Restore-Request"
     )
-
-
-@require_perm(Perm.INBOX_VIEW)
-@require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
-    """Conversations the person may see, filtered and searched, newest activity first; polled by HTMX."""
-    if wants_detail_pane(request):
-        # Back to the list on a phone: the detail pane empties, the list (and its filters) stays.
-        return render(request, "messaging/_inbox_detail_empty.html", {"partial": True})
-    context = {
-        "nav": "inbox",
-        **inbox_list_context(request, request.GET),
-        "poll_url": request.get_full_path(),
-    }
-    if getattr(request, "htmx", False) and not request.headers.get("HX-History-Restore-Request"):
-        return render(request, "messaging/_inbox_list.html", context)
-    return render(request, "messaging/inbox.html", context)
 
 
 @require_perm(Perm.INBOX_VIEW)

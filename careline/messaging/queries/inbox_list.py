@@ -1,0 +1,410 @@
+"""The inbox list: filters people use, two orders, keyset pages, unread counts per filter, search, the version
+its poll compares, and the navigation badge. Every read here is a constant number of queries.
+
+Needs attention ("unread") is `Conversation.unread_count > 0`: only patient texts a person must read count
+(services/inbound.py). The list's row facts (waiting on the patient, opted out, last text failed) are
+correlated subqueries of the one list query, never a query per row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from careline.core.permissions import Perm, has_perm
+from careline.core.text import search_key
+from careline.messaging.models import Conversation, Message, MessageKind, MessageState, Tag
+from careline.messaging.queries.inbox import conversations_visible_to
+from careline.patients.models import GENERAL_CONSENT_KINDS, ConsentEvent, ConsentKind, PatientPhone
+
+PAGE_SIZE = 50
+MAX_SHOWN = 500  # a poll re-renders at most this many rows (down to the last one the reader has)
+
+# The quick filters ("views") of the list, in the order they are offered.
+SHOW_CHOICES = [
+    ("", "All"),
+    ("unread", "Needs attention"),
+    ("mine", "Mine"),
+    ("unassigned", "Unassigned"),
+    ("flagged", "Flagged"),
+    ("waiting", "Waiting on patient"),
+    ("opted_out", "Opted out"),
+    ("failed", "Failed delivery"),
+]
+SORT_ACTIVITY = "activity"
+SORT_PATIENT = "patient"
+SORT_CHOICES = [(SORT_ACTIVITY, "Newest activity"), (SORT_PATIENT, "Last patient message")]
+SORT_FIELDS = {SORT_ACTIVITY: "last_message_at", SORT_PATIENT: "last_patient_message_at"}
+
+FAILED_STATES = (MessageState.FAILED, MessageState.UNDELIVERED)
+NEVER_TRIED = (MessageState.CANCELLED, MessageState.SUPPRESSED)  # not "the latest outbound text"
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the list is narrowed to. `status` is 'open', 'closed' or '' (both); `show` one of SHOW_CHOICES."""
+
+    status: str = "open"
+    show: str = ""
+    location_id: int | None = None
+    tag: str = ""
+    text: str = ""
+    sort: str = SORT_ACTIVITY
+
+    def describe(self) -> str:
+        """The filters for the audit trail: which were used, never the search text (it may be patient data)."""
+        parts = [f"status={self.status or 'all'}"]
+        if self.show:
+            parts.append(self.show)
+        if self.location_id:
+            parts.append(f"location={self.location_id}")
+        if self.tag:
+            parts.append("tag")
+        if self.sort != SORT_ACTIVITY:
+            parts.append(f"sort={self.sort}")
+        if self.text:
+            parts.append("search=" + ("phone" if phone_digits(self.text) else "text"))
+        return "; ".join(parts)
+
+
+# --- the row facts and the filters --------------------------------------------------------------------------
+
+
+def _consent_kind() -> Subquery:
+    """The latest general consent entry of the conversation's number ('given', 'revoked' or NULL)."""
+    latest = ConsentEvent.objects.filter(
+        phone_number=OuterRef("contact"), kind__in=GENERAL_CONSENT_KINDS
+    ).order_by("-occurred_at", "-id")
+    return Subquery(latest.values("kind")[:1])
+
+
+def _last_outbound_state() -> Subquery:
+    """The state of the newest outbound text that was meant to go (cancelled and suppressed ones were not)."""
+    latest = (
+        Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.OUTBOUND)
+        .exclude(state__in=NEVER_TRIED)
+        .order_by("-created_at", "-id")
+    )
+    return Subquery(latest.values("state")[:1])
+
+
+def _waiting_on_patient() -> Exists:
+    """A staff member wrote after the patient's last text (or the patient never wrote): the ball is theirs."""
+    ours = Message.objects.filter(
+        conversation=OuterRef("pk"),
+        direction=Message.Direction.OUTBOUND,
+        kind=MessageKind.STAFF,
+        created_at__gt=Coalesce(OuterRef("last_patient_message_at"), Value(LONG_AGO)),
+    ).exclude(state__in=NEVER_TRIED)
+    return Exists(ours)
+
+
+def with_row_facts(queryset: QuerySet[Conversation], *, selected: bool = True) -> QuerySet[Conversation]:
+    """QUERYSET with consent_kind, last_out_state and waiting_on_patient (subqueries, no extra query).
+
+    SELECTED false: only for filters and counts (an alias), so the database works them out only where a
+    condition asks, not for every row.
+    """
+    facts = {
+        "consent_kind": _consent_kind(),
+        "last_out_state": _last_outbound_state(),
+        "waiting_on_patient": _waiting_on_patient(),
+    }
+    return queryset.annotate(**facts) if selected else queryset.alias(**facts)
+
+
+def show_condition(show: str, user: Any) -> Q:
+    """The condition of the quick filter SHOW on a queryset carrying the row facts."""
+    conditions = {
+        "unread": Q(unread_count__gt=0),
+        "mine": Q(assigned_to=user),
+        "unassigned": Q(assigned_to__isnull=True),
+        "flagged": Q(flagged=True),
+        "waiting": Q(waiting_on_patient=True),
+        "opted_out": Q(consent_kind=ConsentKind.REVOKED),
+        "failed": Q(last_out_state__in=FAILED_STATES),
+    }
+    return conditions.get(show, Q())
+
+
+def scope_condition(filters: InboxFilters) -> Q:
+    """Status, location and tag: the part of FILTERS the counts and the poll's version are taken over."""
+    condition = Q()
+    if filters.status in Conversation.Status.values:
+        condition &= Q(status=filters.status)
+    if filters.location_id:
+        condition &= Q(patient__primary_location_id=filters.location_id) | Q(
+            patient__isnull=True, location_id=filters.location_id
+        )
+    if filters.tag:
+        tagged = Conversation.tags.through.objects.filter(
+            conversation_id=OuterRef("pk"), tag__name=filters.tag
+        )
+        condition &= Q(Exists(tagged))  # not a join: it would repeat rows in the counts
+    return condition
+
+
+# --- search ---------------------------------------------------------------------------------------------
+
+PHONE_LIKE = re.compile(r"^[\d\s().+\-/]+$")
+MIN_PHONE_DIGITS = 4
+MAX_SEARCH_WORDS = 4
+TS_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def phone_digits(text: str) -> str:
+    """The digits of TEXT when it reads as (part of) a phone number ("0170", "(614) 555-0170"), else ''."""
+    stripped = text.strip()
+    if not PHONE_LIKE.match(stripped):
+        return ""
+    digits = re.sub(r"\D", "", stripped)
+    return digits if len(digits) >= MIN_PHONE_DIGITS else ""
+
+
+def _phone_condition(digits: str) -> Q:
+    """Numbers containing DIGITS; a full number typed with or without the country code matches it too."""
+    numbers = PatientPhone.objects.filter(number__contains=digits).values("patient_id")
+    return Q(contact__contains=digits) | Q(patient_id__in=numbers)
+
+
+def _text_condition(text: str) -> Q:
+    """Message text: full-text (each word by its start) on PostgreSQL over the GIN index; on SQLite, each
+    word anywhere in one message (no index: SQLite serves small clinics)."""
+    if connection.vendor == "postgresql":
+        words = TS_WORD.findall(text.lower())[:MAX_SEARCH_WORDS]
+        if not words:
+            return Q(pk__in=[])
+        query = SearchQuery(" & ".join(f"{word}:*" for word in words), config="simple", search_type="raw")
+        matching = (
+            Message.objects.annotate(found=SearchVector("body", config="simple"))
+            .filter(found=query)
+            .values("conversation_id")
+        )
+        return Q(pk__in=matching)
+    # SQLite: every word somewhere in one message of the conversation (a substring, any case).
+    words = TS_WORD.findall(text)[:MAX_SEARCH_WORDS]
+    if not words:
+        return Q(pk__in=[])
+    messages = Message.objects.filter(conversation=OuterRef("pk"))
+    for word in words:
+        messages = messages.filter(body__icontains=word)
+    return Q(Exists(messages))
+
+
+def _name_condition(text: str) -> Q | None:
+    """Every word starts one of the linked patient's names ("pat ort"); None when TEXT has no words."""
+    words = search_key(text).split()[:MAX_SEARCH_WORDS]
+    if not words:
+        return None
+    name = Q()
+    for word in words:
+        name &= (
+            Q(patient__last_name_key__startswith=word)
+            | Q(patient__first_name_key__startswith=word)
+            | Q(patient__preferred_name_key__startswith=word)
+        )
+    return name
+
+
+def search_condition(text: str) -> Q:
+    """Name prefix, any part of the phone number, or message text."""
+    condition = _text_condition(text)
+    digits = phone_digits(text)
+    if digits:
+        condition |= _phone_condition(digits)
+    name = _name_condition(text)
+    if name is not None:
+        condition |= name
+    return condition
+
+
+# --- pages ----------------------------------------------------------------------------------------------
+
+
+class BadCursor(ValueError):
+    """A "Show more" position that Careline did not write."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: after the row with this sort value (None: a row never written to) and id."""
+
+    value: datetime | None
+    pk: int
+
+    def encode(self) -> str:
+        if self.value is None:
+            return f"n.{self.pk}"
+        micros = (self.value - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+        return f"{micros}.{self.pk}"
+
+    @classmethod
+    def decode(cls, raw: str) -> Cursor:
+        """The cursor RAW names; BadCursor when it is not one."""
+        value, _, pk = (raw or "").partition(".")
+        if not pk.isdigit() or len(pk) > 18 or not (value == "n" or value.isdigit()) or len(value) > 18:
+            raise BadCursor(raw)
+        if value == "n":
+            return cls(None, int(pk))
+        try:
+            at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(value))
+        except OverflowError:
+            raise BadCursor(raw) from None
+        return cls(at, int(pk))
+
+
+def _after(sort_field: str, cursor: Cursor) -> Q:
+    """Rows after CURSOR in the order (SORT_FIELD descending, never-set last; then id descending)."""
+    if cursor.value is None:
+        return Q(**{f"{sort_field}__isnull": True, "pk__lt": cursor.pk})
+    return (
+        Q(**{f"{sort_field}__lt": cursor.value})
+        | Q(**{sort_field: cursor.value, "pk__lt": cursor.pk})
+        | Q(**{f"{sort_field}__isnull": True})
+    )
+
+
+def _at_or_before(sort_field: str, cursor: Cursor) -> Q:
+    """Rows up to and including CURSOR's row in the list's order (what a reader already has on screen)."""
+    if cursor.value is None:
+        return Q(**{f"{sort_field}__isnull": False}) | Q(
+            **{f"{sort_field}__isnull": True, "pk__gte": cursor.pk}
+        )
+    return Q(**{f"{sort_field}__gt": cursor.value}) | Q(**{sort_field: cursor.value, "pk__gte": cursor.pk})
+
+
+def row_cursor(row: Conversation, sort: str) -> str:
+    """The position of ROW in the order SORT, for "Show more" and the poll."""
+    sort_field = SORT_FIELDS.get(sort, SORT_FIELDS[SORT_ACTIVITY])
+    return Cursor(getattr(row, sort_field), row.pk).encode()
+
+
+def inbox_conversations(user: Any, filters: InboxFilters) -> QuerySet[Conversation]:
+    """USER's visible conversations narrowed by FILTERS, in the chosen order, ready to list in few queries."""
+    sort_field = SORT_FIELDS.get(filters.sort, SORT_FIELDS[SORT_ACTIVITY])
+    queryset = with_row_facts(conversations_visible_to(user)).filter(scope_condition(filters))
+    queryset = queryset.filter(show_condition(filters.show, user))
+    if filters.text:
+        matching = Conversation.objects.filter(search_condition(filters.text)).values("pk")
+        queryset = queryset.filter(pk__in=matching)  # a subquery: joins on phones would repeat rows
+    return (
+        queryset.select_related("patient", "patient__primary_location", "location", "assigned_to")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .order_by(F(sort_field).desc(nulls_last=True), "-pk")
+    )
+
+
+@dataclass
+class InboxPage:
+    """One page of the list: its rows, whether more follow and where the next page starts."""
+
+    rows: list[Conversation]
+    has_more: bool
+    next_cursor: str
+    last_cursor: str = ""  # the last row's position (the poll re-renders down to it)
+
+
+def inbox_page(
+    user: Any,
+    filters: InboxFilters,
+    *,
+    after: Cursor | None = None,
+    upto: Cursor | None = None,
+    size: int = PAGE_SIZE,
+) -> InboxPage:
+    """SIZE rows of the list after AFTER (from the top when None), or every row down to UPTO (the poll's:
+    what the reader loaded, plus anything new above it; at most MAX_SHOWN): one query, plus one for tags."""
+    sort_field = SORT_FIELDS.get(filters.sort, SORT_FIELDS[SORT_ACTIVITY])
+    queryset = inbox_conversations(user, filters)
+    if after is not None:
+        queryset = queryset.filter(_after(sort_field, after))
+    if upto is not None:
+        queryset = queryset.filter(_at_or_before(sort_field, upto))
+        size = MAX_SHOWN
+    rows = list(queryset[: size + 1])
+    rows, has_more = rows[:size], len(rows) > size
+    if upto is not None and not has_more:
+        # Every loaded row is back: whether more follow is the question "Show more" answers.
+        has_more = inbox_conversations(user, filters).filter(_after(sort_field, upto)).exists()
+    cursor = row_cursor(rows[-1], filters.sort) if rows else ""
+    return InboxPage(rows=rows, has_more=has_more, next_cursor=cursor if has_more else "", last_cursor=cursor)
+
+
+# --- counts, version, badge -----------------------------------------------------------------------------
+
+
+@dataclass
+class InboxCounts:
+    """Conversations needing attention per quick filter (within status, location and tag), the badge and the
+    list's version (see inbox_version)."""
+
+    per_show: dict[str, int]
+    unread_messages: int
+    badge: int
+    version: str
+
+
+def _version_aggregates(scope: Q) -> dict[str, Any]:
+    return {
+        "newest": Max("updated_at", filter=scope),
+        "rows": Count("pk", filter=scope),
+        "unread": Sum("unread_count", filter=scope, default=0),
+        "badge": Count("pk", filter=Q(status=Conversation.Status.OPEN, unread_count__gt=0)),
+    }
+
+
+def _version_token(totals: dict[str, Any], filters: InboxFilters) -> str:
+    newest = totals["newest"].isoformat() if totals["newest"] else "-"
+    raw = f"{newest}|{totals['rows']}|{totals['unread']}|{totals['badge']}|{filters!r}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def inbox_counts(user: Any, filters: InboxFilters) -> InboxCounts:
+    """The unread count of every quick filter, the navigation badge and the version, in one aggregate query."""
+    scope = scope_condition(filters)
+    aggregates: dict[str, Any] = {
+        f"show_{code or 'all'}": Count(
+            "pk", filter=scope & Q(unread_count__gt=0) & show_condition(code, user)
+        )
+        for code, _label in SHOW_CHOICES
+    }
+    aggregates.update(_version_aggregates(scope))
+    # Only the rows something is counted over: the open ones (the badge) and the scope (closed ones too
+    # when asked), never the whole history.
+    rows = conversations_visible_to(user).filter(Q(status=Conversation.Status.OPEN) | scope)
+    totals = with_row_facts(rows, selected=False).aggregate(**aggregates)
+    return InboxCounts(
+        per_show={code: int(totals[f"show_{code or 'all'}"] or 0) for code, _label in SHOW_CHOICES},
+        unread_messages=int(totals["unread"] or 0),
+        badge=int(totals["badge"] or 0),
+        version=_version_token(totals, filters),
+    )
+
+
+def inbox_version(user: Any, filters: InboxFilters) -> str:
+    """A short token that changes whenever the list under FILTERS (or the badge) would show something else.
+
+    Every change the list shows moves a conversation's `updated_at` (services, inbound and outbound paths,
+    consent changes), so the newest `updated_at`, the number of rows and the unread totals are enough.
+    One aggregate query without the row facts: what the list's poll asks every few seconds.
+    """
+    scope = scope_condition(filters)
+    rows = conversations_visible_to(user).filter(Q(status=Conversation.Status.OPEN) | scope)
+    totals = rows.aggregate(**_version_aggregates(scope))
+    return _version_token(totals, filters)
+
+
+def inbox_nav_badge(user: Any) -> int | None:
+    """Open conversations needing attention that USER may see (the Inbox badge); None without the inbox."""
+    if not has_perm(user, Perm.INBOX_VIEW):
+        return None
+    return conversations_visible_to(user).filter(status=Conversation.Status.OPEN, unread_count__gt=0).count()

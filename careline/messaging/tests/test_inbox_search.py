@@ -1,0 +1,103 @@
+"""Searching the inbox: a name by its start, any part of a phone number typed any usual way, and message text
+(full-text over a GIN index on PostgreSQL, a substring on SQLite)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from careline.core.models import AuditEntry
+from careline.messaging.queries.inbox_list import InboxFilters, inbox_conversations
+from careline.messaging.tests.inbox_support import NOON_CHICAGO, texted_by
+from careline.patients.models import Patient, PatientPhone
+
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
+
+NUMBER = "+16145550170"
+
+
+@pytest.fixture
+def dana(personas: Any) -> Any:
+    patient = Patient.objects.create(
+        mrn="S-1",
+        legal_first_name="Dana",
+        legal_last_name="Whitfield",
+        date_of_birth="1985-05-05",
+        primary_location=personas.location_a,
+    )
+    PatientPhone.objects.create(patient=patient, number=NUMBER)
+    conversation = texted_by(NUMBER, "Could you renew my prescription before Friday?")
+    texted_by("+13125550999", "wrong number, sorry")
+    return conversation
+
+
+def _ids(user: Any, text: str) -> list[int]:
+    filters = InboxFilters(status="", text=text)
+    return list(inbox_conversations(user, filters).values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    "typed", ["0170", "555-0170", "(614) 555-0170", "614.555.0170", "+1 614 555 0170", "16145550170"]
+)
+def test_any_part_of_the_phone_number_typed_any_way_finds_it(personas: Any, dana: Any, typed: str) -> None:
+    assert _ids(personas.front_a, typed) == [dana.pk]
+
+
+def test_a_phone_search_on_a_number_only_a_patient_has_finds_their_conversation(
+    personas: Any, dana: Any
+) -> None:
+    PatientPhone.objects.create(patient=dana.patient, number="+16145557788")  # a second phone of Dana's
+    assert _ids(personas.front_a, "557788") == [dana.pk]
+
+
+@pytest.mark.parametrize("typed", ["whit", "Dana", "dana whit", "WHITFIELD"])
+def test_a_name_by_its_start_finds_it(personas: Any, dana: Any, typed: str) -> None:
+    assert _ids(personas.front_a, typed) == [dana.pk]
+
+
+def test_too_few_digits_are_not_a_phone_search(personas: Any, dana: Any) -> None:
+    assert _ids(personas.front_a, "017") == []
+
+
+def test_message_text_is_found(personas: Any, dana: Any) -> None:
+    assert _ids(personas.front_a, "prescription") == [dana.pk]
+    assert _ids(personas.front_a, "renew prescription") == [dana.pk]
+    assert _ids(personas.front_a, "refund") == []
+
+
+def test_search_by_page_keeps_the_text_out_of_the_audit_trail(
+    personas: Any, dana: Any, client_for: Any
+) -> None:
+    html = client_for(personas.front_a).get(reverse("messaging:inbox"), {"q": "555-0170"}).content.decode()
+    assert "Dana Whitfield" in html and "wrong number" not in html
+    entry = AuditEntry.objects.filter(action="search", object_type="messaging.conversation").latest("id")
+    assert "search=phone" in entry.detail and "0170" not in entry.detail
+
+
+@pytest.mark.postgres
+def test_postgres_searches_words_by_their_start_over_the_gin_index(personas: Any, dana: Any) -> None:
+    assert connection.vendor == "postgresql"
+    assert _ids(personas.front_a, "presc") == [dana.pk]  # a word's start
+    assert _ids(personas.front_a, "friday renew") == [dana.pk]  # words in any order
+    assert _ids(personas.front_a, "'; drop table") == []  # punctuation is never tsquery syntax
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'message_body_search'")
+        (definition,) = cursor.fetchone()
+        assert "gin" in definition and "to_tsvector('simple'" in definition
+        cursor.execute("SET enable_seqscan = off")
+        from careline.messaging.models import Conversation
+        from careline.messaging.queries.inbox_list import _text_condition
+
+        sql, params = Conversation.objects.filter(_text_condition("prescription")).query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = on")
+    assert "message_body_search" in plan
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite fallback")
+def test_sqlite_finds_any_part_of_the_text(personas: Any, dana: Any) -> None:
+    assert _ids(personas.front_a, "before fri") == [dana.pk]
