@@ -213,3 +213,21 @@ def test_without_a_matched_patient_the_panel_says_so_and_offers_the_link(persona
     assert reverse("messaging:link_patient", args=[conversation.pk]) in panel
     unknown = texted_by("+13125550999", "Hello?")
     assert "No patient you can see has this number on file" in _get(client_for(personas.front_a), unknown)
+
+
+def test_the_conversation_offers_flag_and_mark_unread_which_work(personas, client_for, conversation):
+    client = client_for(personas.front_a)
+    html = _get(client, conversation)
+    assert f'action="{reverse("messaging:flag", args=[conversation.pk])}"' in html
+    assert f'action="{reverse("messaging:mark_unread", args=[conversation.pk])}"' in html
+    response = client.post(reverse("messaging:flag", args=[conversation.pk]), {"action": "flag"})
+    assert response.status_code == 302
+    conversation.refresh_from_db()
+    assert conversation.flagged
+    assert "Remove the flag" in _get(client, conversation)
+    response = client.post(
+        reverse("messaging:mark_unread", args=[conversation.pk]), {"next": reverse("messaging:inbox")}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("messaging:inbox")
+    conversation.refresh_from_db()
+    assert conversation.unread_count >= 1
