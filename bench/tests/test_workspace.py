@@ -45,8 +45,14 @@ def test_seed_keeps_past_times_and_matches_conversations_to_their_messages():
     seeded = seed_workspace(TINY, seed=3, now=NOW)
 
     assert Message.objects.count() == TINY.messages
+    untouched = (
+        Message.objects.values_list("media", "urgent", "held_for_quiet_hours", "subject_key")
+        .order_by()
+        .distinct()
+    )
+    assert list(untouched) == [([], False, False, "")]  # fields no row gives take the model's defaults
     assert Message.objects.filter(created_at__lt=NOW - timedelta(days=300)).exists()
-    assert Message._meta.get_field("created_at").auto_now_add  # restored after the seed
+    assert Conversation._meta.get_field("created_at").auto_now_add  # restored after the seed
     last = dict(
         Message.objects.values("conversation")
         .annotate(at=Max("created_at"))
