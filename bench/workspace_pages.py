@@ -114,13 +114,32 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
 
 
-def _get(client: Client, url: str, headers: dict[str, str]) -> float:
-    started = time.perf_counter()
+def _get(client: Client, url: str, headers: dict[str, str]) -> tuple[float, float]:
+    """Request URL; (wall milliseconds, this process's CPU milliseconds)."""
+    started, cpu = time.perf_counter(), time.process_time()
     response = client.get(url, **headers)  # type: ignore[arg-type]
-    elapsed = (time.perf_counter() - started) * 1000
+    elapsed, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
     if response.status_code != 200:
         raise SystemExit(f"bench: {url} answered {response.status_code}; the workload is wrong")
-    return elapsed
+    return elapsed, cpu
+
+
+def explain(statement: str) -> str:
+    """The database's plan of STATEMENT (a SELECT as it ran): EXPLAIN ANALYZE, or SQLite's query plan."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}")
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {statement}")
+        return "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())
+
+
+def _slowest_sql(captured: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    """The three slowest statements of one request (shortened), and the plan of its slowest SELECT."""
+    ranked = sorted(captured, key=lambda q: -float(q["time"]))
+    top = [{"ms": float(q["time"]) * 1000, "sql": q["sql"][:400]} for q in ranked[:3]]
+    select = next((q["sql"] for q in ranked if q["sql"].lstrip().upper().startswith("SELECT")), "")
+    return top, explain(select) if select else ""
 
 
 def measure_pages(
@@ -128,31 +147,28 @@ def measure_pages(
 ) -> list[dict[str, Any]]:
     """Median, p95 and SQL query count of each page for each user; REQUESTS per page in each of RUNS rounds."""
     rows = []
+    users = (("front desk, one location", workspace.front_desk), ("administrator", workspace.admin))
     with override_settings(ROOT_URLCONF=URLCONF):
-        for label, user in (
-            ("front desk, one location", workspace.front_desk),
-            ("administrator", workspace.admin),
-        ):
+        for label, user in users:
             client = sign_in(Client(), user)
             todo = [(page, page.urls(workspace, user)) for page in pages if page.available()]
-            queries: dict[str, int] = {}
-            slow_sql: dict[str, list[dict[str, Any]]] = {}
+            sql: dict[str, dict[str, Any]] = {}
             for page, urls in todo:
                 for n in range(warmup):
                     _get(client, urls[n % len(urls)], page.headers)
                 with CaptureQueriesContext(connection) as captured:
                     _get(client, urls[-1], page.headers)
-                queries[page.name] = len(captured.captured_queries)
-                slowest = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]
-                slow_sql[page.name] = [
-                    {"ms": float(q["time"]) * 1000, "sql": q["sql"][:400]} for q in slowest
-                ]
+                slowest, plan = _slowest_sql(captured.captured_queries)
+                sql[page.name] = {"queries": len(captured), "slow_sql": slowest, "plan": plan}
             samples: dict[str, list[list[float]]] = {page.name: [] for page, _ in todo}
+            cpu: dict[str, list[float]] = {page.name: [] for page, _ in todo}
             for _run in range(runs):
                 timings: dict[str, list[float]] = {page.name: [] for page, _ in todo}
                 for n in range(requests):
                     for page, urls in todo:
-                        timings[page.name].append(_get(client, urls[n % len(urls)], page.headers))
+                        wall, used = _get(client, urls[n % len(urls)], page.headers)
+                        timings[page.name].append(wall)
+                        cpu[page.name].append(used)
                 for name, values in timings.items():
                     samples[name].append(values)
             for page in pages:
@@ -168,9 +184,9 @@ def measure_pages(
                         "n": len(pooled),
                         "median_ms": statistics.median(pooled),
                         "p95_ms": p95(pooled),
+                        "cpu_median_ms": statistics.median(cpu[page.name]),
                         "run_medians_ms": [statistics.median(run) for run in samples[page.name]],
-                        "queries": queries[page.name],
-                        "slow_sql": slow_sql[page.name],
+                        **sql[page.name],
                         "url": page.urls(workspace, user)[0],
                     }
                 )

@@ -216,7 +216,10 @@ class FastRows:
     def insert(self, rows: Iterator[list[Any]]) -> int:
         """Insert ROWS (from `row`); how many."""
         quote = connection.ops.quote_name
-        table, columns = quote(self.model._meta.db_table), ", ".join(quote(str(f.column)) for f in self.fields)
+        table, columns = (
+            quote(self.model._meta.db_table),
+            ", ".join(quote(str(f.column)) for f in self.fields),
+        )
         count = 0
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
