@@ -43,6 +43,7 @@ from careline.scheduling.models import Appointment, AppointmentStatus, Appointme
 
 BATCH = 20_000  # rows handed to one bulk_create call (Django splits them into statements the driver takes)
 HISTORY_DAYS = 730
+ACTIVE_DAYS = 45  # how long a patient's thread stays active, on average
 HEAVY_THREADS = 5  # conversations with HEAVY_MESSAGES messages each: the conversation page measured
 HEAVY_MESSAGES = 220  # more than the page's 200-entry limit, as a long-running patient thread
 UNLINKED_SHARE = 0.02  # conversations with a number no patient has (unknown senders)
@@ -319,15 +320,19 @@ def plan_threads(sizes: Sizes, now: datetime, seed: int) -> list[ThreadPlan]:
     kinds, shares = zip(*MESSAGE_MIX, strict=True)
     plans = []
     for number, (owner, count) in enumerate(zip(owners, counts, strict=True)):
-        # Heavy threads are active this week; the others started any time in the two years.
-        first = now - timedelta(
-            days=(rng.uniform(60, 400) if owner in heavy else rng.uniform(0, HISTORY_DAYS))
-        )
-        span = (now - first).total_seconds()
-        times = sorted(first + timedelta(seconds=rng.uniform(0, span)) for _ in range(count))
+        # A thread is active for a while (weeks to months) some time in the two years, then goes quiet, so
+        # most conversations are old and closed; the heavy threads run for months up to today.
         if owner in heavy:
-            times[-1] = now - timedelta(minutes=rng.uniform(5, 600))
-            times.sort()
+            first, last = (
+                now - timedelta(days=rng.uniform(60, 400)),
+                now - timedelta(minutes=rng.uniform(5, 600)),
+            )
+        else:
+            first = now - timedelta(days=rng.uniform(0, HISTORY_DAYS))
+            last = min(now, first + timedelta(days=rng.expovariate(1 / ACTIVE_DAYS)))
+        span = (last - first).total_seconds()
+        times = sorted(first + timedelta(seconds=rng.uniform(0, span)) for _ in range(count))
+        times[-1] = last
         contact = phone_for(owner) if owner is not None else f"+1555{number:07d}"
         plans.append(ThreadPlan(owner, contact, times, rng.choices(kinds, shares, k=count)))
     return plans
