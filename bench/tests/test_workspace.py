@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from bench import workspace
 from bench.workspace_pages import BASELINE, PAGES, URLCONF, measure_pages
-from bench.workspace_seed import HEAVY_MESSAGES, HEAVY_THREADS, Sizes, plan_threads, seed_workspace
+from bench.workspace_seed import Sizes, seed_workspace
+from bench.workspace_seed_inbox import HEAVY_MESSAGES, HEAVY_THREADS, plan_threads
 from careline.messaging.models import Conversation, Message
 from careline.messaging.queries.inbox import conversations_visible_to
 from careline.scheduling.models import Appointment
