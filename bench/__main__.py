@@ -1,5 +1,8 @@
 """`make bench`: patient search latency over 100,000 patients on SQLite, and on PostgreSQL when configured.
 
+Then the messaging, scheduling and staff workspace suites (bench/messaging.py, bench/scheduling.py,
+bench/workspace.py); `--suite NAME` runs one of them alone.
+
 Each database is measured in a child process of its own (settings read DATABASE_URL once). PostgreSQL is
 used when CARELINE_BENCH_DATABASE_URL (or CARELINE_TEST_DATABASE_URL) names a server: a dedicated database
 `careline_bench` is created there and dropped at the end. The Markdown table goes to stdout and to
@@ -145,7 +148,9 @@ def main() -> None:
     parser.add_argument("--baseline-queries", type=int, default=30)
     parser.add_argument("--only", choices=("sqlite", "postgres"))
     parser.add_argument("--quick", action="store_true", help="smaller runs (a couple of minutes in all)")
-    parser.add_argument("--suite", choices=("all", "search", "messaging", "scheduling"), default="all")
+    parser.add_argument(
+        "--suite", choices=("all", "search", "messaging", "scheduling", "workspace"), default="all"
+    )
     parser.add_argument("--reminders", type=int, help="due reminders in the dispatch benchmark (100,000)")
     args = parser.parse_args()
     if args.quick:
@@ -156,6 +161,9 @@ def main() -> None:
         return
     if args.suite == "scheduling":
         _bench_scheduling(args)
+        return
+    if args.suite == "workspace":
+        _bench_workspace(args)
         return
     results = []
     if args.only != "postgres":
@@ -171,6 +179,7 @@ def main() -> None:
     if args.suite == "all":
         _bench_messaging(args)
         _bench_scheduling(args)
+        _bench_workspace(args)
 
 
 def _bench_messaging(args: argparse.Namespace) -> None:
@@ -188,6 +197,16 @@ def _bench_scheduling(args: argparse.Namespace) -> None:
     from bench import scheduling
 
     section = scheduling.run(var_dir(), quick=args.quick, reminders=args.reminders)
+    with (var_dir() / "results.md").open("a") as results:
+        results.write(section)
+    print(section)
+
+
+def _bench_workspace(args: argparse.Namespace) -> None:
+    """Inbox, conversation and calendar week page figures, appended to results.md (bench/workspace.py)."""
+    from bench import workspace
+
+    section = workspace.run(var_dir(), quick=args.quick)
     with (var_dir() / "results.md").open("a") as results:
         results.write(section)
     print(section)
