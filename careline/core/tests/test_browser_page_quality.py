@@ -10,10 +10,12 @@ page after another.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -99,8 +101,14 @@ def _page_url(world: World, route: Route, queries: dict[str, dict[str, Any]]) ->
 
 
 def _check(page: Any, key: str, findings: Findings) -> None:
-    """Run axe at the desktop size, then measure the page's width at a phone's."""
+    """Run axe at the desktop size, then measure the page's width at a phone's (keeping a picture of each size
+    in $CARELINE_PAGE_PICTURES when it names a folder, for a person to look at)."""
     page.wait_for_load_state("networkidle")
+    pictures = os.environ.get("CARELINE_PAGE_PICTURES")
+    picture = Path(pictures) / re.sub(r"[^\w.-]+", "_", key) if pictures else None
+    if picture:
+        picture.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{picture}-desktop.png", full_page=True)
     violations = axe_violations(page)
     serious = [violation for violation in violations if violation.impact in FAILING_IMPACTS]
     if serious:
@@ -111,6 +119,8 @@ def _check(page: Any, key: str, findings: Findings) -> None:
     page.set_viewport_size(PHONE_VIEWPORT)
     page.wait_for_timeout(50)  # one layout pass at the new width
     overflow = horizontal_overflow(page)
+    if picture:
+        page.screenshot(path=f"{picture}-phone.png", full_page=True)
     if overflow:
         findings.phone[key] = f"{key}: {overflow}"
     page.set_viewport_size(DESKTOP_VIEWPORT)
