@@ -121,3 +121,46 @@ def horizontal_overflow(page: Any) -> str | None:
         f"{found['scrollWidth']}px wide in a {found['innerWidth']}px viewport; widest: {named(found['widest'])}; "
         f"innermost: {named(found['innermost'])}"
     )
+
+
+# The focused element's outline against the colour behind it (WCAG 2.2's 3:1 for a focus indicator).
+_FOCUS_RING = """() => {
+  const element = document.activeElement;
+  const style = getComputedStyle(element);
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const behind = (start) => {
+    for (let box = start; box; box = box.parentElement) {
+      const [r, g, b, a = 1] = rgb(getComputedStyle(box).backgroundColor);
+      if (a > 0) return [r, g, b];
+    }
+    return [255, 255, 255];
+  };
+  const luminance = ([r, g, b]) => {
+    const linear = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  };
+  const ring = luminance(rgb(style.outlineColor));
+  const back = luminance(behind(element.parentElement));
+  const name = element.tagName.toLowerCase() + (element.id ? `#${element.id}` : "") +
+    (element.className && typeof element.className === "string" ? "." + element.className.split(" ").join(".") : "");
+  return {
+    name: `${name} "${(element.textContent || element.getAttribute("name") || "").trim().slice(0, 30)}"`,
+    width: parseFloat(style.outlineWidth) || 0,
+    style: style.outlineStyle,
+    contrast: (Math.max(ring, back) + 0.05) / (Math.min(ring, back) + 0.05),
+  };
+}"""
+
+
+def focus_ring_problems(page: Any, presses: int) -> tuple[list[str], int]:
+    """Press Tab PRESSES times on PAGE; the focused elements whose outline is missing, thinner than 2px or under
+    3:1 against what is behind it, and how many elements were checked."""
+    problems = []
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        ring = page.evaluate(_FOCUS_RING)
+        if ring["style"] == "none" or ring["width"] < 2 or ring["contrast"] < 3:
+            problems.append(
+                f"{ring['name']}: {ring['style']} {ring['width']}px outline at {ring['contrast']:.1f}:1"
+            )
+    return problems, presses

@@ -30,6 +30,7 @@ from careline.testing.accessibility import (
     FAILING_IMPACTS,
     PHONE_VIEWPORT,
     axe_violations,
+    focus_ring_problems,
     horizontal_overflow,
     serious_axe_violations,
 )
@@ -263,3 +264,14 @@ def test_the_checks_find_a_missing_text_alternative_and_a_page_too_wide_for_a_ph
     assert "image-alt" in found[0].describe("login") and "#no-alt" in found[0].describe("login")
     overflow = horizontal_overflow(page)
     assert overflow is not None and "div.too-wide (900px wide" in overflow
+
+
+def test_keyboard_focus_is_visible_on_the_blue_bar_and_on_the_page(browser_page, live_server, personas):
+    page = browser_page
+    browser_sign_in(page, live_server.url, personas.front_a)
+    page.goto(f"{live_server.url}/patients/{personas.pat.pk}")
+    page.wait_for_load_state("networkidle")
+    # The skip link, the brand and menu in the bar, the patient banner, then the page's links and buttons.
+    problems, checked = focus_ring_problems(page, presses=16)
+    assert checked == 16
+    assert problems == []
