@@ -34,5 +34,7 @@ def test_the_downtown_front_desk_signs_in_with_the_password_the_demo_wrote():
 
 
 def test_a_sign_ins_file_without_the_front_desk_is_refused():
-    with pytest.raises(RuntimeError, match="frontdesk.downtown@riverside.example is not in the demo sign-ins"):
+    with pytest.raises(
+        RuntimeError, match=r"frontdesk\.downtown@riverside\.example is not in the demo sign-ins"
+    ):
         front_desk_credentials("Administrator  admin@riverside.example  password: x")
