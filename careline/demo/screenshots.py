@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,8 @@ from typing import Any
 # both sides of today, and the inbox's seeded texts are hours old.
 DEMO_NOW = datetime(2026, 3, 10, 14, 20, tzinfo=UTC)
 FRONT_DESK_KEY = "front_downtown"  # careline.demo.services.DEMO_STAFF
+INBOX_PATH = "/inbox/"
+CALENDAR_WEEK_PATH = "/schedule/?view=week"  # the front desk's own location, the week of DEMO_NOW
 CHROMIUM = os.environ.get("CARELINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--hide-scrollbars"]
 
@@ -169,14 +171,18 @@ def _sign_in(page: Any, address: str, email: str, password: str) -> None:
 
 def _open_a_conversation(page: Any, address: str) -> None:
     """The inbox, then its first conversation (the newest), whichever way the inbox lays them out."""
-    page.goto(f"{address}/inbox/")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    page.goto(f"{address}{INBOX_PATH}")
     _settle(page)
     links = page.locator("main a[href^='/inbox/']")
     for index in range(links.count()):
         link = links.nth(index)
         if re.fullmatch(r"/inbox/\d+/?", link.get_attribute("href") or ""):
             link.click()
-            page.wait_for_url(re.compile(r"/inbox/\d+/?$"))
+            # A page of its own, or (if the inbox opens conversations in place) the same page swapped by HTMX.
+            with suppress(PlaywrightTimeoutError):
+                page.wait_for_url(re.compile(r"/inbox/\d+/?$"), timeout=5_000)
             _settle(page)
             return
     raise RuntimeError("the inbox lists no conversation to open")
@@ -209,7 +215,7 @@ def take_screenshots(address: str, email: str, password: str, out: Path) -> list
                 saved.append(out / f"inbox-{screen.name}.png")
                 page.screenshot(path=str(saved[-1]), animations="disabled", caret="hide")
 
-                page.goto(f"{address}/schedule/?view=week")
+                page.goto(f"{address}{CALENDAR_WEEK_PATH}")
                 _settle(page)
                 saved.append(out / f"calendar-week-{screen.name}.png")
                 page.screenshot(path=str(saved[-1]), animations="disabled", caret="hide")
