@@ -129,6 +129,13 @@ def _check(page: Any, key: str, findings: Findings) -> None:
         page.screenshot(path=f"{picture}-phone.png", full_page=True)
     if overflow:
         findings.phone[key] = f"{key}: {overflow}"
+    # axe again on the phone: a table that scrolls sideways there must be reachable by keyboard, for one.
+    seen = {violation.rule for violation in serious}
+    on_phone = [v for v in axe_violations(page) if v.impact in FAILING_IMPACTS and v.rule not in seen]
+    if on_phone:
+        findings.axe.setdefault(key, []).extend(
+            violation.describe(f"{key} (phone)") for violation in on_phone
+        )
     page.set_viewport_size(DESKTOP_VIEWPORT)
     findings.visited.append(key)
 
@@ -297,3 +304,32 @@ def test_a_fieldset_holding_a_long_choice_fits_a_phone(browser_page, live_server
       document.querySelector("main").append(fieldset);
     }""")
     assert horizontal_overflow(page) is None
+
+
+def test_a_table_scrolling_sideways_on_a_phone_takes_the_keyboard_focus_only_while_it_scrolls(
+    browser_page, live_server
+):
+    page = browser_page
+    page.set_viewport_size(PHONE_VIEWPORT)
+    page.goto(f"{live_server.url}/accounts/login")
+    page.wait_for_load_state("networkidle")
+    page.evaluate("""() => {
+      const wrap = document.createElement("div");
+      wrap.className = "table-wrap";
+      wrap.id = "wide-table";
+      const table = wrap.appendChild(document.createElement("table"));
+      table.createCaption().textContent = "Visits by week";
+      const cell = table.insertRow().insertCell();
+      cell.style.minWidth = "900px";
+      cell.textContent = "wide";
+      document.querySelector("main").append(wrap);
+      window.dispatchEvent(new Event("resize"));
+    }""")
+    wrap = page.locator("#wide-table")
+    page.wait_for_function("() => document.querySelector('#wide-table').getAttribute('tabindex') === '0'")
+    assert (wrap.get_attribute("role"), wrap.get_attribute("aria-label")) == ("region", "Visits by week")
+    assert serious_axe_violations(page) == []
+
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.wait_for_function("() => !document.querySelector('#wide-table').hasAttribute('tabindex')")
+    assert wrap.get_attribute("role") is None
