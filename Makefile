@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 UV := /tmp/careline-uv/bin/uv
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest bench lock clean messages
+.PHONY: run test lint typecheck pytest bench lock clean messages screenshots
 
 $(VENV)/.base-installed: requirements/base.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ messages: $(VENV)/.base-installed
 	$(PY) manage.py makemessages $(foreach code,$(MESSAGE_LANGUAGES),-l $(code)) --no-location --no-obsolete \
 		$(MAKEMESSAGES_IGNORE)
 	$(PY) manage.py compilemessages $(foreach code,$(MESSAGE_LANGUAGES),-l $(code)) -i .venv -i var
+
+## screenshots: the README's pictures of the demo clinic (inbox, calendar week; desktop and phone) into docs/screenshots/
+screenshots: $(VENV)/.dev-installed
+	$(PY) -m careline.demo.screenshots --out docs/screenshots
 
 ## lock: re-resolve requirements/*.lock from pyproject.toml (maintainers only)
 lock:

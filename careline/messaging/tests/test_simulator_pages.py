@@ -203,3 +203,19 @@ def test_deliver_now_refuses_a_text_of_another_locations_patient(personas, clien
     assert response.status_code == 404
     held.refresh_from_db()
     assert held.due_at > timezone_now()
+
+
+def test_a_bubble_on_the_simulated_phone_holds_the_text_and_no_line_breaks_of_the_template(
+    personas, client_for
+):
+    """Bubbles keep a text's own line breaks (white-space: pre-wrap), so the template adds none around it."""
+    import re
+
+    client = client_for(personas.front_a)
+    client.post(reverse("messaging:simulator"), {"number": "312-555-0111", "body": "Line one\nLine two"})
+    screen = client.get(reverse("messaging:simulator_screen"), {"number": "312-555-0111"}).content.decode()
+    bubble = re.search(r'<li class="bubble[^"]*"[^>]*>(.*?)</li>', screen, re.DOTALL)
+    assert bubble is not None
+    text_before_meta = bubble.group(1).split('<span class="meta">')[0]
+    assert text_before_meta.endswith("Line one\nLine two")
+    assert "\n" not in bubble.group(1).replace("Line one\nLine two", "")

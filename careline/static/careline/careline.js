@@ -57,4 +57,31 @@
       event.preventDefault();
     }
   });
+
+  // A table wider than its box (a phone) scrolls sideways inside its .table-wrap: such a box takes the
+  // keyboard focus, so arrow keys scroll it, and is named by the table's caption. Only while it scrolls, so a
+  // desktop gets no extra tab stops.
+  function tableWrapsReachable() {
+    var wraps = document.querySelectorAll(".table-wrap");
+    for (var i = 0; i < wraps.length; i++) {
+      var wrap = wraps[i];
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (scrolls && !wrap.hasAttribute("tabindex")) {
+        var caption = wrap.querySelector("caption");
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", (caption && caption.textContent.trim()) || "Table");
+        wrap.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls && wrap.hasAttribute("data-scroll-focus")) {
+        ["tabindex", "role", "aria-label", "data-scroll-focus"].forEach(function (name) { wrap.removeAttribute(name); });
+      }
+    }
+  }
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(tableWrapsReachable, 100);
+  });
+  document.addEventListener("DOMContentLoaded", tableWrapsReachable);
+  document.addEventListener("htmx:afterSettle", tableWrapsReachable);
 })();
