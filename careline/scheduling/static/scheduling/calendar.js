@@ -89,7 +89,7 @@
       const status = element("span", "cal-sr", `, ${props.statusLabel}`);
       if (view.type === VIEWS.month) {
         // One line a visit in the month's day cells: its start and the patient.
-        return { domNodes: [element("span", "cal-time", props.time.slice(0, 5)), element("span", "cal-patient", props.patient), status] };
+        return { domNodes: spaced([element("span", "cal-time", props.time.slice(0, 5)), element("span", "cal-patient", props.patient), status]) };
       }
       const nodes = [
         element("span", "cal-time", props.time),
@@ -97,7 +97,17 @@
         element("span", "cal-type", props.type),
         status,
       ];
-      return { domNodes: nodes };
+      return { domNodes: spaced(nodes) };
+    }
+
+    // A space between the card's parts keeps "09:00 Pat Ortega" from being read as one word.
+    function spaced(nodes) {
+      const out = [];
+      nodes.forEach((node, index) => {
+        if (index) out.push(document.createTextNode(" "));
+        out.push(node);
+      });
+      return out;
     }
 
     // --- details on hover, focus or click ----------------------------------------------------------
@@ -235,7 +245,8 @@
         const props = info.event.extendedProps;
         if (info.event.display === "background" || !props.url) return;
         info.el.dataset.appointment = info.event.id;
-        info.el.setAttribute("aria-label", `${props.time} ${props.patient}, ${props.type}, ${props.statusLabel}`);
+        // Named by exactly what it shows (time, patient, type, and the status screen readers are given).
+        info.el.setAttribute("aria-label", info.el.textContent.replace(/\s+/g, " ").trim());
       },
       eventClick: (info) => {
         info.jsEvent.stopPropagation();
@@ -276,6 +287,25 @@
       },
     });
     box.calendar = calendar;
+    plainRoles(box);
+    new MutationObserver(() => plainRoles(box)).observe(box, {
+      subtree: true, childList: true, attributes: true, attributeFilter: ["role"],
+    });
+  }
+
+  // The component marks its grid up as a table, but puts its toolbar and the visit cards (buttons) straight
+  // inside the table and its row group, which no screen reader can make sense of (axe-core's
+  // aria-required-children). The grid is a picture of the day: its visits are buttons named by what they
+  // show, its hours are text, and the Move form is the keyboard's way to move; so the table roles go.
+  const TABLE_ROLES = new Set(["table", "rowgroup", "row", "columnheader", "rowheader", "cell", "gridcell"]);
+  function plainRoles(box) {
+    box.querySelectorAll("[role]").forEach((element) => {
+      if (TABLE_ROLES.has(element.getAttribute("role"))) element.removeAttribute("role");
+    });
+    box.querySelectorAll("[aria-colindex], [aria-colspan]").forEach((element) => {
+      element.removeAttribute("aria-colindex");
+      element.removeAttribute("aria-colspan");
+    });
   }
 
   function boot() {
