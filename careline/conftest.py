@@ -20,7 +20,7 @@ from careline.testing.browser import (  # noqa: F401 - fixtures and the report h
 )
 from careline.testing.clock import clock  # noqa: F401 - time frozen at @pytest.mark.clock(INSTANT)
 from careline.testing.personas import TEST_PASSWORD_HASHERS, Personas, build_personas, sign_in
-from careline.testing.shared_personas import SHARED
+from careline.testing.shared_personas import SHARED, order_for_sharing
 
 CI = os.environ.get("CI", "").lower() == "true"
 
@@ -64,7 +64,9 @@ def _capabilities() -> dict[str, str | None]:
     }
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-django's stable sort puts transactional tests last
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    order_for_sharing(items)
     missing = _capabilities()
     for item in items:
         for name, reason in missing.items():
@@ -113,7 +115,10 @@ def personas(request: pytest.FixtureRequest, db: None) -> Personas:
     savepoint: careline/testing/shared_personas.py), per test for transactional, broker and browser tests.
     """
     shared = SHARED.for_test(request.node)
-    return shared if shared is not None else build_personas()
+    if shared is not None:
+        return shared
+    SHARED.per_test += 1
+    return build_personas()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -122,6 +127,11 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
     if fixturedef.argname == "_django_db_helper":
         SHARED.before_test_transaction(request)
     return (yield)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if SHARED.builds or SHARED.per_test:
+        terminalreporter.write_line(SHARED.summary())
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +82,19 @@ def group_node(item: pytest.Item) -> pytest.Item | pytest.Collector:
     return node if node is not None else item
 
 
+def order_for_sharing(items: list[pytest.Item]) -> None:
+    """Within each module (or class), run the tests that share personas before its other tests.
+
+    A database test without personas rolls the shared set back; interleaved, the set would be rebuilt after
+    each one. The order among the sharing tests, and among the others, stays as it was (random or not);
+    pytest-django then moves transactional tests after all others, as Django does.
+    """
+    first_seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first_seen.setdefault(group_node(item).nodeid, index)
+    items.sort(key=lambda item: (first_seen[group_node(item).nodeid], not shares_personas(item)))
+
+
 @dataclasses.dataclass
 class Group:
     """One open set of shared personas: its transaction, the built objects, and the times set when built."""
@@ -99,7 +113,10 @@ class SharedPersonas:
     def __init__(self) -> None:
         self.group: Group | None = None
         self.blocker: Any = None
+        # For the run's summary line: sets built to share, tests served from them, sets built per test.
         self.builds = 0
+        self.served = 0
+        self.per_test = 0
 
     # --- called before each database test's own transaction -----------------------------------------
 
@@ -139,13 +156,14 @@ class SharedPersonas:
             node.nodeid, atomic, personas, built_from, _stamped_fields(created, built_from, built_to)
         )
         self.builds += 1
-        node.addfinalizer(self.close)
+        node.addfinalizer(functools.partial(self.close, node.nodeid))
 
-    def close(self) -> None:
-        """Roll the shared set back (the end of its module, or a test that must not see it)."""
-        group, self.group = self.group, None
-        if group is None:
+    def close(self, nodeid: str | None = None) -> None:
+        """Roll the open set back (at the end of NODEID's tests, or before a test that must not see it)."""
+        group = self.group
+        if group is None or (nodeid is not None and group.nodeid != nodeid):
             return
+        self.group = None
         connection = connections[DEFAULT_DB_ALIAS]
         with self.blocker.unblock():
             if not connection.atomic_blocks or connection.atomic_blocks[-1] is not group.atomic:
@@ -164,10 +182,17 @@ class SharedPersonas:
         if group is None or not shares_personas(item) or group_node(item).nodeid != group.nodeid:
             return None
         personas = copy.deepcopy(group.personas)
+        self.served += 1
         now = timezone.now()
         if abs(now - group.built_at) > SAME_MOMENT:
             _move_stamps(personas, group.stamped, now)
         return personas
+
+    def summary(self) -> str:
+        return (
+            f"personas: {self.builds} sets built and shared by {self.served} tests, "
+            f"{self.per_test} built for a single test"
+        )
 
 
 @contextmanager

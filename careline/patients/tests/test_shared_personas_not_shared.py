@@ -12,7 +12,7 @@ from careline.testing.shared_personas import SHARED
 
 
 @pytest.mark.django_db
-def test_a_test_that_shares_them_comes_first(personas: Personas) -> None:
+def test_a_test_that_asks_for_personas_shares_them(personas: Personas) -> None:
     assert SHARED.group is not None
     assert User.objects.count() == 5
 
