@@ -89,7 +89,7 @@ def _fail_missing_capability(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = TEST_PASSWORD_HASHERS
+    settings.PASSWORD_HASHERS = list(TEST_PASSWORD_HASHERS)
 
 
 @pytest.fixture(autouse=True)
