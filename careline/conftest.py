@@ -19,7 +19,8 @@ from careline.testing.browser import (  # noqa: F401 - fixtures and the report h
     pytest_runtest_makereport,
 )
 from careline.testing.clock import clock  # noqa: F401 - time frozen at @pytest.mark.clock(INSTANT)
-from careline.testing.personas import Personas, build_personas, sign_in
+from careline.testing.personas import TEST_PASSWORD_HASHERS, Personas, build_personas, sign_in
+from careline.testing.shared_personas import SHARED, order_for_sharing
 
 CI = os.environ.get("CI", "").lower() == "true"
 
@@ -63,7 +64,9 @@ def _capabilities() -> dict[str, str | None]:
     }
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-django's stable sort puts transactional tests last
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    order_for_sharing(items)
     missing = _capabilities()
     for item in items:
         for name, reason in missing.items():
@@ -86,7 +89,7 @@ def _fail_missing_capability(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = list(TEST_PASSWORD_HASHERS)
 
 
 @pytest.fixture(autouse=True)
@@ -105,9 +108,30 @@ def _eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def personas(db: None) -> Personas:
-    """Administrator, front desk, clinician and billing at A; front desk at B; patients Pat (A), Quinn (B)."""
+def personas(request: pytest.FixtureRequest, db: None) -> Personas:
+    """Administrator, front desk, clinician and billing at A; front desk at B; patients Pat (A), Quinn (B).
+
+    Built once per module for plain database tests (fresh copies each test, rolled back with its
+    savepoint: careline/testing/shared_personas.py), per test for transactional, broker and browser tests.
+    """
+    shared = SHARED.for_test(request.node)
+    if shared is not None:
+        return shared
+    SHARED.per_test += 1
     return build_personas()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
+    """Before a test's own transaction opens, open (or close) the module's shared personas around it."""
+    if fixturedef.argname == "_django_db_helper":
+        SHARED.before_test_transaction(request)
+    return (yield)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if SHARED.builds or SHARED.per_test:
+        terminalreporter.write_line(SHARED.summary())
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ from careline.patients.models import (
 )
 
 PASSWORD = "correct horse battery staple 42"
+# Every test hashes with this (careline/conftest.py); Argon2 stays the production hasher.
+TEST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass
