@@ -44,6 +44,7 @@ from bench.workspace_seed import Sizes, Workspace, seed_workspace  # noqa: E402
 from careline.accounts.models import User  # noqa: E402
 from careline.messaging.forms.inbox import InboxFilterForm  # noqa: E402
 from careline.messaging.queries.inbox_list import SHOW_CHOICES, InboxFilters, inbox_page  # noqa: E402
+from careline.messaging.views.inbox import DETAIL_PANE  # noqa: E402
 from careline.testing.personas import sign_in  # noqa: E402
 
 URLCONF = "bench.workspace_urls"
@@ -139,6 +140,11 @@ PAGES: tuple[Page, ...] = (
     Page("Inbox, search phone (last 4 digits)", lambda w, u, c: [_inbox(q=p) for p in w.phone_fragments]),
     Page("Inbox, search message text", lambda w, u, c: [_inbox(q=word) for word in w.search_words]),
     Page("Conversation, split pane (220 messages)", lambda w, u, c: _conversations(w)),
+    Page(
+        "Conversation pane opened from the list (HTMX)",
+        lambda w, u, c: _conversations(w),
+        {**HTMX, "HTTP_HX_TARGET": DETAIL_PANE},
+    ),
     Page("Conversation, live thread poll (no change)", _thread_poll, HTMX, status=204),
     Page("Calendar week page, location", lambda w, u, c: [_week(w, location=w.locations[0].pk)]),
     Page("Calendar week feed, location", lambda w, u, c: [_week_feed(w, location=w.locations[0].pk)]),
