@@ -39,7 +39,9 @@ def conversations_visible_to(user: Any) -> QuerySet[Conversation]:
     # migration 0014) and then matched by id: never the patient phones hashed for every conversation listed.
     unlinked = Conversation.objects.filter(patient__isnull=True, location__isnull=True)
     unknown_sender = unlinked.filter(~Exists(phones)).values("pk")
-    family_phone = unlinked.filter(Exists(phones.filter(patient__primary_location_id__in=locations))).values("pk")
+    family_phone = unlinked.filter(Exists(phones.filter(patient__primary_location_id__in=locations))).values(
+        "pk"
+    )
     return Conversation.objects.filter(
         Q(patient__primary_location_id__in=locations)
         | Q(patient__isnull=True, location_id__in=locations)

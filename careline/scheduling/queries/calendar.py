@@ -23,7 +23,7 @@ from django.utils import timezone
 from careline.accounts.models import User
 from careline.locations.models import Location
 from careline.locations.queries import DAY_MINUTES, merge_minutes, open_minutes_on
-from careline.scheduling.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
+from careline.scheduling.models import AppointmentStatus, TimeOff, WorkingHours
 from careline.scheduling.queries.appointments import appointments_visible_to
 
 MAX_FEED_DAYS = 42  # a month view shows six weeks at most
@@ -119,11 +119,24 @@ _ID = 987654321987  # stands for a visit's id in its addresses, reversed once pe
 
 def _visit_rows(visits: Any) -> list[_Visit]:
     rows = []
-    for pk, starts, ends, status, clinician, zone, place, kind, variable, preferred, first, last in (
-        visits.values_list(*VISIT_FIELDS)
-    ):
+    for (
+        pk,
+        starts,
+        ends,
+        status,
+        clinician,
+        zone,
+        place,
+        kind,
+        variable,
+        preferred,
+        first,
+        last,
+    ) in visits.values_list(*VISIT_FIELDS):
         patient = f"{preferred or first} {last}"  # Patient.display_name
-        rows.append(_Visit(pk, starts, ends, status, clinician, ZoneInfo(zone), place, kind, variable, patient))
+        rows.append(
+            _Visit(pk, starts, ends, status, clinician, ZoneInfo(zone), place, kind, variable, patient)
+        )
     return rows
 
 
