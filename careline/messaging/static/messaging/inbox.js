@@ -97,11 +97,27 @@
     if (target && target.hasAttribute && target.hasAttribute("data-scroll-newest")) {
       target.dataset.wasAtBottom = String(target.scrollHeight - target.scrollTop - target.clientHeight < 40);
     }
+    if (target && target.id === "thread-earlier") {
+      // Earlier messages go above what the reader is looking at: keep it where it is.
+      var thread = document.getElementById("thread");
+      if (thread) { thread.dataset.fromBottom = String(thread.scrollHeight - thread.scrollTop); }
+    }
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
     if (!target) { return; }
+    if (target.id === "thread-earlier") {
+      var thread = document.getElementById("thread");
+      if (thread && thread.dataset.fromBottom) {
+        thread.scrollTop = thread.scrollHeight - Number(thread.dataset.fromBottom);
+        delete thread.dataset.fromBottom;
+      }
+      var link = document.getElementById("thread-earlier");
+      var first = link ? link.nextElementSibling : (thread && thread.firstElementChild);
+      if (first && first.focus) { first.setAttribute("tabindex", "-1"); first.focus({ preventScroll: true }); }
+      return;
+    }
     if (target.hasAttribute && target.hasAttribute("data-scroll-newest")) {
       // New texts appended: follow them only when the reader was already at the bottom.
       if (target.dataset.wasAtBottom !== "false") { target.scrollTop = target.scrollHeight; }
