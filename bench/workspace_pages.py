@@ -139,7 +139,7 @@ PAGES: tuple[Page, ...] = (
     Page("Inbox, search phone (full number)", lambda w, u, c: [_inbox(q=p) for p in w.phones_typed]),
     Page("Inbox, search phone (last 4 digits)", lambda w, u, c: [_inbox(q=p) for p in w.phone_fragments]),
     Page("Inbox, search message text", lambda w, u, c: [_inbox(q=word) for word in w.search_words]),
-    Page("Conversation, split pane (220 messages)", lambda w, u, c: _conversations(w)),
+    Page("Conversation, split pane (220-message thread)", lambda w, u, c: _conversations(w)),
     Page(
         "Conversation pane opened from the list (HTMX)",
         lambda w, u, c: _conversations(w),
