@@ -206,7 +206,7 @@ def _bench_workspace(args: argparse.Namespace) -> None:
     """Inbox, conversation and calendar week page figures, appended to results.md (bench/workspace.py)."""
     from bench import workspace
 
-    section = workspace.run(var_dir(), quick=args.quick)
+    section = workspace.run(var_dir(), quick=args.quick, only=args.only)
     with (var_dir() / "results.md").open("a") as results:
         results.write(section)
     print(section)

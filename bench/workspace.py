@@ -1,7 +1,8 @@
 """The staff workspace part of `make bench`: inbox, conversation and calendar week pages, on each database.
 
-SQLite always; PostgreSQL when CARELINE_BENCH_DATABASE_URL (or CARELINE_TEST_DATABASE_URL) names a server (a
-database `careline_bench_workspace` is created there and dropped). Each database is seeded and measured in a
+SQLite and PostgreSQL (`--only` picks one); PostgreSQL when CARELINE_BENCH_DATABASE_URL (or
+CARELINE_TEST_DATABASE_URL) names a server (a database `careline_bench_workspace`, or the name in
+CARELINE_BENCH_WORKSPACE_DB so two runs on one server do not collide, is created there and dropped). Each database is seeded and measured in a
 child process (bench/workspace_pages.py) that returns JSON; this module prints Markdown.
 """
 
@@ -16,7 +17,7 @@ from psycopg import sql
 
 from bench.messaging import _admin, _child, _database
 
-DB_NAME = "careline_bench_workspace"
+DB_NAME = os.environ.get("CARELINE_BENCH_WORKSPACE_DB", "careline_bench_workspace")
 TARGET_P95_MS = 100.0
 BASELINE = "Baseline: trivial signed-in view"
 
@@ -37,14 +38,17 @@ def _measure(server: str, var: Path, arguments: list[str]) -> dict[str, Any]:
             _admin(server, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name_id))
 
 
-def run(var: Path, *, quick: bool) -> str:
-    """Seed and measure on SQLite, then PostgreSQL when configured; the Markdown section for results.md."""
+def run(var: Path, *, quick: bool, only: str | None = None) -> str:
+    """Seed and measure on SQLite, then PostgreSQL when configured (ONLY: just that one); the Markdown section
+    for results.md."""
     arguments = (
         ["--quick", "--runs", "2", "--requests", "10"] if quick else ["--runs", "3", "--requests", "20"]
     )
     server = os.environ.get("CARELINE_BENCH_DATABASE_URL") or os.environ.get("CARELINE_TEST_DATABASE_URL")
-    results = [_measure("", var, arguments)]
-    if server:
+    results = [_measure("", var, arguments)] if only != "postgres" else []
+    if only == "sqlite":
+        pass
+    elif server:
         results.append(_measure(server, var, arguments))
     else:
         print("bench: workspace on PostgreSQL skipped (set CARELINE_BENCH_DATABASE_URL)")

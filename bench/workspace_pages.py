@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import html
 import json
 import os
 import pstats
+import re
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -40,6 +43,8 @@ from django.urls import reverse  # noqa: E402
 from bench.workspace_seed import Sizes, Workspace, seed_workspace  # noqa: E402
 from careline.accounts.models import User  # noqa: E402
 from careline.messaging.forms.inbox import InboxFilterForm  # noqa: E402
+from careline.messaging.queries.inbox_list import SHOW_CHOICES, InboxFilters, inbox_page  # noqa: E402
+from careline.messaging.views.inbox import DETAIL_PANE  # noqa: E402
 from careline.testing.personas import sign_in  # noqa: E402
 
 URLCONF = "bench.workspace_urls"
@@ -50,12 +55,14 @@ ROOT = str(Path(__file__).resolve().parent.parent) + "/"
 
 @dataclass(frozen=True)
 class Page:
-    """A page to time: the URLs to rotate through for a user, request headers, and whether this code has it."""
+    """A page to time: the URLs to rotate through for a user (worked out with that user's signed-in client,
+    as a browser gets them: from the page before), request headers, and whether this code has it."""
 
     name: str
-    urls: Callable[[Workspace, User], list[str]]
+    urls: Callable[[Workspace, User, Client], list[str]]
     headers: dict[str, str] = field(default_factory=dict)
     available: Callable[[], bool] = lambda: True
+    status: int = 200  # 204: a poll that finds nothing changed (its usual answer)
 
 
 def _inbox(**params: str) -> str:
@@ -66,14 +73,40 @@ def _inbox_field(name: str) -> bool:
     return name in InboxFilterForm.base_fields
 
 
-def _unread_filter() -> dict[str, str]:
-    """The unread filter's parameter on this code: an `unread` field, or `show=unread`; empty when none."""
-    if _inbox_field("unread"):
-        return {"unread": "1"}
-    show: Any = InboxFilterForm.base_fields.get("show")
-    if show is not None and "unread" in {value for value, _label in show.choices}:
-        return {"show": "unread"}
-    return {}
+def _show_codes() -> set[str]:
+    return {code for code, _label in SHOW_CHOICES}
+
+
+def _fetch(client: Client, url: str, headers: dict[str, str] | None = None) -> str:
+    response = client.get(url, **(headers or {}))  # type: ignore[arg-type]
+    if response.status_code != 200:
+        raise SystemExit(f"bench: {url} answered {response.status_code}; the workload is wrong")
+    return response.content.decode()
+
+
+def _attribute_url(page: str, pattern: str, what: str) -> str:
+    """The first URL in an attribute of PAGE matching PATTERN (a regex with one group), unescaped."""
+    found = re.search(pattern, page)
+    if found is None:
+        raise SystemExit(f"bench: {what} not found on the page; the workload is wrong")
+    return html.unescape(found.group(1))
+
+
+def _page_two(workspace: Workspace, user: User, client: Client) -> list[str]:
+    """The list's "Show more" address: the keyset cursor `after=` of the first page's last row (what the page's
+    link carries; a tiny seed with one page gets the same request, answered with no rows)."""
+    first = inbox_page(user, InboxFilters())
+    return [_inbox(after=first.last_cursor)]
+
+
+def _thread_poll(workspace: Workspace, user: User, client: Client) -> list[str]:
+    """The live thread's poll address as each heavy conversation's page writes it (cursor and version)."""
+    urls = []
+    for pk in workspace.heavy_conversation_ids:
+        page = _fetch(client, reverse("messaging:conversation", args=[pk]))
+        thread = re.escape(reverse("messaging:thread", args=[pk]))
+        urls.append(_attribute_url(page, rf'hx-get="({thread}\?[^"]*after=[^"]*)"', "the thread's poll"))
+    return urls
 
 
 def _week(workspace: Workspace, **params: Any) -> str:
@@ -81,31 +114,41 @@ def _week(workspace: Workspace, **params: Any) -> str:
     return reverse("scheduling:calendar") + "?" + urlencode(query)
 
 
-# The pages of the benchmark. After the inbox rework, adapt `available` and the parameters here.
+def _week_feed(workspace: Workspace, **params: Any) -> str:
+    """The grid's JSON feed for the week (Monday to Monday) of the measured day, as the week view asks it."""
+    monday = workspace.week_day - timedelta(days=workspace.week_day.weekday())
+    query = {"start": monday.isoformat(), "end": (monday + timedelta(days=7)).isoformat(), "view": "week"}
+    return reverse("scheduling:calendar_events") + "?" + urlencode({**query, **params})
+
+
+def _conversations(workspace: Workspace) -> list[str]:
+    return [reverse("messaging:conversation", args=[pk]) for pk in workspace.heavy_conversation_ids]
+
+
+# The pages of the benchmark, as the current code serves them.
 PAGES: tuple[Page, ...] = (
-    Page(BASELINE, lambda w, u: [reverse("bench_signed_in")]),
-    Page("Inbox list", lambda w, u: [_inbox()]),
-    Page("Inbox list, HTMX refresh", lambda w, u: [_inbox()], HTMX),
-    Page("Inbox list, page 2", lambda w, u: [_inbox(page="2")], available=lambda: _inbox_field("page")),
+    Page(BASELINE, lambda w, u, c: [reverse("bench_signed_in")]),
+    Page("Inbox list", lambda w, u, c: [_inbox()]),
+    Page("Inbox list, HTMX refresh", lambda w, u, c: [_inbox()], HTMX),
+    Page("Inbox list, page 2 (Show more)", _page_two, HTMX, available=lambda: _inbox_field("after")),
     Page(
-        "Inbox, unread filter",
-        lambda w, u: [_inbox(**_unread_filter())],
-        available=lambda: bool(_unread_filter()),
+        "Inbox, needs attention",
+        lambda w, u, c: [_inbox(show="unread")],
+        available=lambda: "unread" in _show_codes(),
     ),
-    Page("Inbox, search phone (full number)", lambda w, u: [_inbox(q=p) for p in w.phones_typed]),
-    Page("Inbox, search phone (last 4 digits)", lambda w, u: [_inbox(q=p) for p in w.phone_fragments]),
-    Page("Inbox, search message text", lambda w, u: [_inbox(q=word) for word in w.search_words]),
+    Page("Inbox, search phone (full number)", lambda w, u, c: [_inbox(q=p) for p in w.phones_typed]),
+    Page("Inbox, search phone (last 4 digits)", lambda w, u, c: [_inbox(q=p) for p in w.phone_fragments]),
+    Page("Inbox, search message text", lambda w, u, c: [_inbox(q=word) for word in w.search_words]),
+    Page("Conversation, split pane (220-message thread)", lambda w, u, c: _conversations(w)),
     Page(
-        "Conversation (200 of 220 messages)",
-        lambda w, u: [reverse("messaging:conversation", args=[pk]) for pk in w.heavy_conversation_ids],
+        "Conversation pane opened from the list (HTMX)",
+        lambda w, u, c: _conversations(w),
+        {**HTMX, "HTTP_HX_TARGET": DETAIL_PANE},
     ),
-    Page(
-        "Conversation thread, HTMX refresh",
-        lambda w, u: [reverse("messaging:thread", args=[pk]) for pk in w.heavy_conversation_ids],
-        HTMX,
-    ),
-    Page("Calendar week, location", lambda w, u: [_week(w, location=w.locations[0].pk)]),
-    Page("Calendar week, one clinician", lambda w, u: [_week(w, clinician=w.clinicians[0].pk)]),
+    Page("Conversation, live thread poll (no change)", _thread_poll, HTMX, status=204),
+    Page("Calendar week page, location", lambda w, u, c: [_week(w, location=w.locations[0].pk)]),
+    Page("Calendar week feed, location", lambda w, u, c: [_week_feed(w, location=w.locations[0].pk)]),
+    Page("Calendar week feed, one clinician", lambda w, u, c: [_week_feed(w, clinician=w.clinicians[0].pk)]),
 )
 
 
@@ -114,12 +157,12 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
 
 
-def _get(client: Client, url: str, headers: dict[str, str]) -> tuple[float, float]:
-    """Request URL; (wall milliseconds, this process's CPU milliseconds)."""
+def _get(client: Client, url: str, headers: dict[str, str], status: int = 200) -> tuple[float, float]:
+    """Request URL (expecting STATUS); (wall milliseconds, this process's CPU milliseconds)."""
     started, cpu = time.perf_counter(), time.process_time()
     response = client.get(url, **headers)  # type: ignore[arg-type]
     elapsed, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
-    if response.status_code != 200:
+    if response.status_code != status:
         raise SystemExit(f"bench: {url} answered {response.status_code}; the workload is wrong")
     return elapsed, cpu
 
@@ -151,13 +194,14 @@ def measure_pages(
     with override_settings(ROOT_URLCONF=URLCONF):
         for label, user in users:
             client = sign_in(Client(), user)
-            todo = [(page, page.urls(workspace, user)) for page in pages if page.available()]
+            todo = [(page, page.urls(workspace, user, client)) for page in pages if page.available()]
+            first_url = {page.name: urls[0] for page, urls in todo}
             sql: dict[str, dict[str, Any]] = {}
             for page, urls in todo:
                 for n in range(warmup):
-                    _get(client, urls[n % len(urls)], page.headers)
+                    _get(client, urls[n % len(urls)], page.headers, page.status)
                 with CaptureQueriesContext(connection) as captured:
-                    _get(client, urls[-1], page.headers)
+                    _get(client, urls[-1], page.headers, page.status)
                 slowest, plan = _slowest_sql(captured.captured_queries)
                 sql[page.name] = {"queries": len(captured), "slow_sql": slowest, "plan": plan}
             samples: dict[str, list[list[float]]] = {page.name: [] for page, _ in todo}
@@ -166,7 +210,7 @@ def measure_pages(
                 timings: dict[str, list[float]] = {page.name: [] for page, _ in todo}
                 for n in range(requests):
                     for page, urls in todo:
-                        wall, used = _get(client, urls[n % len(urls)], page.headers)
+                        wall, used = _get(client, urls[n % len(urls)], page.headers, page.status)
                         timings[page.name].append(wall)
                         cpu[page.name].append(used)
                 for name, values in timings.items():
@@ -187,7 +231,7 @@ def measure_pages(
                         "cpu_median_ms": statistics.median(cpu[page.name]),
                         "run_medians_ms": [statistics.median(run) for run in samples[page.name]],
                         **sql[page.name],
-                        "url": page.urls(workspace, user)[0],
+                        "url": first_url[page.name],
                     }
                 )
     return rows
@@ -209,12 +253,12 @@ def profile_page(
     page = next(p for p in PAGES if p.name == row["page"])
     with override_settings(ROOT_URLCONF=URLCONF):
         client = sign_in(Client(), user)
-        urls = page.urls(workspace, user)
-        _get(client, urls[0], page.headers)
+        urls = page.urls(workspace, user, client)
+        _get(client, urls[0], page.headers, page.status)
         profiler = cProfile.Profile()
         profiler.enable()
         for n in range(requests):
-            _get(client, urls[n % len(urls)], page.headers)
+            _get(client, urls[n % len(urls)], page.headers, page.status)
         profiler.disable()
     # {(file, line, function): (primitive calls, calls, own seconds, total seconds, callers)}
     stats: dict[Any, Any] = getattr(pstats.Stats(profiler), "stats")  # noqa: B009 - not in typeshed

@@ -194,6 +194,11 @@ def seed_conversations(
                 unread = rng.choice((1, 1, 1, 2, 3))
             desk = desk_at.get(location_id)
             assigned = desk if desk is not None and rng.random() < 0.3 else None
+            # The needs-attention facts the inbound path keeps: when the patient last wrote and the start of
+            # that text (seed_messages writes the same text as the last inbound message), a few flags, and
+            # updated_at at the last change the list shows (the last message), never "now" for every row.
+            preview = rng.choice(INBOUND_BODIES) if inbound else ""
+            flagged = rng.random() < (0.03 if is_open else 0.005)
             yield Conversation(
                 channel=channel,
                 contact=plan.contact,
@@ -204,6 +209,10 @@ def seed_conversations(
                 unread_count=unread,
                 last_message_at=last_at,
                 last_inbound_at=inbound[-1] if inbound else None,
+                last_patient_message_at=inbound[-1] if inbound else None,
+                last_patient_preview=preview,
+                flagged=flagged,
+                updated_at=last_at,
                 created_at=plan.times[0],
             )
 
@@ -287,8 +296,11 @@ def seed_messages(
         for plan, conversation in zip(plans, conversations, strict=True):
             location = by_id.get(conversation.location_id) if conversation.location_id else None
             author = author_for.get(location.pk) if location is not None else desks[0]
-            for kind, at in zip(plan.kinds, plan.times, strict=True):
+            last_inbound = max((n for n, kind in enumerate(plan.kinds) if kind == "inbound"), default=-1)
+            for n, (kind, at) in enumerate(zip(plan.kinds, plan.times, strict=True)):
                 values = _message(kind, at, conversation, location, rng)
+                if n == last_inbound:
+                    values["body"] = conversation.last_patient_preview  # what the list shows of it
                 values.update(
                     conversation_id=conversation.pk,
                     channel_id=conversation.channel_id,

@@ -128,11 +128,22 @@ def _decorate(
             ]
 
 
-def _thread_context(request: HttpRequest, conversation: Conversation) -> dict[str, Any]:
+def _thread_context(
+    request: HttpRequest, conversation: Conversation, before: queries.ThreadPosition | None = None
+) -> dict[str, Any]:
+    """The latest entries of the thread (or those before BEFORE), with where earlier ones start."""
     zone = conversation_zone(conversation)
-    entries = queries.conversation_thread(conversation)
-    _decorate(entries, conversation, zone, request.user)
-    return {"conversation": conversation, "entries": entries, "zone": zone}
+    page = queries.conversation_thread(conversation, before=before)
+    _decorate(page.entries, conversation, zone, request.user)
+    message, note, event = page.newest
+    return {
+        "conversation": conversation,
+        "entries": page.entries,
+        "earlier": page.earlier,
+        "zone": zone,
+        # Where the live poll starts: the newest of each kind read, shown or not.
+        "thread_cursor": ThreadCursor(message=message, note=note, event=event),
+    }
 
 
 def _media_entry(conversation: Conversation, item: dict[str, Any], *, due: bool) -> dict[str, str]:
@@ -230,7 +241,7 @@ def conversation_page_context(
         "all_tags": queries.tags_in_use(),
         "staff": queries.assignable_staff(conversation) if can_send else [],
         "saved_replies": _saved_replies(conversation) if can_send else [],
-        "live_cursor": ThreadCursor.of(thread["entries"]).counted(conversation).query(version),
+        "live_cursor": thread["thread_cursor"].counted(conversation).query(version),
         **state,
         **thread,
         **extra,
@@ -355,6 +366,8 @@ def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
         request=request, obj=conversation, patient_id=conversation.patient_id, detail="conversation read"
     )
     conversation_mark_read(conversation=conversation, actor=Actor.from_request(request))
+    if "before" in request.GET:
+        return _earlier(request, conversation)
     cursor = ThreadCursor.from_query(request.GET)
     if cursor is None:
         return render(request, "messaging/_thread.html", _thread_context(request, conversation))
@@ -365,8 +378,15 @@ def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
     zone = conversation_zone(conversation)
     if cursor.counted(conversation).seen != cursor.seen:
         # A text committed late, with an id older than the page's newest: the whole thread again.
-        whole = _thread_context(request, conversation)["entries"]
-        context = {"whole": whole, "entries": [], "refresh": [], "next": ThreadCursor.of(whole)}
+        thread = _thread_context(request, conversation)
+        whole = thread["entries"]
+        context = {
+            "whole": whole,
+            "earlier": thread["earlier"],
+            "entries": [],
+            "refresh": [],
+            "next": thread["thread_cursor"],
+        }
     else:
         entries = thread_entries_after(conversation, cursor)
         _decorate(entries, conversation, zone, request.user)
@@ -382,6 +402,18 @@ def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
         oob=True,
     )
     return render(request, "messaging/_thread_update.html", context)
+
+
+def _earlier(request: HttpRequest, conversation: Conversation) -> HttpResponse:
+    """ "Earlier messages": the entries before ?before= (a position the page wrote), with the next such link
+    above them when more come before; a position Careline did not write is refused, nothing else happens."""
+    position = queries.ThreadPosition.decode(request.GET.get("before", ""))
+    if position is None:
+        return HttpResponse(EARLIER_REFUSED, status=400, content_type="text/plain; charset=utf-8")
+    return render(request, "messaging/_thread_earlier.html", _thread_context(request, conversation, position))
+
+
+EARLIER_REFUSED = "Earlier messages could not be loaded: open the conversation again."
 
 
 @require_perm(Perm.INBOX_VIEW)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 
 from careline.core.permissions import Perm, has_perm
@@ -18,6 +19,16 @@ def patients_visible_to(user: Any) -> Any:
     if has_perm(user, Perm.PATIENT_VIEW_ALL_LOCATIONS):
         return Patient.objects.all()
     return Patient.objects.filter(primary_location_id__in=user.location_ids)
+
+
+def visible_patient_condition(user: Any, field: str = "patient") -> Q:
+    """The rule of `patients_visible_to` as a condition on the patient in FIELD of another model's rows (a
+    join on the rows' own patient, not a semi-join over every visible patient)."""
+    if not has_perm(user, Perm.PATIENT_VIEW):
+        return Q(pk__in=[])
+    if has_perm(user, Perm.PATIENT_VIEW_ALL_LOCATIONS):
+        return Q(**{f"{field}__isnull": False})
+    return Q(**{f"{field}__primary_location_id__in": list(user.location_ids)})
 
 
 def patient_names(ids: set[int]) -> dict[int, str]:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from careline.accounts.models import User
 from careline.core.permissions import Perm, Role, has_perm
 from careline.locations.models import Location
-from careline.patients.queries import patients_visible_to
+from careline.patients.queries import visible_patient_condition
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -92,7 +92,7 @@ def appointments_visible_to(user: Any) -> QuerySet[Appointment]:
     if not has_perm(user, Perm.SCHEDULE_VIEW):
         return Appointment.objects.none()
     return Appointment.objects.filter(
-        location__in=locations_visible_to(user), patient__in=patients_visible_to(user)
+        visible_patient_condition(user), location__in=locations_visible_to(user)
     ).select_related("patient", "patient__primary_location", "clinician", "location", "appointment_type")
 
 

@@ -20,9 +20,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from careline.accounts.models import User
 from careline.locations.models import Location
 from careline.locations.queries import DAY_MINUTES, merge_minutes, open_minutes_on
-from careline.scheduling.models import Appointment, AppointmentStatus, TimeOff, WorkingHours
+from careline.scheduling.models import AppointmentStatus, TimeOff, WorkingHours
 from careline.scheduling.queries.appointments import appointments_visible_to
 
 MAX_FEED_DAYS = 42  # a month view shows six weeks at most
@@ -82,38 +83,101 @@ def _shading(
         yield event
 
 
+@dataclass(frozen=True)
+class _Visit:
+    """What the feed shows of one visit, read as plain values (no model instances: a month holds thousands)."""
+
+    pk: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    clinician_id: int
+    zone: ZoneInfo
+    location_name: str
+    type_name: str
+    variable_length: bool
+    patient: str
+
+
+VISIT_FIELDS = (
+    "pk",
+    "starts_at",
+    "ends_at",
+    "status",
+    "clinician_id",
+    "location__time_zone",
+    "location__name",
+    "appointment_type__name",
+    "appointment_type__variable_length",
+    "patient__preferred_name",
+    "patient__legal_first_name",
+    "patient__legal_last_name",
+)
+STATUS_LABELS = dict(AppointmentStatus.choices)
+_ID = 987654321987  # stands for a visit's id in its addresses, reversed once per feed
+
+
+def _visit_rows(visits: Any) -> list[_Visit]:
+    rows = []
+    for (
+        pk,
+        starts,
+        ends,
+        status,
+        clinician,
+        zone,
+        place,
+        kind,
+        variable,
+        preferred,
+        first,
+        last,
+    ) in visits.values_list(*VISIT_FIELDS):
+        patient = f"{preferred or first} {last}"  # Patient.display_name
+        rows.append(
+            _Visit(pk, starts, ends, status, clinician, ZoneInfo(zone), place, kind, variable, patient)
+        )
+    return rows
+
+
+def _address(name: str) -> Any:
+    """A function of a visit's id to the address NAME gives it (one `reverse` per feed, not per visit)."""
+    pattern = reverse(name, args=[_ID])
+    return lambda pk: pattern.replace(str(_ID), str(pk))
+
+
 def _visit_event(
-    visit: Appointment, request: FeedRequest, *, may_move: bool, now: datetime
+    visit: _Visit, request: FeedRequest, addresses: dict[str, Any], *, may_move: bool, now: datetime
 ) -> dict[str, Any]:
-    zone = visit.location.zone
+    zone = visit.zone
     movable = may_move and visit.status in MOVABLE_STATUSES and visit.starts_at > now
     local_start, local_end = visit.starts_at.astimezone(zone), visit.ends_at.astimezone(zone)
     details: dict[str, Any] = {
-        "patient": visit.patient.display_name,
-        "type": visit.appointment_type.name,
+        "patient": visit.patient,
+        "type": visit.type_name,
         "status": visit.status,
-        "statusLabel": visit.get_status_display(),
+        "statusLabel": STATUS_LABELS.get(visit.status, visit.status),
         "time": f"{local_start:%H:%M}–{local_end:%H:%M}",
         "date": f"{local_start:%a %d %b %Y}",
-        "url": reverse("scheduling:appointment", args=[visit.pk]),
+        "url": addresses["url"](visit.pk),
     }
     # A calendar filtered to one clinician or location does not repeat them on every visit.
     if request.clinician is None:
-        details["clinician"] = str(visit.clinician)
+        details["clinician"] = addresses["clinicians"][visit.clinician_id]
     if request.location is None:
-        details["location"] = visit.location.name
+        details["location"] = visit.location_name
     if movable:
-        details["moveUrl"] = reverse("scheduling:calendar_move", args=[visit.pk])
+        details["moveUrl"] = addresses["moveUrl"](visit.pk)
         # The same move without a mouse: the appointment's move form.
-        details["moveFormUrl"] = reverse("scheduling:move", args=[visit.pk])
+        details["moveFormUrl"] = addresses["moveFormUrl"](visit.pk)
     return {
         "id": str(visit.pk),
-        "start": _floating(visit.starts_at, zone),
-        "end": _floating(visit.ends_at, zone),
+        "start": local_start.replace(tzinfo=None).isoformat(timespec="minutes"),
+        "end": local_end.replace(tzinfo=None).isoformat(timespec="minutes"),
         "resourceIds": [visit.clinician_id],
         "classNames": ["cal-visit", f"status-{visit.status}"],
         "startEditable": movable,
-        "durationEditable": movable and visit.appointment_type.variable_length,
+        "durationEditable": movable and visit.variable_length,
         "extendedProps": details,
     }
 
@@ -190,19 +254,27 @@ def calendar_feed(*, user: Any, request: FeedRequest, zone: ZoneInfo, may_move: 
         hours = hours.filter(clinician=request.clinician)
     rows = [
         v
-        for v in visits.order_by("starts_at", "id")
-        if request.start <= v.starts_at.astimezone(v.location.zone).date() < request.end
+        for v in _visit_rows(visits.order_by("starts_at", "id"))
+        if request.start <= v.starts_at.astimezone(v.zone).date() < request.end
     ]
     working = list(hours) if request.location is not None or request.clinician is not None else []
 
     names: dict[int, str] = {h.clinician_id: str(h.clinician) for h in working}
     if request.clinician is not None:
         names = {request.clinician.pk: str(request.clinician)}
-    names.update({v.clinician_id: str(v.clinician) for v in rows})
+    missing = {v.clinician_id for v in rows} - names.keys()
+    if missing:  # the visits' clinicians, once each
+        names.update({c.pk: str(c) for c in User.objects.filter(pk__in=missing)})
     columns = [pk for pk, _ in sorted(names.items(), key=lambda item: (item[1], item[0]))]
     resources = [{"id": pk, "title": names[pk]} for pk in columns]
 
-    events = [_visit_event(v, request, may_move=may_move, now=now) for v in rows]
+    addresses = {
+        "url": _address("scheduling:appointment"),
+        "moveUrl": _address("scheduling:calendar_move"),
+        "moveFormUrl": _address("scheduling:move"),
+        "clinicians": names,
+    }
+    events = [_visit_event(v, request, addresses, may_move=may_move, now=now) for v in rows]
     background: list[dict[str, Any]] = []
     if request.view == "day" or (request.view == "week" and request.clinician is not None):
         # A column per clinician (or the one clinician's week): shade outside their own working hours.

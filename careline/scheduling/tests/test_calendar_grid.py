@@ -259,6 +259,27 @@ def test_the_feed_takes_a_constant_number_of_queries(
     assert len(_visits(response.json())) == 12
 
 
+def test_the_feed_reads_visits_as_values_joined_to_their_own_patient(
+    personas: Personas, client_for: Any, schedule: Schedule
+) -> None:
+    """A week of a location holds hundreds of visits: no model instances per visit (a values query) and the
+    patient rule as a join on each visit's patient, not a semi-join hashing every visible patient."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(personas.front_a)
+    book(schedule, at_a(personas, MONDAY, 9), notify=False)
+    with CaptureQueriesContext(connection) as captured:
+        assert (
+            _feed(client, personas, view="week", end=f"{MONDAY + timedelta(days=7):%Y-%m-%d}").status_code
+            == 200
+        )
+    visits = [q["sql"] for q in captured.captured_queries if 'FROM "scheduling_appointment"' in q["sql"]]
+    assert len(visits) == 1
+    assert 'FROM "patients_patient" U' not in visits[0]  # no subquery over the patients
+    assert '"scheduling_appointment"."external_id"' not in visits[0]  # only the fields the grid shows
+
+
 def test_each_feed_request_is_audited_once_within_minutes(
     personas: Personas, client_for: Any, schedule: Schedule
 ) -> None:

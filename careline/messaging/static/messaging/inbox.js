@@ -87,6 +87,12 @@
     picker.selectedIndex = 0;
   });
 
+  function fromEarlierLink(event) {
+    var config = event.detail.requestConfig;
+    var source = config && config.elt;
+    return Boolean(source && source.hasAttribute && source.hasAttribute("data-thread-earlier"));
+  }
+
   // A reply refused by the form (400) still replaces the pane, so its errors show.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
@@ -97,11 +103,27 @@
     if (target && target.hasAttribute && target.hasAttribute("data-scroll-newest")) {
       target.dataset.wasAtBottom = String(target.scrollHeight - target.scrollTop - target.clientHeight < 40);
     }
+    if (fromEarlierLink(event)) {
+      // Earlier messages go above what the reader is looking at: keep it where it is.
+      var thread = document.getElementById("thread");
+      if (thread) { thread.dataset.fromBottom = String(thread.scrollHeight - thread.scrollTop); }
+    }
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
     if (!target) { return; }
+    if (fromEarlierLink(event)) {
+      var thread = document.getElementById("thread");
+      if (thread && thread.dataset.fromBottom) {
+        thread.scrollTop = thread.scrollHeight - Number(thread.dataset.fromBottom);
+        delete thread.dataset.fromBottom;
+      }
+      var link = document.getElementById("thread-earlier");
+      var first = link ? link.nextElementSibling : (thread && thread.firstElementChild);
+      if (first && first.focus) { first.setAttribute("tabindex", "-1"); first.focus({ preventScroll: true }); }
+      return;
+    }
     if (target.hasAttribute && target.hasAttribute("data-scroll-newest")) {
       // New texts appended: follow them only when the reader was already at the bottom.
       if (target.dataset.wasAtBottom !== "false") { target.scrollTop = target.scrollHeight; }
