@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote
 
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 
 
 def current_database_url() -> str:
@@ -35,3 +40,17 @@ def wait_for_other_db_sessions_to_end(timeout: float = 10.0) -> None:
             if row is None or row[0] == 0:
                 return
             time.sleep(0.05)
+
+
+@contextmanager
+def migrated_back(targets: list[tuple[str, str]]) -> Iterator[Any]:
+    """The database migrated back to TARGETS for the block, which gets the app registry of that state;
+    afterwards every app is migrated forward to its latest migration, whatever the block did."""
+    latest = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()
+    MigrationExecutor(connection).migrate(targets)
+    try:
+        yield MigrationExecutor(connection).loader.project_state(targets).apps
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(latest)

@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.loader import MigrationLoader
 
 from careline.messaging.keywords import template_keyword_problem
 from careline.messaging.templating import ALLOWED_FIELDS, template_fields, template_render, template_validate
 from careline.scheduling.models import ReminderRule
+from careline.testing.db import migrated_back
 
 migration = importlib.import_module("careline.scheduling.migrations.0002_default_reminder_rules")
 SCHEMA_EDITOR = SimpleNamespace(connection=connection)
@@ -84,17 +83,9 @@ def test_the_two_hours_reminder_never_says_today():
 
 @pytest.fixture
 def rules_at_0002() -> Iterator[Any]:
-    """The ReminderRule model as migration 0002 saw it, on a database migrated back to 0002 (restored after)."""
-    at_0002 = [("scheduling", "0002_default_reminder_rules")]
-    latest = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()
-    executor = MigrationExecutor(connection)
-    executor.migrate(at_0002)
-    try:
-        yield MigrationExecutor(connection).loader.project_state(at_0002).apps
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(latest)
+    """The app registry as migration 0002 saw it, on a database migrated back to 0002 (restored after)."""
+    with migrated_back([("scheduling", "0002_default_reminder_rules")]) as apps_at_0002:
+        yield apps_at_0002
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,15 +8,14 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
-from django.db import connection
 from django.db.migrations.autodetector import MigrationAutodetector
-from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.state import ProjectState
 from django.test import override_settings
 
 from careline.scheduling.forms.reminders import ReminderRuleForm
 from careline.scheduling.models import ReminderRule
+from careline.testing.db import migrated_back
 
 THREE_LANGUAGES = [("en", "English"), ("es", "Spanish"), ("fr", "French")]
 MIGRATION = importlib.import_module("careline.scheduling.migrations.0005_reminder_rule_translations")
@@ -107,38 +106,20 @@ def test_a_translation_with_a_field_outside_the_allow_list_is_refused_on_its_own
 @pytest.mark.django_db(transaction=True)
 def test_the_spanish_column_moves_into_the_translations_and_back(personas: Any) -> None:
     before = [("scheduling", "0004_reply_prompts_move_to_messaging")]
-    executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes()
-    executor.migrate(before)
-    old = (
-        MigrationExecutor(connection)
-        .loader.project_state(before)
-        .apps.get_model("scheduling", "ReminderRule")
-    )
-    try:
+    with migrated_back(before) as old_apps:
+        old = old_apps.get_model("scheduling", "ReminderRule")
         old.objects.all().delete()
         with_spanish = old.objects.create(
             name="A", minutes_before=60, template_en="See you", template_es="Nos vemos"
         )
         english_only = old.objects.create(name="B", minutes_before=30, template_en="Soon", template_es="")
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(latest)
     assert ReminderRule.objects.get(pk=with_spanish.pk).translations == {"es": "Nos vemos"}
     assert ReminderRule.objects.get(pk=english_only.pk).translations == {}
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    try:
-        state = MigrationExecutor(connection).loader.project_state(before).apps
-        back = state.get_model("scheduling", "ReminderRule")
+    with migrated_back(before) as old_apps:
+        back = old_apps.get_model("scheduling", "ReminderRule")
         assert back.objects.get(pk=with_spanish.pk).template_es == "Nos vemos"
         assert back.objects.get(pk=english_only.pk).template_es == ""
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(latest)
 
 
 def test_the_data_functions_are_the_ones_the_migration_runs() -> None:
@@ -183,41 +164,20 @@ def test_the_policy_form_offers_a_reply_per_language_and_refuses_a_bad_one(perso
 
 @pytest.mark.django_db(transaction=True)
 def test_the_policys_spanish_column_moves_into_the_translations_and_back(personas: Any) -> None:
+    from careline.messaging.models import MessagingPolicy
+
     before = [("messaging", "0011_suppressed_without_purpose_consent")]
-    latest = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    try:
-        old = (
-            MigrationExecutor(connection)
-            .loader.project_state(before)
-            .apps.get_model("messaging", "MessagingPolicy")
-        )
+    with migrated_back(before) as old_apps:
+        old = old_apps.get_model("messaging", "MessagingPolicy")
         spanish = old.objects.create(
             location_id=personas.location_a.pk, after_hours_text="Closed", after_hours_text_es="Cerrado"
         )
         blank = old.objects.create(
             location_id=personas.location_b.pk, after_hours_text="Closed", after_hours_text_es=""
         )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(latest)
-    from careline.messaging.models import MessagingPolicy
-
     assert MessagingPolicy.objects.get(pk=spanish.pk).after_hours_translations == {"es": "Cerrado"}
     assert MessagingPolicy.objects.get(pk=blank.pk).after_hours_translations == {}
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    try:
-        back = (
-            MigrationExecutor(connection)
-            .loader.project_state(before)
-            .apps.get_model("messaging", "MessagingPolicy")
-        )
+    with migrated_back(before) as old_apps:
+        back = old_apps.get_model("messaging", "MessagingPolicy")
         assert back.objects.get(pk=spanish.pk).after_hours_text_es == "Cerrado"
         assert back.objects.get(pk=blank.pk).after_hours_text_es == ""
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(latest)
