@@ -93,7 +93,8 @@ def test_postgres_searches_words_by_their_start_over_the_gin_index(personas: Any
         cursor.execute("SET enable_indexscan = off")
         from careline.messaging.queries.inbox_list import _text_condition
 
-        subquery = _text_condition("prescription").children[0][1]
+        condition: Any = _text_condition("prescription")
+        subquery = condition.children[0][1]  # Q(pk__in=<the matching messages>)
         sql, params = subquery.query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
