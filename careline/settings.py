@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "careline.patients",
     "careline.messaging",
     "careline.scheduling",
+    "careline.records",
+    "careline.portal",
     "careline.demo",
 ]
 

@@ -29,5 +29,8 @@ urlpatterns = [
     path("simulator", RedirectView.as_view(pattern_name="messaging:simulator", query_string=True)),
     CHANNEL_TYPES.url_resolver("webhooks/"),  # each installed type's webhooks under /webhooks/<code>/
     path("schedule/", include("careline.scheduling.urls")),
+    path("records/", include("careline.records.urls")),
+    path("portal/", include("careline.portal.urls")),
+    path("portal-admin/", include("careline.portal.urls.staff")),
     path("", include("careline.patients.urls")),
 ]

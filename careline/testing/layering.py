@@ -1,6 +1,6 @@
 """The layering of Careline's apps: a module may use its own app and the apps below it, never one above.
 
-    core < locations < accounts < patients < messaging < scheduling < demo
+    core < locations < accounts < patients < messaging < scheduling < records < portal < demo
 
 A lower app that needs something from a higher one inverts the dependency: the higher app registers a
 callback, a plugin or an event receiver with the lower one in its AppConfig.ready() (careline.core.events,
@@ -22,7 +22,17 @@ from pathlib import Path
 
 from careline.testing.import_cycles import import_graph, source_files
 
-APP_ORDER: tuple[str, ...] = ("core", "locations", "accounts", "patients", "messaging", "scheduling", "demo")
+APP_ORDER: tuple[str, ...] = (
+    "core",
+    "locations",
+    "accounts",
+    "patients",
+    "messaging",
+    "scheduling",
+    "records",
+    "portal",
+    "demo",
+)
 
 # Project modules outside the apps that an app may import, each with the reason it is a real need.
 ALLOWED_PROJECT_MODULES: dict[str, str] = {

@@ -1,0 +1,15 @@
+"""The patient portal's routes (namespace ``portal``): one module per area, each a list of patterns."""
+
+from django.urls import URLPattern, URLResolver
+
+from careline.portal.urls import account, appointments, help_chat, messages, records
+
+app_name = "portal"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    *account.urlpatterns,
+    *appointments.urlpatterns,
+    *messages.urlpatterns,
+    *records.urlpatterns,
+    *help_chat.urlpatterns,
+]

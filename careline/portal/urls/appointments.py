@@ -1,0 +1,5 @@
+"""Portal routes: appointments."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -1,0 +1,5 @@
+"""Portal routes: help chat."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

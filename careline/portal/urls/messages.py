@@ -1,0 +1,5 @@
+"""Portal routes: messages."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

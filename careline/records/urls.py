@@ -1,0 +1,7 @@
+"""Routes of the records app."""
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "records"
+
+urlpatterns: list[URLPattern | URLResolver] = []
