@@ -35,11 +35,15 @@ def section(settings) -> Iterator[None]:
     patient_section_unregister("example")
 
 
-def test_a_registered_section_shows_to_those_its_context_allows_and_the_audit_entry_names_it(personas, section):
+def test_a_registered_section_shows_to_those_its_context_allows_and_the_audit_entry_names_it(
+    personas, section
+):
     url = reverse("patients:detail", args=[personas.pat.pk])
     page = sign_in(Client(), personas.clinician_a).get(url).content.decode()
     assert "Example card" in page
-    entry = AuditEntry.objects.filter(patient_id=personas.pat.pk, detail__startswith="patient page").latest("seq")
+    entry = AuditEntry.objects.filter(patient_id=personas.pat.pk, detail__startswith="patient page").latest(
+        "seq"
+    )
     assert entry.detail == "patient page; sections: example"
     assert "Example card" not in sign_in(Client(), personas.front_a).get(url).content.decode()
 
