@@ -54,6 +54,10 @@ class Perm(models.TextChoices):
     SCHEDULE_BOOK = "schedule.book", "Book, move, cancel and check in appointments; manage the waitlist"
     SCHEDULE_MANAGE = "schedule.manage", "Manage appointment types, clinicians' hours and reminder rules"
     REPORT_VIEW = "report.view", "See reminder and no-show reports"
+    PORTAL_INVITE = (
+        "portal.invite",
+        "Invite patients to the portal; lock, unlock and sign out their portal account",
+    )
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -76,6 +80,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.SCHEDULE_VIEW,
             Perm.SCHEDULE_BOOK,
             Perm.REPORT_VIEW,
+            Perm.PORTAL_INVITE,
         }
     ),
     Role.CLINICIAN: frozenset(

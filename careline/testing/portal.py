@@ -74,3 +74,16 @@ def portal_sign_in(client: Client, account: PortalAccount, patient: Patient | No
     request.session.save()
     client.cookies[settings.SESSION_COOKIE_NAME] = str(request.session.session_key)
     return client
+
+
+def portal_trust_device(client: Client, account: PortalAccount) -> Client:
+    """Make CLIENT a device ACCOUNT trusts, so a password alone signs it in (no one-time code asked)."""
+    from django.core import signing
+
+    from careline.portal.devices import DEVICE_COOKIE, DEVICE_SALT
+
+    account.refresh_from_db()
+    client.cookies[DEVICE_COOKIE] = signing.dumps(
+        [[account.pk, account.session_generation]], salt=DEVICE_SALT
+    )
+    return client

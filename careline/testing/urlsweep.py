@@ -57,9 +57,13 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("notes", "note_pk"): "care_note",
     ("alerts", "alert_pk"): "alert",
     ("import", "pk"): "import_job",
+    ("invite", "token"): "portal_invitation_token",
+    ("invitations", "pk"): "portal_invitation_batch",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
-UNSCOPED_KINDS = frozenset({"public_media_token", "ics_token", "channel_type", "media_name"})
+UNSCOPED_KINDS = frozenset(
+    {"public_media_token", "ics_token", "channel_type", "media_name", "portal_invitation_token"}
+)
 
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
@@ -220,6 +224,8 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     from careline.messaging.services.attachments import media_save, provider_media_url
     from careline.messaging.services.channels import channel_fallback, simulator_channel
     from careline.patients.models import Caregiver, CareNote, PatientAlert, PatientImport
+    from careline.portal.models import PortalInvitation, PortalInvitationBatch
+    from careline.portal.services.invitations import token_hash as invitation_token_hash
     from careline.scheduling.ics import ics_token
     from careline.scheduling.models import (
         Appointment,
@@ -278,6 +284,17 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     )
     import_job = PatientImport.objects.create(
         file=f"imports/{suffix}.csv", original_name=f"{suffix}.csv", state="done", created_by=front_desk
+    )
+    invitation_token = f"sweep-invitation-{suffix}"
+    PortalInvitation.objects.create(
+        patient=patient,
+        channel="sms",
+        token_hash=invitation_token_hash(invitation_token),
+        expires_at=now + timedelta(hours=72),
+        created_by=front_desk,
+    )
+    invitation_batch = PortalInvitationBatch.objects.create(
+        patient_ids=[patient.pk], total=1, processed=1, state="done", created_by=front_desk
     )
 
     checkup = AppointmentType.objects.create(name=f"Checkup {suffix}", duration_minutes=30)
@@ -345,6 +362,8 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "care_note": note.pk,
         "alert": alert.pk,
         "import_job": import_job.pk,
+        "portal_invitation_token": invitation_token,
+        "portal_invitation_batch": invitation_batch.pk,
     }
     return Side(location, front_desk, values)
 

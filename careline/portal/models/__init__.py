@@ -1,5 +1,26 @@
 """Tables of the patient portal."""
 
 from careline.portal.models.accounts import ALL_SECTIONS, PortalAccess, PortalAccount, PortalSection
+from careline.portal.models.signin import (
+    AttemptKind,
+    CodePurpose,
+    ContactChannel,
+    PortalAttempt,
+    PortalCode,
+    PortalInvitation,
+    PortalInvitationBatch,
+)
 
-__all__ = ["ALL_SECTIONS", "PortalAccess", "PortalAccount", "PortalSection"]
+__all__ = [
+    "ALL_SECTIONS",
+    "AttemptKind",
+    "CodePurpose",
+    "ContactChannel",
+    "PortalAccess",
+    "PortalAccount",
+    "PortalAttempt",
+    "PortalCode",
+    "PortalInvitation",
+    "PortalInvitationBatch",
+    "PortalSection",
+]
