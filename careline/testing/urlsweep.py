@@ -224,7 +224,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     from careline.messaging.services.attachments import media_save, provider_media_url
     from careline.messaging.services.channels import channel_fallback, simulator_channel
     from careline.patients.models import Caregiver, CareNote, PatientAlert, PatientImport
-    from careline.portal.models import PortalInvitation, PortalInvitationBatch
+    from careline.portal.models import PortalAccount, PortalInvitation, PortalInvitationBatch
     from careline.portal.services.invitations import token_hash as invitation_token_hash
     from careline.scheduling.ics import ics_token
     from careline.scheduling.models import (
@@ -292,6 +292,14 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         token_hash=invitation_token_hash(invitation_token),
         expires_at=now + timedelta(hours=72),
         created_by=front_desk,
+    )
+    PortalAccount.objects.get_or_create(
+        patient=patient,
+        defaults={
+            "email": f"portal-{suffix.lower()}@patients.example.test",
+            "display_name": suffix,
+            "password": "x",
+        },
     )
     invitation_batch = PortalInvitationBatch.objects.create(
         patient_ids=[patient.pk], total=1, processed=1, state="done", created_by=front_desk

@@ -153,6 +153,10 @@ POST_ONLY: dict[str, Args] = {
     "scheduling:calendar_move": APPOINTMENT,
     "scheduling:waitlist_remove": lambda r: {"pk": 1},
     "api:appointment_cancel_api": lambda r: {"appointment_id": r.appointment},
+    "portal_admin:invite": PAT,
+    "portal_admin:lock": PAT,
+    "portal_admin:unlock": PAT,
+    "portal_admin:sign_out": PAT,
 }
 
 # Routes with an id in the path that show no patient's data. Keep the reason next to each.
@@ -181,6 +185,8 @@ EXEMPT = {
     "messaging:announcement_progress": "an announcement's counts",
     # A CSV import's progress: counts and row problems (row, column, what is wrong), no patient's record.
     "patients:import_status": "an import's progress",
+    # A bulk portal invitation's progress: counts only.
+    "portal_admin:invite_batch": "a bulk portal invitation's counts",
     # Fetched with an unguessable signed token by the SMS provider (the image of an MMS being sent) and by
     # the patient's own calendar app (the .ics link texted to them); no staff member reads through these.
     "messaging:media_public": "the provider fetching an MMS image by signed token",

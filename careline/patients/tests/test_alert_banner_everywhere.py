@@ -37,6 +37,7 @@ PATIENT_PREFIXES = {
     "inbox/scheduled/": "scheduled",
     "schedule/appointments/": "appointment",
     "schedule/waitlist/": "waitlist",
+    "portal-admin/patients/": "patient",  # the portal card's actions (POST only)
 }
 # The other kwargs of those routes: rows of the same patient.
 SECONDARY_KWARGS = {"caregiver_pk": "caregiver", "note_pk": "note", "alert_pk": "alert", "tag_pk": "tag"}
@@ -48,6 +49,9 @@ NOT_ABOUT_ONE_PATIENT = {
     "messaging:saved_reply_delete", "messaging:policy_edit", "scheduling:type_edit", "scheduling:hours_edit",
     "scheduling:hours_delete", "scheduling:time_off_delete", "scheduling:reminder_rule_edit",
     "scheduling:reminder_rule_deactivate", "scheduling:reminder_replan_status", "patients:import_status",
+    "portal_admin:invite_batch",
+    # The patient portal's own page: an invitation's link, read by the patient, not staff.
+    "portal:invite",
     # Files, not pages: an image of a conversation and an appointment's calendar file.
     "messaging:media", "scheduling:appointment_ics",
     # JSON for the calendar's grid (a dragged visit), not a page.
