@@ -31,7 +31,7 @@ def test_every_portal_page_is_measured_and_the_report_names_the_target():
 
     rows, unknown = measure(bench, runs=1, requests=1, warmup=1)
 
-    pages, unmeasured = portal_pages()
+    _pages, unmeasured = portal_pages()
     assert unknown == unmeasured == [], "give bench/portal_pages.py ROUTE_ARGUMENTS for these routes"
     assert rows[0]["page"] == BASELINE
     assert {row["page"] for row in rows} >= {"portal:home"}
