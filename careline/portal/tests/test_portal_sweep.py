@@ -68,6 +68,7 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
     "portal:code_enter": PortalRoute(public=True),
     "portal:reset": PortalRoute(public=True),
     "portal:reset_password": PortalRoute(public=True),
+    "portal:search": PortalRoute(),
 }
 
 ROUTES = [route for route in routes() if route.key.startswith("portal:")]
