@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils.translation.template import templatize
 
 from careline.core.languages import DEFAULT_TEXT_LANGUAGE, say, supported_languages, text_language
 from careline.patients.models import Language, Patient
@@ -70,6 +71,15 @@ def code_msgids(tmp_path: Path) -> set[tuple[str | None, str]]:
         for path in (ROOT / "careline").rglob("*.py")
         if "demo" not in path.relative_to(ROOT).parts and "tests" not in path.relative_to(ROOT).parts
     )
+    # Templates with {% translate %} (the portal's pages), turned into Python the way makemessages does.
+    for number, template in enumerate(sorted((ROOT / "careline").rglob("*.html"))):
+        parts = template.relative_to(ROOT).parts
+        text = template.read_text(encoding="utf-8")
+        if "demo" in parts or "tests" in parts or "{% load i18n" not in text and " i18n %}" not in text:
+            continue
+        converted = tmp_path / f"template_{number}.py"
+        converted.write_text(templatize(text, origin=str(template)), encoding="utf-8")
+        sources.append(str(converted))
     pot = tmp_path / "code.pot"
     subprocess.run(
         [
