@@ -110,3 +110,9 @@ class CodeForm(forms.Form):
     trust_device = forms.BooleanField(
         label=_("Trust this device: do not ask for a code here next time"), required=False
     )
+
+
+class SignInSettingsForm(forms.Form):
+    always_ask_code = forms.BooleanField(
+        label=_("Always ask for a code when I sign in, even on a trusted device"), required=False
+    )

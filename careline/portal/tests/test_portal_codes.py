@@ -271,3 +271,18 @@ def test_reset_for_an_unknown_contact_reads_the_same(personas):
 def test_the_new_password_page_needs_a_reset_code(personas):
     response = Client().get(reverse("portal:reset_password"))
     assert response.status_code == 302 and response["Location"] == reverse("portal:reset")
+
+
+def test_the_patient_turns_always_ask_for_a_code_on(personas):
+    from careline.testing.portal import portal_sign_in
+
+    account = portal_account_for(personas.pat)
+    client = portal_sign_in(Client(), account)
+    url = reverse("portal:security")
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"always_ask_code": "on"}).status_code == 200
+    account.refresh_from_db()
+    assert account.always_ask_code
+    assert AuditEntry.objects.filter(detail="portal: always ask for a code on").exists()
+    client.post(reverse("portal:signout"))
+    assert _password(portal_trust_device(Client(), account))["Location"] == ENTER

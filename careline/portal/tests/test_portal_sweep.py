@@ -68,6 +68,7 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
     "portal:code_enter": PortalRoute(public=True),
     "portal:reset": PortalRoute(public=True),
     "portal:reset_password": PortalRoute(public=True),
+    "portal:security": PortalRoute(),
     "portal:search": PortalRoute(),
 }
 

@@ -11,4 +11,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("code/enter/", signin.code_enter, name="code_enter"),
     path("reset/", signin.reset_request, name="reset"),
     path("reset/password/", signin.reset_password, name="reset_password"),
+    path("sign-in-settings/", signin.security, name="security"),
 ]

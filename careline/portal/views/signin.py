@@ -20,7 +20,13 @@ from django.views.decorators.http import require_http_methods
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.network import client_ip
-from careline.portal.access import portal_public_view, portal_session_of, portal_sign_in
+from careline.portal.access import (
+    PortalSession,
+    portal_public_view,
+    portal_session_of,
+    portal_sign_in,
+    portal_view,
+)
 from careline.portal.devices import device_trust
 from careline.portal.forms.signin import (
     CodeForm,
@@ -28,6 +34,7 @@ from careline.portal.forms.signin import (
     IdentityForm,
     InvitationSetupForm,
     NewPasswordForm,
+    SignInSettingsForm,
 )
 from careline.portal.models import CodePurpose, PortalAccount, PortalInvitation
 from careline.portal.services.codes import CodeRequest, account_actor, portal_code_request, portal_code_verify
@@ -306,3 +313,29 @@ def reset_password(request: HttpRequest) -> HttpResponse:
     return render(
         request, "portal/signin/reset_password.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+@portal_view(needs_record=False)
+@require_http_methods(["GET", "POST"])
+def security(request: HttpRequest) -> HttpResponse:
+    """How this account signs in: ask for a one-time code at every sign-in, or only on a new device."""
+    session: PortalSession = request.portal  # type: ignore[attr-defined]
+    account = session.account
+    form = SignInSettingsForm(
+        request.POST if request.method == "POST" else None,
+        initial={"always_ask_code": account.always_ask_code},
+    )
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        wanted = form.cleaned_data["always_ask_code"]
+        if wanted != account.always_ask_code:
+            PortalAccount.objects.filter(pk=account.pk).update(always_ask_code=wanted)
+            audit_record(
+                actor=account_actor(account, request=request),
+                action=AuditAction.MFA,
+                obj=account,
+                patient_id=account.patient_id,
+                detail=f"portal: always ask for a code {'on' if wanted else 'off'}",
+            )
+        saved = True
+    return render(request, "portal/signin/security.html", {"form": form, "saved": saved})
