@@ -58,7 +58,7 @@ NOT_PAGES: dict[str, str] = {
     "messaging:inbox_notices": "JSON the inbox polls for desktop alerts",
     "nav_badge": "HTMX fragment: the navigation's Inbox count",
     "scheduling:calendar_events": "JSON feed of the calendar grid",
-    "portal_admin:invite_batch": "HTMX fragment of the bulk portal invitation page",
+    "portal:reset_password": "without a reset code, a redirect to the password reset page",
 }
 # Routes under /api/v1/ are bearer-token endpoints, and the API's docs page is Swagger UI's own markup.
 API_PREFIX = "/api/v1/"
