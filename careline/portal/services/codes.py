@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
-from careline.portal.models import CodePurpose, PortalAccount, PortalCode
+from careline.portal.models import PortalAccount, PortalCode
 from careline.portal.models.signin import CODE_MAX_TRIES
 from careline.portal.services import limits
 from careline.portal.services.delivery import DeliveryOutcome, portal_message_send
@@ -134,7 +134,7 @@ def portal_code_request(
     account = account or account_by_contact(kind, contact)
     if account is None or not account.is_active or account.locked_at is not None:
         return CodeIssued(CodeRequest.ACCEPTED)
-    if purpose in (CodePurpose.SIGN_IN, CodePurpose.SECOND_FACTOR) and not account.password:
+    if not account.password:
         return CodeIssued(CodeRequest.ACCEPTED)  # not yet activated: the invitation comes first
     return CodeIssued(
         CodeRequest.ACCEPTED, portal_code_issue(account=account, kind=kind, contact=contact, purpose=purpose)

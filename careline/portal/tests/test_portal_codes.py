@@ -286,3 +286,24 @@ def test_the_patient_turns_always_ask_for_a_code_on(personas):
     assert AuditEntry.objects.filter(detail="portal: always ask for a code on").exists()
     client.post(reverse("portal:signout"))
     assert _password(portal_trust_device(Client(), account))["Location"] == ENTER
+
+
+def test_after_a_right_password_a_text_that_cannot_go_says_so(personas, texting_all_day):
+    portal_account_for(personas.pat, email=None, phone=PAT_MOBILE)
+    ConsentEvent.objects.create(
+        phone_number=PAT_MOBILE,
+        kind=ConsentKind.REVOKED,
+        method=ConsentMethod.KEYWORD,
+        patient=personas.pat,
+        occurred_at=timezone.now(),
+    )
+    client = Client()
+    assert _password(client, identifier=PAT_MOBILE)["Location"] == ENTER
+    page = client.get(ENTER).content.decode()
+    assert "We could not text a code to this number" in page and "call the clinic" in page
+
+
+def test_an_account_not_yet_activated_gets_no_code(personas):
+    PortalAccount.objects.create(email="new@example.test", display_name="New", password="")
+    _ask(Client(), "new@example.test", url=reverse("portal:reset"))
+    assert not Message.objects.filter(to_address="new@example.test").exists()

@@ -300,8 +300,7 @@ def reset_password(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         account.set_password(form.cleaned_data["password1"])
         account.session_generation += 1
-        account.activated_at = account.activated_at or account.created_at
-        account.save(update_fields=["password", "session_generation", "activated_at"])
+        account.save(update_fields=["password", "session_generation"])
         audit_record(
             actor=account_actor(account, request=request),
             action=AuditAction.UPDATE,
