@@ -42,7 +42,19 @@ from careline.testing.urlsweep import Route, routes  # noqa: E402
 URLCONF = "bench.portal_urls"
 BASELINE = "Baseline: trivial portal page"
 # Portal routes a signed-in patient does not GET as a page: forms that only post, or signed-out pages.
-NOT_PAGES = {"portal:signin", "portal:signout", "portal:switch_record", "portal:language"}
+NOT_PAGES = {
+    "portal:signin",
+    "portal:signout",
+    "portal:switch_record",
+    "portal:language",
+    # Getting in: signed-out pages (an invitation's link, one-time codes, password reset).
+    "portal:invite",
+    "portal:invite_setup",
+    "portal:code",
+    "portal:code_enter",
+    "portal:reset",
+    "portal:reset_password",
+}
 ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {}
 
 
