@@ -177,6 +177,7 @@ def portal_invitation_identity_check(
     A wrong answer is counted; the fifth locks the invitation (audited).
     """
     patient = invitation.patient
+    # Both parts are always compared (no short cut), so the time taken does not tell which was wrong.
     right = (date_of_birth == patient.date_of_birth) & _names_match(last_name, patient)
     if right and invitation.is_usable:
         return True
