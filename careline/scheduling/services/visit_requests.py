@@ -190,9 +190,8 @@ def visit_request_decline_notify(visit_request_id: int) -> None:
         reason=say(DeclineReason(visit_request.decline_reason).label, language),
         phone=format_phone(visit_request.location.phone),
     )
-    extra: dict[str, str] = {}
-    if "email" in channel.type.capabilities:
-        extra["subject"] = say(texts.VISIT_REQUEST_DECLINED_SUBJECT, language)
+    by_email = "email" in channel.type.capabilities
+    subject = say(texts.VISIT_REQUEST_DECLINED_SUBJECT, language) if by_email else ""
     try:
         message_send(
             body=body,
@@ -201,7 +200,7 @@ def visit_request_decline_notify(visit_request_id: int) -> None:
             kind=MessageKind.AUTOMATED,
             purpose=Purpose.APPOINTMENTS,
             idempotency_key=f"visit-request-declined:{visit_request.pk}",
-            **extra,
+            subject=subject,
         )
     except MessageRefused:
         logger.warning("Decline notice for visit request %s refused", visit_request.pk)
