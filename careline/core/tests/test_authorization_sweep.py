@@ -473,6 +473,8 @@ def test_another_locations_rows_are_refused(sweep: Sweep, route: Route) -> None:
             response = _send(client, route, url, method, data)
             if method == "GET" and response.status_code in (403, 404, 405):
                 continue
+            if route.pattern.startswith("/portal/") and _refused(response):
+                continue  # staff never reach the portal: its own sweep swaps ids between patients
             if method != "GET" and response.status_code in (403, 404):
                 continue
             if method == "GET" and not route.takes_object_id and response.status_code in (200, 400):

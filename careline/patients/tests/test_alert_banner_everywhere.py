@@ -54,8 +54,9 @@ NOT_ABOUT_ONE_PATIENT = {
     # JSON for the calendar's grid (a dragged visit), not a page.
     "scheduling:calendar_move",
 }  # fmt: skip
-# Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page.
-NOT_PAGES = ("api/v1/", "webhooks/")
+# Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
+# renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
+NOT_PAGES = ("api/v1/", "webhooks/", "portal/")
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def _require_patient_side(patient: Patient, actor: Actor) -> None:
 
 def visit_request_types(location: Location | None = None) -> list[AppointmentType]:
     """Appointment types a patient may request (active, bookable online), optionally offered at LOCATION."""
-    types = AppointmentType.objects.filter(is_active=True, bookable_online=True)
+    types = AppointmentType.objects.filter(is_active=True, bookable_online=True).prefetch_related("locations")
     if location is not None:
         types = types.filter(locations=location)
     return list(types.order_by("name"))
