@@ -294,3 +294,19 @@ def test_the_nav_badge_counts_open_requests_the_person_may_book(
     assert nav_badge_count("visit_requests", personas.front_a) == 1
     assert nav_badge_count("visit_requests", personas.front_b) == 0
     assert nav_badge_count("visit_requests", personas.billing_a) is None
+
+
+def test_the_decline_notice_is_in_the_patients_language(personas: Personas, schedule: Schedule) -> None:
+    from careline.scheduling.tests.replies_support import patient_with_phone
+
+    ana = patient_with_phone(personas, "Ana", "+13125550188", language="es")
+    request = _ask(personas, schedule, patient=ana, actor=Actor.patient(ana.pk))
+    visit_request_decline(
+        visit_request=request, reason=DeclineReason.CALL_US, actor=Actor.staff(personas.front_a)
+    )
+    visit_request_decline_notify(request.pk)
+    body = Message.objects.get(to_address="+13125550188", direction="out").body
+    assert body == (
+        "Hola, Ana: no pudimos reservar la cita que pidió en Northside Clinic. Necesitamos hablar con usted "
+        "para encontrar la cita adecuada. Llámenos al (312) 555-0100, por favor."
+    )
