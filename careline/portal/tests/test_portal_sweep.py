@@ -84,6 +84,7 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
     "portal:signout": PortalRoute(post_only=True),
     "portal:switch_record": PortalRoute(post_only=True),
     "portal:language": PortalRoute(public=True, post_only=True),
+    "portal:search": PortalRoute(),
 }
 
 ROUTES = [route for route in routes() if route.key.startswith("portal:")]
