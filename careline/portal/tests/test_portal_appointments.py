@@ -317,3 +317,16 @@ def test_pages_cost_the_same_queries_for_one_visit_or_many(
     )
     with django_assert_max_num_queries(len(one.captured_queries)):
         pat.get(reverse(name))
+
+
+def test_the_search_box_finds_the_patients_own_visits_only(
+    visit: Appointment, schedule: Schedule, personas: Personas, pat: Client
+) -> None:
+    quinns = booked(schedule, chicago(MONDAY, 10), patient=personas.quinn)
+    page = pat.post(reverse("portal:search"), {"q": "checkup northside"}).content.decode()
+    assert "Mon, Jan 6 at 9:00 AM" in page and _url("portal:appointment", visit) in page
+    assert _url("portal:appointment", quinns) not in page
+    assert (
+        _url("portal:appointment", visit)
+        not in pat.post(reverse("portal:search"), {"q": "dentist"}).content.decode()
+    )

@@ -1,5 +1,6 @@
 """The portal's Appointments: the patient's visits, one visit (directions, preparation, calendar file), confirm,
-cancel and reschedule on the text replies' rules, a visit request for the front desk, and the Home card.
+cancel and reschedule on the text replies' rules, a visit request for the front desk, the Home card and the
+search box's appointments.
 
 Every id from the URL is looked up among `request.portal.patient`'s own rows first (another patient's id is
 404), every read is audited with `request.portal.actor`, and the changes go through scheduling's patient
@@ -16,8 +17,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -29,6 +31,7 @@ from careline.portal.access import PortalSession, portal_view
 from careline.portal.forms.appointments import RescheduleForm, VisitRequestForm, slot_value
 from careline.portal.home import HomeCard, home_card
 from careline.portal.models import PortalSection
+from careline.portal.search import SearchHit, search_source
 from careline.scheduling.ics import ics_calendar
 from careline.scheduling.models import Appointment, VisitRequest
 from careline.scheduling.queries.appointments import Slot
@@ -37,6 +40,7 @@ from careline.scheduling.queries.patient_visits import (
     patient_status_words,
     patient_visit,
     patient_visits,
+    patient_visits_matching,
     reschedule_slots,
 )
 from careline.scheduling.queries.visit_requests import patient_visit_requests
@@ -358,6 +362,25 @@ def visit_request_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Your request is withdrawn."))
     return redirect("portal:appointments")
+
+
+# --- search and Home -----------------------------------------------------------------------------------
+
+
+@search_source(label=gettext_lazy("Appointments"), section=APPOINTMENTS, order=10)  # type: ignore[arg-type]
+def appointments_matching(session: PortalSession, words: list[str], limit: int) -> list[SearchHit]:
+    """The open record's visits whose kind, place or clinician matches every word (the search box)."""
+    now = timezone.now()
+    return [
+        SearchHit(
+            kind="appointment",
+            title=visit_when(visit, session.patient, now),
+            url=reverse("portal:appointment", args=[visit.pk]),
+            when=visit.starts_at,
+            summary=f"{visit.appointment_type.name} · {visit.clinician} · {visit.location.name}",
+        )
+        for visit in patient_visits_matching(session.patient, words, limit=limit)
+    ]
 
 
 # --- Home -----------------------------------------------------------------------------------------------

@@ -89,6 +89,21 @@ def patient_next_visit(patient: Any, *, now: datetime) -> Appointment | None:
     )
 
 
+def patient_visits_matching(patient: Any, words: list[str], *, limit: int) -> list[Appointment]:
+    """PATIENT's visits (moved ones left out) whose type, place or clinician holds every one of WORDS, newest
+    first. One query."""
+    from django.db.models import Q
+
+    visits = _patient_visits(patient).exclude(status=AppointmentStatus.RESCHEDULED)
+    for word in words:
+        visits = visits.filter(
+            Q(appointment_type__name__icontains=word)
+            | Q(location__name__icontains=word)
+            | Q(clinician__full_name__icontains=word)
+        )
+    return list(visits.order_by("-starts_at", "-id")[:limit])
+
+
 def patient_visit(patient: Any, pk: int) -> Appointment | None:
     """Visit PK if it is PATIENT's own, else None (so another patient's id answers 404)."""
     return _patient_visits(patient).filter(pk=pk).first()
