@@ -142,7 +142,8 @@ def _new_token_shown_once(request: HttpRequest) -> tuple[ApiToken | None, str]:
     kept = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     if not isinstance(kept, dict):
         return None, ""
-    token = ApiToken.objects.filter(pk=kept.get("id")).first()
+    token_id = kept.get("id")
+    token = ApiToken.objects.filter(pk=token_id).first() if isinstance(token_id, int) else None
     secret = str(kept.get("secret") or "")
     return (token, secret) if token is not None and secret else (None, "")
 

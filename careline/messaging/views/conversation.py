@@ -356,7 +356,7 @@ def _audit_send(
 @require_perm(Perm.INBOX_VIEW)
 @require_GET
 def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
-    """The live thread. With a cursor (`after`, `note`, `event`, `seen`) and version (`v`): 204 when nothing
+    """The live thread. With a cursor (`after`, `note`, `event`, their counts) and version (`v`): 204 when nothing
     changed, else the entries after the cursor (or the whole thread when a text arrived below it), the changed
     states and the next cursor. Without a cursor: the whole thread."""
     conversation = queries.conversation_for_user(request.user, pk)
@@ -376,8 +376,8 @@ def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("v") == version:
         return HttpResponse(status=204)
     zone = conversation_zone(conversation)
-    if cursor.counted(conversation).seen != cursor.seen:
-        # A text committed late, with an id older than the page's newest: the whole thread again.
+    if cursor.counted(conversation) != cursor:
+        # A text, note or event committed late, with an id older than the page's newest: the whole thread again.
         thread = _thread_context(request, conversation)
         whole = thread["entries"]
         context = {
