@@ -70,21 +70,17 @@ class ThreadCursor:
 
     def counted(self, conversation: Conversation) -> ThreadCursor:
         """This cursor with its three counts counted now (one query)."""
-        counts: dict[str, Any] = (
+        counts = (
             Conversation.objects.filter(pk=conversation.pk)
-            .values(
-                seen=_count_up_to(Message, self.message),
-                notes_seen=_count_up_to(InternalNote, self.note),
-                events_seen=_count_up_to(ConversationEvent, self.event),
+            .values_list(
+                _count_up_to(Message, self.message),
+                _count_up_to(InternalNote, self.note),
+                _count_up_to(ConversationEvent, self.event),
             )
             .first()
-        ) or {}
-        return replace(
-            self,
-            seen=counts.get("seen") or 0,
-            notes_seen=counts.get("notes_seen") or 0,
-            events_seen=counts.get("events_seen") or 0,
-        )
+        ) or (0, 0, 0)
+        seen, notes_seen, events_seen = (int(n or 0) for n in counts)
+        return replace(self, seen=seen, notes_seen=notes_seen, events_seen=events_seen)
 
     def query(self, version: str) -> str:
         """The poll's query string."""
