@@ -214,12 +214,18 @@ def _state_context(request: HttpRequest, conversation: Conversation) -> dict[str
 
 
 def conversation_page_context(
-    request: HttpRequest, conversation: Conversation, *, compose: ComposeForm | None = None, **extra: Any
+    request: HttpRequest,
+    conversation: Conversation,
+    *,
+    compose: ComposeForm | None = None,
+    before: queries.ThreadPosition | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
-    """Everything the conversation's panes show."""
+    """Everything the conversation's panes show (with BEFORE: the thread's entries before that position, the
+    page "Earlier messages" opens without JavaScript, which has no live poll)."""
     patient = conversation.patient
     can_send = has_perm(request.user, Perm.INBOX_SEND)
-    thread = _thread_context(request, conversation)
+    thread = _thread_context(request, conversation, before)
     state = _state_context(request, conversation)
     version = thread_version(conversation, outlook=state["outlook"]["text"])
     title = f"Texts with {patient.display_name if patient else state['contact_display']}"
@@ -241,7 +247,8 @@ def conversation_page_context(
         "all_tags": queries.tags_in_use(),
         "staff": queries.assignable_staff(conversation) if can_send else [],
         "saved_replies": _saved_replies(conversation) if can_send else [],
-        "live_cursor": thread["thread_cursor"].counted(conversation).query(version),
+        "live_cursor": "" if before else thread["thread_cursor"].counted(conversation).query(version),
+        "history": before is not None,
         **state,
         **thread,
         **extra,
@@ -280,9 +287,16 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return _send(request, conversation)
     conversation_mark_read(conversation=conversation, actor=Actor.from_request(request))
-    context = conversation_page_context(request, conversation)
+    before, status = None, 200
+    if "before" in request.GET:
+        # "Earlier messages" followed without JavaScript: the whole page with the entries before that position.
+        before = queries.ThreadPosition.decode(request.GET.get("before", ""))
+        if before is None:
+            messages.error(request, EARLIER_REFUSED)
+            status = 400
+    context = conversation_page_context(request, conversation, before=before)
     _audit_page(request, conversation, context)
-    return render_conversation(request, context)
+    return render_conversation(request, context, status=status)
 
 
 def _send(request: HttpRequest, conversation: Conversation) -> HttpResponse:
