@@ -43,7 +43,19 @@ URLCONF = "bench.portal_urls"
 BASELINE = "Baseline: trivial portal page"
 # Portal routes a signed-in patient does not GET as a page: forms that only post, or signed-out pages.
 NOT_PAGES = {"portal:signin", "portal:signout", "portal:switch_record", "portal:language"}
-ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {}
+ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {
+    **{
+        (key, "pk"): lambda bench: bench.visit_id
+        for key in (
+            "portal:appointment",
+            "portal:appointment_confirm",
+            "portal:appointment_cancel",
+            "portal:appointment_reschedule",
+            "portal:appointment_ics",
+        )
+    },
+    ("portal:visit_request_withdraw", "pk"): lambda bench: bench.visit_request_id,
+}
 
 
 def portal_pages() -> tuple[list[tuple[str, str]], list[str]]:

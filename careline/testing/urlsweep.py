@@ -44,6 +44,7 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("appointments", "pk"): "appointment",
     ("appointments", "appointment_id"): "appointment",
     ("waitlist", "pk"): "waitlist_entry",
+    ("requests", "pk"): "visit_request",
     ("types", "pk"): "appointment_type",
     ("hours", "pk"): "clinician",
     ("period", "pk"): "working_hours",
@@ -227,6 +228,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         ReminderReplan,
         ReminderRule,
         TimeOff,
+        VisitRequest,
         WaitlistEntry,
         WorkingHours,
     )
@@ -303,6 +305,9 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     rule.locations.add(location)
     replan = ReminderReplan.objects.create(rule=rule, reason=ReminderReplan.Reason.ADDED)
     entry = WaitlistEntry.objects.create(patient=patient, appointment_type=checkup, location=location)
+    visit_request = VisitRequest.objects.create(
+        patient=patient, appointment_type=checkup, location=location, preferred_days=[0], reason="Follow-up"
+    )
 
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
@@ -328,6 +333,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "saved_reply": reply.pk,
         "appointment": appointment.pk,
         "waitlist_entry": entry.pk,
+        "visit_request": visit_request.pk,
         "appointment_type": checkup.pk,
         "clinician": clinician.pk,
         "working_hours": period.pk,

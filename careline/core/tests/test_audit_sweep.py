@@ -152,6 +152,7 @@ POST_ONLY: dict[str, Args] = {
     "scheduling:status": APPOINTMENT,
     "scheduling:calendar_move": APPOINTMENT,
     "scheduling:waitlist_remove": lambda r: {"pk": 1},
+    "scheduling:visit_request_decline": lambda r: {"pk": 1},
     "api:appointment_cancel_api": lambda r: {"appointment_id": r.appointment},
 }
 

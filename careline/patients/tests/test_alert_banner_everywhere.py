@@ -22,7 +22,7 @@ from careline.messaging.models import Tag
 from careline.messaging.tests.h3_support import scheduled_message
 from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, texted_by
 from careline.patients.services.notes import alert_add, note_add
-from careline.scheduling.models import WaitlistEntry
+from careline.scheduling.models import VisitRequest, WaitlistEntry
 from careline.scheduling.tests.appointment_support import MONDAY, at_a, book, make_schedule
 from careline.testing.personas import Personas
 
@@ -37,6 +37,7 @@ PATIENT_PREFIXES = {
     "inbox/scheduled/": "scheduled",
     "schedule/appointments/": "appointment",
     "schedule/waitlist/": "waitlist",
+    "schedule/requests/": "visit_request",
 }
 # The other kwargs of those routes: rows of the same patient.
 SECONDARY_KWARGS = {"caregiver_pk": "caregiver", "note_pk": "note", "alert_pk": "alert", "tag_pk": "tag"}
@@ -53,8 +54,9 @@ NOT_ABOUT_ONE_PATIENT = {
     # JSON for the calendar's grid (a dragged visit), not a page.
     "scheduling:calendar_move",
 }  # fmt: skip
-# Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page.
-NOT_PAGES = ("api/v1/", "webhooks/")
+# Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
+# renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
+NOT_PAGES = ("api/v1/", "webhooks/", "portal/")
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,9 @@ def world(personas: Personas) -> Iterator[dict[str, Any]]:
             "appointment": book(schedule, at_a(personas, MONDAY, 9)),
             "waitlist": WaitlistEntry.objects.create(
                 patient=pat, appointment_type=schedule.checkup, created_by=personas.front_a
+            ),
+            "visit_request": VisitRequest.objects.create(
+                patient=pat, appointment_type=schedule.checkup, location=personas.location_a
             ),
         }
 
