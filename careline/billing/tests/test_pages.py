@@ -255,3 +255,16 @@ def test_the_inbox_panel_shows_the_open_balance_to_those_allowed(
         page = client_for(user).get(url).content.decode()
         assert ('id="panel-balance"' in page) is shown, user
         assert ("$25.00" in page) is shown
+
+
+def test_the_audit_trail_tells_a_payment_in_words_with_a_link_to_the_ledger(personas: Personas) -> None:
+    from careline.core.queries.audit_lines import audit_line_text, audit_lines
+
+    owing(personas, 2_500)
+    payment = payment_record(
+        patient=personas.pat, amount_cents=1_000, method="cash", actor=Actor.staff(personas.front_a)
+    )
+    entry = AuditEntry.objects.get(object_type="billing.payment", object_id=str(payment.pk))
+    parts = audit_lines([entry])[entry.pk]
+    assert audit_line_text(parts) == "Frankie Front created Pat Ortega’s payment"
+    assert reverse("billing:ledger", args=[personas.pat.pk]) in {part.url for part in parts}
