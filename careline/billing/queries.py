@@ -93,9 +93,7 @@ def responsibility_adjudications() -> QuerySet[Adjudication]:
 
 def balances_of(patients: QuerySet[Patient]) -> QuerySet[Patient]:
     """PATIENTS with their account totals annotated (one query; `balance_from` turns a row into a Balance)."""
-    adjudicated = Adjudication.objects.filter(
-        pk__in=responsibility_adjudications().values("pk"), charge__patient=OuterRef("pk")
-    )
+    adjudicated = responsibility_adjudications().filter(charge__patient=OuterRef("pk"))
     responsibility_adjudicated = Coalesce(
         Subquery(
             adjudicated.order_by()
@@ -229,9 +227,3 @@ def patient_ledger(patient: Patient) -> Ledger:
         payments=payments,
         adjustments=adjustments,
     )
-
-
-def payment_refundable_cents(payment: Payment) -> int:
-    """What is left of PAYMENT to refund (its amount less its refunds)."""
-    refunded = payment.refunds.aggregate(total=Coalesce(Sum("amount_cents"), Value(0)))["total"]
-    return int(payment.amount_cents) - int(refunded)
