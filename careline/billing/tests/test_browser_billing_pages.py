@@ -32,7 +32,8 @@ def _account(personas: Any) -> None:
     balance_adjust(patient=personas.pat, kind="credit", amount_cents=200, reason="Wait", actor=admin)
 
 
-@pytest.mark.parametrize("name", ["billing:ledger", "billing:payment_record"])
+# The patient page too: its Balance card, as billing staff see it.
+@pytest.mark.parametrize("name", ["billing:ledger", "billing:payment_record", "patients:detail"])
 def test_billing_pages_pass_axe_and_fit_a_phone(
     browser_page: Any, live_server: Any, personas: Any, name: str
 ) -> None:
