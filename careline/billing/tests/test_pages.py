@@ -268,3 +268,11 @@ def test_the_audit_trail_tells_a_payment_in_words_with_a_link_to_the_ledger(pers
     parts = audit_lines([entry])[entry.pk]
     assert audit_line_text(parts) == "Frankie Front created Pat Ortega’s payment"
     assert reverse("billing:ledger", args=[personas.pat.pk]) in {part.url for part in parts}
+
+
+def test_a_payment_when_nothing_is_due_says_so(personas: Personas, client_for: Clients) -> None:
+    url = reverse("billing:payment_record", args=[personas.pat.pk])
+    assert "Nothing is due" in client_for(personas.front_a).get(url).content.decode()
+    response = client_for(personas.front_a).post(url, {"payment-amount": "5.00", "payment-method": "cash"})
+    assert response.status_code == 400 and "owes nothing now" in response.content.decode()
+    assert not Payment.objects.exists()
