@@ -58,6 +58,7 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("notes", "note_pk"): "care_note",
     ("alerts", "alert_pk"): "alert",
     ("import", "pk"): "import_job",
+    ("payments", "pk"): "billing_payment",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 UNSCOPED_KINDS = frozenset({"public_media_token", "ics_token", "channel_type", "media_name"})
@@ -208,7 +209,9 @@ _PNG = bytes.fromhex(
 
 
 def _side(personas: Personas, *, location: Location, front_desk: User, clinician: User, patient: Any) -> Side:
-    """One location's rows: a patient's notes, conversation, visit, waitlist entry, and the location's settings."""
+    """One location's rows: a patient's notes, conversation, visit (charged, claimed, partly paid), waitlist
+    entry, and the location's settings."""
+    from careline.billing.models import Adjudication, Charge, Claim, Payment
     from careline.messaging.models import (
         Announcement,
         Conversation,
@@ -309,6 +312,25 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         patient=patient, appointment_type=checkup, location=location, preferred_days=[0], reason="Follow-up"
     )
 
+    # Billing: a charge on the visit, a claim the payer paid with the patient owing a copay, and a payment.
+    charge = Charge.objects.create(
+        patient=patient, visit=appointment, service_code="99213", description="Office visit", units=1,
+        unit_amount_cents=15_000, amount_cents=15_000, service_date=starts.date(),
+    )  # fmt: skip
+    claim = Claim.objects.create(
+        patient=patient,
+        visit=appointment,
+        payer="Acme Health",
+        member_id="M-1",
+        status="paid",
+        submitted_at=now,
+    )
+    Adjudication.objects.create(
+        claim=claim, charge=charge, allowed_cents=12_000, paid_by_insurer_cents=9_500, adjustment_cents=3_000,
+        adjustment_reason_code="CO-45", copay_cents=2_500, adjudicated_at=now,
+    )  # fmt: skip
+    payment = Payment.objects.create(patient=patient, amount_cents=1_000, method="cash", received_at=now)
+
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
         title=f"Closed Monday ({suffix})", body="We are closed Monday.", location=location, state="done",
@@ -351,6 +373,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "care_note": note.pk,
         "alert": alert.pk,
         "import_job": import_job.pk,
+        "billing_payment": payment.pk,
     }
     return Side(location, front_desk, values)
 

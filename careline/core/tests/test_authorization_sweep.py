@@ -33,6 +33,8 @@ ADMIN: Roles = frozenset({"admin"})
 FRONT: Roles = frozenset({"admin", "front_a", "front_b"})  # front desk (and the administrator)
 CARE: Roles = FRONT | {"clinician_a"}  # those who edit patients and book visits
 NOBODY: Roles = frozenset()
+BILLING: Roles = frozenset({"admin", "billing_a"})  # billing staff (and the administrator)
+DESK_PAYMENT: Roles = FRONT | {"billing_a"}  # who takes a payment at the desk
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,12 @@ ACCESS: dict[str, Access] = {
     "scheduling:reminder_replan_status": read(ADMIN),
     "scheduling:reminders_report": read(FRONT),
     "scheduling:reminders_report_csv": read(FRONT),
+    # --- billing ---
+    "billing:ledger": read(BILLING),
+    "billing:payment_record": form(DESK_PAYMENT),  # the front desk sees the balance due only
+    "billing:adjust": action(BILLING),
+    "billing:refund": action(BILLING),
+    "billing:self_pay": action(ADMIN),
     # --- API (bearer tokens; the operation's own method) ---
     "api:api-root": read(NOBODY),
     # The schema and its docs page: a signed-in staff session or an active token (README, API).

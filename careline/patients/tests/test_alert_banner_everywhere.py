@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 import time_machine
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
+from careline.billing.models import Payment
 from careline.core.actor import Actor
 from careline.messaging.models import Tag
 from careline.messaging.tests.h3_support import scheduled_message
@@ -38,6 +40,9 @@ PATIENT_PREFIXES = {
     "schedule/appointments/": "appointment",
     "schedule/waitlist/": "waitlist",
     "schedule/requests/": "visit_request",
+    "billing/patients/": "patient",
+    "billing/appointments/": "appointment",
+    "billing/payments/": "billing_payment",
 }
 # The other kwargs of those routes: rows of the same patient.
 SECONDARY_KWARGS = {"caregiver_pk": "caregiver", "note_pk": "note", "alert_pk": "alert", "tag_pk": "tag"}
@@ -114,6 +119,9 @@ def world(personas: Personas) -> Iterator[dict[str, Any]]:
             ),
             "visit_request": VisitRequest.objects.create(
                 patient=pat, appointment_type=schedule.checkup, location=personas.location_a
+            ),
+            "billing_payment": Payment.objects.create(
+                patient=pat, amount_cents=1_000, method="cash", received_at=timezone.now()
             ),
         }
 
