@@ -57,9 +57,12 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("notes", "note_pk"): "care_note",
     ("alerts", "alert_pk"): "alert",
     ("import", "pk"): "import_job",
+    ("join", "token"): "portal_grant_token",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
-UNSCOPED_KINDS = frozenset({"public_media_token", "ics_token", "channel_type", "media_name"})
+UNSCOPED_KINDS = frozenset(
+    {"public_media_token", "ics_token", "channel_type", "media_name", "portal_grant_token"}
+)
 
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
@@ -345,6 +348,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "care_note": note.pk,
         "alert": alert.pk,
         "import_job": import_job.pk,
+        "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
     }
     return Side(location, front_desk, values)
 

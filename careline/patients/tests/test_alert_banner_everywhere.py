@@ -37,6 +37,7 @@ PATIENT_PREFIXES = {
     "inbox/scheduled/": "scheduled",
     "schedule/appointments/": "appointment",
     "schedule/waitlist/": "waitlist",
+    "portal-admin/patients/": "patient",
 }
 # The other kwargs of those routes: rows of the same patient.
 SECONDARY_KWARGS = {"caregiver_pk": "caregiver", "note_pk": "note", "alert_pk": "alert", "tag_pk": "tag"}
@@ -52,6 +53,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "messaging:media", "scheduling:appointment_ics",
     # JSON for the calendar's grid (a dragged visit), not a page.
     "scheduling:calendar_move",
+    # The portal's link for a caregiver's invitation (a token, not a patient's row; staff are not let in).
+    "portal:caregiver_join",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page.
 NOT_PAGES = ("api/v1/", "webhooks/")

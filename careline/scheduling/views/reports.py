@@ -28,6 +28,7 @@ from careline.scheduling.queries.reports import (
     chart_bars,
     reminders_report,
 )
+from careline.scheduling.report_sections import report_sections_for
 
 DEFAULT_WEEKS = 8
 
@@ -78,6 +79,7 @@ def reminders_report_page(request: HttpRequest) -> HttpResponse:
     """Reminders and replies against attendance for a range and location, with a weekly no-show chart."""
     form, report, location = _report(request)
     bars, top = chart_bars(report.weeks) if report else ([], 10)
+    covered = [location] if location is not None else list(locations_visible_to(request.user))
     plot_bottom = CHART_HEIGHT - CHART_BOTTOM
     context = {
         "nav": "reports", "form": form, "report": report, "location": location, "bars": bars,
@@ -85,6 +87,7 @@ def reminders_report_page(request: HttpRequest) -> HttpResponse:
                   "bottom": plot_bottom, "scale_top": top, "mid": (CHART_TOP + plot_bottom) / 2,
                   "scale_mid": top / 2},
         "query": request.GET.urlencode(),
+        "report_sections": report_sections_for(request.user, covered) if report else [],
     }  # fmt: skip
     return render(request, "scheduling/reports_reminders.html", context, status=200 if report else 400)
 
