@@ -105,7 +105,7 @@ def _session(request: HttpRequest) -> PortalSession:
 
 
 def _apply_error(form: Any, error: ValidationError) -> None:
-    field = "current_password" if error.code == "wrong_password" else None
+    field = "current_password" if getattr(error, "code", None) == "wrong_password" else None
     for message in error.messages:
         form.add_error(field, message)
 
@@ -150,7 +150,7 @@ def profile_password(request: HttpRequest) -> HttpResponse:
                 new_password=form.cleaned_data["new_password"],
             )
         except ValidationError as error:
-            if error.code == "wrong_password":
+            if getattr(error, "code", None) == "wrong_password":
                 _apply_error(form, error)
             else:
                 for message in error.messages:
