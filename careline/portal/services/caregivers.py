@@ -41,6 +41,9 @@ from careline.portal.models import (
 )
 from careline.portal.models.grants import GRANT_INVITATION_HOURS, grant_token_hash
 
+GRANTED_TEXT = gettext_lazy(
+    "{clinic}: {patient} shared part of their patient portal record with you. Sign in to see it: {link}"
+)
 INVITATION_TEXT = gettext_lazy(
     "{clinic}: {patient} shared part of their patient portal record with you. "
     "Set up your access within 72 hours: {link}"
@@ -162,7 +165,24 @@ def portal_caregiver_grant(
             permission_recorded_by=permission_recorded_by,
             permission_recorded_at=recorded_at,
         )
+        _granted_notice_send(account=account, patient=patient)
     return GrantOutcome(access=access)
+
+
+def _granted_notice_send(*, account: PortalAccount, patient: Patient) -> None:
+    """Tell a caregiver's account that a record was shared with it (whose first name, never what is in it)."""
+    from careline.portal.services.profile import portal_notice_send
+
+    contact = account.email or account.phone
+    if not contact:
+        return
+    with translation.override(account.language):
+        text = str(GRANTED_TEXT).format(
+            clinic=settings.CARELINE_CLINIC_NAME or gettext("Your clinic"),
+            patient=patient.first_name,
+            link=f"{settings.PUBLIC_BASE_URL}{reverse('portal:signin')}",
+        )
+    portal_notice_send(account=account, to_address=contact, text=text)
 
 
 def portal_caregiver_invite(

@@ -97,6 +97,8 @@ def test_granting_a_caregiver_with_an_account_opens_the_chosen_sections_until_th
         personas.pat.zone
     ).date() == ends + timedelta(days=1)
     assert access.permission_recorded_by is None and access.granted_by == f"patient #{personas.pat.pk}"
+    notice = Message.objects.get(to_address=caregiver_account.email)
+    assert notice.body.startswith("Your clinic: Pat shared part of their patient portal record with you.")
     # The earlier access is closed, not changed: the history stays.
     assert PortalAccess.objects.filter(account=caregiver_account, revoked_at__isnull=False).count() == 1
     with time_machine.travel(access.ends_at + timedelta(minutes=1)):
