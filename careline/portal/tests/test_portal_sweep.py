@@ -45,6 +45,7 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
     "portal:signout": PortalRoute(post_only=True),
     "portal:switch_record": PortalRoute(post_only=True),
     "portal:language": PortalRoute(public=True, post_only=True),
+    "portal:search": PortalRoute(),
     # The Profile (the account's own settings; the patient's preferences and consent are audited there).
     "portal:profile": PortalRoute(),
     "portal:profile_contact": PortalRoute(post_only=True),
