@@ -15,6 +15,8 @@ from django.db import models
 from django.utils import timezone
 
 GRANT_INVITATION_HOURS = 72
+# Wrong passwords given for an existing account before the invitation stops working.
+GRANT_INVITATION_MAX_TRIES = 5
 
 
 def grant_token_hash(token: str) -> str:
@@ -38,6 +40,7 @@ class PortalGrantInvitation(models.Model):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    failed_tries = models.PositiveSmallIntegerField(default=0)
     granted_by = models.CharField(
         max_length=254, blank=True, help_text="Who granted it, as the audit names them"
     )

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
@@ -39,7 +39,11 @@ from careline.portal.models import (
     PortalAccount,
     PortalGrantInvitation,
 )
-from careline.portal.models.grants import GRANT_INVITATION_HOURS, grant_token_hash
+from careline.portal.models.grants import (
+    GRANT_INVITATION_HOURS,
+    GRANT_INVITATION_MAX_TRIES,
+    grant_token_hash,
+)
 
 GRANTED_TEXT = gettext_lazy(
     "{clinic}: {patient} shared part of their patient portal record with you. Sign in to see it: {link}"
@@ -277,6 +281,19 @@ def portal_grant_invitation_accept(
 ) -> PortalAccount:
     """Accept INVITATION: the caregiver's existing account (their current PASSWORD) or a new one (PASSWORD
     checked by Django's validators) gets the access. Single use: a second call raises ValidationError."""
+    try:
+        return _invitation_accept(invitation=invitation, password=password, language=language)
+    except ValidationError as error:
+        if getattr(error, "code", None) == "wrong_password":
+            # Counted outside the refused change; the fifth wrong password ends the invitation.
+            PortalGrantInvitation.objects.filter(pk=invitation.pk).update(failed_tries=F("failed_tries") + 1)
+            PortalGrantInvitation.objects.filter(
+                pk=invitation.pk, failed_tries__gte=GRANT_INVITATION_MAX_TRIES, revoked_at__isnull=True
+            ).update(revoked_at=timezone.now())
+        raise
+
+
+def _invitation_accept(*, invitation: PortalGrantInvitation, password: str, language: str) -> PortalAccount:
     address = invitation.sent_to
     kind = "email" if "@" in address else "phone"
     with transaction.atomic():

@@ -196,6 +196,26 @@ def test_an_existing_account_accepts_with_its_own_password(personas):
     assert PortalAccess.objects.current().get(account=account).sections == ["results"]
 
 
+def test_five_wrong_passwords_for_an_existing_account_end_the_invitation(personas):
+    account = PortalAccount.objects.create(phone="+13125550133", display_name="Sam")
+    account.set_password(PORTAL_PASSWORD)
+    account.save()
+    invited = portal_caregiver_invite(
+        patient=personas.pat,
+        caregiver=personas.pat_caregiver,
+        sections=["results"],
+        ends_at=None,
+        actor=Actor.patient(personas.pat.pk),
+    )
+    client = Client()
+    client.get(reverse("portal:caregiver_join", args=[invited.token]))
+    for _ in range(5):
+        assert client.post(JOIN, {"password": "a wrong password guess"}).status_code == 400
+    assert "does not work any more" in client.get(JOIN).content.decode()
+    assert client.post(JOIN, {"password": PORTAL_PASSWORD}).status_code == 200
+    assert not PortalAccess.objects.filter(account=account).exists()
+
+
 def test_the_patient_revokes_a_caregiver_and_their_next_page_is_signed_out_of_that_record(
     personas, pat_client
 ):
