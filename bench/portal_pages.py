@@ -42,7 +42,26 @@ from careline.testing.urlsweep import Route, routes  # noqa: E402
 URLCONF = "bench.portal_urls"
 BASELINE = "Baseline: trivial portal page"
 # Portal routes a signed-in patient does not GET as a page: forms that only post, or signed-out pages.
-NOT_PAGES = {"portal:signin", "portal:signout", "portal:switch_record", "portal:language"}
+NOT_PAGES = {
+    "portal:signin",
+    "portal:signout",
+    "portal:switch_record",
+    "portal:language",
+    # The Profile's and caregivers' forms post to these; the invitation link and page are for signed-out
+    # caregivers; the manifest and service worker are no page.
+    "portal:profile_contact",
+    "portal:profile_password",
+    "portal:profile_language",
+    "portal:profile_preferences",
+    "portal:profile_consent",
+    "portal:signout_everywhere",
+    "portal:caregiver_grant",
+    "portal:caregiver_revoke",
+    "portal:caregiver_join",
+    "portal:caregiver_join_page",
+    "portal:manifest",
+    "portal:service_worker",
+}
 ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {
     **{
         (key, "pk"): lambda bench: bench.visit_id

@@ -179,6 +179,11 @@ CARELINE_MFA_REQUIRED_FOR_ALL_STAFF = env_bool("CARELINE_MFA_REQUIRED_FOR_ALL_ST
 CARELINE_IDLE_TIMEOUT_MINUTES = env_int("CARELINE_IDLE_TIMEOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
 # The patient portal signs a patient or caregiver out after this long without a page of theirs.
 CARELINE_PORTAL_IDLE_MINUTES = env_int("CARELINE_PORTAL_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
+# From this age a parent's or guardian's portal access to a minor's confidential sections (records, results,
+# messages) closes, unless it was granted again on or after that birthday.
+CARELINE_PORTAL_MINOR_CONFIDENTIAL_AGE = env_int(
+    "CARELINE_PORTAL_MINOR_CONFIDENTIAL_AGE", 13, minimum=1, maximum=21
+)
 CARELINE_SESSION_MAX_AGE_HOURS = env_int("CARELINE_SESSION_MAX_AGE_HOURS", 12, minimum=1, maximum=24 * 7)
 SESSION_COOKIE_AGE = CARELINE_SESSION_MAX_AGE_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -59,9 +59,12 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("alerts", "alert_pk"): "alert",
     ("import", "pk"): "import_job",
     ("payments", "pk"): "billing_payment",
+    ("join", "token"): "portal_grant_token",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
-UNSCOPED_KINDS = frozenset({"public_media_token", "ics_token", "channel_type", "media_name"})
+UNSCOPED_KINDS = frozenset(
+    {"public_media_token", "ics_token", "channel_type", "media_name", "portal_grant_token"}
+)
 
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
@@ -374,6 +377,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "alert": alert.pk,
         "import_job": import_job.pk,
         "billing_payment": payment.pk,
+        "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
     }
     return Side(location, front_desk, values)
 

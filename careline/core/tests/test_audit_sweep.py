@@ -117,6 +117,7 @@ PATIENT_ROUTES: dict[str, Args] = {
     "patients:consent": PAT,
     "patients:caregiver_create": PAT,
     "patients:caregiver_edit": lambda r: {"pk": r.personas.pat.pk, "caregiver_pk": r.caregiver},
+    "portal_admin:caregiver_grant": lambda r: {"pk": r.personas.pat.pk, "caregiver_pk": r.caregiver},
     "patients:notes": PAT,
     "patients:note_detail": lambda r: {"pk": r.personas.pat.pk, "note_pk": r.note},
     "patients:note_amend": lambda r: {"pk": r.personas.pat.pk, "note_pk": r.note},
@@ -140,6 +141,7 @@ PATIENT_ROUTES: dict[str, Args] = {
 POST_ONLY: dict[str, Args] = {
     "patients:note_create": PAT,
     "patients:alert_remove": lambda r: {"pk": r.personas.pat.pk, "alert_pk": r.alert},
+    "portal_admin:caregiver_revoke": lambda r: {"pk": r.personas.pat.pk, "caregiver_pk": r.caregiver},
     "messaging:note_add": CONVERSATION,
     "messaging:assign": CONVERSATION,
     "messaging:status": CONVERSATION,

@@ -80,6 +80,10 @@ ACCESS: dict[str, Access] = {
     "accounts:login": form(EVERYONE),
     "portal:signin": form(EVERYONE),  # the portal's sign-in page
     "portal:language": action(NOBODY),  # a POST without a language changes nothing, back to the sign-in page
+    "portal:manifest": read(EVERYONE),  # the installable portal's manifest: names and icons, no patient data
+    "portal:service_worker": read(EVERYONE),  # the portal's service worker script (static shell only)
+    "portal:caregiver_join": read(EVERYONE),  # keeps an invitation's token in the session, then redirects
+    "portal:caregiver_join_page": form(EVERYONE),  # without a valid invitation: "this link does not work"
     "accounts:logout": action(NOBODY),  # anyone may sign out; it always ends on the sign-in page
     "accounts:mfa_setup": form(STAFF),
     "accounts:mfa_verify": form(STAFF),
@@ -106,6 +110,8 @@ ACCESS: dict[str, Access] = {
     "patients:consent": form(CARE),
     "patients:caregiver_create": form(CARE),
     "patients:caregiver_edit": form(CARE),
+    "portal_admin:caregiver_grant": form(CARE),  # a caregiver's portal access, with the patient's permission
+    "portal_admin:caregiver_revoke": action(CARE),
     "patients:notes": read(STAFF),
     "patients:note_create": action(STAFF),
     "patients:note_detail": read(STAFF),

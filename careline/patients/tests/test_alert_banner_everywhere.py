@@ -43,6 +43,7 @@ PATIENT_PREFIXES = {
     "billing/patients/": "patient",
     "billing/appointments/": "appointment",
     "billing/payments/": "billing_payment",
+    "portal-admin/patients/": "patient",
 }
 # The other kwargs of those routes: rows of the same patient.
 SECONDARY_KWARGS = {"caregiver_pk": "caregiver", "note_pk": "note", "alert_pk": "alert", "tag_pk": "tag"}
@@ -58,6 +59,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "messaging:media", "scheduling:appointment_ics",
     # JSON for the calendar's grid (a dragged visit), not a page.
     "scheduling:calendar_move",
+    # The portal's link for a caregiver's invitation (a token, not a patient's row; staff are not let in).
+    "portal:caregiver_join",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
 # renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
