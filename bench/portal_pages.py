@@ -54,8 +54,34 @@ NOT_PAGES = {
     "portal:code_enter",
     "portal:reset",
     "portal:reset_password",
+    # The Profile's and caregivers' forms post to these; the invitation link and page are for signed-out
+    # caregivers; the manifest and service worker are no page.
+    "portal:profile_contact",
+    "portal:profile_password",
+    "portal:profile_language",
+    "portal:profile_preferences",
+    "portal:profile_consent",
+    "portal:signout_everywhere",
+    "portal:caregiver_grant",
+    "portal:caregiver_revoke",
+    "portal:caregiver_join",
+    "portal:caregiver_join_page",
+    "portal:manifest",
+    "portal:service_worker",
 }
-ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {}
+ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {
+    **{
+        (key, "pk"): lambda bench: bench.visit_id
+        for key in (
+            "portal:appointment",
+            "portal:appointment_confirm",
+            "portal:appointment_cancel",
+            "portal:appointment_reschedule",
+            "portal:appointment_ics",
+        )
+    },
+    ("portal:visit_request_withdraw", "pk"): lambda bench: bench.visit_request_id,
+}
 
 
 def portal_pages() -> tuple[list[tuple[str, str]], list[str]]:

@@ -34,6 +34,8 @@ class PortalBench:
     patient_ids: list[int]
     seconds: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    visit_id: int = 0  # an upcoming visit of the patient (its page, confirm, cancel, reschedule, .ics)
+    visit_request_id: int = 0  # an open visit request of the patient
 
 
 def seed_accounts(patient_ids: list[int]) -> int:
@@ -87,4 +89,39 @@ def seed_portal(workspace: Workspace, *, results: int, seed: int) -> PortalBench
     rows["lab results"] = seed_results(ids, results, seed)
     seconds["lab results"] = time.perf_counter() - started
     account = PortalAccount.objects.get(patient=busiest)
-    return PortalBench(account=account, patient=busiest, patient_ids=ids, seconds=seconds, rows=rows)
+    visit_id, visit_request_id = seed_visit(busiest)
+    return PortalBench(
+        account=account,
+        patient=busiest,
+        patient_ids=ids,
+        seconds=seconds,
+        rows=rows,
+        visit_id=visit_id,
+        visit_request_id=visit_request_id,
+    )
+
+
+def seed_visit(patient: Patient) -> tuple[int, int]:
+    """An upcoming booked visit of PATIENT (a workspace visit's clinician, place and type, four weeks ahead, at
+    the same time of day) and an open visit request: the appointment pages' arguments."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from careline.scheduling.models import Appointment, AppointmentStatus, VisitRequest
+
+    model = Appointment.objects.select_related("appointment_type").order_by("-starts_at").first()
+    assert model is not None, "the workspace has a calendar"
+    starts = model.starts_at
+    while starts < timezone.now() + timedelta(days=28):
+        starts += timedelta(days=7)
+    visit = Appointment.objects.create(
+        patient=patient, clinician_id=model.clinician_id, location_id=model.location_id,
+        appointment_type=model.appointment_type, starts_at=starts, ends_at=starts + (model.ends_at - model.starts_at),
+        status=AppointmentStatus.BOOKED,
+    )  # fmt: skip
+    request = VisitRequest.objects.create(
+        patient=patient, appointment_type=model.appointment_type, location_id=model.location_id,
+        preferred_days=[0, 2], preferred_times=["morning"],
+    )  # fmt: skip
+    return visit.pk, request.pk

@@ -15,6 +15,7 @@ from careline.core.env import (
     ConfigurationError,
     env_bool,
     env_choice,
+    env_currency,
     env_int,
     env_list,
     env_optional,
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "careline.messaging",
     "careline.scheduling",
     "careline.records",
+    "careline.billing",
     "careline.portal",
     "careline.demo",
 ]
@@ -192,6 +194,11 @@ CARELINE_PORTAL_LOCKOUT_MINUTES = env_int("CARELINE_PORTAL_LOCKOUT_MINUTES", 15,
 # A device that passed a one-time code is trusted this long (a signed cookie).
 CARELINE_PORTAL_TRUSTED_DEVICE_DAYS = env_int(
     "CARELINE_PORTAL_TRUSTED_DEVICE_DAYS", 90, minimum=1, maximum=400
+)
+# From this age a parent's or guardian's portal access to a minor's confidential sections (records, results,
+# messages) closes, unless it was granted again on or after that birthday.
+CARELINE_PORTAL_MINOR_CONFIDENTIAL_AGE = env_int(
+    "CARELINE_PORTAL_MINOR_CONFIDENTIAL_AGE", 13, minimum=1, maximum=21
 )
 CARELINE_SESSION_MAX_AGE_HOURS = env_int("CARELINE_SESSION_MAX_AGE_HOURS", 12, minimum=1, maximum=24 * 7)
 SESSION_COOKIE_AGE = CARELINE_SESSION_MAX_AGE_HOURS * 3600
@@ -301,6 +308,9 @@ TIME_ZONE = env_time_zone("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US").upper()
+
+# Billing: every amount is integer cents of this one currency (ISO 4217).
+CARELINE_CURRENCY = env_currency("CARELINE_CURRENCY", "USD")
 
 # Messaging.
 CARELINE_CLINIC_NAME = env_str(

@@ -58,6 +58,10 @@ class Perm(models.TextChoices):
         "portal.invite",
         "Invite patients to the portal; lock, unlock and sign out their portal account",
     )
+    BILLING_VIEW = "billing.view", "See patients' balances and billing ledgers (charges, claims, payments)"
+    BILLING_RECORD = "billing.record", "Record charges, claims, payments, refunds, credits and write-offs"
+    PAYMENT_TAKE = "payment.take", "Take a payment at the desk (and see the balance due)"
+    BILLING_SELF_PAY = "billing.self_pay", "Mark a visit self-pay (its charges are wholly the patient's)"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -81,6 +85,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.SCHEDULE_BOOK,
             Perm.REPORT_VIEW,
             Perm.PORTAL_INVITE,
+            Perm.PAYMENT_TAKE,
         }
     ),
     Role.CLINICIAN: frozenset(
@@ -109,6 +114,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.INBOX_SEND,
             Perm.SIMULATOR_USE,
             Perm.SCHEDULE_VIEW,
+            Perm.BILLING_VIEW,
+            Perm.BILLING_RECORD,
+            Perm.PAYMENT_TAKE,
         }
     ),
 }

@@ -47,6 +47,11 @@ class SchedulingConfig(AppConfig):
         from careline.scheduling.panel import visits_panel_register
 
         visits_panel_register()
+        # "Visit requests 2": open requests from the portal the person may book.
+        from careline.core.nav import register_nav_badge
+        from careline.scheduling.queries.visit_requests import visit_requests_nav_badge
+
+        register_nav_badge("visit_requests", visit_requests_nav_badge)
         self._subscribe_to_appointment_events()
         self._register_audit_objects()
 
@@ -63,6 +68,7 @@ class SchedulingConfig(AppConfig):
         )
         register_audit_object("scheduling.calendar", noun="calendar", collection="the calendar")
         register_audit_object("scheduling.slot", noun="free slot", collection="free slots")
+        register_audit_object("scheduling.visitrequest", noun="visit request", collection="visit requests")
         register_audit_object("scheduling.waitlistentry", noun="waitlist entry", collection="the waitlist")
         register_audit_object("scheduling.appointmenttype", noun="appointment type")
         register_audit_object("scheduling.workinghours", noun="working hours", collection="working hours")
@@ -73,14 +79,16 @@ class SchedulingConfig(AppConfig):
     def _subscribe_to_appointment_events(self) -> None:
         """Who reacts to an appointment change, in the order they run (see docs/architecture.md)."""
         from careline.core.events import Phase, subscribe
+        from careline.patients.events import PatientUpdated
         from careline.scheduling.events import AppointmentBooked, AppointmentCancelled, AppointmentMoved
         from careline.scheduling.services import reminders, waitlist
 
         inside, after = Phase.IN_TRANSACTION, Phase.AFTER_COMMIT
-        # Reminder rows change with the visit, in its transaction.
+        # Reminder rows change with the visit (and the patient's reminder channel), in its transaction.
         subscribe(AppointmentBooked, reminders.reminders_on_booked, phase=inside)
         subscribe(AppointmentMoved, reminders.reminders_on_moved, phase=inside)
         subscribe(AppointmentCancelled, reminders.reminders_on_cancelled, phase=inside)
+        subscribe(PatientUpdated, reminders.reminders_on_patient_updated, phase=inside)
         # Texts only once the change is committed: the patient's notice first, then the waitlist offers.
         subscribe(AppointmentBooked, reminders.notices_on_booked, phase=after)
         subscribe(AppointmentMoved, reminders.notices_on_moved, phase=after)

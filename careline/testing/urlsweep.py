@@ -44,6 +44,7 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("appointments", "pk"): "appointment",
     ("appointments", "appointment_id"): "appointment",
     ("waitlist", "pk"): "waitlist_entry",
+    ("requests", "pk"): "visit_request",
     ("types", "pk"): "appointment_type",
     ("hours", "pk"): "clinician",
     ("period", "pk"): "working_hours",
@@ -59,10 +60,19 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("import", "pk"): "import_job",
     ("invite", "token"): "portal_invitation_token",
     ("invitations", "pk"): "portal_invitation_batch",
+    ("payments", "pk"): "billing_payment",
+    ("join", "token"): "portal_grant_token",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 UNSCOPED_KINDS = frozenset(
-    {"public_media_token", "ics_token", "channel_type", "media_name", "portal_invitation_token"}
+    {
+        "public_media_token",
+        "ics_token",
+        "channel_type",
+        "media_name",
+        "portal_invitation_token",
+        "portal_grant_token",
+    }
 )
 
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
@@ -211,7 +221,9 @@ _PNG = bytes.fromhex(
 
 
 def _side(personas: Personas, *, location: Location, front_desk: User, clinician: User, patient: Any) -> Side:
-    """One location's rows: a patient's notes, conversation, visit, waitlist entry, and the location's settings."""
+    """One location's rows: a patient's notes, conversation, visit (charged, claimed, partly paid), waitlist
+    entry, and the location's settings."""
+    from careline.billing.models import Adjudication, Charge, Claim, Payment
     from careline.messaging.models import (
         Announcement,
         Conversation,
@@ -233,6 +245,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         ReminderReplan,
         ReminderRule,
         TimeOff,
+        VisitRequest,
         WaitlistEntry,
         WorkingHours,
     )
@@ -328,6 +341,28 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     rule.locations.add(location)
     replan = ReminderReplan.objects.create(rule=rule, reason=ReminderReplan.Reason.ADDED)
     entry = WaitlistEntry.objects.create(patient=patient, appointment_type=checkup, location=location)
+    visit_request = VisitRequest.objects.create(
+        patient=patient, appointment_type=checkup, location=location, preferred_days=[0], reason="Follow-up"
+    )
+
+    # Billing: a charge on the visit, a claim the payer paid with the patient owing a copay, and a payment.
+    charge = Charge.objects.create(
+        patient=patient, visit=appointment, service_code="99213", description="Office visit", units=1,
+        unit_amount_cents=15_000, amount_cents=15_000, service_date=starts.date(),
+    )  # fmt: skip
+    claim = Claim.objects.create(
+        patient=patient,
+        visit=appointment,
+        payer="Acme Health",
+        member_id="M-1",
+        status="paid",
+        submitted_at=now,
+    )
+    Adjudication.objects.create(
+        claim=claim, charge=charge, allowed_cents=12_000, paid_by_insurer_cents=9_500, adjustment_cents=3_000,
+        adjustment_reason_code="CO-45", copay_cents=2_500, adjudicated_at=now,
+    )  # fmt: skip
+    payment = Payment.objects.create(patient=patient, amount_cents=1_000, method="cash", received_at=now)
 
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
@@ -353,6 +388,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "saved_reply": reply.pk,
         "appointment": appointment.pk,
         "waitlist_entry": entry.pk,
+        "visit_request": visit_request.pk,
         "appointment_type": checkup.pk,
         "clinician": clinician.pk,
         "working_hours": period.pk,
@@ -372,6 +408,8 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "import_job": import_job.pk,
         "portal_invitation_token": invitation_token,
         "portal_invitation_batch": invitation_batch.pk,
+        "billing_payment": payment.pk,
+        "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
     }
     return Side(location, front_desk, values)
 

@@ -117,6 +117,7 @@ PATIENT_ROUTES: dict[str, Args] = {
     "patients:consent": PAT,
     "patients:caregiver_create": PAT,
     "patients:caregiver_edit": lambda r: {"pk": r.personas.pat.pk, "caregiver_pk": r.caregiver},
+    "portal_admin:caregiver_grant": lambda r: {"pk": r.personas.pat.pk, "caregiver_pk": r.caregiver},
     "patients:notes": PAT,
     "patients:note_detail": lambda r: {"pk": r.personas.pat.pk, "note_pk": r.note},
     "patients:note_amend": lambda r: {"pk": r.personas.pat.pk, "note_pk": r.note},
@@ -128,6 +129,8 @@ PATIENT_ROUTES: dict[str, Args] = {
     "scheduling:appointment": APPOINTMENT,
     "scheduling:move": APPOINTMENT,
     "scheduling:cancel": APPOINTMENT,
+    "billing:ledger": PAT,
+    "billing:payment_record": PAT,
     "api:patient_detail_api": lambda r: {"patient_id": r.personas.pat.pk},
     "api:patient_update_api": lambda r: {"patient_id": r.personas.pat.pk},  # same path as the read
     "api:appointment_detail_api": lambda r: {"appointment_id": r.appointment},
@@ -138,6 +141,7 @@ PATIENT_ROUTES: dict[str, Args] = {
 POST_ONLY: dict[str, Args] = {
     "patients:note_create": PAT,
     "patients:alert_remove": lambda r: {"pk": r.personas.pat.pk, "alert_pk": r.alert},
+    "portal_admin:caregiver_revoke": lambda r: {"pk": r.personas.pat.pk, "caregiver_pk": r.caregiver},
     "messaging:note_add": CONVERSATION,
     "messaging:assign": CONVERSATION,
     "messaging:status": CONVERSATION,
@@ -152,11 +156,15 @@ POST_ONLY: dict[str, Args] = {
     "scheduling:status": APPOINTMENT,
     "scheduling:calendar_move": APPOINTMENT,
     "scheduling:waitlist_remove": lambda r: {"pk": 1},
+    "scheduling:visit_request_decline": lambda r: {"pk": 1},
     "api:appointment_cancel_api": lambda r: {"appointment_id": r.appointment},
     "portal_admin:invite": PAT,
     "portal_admin:lock": PAT,
     "portal_admin:unlock": PAT,
     "portal_admin:sign_out": PAT,
+    "billing:adjust": PAT,
+    "billing:refund": lambda r: {"pk": 1},
+    "billing:self_pay": APPOINTMENT,
 }
 
 # Routes with an id in the path that show no patient's data. Keep the reason next to each.

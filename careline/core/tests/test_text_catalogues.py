@@ -64,22 +64,30 @@ def _unquote(quoted: str) -> str:
     return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), quoted.strip()[1:-1])
 
 
+def _template_sources(tmp_path: Path) -> list[str]:
+    """Templates that mark texts ({% translate %}, {% blocktranslate %}), turned into what xgettext reads
+    the way `makemessages` does it (Django's templatize), as files under TMP_PATH."""
+
+    sources = []
+    for path in sorted((ROOT / "careline").rglob("*.html")):
+        parts = path.relative_to(ROOT).parts
+        text = path.read_text(encoding="utf-8")
+        if "demo" in parts or "tests" in parts or "translate" not in text:
+            continue
+        target = tmp_path / "templates" / f"{'__'.join(parts)}.py"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(templatize(text, origin=str(path)), encoding="utf-8")
+        sources.append(str(target))
+    return sources
+
+
 def code_msgids(tmp_path: Path) -> set[tuple[str | None, str]]:
-    """Every (context, msgid) the code marks for translation."""
+    """Every (context, msgid) the code and the templates mark for translation."""
     sources = sorted(
         str(path.relative_to(ROOT))
         for path in (ROOT / "careline").rglob("*.py")
         if "demo" not in path.relative_to(ROOT).parts and "tests" not in path.relative_to(ROOT).parts
-    )
-    # Templates with {% translate %} (the portal's pages), turned into Python the way makemessages does.
-    for number, template in enumerate(sorted((ROOT / "careline").rglob("*.html"))):
-        parts = template.relative_to(ROOT).parts
-        text = template.read_text(encoding="utf-8")
-        if "demo" in parts or "tests" in parts or ("{% load i18n" not in text and " i18n %}" not in text):
-            continue
-        converted = tmp_path / f"template_{number}.py"
-        converted.write_text(templatize(text, origin=str(template)), encoding="utf-8")
-        sources.append(str(converted))
+    ) + _template_sources(tmp_path)
     pot = tmp_path / "code.pot"
     subprocess.run(
         [

@@ -1,6 +1,7 @@
 """Tables of the patient portal."""
 
 from careline.portal.models.accounts import ALL_SECTIONS, PortalAccess, PortalAccount, PortalSection
+from careline.portal.models.grants import PortalGrantInvitation
 from careline.portal.models.signin import (
     AttemptKind,
     CodePurpose,
@@ -20,6 +21,7 @@ __all__ = [
     "PortalAccount",
     "PortalAttempt",
     "PortalCode",
+    "PortalGrantInvitation",
     "PortalInvitation",
     "PortalInvitationBatch",
     "PortalSection",

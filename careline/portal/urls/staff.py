@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from careline.portal.views import staff_invitations
+from careline.portal.views import staff_caregivers, staff_invitations
 
 app_name = "portal_admin"
 
@@ -13,4 +13,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("patients/<int:pk>/sign-out", staff_invitations.sign_out, name="sign_out"),
     path("invitations", staff_invitations.bulk, name="invite_bulk"),
     path("invitations/<int:pk>", staff_invitations.invite_batch, name="invite_batch"),
+    path(
+        "patients/<int:pk>/caregivers/<int:caregiver_pk>/grant",
+        staff_caregivers.caregiver_grant,
+        name="caregiver_grant",
+    ),
+    path(
+        "patients/<int:pk>/caregivers/<int:caregiver_pk>/revoke",
+        staff_caregivers.caregiver_revoke,
+        name="caregiver_revoke",
+    ),
 ]
