@@ -76,14 +76,18 @@ def portal_sign_in(client: Client, account: PortalAccount, patient: Patient | No
     return client
 
 
-def portal_trust_device(client: Client, account: PortalAccount) -> Client:
-    """Make CLIENT a device ACCOUNT trusts, so a password alone signs it in (no one-time code asked)."""
+def portal_device_cookie(account: PortalAccount) -> tuple[str, str]:
+    """(name, value) of the signed cookie that makes a browser a device ACCOUNT trusts."""
     from django.core import signing
 
     from careline.portal.devices import DEVICE_COOKIE, DEVICE_SALT
 
     account.refresh_from_db()
-    client.cookies[DEVICE_COOKIE] = signing.dumps(
-        [[account.pk, account.session_generation]], salt=DEVICE_SALT
-    )
+    return DEVICE_COOKIE, signing.dumps([[account.pk, account.session_generation]], salt=DEVICE_SALT)
+
+
+def portal_trust_device(client: Client, account: PortalAccount) -> Client:
+    """Make CLIENT a device ACCOUNT trusts, so a password alone signs it in (no one-time code asked)."""
+    name, value = portal_device_cookie(account)
+    client.cookies[name] = value
     return client

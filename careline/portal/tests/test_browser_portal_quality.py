@@ -29,7 +29,12 @@ from careline.testing.accessibility import (
     horizontal_overflow,
 )
 from careline.testing.personas import Personas
-from careline.testing.portal import PORTAL_PASSWORD, portal_account_for, portal_caregiver_account
+from careline.testing.portal import (
+    PORTAL_PASSWORD,
+    portal_account_for,
+    portal_caregiver_account,
+    portal_device_cookie,
+)
 from careline.testing.urlsweep import Route, routes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,6 +43,9 @@ PORTAL_NOT_PAGES: dict[str, str] = {
     "portal:manifest": "the web app manifest (JSON)",
     "portal:service_worker": "the service worker (JavaScript)",
     "portal:caregiver_join": "a redirect to the invitation page (the link's token kept in the session)",
+    "portal:appointment_ics": "a visit's calendar file (.ics)",
+    "portal:code_enter": "without a code asked for, a redirect to the sign-in page",
+    "portal:reset_password": "without a reset code, a redirect to the password reset page",
 }
 LANGUAGES = {"en": "English", "es": "Español"}
 
@@ -103,6 +111,9 @@ def _choose_language(page: Any, base: str, code: str) -> None:
 
 
 def _sign_in(page: Any, base: str, account: PortalAccount) -> None:
+    # A browser the account trusts: the password alone signs in (no one-time code asked).
+    name, value = portal_device_cookie(account)
+    page.context.add_cookies([{"name": name, "value": value, "url": f"{base}/portal/"}])
     page.goto(f"{base}{reverse('portal:signin')}")
     page.locator("#id_identifier").fill(str(account.email))
     page.locator("#id_password").fill(PORTAL_PASSWORD)
