@@ -91,3 +91,9 @@ def portal_trust_device(client: Client, account: PortalAccount) -> Client:
     name, value = portal_device_cookie(account)
     client.cookies[name] = value
     return client
+
+
+def browser_portal_trust_device(page: Any, base_url: str, account: PortalAccount) -> None:
+    """Make a Playwright PAGE's browser a device ACCOUNT trusts (the password alone then signs in)."""
+    name, value = portal_device_cookie(account)
+    page.context.add_cookies([{"name": name, "value": value, "url": f"{base_url}/portal/"}])

@@ -31,9 +31,9 @@ from careline.testing.accessibility import (
 from careline.testing.personas import Personas
 from careline.testing.portal import (
     PORTAL_PASSWORD,
+    browser_portal_trust_device,
     portal_account_for,
     portal_caregiver_account,
-    portal_device_cookie,
 )
 from careline.testing.urlsweep import Route, routes
 
@@ -111,9 +111,7 @@ def _choose_language(page: Any, base: str, code: str) -> None:
 
 
 def _sign_in(page: Any, base: str, account: PortalAccount) -> None:
-    # A browser the account trusts: the password alone signs in (no one-time code asked).
-    name, value = portal_device_cookie(account)
-    page.context.add_cookies([{"name": name, "value": value, "url": f"{base}/portal/"}])
+    browser_portal_trust_device(page, base, account)  # the password alone signs in: no one-time code
     page.goto(f"{base}{reverse('portal:signin')}")
     page.locator("#id_identifier").fill(str(account.email))
     page.locator("#id_password").fill(PORTAL_PASSWORD)
