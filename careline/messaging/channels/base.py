@@ -157,6 +157,11 @@ class ChannelType(Plugin, ABC):
     max_attempts: ClassVar[int] = 5
     # Extra names a UI-configured channel of this type may give its secret (besides CARELINE_SECRET_<NAME>).
     secret_variable_patterns: ClassVar[tuple[tuple[re.Pattern[str], str], ...]] = ()
+    # Messages that never leave Careline (the patient reads them signed in, as in the portal): no phone or
+    # mailbox is involved, so "confidential communications" does not stop them and quiet hours do not hold them.
+    stays_in_careline: ClassVar[bool] = False
+    # A short label the inbox shows beside conversations of this type ("" shows none).
+    inbox_label: ClassVar[str] = ""
 
     @abstractmethod
     def send(self, channel: Channel, message: Message) -> SendResult:

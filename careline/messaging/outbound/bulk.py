@@ -126,7 +126,12 @@ def messages_send_bulk(
             due_at, held = None, False
             if not reason:
                 release = hold_until(
-                    kind=kind, urgent=urgent, conversation=conversation, patient=item.patient, now=now
+                    kind=kind,
+                    urgent=urgent,
+                    conversation=conversation,
+                    patient=item.patient,
+                    now=now,
+                    channel=channel,
                 )
                 if release is not None:
                     due_at, held = release, True

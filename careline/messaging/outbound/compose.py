@@ -160,7 +160,12 @@ def message_send(
         held = False
         if not reason:
             release = hold_until(
-                kind=kind, urgent=urgent, conversation=conversation, patient=patient, now=due_at or now
+                kind=kind,
+                urgent=urgent,
+                conversation=conversation,
+                patient=patient,
+                now=due_at or now,
+                channel=channel,
             )
             if release is not None:
                 due_at, held = release, True
@@ -216,7 +221,12 @@ def staff_reply_outlook(
     if reason:
         return reason, None
     return "", hold_until(
-        kind=MessageKind.STAFF, urgent=False, conversation=conversation, patient=patient, now=now
+        kind=MessageKind.STAFF,
+        urgent=False,
+        conversation=conversation,
+        patient=patient,
+        now=now,
+        channel=channel,
     )
 
 

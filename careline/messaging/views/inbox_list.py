@@ -25,6 +25,7 @@ from careline.core.nav import NavBadges
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
 from careline.locations.models import Location
+from careline.messaging.channels import channel_inbox_label
 from careline.messaging.forms.inbox import BAD_CURSOR, InboxFilterForm
 from careline.messaging.models import Conversation
 from careline.messaging.queries import inbox as queries
@@ -59,7 +60,9 @@ def _url(request: HttpRequest, params: QueryDict | None = None, **changes: Any) 
 def _decorate(rows: list[Conversation]) -> None:
     for conversation in rows:
         contact = conversation.contact
-        conversation.contact_display = format_phone(contact) if contact.startswith("+") else contact  # type: ignore[attr-defined]
+        label = channel_inbox_label(conversation.channel.type_code)
+        display = label or (format_phone(contact) if contact.startswith("+") else contact)
+        conversation.contact_display = display  # type: ignore[attr-defined]
 
 
 def _show_links(

@@ -1,1 +1,5 @@
 """Tables of the portal app."""
+
+from careline.portal.models.help import FaqEntry, UrgentPhrase
+
+__all__ = ["FaqEntry", "UrgentPhrase"]
