@@ -57,6 +57,8 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("notes", "note_pk"): "care_note",
     ("alerts", "alert_pk"): "alert",
     ("import", "pk"): "import_job",
+    ("faq", "pk"): "faq_entry",
+    ("urgent-words", "pk"): "urgent_phrase",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 UNSCOPED_KINDS = frozenset({"public_media_token", "ics_token", "channel_type", "media_name"})
@@ -312,6 +314,12 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     reply = SavedReply.objects.create(
         title=f"Hours {suffix}", body="We open at 8.", location=location, created_by=front_desk
     )
+    from careline.portal.models import FaqEntry, UrgentPhrase
+
+    faq_entry = FaqEntry.objects.create(
+        question=f"When does {suffix} open?", answer="At 8.", keywords="hours, open"
+    )
+    urgent_phrase = UrgentPhrase.objects.create(phrase=f"sweep emergency {suffix.lower()}", language="en")
     values: dict[str, Any] = {
         "staff_user": front_desk.pk,
         "api_token": revocable.pk,
@@ -345,6 +353,8 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "care_note": note.pk,
         "alert": alert.pk,
         "import_job": import_job.pk,
+        "faq_entry": faq_entry.pk,
+        "urgent_phrase": urgent_phrase.pk,
     }
     return Side(location, front_desk, values)
 
