@@ -1,5 +1,6 @@
-"""Tables of the portal app."""
+"""Tables of the patient portal."""
 
+from careline.portal.models.accounts import ALL_SECTIONS, PortalAccess, PortalAccount, PortalSection
 from careline.portal.models.help import FaqEntry, UrgentPhrase
 
-__all__ = ["FaqEntry", "UrgentPhrase"]
+__all__ = ["ALL_SECTIONS", "FaqEntry", "PortalAccess", "PortalAccount", "PortalSection", "UrgentPhrase"]

@@ -6,10 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
-    dependencies = [
-    ]
+    dependencies = [("portal", "0001_portal_accounts")]
 
     operations = [
         migrations.CreateModel(
