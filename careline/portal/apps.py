@@ -9,6 +9,7 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from careline.portal import message_cards  # noqa: F401 - registers the Home card and the search
         from careline.portal.signals import portal_keys_drop_on_staff_sign_in
 
         # A staff sign-in in a browser that had a patient's portal session ends the patient's session.

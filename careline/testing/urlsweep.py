@@ -58,10 +58,12 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("alerts", "alert_pk"): "alert",
     ("import", "pk"): "import_job",
     ("faq", "pk"): "faq_entry",
+    ("messages", "pk"): "portal_conversation",
+    ("files", "name"): "portal_file",
     ("urgent-words", "pk"): "urgent_phrase",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
-UNSCOPED_KINDS = frozenset({"public_media_token", "ics_token", "channel_type", "media_name"})
+UNSCOPED_KINDS = frozenset({"public_media_token", "ics_token", "channel_type", "media_name", "portal_file"})
 
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
@@ -320,6 +322,17 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         question=f"When does {suffix} open?", answer="At 8.", keywords="hours, open"
     )
     urgent_phrase = UrgentPhrase.objects.create(phrase=f"sweep emergency {suffix.lower()}", language="en")
+    from careline.messaging.channels.portal.conversations import portal_conversation, portal_patient_message
+
+    portal_thread = portal_conversation(patient=patient)
+    portal_file = media_save(conversation_id=portal_thread.pk, data=b"%PDF-1.4 sweep", extension="pdf")
+    portal_patient_message(
+        conversation=portal_thread,
+        body="My scan",
+        media=[
+            {"content_type": "application/pdf", "file": portal_file, "state": "copied", "name": "scan.pdf"}
+        ],
+    )
     values: dict[str, Any] = {
         "staff_user": front_desk.pk,
         "api_token": revocable.pk,
@@ -355,6 +368,9 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "import_job": import_job.pk,
         "faq_entry": faq_entry.pk,
         "urgent_phrase": urgent_phrase.pk,
+        "portal_conversation": portal_thread.pk,
+        "portal_file": portal_file.partition("/")[2],
+        "portal_media_file": portal_file,
     }
     return Side(location, front_desk, values)
 
@@ -366,7 +382,8 @@ def build_world(personas: Personas) -> World:
     a = _side(p, location=p.location_a, front_desk=p.front_a, clinician=p.clinician_a, patient=p.pat)
     b = _side(p, location=p.location_b, front_desk=p.front_b, clinician=clinician_b, patient=p.quinn)
     tokens = {role: _token(user, "sweep", p.admin)[1] for role, user in p.staff.items()}
-    return World(p, a, b, tokens, [a.values["media_file"], b.values["media_file"]])
+    files = [side.values[key] for side in (a, b) for key in ("media_file", "portal_media_file")]
+    return World(p, a, b, tokens, files)
 
 
 def remove_world_files(world: World) -> None:

@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
+from django.utils.translation import gettext
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 PROVIDER_URL_MAX_AGE = 7 * 24 * 3600  # providers fetch media when they send; a week leaves room for retries
@@ -74,15 +75,15 @@ def patient_upload_type(upload: UploadedFile) -> tuple[str, str]:
     """(content type, extension) of a file a signed-in patient attaches; ValidationError unless its bytes are
     a PDF, JPEG or PNG of at most 5 MB (the name and the browser's claim are not trusted)."""
     if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError("Files can be at most 5 MB.")
+        raise ValidationError(gettext("Files can be at most 5 MB."))
     if upload.size == 0:
-        raise ValidationError("The file is empty.")
+        raise ValidationError(gettext("The file is empty."))
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
     kind = _sniff(head, PATIENT_UPLOAD_SIGNATURES)
     if kind is None:
-        raise ValidationError("Attach a PDF, JPEG or PNG file.")
+        raise ValidationError(gettext("Attach a PDF, JPEG or PNG file."))
     return kind
 
 

@@ -49,6 +49,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "scheduling:hours_delete", "scheduling:time_off_delete", "scheduling:reminder_rule_edit",
     "scheduling:reminder_rule_deactivate", "scheduling:reminder_replan_status", "patients:import_status",
     "portal_admin:faq_edit", "portal_admin:faq_delete", "portal_admin:urgent_delete",
+    # The patient's own portal pages: no staff layout, so no staff banner (the portal sweep covers them).
+    "portal:message_thread", "portal:message_file",
     # Files, not pages: an image of a conversation and an appointment's calendar file.
     "messaging:media", "scheduling:appointment_ics",
     # JSON for the calendar's grid (a dragged visit), not a page.

@@ -2,5 +2,14 @@
 
 from careline.portal.models.accounts import ALL_SECTIONS, PortalAccess, PortalAccount, PortalSection
 from careline.portal.models.help import FaqEntry, UrgentPhrase
+from careline.portal.models.messages import PortalReadMark
 
-__all__ = ["ALL_SECTIONS", "FaqEntry", "PortalAccess", "PortalAccount", "PortalSection", "UrgentPhrase"]
+__all__ = [
+    "ALL_SECTIONS",
+    "FaqEntry",
+    "PortalAccess",
+    "PortalAccount",
+    "PortalReadMark",
+    "PortalSection",
+    "UrgentPhrase",
+]

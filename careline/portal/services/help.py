@@ -88,6 +88,7 @@ class HelpAnswer:
     answer: Message
     faq: list[FaqEntry] = field(default_factory=list)
     next_opening: datetime | None = None
+    note: str = ""  # what the chat says besides the FAQ answers (sent to staff; when staff will reply)
 
     @property
     def urgent(self) -> bool:
@@ -223,11 +224,14 @@ def help_message_receive(
         conversation_flag(conversation=conversation, reason="help chat: the patient asked for help")
         body = say(SENT_TO_STAFF, language, location=location.name)
         answer = portal_automatic_answer(conversation=conversation, body=body)
-        return HelpAnswer(HelpOutcome.STAFF, conversation, message, answer)
+        return HelpAnswer(HelpOutcome.STAFF, conversation, message, answer, note=body)
     entries = faq_matches(text, language=language)
     when, opening = staff_reply_when(patient, now)
-    parts = [say(FAQ_INTRO, language)] if entries else [say(NO_FAQ, language)]
+    note = when if entries else f"{say(NO_FAQ, language)} {when}"
+    parts = [say(FAQ_INTRO, language)] if entries else []
     parts += [f"{entry.question}\n{entry.answer}" for entry in entries]
-    parts.append(when)
+    parts.append(note)
     answer = portal_automatic_answer(conversation=conversation, body="\n\n".join(parts))
-    return HelpAnswer(HelpOutcome.ASSISTANT, conversation, message, answer, faq=entries, next_opening=opening)
+    return HelpAnswer(
+        HelpOutcome.ASSISTANT, conversation, message, answer, faq=entries, next_opening=opening, note=note
+    )
