@@ -285,6 +285,9 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
         )
         portal_counts, portal_signins = portal_demo_populate(today=timezone.localdate())
         counts |= portal_counts
+        from careline.demo.portal_help_seed import portal_help_demo_populate
+
+        counts |= portal_help_demo_populate(front_desk=users["front_downtown"])
         signins_write(path=path, users=users, passwords=passwords, device=device, portal=portal_signins)
     counts = {"locations": len(locations), "staff": len(users), **counts}
     return DemoSummary(created=True, signins_path=path, counts=counts)
