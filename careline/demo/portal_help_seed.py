@@ -53,11 +53,11 @@ def portal_help_demo_populate(*, front_desk: User) -> dict[str, int]:
         conversation = portal_conversation(patient=patient)
         if Message.objects.filter(conversation=conversation).exists():
             continue
-        question = portal_patient_message(
+        asked = portal_patient_message(
             conversation=conversation,
             body="Hello, could you send me the letter for my employer about last week's visit?",
         )
-        Message.objects.filter(pk=question.pk).update(created_at=now - timedelta(hours=3))
+        Message.objects.filter(pk=asked.pk).update(created_at=now - timedelta(hours=3))
         # The care team's answer, as a delivered portal reply (no notice: this is seeded history).
         Message.objects.create(
             conversation=conversation,
