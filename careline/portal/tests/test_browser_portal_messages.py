@@ -91,3 +91,17 @@ def test_a_secure_message_reaches_the_inbox_and_the_patient_reads_the_reply(
     patient.get_by_role("link", name="Your care team").click()
     patient.get_by_text("The letter is ready at the front desk.").wait_for()
     assert serious_axe_violations(patient) == []
+
+
+def test_the_help_chat_admin_pages_are_accessible_and_fit_a_phone(browser_context, live_server, personas):
+    from careline.testing.browser import browser_sign_in_with_code
+
+    FaqEntry.objects.create(question="Where can I park?", answer="Free parking behind the building.")
+    page = browser_context.new_page()
+    browser_sign_in_with_code(page, live_server.url, personas.admin)
+    for path in ("/portal-admin/faq/", "/portal-admin/faq/new", "/portal-admin/urgent-words/"):
+        for size in ({"width": 1440, "height": 900}, PHONE):
+            page.set_viewport_size(size)
+            page.goto(f"{live_server.url}{path}")
+            assert serious_axe_violations(page) == [], path
+            assert browser_sideways_overflow(page) == 0, (path, size)
