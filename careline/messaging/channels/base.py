@@ -162,6 +162,9 @@ class ChannelType(Plugin, ABC):
     stays_in_careline: ClassVar[bool] = False
     # A short label the inbox shows beside conversations of this type ("" shows none).
     inbox_label: ClassVar[str] = ""
+    # Whether administrators add channels of this type under Settings -> Channels (the portal's is made by
+    # Careline itself and has nothing to configure).
+    configurable: ClassVar[bool] = True
 
     @abstractmethod
     def send(self, channel: Channel, message: Message) -> SendResult:

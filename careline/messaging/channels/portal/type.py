@@ -28,6 +28,7 @@ class PortalType(ChannelType):
     capabilities = frozenset({"portal"})
     stays_in_careline = True
     inbox_label = "Portal"
+    configurable = False
     redact_keys = frozenset({"body", "to", "from"})
 
     def send(self, channel: Channel, message: Message) -> SendResult:

@@ -186,3 +186,11 @@ def test_the_inbox_shows_a_portal_conversation_as_such(personas, client):
     assert reply.state == MessageState.DELIVERED
     assert reply.author == personas.front_a
     assert Actor.staff(personas.front_a).user == reply.author
+
+
+def test_administrators_are_not_offered_a_portal_channel_to_configure(personas, client):
+    sign_in(client, personas.admin)
+    listing = client.get(reverse("messaging:channel_list"))
+    assert listing.status_code == 200
+    assert reverse("messaging:channel_create", args=["portal"]) not in listing.content.decode()
+    assert client.get(reverse("messaging:channel_create", args=["portal"])).status_code == 404
