@@ -220,7 +220,8 @@ def help_message_receive(
     location = patient.primary_location
     now = timezone.now()
     conversation_tag_automatic(conversation=conversation, name=HELP_TAG)
-    if location.is_open_at(now):
+    # A location with no opening hours set is never "closed" (as for the after-hours text): staff answer.
+    if location.is_open_at(now) or not location.opening_hours.exists():
         conversation_flag(conversation=conversation, reason="help chat: the patient asked for help")
         body = say(SENT_TO_STAFF, language, location=location.name)
         answer = portal_automatic_answer(conversation=conversation, body=body)

@@ -190,3 +190,10 @@ def test_an_empty_message_is_refused_and_nothing_is_stored(personas):
     with pytest.raises(MessageRefused):
         _receive(personas.pat, "  ")
     assert not Message.objects.exists()
+
+
+def test_a_location_without_opening_hours_sends_help_to_staff(personas, time_machine, faq):
+    time_machine.move_to(NIGHT_CHICAGO)
+    personas.location_a.opening_hours.all().delete()
+    result = _receive(personas.pat, "What are your hours?")
+    assert result.outcome == HelpOutcome.STAFF
