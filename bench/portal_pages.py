@@ -43,7 +43,11 @@ URLCONF = "bench.portal_urls"
 BASELINE = "Baseline: trivial portal page"
 # Portal routes a signed-in patient does not GET as a page: forms that only post, or signed-out pages.
 NOT_PAGES = {"portal:signin", "portal:signout", "portal:switch_record", "portal:language"}
-ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {}
+ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {
+    ("portal:message_thread", "pk"): lambda bench: bench.portal_conversation_id,
+    ("portal:message_file", "pk"): lambda bench: bench.portal_conversation_id,
+    ("portal:message_file", "name"): lambda bench: bench.portal_file,
+}
 
 
 def portal_pages() -> tuple[list[tuple[str, str]], list[str]]:
