@@ -63,7 +63,10 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("urgent-words", "pk"): "urgent_phrase",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
-UNSCOPED_KINDS = frozenset({"public_media_token", "ics_token", "channel_type", "media_name", "portal_file"})
+# The portal's own rows are addressed by patients, never by staff (the portal's sweep swaps them by patient).
+UNSCOPED_KINDS = frozenset(
+    {"public_media_token", "ics_token", "channel_type", "media_name", "portal_conversation", "portal_file"}
+)
 
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
