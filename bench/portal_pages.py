@@ -47,6 +47,17 @@ ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {
     ("portal:message_thread", "pk"): lambda bench: bench.portal_conversation_id,
     ("portal:message_file", "pk"): lambda bench: bench.portal_conversation_id,
     ("portal:message_file", "name"): lambda bench: bench.portal_file,
+    **{
+        (key, "pk"): lambda bench: bench.visit_id
+        for key in (
+            "portal:appointment",
+            "portal:appointment_confirm",
+            "portal:appointment_cancel",
+            "portal:appointment_reschedule",
+            "portal:appointment_ics",
+        )
+    },
+    ("portal:visit_request_withdraw", "pk"): lambda bench: bench.visit_request_id,
 }
 
 

@@ -36,6 +36,8 @@ class PortalBench:
     rows: dict[str, int] = field(default_factory=dict)
     portal_conversation_id: int = 0  # the measured patient's portal conversation with the care team
     portal_file: str = ""  # the name of a PDF they sent in it
+    visit_id: int = 0  # an upcoming visit of the patient (its page, confirm, cancel, reschedule, .ics)
+    visit_request_id: int = 0  # an open visit request of the patient
 
 
 def seed_accounts(patient_ids: list[int]) -> int:
@@ -92,6 +94,7 @@ def seed_portal(workspace: Workspace, *, results: int, seed: int) -> PortalBench
     rows["portal messages"], conversation_id, file = seed_portal_messages(ids, busiest_id=busiest.pk)
     seconds["portal messages"] = time.perf_counter() - started
     account = PortalAccount.objects.get(patient=busiest)
+    visit_id, visit_request_id = seed_visit(busiest)
     return PortalBench(
         account=account,
         patient=busiest,
@@ -100,6 +103,8 @@ def seed_portal(workspace: Workspace, *, results: int, seed: int) -> PortalBench
         rows=rows,
         portal_conversation_id=conversation_id,
         portal_file=file,
+        visit_id=visit_id,
+        visit_request_id=visit_request_id,
     )
 
 
@@ -173,3 +178,29 @@ def seed_portal_messages(
         processed_at=now,
     )
     return made + 1, busiest_conversation, file.partition("/")[2]
+
+
+def seed_visit(patient: Patient) -> tuple[int, int]:
+    """An upcoming booked visit of PATIENT (a workspace visit's clinician, place and type, four weeks ahead, at
+    the same time of day) and an open visit request: the appointment pages' arguments."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from careline.scheduling.models import Appointment, AppointmentStatus, VisitRequest
+
+    model = Appointment.objects.select_related("appointment_type").order_by("-starts_at").first()
+    assert model is not None, "the workspace has a calendar"
+    starts = model.starts_at
+    while starts < timezone.now() + timedelta(days=28):
+        starts += timedelta(days=7)
+    visit = Appointment.objects.create(
+        patient=patient, clinician_id=model.clinician_id, location_id=model.location_id,
+        appointment_type=model.appointment_type, starts_at=starts, ends_at=starts + (model.ends_at - model.starts_at),
+        status=AppointmentStatus.BOOKED,
+    )  # fmt: skip
+    request = VisitRequest.objects.create(
+        patient=patient, appointment_type=model.appointment_type, location_id=model.location_id,
+        preferred_days=[0, 2], preferred_times=["morning"],
+    )  # fmt: skip
+    return visit.pk, request.pk

@@ -15,6 +15,7 @@ from careline.core.env import (
     ConfigurationError,
     env_bool,
     env_choice,
+    env_currency,
     env_int,
     env_list,
     env_optional,
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "careline.messaging",
     "careline.scheduling",
     "careline.records",
+    "careline.billing",
     "careline.portal",
     "careline.demo",
 ]
@@ -285,6 +287,9 @@ TIME_ZONE = env_time_zone("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US").upper()
+
+# Billing: every amount is integer cents of this one currency (ISO 4217).
+CARELINE_CURRENCY = env_currency("CARELINE_CURRENCY", "USD")
 
 # Messaging.
 CARELINE_CLINIC_NAME = env_str(

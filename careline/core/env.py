@@ -84,6 +84,16 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def env_currency(name: str, default: str) -> str:
+    """An ISO 4217 currency code (three letters, e.g. USD), upper-cased."""
+    value = env_str(name, default).strip().upper()
+    if len(value) != 3 or not value.isascii() or not value.isalpha():
+        raise ConfigurationError(
+            f"{name}: expected a three-letter ISO 4217 currency code such as USD, got {value!r}"
+        )
+    return value
+
+
 def env_time_zone(name: str, default: str) -> str:
     """An IANA time zone name such as America/New_York."""
     value = env_str(name, default).strip()

@@ -55,6 +55,10 @@ class Perm(models.TextChoices):
     SCHEDULE_MANAGE = "schedule.manage", "Manage appointment types, clinicians' hours and reminder rules"
     REPORT_VIEW = "report.view", "See reminder and no-show reports"
     PORTAL_HELP_MANAGE = "portal_help.manage", "Manage the portal help chat's answers and urgent words"
+    BILLING_VIEW = "billing.view", "See patients' balances and billing ledgers (charges, claims, payments)"
+    BILLING_RECORD = "billing.record", "Record charges, claims, payments, refunds, credits and write-offs"
+    PAYMENT_TAKE = "payment.take", "Take a payment at the desk (and see the balance due)"
+    BILLING_SELF_PAY = "billing.self_pay", "Mark a visit self-pay (its charges are wholly the patient's)"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -77,6 +81,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.SCHEDULE_VIEW,
             Perm.SCHEDULE_BOOK,
             Perm.REPORT_VIEW,
+            Perm.PAYMENT_TAKE,
         }
     ),
     Role.CLINICIAN: frozenset(
@@ -105,6 +110,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.INBOX_SEND,
             Perm.SIMULATOR_USE,
             Perm.SCHEDULE_VIEW,
+            Perm.BILLING_VIEW,
+            Perm.BILLING_RECORD,
+            Perm.PAYMENT_TAKE,
         }
     ),
 }

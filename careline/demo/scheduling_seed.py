@@ -7,7 +7,8 @@ confirmed, with their reminders planned by `reminders_plan_for_appointment`, so 
 reminders arriving in the phone simulator as they come due. One of them is made due at load time, so a
 reminder shows up (or, at night, waits for quiet hours with the simulator's "deliver now") within minutes
 of `make run` at any hour. A weekly physiotherapy series runs across the fortnight and a few patients wait
-on the waitlist. Loading twice adds nothing.
+on the waitlist, and two visit requests from the portal wait in the front desk's queue. Loading twice adds
+nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from careline.scheduling.models import (
     Reminder,
     ReminderState,
     TimeOff,
+    VisitRequest,
     WaitlistEntry,
     WorkingHours,
 )
@@ -53,6 +55,7 @@ class TypeSpec:
     safe_to_text: bool = False
     online: bool = False
     preparation: str = ""
+    preparation_es: str = ""
     variable_length: bool = False  # staff may lengthen or shorten a visit on the calendar
 
 
@@ -64,6 +67,7 @@ APPOINTMENT_TYPES = (
         4,
         online=True,
         preparation="Please bring a list of your medicines.",
+        preparation_es="Traiga una lista de sus medicamentos.",
     ),
     TypeSpec("Follow-up visit", 20, ("doctor", "nurse"), 6),
     TypeSpec(
@@ -72,6 +76,7 @@ APPOINTMENT_TYPES = (
         ("doctor",),
         2,
         preparation="Please arrive 15 minutes early with your insurance card and a photo ID.",
+        preparation_es="Llegue 15 minutos antes con su tarjeta del seguro y un documento con foto.",
     ),
     TypeSpec("Physiotherapy", 45, ("nurse",), 3, safe_to_text=True, variable_length=True),
     TypeSpec("Flu shot", 15, ("nurse",), 3, safe_to_text=True, online=True),
@@ -147,6 +152,7 @@ def scheduling_demo_populate(*, locations: list[Location], staff: Any, seed: int
     )
     appointments = _appointments_create(ctx, rows)
     _waitlist_create(ctx, appointments)
+    ctx.counts["visit requests"] = demo_visit_requests_create(locations=ctx.locations, now=ctx.now)
     # Planned as booking does, so the reminders arrive in the simulator as they come due (and the ones whose
     # time has already passed are recorded as skipped, not sent late).
     for appointment in appointments:
@@ -205,6 +211,7 @@ def _types_create(ctx: _Ctx) -> None:
             name=spec.name,
             duration_minutes=spec.minutes,
             preparation_instructions=spec.preparation,
+            preparation_translations={"es": spec.preparation_es} if spec.preparation_es else {},
             bookable_online=spec.online,
             name_safe_to_text=spec.safe_to_text,
             variable_length=spec.variable_length,
@@ -491,6 +498,51 @@ def _history(ctx: _Ctx, appointment: Appointment, booked_at: datetime) -> list[A
         )
         for old, new, actor, source, at in steps
     ]
+
+
+# How to find each demo location's door, by index into the demo's locations.
+DIRECTIONS = {
+    DOWNTOWN: "Enter from the main street; the clinic is on the second floor. Paid parking across the road.",
+    LAKESIDE: "Free parking behind the building. The entrance faces the lake.",
+}
+# Open visit requests in the front desk's queue: (type, location index, weekdays, times of day, reason).
+VISIT_REQUESTS = (
+    ("Annual physical", DOWNTOWN, [0, 2], ["morning"], "Due for my yearly check; mornings work best."),
+    ("Flu shot", LAKESIDE, [4], ["afternoon", "evening"], ""),
+)
+
+
+def demo_visit_requests_create(*, locations: list[Location], now: datetime) -> int:
+    """Directions for the demo's locations and a few open visit requests from the portal, for the queue."""
+    for index, text in DIRECTIONS.items():
+        Location.objects.filter(pk=locations[index].pk, directions="").update(directions=text)
+    types = {kind.name: kind for kind in AppointmentType.objects.filter(bookable_online=True)}
+    booked = set(
+        Appointment.objects.filter(starts_at__gt=now, status__in=ACTIVE_STATUSES).values_list(
+            "patient_id", flat=True
+        )
+    )
+    created = 0
+    for name, index, days, times, reason in VISIT_REQUESTS:
+        location = locations[index]
+        candidates = Patient.objects.filter(status=PatientStatus.ACTIVE, primary_location=location).exclude(
+            visit_requests__isnull=False
+        )
+        patient = (
+            candidates.exclude(pk__in=booked).order_by("-mrn").first() or candidates.order_by("-mrn").first()
+        )
+        if patient is None or name not in types:
+            continue
+        VisitRequest.objects.create(
+            patient=patient,
+            appointment_type=types[name],
+            location=location,
+            preferred_days=days,
+            preferred_times=times,
+            reason=reason,
+        )
+        created += 1
+    return created
 
 
 def _waitlist_create(ctx: _Ctx, appointments: list[Appointment]) -> None:

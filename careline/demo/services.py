@@ -283,6 +283,9 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
         counts |= scheduling_demo_populate(
             locations=[locations[spec.name] for spec in DEMO_LOCATIONS], staff=staff, seed=seed
         )
+        from careline.billing.demo import billing_seed_demo
+
+        counts |= billing_seed_demo(admin=users["admin"], billing=users["billing"], seed=seed)
         portal_counts, portal_signins = portal_demo_populate(today=timezone.localdate())
         counts |= portal_counts
         from careline.demo.portal_help_seed import portal_help_demo_populate

@@ -41,6 +41,9 @@ class Location(models.Model):
     country = models.CharField(max_length=2, default="US")
     phone = models.CharField(max_length=20, help_text="E.164")
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    directions = models.TextField(
+        blank=True, help_text="How to find the entrance and park; shown to patients in the portal"
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -62,6 +65,14 @@ class Location(models.Model):
             f"{self.region} {self.postal_code}".strip(),
         ]
         return ", ".join(part for part in parts if part)
+
+    @property
+    def map_url(self) -> str:
+        """A map search for the address (OpenStreetMap; nothing but the address leaves Careline)."""
+        from urllib.parse import urlencode
+
+        query = ", ".join(part for part in (self.address, self.country) if part)
+        return f"https://www.openstreetmap.org/search?{urlencode({'query': query})}"
 
     def is_open_at(self, moment: datetime) -> bool:
         """Whether the location is open at MOMENT (aware), counting split shifts and hours past midnight."""

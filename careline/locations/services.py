@@ -24,6 +24,7 @@ DETAIL_FIELDS = (
     "country",
     "phone",
     "time_zone",
+    "directions",
     "is_active",
 )
 

@@ -11,6 +11,7 @@ class PortalConfig(AppConfig):
 
         from careline.portal import message_cards  # noqa: F401 - registers the Home card and the search
         from careline.portal.signals import portal_keys_drop_on_staff_sign_in
+        from careline.portal.views import appointments  # noqa: F401 - registers the "Next visit" Home card
 
         # A staff sign-in in a browser that had a patient's portal session ends the patient's session.
         user_logged_in.connect(portal_keys_drop_on_staff_sign_in, dispatch_uid="portal-keys-drop")

@@ -47,6 +47,11 @@ class SchedulingConfig(AppConfig):
         from careline.scheduling.panel import visits_panel_register
 
         visits_panel_register()
+        # "Visit requests 2": open requests from the portal the person may book.
+        from careline.core.nav import register_nav_badge
+        from careline.scheduling.queries.visit_requests import visit_requests_nav_badge
+
+        register_nav_badge("visit_requests", visit_requests_nav_badge)
         self._subscribe_to_appointment_events()
         self._register_audit_objects()
 
@@ -63,6 +68,7 @@ class SchedulingConfig(AppConfig):
         )
         register_audit_object("scheduling.calendar", noun="calendar", collection="the calendar")
         register_audit_object("scheduling.slot", noun="free slot", collection="free slots")
+        register_audit_object("scheduling.visitrequest", noun="visit request", collection="visit requests")
         register_audit_object("scheduling.waitlistentry", noun="waitlist entry", collection="the waitlist")
         register_audit_object("scheduling.appointmenttype", noun="appointment type")
         register_audit_object("scheduling.workinghours", noun="working hours", collection="working hours")

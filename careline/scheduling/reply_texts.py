@@ -70,3 +70,11 @@ REPLY_TEXTS = (
     WAITLIST_BOOKED,
     WAITLIST_RELEASED,
 )
+
+# --- visit requests (careline.scheduling.services.visit_requests) ------------------------------------
+# REASON is one of DeclineReason's fixed sentences: never staff's own words, so nothing clinical.
+VISIT_REQUEST_DECLINED = pgettext_lazy(
+    "visit request answer",
+    "Hi {first_name}, we could not book the visit you asked for at {place}. {reason} Please call us at {phone}.",
+)
+VISIT_REQUEST_DECLINED_SUBJECT = pgettext_lazy("email subject", "Your visit request")

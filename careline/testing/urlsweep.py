@@ -44,6 +44,7 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("appointments", "pk"): "appointment",
     ("appointments", "appointment_id"): "appointment",
     ("waitlist", "pk"): "waitlist_entry",
+    ("requests", "pk"): "visit_request",
     ("types", "pk"): "appointment_type",
     ("hours", "pk"): "clinician",
     ("period", "pk"): "working_hours",
@@ -61,6 +62,7 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("messages", "pk"): "portal_conversation",
     ("files", "name"): "portal_file",
     ("urgent-words", "pk"): "urgent_phrase",
+    ("payments", "pk"): "billing_payment",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 # The portal's own rows are addressed by patients, never by staff (the portal's sweep swaps them by patient).
@@ -214,7 +216,9 @@ _PNG = bytes.fromhex(
 
 
 def _side(personas: Personas, *, location: Location, front_desk: User, clinician: User, patient: Any) -> Side:
-    """One location's rows: a patient's notes, conversation, visit, waitlist entry, and the location's settings."""
+    """One location's rows: a patient's notes, conversation, visit (charged, claimed, partly paid), waitlist
+    entry, and the location's settings."""
+    from careline.billing.models import Adjudication, Charge, Claim, Payment
     from careline.messaging.models import (
         Announcement,
         Conversation,
@@ -234,6 +238,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         ReminderReplan,
         ReminderRule,
         TimeOff,
+        VisitRequest,
         WaitlistEntry,
         WorkingHours,
     )
@@ -310,6 +315,28 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     rule.locations.add(location)
     replan = ReminderReplan.objects.create(rule=rule, reason=ReminderReplan.Reason.ADDED)
     entry = WaitlistEntry.objects.create(patient=patient, appointment_type=checkup, location=location)
+    visit_request = VisitRequest.objects.create(
+        patient=patient, appointment_type=checkup, location=location, preferred_days=[0], reason="Follow-up"
+    )
+
+    # Billing: a charge on the visit, a claim the payer paid with the patient owing a copay, and a payment.
+    charge = Charge.objects.create(
+        patient=patient, visit=appointment, service_code="99213", description="Office visit", units=1,
+        unit_amount_cents=15_000, amount_cents=15_000, service_date=starts.date(),
+    )  # fmt: skip
+    claim = Claim.objects.create(
+        patient=patient,
+        visit=appointment,
+        payer="Acme Health",
+        member_id="M-1",
+        status="paid",
+        submitted_at=now,
+    )
+    Adjudication.objects.create(
+        claim=claim, charge=charge, allowed_cents=12_000, paid_by_insurer_cents=9_500, adjustment_cents=3_000,
+        adjustment_reason_code="CO-45", copay_cents=2_500, adjudicated_at=now,
+    )  # fmt: skip
+    payment = Payment.objects.create(patient=patient, amount_cents=1_000, method="cash", received_at=now)
 
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
@@ -352,6 +379,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "saved_reply": reply.pk,
         "appointment": appointment.pk,
         "waitlist_entry": entry.pk,
+        "visit_request": visit_request.pk,
         "appointment_type": checkup.pk,
         "clinician": clinician.pk,
         "working_hours": period.pk,
@@ -374,6 +402,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "portal_conversation": portal_thread.pk,
         "portal_file": portal_file.partition("/")[2],
         "portal_media_file": portal_file,
+        "billing_payment": payment.pk,
     }
     return Side(location, front_desk, values)
 

@@ -128,6 +128,8 @@ PATIENT_ROUTES: dict[str, Args] = {
     "scheduling:appointment": APPOINTMENT,
     "scheduling:move": APPOINTMENT,
     "scheduling:cancel": APPOINTMENT,
+    "billing:ledger": PAT,
+    "billing:payment_record": PAT,
     "api:patient_detail_api": lambda r: {"patient_id": r.personas.pat.pk},
     "api:patient_update_api": lambda r: {"patient_id": r.personas.pat.pk},  # same path as the read
     "api:appointment_detail_api": lambda r: {"appointment_id": r.appointment},
@@ -152,7 +154,11 @@ POST_ONLY: dict[str, Args] = {
     "scheduling:status": APPOINTMENT,
     "scheduling:calendar_move": APPOINTMENT,
     "scheduling:waitlist_remove": lambda r: {"pk": 1},
+    "scheduling:visit_request_decline": lambda r: {"pk": 1},
     "api:appointment_cancel_api": lambda r: {"appointment_id": r.appointment},
+    "billing:adjust": PAT,
+    "billing:refund": lambda r: {"pk": 1},
+    "billing:self_pay": APPOINTMENT,
 }
 
 # Routes with an id in the path that show no patient's data. Keep the reason next to each.

@@ -179,3 +179,15 @@ def test_loading_twice_adds_nothing(demo, settings):
     staff = type("Staff", (), {"clinicians": [], "front_desk": {}})()
     assert scheduling_demo_populate(locations=list(Location.objects.all()), staff=staff, seed=1) == {}
     assert _table_counts() == before
+
+
+def test_visit_requests_wait_in_the_queue_with_directions_and_spanish_preparation(demo):
+    from careline.locations.models import Location
+    from careline.scheduling.models import AppointmentType, VisitRequest, VisitRequestState
+
+    requests = list(VisitRequest.objects.select_related("appointment_type", "location"))
+    assert len(requests) == 2 and {r.state for r in requests} == {VisitRequestState.OPEN}
+    assert all(r.appointment_type.bookable_online for r in requests)
+    assert all(location.directions for location in Location.objects.all())
+    physical = AppointmentType.objects.get(name="Annual physical")
+    assert physical.preparation_for("es") == "Traiga una lista de sus medicamentos."

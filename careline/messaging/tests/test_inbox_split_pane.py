@@ -193,7 +193,8 @@ def test_a_registered_section_shows_and_one_returning_none_is_left_out(
 
 
 def test_section_codes_are_slugs_registered_once(personas):
-    assert [section.code for section in panel_sections()] == ["visits"]  # scheduling's, from its ready()
+    # Scheduling's and billing's, from their ready().
+    assert [section.code for section in panel_sections()] == ["visits", "balance"]
     with pytest.raises(ValueError, match="already registered"):
         panel_section_register(code="visits", title="Visits", template="x.html", context=lambda panel: None)
     with pytest.raises(ValueError, match="slug"):

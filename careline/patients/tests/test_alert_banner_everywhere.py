@@ -16,13 +16,15 @@ from typing import Any
 import pytest
 import time_machine
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
+from careline.billing.models import Payment
 from careline.core.actor import Actor
 from careline.messaging.models import Tag
 from careline.messaging.tests.h3_support import scheduled_message
 from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, texted_by
 from careline.patients.services.notes import alert_add, note_add
-from careline.scheduling.models import WaitlistEntry
+from careline.scheduling.models import VisitRequest, WaitlistEntry
 from careline.scheduling.tests.appointment_support import MONDAY, at_a, book, make_schedule
 from careline.testing.personas import Personas
 
@@ -37,6 +39,10 @@ PATIENT_PREFIXES = {
     "inbox/scheduled/": "scheduled",
     "schedule/appointments/": "appointment",
     "schedule/waitlist/": "waitlist",
+    "schedule/requests/": "visit_request",
+    "billing/patients/": "patient",
+    "billing/appointments/": "appointment",
+    "billing/payments/": "billing_payment",
 }
 # The other kwargs of those routes: rows of the same patient.
 SECONDARY_KWARGS = {"caregiver_pk": "caregiver", "note_pk": "note", "alert_pk": "alert", "tag_pk": "tag"}
@@ -56,8 +62,9 @@ NOT_ABOUT_ONE_PATIENT = {
     # JSON for the calendar's grid (a dragged visit), not a page.
     "scheduling:calendar_move",
 }  # fmt: skip
-# Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page.
-NOT_PAGES = ("api/v1/", "webhooks/")
+# Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
+# renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
+NOT_PAGES = ("api/v1/", "webhooks/", "portal/")
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,12 @@ def world(personas: Personas) -> Iterator[dict[str, Any]]:
             "appointment": book(schedule, at_a(personas, MONDAY, 9)),
             "waitlist": WaitlistEntry.objects.create(
                 patient=pat, appointment_type=schedule.checkup, created_by=personas.front_a
+            ),
+            "visit_request": VisitRequest.objects.create(
+                patient=pat, appointment_type=schedule.checkup, location=personas.location_a
+            ),
+            "billing_payment": Payment.objects.create(
+                patient=pat, amount_cents=1_000, method="cash", received_at=timezone.now()
             ),
         }
 

@@ -219,7 +219,7 @@ def test_search_query_count_does_not_grow_with_results(
     client = client_for(user)
     client.get(reverse("patients:list"))  # warm the session
     # session, user, roles, locations, patients, phones, audit (chain head, insert; and the chain's lock on
-    # PostgreSQL), session save, the navigation's Inbox badge: fixed, whatever the count
-    with django_assert_max_num_queries(13 + (connection.vendor == "postgresql")):
+    # PostgreSQL), session save, the navigation's Inbox and Visit requests badges: fixed, whatever the count
+    with django_assert_max_num_queries(14 + (connection.vendor == "postgresql")):
         response = client.get(reverse("patients:list"), {"q": text})
     assert response.status_code == 200

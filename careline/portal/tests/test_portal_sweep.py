@@ -39,8 +39,47 @@ class PortalRoute:
     audited: bool = False  # a GET reads the record: an entry names the patient and the portal actor
 
 
+def _visit(personas: Personas, patient: Patient) -> dict[str, Any]:
+    """An upcoming visit of PATIENT (so confirm, cancel and reschedule are open to them)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from careline.scheduling.models import Appointment, AppointmentType
+
+    kind, _ = AppointmentType.objects.get_or_create(name="Sweep checkup")
+    starts = timezone.now().replace(microsecond=0) + timedelta(days=3)
+    appointment = Appointment.objects.create(
+        patient=patient, clinician=personas.clinician_a, location=personas.location_a, appointment_type=kind,
+        starts_at=starts, ends_at=starts + timedelta(minutes=30),
+    )  # fmt: skip
+    return {"pk": appointment.pk}
+
+
+def _visit_request(personas: Personas, patient: Patient) -> dict[str, Any]:
+    from careline.scheduling.models import AppointmentType, VisitRequest
+
+    kind, _ = AppointmentType.objects.get_or_create(name="Sweep checkup")
+    return {
+        "pk": VisitRequest.objects.create(
+            patient=patient, appointment_type=kind, location=personas.location_a
+        ).pk
+    }
+
+
+APPOINTMENTS = "appointments"
+
 PORTAL_ROUTES: dict[str, PortalRoute] = {
     "portal:home": PortalRoute(audited=True),
+    # --- appointments ---
+    "portal:appointments": PortalRoute(section=APPOINTMENTS, audited=True),
+    "portal:appointment": PortalRoute(section=APPOINTMENTS, objects=_visit, audited=True),
+    "portal:appointment_confirm": PortalRoute(section=APPOINTMENTS, objects=_visit, audited=True),
+    "portal:appointment_cancel": PortalRoute(section=APPOINTMENTS, objects=_visit, audited=True),
+    "portal:appointment_reschedule": PortalRoute(section=APPOINTMENTS, objects=_visit, audited=True),
+    "portal:appointment_ics": PortalRoute(section=APPOINTMENTS, objects=_visit, audited=True),
+    "portal:visit_request": PortalRoute(section=APPOINTMENTS),
+    "portal:visit_request_withdraw": PortalRoute(section=APPOINTMENTS, objects=_visit_request, audited=True),
     "portal:signin": PortalRoute(public=True),
     "portal:signout": PortalRoute(post_only=True),
     "portal:switch_record": PortalRoute(post_only=True),

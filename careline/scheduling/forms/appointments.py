@@ -14,7 +14,9 @@ from django.db.models import QuerySet
 
 from careline.accounts.models import User
 from careline.core.dates import BoundedDateField, schedule_bounds
+from careline.core.languages import language_name, translation_languages, translations_kept
 from careline.core.permissions import Role
+from careline.core.text import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from careline.locations.models import Location
 from careline.scheduling.models import AppointmentType, TimeOff, WaitlistEntry, WorkingHours
 from careline.scheduling.queries.appointments import MAX_SLOT_RANGE_DAYS, local_to_utc
@@ -171,6 +173,43 @@ class AppointmentTypeForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["clinicians"].queryset = clinician_choices()  # type: ignore[attr-defined]
+        self.fields["preparation_instructions"].label = "Preparation instructions (English)"
+        self.fields[
+            "preparation_instructions"
+        ].help_text = "Shown to patients in the portal with the visit (what to bring, fasting). Never texted."
+        # One optional translation per other supported language, right after the English text.
+        stored = self.instance.preparation_translations or {}
+        order = list(self.fields)
+        at = order.index("preparation_instructions") + 1
+        for language in translation_languages():
+            name = f"preparation_{language}"
+            self.fields[name] = forms.CharField(
+                label=f"Preparation instructions in {language_name(language)} (optional)",
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                initial=stored.get(language, ""),
+                help_text="For patients who prefer this language; empty: they see the English text.",
+            )
+            order.insert(at, name)
+            at += 1
+        self.order_fields(order)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ["preparation_instructions"] + [
+            f"preparation_{code}" for code in translation_languages()
+        ]:
+            if has_control_characters(data.get(name) or "", allowed="\n\r\t"):
+                self.add_error(name, CONTROL_CHARACTERS_MESSAGE)
+        return data
+
+    def save(self, commit: bool = True) -> AppointmentType:
+        self.instance.preparation_translations = translations_kept(
+            {code: self.cleaned_data.get(f"preparation_{code}", "") for code in translation_languages()}
+        )
+        saved: AppointmentType = super().save(commit=commit)
+        return saved
 
     def clean_duration_minutes(self) -> int:
         value: int = self.cleaned_data["duration_minutes"]

@@ -20,6 +20,12 @@ from careline.scheduling.models.reminders import (
     WaitlistEntry,
     WaitlistOffer,
 )
+from careline.scheduling.models.requests import (
+    DeclineReason,
+    TimeOfDay,
+    VisitRequest,
+    VisitRequestState,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -29,12 +35,16 @@ __all__ = [
     "AppointmentStatusChange",
     "AppointmentType",
     "ChangeSource",
+    "DeclineReason",
     "Reminder",
     "ReminderChannel",
     "ReminderReplan",
     "ReminderRule",
     "ReminderState",
+    "TimeOfDay",
     "TimeOff",
+    "VisitRequest",
+    "VisitRequestState",
     "WaitlistEntry",
     "WaitlistOffer",
     "WorkingHours",

@@ -18,6 +18,9 @@ class AppointmentType(models.Model):
         settings.AUTH_USER_MODEL, related_name="appointment_types", blank=True
     )
     preparation_instructions = models.TextField(blank=True, help_text="Shown in the portal, never in texts")
+    preparation_translations = models.JSONField(
+        default=dict, blank=True, help_text="The preparation instructions in each other language, by code"
+    )
     reminders_apply = models.BooleanField(default=True)
     bookable_online = models.BooleanField(default=False)
     name_safe_to_text = models.BooleanField(
@@ -34,6 +37,13 @@ class AppointmentType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def preparation_for(self, language: str | None) -> str:
+        """The preparation instructions in LANGUAGE when the type has them, else the English ones."""
+        translated = (self.preparation_translations or {}).get(language or "", "")
+        if language and language != "en" and isinstance(translated, str) and translated.strip():
+            return translated
+        return self.preparation_instructions
 
 
 class WorkingHours(models.Model):

@@ -399,7 +399,7 @@ def _reminder_item(
 # --- notices ---------------------------------------------------------------------------------------------
 
 
-def _preferred_channel(patient: Patient) -> Channel | None:
+def appointment_channel_for(patient: Patient) -> Channel | None:
     from careline.messaging.services.channels import channel_default
 
     preference = (
@@ -420,7 +420,7 @@ def appointment_notify(appointment: Appointment, *, event: str) -> None:
     if appointment.starts_at <= timezone.now():
         return  # a past visit (an import, a late correction): nothing useful to tell the patient
     patient = appointment.patient
-    channel = _preferred_channel(patient)
+    channel = appointment_channel_for(patient)
     if channel is None:
         logger.warning("No channel to notify appointment %s (%s)", appointment.pk, event)
         return

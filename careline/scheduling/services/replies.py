@@ -60,6 +60,7 @@ from careline.scheduling.prompts import (
     prompts_with_visits,
     scheduling_prompts,
 )
+from careline.scheduling.queries.patient_visits import SLOT_LEAD  # never a slot within the hour
 from careline.scheduling.services.reply_answers import Reply, answer, when_text
 from careline.scheduling.subjects import SUBJECT_PREFIX
 from careline.scheduling.texts import reply_words
@@ -69,7 +70,6 @@ logger = logging.getLogger(__name__)
 PROMPT_LIFETIME = timedelta(hours=24)  # how long "cancel?" and slot choices wait for an answer
 RESCHEDULE_DAYS = 14  # slot choices come from the next two weeks
 SLOT_CHOICES = 3
-SLOT_LEAD = timedelta(hours=1)  # never offer a slot starting within the hour
 EXPIRED_LOOKBACK = timedelta(days=7)  # a late "2" to choices up to a week old gets fresh choices
 FRONT_DESK_TAG = "Front desk"
 ANSWERED_LOOKBACK = timedelta(days=90)  # older questions no longer tie a reply to a visit

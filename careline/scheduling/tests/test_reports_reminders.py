@@ -192,5 +192,5 @@ def test_report_queries_do_not_grow_with_the_data(
     client.get(URL, RANGE)
     for day in range(3, 28):
         _visit(personas, date(2031, 3, day), AppointmentStatus.NO_SHOW, reminded=MessageState.DELIVERED)
-    with django_assert_max_num_queries(13):  # 12, and the navigation's Inbox badge
+    with django_assert_max_num_queries(14):  # 12, and the navigation's Inbox and Visit requests badges
         assert client.get(URL, RANGE).status_code == 200

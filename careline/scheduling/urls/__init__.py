@@ -2,7 +2,15 @@
 
 from django.urls import include, path
 
-from careline.scheduling.views import admin, appointments, calendar, calendar_events, imports, waitlist
+from careline.scheduling.views import (
+    admin,
+    appointments,
+    calendar,
+    calendar_events,
+    imports,
+    visit_requests,
+    waitlist,
+)
 
 app_name = "scheduling"
 
@@ -19,6 +27,10 @@ urlpatterns = [
     path("appointments/<int:pk>/status", appointments.appointment_status, name="status"),
     path("waitlist", waitlist.waitlist, name="waitlist"),
     path("waitlist/<int:pk>/remove", waitlist.waitlist_remove, name="waitlist_remove"),
+    path("requests/", visit_requests.visit_request_list, name="visit_requests"),
+    path(
+        "requests/<int:pk>/decline", visit_requests.visit_request_decline_view, name="visit_request_decline"
+    ),
     path("admin/types", admin.type_list, name="type_list"),
     path("admin/types/new", admin.type_edit, name="type_create"),
     path("admin/types/<int:pk>", admin.type_edit, name="type_edit"),

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +24,13 @@ from careline.patients.models import Patient
 from careline.patients.queries import patient_for_user
 from careline.patients.queries.search import patient_search
 from careline.scheduling.forms.appointments import BookingForm, CancelForm, MoveForm, SeriesForm
-from careline.scheduling.models import Appointment, AppointmentStatus, ChangeSource
+from careline.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    ChangeSource,
+    VisitRequest,
+    VisitRequestState,
+)
 from careline.scheduling.queries.appointments import (
     appointment_cancel_suspected,
     appointment_for_user,
@@ -31,7 +38,9 @@ from careline.scheduling.queries.appointments import (
     staff_day,
 )
 from careline.scheduling.queries.reminders import reminder_text_reach
+from careline.scheduling.queries.visit_requests import visit_requests_visible_to
 from careline.scheduling.services import appointments as services
+from careline.scheduling.services.visit_requests import visit_request_book
 from careline.scheduling.visit_actions import (
     ACTION_LABELS,
     ACTION_STATUS,
@@ -228,7 +237,12 @@ def _slots_url(form: Any, patient: Patient | None) -> str:
 
 
 def _patient_picker(
-    request: HttpRequest, template: str, form: Any, patient: Patient | None, status: int
+    request: HttpRequest,
+    template: str,
+    form: Any,
+    patient: Patient | None,
+    status: int,
+    visit_request: VisitRequest | None = None,
 ) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     results = patient_search(request.user, query, limit=20) if query and patient is None else []
@@ -244,7 +258,7 @@ def _patient_picker(
                "keep": request.GET.urlencode(), "picker_error": picker_error,
                "reach": reminder_text_reach(patient) if patient is not None else None,
                "reminders_by_email": _reminders_by_email_asked(request),
-               "slots_url": _slots_url(form, patient)}  # fmt: skip
+               "slots_url": _slots_url(form, patient), "visit_request": visit_request}  # fmt: skip
     return render(request, template, context, status=status)
 
 
@@ -261,23 +275,41 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
     form = BookingForm(
         request.POST if request.method == "POST" else None, initial=initial, locations=locations
     )
+    # Booking from a patient's visit request (the queue's "Book"): booking it marks the request booked.
+    visit_request = _open_visit_request(request, patient)
     status = 200
     if request.method == "POST":
         if form.is_valid() and patient is not None:
             data = form.cleaned_data
+            actor = Actor.from_request(request)
             try:
-                appointment = services.appointment_book(
-                    patient=patient, clinician=data["clinician"], location=data["location"],
-                    appointment_type=data["appointment_type"], starts_at=data["starts_at"], actor=Actor.from_request(request),
-                    source=ChangeSource.STAFF, allow_outside_hours=data["allow_outside_hours"],
-                    reminders_by_email=_reminders_by_email_asked(request),
-                )  # fmt: skip
+                with transaction.atomic():
+                    appointment = services.appointment_book(
+                        patient=patient, clinician=data["clinician"], location=data["location"],
+                        appointment_type=data["appointment_type"], starts_at=data["starts_at"], actor=actor,
+                        source=ChangeSource.STAFF, allow_outside_hours=data["allow_outside_hours"],
+                        reminders_by_email=_reminders_by_email_asked(request),
+                    )  # fmt: skip
+                    if visit_request is not None:
+                        visit_request_book(visit_request=visit_request, appointment=appointment, actor=actor)
                 messages.success(request, "The visit was booked.")
                 return redirect("scheduling:appointment", pk=appointment.pk)
             except ValidationError as exc:
                 _apply_errors(form, exc)
         status = 400
-    return _patient_picker(request, "scheduling/book.html", form, patient, status)
+    return _patient_picker(request, "scheduling/book.html", form, patient, status, visit_request)
+
+
+def _open_visit_request(request: HttpRequest, patient: Patient | None) -> VisitRequest | None:
+    """The open visit request `?visit_request=` names, when it is the chosen patient's and the person's to see."""
+    request_id = row_id(request.GET.get("visit_request"))
+    if request_id is None or patient is None:
+        return None
+    return (
+        visit_requests_visible_to(request.user)
+        .filter(pk=request_id, patient=patient, state=VisitRequestState.OPEN)
+        .first()
+    )
 
 
 @require_perm(Perm.SCHEDULE_BOOK)

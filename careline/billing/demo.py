@@ -1,0 +1,202 @@
+"""The demo clinic's billing: charges for completed visits, claims in every state, a few payments, a refund,
+a credit and a write-off, so the ledger and the Balance cards have real content in `make run`.
+
+Everything goes through billing's services (so the amounts obey the same rules and the audit trail shows who
+recorded what: the demo's billing user, or its administrator for the self-pay visit). Called by
+`careline/demo/services.py` after the schedule is loaded; loading adds nothing when charges already exist.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from careline.billing.models import Charge, ClaimStatus, PaymentMethod
+from careline.billing.queries import patient_balance
+from careline.billing.services.charges import (
+    AdjudicationLine,
+    charge_add,
+    claim_adjudicate,
+    claim_appeal,
+    claim_submit,
+    visit_mark_self_pay,
+)
+from careline.billing.services.payments import balance_adjust, payment_record, refund_record
+from careline.core.actor import Actor
+from careline.scheduling.models import Appointment, AppointmentStatus
+
+# How many completed visits are billed.
+DEMO_BILLED_VISITS = 40
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    code: str
+    description: str
+    unit_cents: int
+    units: int = 1
+
+
+# What each demo visit type bills (codes in the style of a practice-management system; fake prices).
+SERVICES: dict[str, tuple[ServiceLine, ...]] = {
+    "Annual physical": (ServiceLine("99396", "Preventive visit, established patient", 22_000),),
+    "Follow-up visit": (ServiceLine("99213", "Office visit, established patient", 13_500),),
+    "New patient visit": (
+        ServiceLine("99204", "Office visit, new patient", 26_000),
+        ServiceLine("36415", "Blood draw", 1_800),
+    ),
+    "Physiotherapy": (ServiceLine("97110", "Therapeutic exercise, 15 minutes", 4_500, units=3),),
+    "Flu shot": (
+        ServiceLine("90686", "Influenza vaccine", 3_500),
+        ServiceLine("90471", "Vaccine administration", 2_500),
+    ),
+}
+DEFAULT_SERVICE = (ServiceLine("99212", "Office visit, short", 9_000),)
+PAYERS = (("Blue Harbor Health", "BHH"), ("Lakeshore Mutual", "LSM"), ("Prairie Care Plan", "PCP"))
+
+# The fate of visit i's claim, by i modulo the list: mostly paid, some denied, waiting or appealed.
+OUTCOMES = ("paid", "paid", "paid", "denied", "paid", "submitted", "paid", "appealed")
+
+
+def _charges(visit: Appointment, actor: Actor) -> list[Charge]:
+    lines = SERVICES.get(visit.appointment_type.name, DEFAULT_SERVICE)
+    service_date = timezone.localtime(visit.starts_at, visit.location.zone).date()
+    return [
+        charge_add(
+            patient=visit.patient,
+            visit=visit,
+            service_code=line.code,
+            description=line.description,
+            units=line.units,
+            unit_amount_cents=line.unit_cents,
+            service_date=service_date,
+            external_id=f"demo-{visit.pk}-{line.code}",
+            actor=actor,
+        )
+        for line in lines
+    ]
+
+
+def _paid_line(charge: Charge, rng: random.Random) -> AdjudicationLine:
+    """The payer allows 70-90% of CHARGE; the patient owes a copay, maybe coinsurance and some deductible."""
+    allowed = charge.amount_cents * rng.randint(70, 90) // 100
+    copay = min(allowed, rng.choice((0, 2_000, 2_500, 4_000)))
+    coinsurance = (allowed - copay) * rng.choice((0, 10, 20)) // 100
+    deductible = min(allowed - copay - coinsurance, rng.choice((0, 0, 5_000)))
+    return AdjudicationLine(
+        charge=charge,
+        allowed_cents=allowed,
+        paid_by_insurer_cents=allowed - copay - coinsurance - deductible,
+        adjustment_cents=charge.amount_cents - allowed,
+        adjustment_reason_code="CO-45",
+        adjustment_reason="Charge exceeds the contracted fee",
+        copay_cents=copay,
+        coinsurance_cents=coinsurance,
+        deductible_cents=deductible,
+    )
+
+
+def _denied_line(charge: Charge) -> AdjudicationLine:
+    return AdjudicationLine(
+        charge=charge,
+        allowed_cents=0,
+        paid_by_insurer_cents=0,
+        adjustment_cents=charge.amount_cents,
+        adjustment_reason_code="CO-197",
+        adjustment_reason="Authorization absent",
+    )
+
+
+def _claim(visit: Appointment, charges: list[Charge], outcome: str, actor: Actor, rng: random.Random) -> None:
+    payer, prefix = PAYERS[visit.patient_id % len(PAYERS)]
+    claim = claim_submit(
+        visit=visit,
+        payer=payer,
+        member_id=f"{prefix}{visit.patient_id:07d}",
+        submitted_at=visit.ends_at,
+        actor=actor,
+    )
+    if outcome == "submitted":
+        return
+    if outcome in ("denied", "appealed"):
+        claim_adjudicate(
+            claim=claim, status=ClaimStatus.DENIED, lines=[_denied_line(c) for c in charges], actor=actor
+        )
+        if outcome == "appealed":
+            claim_appeal(claim=claim, actor=actor)
+        return
+    claim_adjudicate(
+        claim=claim, status=ClaimStatus.PAID, lines=[_paid_line(c, rng) for c in charges], actor=actor
+    )
+
+
+def billing_seed_demo(*, admin: Any, billing: Any, seed: int) -> dict[str, int]:
+    """Bill the demo's completed visits (once): claims in every state, payments, a refund, a credit, a write-off."""
+    if Charge.objects.exists():
+        return {}
+    rng = random.Random(seed)
+    actor, admin_actor = Actor.staff(billing), Actor.staff(admin)
+    visits = list(
+        Appointment.objects.filter(status=AppointmentStatus.COMPLETED)
+        .select_related("appointment_type", "location", "patient")
+        .order_by("starts_at", "pk")[:DEMO_BILLED_VISITS]
+    )
+    counts = {"billing_charges": 0, "billing_claims": 0, "billing_payments": 0, "billing_self_pay_visits": 0}
+    owing = []
+    for index, visit in enumerate(visits):
+        charges = _charges(visit, actor)
+        counts["billing_charges"] += len(charges)
+        if index % 13 == 12:
+            visit_mark_self_pay(visit=visit, reason="No insurance on file", actor=admin_actor)
+            counts["billing_self_pay_visits"] += 1
+        else:
+            _claim(visit, charges, OUTCOMES[index % len(OUTCOMES)], actor, rng)
+            counts["billing_claims"] += 1
+        owing.append(visit.patient)
+    methods = (PaymentMethod.CASH, PaymentMethod.CHECK, PaymentMethod.CARD_TERMINAL)
+    payments = []
+    for index, patient in enumerate(dict.fromkeys(owing)):
+        due = patient_balance(patient).due
+        if not due or index % 3 == 2:
+            continue  # some balances stay open
+        amount = due if index % 2 == 0 else max(due // 2, 1)
+        payments.append(
+            payment_record(
+                patient=patient,
+                amount_cents=amount,
+                method=methods[index % len(methods)],
+                reference=f"{1000 + index}" if methods[index % len(methods)] == PaymentMethod.CHECK else "",
+                actor=actor,
+            )
+        )
+    counts["billing_payments"] = len(payments)
+    if payments:
+        first = payments[0]
+        refund_record(
+            payment=first,
+            amount_cents=min(first.amount_cents, 1_000),
+            reason="Copay charged twice",
+            actor=actor,
+        )
+    open_balances = [p for p in dict.fromkeys(owing) if patient_balance(p).due]
+    if open_balances:
+        patient = open_balances[-1]
+        balance_adjust(
+            patient=patient,
+            kind="write_off",
+            amount_cents=min(patient_balance(patient).due, 2_500),
+            reason="Financial hardship",
+            actor=actor,
+        )
+    if len(open_balances) > 1:
+        balance_adjust(
+            patient=open_balances[0],
+            kind="credit",
+            amount_cents=1_500,
+            reason="Long wait at check-in",
+            actor=actor,
+        )
+    return counts

@@ -1,0 +1,59 @@
+"""Input of the billing pages: amounts typed as money ("25.00") become cents here; services decide the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from careline.billing.models import DESK_METHODS, AdjustmentKind
+from careline.billing.money import parse_money
+
+
+class MoneyField(forms.CharField):
+    """An amount more than zero, typed as money; cleaned to integer cents."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("help_text", "In dollars and cents, e.g. 25.00")
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+
+    def clean(self, value: Any) -> int:
+        text = super().clean(value)
+        cents = parse_money(text)
+        if cents <= 0:
+            raise ValidationError("Enter an amount more than zero.")
+        return cents
+
+
+class DeskPaymentForm(forms.Form):
+    amount = MoneyField(label="Amount")
+    method = forms.ChoiceField(label="Paid by", choices=[(m.value, m.label) for m in DESK_METHODS])
+    reference = forms.CharField(
+        label="Reference",
+        required=False,
+        max_length=60,
+        help_text="Check number or terminal receipt (optional)",
+    )
+
+
+class RefundForm(forms.Form):
+    amount = MoneyField(label="Amount to refund")
+    reason = forms.CharField(label="Reason", max_length=200)
+
+
+class AdjustmentForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind", choices=AdjustmentKind.choices)
+    amount = MoneyField(label="Amount")
+    reason = forms.CharField(label="Reason", max_length=200)
+
+
+class SelfPayForm(forms.Form):
+    reason = forms.CharField(label="Reason", required=False, max_length=200)
+
+
+def errors_text(error: ValidationError) -> str:
+    """A service's refusal as one sentence for a message."""
+    return " ".join(str(message) for message in error.messages)

@@ -1,0 +1,37 @@
+"""Tables of the billing app (money in integer cents of settings.CARELINE_CURRENCY)."""
+
+from careline.billing.models.ledger import (
+    FINAL_CLAIM_STATUSES,
+    MAX_AMOUNT_CENTS,
+    Adjudication,
+    Charge,
+    Claim,
+    ClaimStatus,
+    SelfPayVisit,
+    default_currency,
+)
+from careline.billing.models.payments import (
+    DESK_METHODS,
+    AdjustmentKind,
+    BalanceAdjustment,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
+
+__all__ = [
+    "DESK_METHODS",
+    "FINAL_CLAIM_STATUSES",
+    "MAX_AMOUNT_CENTS",
+    "Adjudication",
+    "AdjustmentKind",
+    "BalanceAdjustment",
+    "Charge",
+    "Claim",
+    "ClaimStatus",
+    "Payment",
+    "PaymentMethod",
+    "Refund",
+    "SelfPayVisit",
+    "default_currency",
+]
