@@ -54,6 +54,10 @@ class Perm(models.TextChoices):
     SCHEDULE_BOOK = "schedule.book", "Book, move, cancel and check in appointments; manage the waitlist"
     SCHEDULE_MANAGE = "schedule.manage", "Manage appointment types, clinicians' hours and reminder rules"
     REPORT_VIEW = "report.view", "See reminder and no-show reports"
+    RECORD_VIEW = "record.view", "Read clinical records and lab results"
+    RECORD_EDIT = "record.edit", "Enter and amend clinical records, documents and lab results"
+    RESULT_RELEASE = "result.release", "Release lab results to the patient"
+    RESULT_RULE_MANAGE = "result.rule_manage", "Set release delays per test"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -93,6 +97,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.SIMULATOR_USE,
             Perm.SCHEDULE_VIEW,
             Perm.SCHEDULE_BOOK,
+            # Clinical records go with clinical notes: clinicians (and administrators), never front desk or billing.
+            Perm.RECORD_VIEW,
+            Perm.RECORD_EDIT,
+            Perm.RESULT_RELEASE,
         }
     ),
     Role.BILLING: frozenset(

@@ -29,6 +29,7 @@ from careline.patients.forms.registry import (
     PhoneChoiceForm,
 )
 from careline.patients.models import Caregiver, ContactPreference, Patient
+from careline.patients.page_sections import patient_sections_for
 from careline.patients.queries import patient_for_user, patients_visible_to
 from careline.patients.queries.notes import recent_notes_for
 from careline.patients.queries.search import patient_search_queryset
@@ -123,8 +124,14 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     preferences = {
         p.purpose: p for p in ContactPreference.objects.filter(patient=patient).select_related("recorded_by")
     }
+    sections = patient_sections_for(request.user, patient)
+    shown = ",".join(section.code for section in sections)
     audit_patient_access(
-        request=request, action=AuditAction.VIEW, patient_id=patient.pk, obj=patient, detail="patient page"
+        request=request,
+        action=AuditAction.VIEW,
+        patient_id=patient.pk,
+        obj=patient,
+        detail=f"patient page; sections={shown}" if shown else "patient page",
     )
     context = _patient_context(
         request,
@@ -140,6 +147,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         notes=recent_notes_for(request.user, patient) if has_perm(request.user, Perm.NOTE_VIEW) else [],
         can_add_notes=has_perm(request.user, Perm.NOTE_ADD),
         timeline=patient_timeline(patient, request.user, limit=30),
+        page_sections=sections,
     )
     return render(request, "patients/detail.html", context)
 
