@@ -24,6 +24,7 @@ class EntryKind:
     model: type[RecordEntry]
     noun: str
     plural: str
+    kwarg: str  # the URL argument naming one entry ("allergy_pk")
 
     @property
     def url_name(self) -> str:
@@ -39,11 +40,11 @@ class EntryKind:
 ENTRY_KINDS: dict[str, EntryKind] = {
     kind.code: kind
     for kind in (
-        EntryKind("allergies", Allergy, "allergy", "Allergies"),
-        EntryKind("medications", Medication, "medication", "Medications"),
-        EntryKind("problems", Problem, "problem", "Problems"),
-        EntryKind("immunizations", Immunization, "immunization", "Immunizations"),
-        EntryKind("visit-summaries", VisitSummary, "visit summary", "Visit summaries"),
+        EntryKind("allergies", Allergy, "allergy", "Allergies", "allergy_pk"),
+        EntryKind("medications", Medication, "medication", "Medications", "medication_pk"),
+        EntryKind("problems", Problem, "problem", "Problems", "problem_pk"),
+        EntryKind("immunizations", Immunization, "immunization", "Immunizations", "immunization_pk"),
+        EntryKind("visit-summaries", VisitSummary, "visit summary", "Visit summaries", "summary_pk"),
     )
 }
 # Every model whose rows keep a revision history (the entries, documents and results).

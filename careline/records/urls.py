@@ -29,9 +29,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 # Each kind of entry: an add page and the entry's page (history and the amend form),
 # named by the kind ("records:allergies_add", "records:allergies").
-for _code in ENTRY_KINDS:
+for _code, _kind in ENTRY_KINDS.items():
     _name = _code.replace("-", "_")
     urlpatterns += [
         path(f"patients/<int:pk>/{_code}/add", records.entry_add_view(_code), name=f"{_name}_add"),
-        path(f"patients/<int:pk>/{_code}/<int:entry_pk>", records.entry_detail_view(_code), name=_name),
+        path(f"patients/<int:pk>/{_code}/<int:{_kind.kwarg}>", records.entry_detail_view(_code), name=_name),
     ]

@@ -32,6 +32,7 @@ STAFF: Roles = EVERYONE - {"anonymous"}
 ADMIN: Roles = frozenset({"admin"})
 FRONT: Roles = frozenset({"admin", "front_a", "front_b"})  # front desk (and the administrator)
 CARE: Roles = FRONT | {"clinician_a"}  # those who edit patients and book visits
+CLINICAL: Roles = frozenset({"admin", "clinician_a"})  # clinical records and results
 NOBODY: Roles = frozenset()
 
 
@@ -174,6 +175,22 @@ ACCESS: dict[str, Access] = {
     "scheduling:reminder_replan_status": read(ADMIN),
     "scheduling:reminders_report": read(FRONT),
     "scheduling:reminders_report_csv": read(FRONT),
+    # --- records (clinical: clinicians and administrators) ---
+    "records:patient": read(CLINICAL),
+    "records:document_add": form(CLINICAL),
+    "records:document": form(CLINICAL),
+    "records:document_file": read(CLINICAL),
+    "records:result_add": form(CLINICAL),
+    "records:result": form(CLINICAL),
+    "records:result_release": action(CLINICAL),
+    "records:results_release_normal": action(CLINICAL),
+    "records:release_rules": form(ADMIN),
+    "records:release_rule_edit": form(ADMIN),
+    **{
+        f"records:{kind}{suffix}": form(CLINICAL)
+        for kind in ("allergies", "medications", "problems", "immunizations", "visit_summaries")
+        for suffix in ("", "_add")
+    },
     # --- API (bearer tokens; the operation's own method) ---
     "api:api-root": read(NOBODY),
     # The schema and its docs page: a signed-in staff session or an active token (README, API).

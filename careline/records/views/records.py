@@ -124,8 +124,9 @@ def entry_detail_view(code: str) -> Any:
 
     @require_perm(Perm.RECORD_VIEW)
     @require_http_methods(["GET", "POST"])
-    def entry_detail(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
+    def entry_detail(request: HttpRequest, pk: int, **ids: int) -> HttpResponse:
         kind = _entry_kind(code)
+        entry_pk = ids[kind.kwarg]
         perm = Perm.RECORD_EDIT if request.method == "POST" else Perm.RECORD_VIEW
         patient = patient_for_user(request.user, pk, perm)
         entry: RecordEntry = get_object_or_404(kind.model, pk=entry_pk, patient=patient)
