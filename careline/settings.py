@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "careline.core.context_processors.careline",
+                "careline.portal.context_processors.portal",
             ],
         },
     },
@@ -174,6 +175,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # Sign-in security.
 CARELINE_MFA_REQUIRED_FOR_ALL_STAFF = env_bool("CARELINE_MFA_REQUIRED_FOR_ALL_STAFF", False)
 CARELINE_IDLE_TIMEOUT_MINUTES = env_int("CARELINE_IDLE_TIMEOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
+# The patient portal signs a patient or caregiver out after this long without a page of theirs.
+CARELINE_PORTAL_IDLE_MINUTES = env_int("CARELINE_PORTAL_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
 CARELINE_SESSION_MAX_AGE_HOURS = env_int("CARELINE_SESSION_MAX_AGE_HOURS", 12, minimum=1, maximum=24 * 7)
 SESSION_COOKIE_AGE = CARELINE_SESSION_MAX_AGE_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -9,16 +9,19 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from careline.accounts.models import User
 from careline.core.permissions import Role
+from careline.demo.portal_seed import PortalSignIn, portal_demo_passwords_reset, portal_demo_populate
 from careline.demo.registry import DemoStaff, registry_populate
 from careline.locations.models import Location, OpeningHours, Weekday
 
@@ -205,7 +208,12 @@ def totp_secret_base32(device: TOTPDevice) -> str:
 
 
 def signins_write(
-    *, path: Path, users: dict[str, User], passwords: dict[str, str], device: TOTPDevice
+    *,
+    path: Path,
+    users: dict[str, User],
+    passwords: dict[str, str],
+    device: TOTPDevice,
+    portal: Sequence[PortalSignIn] = (),
 ) -> None:
     """Write the demo accounts, their passwords and the admin's TOTP secret to PATH, readable by the owner only."""
     lines = [
@@ -226,6 +234,12 @@ def signins_write(
         f"otpauth URL: {device.config_url}",
         "",
     ]
+    if portal:
+        lines += ["Patient portal", f"Address: {settings.PUBLIC_BASE_URL}/portal/signin/", ""]
+        for signin in portal:
+            lines.append(f"{signin.label:<14} {signin.identifier:<40} password: {signin.password}")
+            lines.append(f"{'':<14} {signin.who}")
+        lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     # Create with 0600 from the start so the passwords are never readable by others, not even briefly.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -269,7 +283,9 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
         counts |= scheduling_demo_populate(
             locations=[locations[spec.name] for spec in DEMO_LOCATIONS], staff=staff, seed=seed
         )
-        signins_write(path=path, users=users, passwords=passwords, device=device)
+        portal_counts, portal_signins = portal_demo_populate(today=timezone.localdate())
+        counts |= portal_counts
+        signins_write(path=path, users=users, passwords=passwords, device=device, portal=portal_signins)
     counts = {"locations": len(locations), "staff": len(users), **counts}
     return DemoSummary(created=True, signins_path=path, counts=counts)
 
@@ -291,5 +307,11 @@ def demo_passwords_reset() -> DemoSummary:
             users[spec.key] = user
         TOTPDevice.objects.filter(user=users["admin"]).delete()
         device = TOTPDevice.objects.create(user=users["admin"], name="Demo authenticator", confirmed=True)
-        signins_write(path=signins_path(), users=users, passwords=passwords, device=device)
+        signins_write(
+            path=signins_path(),
+            users=users,
+            passwords=passwords,
+            device=device,
+            portal=portal_demo_passwords_reset(),
+        )
     return DemoSummary(created=False, signins_path=signins_path())

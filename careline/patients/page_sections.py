@@ -1,26 +1,28 @@
-"""Sections of the staff patient page (`patients/detail.html`) that features above patients register.
+"""Sections of the staff patient page that features above patients register, so patients never imports them.
 
-Patients never imports them: a feature registers from its AppConfig.ready():
+The patient page shows what patients owns (details, phones and consent, preferences, caregivers, notes,
+timeline). A feature above it (records, the portal, billing) adds a card from its AppConfig.ready():
 
     from careline.patients.page_sections import patient_section_register
 
-    def records_context(user, patient) -> dict[str, Any] | None:
-        if not has_perm(user, Perm.RECORD_VIEW):
+    def portal_access_context(user, patient) -> dict[str, Any] | None:
+        if not has_perm(user, Perm.PATIENT_EDIT):
             return None  # nothing shown to this person
-        return {"allergies": 2, ...}
+        return {"status": ..., "invite_url": ...}
 
-    patient_section_register(code="records", title="Records", template="records/_patient_section.html",
-                             context=records_context, order=20)
+    patient_section_register(code="portal", title="Patient portal", template="portal/_patient_section.html",
+                             context=portal_access_context, order=20)
 
-The context function is called once per render of the page, reads only what USER may see (a query or two),
-and returns None to hide the section. Its template receives `section` (the dict returned), `patient` and the
-page's context. The page's audit entry names the sections shown.
+The context function runs on every render of the page: it checks its own permission first, reads only what
+USER may see, in a query or two, and returns None to show nothing. Its template receives `section` (the
+dict returned), `patient` and the page's context; the page's audit entry names the codes of the sections
+shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.utils.text import slugify
@@ -43,11 +45,11 @@ class PatientSection:
 
 
 @dataclass(frozen=True)
-class RenderedPatientSection:
+class ShownSection:
     """A section ready to show: the registration and the dict its context function returned."""
 
     section: PatientSection
-    values: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any]
 
     @property
     def code(self) -> str:
@@ -68,8 +70,8 @@ _sections: dict[str, PatientSection] = {}
 def patient_section_register(
     *, code: str, title: str, template: str, context: SectionContext, order: int = 100
 ) -> PatientSection:
-    """Add a section to every staff patient page. A code is a slug, registered once (the same registration
-    again is a no-op, so a repeated ready() is harmless); another function under a taken code is refused."""
+    """Add a card to every patient page. A code is a slug, registered once (the same function again is a
+    no-op, so a repeated ready() is harmless); another function under a taken code is refused."""
     if not code or slugify(code) != code:
         raise ValueError(f"patient page section code {code!r}: use a short slug such as 'records'")
     section = PatientSection(code=code, title=title, template=template, context=context, order=order)
@@ -87,16 +89,11 @@ def patient_section_unregister(code: str) -> None:
     _sections.pop(code, None)
 
 
-def patient_sections() -> list[PatientSection]:
-    """The registered sections in their order."""
-    return sorted(_sections.values(), key=lambda section: (section.order, section.code))
-
-
-def patient_sections_for(user: Any, patient: Patient) -> list[RenderedPatientSection]:
-    """The sections USER is shown on PATIENT's page, each with its values (None-returning ones left out)."""
+def patient_sections_for(user: Any, patient: Patient) -> list[ShownSection]:
+    """The sections USER is shown on PATIENT's page, each with its values, in order."""
     shown = []
-    for section in patient_sections():
+    for section in sorted(_sections.values(), key=lambda s: (s.order, s.code)):
         values = section.context(user, patient)
         if values is not None:
-            shown.append(RenderedPatientSection(section=section, values=values))
+            shown.append(ShownSection(section=section, values=values))
     return shown

@@ -5,3 +5,11 @@ class PortalConfig(AppConfig):
     name = "careline.portal"
     label = "portal"
     verbose_name = "Portal"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from careline.portal.signals import portal_keys_drop_on_staff_sign_in
+
+        # A staff sign-in in a browser that had a patient's portal session ends the patient's session.
+        user_logged_in.connect(portal_keys_drop_on_staff_sign_in, dispatch_uid="portal-keys-drop")

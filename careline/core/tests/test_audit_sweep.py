@@ -43,7 +43,13 @@ def _walk(
 
 
 ROUTES = {name: pattern for name, _, pattern in _walk(get_resolver().url_patterns)}
-ROUTES_WITH_IDS = sorted(name for name, pattern in ROUTES.items() if pattern.pattern.regex.groupindex)
+# The portal's pages are read by patients and caregivers, not staff: the portal's own sweep
+# (careline/portal/tests/test_portal_sweep.py) proves their reads are audited with that actor.
+ROUTES_WITH_IDS = sorted(
+    name
+    for name, pattern in ROUTES.items()
+    if pattern.pattern.regex.groupindex and not name.startswith("portal:")
+)
 
 
 def _query_reads(pattern: URLPattern) -> set[str]:
@@ -76,7 +82,7 @@ QUERY_ROUTES = sorted(
     {
         (name, param)
         for name, pattern in ROUTES.items()
-        if not name.startswith("api:")
+        if not name.startswith(("api:", "portal:"))
         for param in _query_reads(pattern)
     }
     | _api_query_reads()

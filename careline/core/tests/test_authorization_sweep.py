@@ -63,7 +63,10 @@ def form(roles: Roles) -> Access:
 SIGNED_WEBHOOK = Access(get=NOBODY, post=NOBODY)
 
 # Whole URL prefixes decided at once: each channel type brings its own webhooks under /webhooks/<type>/.
-ACCESS_BY_PREFIX: dict[str, Access] = {"/webhooks/": SIGNED_WEBHOOK}
+# The patient portal: no staff member (and no signed-out visitor) reaches a page behind its sign-in; the
+# portal's own sweep (careline/portal/tests/test_portal_sweep.py) decides for patients and caregivers.
+PORTAL_ONLY = Access(get=NOBODY, post=NOBODY)
+ACCESS_BY_PREFIX: dict[str, Access] = {"/webhooks/": SIGNED_WEBHOOK, "/portal/": PORTAL_ONLY}
 
 ACCESS: dict[str, Access] = {
     # --- no sign-in ---
@@ -74,6 +77,8 @@ ACCESS: dict[str, Access] = {
     "scheduling:appointment_ics": read(EVERYONE),  # the signed, expiring link is the key (the patient's)
     # --- accounts ---
     "accounts:login": form(EVERYONE),
+    "portal:signin": form(EVERYONE),  # the portal's sign-in page
+    "portal:language": action(NOBODY),  # a POST without a language changes nothing, back to the sign-in page
     "accounts:logout": action(NOBODY),  # anyone may sign out; it always ends on the sign-in page
     "accounts:mfa_setup": form(STAFF),
     "accounts:mfa_verify": form(STAFF),
@@ -271,6 +276,7 @@ REQUESTS: dict[str, Callable[[Side], dict[str, Any]]] = {
 
 ROUTES = routes()
 LOGIN_URL = resolve_url(settings.LOGIN_URL)
+PORTAL_SIGNIN_URL = resolve_url("portal:signin")
 
 
 # --- the world, built once for the module and rolled back at its end -----------------------------------
@@ -339,7 +345,7 @@ def _refused(response: HttpResponse) -> bool:
     """Refused: not signed in, forbidden, not found, or not a method this route takes."""
     if response.status_code in (401, 403, 404, 405):
         return True
-    return response.status_code == 302 and response["Location"].startswith(LOGIN_URL)
+    return response.status_code == 302 and response["Location"].startswith((LOGIN_URL, PORTAL_SIGNIN_URL))
 
 
 def _describe(role: str, method: str, url: str, response: HttpResponse) -> str:

@@ -125,13 +125,13 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         p.purpose: p for p in ContactPreference.objects.filter(patient=patient).select_related("recorded_by")
     }
     sections = patient_sections_for(request.user, patient)
-    shown = ",".join(section.code for section in sections)
+    shown = f"; sections: {', '.join(section.code for section in sections)}" if sections else ""
     audit_patient_access(
         request=request,
         action=AuditAction.VIEW,
         patient_id=patient.pk,
         obj=patient,
-        detail=f"patient page; sections={shown}" if shown else "patient page",
+        detail=f"patient page{shown}",
     )
     context = _patient_context(
         request,

@@ -1,0 +1,165 @@
+"""Every portal route, for patient A, A's caregiver without the route's section, patient B and a signed-out
+visitor, with every id swapped for patient B's objects: nobody sees what is not theirs, nothing is a 500.
+
+The table below is the one place that says what each portal route is; a route missing from it fails the
+sweep the day it is added. For a route with URL arguments, `objects` makes an object of the given patient
+for each argument (called once for patient A and once for patient B).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from careline.core.models import ActorKind, AuditEntry
+from careline.patients.models import Patient
+from careline.portal.models import ALL_SECTIONS, PortalAccount
+from careline.testing.personas import Personas
+from careline.testing.portal import portal_access_grant, portal_account_for, portal_sign_in
+from careline.testing.urlsweep import Route, routes
+
+pytestmark = pytest.mark.django_db
+
+Objects = Callable[[Personas, Patient], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PortalRoute:
+    """What a portal route is: the section it needs (None: any signed-in account), and how to call it."""
+
+    section: str | None = None
+    public: bool = False  # reached signed out (sign-in, invitations)
+    post_only: bool = False
+    objects: Objects | None = None  # URL arguments naming objects of a patient
+    audited: bool = False  # a GET reads the record: an entry names the patient and the portal actor
+
+
+PORTAL_ROUTES: dict[str, PortalRoute] = {
+    "portal:home": PortalRoute(audited=True),
+    "portal:signin": PortalRoute(public=True),
+    "portal:signout": PortalRoute(post_only=True),
+    "portal:switch_record": PortalRoute(post_only=True),
+    "portal:language": PortalRoute(public=True, post_only=True),
+    "portal:search": PortalRoute(),
+}
+
+ROUTES = [route for route in routes() if route.key.startswith("portal:")]
+SIGNIN = reverse("portal:signin")
+
+
+@dataclass
+class PortalWorld:
+    personas: Personas
+    own: PortalAccount  # patient A (Pat)'s own account
+    caregiver_none: PortalAccount  # A's caregiver, no section granted
+    caregiver_all: PortalAccount  # A's caregiver, every section granted
+    other: PortalAccount  # patient B (Quinn)'s own account
+
+
+@pytest.fixture
+def world(personas: Personas) -> PortalWorld:
+    own = portal_account_for(personas.pat)
+    none = PortalAccount.objects.create(email="cg-none@family.example.test", display_name="Sam", password="x")
+    portal_access_grant(none, personas.pat, sections=[], caregiver=personas.pat_caregiver)
+    everything = PortalAccount.objects.create(
+        email="cg-all@family.example.test", display_name="Sam", password="x"
+    )
+    portal_access_grant(
+        everything, personas.pat, sections=list(ALL_SECTIONS), caregiver=personas.pat_caregiver
+    )
+    other = portal_account_for(personas.quinn, email="quinn@example.test")
+    return PortalWorld(personas, own, none, everything, other)
+
+
+def _url(route: Route, spec: PortalRoute, personas: Personas, patient: Patient) -> str:
+    kwargs = spec.objects(personas, patient) if spec.objects else {}
+    return reverse(route.key, kwargs=kwargs)
+
+
+def test_every_portal_route_is_in_the_table():
+    keys = {route.key for route in ROUTES}
+    assert sorted(keys - set(PORTAL_ROUTES)) == [], "portal routes missing from PORTAL_ROUTES"
+    assert sorted(set(PORTAL_ROUTES) - keys) == [], "PORTAL_ROUTES entries that name no route"
+    assert all(PORTAL_ROUTES[route.key].objects for route in ROUTES if route.kinds), "arguments need objects"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.key)
+def test_a_signed_out_visitor_reaches_only_the_public_portal_pages(world: PortalWorld, route: Route):
+    spec = PORTAL_ROUTES[route.key]
+    url = _url(route, spec, world.personas, world.personas.pat)
+    for method in ("get", "post"):
+        response = getattr(Client(), method)(url)
+        assert response.status_code < 500, f"{method} {url}: {response.status_code}"
+        if spec.post_only and method == "get":
+            assert response.status_code == 405, f"{method} {url}"
+        elif not spec.public:
+            assert response.status_code == 302 and response["Location"].startswith(SIGNIN), f"{method} {url}"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.key)
+def test_the_patient_reads_their_own_and_the_audit_trail_names_them(world: PortalWorld, route: Route):
+    spec = PORTAL_ROUTES[route.key]
+    if spec.public:
+        pytest.skip("reached signed out; its own tests cover it")
+    url = _url(route, spec, world.personas, world.personas.pat)
+    client = portal_sign_in(Client(), world.own)
+    before = AuditEntry.objects.count()
+    response = client.get(url)
+    assert response.status_code == (405 if spec.post_only else 200), f"GET {url}: {response.status_code}"
+    assert "no-store" in response.get("Cache-Control", "")
+    if spec.audited:
+        entries = AuditEntry.objects.order_by("seq")[before:]
+        assert any(
+            entry.actor_kind == ActorKind.PATIENT and entry.patient_id == world.personas.pat.pk
+            for entry in entries
+        ), f"GET {url} wrote no audit entry naming the patient"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.key)
+def test_a_caregivers_reads_are_audited_as_the_caregiver_for_the_patient(world: PortalWorld, route: Route):
+    spec = PORTAL_ROUTES[route.key]
+    if spec.public or spec.post_only or not spec.audited:
+        pytest.skip("reads nothing of a record")
+    url = _url(route, spec, world.personas, world.personas.pat)
+    before = AuditEntry.objects.count()
+    assert portal_sign_in(Client(), world.caregiver_all).get(url).status_code == 200
+    entries = AuditEntry.objects.order_by("seq")[before:]
+    assert any(
+        entry.actor_kind == ActorKind.CAREGIVER
+        and entry.caregiver_id == world.personas.pat_caregiver.pk
+        and entry.on_behalf_of_id == world.personas.pat.pk
+        for entry in entries
+    )
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if PORTAL_ROUTES[r.key].section], ids=lambda route: route.key
+)
+def test_a_caregiver_without_the_section_gets_not_found(world: PortalWorld, route: Route):
+    spec = PORTAL_ROUTES[route.key]
+    url = _url(route, spec, world.personas, world.personas.pat)
+    client = portal_sign_in(Client(), world.caregiver_none)
+    for method in ("get", "post"):
+        response = getattr(client, method)(url)
+        assert response.status_code == 404, f"{method} {url}: {response.status_code}"
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.kinds], ids=lambda route: route.key)
+def test_another_patients_ids_are_not_found_either_way(world: PortalWorld, route: Route):
+    spec = PORTAL_ROUTES[route.key]
+    personas = world.personas
+    cases = [
+        (world.own, _url(route, spec, personas, personas.quinn)),  # A asks for B's object
+        (world.other, _url(route, spec, personas, personas.pat)),  # B asks for A's object
+        (world.caregiver_all, _url(route, spec, personas, personas.quinn)),  # A's caregiver asks for B's
+    ]
+    for account, url in cases:
+        client = portal_sign_in(Client(), account)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (404, 405), f"{account} {method} {url}: {response.status_code}"
