@@ -29,6 +29,7 @@ from careline.records.models import (
     ResultStatus,
     VisitSummary,
 )
+from careline.records.models.results import numeric_range_text
 
 RESULTS_SHOWN = 200  # the newest results on the staff page; older ones are rare and still in the trend
 
@@ -107,6 +108,11 @@ class TrendPoint:
     low: Decimal | None
     high: Decimal | None
     flag: str
+
+    @property
+    def reference_range(self) -> str:
+        """The numeric range as shown ("4–5.6", "≤ 100"); empty without one."""
+        return numeric_range_text(self.low, self.high)
 
 
 def result_trend(patient: Patient, test_code: str) -> list[TrendPoint]:

@@ -65,6 +65,8 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("documents", "document_pk"): "document",
     ("results", "result_pk"): "lab_result",
     ("release-rules", "rule_pk"): "release_rule",
+    ("documents", "key"): "document_key",  # the portal's download link
+    ("results", "pk"): "portal_result",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 UNSCOPED_KINDS = frozenset({"public_media_token", "ics_token", "channel_type", "media_name"})
@@ -409,7 +411,9 @@ def records_rows(patient: Any, clinician: User, suffix: str) -> dict[str, Any]:
         "immunization": add(Immunization, vaccine="Influenza", date_given=date(2030, 10, 1)),
         "visit_summary": add(VisitSummary, visit_date=date(2030, 12, 1), summary="Keep walking."),
         "document": document.pk,
+        "document_key": document.download_key,
         "lab_result": result.pk,
+        "portal_result": result.pk,
         "release_rule": rule.pk,
     }
 

@@ -57,6 +57,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "scheduling:hours_delete", "scheduling:time_off_delete", "scheduling:reminder_rule_edit",
     "scheduling:reminder_rule_deactivate", "scheduling:reminder_replan_status", "patients:import_status",
     "records:release_rule_edit",
+    # The patient portal's pages (its own layout and sweep): a document and a result of the open record.
+    "portal:document", "portal:result",
     # Files, not pages: an image of a conversation and an appointment's calendar file.
     "messaging:media", "scheduling:appointment_ics",
     # JSON for the calendar's grid (a dragged visit), not a page.

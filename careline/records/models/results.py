@@ -98,20 +98,23 @@ class LabResult(RecordEntry):
     @property
     def reference_range(self) -> str:
         """The range as shown: "4.0–5.6", "< 200", "> 40", or its text."""
-        low, high = self.reference_low, self.reference_high
-        if low is not None and high is not None:
-            return f"{_plain(low)}–{_plain(high)}"
-        if high is not None:
-            return f"≤ {_plain(high)}"
-        if low is not None:
-            return f"≥ {_plain(low)}"
-        return self.reference_text
+        return numeric_range_text(self.reference_low, self.reference_high) or self.reference_text
 
 
 def _plain(number: Decimal) -> str:
     """NUMBER without trailing zeros ("5.6", not "5.6000")."""
-    text = format(number.normalize(), "f")
-    return text
+    return format(number.normalize(), "f")
+
+
+def numeric_range_text(low: Decimal | None, high: Decimal | None) -> str:
+    """A numeric reference range as shown: "4–5.6", "≤ 100", "≥ 40", or empty."""
+    if low is not None and high is not None:
+        return f"{_plain(low)}–{_plain(high)}"
+    if high is not None:
+        return f"≤ {_plain(high)}"
+    if low is not None:
+        return f"≥ {_plain(low)}"
+    return ""
 
 
 class ReleasePolicy(models.TextChoices):

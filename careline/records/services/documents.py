@@ -65,3 +65,14 @@ def document_add(
             actor=actor,
         )
     return document
+
+
+def document_read(document: Document) -> bytes:
+    """DOCUMENT's stored PDF (FileNotFoundError when the file is gone); read whole, it is size-limited."""
+    with document.file.open("rb") as handle:
+        return handle.read()
+
+
+def document_download_name(document: Document) -> str:
+    """The name a download gets: the document's id, never its title or the patient's name."""
+    return f"document-{document.pk}.pdf"

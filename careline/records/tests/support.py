@@ -37,3 +37,34 @@ def result_for(patient: Patient, user: Any, *, value: str = "5.4", **values: Any
         **values,
     }
     return result_add(patient=patient, values=fields, actor=Actor.staff(user))
+
+
+def document_of(patient: Patient) -> Any:
+    """PATIENT's current document (one is added, by the patient's primary clinician or any staff, if none)."""
+    import io
+
+    from careline.accounts.models import User
+    from careline.records.models import Document
+    from careline.records.services.documents import document_add
+
+    found = Document.objects.filter(patient=patient, status="current").first()
+    if found is not None:
+        return found
+    author = patient.primary_clinician or User.objects.order_by("pk").first()
+    assert author is not None, "a document needs a member of staff to add it"
+    return document_add(
+        patient=patient, title="Visit letter", upload=io.BytesIO(PDF_BYTES), original_name="", size=None,
+        actor=Actor.staff(author),
+    )  # fmt: skip
+
+
+def released_result_of(patient: Patient) -> LabResult:
+    """A released result of PATIENT (a normal HbA1c, released at entry, if there is none)."""
+    from careline.accounts.models import User
+
+    found = LabResult.objects.filter(patient=patient, released_at__isnull=False).first()
+    if found is not None:
+        return found
+    author = patient.primary_clinician or User.objects.order_by("pk").first()
+    assert author is not None, "a result needs a member of staff to enter it"
+    return result_for(patient, author)

@@ -21,7 +21,12 @@ from careline.records.forms import DocumentAmendForm, DocumentForm, entry_form_c
 from careline.records.kinds import ENTRY_KINDS, EntryKind
 from careline.records.models import Document, RecordEntry
 from careline.records.queries import entry_history, records_for_patient, results_for_staff
-from careline.records.services.documents import document_add, document_max_bytes
+from careline.records.services.documents import (
+    document_add,
+    document_download_name,
+    document_max_bytes,
+    document_read,
+)
 from careline.records.services.entries import record_amend
 
 
@@ -249,17 +254,13 @@ def document_file(request: HttpRequest, pk: int, document_pk: int) -> HttpRespon
 
 
 def document_response(document: Document) -> HttpResponse:
-    """DOCUMENT's PDF as a download named after its id (no patient data in the file name), not cached.
-
-    Read whole (documents are at most CARELINE_PORTAL_DOCUMENT_MAX_MB).
-    """
+    """DOCUMENT's PDF as a download named after its id (no patient data in the file name), not cached."""
     try:
-        with document.file.open("rb") as handle:
-            data = handle.read()
+        data = document_read(document)
     except FileNotFoundError:
         raise Http404("The file is missing") from None
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="document-{document.pk}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{document_download_name(document)}"'
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
