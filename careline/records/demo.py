@@ -22,6 +22,7 @@ from careline.records.models import (
     LabResult,
     Medication,
     Problem,
+    RecordEntry,
     ReleasePolicy,
     ResultReleaseRule,
     VisitSummary,
@@ -86,7 +87,7 @@ def records_seed_demo(
     for index, patient in enumerate(patients):
         clinician = clinicians[index % len(clinicians)]
         actor = Actor.staff(clinician)
-        entries = [
+        entries: list[tuple[type[RecordEntry], dict[str, Any]]] = [
             (Allergy, {"substance": "Penicillin", "reaction": "Hives", "severity": "moderate"}),
             (Medication, {"name": "Metformin", "dose": "500 mg", "instructions": "Twice a day with meals",
                           "start_date": (now - timedelta(days=365)).date()}),
