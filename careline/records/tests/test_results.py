@@ -204,3 +204,22 @@ def test_the_trend_has_only_released_values_with_their_ranges_oldest_first(perso
     assert trend[0].low == Decimal("4.0") and trend[0].high == Decimal("5.6")
     assert list(released_results_for_patient(personas.quinn)) == []
     assert results[3] not in list(released_results_for_patient(personas.pat))
+
+
+def test_the_release_sweep_runs_on_beat_by_its_registered_name():
+    from careline.celery import _beat_schedule, app
+
+    assert "records.results_release_sweep" in {entry["task"] for entry in _beat_schedule().values()}
+    assert "records.results_release_sweep" in app.tasks
+
+
+def test_the_release_sweep_task_releases_what_is_due(personas, committed, clock):
+    from careline.records.tasks import sweep_results_release
+
+    _rule(personas, "HBA1C", "delayed", hours=1)
+    result = committed(result_for, patient=personas.pat, user=personas.clinician_a)
+    clock.shift(timedelta(hours=2))
+    with_commit = committed(sweep_results_release.apply)
+    assert with_commit.result == 1
+    result.refresh_from_db()
+    assert result.released_at is not None
