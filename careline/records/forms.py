@@ -107,7 +107,8 @@ class VisitSummaryForm(EntryForm):
         from careline.scheduling.models import Appointment
 
         appointment: Any = self.fields["appointment"]
-        appointment.queryset = Appointment.objects.filter(patient=patient).order_by("-starts_at")[:50]
+        # This patient's visits only (a sliced queryset could not validate the choice).
+        appointment.queryset = Appointment.objects.filter(patient=patient).order_by("-starts_at")
         clinician: Any = self.fields["clinician"]
         clinician.queryset = User.objects.filter(role_rows__role=Role.CLINICIAN, is_active=True).distinct()
 

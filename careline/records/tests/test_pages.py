@@ -213,3 +213,28 @@ def test_only_administrators_manage_release_rules(personas, client_for, persona)
         assert edit.status_code == 302
         rule.refresh_from_db()
         assert rule.policy == "held"
+
+
+def test_a_visit_summary_links_one_of_the_patients_visits_from_the_form(personas, client_for):
+    from datetime import date
+
+    from careline.records.models import VisitSummary
+    from careline.scheduling.tests.appointment_support import at_a, book, make_schedule
+
+    schedule = make_schedule(personas)
+    appointment = book(schedule, at_a(personas, date(2031, 1, 13), 10))
+    other = book(schedule, at_a(personas, date(2031, 1, 13), 11))
+    type(other).objects.filter(pk=other.pk).update(patient=personas.quinn)
+    client = client_for(personas.clinician_a)
+    url = reverse("records:visit_summaries_add", args=[personas.pat.pk])
+    base = {
+        "visit_date": "2031-01-06",
+        "clinician": personas.clinician_a.pk,
+        "summary": "Walk daily.",
+        "status": "final",
+    }
+    refused = client.post(url, {**base, "appointment": other.pk})
+    assert refused.status_code == 400 and not VisitSummary.objects.exists()
+    added = client.post(url, {**base, "appointment": appointment.pk})
+    assert added.status_code == 302
+    assert VisitSummary.objects.get().appointment == appointment
