@@ -1,7 +1,7 @@
 """`make bench`: patient search latency over 100,000 patients on SQLite, and on PostgreSQL when configured.
 
-Then the messaging, scheduling and staff workspace suites (bench/messaging.py, bench/scheduling.py,
-bench/workspace.py); `--suite NAME` runs one of them alone.
+Then the messaging, scheduling, staff workspace and patient portal suites (bench/messaging.py,
+bench/scheduling.py, bench/workspace.py, bench/portal.py); `--suite NAME` runs one of them alone.
 
 Each database is measured in a child process of its own (settings read DATABASE_URL once). PostgreSQL is
 used when CARELINE_BENCH_DATABASE_URL (or CARELINE_TEST_DATABASE_URL) names a server: a dedicated database
@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--only", choices=("sqlite", "postgres"))
     parser.add_argument("--quick", action="store_true", help="smaller runs (a couple of minutes in all)")
     parser.add_argument(
-        "--suite", choices=("all", "search", "messaging", "scheduling", "workspace"), default="all"
+        "--suite", choices=("all", "search", "messaging", "scheduling", "workspace", "portal"), default="all"
     )
     parser.add_argument("--reminders", type=int, help="due reminders in the dispatch benchmark (100,000)")
     args = parser.parse_args()
@@ -164,6 +164,9 @@ def main() -> None:
         return
     if args.suite == "workspace":
         _bench_workspace(args)
+        return
+    if args.suite == "portal":
+        _bench_portal(args)
         return
     results = []
     if args.only != "postgres":
@@ -180,6 +183,7 @@ def main() -> None:
         _bench_messaging(args)
         _bench_scheduling(args)
         _bench_workspace(args)
+        _bench_portal(args)
 
 
 def _bench_messaging(args: argparse.Namespace) -> None:
@@ -207,6 +211,16 @@ def _bench_workspace(args: argparse.Namespace) -> None:
     from bench import workspace
 
     section = workspace.run(var_dir(), quick=args.quick, only=args.only)
+    with (var_dir() / "results.md").open("a") as results:
+        results.write(section)
+    print(section)
+
+
+def _bench_portal(args: argparse.Namespace) -> None:
+    """Every portal page a signed-in patient opens, appended to results.md (bench/portal.py)."""
+    from bench import portal
+
+    section = portal.run(var_dir(), quick=args.quick, only=args.only)
     with (var_dir() / "results.md").open("a") as results:
         results.write(section)
     print(section)

@@ -173,6 +173,12 @@ class AppointmentCreateIn(Schema):
         description=f"ISO 8601 with a UTC offset, e.g. {OFFSET_EXAMPLE} (09:00 in Chicago in winter)",
     )
     allow_outside_hours: bool = Field(False, description="Book outside the clinician's working hours")
+    reminders_by_email: bool = Field(
+        False,
+        description="Record email as the patient's way of getting appointment reminders before booking: this "
+        "visit's reminders, and those already planned for the patient's upcoming visits, go by email (422 on "
+        "patient_id when the patient has no email address or asked for confidential communications)",
+    )
 
 
 class AppointmentUpdateIn(Schema):
@@ -405,7 +411,7 @@ def appointment_create_api(request: HttpRequest, payload: AppointmentCreateIn) -
         appointment = services.appointment_book(
             patient=patient, clinician=clinician, location=location, appointment_type=kind,
             starts_at=payload.starts_at, actor=Actor.from_request(request), source=ChangeSource.API,
-            allow_outside_hours=payload.allow_outside_hours,
+            allow_outside_hours=payload.allow_outside_hours, reminders_by_email=payload.reminders_by_email,
         )  # fmt: skip
     except ValidationError as exc:
         raise _with_ids(exc) from None

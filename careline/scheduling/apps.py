@@ -73,14 +73,16 @@ class SchedulingConfig(AppConfig):
     def _subscribe_to_appointment_events(self) -> None:
         """Who reacts to an appointment change, in the order they run (see docs/architecture.md)."""
         from careline.core.events import Phase, subscribe
+        from careline.patients.events import PatientUpdated
         from careline.scheduling.events import AppointmentBooked, AppointmentCancelled, AppointmentMoved
         from careline.scheduling.services import reminders, waitlist
 
         inside, after = Phase.IN_TRANSACTION, Phase.AFTER_COMMIT
-        # Reminder rows change with the visit, in its transaction.
+        # Reminder rows change with the visit (and the patient's reminder channel), in its transaction.
         subscribe(AppointmentBooked, reminders.reminders_on_booked, phase=inside)
         subscribe(AppointmentMoved, reminders.reminders_on_moved, phase=inside)
         subscribe(AppointmentCancelled, reminders.reminders_on_cancelled, phase=inside)
+        subscribe(PatientUpdated, reminders.reminders_on_patient_updated, phase=inside)
         # Texts only once the change is committed: the patient's notice first, then the waitlist offers.
         subscribe(AppointmentBooked, reminders.notices_on_booked, phase=after)
         subscribe(AppointmentMoved, reminders.notices_on_moved, phase=after)

@@ -1,4 +1,4 @@
-"""A new API token: shown whole exactly once (the creation response), with a Copy button and a plain warning."""
+"""A new API token: shown whole exactly once (the page the creation redirects to), with a Copy button and a plain warning."""
 
 from __future__ import annotations
 
@@ -16,8 +16,15 @@ pytestmark = pytest.mark.django_db
 JS = Path(settings.BASE_DIR) / "careline" / "static" / "careline" / "careline.js"
 
 
-def _create(client, personas):
+def _post(client, personas):
     return client.post(reverse("accounts:api_tokens"), {"user": personas.front_a.pk, "name": "EHR sync"})
+
+
+def _create(client, personas):
+    """Create a token and follow the redirect to the page that shows it."""
+    return client.post(
+        reverse("accounts:api_tokens"), {"user": personas.front_a.pk, "name": "EHR sync"}, follow=True
+    )
 
 
 def test_the_creation_response_shows_the_token_once_with_a_copy_button(personas, client_for):
@@ -47,3 +54,25 @@ def test_the_copy_behaviour_lives_in_the_static_script():
     assert "data-copy-target" in script
     assert "navigator.clipboard" in script
     assert ".select()" in script  # the fallback: the text is selected for Ctrl+C
+
+
+def test_creating_redirects_so_a_reload_creates_no_second_token(personas, client_for):
+    client = client_for(personas.admin)
+    response = _post(client, personas)
+    assert response.status_code == 303 and response["Location"] == reverse("accounts:api_tokens")
+    shown = client.get(response["Location"])
+    secret = shown.context["new_secret"]
+    assert secret.startswith(ApiToken.TOKEN_PREFIX) and shown.content.decode().count(secret) == 1
+    assert shown.context["new_token"] == ApiToken.objects.get()
+    assert "no-store" in shown["Cache-Control"]
+    # Reloading the page after the redirect is a GET: no second token, and the secret is gone.
+    again = client.get(reverse("accounts:api_tokens"))
+    assert ApiToken.objects.count() == 1
+    assert secret not in again.content.decode() and "will not be shown again" not in again.content.decode()
+    assert "accounts_new_api_token" not in client.session
+
+
+def test_the_secret_is_shown_only_to_the_session_that_created_it(personas, client_for):
+    _post(client_for(personas.admin), personas)
+    other = client_for(personas.admin).get(reverse("accounts:api_tokens"))
+    assert "will not be shown again" not in other.content.decode()

@@ -38,8 +38,10 @@ def test_token_pages_send_outsiders_to_sign_in(personas, client):
 
 def test_created_token_is_shown_once_and_only_its_hash_is_stored(personas, client_for):
     client = client_for(personas.admin)
-    response = client.post(reverse("accounts:api_tokens"), {"user": personas.front_a.pk, "name": "EHR sync"})
-    assert response.status_code == 200
+    response = client.post(
+        reverse("accounts:api_tokens"), {"user": personas.front_a.pk, "name": "EHR sync"}, follow=True
+    )
+    assert response.status_code == 200 and response.redirect_chain[0][1] == 303
     token = ApiToken.objects.get()
     secret = response.context["new_secret"]
     assert secret.startswith(ApiToken.TOKEN_PREFIX)

@@ -132,10 +132,26 @@ def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(resolve_url("accounts:staff_edit", pk=staff_user.pk))
 
 
+# The token just created, kept in the session between the POST and the page it redirects to (post/redirect/
+# get: reloading that page creates nothing); the GET takes it out, so it is shown once.
+NEW_TOKEN_SESSION_KEY = "accounts_new_api_token"  # noqa: S105 (a session key, not a secret)
+
+
+def _new_token_shown_once(request: HttpRequest) -> tuple[ApiToken | None, str]:
+    """The token created by this session's last POST and its secret, taken out of the session (once)."""
+    kept = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    if not isinstance(kept, dict):
+        return None, ""
+    token_id = kept.get("id")
+    token = ApiToken.objects.filter(pk=token_id).first() if isinstance(token_id, int) else None
+    secret = str(kept.get("secret") or "")
+    return (token, secret) if token is not None and secret else (None, "")
+
+
 @require_perm(Perm.API_TOKEN_MANAGE)
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
-    """List API tokens and create one; a new token is shown once, on this response only."""
+    """List API tokens and create one; a new token is shown once, on the page the creation redirects to."""
     form = ApiTokenCreateForm(request.POST or None)
     new_secret = ""
     new_token: ApiToken | None = None
@@ -144,7 +160,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             actor = Actor.from_request(request)
             try:
-                new_token, new_secret = services.api_token_create(
+                created, secret = services.api_token_create(
                     user=form.cleaned_data["user"],
                     name=form.cleaned_data["name"],
                     expires_in_days=form.cleaned_data["expires_in_days"],
@@ -152,11 +168,12 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
                 )
             except services.StaffRuleError as error:
                 _apply_rule_error(form, error)
-                status = 400
             else:
-                form = ApiTokenCreateForm()
-        else:
-            status = 400
+                request.session[NEW_TOKEN_SESSION_KEY] = {"id": created.pk, "secret": secret}
+                return HttpResponseRedirect(resolve_url("accounts:api_tokens"), status=303)
+        status = 400
+    else:
+        new_token, new_secret = _new_token_shown_once(request)
     context = {
         "form": form,
         "tokens": list(queries.api_tokens_with_owners()),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
+from careline.core.tests.package_support import fake_package
 from careline.testing.import_cycles import careline_import_cycles, import_cycles, import_graph
 
 
@@ -13,17 +13,8 @@ def test_careline_has_no_import_cycle() -> None:
     assert cycles == [], "these modules import each other; move what they share into a module below both"
 
 
-def _package(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "pkg"
-    for name, source in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source), encoding="utf-8")
-    return root
-
-
 def test_a_cycle_through_a_function_level_import_counts(tmp_path: Path) -> None:
-    root = _package(
+    root = fake_package(
         tmp_path,
         {
             "__init__.py": "",
@@ -36,7 +27,7 @@ def test_a_cycle_through_a_function_level_import_counts(tmp_path: Path) -> None:
 
 
 def test_type_checking_imports_and_one_way_imports_do_not_count(tmp_path: Path) -> None:
-    root = _package(
+    root = fake_package(
         tmp_path,
         {
             "__init__.py": "",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 from django.apps import apps
 
+from careline.core.tests.package_support import fake_package
 from careline.testing.import_cycles import careline_import_graph
 from careline.testing.layering import APP_ORDER, careline_layering_violations, layering_violations
 
@@ -31,17 +31,8 @@ def test_the_project_modules_an_app_may_import_import_only_core() -> None:
     assert {target.split(".")[1] for target in graph["careline.celery"]} <= {"core"}
 
 
-def _package(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "pkg"
-    for name, source in {"__init__.py": "", **files}.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source), encoding="utf-8")
-    return root
-
-
 def test_an_import_of_a_higher_app_even_inside_a_function_is_a_violation(tmp_path: Path) -> None:
-    root = _package(
+    root = fake_package(
         tmp_path,
         {
             "core/__init__.py": "",
@@ -59,7 +50,7 @@ def test_an_import_of_a_higher_app_even_inside_a_function_is_a_violation(tmp_pat
 
 
 def test_a_model_reached_by_name_counts_like_an_import(tmp_path: Path) -> None:
-    root = _package(
+    root = fake_package(
         tmp_path,
         {
             "core/__init__.py": "",
@@ -81,7 +72,7 @@ def test_a_model_reached_by_name_counts_like_an_import(tmp_path: Path) -> None:
 
 
 def test_project_modules_may_use_anything_and_apps_only_the_listed_ones(tmp_path: Path) -> None:
-    root = _package(
+    root = fake_package(
         tmp_path,
         {
             "urls.py": "from pkg.scheduling import views\n",

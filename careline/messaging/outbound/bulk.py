@@ -2,7 +2,7 @@
 
 `messages_send_bulk` applies exactly what `message_send` applies — the same body check, recipient,
 suppression reasons (consent, opt-out, landline, deceased, confidential, the rule of the purpose:
-`suppression_reason_for` with the batch's facts loaded together), quiet hours (`hold_until`), idempotency
+`suppression_reason_for` with the batch's facts loaded together), quiet hours (`due_and_held`), idempotency
 keys and column values (`message_fields`) — but looks up existing keys and conversations for the whole
 batch, inserts the rows with one bulk insert and queues their send tasks in batches after commit. When a
 key turns out to have been taken concurrently, the batch falls back to `message_send` item by item, so the
@@ -22,12 +22,13 @@ from careline.messaging.models import Channel, Conversation, Message, MessageKin
 from careline.messaging.outbound import queue
 from careline.messaging.outbound.compose import (
     MessageRefused,
+    due_and_held,
     message_body_checked,
     message_fields,
     message_send,
     recipient_address,
 )
-from careline.messaging.outbound.policy import SuppressionFacts, hold_until, suppression_reason_for
+from careline.messaging.outbound.policy import SuppressionFacts, suppression_reason_for
 from careline.patients.models import Patient, Purpose
 
 
@@ -123,13 +124,15 @@ def messages_send_bulk(
                 purpose=purpose,
                 facts=facts,
             )
-            due_at, held = None, False
-            if not reason:
-                release = hold_until(
-                    kind=kind, urgent=urgent, conversation=conversation, patient=item.patient, now=now
-                )
-                if release is not None:
-                    due_at, held = release, True
+            due_at, held = due_and_held(
+                reason=reason,
+                kind=kind,
+                urgent=urgent,
+                conversation=conversation,
+                patient=item.patient,
+                due_at=None,
+                now=now,
+            )
             fields = message_fields(
                 conversation=conversation,
                 channel=channel,

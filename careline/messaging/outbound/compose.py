@@ -50,6 +50,26 @@ def recipient_address(*, channel: Channel, patient: Patient | None, to_address: 
     )
 
 
+def due_and_held(
+    *,
+    reason: str,
+    kind: str,
+    urgent: bool,
+    conversation: Conversation,
+    patient: Patient | None,
+    due_at: datetime | None,
+    now: datetime,
+) -> tuple[datetime | None, bool]:
+    """When a message is due (DUE_AT, its scheduled time, or later when quiet hours hold it) and whether quiet
+    hours hold it; a message suppressed for REASON is never held."""
+    if reason:
+        return due_at, False
+    release = hold_until(
+        kind=kind, urgent=urgent, conversation=conversation, patient=patient, now=due_at or now
+    )
+    return (release, True) if release is not None else (due_at, False)
+
+
 def message_fields(
     *,
     conversation: Conversation,
@@ -156,14 +176,15 @@ def message_send(
     )
     with transaction.atomic():
         conversation = conversation_for(channel=channel, contact=address or "(none)", patient=patient)
-        due_at = send_at if send_at and send_at > now else None
-        held = False
-        if not reason:
-            release = hold_until(
-                kind=kind, urgent=urgent, conversation=conversation, patient=patient, now=due_at or now
-            )
-            if release is not None:
-                due_at, held = release, True
+        due_at, held = due_and_held(
+            reason=reason,
+            kind=kind,
+            urgent=urgent,
+            conversation=conversation,
+            patient=patient,
+            due_at=send_at if send_at and send_at > now else None,
+            now=now,
+        )
         fields = message_fields(
             conversation=conversation,
             channel=channel,

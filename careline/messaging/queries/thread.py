@@ -12,7 +12,8 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from careline.core.params import row_id
 from careline.messaging.models import Conversation, ConversationEvent, InternalNote, Message, MessageState
@@ -27,22 +28,28 @@ NOTICE_LIMIT = 20
 @dataclass(frozen=True)
 class ThreadCursor:
     """The newest message, internal note and event a page shows (0: none), and how many of the conversation's
-    messages have ids up to that message's (`seen`): a text committed after a newer one (two transactions
-    racing) has an older id, so it is found by that count changing, never lost below the cursor."""
+    messages, notes and events have ids up to those (`seen`, `notes_seen`, `events_seen`): a row committed
+    after a newer one (two transactions racing) has an older id, so it is found by its count changing, never
+    lost below the cursor."""
 
     message: int = 0
     note: int = 0
     event: int = 0
     seen: int = 0
+    notes_seen: int = 0
+    events_seen: int = 0
+
+    # The poll's query string names, in field order.
+    PARAMETERS = ("after", "note", "event", "seen", "nseen", "eseen")
 
     @classmethod
     def from_query(cls, query: Any) -> ThreadCursor | None:
-        """The cursor in a poll's query string (`after`, `note`, `event`, `seen`); None when there is none or it
-        is bad."""
+        """The cursor in a poll's query string (`after`, `note`, `event` and their counts `seen`, `nseen`,
+        `eseen`); None when there is none or it is bad."""
         if query.get("after") is None:
             return None
         values = []
-        for name in ("after", "note", "event", "seen"):
+        for name in cls.PARAMETERS:
             raw = query.get(name)
             value = 0 if raw in (None, "", "0") else row_id(raw)
             if value is None:
@@ -52,27 +59,61 @@ class ThreadCursor:
 
     @classmethod
     def of(cls, entries: list[ThreadEntry], since: ThreadCursor | None = None) -> ThreadCursor:
-        """The cursor after ENTRIES (appended to a page at SINCE)."""
+        """The cursor after ENTRIES (appended to a page at SINCE); the counts are SINCE's until counted."""
         base = since or cls()
-        return cls(
+        return replace(
+            base,
             message=max([base.message] + [e.message.pk for e in entries if e.message is not None]),
             note=max([base.note] + [e.note.pk for e in entries if e.note is not None]),
             event=max([base.event] + [e.event.pk for e in entries if e.event is not None]),
-            seen=base.seen,
         )
 
     def counted(self, conversation: Conversation) -> ThreadCursor:
-        """This cursor with `seen` counted now (one query)."""
-        seen = Message.objects.filter(conversation=conversation, pk__lte=self.message).count()
-        return replace(self, seen=seen)
+        """This cursor with its three counts counted now (one query)."""
+        counts = (
+            Conversation.objects.filter(pk=conversation.pk)
+            .values_list(
+                _count_up_to(Message, self.message),
+                _count_up_to(InternalNote, self.note),
+                _count_up_to(ConversationEvent, self.event),
+            )
+            .first()
+        ) or (0, 0, 0)
+        seen, notes_seen, events_seen = (int(n or 0) for n in counts)
+        return replace(self, seen=seen, notes_seen=notes_seen, events_seen=events_seen)
 
     def query(self, version: str) -> str:
         """The poll's query string."""
-        return f"after={self.message}&note={self.note}&event={self.event}&seen={self.seen}&v={version}"
+        values = (self.message, self.note, self.event, self.seen, self.notes_seen, self.events_seen)
+        return "&".join(f"{name}={value}" for name, value in zip(self.PARAMETERS, values, strict=True)) + (
+            f"&v={version}"
+        )
+
+
+def _count_up_to(model: Any, last: int) -> Coalesce:
+    """How many rows of MODEL in the outer conversation have ids up to LAST (a scalar subquery)."""
+    rows = (
+        model.objects.filter(conversation=OuterRef("pk"), pk__lte=last)
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), Value(0))
+
+
+def _newest_and_count(model: Any) -> tuple[Coalesce, Coalesce]:
+    """The newest id and the number of the outer conversation's rows of MODEL (scalar subqueries)."""
+    rows = model.objects.filter(conversation=OuterRef("pk")).order_by().values("conversation")
+    return (
+        Coalesce(Subquery(rows.annotate(m=Max("id")).values("m")), Value(0)),
+        Coalesce(Subquery(rows.annotate(n=Count("id")).values("n")), Value(0)),
+    )
 
 
 def thread_version(conversation: Conversation, *, outlook: str = "") -> str:
-    """A short digest of what the open conversation shows that can change in place (one aggregate query).
+    """A short digest of what the open conversation shows that can change in place, and of its notes and
+    events (how many, the newest), so one written by someone else brings the poll's answer (two queries).
 
     OUTLOOK is the composer's notice (quiet hours move on with the clock, consent changes in the ledger).
     """
@@ -84,6 +125,13 @@ def thread_version(conversation: Conversation, *, outlook: str = "") -> str:
     facts = Message.objects.filter(conversation=conversation).aggregate(
         last=Max("id"), messages=Count("id"), attempts=Sum("attempts"), media=Sum("media_attempts"), **states
     )
+    last_note, notes = _newest_and_count(InternalNote)
+    last_event, events = _newest_and_count(ConversationEvent)
+    others = (
+        Conversation.objects.filter(pk=conversation.pk)
+        .values_list(last_note, notes, last_event, events)
+        .first()
+    )
     parts = [
         conversation.status,
         conversation.assigned_to_id,
@@ -92,6 +140,7 @@ def thread_version(conversation: Conversation, *, outlook: str = "") -> str:
         conversation.visit_cancel_suspected,
         outlook,
         *sorted(facts.items()),
+        others,
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 

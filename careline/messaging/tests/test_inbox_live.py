@@ -10,8 +10,12 @@ from django.urls import reverse
 
 from careline.core.actor import Actor
 from careline.core.models import AuditEntry
-from careline.messaging.models import Message, MessageState
-from careline.messaging.services.conversations import conversation_assign, conversation_close
+from careline.messaging.models import ConversationEvent, InternalNote, Message, MessageState
+from careline.messaging.services.conversations import (
+    conversation_assign,
+    conversation_close,
+    internal_note_add,
+)
 from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, QUINN_NUMBER, texted_by
 
 pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
@@ -179,4 +183,39 @@ def test_a_text_committed_late_with_an_older_id_is_not_lost(personas, client_for
         html.index("First question") < html.index("Written first, committed last") < html.index("Newer text")
     )
     assert "seen=3" in _poll_url(html)
+    assert client.get(_poll_url(html), **BACKGROUND).status_code == 204
+
+
+def test_a_note_written_by_someone_else_shows_without_reload(personas, client_for, conversation):
+    client = client_for(personas.front_a)
+    poll = _poll_url(_open(client, conversation))
+    internal_note_add(conversation=conversation, text="Called back", actor=Actor.staff(personas.admin))
+    html = client.get(poll, **BACKGROUND).content.decode()
+    assert "Called back" in html and "First question" not in html
+    assert client.get(_poll_url(html), **BACKGROUND).status_code == 204
+
+
+@pytest.mark.parametrize("kind", ["note", "event"])
+def test_a_note_or_event_committed_late_with_an_older_id_is_not_lost(
+    personas, client_for, conversation, kind
+):
+    client = client_for(personas.front_a)
+    elsewhere = texted_by(QUINN_NUMBER, "Another conversation")
+    actor = Actor.staff(personas.admin)
+    if kind == "note":
+        model, text = InternalNote, "Written first, committed last"
+        internal_note_add(conversation=elsewhere, text=text, actor=actor)  # its id is older than what follows
+        internal_note_add(conversation=conversation, text="Newer note", actor=actor)
+    else:
+        model, text = ConversationEvent, "Closed"
+        conversation_close(conversation=elsewhere, actor=actor)
+        conversation_assign(conversation=conversation, assignee=personas.clinician_a, actor=actor)
+    poll = _poll_url(_open(client, conversation))
+    assert text not in client.get(reverse("messaging:thread", args=[conversation.pk])).content.decode()
+    # The late transaction commits: a row of this conversation with an id below the page's cursor.
+    late = model.objects.filter(conversation=elsewhere).order_by("pk").last()
+    model.objects.filter(pk=late.pk).update(conversation=conversation)
+    html = client.get(poll, **BACKGROUND).content.decode()
+    assert '<ol id="thread" hx-swap-oob="innerHTML">' in html  # the whole thread again
+    assert text in html
     assert client.get(_poll_url(html), **BACKGROUND).status_code == 204

@@ -5,7 +5,6 @@ message and its preview alone."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,30 +17,19 @@ from careline.messaging.outbound.compose import message_send
 from careline.messaging.replies import reply_owner_register, reply_owner_unregister
 from careline.messaging.services.channels import simulator_channel
 from careline.messaging.services.conversations import conversation_flag
-from careline.messaging.services.simulator import simulator_inbound
-from careline.messaging.tests.survey_feature import Survey, survey_registered
+from careline.messaging.tests.router_support import NUMBER, OPEN_HOURS, text_from
+from careline.messaging.tests.survey_feature import Survey
 
-NUMBER = "+13125550177"  # no patient has it
-OPEN_HOURS = datetime(2026, 3, 4, 10, 0, tzinfo=ZoneInfo("America/Chicago"))
 CLOSED_HOURS = datetime(2026, 3, 4, 22, 0, tzinfo=ZoneInfo("America/Chicago"))
 
 
 @pytest.fixture(autouse=True)
-def clock(time_machine: Any, personas: Any) -> Any:
-    time_machine.move_to(OPEN_HOURS, tick=False)
-    simulator_channel()
-    return time_machine
-
-
-@pytest.fixture
-def survey() -> Iterator[Survey]:
-    with survey_registered() as feature:
-        yield feature
+def clock(open_hours: Any) -> Any:
+    return open_hours
 
 
 def _text(body: str, number: str = NUMBER) -> Conversation:
-    message = simulator_inbound(channel=simulator_channel(), from_number=number, body=body)
-    return Conversation.objects.get(pk=message.conversation_id)
+    return Conversation.objects.get(pk=text_from(body, number).conversation_id)
 
 
 def test_a_patients_question_needs_attention_and_is_the_preview(personas: Any) -> None:

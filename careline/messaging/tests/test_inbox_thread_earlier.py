@@ -111,3 +111,36 @@ def test_the_page_reads_the_same_whatever_the_threads_length(
     client.get(long_url)
     with django_assert_num_queries(short_queries):
         client.get(long_url)
+
+
+def test_without_javascript_the_earlier_link_opens_the_page_with_the_earlier_entries(
+    personas, client_for, long_thread
+):
+    client = client_for(personas.front_a)
+    page_url = reverse("messaging:conversation", args=[long_thread.pk])
+    html = client.get(page_url).content.decode()
+    first = int(_bodies(html)[0])
+    href = re.search(r'id="thread-earlier".*?href="([^"]+)"', html, re.S).group(1).replace("&amp;", "&")
+    assert href.startswith(page_url + "?before=")
+    assert href.split("#")[0].split("?before=")[1] == _earlier_url(html).split("?before=")[1]
+
+    response = client.get(href)  # a plain link: no HTMX
+    assert response.status_code == 200
+    older = response.content.decode()
+    assert "<html" in older and 'id="inbox-detail"' in older  # the whole page
+    assert [int(n) for n in _bodies(older)] == list(range(first))
+    assert older.index("Question 0") < older.index("Called back once")
+    assert 'id="thread-earlier"' not in older
+    assert re.search(rf'<a [^>]*href="{re.escape(page_url)}"[^>]*>Latest messages</a>', older)
+    assert 'id="thread-live"' not in older  # no live poll below earlier entries
+
+
+def test_without_javascript_a_bad_position_shows_the_latest_entries_with_a_message(
+    personas, client_for, long_thread
+):
+    url = reverse("messaging:conversation", args=[long_thread.pk])
+    response = client_for(personas.front_a).get(url, {"before": "1.9.3"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Earlier messages could not be loaded" in html
+    assert str(THREAD_PAGE + 11) in _bodies(html) and 'id="thread-live"' in html

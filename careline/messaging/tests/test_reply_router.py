@@ -4,37 +4,23 @@ declared order, then the inbox; reply words are checked against each other and t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from careline.messaging.models import Conversation, Message, Prompt, PromptState
 from careline.messaging.replies import reply_owner_register, reply_owner_unregister, reply_owners
-from careline.messaging.services.channels import simulator_channel
 from careline.messaging.services.prompts import prompt_record
-from careline.messaging.services.simulator import simulator_inbound
-from careline.messaging.tests.survey_feature import OWNER, SKIP_WORD, Survey, survey_registered
+from careline.messaging.tests.router_support import NUMBER, OPEN_HOURS, text_from
+from careline.messaging.tests.survey_feature import OWNER, SKIP_WORD, Survey
 from careline.patients.services.registry import CONSENT_REVOKED, consent_state
-
-NUMBER = "+13125550177"  # no patient has it: nothing but the router decides where a text goes
-# A Wednesday at 10:00 in Chicago: clinics are open, so no after-hours answer mixes in.
-OPEN_HOURS = datetime(2026, 3, 4, 10, 0, tzinfo=ZoneInfo("America/Chicago"))
 
 
 @pytest.fixture(autouse=True)
-def clock(time_machine: Any, personas: Any) -> Any:
-    time_machine.move_to(OPEN_HOURS, tick=False)
-    simulator_channel()
-    return time_machine
-
-
-@pytest.fixture
-def survey() -> Iterator[Survey]:
-    with survey_registered() as feature:
-        yield feature
+def clock(open_hours: Any) -> Any:
+    return open_hours
 
 
 class Billing:
@@ -68,7 +54,7 @@ def billing() -> Iterator[Billing]:
 
 
 def _text(body: str) -> Message:
-    return simulator_inbound(channel=simulator_channel(), from_number=NUMBER, body=body)
+    return text_from(body)
 
 
 def _billing_prompt(clock: Any) -> Prompt:

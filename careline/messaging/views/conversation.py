@@ -214,12 +214,18 @@ def _state_context(request: HttpRequest, conversation: Conversation) -> dict[str
 
 
 def conversation_page_context(
-    request: HttpRequest, conversation: Conversation, *, compose: ComposeForm | None = None, **extra: Any
+    request: HttpRequest,
+    conversation: Conversation,
+    *,
+    compose: ComposeForm | None = None,
+    before: queries.ThreadPosition | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
-    """Everything the conversation's panes show."""
+    """Everything the conversation's panes show (with BEFORE: the thread's entries before that position, the
+    page "Earlier messages" opens without JavaScript, which has no live poll)."""
     patient = conversation.patient
     can_send = has_perm(request.user, Perm.INBOX_SEND)
-    thread = _thread_context(request, conversation)
+    thread = _thread_context(request, conversation, before)
     state = _state_context(request, conversation)
     version = thread_version(conversation, outlook=state["outlook"]["text"])
     title = f"Texts with {patient.display_name if patient else state['contact_display']}"
@@ -241,7 +247,8 @@ def conversation_page_context(
         "all_tags": queries.tags_in_use(),
         "staff": queries.assignable_staff(conversation) if can_send else [],
         "saved_replies": _saved_replies(conversation) if can_send else [],
-        "live_cursor": thread["thread_cursor"].counted(conversation).query(version),
+        "live_cursor": "" if before else thread["thread_cursor"].counted(conversation).query(version),
+        "history": before is not None,
         **state,
         **thread,
         **extra,
@@ -280,9 +287,16 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return _send(request, conversation)
     conversation_mark_read(conversation=conversation, actor=Actor.from_request(request))
-    context = conversation_page_context(request, conversation)
+    before, status = None, 200
+    if "before" in request.GET:
+        # "Earlier messages" followed without JavaScript: the whole page with the entries before that position.
+        before = queries.ThreadPosition.decode(request.GET.get("before", ""))
+        if before is None:
+            messages.error(request, EARLIER_REFUSED)
+            status = 400
+    context = conversation_page_context(request, conversation, before=before)
     _audit_page(request, conversation, context)
-    return render_conversation(request, context)
+    return render_conversation(request, context, status=status)
 
 
 def _send(request: HttpRequest, conversation: Conversation) -> HttpResponse:
@@ -356,7 +370,7 @@ def _audit_send(
 @require_perm(Perm.INBOX_VIEW)
 @require_GET
 def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
-    """The live thread. With a cursor (`after`, `note`, `event`, `seen`) and version (`v`): 204 when nothing
+    """The live thread. With a cursor (`after`, `note`, `event`, their counts) and version (`v`): 204 when nothing
     changed, else the entries after the cursor (or the whole thread when a text arrived below it), the changed
     states and the next cursor. Without a cursor: the whole thread."""
     conversation = queries.conversation_for_user(request.user, pk)
@@ -376,8 +390,8 @@ def conversation_thread(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("v") == version:
         return HttpResponse(status=204)
     zone = conversation_zone(conversation)
-    if cursor.counted(conversation).seen != cursor.seen:
-        # A text committed late, with an id older than the page's newest: the whole thread again.
+    if cursor.counted(conversation) != cursor:
+        # A text, note or event committed late, with an id older than the page's newest: the whole thread again.
         thread = _thread_context(request, conversation)
         whole = thread["entries"]
         context = {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from careline.messaging.outbound.bulk import OutboundItem, messages_send_bulk
 from careline.messaging.outbound.compose import MessageRefused, message_send
 from careline.messaging.services.prompts import prompts_record_once
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_render, template_validate
+from careline.patients.events import PatientUpdated
 from careline.patients.models import ContactPreference, Patient, Purpose
 from careline.scheduling.events import AppointmentBooked, AppointmentCancelled, AppointmentMoved
 from careline.scheduling.models import (
@@ -81,7 +83,10 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
     """(Re)plan reminders for many appointments with a few queries per chunk; returns rows written.
 
     Pending reminders planned for another visit time are withdrawn; an inactive visit keeps none pending.
-    Re-running is harmless: the unique plan constraint ignores rows that already exist.
+    Re-planning follows the patient's reminder channel: a pending reminder on a channel no longer chosen is
+    withdrawn, and only the chosen channel's withdrawn reminders come back; a rule that already reminded
+    the visit (on any channel) adds none. Re-running is harmless: the unique plan constraint ignores rows
+    that already exist.
     """
     now = now or timezone.now()
     rules = _rules_active()
@@ -107,6 +112,7 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
                 appointment_starts_at=F("appointment__starts_at"), appointment__status__in=ACTIVE_STATUSES
             ).update(state=ReminderState.WITHDRAWN, skip_reason="The visit moved or was cancelled")
         rows: list[Reminder] = []
+        planned: dict[tuple[int, int], list[str]] = {}  # (visit, rule) -> the channels it reminds on
         for appointment in appointments:
             if appointment.status not in ACTIVE_STATUSES or not appointment.appointment_type.reminders_apply:
                 continue
@@ -118,22 +124,71 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
                 due, held, reason = reminder_plan_time(
                     rule, starts_at=appointment.starts_at, zone=zone, window=window, now=now
                 )
-                for channel in reminder_channels(rule.channel, preferences.get(appointment.patient_id)):
+                channels = reminder_channels(rule.channel, preferences.get(appointment.patient_id))
+                planned[(appointment.pk, rule.pk)] = channels
+                for channel in channels:
                     rows.append(reminder_row(appointment, rule, channel, due=due, held=held, reason=reason))
-        written += len(Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True))
         if not replanning:
+            written += len(Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True))
             continue
-        # A visit moved away and back: its earlier rows for this time come back if still ahead.
+        restore = _replan_channels(chunk, planned, now)
+        rows = [row for row in rows if (row.appointment_id, row.rule_id) not in restore.reminded]
+        written += len(Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True))
+        # A visit moved away and back (or the patient's channel changed back): its earlier rows for this time
+        # and channel come back if still ahead.
+        Reminder.objects.filter(pk__in=restore.ids, state=ReminderState.WITHDRAWN).update(
+            state=ReminderState.PENDING, skip_reason=""
+        )
+    return written
+
+
+WITHDRAWN_CHANNEL = "The patient's reminder channel changed"
+
+
+@dataclass
+class _Restore:
+    """What re-planning a chunk found: withdrawn rows to bring back, and (visit, rule) pairs already reminded."""
+
+    ids: list[int]
+    reminded: set[tuple[int, int]]
+
+
+def _replan_channels(chunk: list[int], planned: dict[tuple[int, int], list[str]], now: datetime) -> _Restore:
+    """Withdraw the chunk's pending reminders on a channel the patient no longer gets reminders by, and find
+    the withdrawn ones of the chosen channel that may come back (one read, at most one write)."""
+    current = list(
         Reminder.objects.filter(
             appointment_id__in=chunk,
-            state=ReminderState.WITHDRAWN,
             appointment_starts_at=F("appointment__starts_at"),
             appointment__status__in=ACTIVE_STATUSES,
-            message__isnull=True,
-            due_at__gt=now,
-            rule__is_active=True,
-        ).update(state=ReminderState.PENDING, skip_reason="")
-    return written
+        ).values_list("pk", "appointment_id", "rule_id", "channel", "state", "message_id", "due_at")
+    )
+    reminded = {
+        (visit, rule)
+        for _, visit, rule, _, state, message, _ in current
+        if state in (ReminderState.SENT, ReminderState.SENDING) or message is not None
+    }
+    withdraw = [
+        pk
+        for pk, visit, rule, channel, state, _, _ in current
+        if state == ReminderState.PENDING
+        and (visit, rule) in planned
+        and channel not in planned[(visit, rule)]
+    ]
+    if withdraw:
+        Reminder.objects.filter(pk__in=withdraw, state=ReminderState.PENDING).update(
+            state=ReminderState.WITHDRAWN, skip_reason=WITHDRAWN_CHANNEL
+        )
+    ids = [
+        pk
+        for pk, visit, rule, channel, state, message, due in current
+        if state == ReminderState.WITHDRAWN
+        and message is None
+        and due > now
+        and channel in planned.get((visit, rule), ())
+        and (visit, rule) not in reminded
+    ]
+    return _Restore(ids=ids, reminded=reminded)
 
 
 def reminders_plan_for_appointment(appointment: Appointment) -> list[Reminder]:
@@ -407,6 +462,19 @@ def reminders_on_moved(event: AppointmentMoved) -> None:
     # A confirmation or notice still waiting (quiet hours) would tell the old time: withdrawn.
     appointment_texts_withdraw(old, reason=WITHDRAWN_MOVED)
     reminders_plan_for_appointment(Appointment.objects.get(pk=event.appointment_id))
+
+
+def reminders_on_patient_updated(event: PatientUpdated) -> None:
+    """Re-plan the patient's upcoming visits when their contact preferences changed (inside the change), so
+    reminders already planned go by the channel chosen now."""
+    if "contact_preferences" not in event.fields:
+        return
+    upcoming = Appointment.objects.filter(
+        patient_id=event.patient_id, starts_at__gt=timezone.now(), status__in=ACTIVE_STATUSES
+    ).order_by("pk")
+    ids = list(upcoming.values_list("pk", flat=True))
+    if ids:
+        reminders_plan_bulk(appointment_ids=ids)
 
 
 def reminders_on_cancelled(event: AppointmentCancelled) -> None:

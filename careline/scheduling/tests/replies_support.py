@@ -113,3 +113,10 @@ def patient_with_phone(
             occurred_at=timezone.now() - timedelta(days=1),
         )
     return patient
+
+
+def reminded_visit(personas: Personas) -> Appointment:
+    """Pat's visit on MONDAY at 9:00 at location A (the schedule set up), with its reminder sent."""
+    appointment = booked(setup(personas), chicago(MONDAY, 9))
+    reminded(appointment)
+    return appointment

@@ -284,3 +284,39 @@ def test_slots_skip_booked_times(schedule: Any, appt: Appointment, front_a: Any)
              "to": "2031-01-06T10:30:00-06:00"}  # fmt: skip
     starts = [slot["local_starts_at"] for slot in front_a.get("/slots", query).json()]
     assert starts == ["2031-01-06T09:30:00-06:00", "2031-01-06T10:00:00-06:00"]
+
+
+def test_booking_may_ask_for_reminders_by_email(personas: Any, schedule: Any, front_a: Any) -> None:
+    from careline.patients.models import ContactPreference, Patient, Purpose
+    from careline.scheduling.models import Reminder
+
+    Patient.objects.filter(pk=personas.pat.pk).update(email="pat@example.test")
+    earlier = book(schedule, at_a(personas, MONDAY, 9), notify=False)
+    assert set(Reminder.objects.filter(appointment=earlier).values_list("channel", flat=True)) <= {"sms"}
+    response = front_a.post("/appointments", _booking(schedule, reminders_by_email=True))
+    assert response.status_code == 201
+    preference = ContactPreference.objects.get(patient=personas.pat, purpose=Purpose.APPOINTMENTS)
+    assert preference.channel == "email" and preference.recorded_by == personas.front_a
+    booked = Appointment.objects.get(pk=response.json()["id"])
+    for visit in (booked, earlier):  # the visit booked, and reminders already planned for the earlier one
+        pending = Reminder.objects.filter(appointment=visit, state="pending")
+        assert set(pending.values_list("channel", flat=True)) == {"email"}
+
+
+def test_reminders_by_email_is_refused_without_an_address(personas: Any, schedule: Any, front_a: Any) -> None:
+    from careline.patients.models import ContactPreference, Patient
+
+    Patient.objects.filter(pk=personas.pat.pk).update(email="")
+    unchanged = _Unchanged()
+    response = front_a.post("/appointments", _booking(schedule, reminders_by_email=True))
+    assert response.status_code == 422
+    assert "no email address" in _errors(response)["patient_id"]
+    unchanged.check()
+    assert not ContactPreference.objects.filter(patient=personas.pat).exists()
+
+
+def test_the_schema_documents_reminders_by_email(personas: Any, client_for: Any) -> None:
+    schema = client_for(personas.admin).get("/api/v1/openapi.json").json()
+    booking = schema["components"]["schemas"]["AppointmentCreateIn"]["properties"]["reminders_by_email"]
+    assert booking["type"] == "boolean" and booking["default"] is False
+    assert "email" in booking["description"]

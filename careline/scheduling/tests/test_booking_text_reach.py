@@ -181,3 +181,40 @@ def test_email_instead_is_refused_without_an_address_or_for_confidential_patient
         )  # fmt: skip
     assert not Appointment.objects.filter(patient=patient).exists()
     assert not ContactPreference.objects.filter(patient=patient).exists()
+
+
+def _channels(appointment: Appointment) -> dict[str, str]:
+    return dict(Reminder.objects.filter(appointment=appointment).values_list("channel", "state"))
+
+
+def test_email_instead_re_plans_the_reminders_already_planned_for_earlier_bookings(
+    personas: Any, client_for: Any, clock: Any, text_rule: Any
+) -> None:
+    schedule = make_schedule(personas)
+    patient = _patient(personas, phone=PhoneKind.LANDLINE)
+    planned = book(schedule, at_a(personas, MONDAY, 9), patient=patient, notify=False)
+    reminded = book(schedule, at_a(personas, MONDAY + timedelta(weeks=1), 9), patient=patient, notify=False)
+    assert _channels(planned) == {"sms": "pending"} == _channels(reminded)
+    Reminder.objects.filter(appointment=reminded).update(state="sent")  # it went already
+    data = _booking(schedule, patient, reminders_by_email="1", date=f"{MONDAY + timedelta(weeks=2):%Y-%m-%d}")
+    assert client_for(personas.front_a).post(reverse("scheduling:book"), data).status_code == 302
+    assert _channels(planned) == {"sms": "withdrawn", "email": "pending"}
+    assert _channels(reminded) == {"sms": "sent"}  # never a second reminder of the same rule
+
+
+def test_the_planner_brings_back_only_the_reminders_of_the_chosen_channel(
+    personas: Any, clock: Any, text_rule: Any
+) -> None:
+    from careline.patients.services.registry import contact_preference_set
+
+    schedule = make_schedule(personas)
+    patient = _patient(personas)
+    planned = book(schedule, at_a(personas, MONDAY, 9), patient=patient, notify=False)
+    actor = Actor.staff(personas.front_a)
+    for channel, expected in [
+        ("email", {"sms": "withdrawn", "email": "pending"}),
+        ("sms", {"sms": "pending", "email": "withdrawn"}),
+        ("email", {"sms": "withdrawn", "email": "pending"}),
+    ]:
+        contact_preference_set(patient=patient, purpose=Purpose.APPOINTMENTS, channel=channel, actor=actor)
+        assert _channels(planned) == expected, channel

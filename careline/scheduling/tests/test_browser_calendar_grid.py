@@ -3,7 +3,7 @@ time opens the booking form filled in, and on a phone the page never scrolls sid
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -48,16 +48,24 @@ def _grid_url(base: str, personas: Any, view: str, day: date) -> str:
     return f"{base}/schedule/?view={view}&date={day:%Y-%m-%d}&location={personas.location_a.pk}"
 
 
+def _open_grid(
+    page: Any, live_server: Any, personas: Any, visit: Appointment, view: str, *, user: Any = None
+) -> Any:
+    """Sign in (the front desk unless USER) and open VIEW of location A on VISIT's day; VISIT's card, shown."""
+    day = visit.starts_at.astimezone(personas.location_a.zone).date()
+    browser_sign_in(page, live_server.url, user or personas.front_a)
+    page.goto(_grid_url(live_server.url, personas, view, day))
+    card = page.locator(f".ec-event[data-appointment='{visit.pk}']")
+    card.wait_for()
+    return card
+
+
 def test_a_visit_dragged_on_the_week_moves_with_its_reminders(
     browser_page: Any, live_server: Any, personas: Any, visit: Appointment
 ) -> None:
     page = browser_page
-    day = visit.starts_at.astimezone(personas.location_a.zone).date()
     page.set_viewport_size(TALL)
-    browser_sign_in(page, live_server.url, personas.front_a)
-    page.goto(_grid_url(live_server.url, personas, "week", day))
-    card = page.locator(f".ec-event[data-appointment='{visit.pk}']")
-    card.wait_for()
+    card = _open_grid(page, live_server, personas, visit, "week")
     assert "10:00–10:30" in card.inner_text() and "Pat Ortega" in card.inner_text()
 
     # The card is half an hour high: an hour down is twice its height. Grab it a little below its middle.
@@ -83,12 +91,8 @@ def test_a_refused_drag_snaps_back_and_says_why(
     browser_page: Any, live_server: Any, personas: Any, visit: Appointment
 ) -> None:
     page = browser_page
-    day = visit.starts_at.astimezone(personas.location_a.zone).date()
     page.set_viewport_size(TALL)
-    browser_sign_in(page, live_server.url, personas.front_a)
-    page.goto(_grid_url(live_server.url, personas, "week", day))
-    card = page.locator(f".ec-event[data-appointment='{visit.pk}']")
-    card.wait_for()
+    card = _open_grid(page, live_server, personas, visit, "week")
     top = card.evaluate("card => card.style.insetBlockStart")
     box = card.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.6
@@ -107,12 +111,8 @@ def test_a_drag_after_signing_out_snaps_back_and_says_so(
     browser_context: Any, live_server: Any, personas: Any, visit: Appointment
 ) -> None:
     page = browser_context.new_page()
-    day = visit.starts_at.astimezone(personas.location_a.zone).date()
     page.set_viewport_size(TALL)
-    browser_sign_in(page, live_server.url, personas.front_a)
-    page.goto(_grid_url(live_server.url, personas, "week", day))
-    card = page.locator(f".ec-event[data-appointment='{visit.pk}']")
-    card.wait_for()
+    card = _open_grid(page, live_server, personas, visit, "week")
     browser_context.clear_cookies()  # the session ended (signed out in another tab, or timed out)
     box = card.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.6
@@ -134,12 +134,8 @@ def test_a_visit_of_a_variable_length_type_is_made_longer_by_its_lower_edge(
     visit.appointment_type.variable_length = True
     visit.appointment_type.save()
     page = browser_page
-    day = visit.starts_at.astimezone(personas.location_a.zone).date()
     page.set_viewport_size(TALL)
-    browser_sign_in(page, live_server.url, personas.front_a)
-    page.goto(_grid_url(live_server.url, personas, "day", day))
-    card = page.locator(f".ec-event[data-appointment='{visit.pk}']")
-    card.wait_for()
+    card = _open_grid(page, live_server, personas, visit, "day")
     box = card.locator(".ec-resizer").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     card_height = card.bounding_box()["height"]
@@ -159,9 +155,7 @@ def test_a_day_of_the_month_opens_that_day(
 ) -> None:
     page = browser_page
     day = visit.starts_at.astimezone(personas.location_a.zone).date()
-    browser_sign_in(page, live_server.url, personas.front_a)
-    page.goto(_grid_url(live_server.url, personas, "month", day))
-    card = page.locator(f".ec-event[data-appointment='{visit.pk}']")
+    card = _open_grid(page, live_server, personas, visit, "month")
     assert card.inner_text().startswith("10:00")
     TimeOff.objects.create(
         clinician=personas.clinician_a,
@@ -180,10 +174,9 @@ def test_details_on_click_link_to_the_appointment(
     browser_page: Any, live_server: Any, personas: Any, visit: Appointment
 ) -> None:
     page = browser_page
-    day = visit.starts_at.astimezone(personas.location_a.zone).date()
-    browser_sign_in(page, live_server.url, personas.billing_a)  # may look, not move
-    page.goto(_grid_url(live_server.url, personas, "day", day))
-    card = page.locator(f".ec-event[data-appointment='{visit.pk}']")
+    card = _open_grid(
+        page, live_server, personas, visit, "day", user=personas.billing_a
+    )  # may look, not move
     card.click()
     details = page.get_by_role("complementary", name="Pat Ortega")
     details.wait_for()
@@ -206,10 +199,7 @@ def test_a_click_on_an_empty_time_opens_the_booking_form_filled_in(
     page = browser_page
     page.set_viewport_size(TALL)
     day = visit.starts_at.astimezone(personas.location_a.zone).date()
-    browser_sign_in(page, live_server.url, personas.front_a)
-    page.goto(_grid_url(live_server.url, personas, "day", day))
-    card = page.locator(f".ec-event[data-appointment='{visit.pk}']")
-    card.wait_for()
+    card = _open_grid(page, live_server, personas, visit, "day")
     box = card.bounding_box()
     # The visit starts at 10:00 and is two quarter-hour rows high: 14:00 is 16 rows below its top.
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + 8 * box["height"] + box["height"] / 4)
@@ -241,3 +231,43 @@ def test_on_a_phone_the_page_does_not_scroll_sideways(
     page.locator(f".ec-event[data-appointment='{visit.pk}']").wait_for()
     grid = page.evaluate("(m => [m.scrollWidth, m.clientWidth])(document.querySelector('.ec-main'))")
     assert grid[0] > grid[1], grid
+
+
+# Daylight saving starts in Chicago on Sunday 9 March 2031 at 02:00 (08:00 UTC): -06:00 before, -05:00 after.
+BEFORE_THE_CHANGE = datetime(2031, 3, 9, 7, 30, tzinfo=UTC)
+
+
+def test_today_and_the_current_time_follow_the_clocks_changing_within_the_week(
+    browser_page: Any, live_server: Any, personas: Any
+) -> None:
+    page = browser_page
+    page.clock.install(time=BEFORE_THE_CHANGE)
+    browser_sign_in(page, live_server.url, personas.front_a)
+    page.goto(_grid_url(live_server.url, personas, "week", date(2031, 3, 3)))
+    page.locator(".ec-col-head").first.wait_for()
+    zone = "document.getElementById('calendar').calendar.getOption('timeZone')"
+    assert page.evaluate(zone) == "-06:00"  # 01:30 in Chicago, whatever the server's clock says
+    page.clock.run_for("01:00:00")  # 03:30 in Chicago: summer time
+    assert page.evaluate(zone) == "-05:00"
+
+
+def test_the_days_stay_named_above_a_long_day(
+    browser_page: Any, live_server: Any, personas: Any, visit: Appointment
+) -> None:
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 600})
+    _open_grid(page, live_server, personas, visit, "week")
+    day = visit.starts_at.astimezone(personas.location_a.zone).date()
+    head = page.locator(".ec-col-head", has=page.locator(f"time[datetime='{day:%Y-%m-%d}']"))
+    # Scrolled to the end of the day, as a mouse wheel over the grid does: the page, then the grid.
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.locator(".ec-main").evaluate("main => { main.scrollTop = main.scrollHeight; }")
+    last = page.locator(".ec-body .ec-sidebar .ec-slot").last.bounding_box()
+    assert last is not None and last["y"] + last["height"] <= 600, "the day's last hour is in sight"
+    box = head.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 600, box
+    on_top = (
+        "h => { const r = h.getBoundingClientRect();"
+        " return h.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }"
+    )
+    assert head.evaluate(on_top), "the day's name is not covered by the hours scrolled under it"

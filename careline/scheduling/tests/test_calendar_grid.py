@@ -74,6 +74,7 @@ def test_the_page_carries_the_grid_settings_and_no_patient_data(
     )
     page = client_for(personas.front_a).get(url).content.decode()
     assert 'data-view="week"' in page and 'data-utc-offset="-06:00"' in page
+    assert 'data-time-zone="America/Chicago"' in page  # the grid works out each day's offset from it
     assert 'data-may-move="1"' in page and 'data-book-url="/schedule/book"' in page
     assert "event-calendar-5.10.1.min.js" in page and "scheduling/calendar.js" in page
     assert "Ortega" not in page

@@ -31,7 +31,7 @@ from careline.scheduling.tests.replies_support import (
     booked,
     chicago,
     patient_with_phone,
-    reminded,
+    reminded_visit,
     setup,
     text,
 )
@@ -42,10 +42,7 @@ pytestmark = [pytest.mark.clock(NOW)]
 
 @pytest.fixture
 def visit(personas: Personas, clock: Any) -> Any:
-    schedule = setup(personas)
-    appointment = booked(schedule, chicago(MONDAY, 9))
-    reminded(appointment)
-    return appointment
+    return reminded_visit(personas)
 
 
 def test_reply_words_ignore_case_spaces_and_punctuation() -> None:

@@ -10,13 +10,9 @@ import pytest
 from careline.messaging.models import Conversation
 from careline.scheduling.models import AppointmentStatus
 from careline.scheduling.tests.replies_support import (
-    MONDAY,
     NOW,
     PAT_NUMBER,
-    booked,
-    chicago,
-    reminded,
-    setup,
+    reminded_visit,
     text,
 )
 from careline.testing.personas import Personas
@@ -26,10 +22,7 @@ pytestmark = [pytest.mark.clock(NOW)]
 
 @pytest.fixture
 def visit(personas: Personas, clock: Any) -> Any:
-    schedule = setup(personas)
-    appointment = booked(schedule, chicago(MONDAY, 9))
-    reminded(appointment)
-    return appointment
+    return reminded_visit(personas)
 
 
 def _conversation() -> Conversation:

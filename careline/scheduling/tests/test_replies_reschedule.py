@@ -23,7 +23,6 @@ from careline.scheduling.prompts import (
 )
 from careline.scheduling.services.replies import FRONT_DESK_TAG
 from careline.scheduling.tests.replies_support import (
-    MONDAY,
     NOW,
     PAT_NUMBER,
     answers,
@@ -31,7 +30,7 @@ from careline.scheduling.tests.replies_support import (
     chicago,
     patient_with_phone,
     reminded,
-    setup,
+    reminded_visit,
     text,
 )
 from careline.testing.personas import Personas
@@ -44,10 +43,7 @@ pytestmark = [pytest.mark.clock(NOW)]
 
 @pytest.fixture
 def visit(personas: Personas, clock: Any) -> Appointment:
-    schedule = setup(personas)
-    appointment = booked(schedule, chicago(MONDAY, 9))
-    reminded(appointment)
-    return appointment
+    return reminded_visit(personas)
 
 
 def _choices(appointment: Appointment) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from careline.scheduling.tests.replies_support import (
     booked,
     chicago,
     reminded,
+    reminded_visit,
     setup,
     text,
 )
@@ -37,8 +38,7 @@ def survey() -> Iterator[Survey]:
 
 @pytest.fixture
 def visit(personas: Personas, clock: Any) -> Any:
-    appointment = booked(setup(personas), chicago(MONDAY, 9))
-    reminded(appointment)
+    appointment = reminded_visit(personas)
     clock.shift(timedelta(minutes=5))  # the survey's question comes after the reminder
     return appointment
 

@@ -25,7 +25,7 @@ from careline.scheduling.tests.replies_support import (
     chicago,
     patient_with_phone,
     reminded,
-    setup,
+    reminded_visit,
     text,
 )
 from careline.testing.personas import Personas
@@ -44,10 +44,7 @@ pytestmark = [pytest.mark.clock(NOW)]
 
 @pytest.fixture
 def visit(personas: Personas, clock: Any) -> Appointment:
-    schedule = setup(personas)
-    appointment = booked(schedule, chicago(MONDAY, 9))
-    reminded(appointment)
-    return appointment
+    return reminded_visit(personas)
 
 
 # (replies in order, status of the visit as it is now, was it moved, what the last answer says)

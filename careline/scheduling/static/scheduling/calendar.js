@@ -2,7 +2,9 @@
  *
  * Times travel as wall-clock strings of the visit's location ("2031-01-06T09:00"), which the grid shows as
  * they are (its "floating" times); the Dates it hands back carry that wall clock in their local fields.
- * The grid's own zone is the location's UTC offset, for "today" and the line at the current time.
+ * The grid's own zone is the location's UTC offset, for "today" and the line at the current time: the
+ * offset of the location's time zone at this moment, worked out again every minute, so both stay right
+ * when the clocks change (daylight saving) within the week shown.
  * Moves go to the calendar_move endpoint (the same service as the move form) with the CSRF token that
  * base.html gives htmx; a refused move snaps back and the reason is read out in #cal-status.
  * No inline script or handler: the page's CSP allows neither.
@@ -21,6 +23,32 @@
   // The wall clock a Date from the grid stands for: "2031-01-06T09:00".
   function wall(date) {
     return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  }
+
+  // ZONE's UTC offset at the moment AT ("-05:00"), or "" when the browser cannot tell.
+  function zoneOffset(zone, at) {
+    try {
+      const name = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" })
+        .formatToParts(at).find((part) => part.type === "timeZoneName");
+      if (!name) return "";
+      if (name.value === "GMT") return "+00:00";
+      const match = /^GMT([+-]\d{2}):?(\d{2})?$/.exec(name.value);
+      return match ? `${match[1]}:${match[2] || "00"}` : "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  // Keep the grid's zone on the location's offset now: "today" and the current-time line move with the
+  // clocks on the day they change. Checked each minute; the grid changes only when the offset does.
+  function followOffset(calendar, zone) {
+    if (!zone) return;
+    const follow = () => {
+      const offset = zoneOffset(zone, new Date());
+      if (offset && offset !== calendar.getOption("timeZone")) calendar.setOption("timeZone", offset);
+    };
+    follow();
+    window.setInterval(follow, 60 * 1000);
   }
 
   function csrfToken() {
@@ -202,7 +230,7 @@
     calendar = EventCalendar.create(box, {
       view: VIEWS[data.view] || VIEWS.day,
       date: data.date,
-      timeZone: data.utcOffset || "local",
+      timeZone: zoneOffset(data.timeZone, new Date()) || data.utcOffset || "local",
       firstDay: 1,
       headerToolbar: { start: "prev,next today", center: "title", end: "resourceTimeGridDay,timeGridWeek,dayGridMonth" },
       buttonText: (text) => ({ ...text, today: "Today", resourceTimeGridDay: "Day", timeGridWeek: "Week", dayGridMonth: "Month" }),
@@ -287,6 +315,7 @@
       },
     });
     box.calendar = calendar;
+    followOffset(calendar, data.timeZone);
     plainRoles(box);
     new MutationObserver(() => plainRoles(box)).observe(box, {
       subtree: true, childList: true, attributes: true, attributeFilter: ["role"],
