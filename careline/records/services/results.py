@@ -149,7 +149,10 @@ def _release(
             patient_id=patient_id,
             detail=f"released {len(released)} result(s) to the patient: ids {','.join(map(str, released))}",
         )
-        transaction.on_commit(lambda: results_ready_notify(patient_id=patient_id, result_ids=released))
+        # Robust: a notice that fails (no channel, a provider's error) is logged; the release stands.
+        transaction.on_commit(
+            lambda: results_ready_notify(patient_id=patient_id, result_ids=released), robust=True
+        )
     return released
 
 

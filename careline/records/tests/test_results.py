@@ -223,3 +223,24 @@ def test_the_release_sweep_task_releases_what_is_due(personas, committed, clock)
     assert with_commit.result == 1
     result.refresh_from_db()
     assert result.released_at is not None
+
+
+def test_a_failing_notice_leaves_the_release_in_place(personas, committed, monkeypatch):
+    from careline.records.services import results as result_services
+
+    def broken(**kwargs):
+        raise RuntimeError("provider down")
+
+    monkeypatch.setattr(result_services, "results_ready_notify", broken)
+    held = result_for(personas.pat, personas.clinician_a, value="9.0")
+    assert committed(result_release, result=held, actor=Actor.staff(personas.clinician_a)) is True
+    held.refresh_from_db()
+    assert held.released_at is not None
+
+
+def test_a_patient_without_a_number_or_email_is_released_without_a_notice(personas, committed):
+    personas.quinn.phones.all().delete()
+    result = committed(result_for, patient=personas.quinn, user=personas.admin)
+    result.refresh_from_db()
+    assert result.released_at is not None
+    assert not Message.objects.filter(patient=personas.quinn, direction="out", state="sent").exists()
