@@ -311,6 +311,9 @@ CARELINE_SWEEP_SECONDS = env_int("CARELINE_SWEEP_SECONDS", 5, minimum=1, maximum
 # A staff reply from the inbox takes an unassigned conversation for the person who sent it.
 CARELINE_INBOX_ASSIGN_ON_REPLY = env_bool("CARELINE_INBOX_ASSIGN_ON_REPLY", True)
 CARELINE_SIMULATOR = env_bool("CARELINE_SIMULATOR", not PRODUCTION)
+
+# Records: the largest PDF staff may add to a patient's record (and the portal may serve).
+CARELINE_PORTAL_DOCUMENT_MAX_MB = env_int("CARELINE_PORTAL_DOCUMENT_MAX_MB", 10, minimum=1, maximum=100)
 if PRODUCTION and CARELINE_SIMULATOR:
     raise ConfigurationError("CARELINE_SIMULATOR: the phone simulator cannot be turned on in production")
 # The installed channel types, by dotted path (careline/core/registry.py): a provider is one package and one

@@ -18,7 +18,8 @@ from django.urls import reverse
 
 from careline.core.models import ActorKind, AuditEntry
 from careline.patients.models import Patient
-from careline.portal.models import ALL_SECTIONS, PortalAccount
+from careline.portal.models import ALL_SECTIONS, PortalAccount, PortalSection
+from careline.records.tests.support import document_of, released_result_of
 from careline.testing.personas import Personas
 from careline.testing.portal import portal_access_grant, portal_account_for, portal_sign_in
 from careline.testing.urlsweep import Route, routes
@@ -105,6 +106,19 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
     # Installing the portal: no patient data (see test_portal_install.py).
     "portal:manifest": PortalRoute(public=True),
     "portal:service_worker": PortalRoute(public=True),
+    # --- records and results ---
+    "portal:records": PortalRoute(section=PortalSection.RECORDS, audited=True),
+    "portal:document": PortalRoute(
+        section=PortalSection.RECORDS,
+        objects=lambda personas, patient: {"key": document_of(patient).download_key},
+        audited=True,
+    ),
+    "portal:results": PortalRoute(section=PortalSection.RESULTS, audited=True),
+    "portal:result": PortalRoute(
+        section=PortalSection.RESULTS,
+        objects=lambda personas, patient: {"pk": released_result_of(patient).pk},
+        audited=True,
+    ),
 }
 
 ROUTES = [route for route in routes() if route.key.startswith("portal:")]
