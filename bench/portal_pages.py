@@ -34,6 +34,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from bench.portal_seed import PortalBench, seed_portal  # noqa: E402
+from bench.records_seed import bench_document_key, bench_released_result  # noqa: E402
 from bench.workspace_pages import _slowest_sql, p95  # noqa: E402
 from bench.workspace_seed import Sizes, seed_workspace  # noqa: E402
 from careline.testing.portal import portal_sign_in  # noqa: E402
@@ -42,7 +43,26 @@ from careline.testing.urlsweep import Route, routes  # noqa: E402
 URLCONF = "bench.portal_urls"
 BASELINE = "Baseline: trivial portal page"
 # Portal routes a signed-in patient does not GET as a page: forms that only post, or signed-out pages.
-NOT_PAGES = {"portal:signin", "portal:signout", "portal:switch_record", "portal:language"}
+NOT_PAGES = {
+    "portal:signin",
+    "portal:signout",
+    "portal:switch_record",
+    "portal:language",
+    # The Profile's and caregivers' forms post to these; the invitation link and page are for signed-out
+    # caregivers; the manifest and service worker are no page.
+    "portal:profile_contact",
+    "portal:profile_password",
+    "portal:profile_language",
+    "portal:profile_preferences",
+    "portal:profile_consent",
+    "portal:signout_everywhere",
+    "portal:caregiver_grant",
+    "portal:caregiver_revoke",
+    "portal:caregiver_join",
+    "portal:caregiver_join_page",
+    "portal:manifest",
+    "portal:service_worker",
+}
 ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {
     ("portal:message_thread", "pk"): lambda bench: bench.portal_conversation_id,
     ("portal:message_file", "pk"): lambda bench: bench.portal_conversation_id,
@@ -58,6 +78,8 @@ ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {
         )
     },
     ("portal:visit_request_withdraw", "pk"): lambda bench: bench.visit_request_id,
+    ("portal:result", "pk"): lambda bench: bench_released_result(bench.patient.pk),
+    ("portal:document", "key"): lambda bench: bench_document_key(bench.patient.pk),
 }
 
 

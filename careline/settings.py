@@ -179,6 +179,11 @@ CARELINE_MFA_REQUIRED_FOR_ALL_STAFF = env_bool("CARELINE_MFA_REQUIRED_FOR_ALL_ST
 CARELINE_IDLE_TIMEOUT_MINUTES = env_int("CARELINE_IDLE_TIMEOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
 # The patient portal signs a patient or caregiver out after this long without a page of theirs.
 CARELINE_PORTAL_IDLE_MINUTES = env_int("CARELINE_PORTAL_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
+# From this age a parent's or guardian's portal access to a minor's confidential sections (records, results,
+# messages) closes, unless it was granted again on or after that birthday.
+CARELINE_PORTAL_MINOR_CONFIDENTIAL_AGE = env_int(
+    "CARELINE_PORTAL_MINOR_CONFIDENTIAL_AGE", 13, minimum=1, maximum=21
+)
 CARELINE_SESSION_MAX_AGE_HOURS = env_int("CARELINE_SESSION_MAX_AGE_HOURS", 12, minimum=1, maximum=24 * 7)
 SESSION_COOKIE_AGE = CARELINE_SESSION_MAX_AGE_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -306,6 +311,9 @@ CARELINE_SWEEP_SECONDS = env_int("CARELINE_SWEEP_SECONDS", 5, minimum=1, maximum
 # A staff reply from the inbox takes an unassigned conversation for the person who sent it.
 CARELINE_INBOX_ASSIGN_ON_REPLY = env_bool("CARELINE_INBOX_ASSIGN_ON_REPLY", True)
 CARELINE_SIMULATOR = env_bool("CARELINE_SIMULATOR", not PRODUCTION)
+
+# Records: the largest PDF staff may add to a patient's record (and the portal may serve).
+CARELINE_PORTAL_DOCUMENT_MAX_MB = env_int("CARELINE_PORTAL_DOCUMENT_MAX_MB", 10, minimum=1, maximum=100)
 if PRODUCTION and CARELINE_SIMULATOR:
     raise ConfigurationError("CARELINE_SIMULATOR: the phone simulator cannot be turned on in production")
 # The installed channel types, by dotted path (careline/core/registry.py): a provider is one package and one

@@ -9,9 +9,11 @@ id from the URL is used.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -28,7 +30,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from careline.core.actor import Actor
 from careline.core.middleware import BACKGROUND_HEADER
 from careline.patients.models import Patient
-from careline.portal.models import PortalAccess, PortalAccount
+from careline.portal.models import PortalAccess, PortalAccount, PortalSection
 
 ACCOUNT_KEY = "portal_account_id"
 GENERATION_KEY = "portal_generation"
@@ -40,6 +42,39 @@ PORTAL_KEYS = (ACCOUNT_KEY, GENERATION_KEY, SEEN_KEY, ACCESS_KEY, LANGUAGE_KEY)
 View = Callable[..., HttpResponse]
 # An account's own record (no caregiver) comes before those it was granted, on either database.
 OWN_RECORD_FIRST = F("caregiver_id").asc(nulls_first=True)
+# The parts of a minor's record that close to a parent at CARELINE_PORTAL_MINOR_CONFIDENTIAL_AGE.
+CONFIDENTIAL_SECTIONS = frozenset({PortalSection.RECORDS, PortalSection.RESULTS, PortalSection.MESSAGES})
+# Words of a caregiver's relationship that make them a parent or guardian (English and Spanish).
+PARENT_WORDS = frozenset({"parent", "guardian", "mother", "father", "mom", "dad", "madre", "padre", "tutor"})
+
+
+def is_parent(relationship: str) -> bool:
+    """Whether a caregiver's RELATIONSHIP ("mother", "legal guardian") names a parent or guardian."""
+    return bool(PARENT_WORDS & set(re.findall(r"\w+", relationship.lower())))
+
+
+def confidential_age_reached_on(born: date) -> date:
+    """The day a patient born on BORN reaches the confidential age (29 February: 1 March in other years)."""
+    year = born.year + settings.CARELINE_PORTAL_MINOR_CONFIDENTIAL_AGE
+    try:
+        return born.replace(year=year)
+    except ValueError:
+        return date(year, 3, 1)
+
+
+def open_sections(access: PortalAccess, *, today: date | None = None) -> frozenset[str]:
+    """The sections ACCESS opens today: a parent's access to a patient who has reached the confidential age
+    loses records, results and messages unless it was granted (again) on or after that birthday."""
+    sections = frozenset(access.sections)
+    caregiver = access.caregiver
+    if caregiver is None or not is_parent(caregiver.relationship) or not sections & CONFIDENTIAL_SECTIONS:
+        return sections
+    zone = access.patient.zone
+    today = today or timezone.localdate(timezone=zone)
+    closes_on = confidential_age_reached_on(access.patient.date_of_birth)
+    if today < closes_on or timezone.localtime(access.starts_at, zone).date() >= closes_on:
+        return sections
+    return sections - CONFIDENTIAL_SECTIONS
 
 
 @dataclass(frozen=True)
@@ -60,7 +95,8 @@ class PortalSession:
 
     @property
     def sections(self) -> frozenset[str]:
-        return frozenset(self.access.sections) if self.access is not None else frozenset()
+        """The sections open now (a parent's access to a teenager's confidential ones may have closed)."""
+        return open_sections(self.access) if self.access is not None else frozenset()
 
     def may(self, section: str) -> bool:
         return section in self.sections

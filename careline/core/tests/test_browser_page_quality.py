@@ -58,6 +58,10 @@ NOT_PAGES: dict[str, str] = {
     "messaging:inbox_notices": "JSON the inbox polls for desktop alerts",
     "nav_badge": "HTMX fragment: the navigation's Inbox count",
     "scheduling:calendar_events": "JSON feed of the calendar grid",
+    "portal:manifest": "the portal's web app manifest (JSON)",
+    "portal:service_worker": "the portal's service worker (JavaScript)",
+    "portal:caregiver_join": "a redirect to the caregiver's invitation page",
+    "records:document_file": "a PDF file",
 }
 # Routes under /api/v1/ are bearer-token endpoints, and the API's docs page is Swagger UI's own markup.
 API_PREFIX = "/api/v1/"

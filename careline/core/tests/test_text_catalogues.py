@@ -22,15 +22,7 @@ from careline.patients.models import Language, Patient
 ROOT = Path(settings.BASE_DIR)
 LOCALE = ROOT / "careline" / "locale"
 # The catalogued source: the project package without the demo's fake content (see the Makefile).
-KEYWORDS = [
-    "gettext_lazy",
-    "pgettext:1c,2",
-    "pgettext_lazy:1c,2",
-    "gettext_noop",
-    "gettext",
-    "ngettext:1,2",
-    "npgettext:1c,2,3",
-]
+KEYWORDS = ["gettext_lazy", "pgettext:1c,2", "pgettext_lazy:1c,2", "gettext_noop", "gettext"]
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 OTHER_LANGUAGES = [code for code in supported_languages() if code != DEFAULT_TEXT_LANGUAGE]
 
@@ -63,9 +55,9 @@ def read_po(path: Path) -> dict[tuple[str | None, str], tuple[str, set[str]]]:
                 field, _, rest = line.partition(" ")
                 parts[field] = _unquote(rest)
         if parts.get("msgid"):
-            # A plural entry counts as translated by its first form.
-            translated = parts.get("msgstr", parts.get("msgstr[0]", ""))
-            entries[parts.get("msgctxt"), parts["msgid"]] = (translated, flags)
+            # A plural entry is translated when its first form is (msgfmt --check-format checks the rest).
+            msgstr = parts.get("msgstr", parts.get("msgstr[0]", ""))
+            entries[parts.get("msgctxt"), parts["msgid"]] = (msgstr, flags)
     return entries
 
 
@@ -73,33 +65,31 @@ def _unquote(quoted: str) -> str:
     return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), quoted.strip()[1:-1])
 
 
-def _catalogued(path: Path) -> bool:
-    parts = path.relative_to(ROOT).parts
-    return "demo" not in parts and "tests" not in parts
-
-
-def _templates_as_python(tmp_path: Path) -> list[str]:
-    """Every template's translatable strings as Python source (Django's own step in `makemessages`)."""
+def _template_sources(tmp_path: Path) -> list[str]:
+    """Templates that mark texts ({% translate %}, {% blocktranslate %}), turned into what xgettext reads
+    the way `makemessages` does it (Django's templatize), as files under TMP_PATH."""
     from django.utils.translation.template import templatize
 
-    converted = []
-    for number, template in enumerate(sorted((ROOT / "careline").rglob("templates/**/*.html"))):
-        if not _catalogued(template):
+    sources = []
+    for path in sorted((ROOT / "careline").rglob("*.html")):
+        parts = path.relative_to(ROOT).parts
+        text = path.read_text(encoding="utf-8")
+        if "demo" in parts or "tests" in parts or "translate" not in text:
             continue
-        source = templatize(template.read_text(encoding="utf-8"), origin=str(template))
-        if "gettext" in source:
-            target = tmp_path / f"template_{number}.py"
-            target.write_text(source, encoding="utf-8")
-            converted.append(str(target))
-    return converted
+        target = tmp_path / "templates" / f"{'__'.join(parts)}.py"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(templatize(text, origin=str(path)), encoding="utf-8")
+        sources.append(str(target))
+    return sources
 
 
 def code_msgids(tmp_path: Path) -> set[tuple[str | None, str]]:
     """Every (context, msgid) the code and the templates mark for translation."""
     sources = sorted(
-        str(path.relative_to(ROOT)) for path in (ROOT / "careline").rglob("*.py") if _catalogued(path)
-    )
-    sources += _templates_as_python(tmp_path)
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "careline").rglob("*.py")
+        if "demo" not in path.relative_to(ROOT).parts and "tests" not in path.relative_to(ROOT).parts
+    ) + _template_sources(tmp_path)
     pot = tmp_path / "code.pot"
     subprocess.run(
         [

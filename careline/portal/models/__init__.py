@@ -1,6 +1,7 @@
 """Tables of the patient portal."""
 
 from careline.portal.models.accounts import ALL_SECTIONS, PortalAccess, PortalAccount, PortalSection
+from careline.portal.models.grants import PortalGrantInvitation
 from careline.portal.models.help import FaqEntry, UrgentPhrase
 from careline.portal.models.messages import PortalReadMark
 
@@ -9,6 +10,7 @@ __all__ = [
     "FaqEntry",
     "PortalAccess",
     "PortalAccount",
+    "PortalGrantInvitation",
     "PortalReadMark",
     "PortalSection",
     "UrgentPhrase",

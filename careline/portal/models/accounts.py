@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.db.models import Q
@@ -105,6 +106,11 @@ class PortalAccess(models.Model):
     granted_by = models.CharField(
         max_length=254, blank=True, help_text="Who granted it, as the audit trail names them"
     )
+    # A caregiver's access granted by staff: the staff member who recorded the patient's permission, and when.
+    permission_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    permission_recorded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PortalAccessQuerySet.as_manager()

@@ -18,7 +18,8 @@ from django.urls import reverse
 
 from careline.core.models import ActorKind, AuditEntry
 from careline.patients.models import Patient
-from careline.portal.models import ALL_SECTIONS, PortalAccount
+from careline.portal.models import ALL_SECTIONS, PortalAccount, PortalSection
+from careline.records.tests.support import document_of, released_result_of
 from careline.testing.personas import Personas
 from careline.testing.portal import portal_access_grant, portal_account_for, portal_sign_in
 from careline.testing.urlsweep import Route, routes
@@ -93,6 +94,39 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
         section="messages", objects=lambda p, patient: _file(patient), audited=True
     ),
     "portal:help": PortalRoute(audited=True),
+    # The Profile (the account's own settings; the patient's preferences and consent are audited there).
+    "portal:profile": PortalRoute(),
+    "portal:profile_contact": PortalRoute(post_only=True),
+    "portal:profile_password": PortalRoute(post_only=True),
+    "portal:profile_language": PortalRoute(post_only=True),
+    "portal:profile_preferences": PortalRoute(post_only=True),
+    "portal:profile_consent": PortalRoute(post_only=True),
+    "portal:signout_everywhere": PortalRoute(post_only=True),
+    # Sharing one's own record with caregivers (a caregiver-only account is answered 404).
+    "portal:caregivers": PortalRoute(),
+    "portal:caregiver_grant": PortalRoute(post_only=True),
+    "portal:caregiver_revoke": PortalRoute(post_only=True),
+    # A caregiver's invitation link: its token is the key (see test_portal_caregivers.py).
+    "portal:caregiver_join": PortalRoute(
+        public=True, objects=lambda personas, patient: {"token": "no-such-link"}
+    ),
+    "portal:caregiver_join_page": PortalRoute(public=True),
+    # Installing the portal: no patient data (see test_portal_install.py).
+    "portal:manifest": PortalRoute(public=True),
+    "portal:service_worker": PortalRoute(public=True),
+    # --- records and results ---
+    "portal:records": PortalRoute(section=PortalSection.RECORDS, audited=True),
+    "portal:document": PortalRoute(
+        section=PortalSection.RECORDS,
+        objects=lambda personas, patient: {"key": document_of(patient).download_key},
+        audited=True,
+    ),
+    "portal:results": PortalRoute(section=PortalSection.RESULTS, audited=True),
+    "portal:result": PortalRoute(
+        section=PortalSection.RESULTS,
+        objects=lambda personas, patient: {"pk": released_result_of(patient).pk},
+        audited=True,
+    ),
 }
 
 
@@ -222,6 +256,8 @@ def test_a_caregiver_without_the_section_gets_not_found(world: PortalWorld, rout
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.kinds], ids=lambda route: route.key)
 def test_another_patients_ids_are_not_found_either_way(world: PortalWorld, route: Route):
     spec = PORTAL_ROUTES[route.key]
+    if spec.public:
+        pytest.skip("a public link's argument is its secret, not a patient's id; its own tests cover it")
     personas = world.personas
     cases = [
         (world.own, _url(route, spec, personas, personas.quinn)),  # A asks for B's object

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver
 
-from careline.portal.urls import account, appointments, help_chat, messages, records
+from careline.portal.urls import account, appointments, help_chat, messages, profile, records
 
 app_name = "portal"
 
@@ -12,4 +12,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *messages.urlpatterns,
     *records.urlpatterns,
     *help_chat.urlpatterns,
+    *profile.urlpatterns,
 ]

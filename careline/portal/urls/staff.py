@@ -1,8 +1,8 @@
-"""Staff pages that manage the portal (namespace ``portal_admin``): the help chat's FAQ and urgent words."""
+"""Staff pages that manage the portal (namespace ``portal_admin``): caregiver access, the help chat's FAQ and urgent words."""
 
 from django.urls import URLPattern, URLResolver, path
 
-from careline.portal.views import staff
+from careline.portal.views import staff, staff_caregivers
 
 app_name = "portal_admin"
 
@@ -13,4 +13,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("faq/<int:pk>/delete", staff.faq_delete, name="faq_delete"),
     path("urgent-words/", staff.urgent_list, name="urgent_list"),
     path("urgent-words/<int:pk>/delete", staff.urgent_delete, name="urgent_delete"),
+    path(
+        "patients/<int:pk>/caregivers/<int:caregiver_pk>/grant",
+        staff_caregivers.caregiver_grant,
+        name="caregiver_grant",
+    ),
+    path(
+        "patients/<int:pk>/caregivers/<int:caregiver_pk>/revoke",
+        staff_caregivers.caregiver_revoke,
+        name="caregiver_revoke",
+    ),
 ]

@@ -28,6 +28,7 @@ from careline.scheduling.queries.reports import (
     chart_bars,
     reminders_report,
 )
+from careline.scheduling.report_sections import report_sections_for
 
 DEFAULT_WEEKS = 8
 
@@ -56,27 +57,29 @@ class ReminderReportForm(forms.Form):
         return data
 
 
-def _report(request: HttpRequest) -> tuple[ReminderReportForm, ReminderReport | None, Location | None]:
+def _report(
+    request: HttpRequest,
+) -> tuple[ReminderReportForm, ReminderReport | None, Location | None, list[Location]]:
     visible = locations_visible_to(request.user)
     today = timezone.localdate()
     defaults = {"start": (today - timedelta(weeks=DEFAULT_WEEKS)).isoformat(), "end": today.isoformat()}
     data = {**defaults, **{k: v for k, v in request.GET.items() if k in ("start", "end", "location") and v}}
     form = ReminderReportForm(data, locations=visible)
     if not form.is_valid():
-        return form, None, None
+        return form, None, None, []
     location: Location | None = form.cleaned_data["location"]
     chosen = [location] if location is not None else list(visible)
     zone = (location or (chosen[0] if chosen else None) or Location(time_zone="UTC")).zone
     start: date = form.cleaned_data["start"]
     end: date = form.cleaned_data["end"]
-    return form, reminders_report(locations=chosen, start=start, end=end, zone=zone), location
+    return form, reminders_report(locations=chosen, start=start, end=end, zone=zone), location, chosen
 
 
 @require_perm(Perm.REPORT_VIEW)
 @require_GET
 def reminders_report_page(request: HttpRequest) -> HttpResponse:
     """Reminders and replies against attendance for a range and location, with a weekly no-show chart."""
-    form, report, location = _report(request)
+    form, report, location, covered = _report(request)
     bars, top = chart_bars(report.weeks) if report else ([], 10)
     plot_bottom = CHART_HEIGHT - CHART_BOTTOM
     context = {
@@ -85,6 +88,7 @@ def reminders_report_page(request: HttpRequest) -> HttpResponse:
                   "bottom": plot_bottom, "scale_top": top, "mid": (CHART_TOP + plot_bottom) / 2,
                   "scale_mid": top / 2},
         "query": request.GET.urlencode(),
+        "report_sections": report_sections_for(request.user, covered) if report else [],
     }  # fmt: skip
     return render(request, "scheduling/reports_reminders.html", context, status=200 if report else 400)
 
@@ -93,7 +97,7 @@ def reminders_report_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def reminders_report_csv(request: HttpRequest) -> HttpResponse:
     """The report's table and weekly rates as CSV."""
-    form, report, location = _report(request)
+    form, report, location, _ = _report(request)
     if report is None:
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
         return HttpResponse(f"Bad filters: {errors}", status=400, content_type="text/plain; charset=utf-8")

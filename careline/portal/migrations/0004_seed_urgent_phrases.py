@@ -50,6 +50,6 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0002_help_faq_and_urgent_phrases")]
+    dependencies = [("portal", "0003_help_faq_and_urgent_phrases")]
 
     operations = [migrations.RunPython(seed, unseed)]

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('messaging', '0014_conversation_open_list_order_indexes'),
-        ('portal', '0003_seed_urgent_phrases'),
+        ('portal', '0004_seed_urgent_phrases'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    dependencies = [("portal", "0001_portal_accounts")]
+    dependencies = [("portal", "0002_caregiver_grants")]
 
     operations = [
         migrations.CreateModel(
