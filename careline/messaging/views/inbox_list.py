@@ -30,7 +30,7 @@ from careline.messaging.models import Conversation
 from careline.messaging.queries import inbox as queries
 from careline.messaging.queries import inbox_list
 from careline.messaging.services import conversations as services
-from careline.messaging.views.inbox import wants_detail_pane
+from careline.messaging.views.inbox import wants_detail_pane, wants_list_pane
 
 POLL_SECONDS = 5
 
@@ -95,6 +95,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if wants_detail_pane(request):
         # Back to the list on a phone: the detail pane empties, the list (and its filters) stays.
         return render(request, "messaging/_inbox_detail_empty.html", {"partial": True})
+    if wants_list_pane(request):
+        # A conversation page loaded by its address asks for the list beside it once it is shown.
+        return render(
+            request, "messaging/_inbox_list_pane.html", {"nav": "inbox", **inbox_list_context(request)}
+        )
     user = request.user
     form = InboxFilterForm(request.GET, locations=_visible_locations(user), tags=queries.tags_in_use())
     filters = form.filters()
@@ -118,8 +123,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def inbox_list_context(request: HttpRequest) -> dict[str, Any]:
-    """The list as the inbox first shows it (open conversations, newest activity), for the left pane beside
-    a conversation opened by its address; audited like the list page."""
+    """The list as the inbox first shows it (open conversations, newest activity), for the left pane a
+    conversation page loads after it is shown; audited like the list page."""
     params = QueryDict()
     form = InboxFilterForm(params, locations=_visible_locations(request.user), tags=queries.tags_in_use())
     return _list_context(request, params, form, form.filters(), after=None, upto=None)
