@@ -56,10 +56,39 @@ def _url(request: HttpRequest, params: QueryDict | None = None, **changes: Any) 
     return reverse("messaging:inbox") + (f"?{encoded}" if encoded else "")
 
 
+_PK = 2_147_483_647  # a placeholder id, reversed once per address and replaced by each row's own
+
+
+def _address_of(name: str) -> Any:
+    """A function of a pk giving the address NAME takes for it: `reverse` once, not once per row and link."""
+    pattern = reverse(name, args=[_PK])
+    return lambda pk: pattern.replace(str(_PK), str(pk))
+
+
 def _decorate(rows: list[Conversation]) -> None:
+    """What each row shows, worked out here rather than by template lookups (a list renders 50 or more)."""
+    conversation_url = _address_of("messaging:conversation")
+    flag_url = _address_of("messaging:flag")
+    unread_url = _address_of("messaging:mark_unread")
     for conversation in rows:
         contact = conversation.contact
-        conversation.contact_display = format_phone(contact) if contact.startswith("+") else contact  # type: ignore[attr-defined]
+        display = format_phone(contact) if contact.startswith("+") else contact
+        patient = conversation.patient
+        if patient is not None:
+            place = patient.primary_location.name if patient.primary_location else ""
+        else:
+            place = conversation.location.name if conversation.location else "Unknown sender"
+        assignee = conversation.assigned_to
+        conversation.__dict__.update(
+            contact_display=display,
+            row_name=(patient.display_name if patient is not None else "") or display,
+            row_url=conversation_url(conversation.pk),
+            row_flag_url=flag_url(conversation.pk),
+            row_unread_url=unread_url(conversation.pk),
+            row_place=place,
+            row_assignee=assignee.full_name if assignee is not None else "",
+            row_failed=getattr(conversation, "last_out_state", "") in inbox_list.FAILED_STATES,
+        )
 
 
 def _show_links(
