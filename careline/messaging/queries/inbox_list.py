@@ -142,9 +142,7 @@ def scope_condition(filters: InboxFilters) -> Q:
     if filters.status in Conversation.Status.values:
         condition &= Q(status=filters.status)
     if filters.location_id:
-        condition &= Q(patient__primary_location_id=filters.location_id) | Q(
-            patient__isnull=True, location_id=filters.location_id
-        )
+        condition &= Q(location_id=filters.location_id)  # a linked conversation's is its patient's
     if filters.tag:
         tagged = Conversation.tags.through.objects.filter(
             conversation_id=OuterRef("pk"), tag__name=filters.tag
@@ -173,7 +171,11 @@ def phone_digits(text: str) -> str:
 def _phone_condition(digits: str) -> Q:
     """Numbers containing DIGITS; a full number typed with or without the country code matches it too."""
     numbers = PatientPhone.objects.filter(number__contains=digits).values("patient_id")
-    return Q(contact__contains=digits) | Q(patient_id__in=numbers)
+    # One set of ids from two lookups, each of which an index can answer (a trigram index on PostgreSQL,
+    # migration 0016); an OR of the two conditions would read every conversation instead.
+    by_contact = Conversation.objects.filter(contact__contains=digits).order_by().values("pk")
+    by_patient = Conversation.objects.filter(patient_id__in=numbers).order_by().values("pk")
+    return Q(pk__in=by_contact.union(by_patient))
 
 
 def _text_condition(text: str) -> Q:
@@ -216,11 +218,16 @@ def _name_condition(text: str) -> Q | None:
 
 
 def search_condition(text: str) -> Q:
-    """Name prefix, any part of the phone number, or message text."""
-    condition = _text_condition(text)
+    """A phone number (any part, typed any way) when TEXT is only that; else a name prefix or message text.
+
+    A query of only digits (and the usual phone punctuation) means a number: message text is not searched for
+    it (on SQLite that would read every message body; on PostgreSQL the digits are rarely words worth
+    finding), and names never hold digits.
+    """
     digits = phone_digits(text)
     if digits:
-        condition |= _phone_condition(digits)
+        return _phone_condition(digits)
+    condition = _text_condition(text)
     name = _name_condition(text)
     if name is not None:
         condition |= name

@@ -106,3 +106,45 @@ def test_postgres_searches_words_by_their_start_over_the_gin_index(personas: Any
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite fallback")
 def test_sqlite_finds_any_part_of_the_text(personas: Any, dana: Any) -> None:
     assert _ids(personas.front_a, "before fri") == [dana.pk]
+
+
+@pytest.mark.parametrize("typed", ["0170", "(614) 555-0170", "555 0170"])
+def test_a_query_of_only_digits_searches_phone_numbers_not_message_text(
+    personas: Any, dana: Any, typed: str
+) -> None:
+    # Someone else wrote the same digits in a text: a number typed into search means a phone number.
+    other = texted_by("+13125550888", "My code is 0170, call me at 614 555 0170")
+    assert _ids(personas.front_a, typed) == [dana.pk]
+    assert other.pk in _ids(personas.front_a, "code")  # words still search the text
+
+
+def test_digits_with_words_still_search_the_text(personas: Any, dana: Any) -> None:
+    other = texted_by("+13125550888", "Room 0170 please")
+    assert _ids(personas.front_a, "room 0170") == [other.pk]
+
+
+@pytest.mark.postgres
+def test_postgres_answers_a_phone_fragment_from_trigram_indexes(personas: Any, dana: Any) -> None:
+    assert connection.vendor == "postgresql"
+    from careline.messaging.queries.inbox_list import _phone_condition
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname IN "
+            "('conversation_contact_trigram', 'patientphone_number_trigram') ORDER BY indexname"
+        )
+        assert [row[0] for row in cursor.fetchall()] == [
+            "conversation_contact_trigram",
+            "patientphone_number_trigram",
+        ]
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            condition: Any = _phone_condition("0170")
+            from careline.messaging.models import Conversation
+
+            sql, params = Conversation.objects.filter(condition).values("pk").query.sql_with_params()
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("SET enable_seqscan = on")
+    assert "conversation_contact_trigram" in plan and "patientphone_number_trigram" in plan, plan
