@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -395,6 +396,28 @@ def inbox_counts(user: Any, filters: InboxFilters) -> InboxCounts:
         badge=int(totals["badge"] or 0),
         version=_version_token(totals, filters),
     )
+
+
+COUNTS_CACHE_SECONDS = 600
+
+
+def inbox_counts_reused(user: Any, filters: InboxFilters, *, version: str | None = None) -> InboxCounts:
+    """inbox_counts, kept in the cache under the list's version: while nothing the list shows changed (the
+    version, one cheaper query without the row facts, is the same), the counts are the ones worked out last.
+
+    The key holds the person and their locations (the counts of "mine" and the visible rows are theirs) and
+    the version, which already names the filters; counts are stored under the version their own query read.
+    VERSION: the list's version when the caller has just read it (the poll's).
+    """
+    version = version or inbox_version(user, filters)
+    locations = ",".join(str(pk) for pk in sorted(getattr(user, "location_ids", ()) or ()))
+    prefix = f"careline:inbox-counts:{user.pk}:{locations}:"
+    found = cache.get(prefix + version)
+    if isinstance(found, InboxCounts):
+        return found
+    counts = inbox_counts(user, filters)
+    cache.set(prefix + counts.version, counts, COUNTS_CACHE_SECONDS)
+    return counts
 
 
 def inbox_version(user: Any, filters: InboxFilters) -> str:

@@ -135,7 +135,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     after = form.cleaned_data.get("after")
     htmx = bool(getattr(request, "htmx", False)) and not request.headers.get("HX-History-Restore-Request")
     polled = request.GET.get("v", "")
-    if htmx and polled and polled == inbox_list.inbox_version(user, filters):
+    version = inbox_list.inbox_version(user, filters) if htmx and polled else None
+    if version is not None and polled == version:
         return HttpResponse(status=204)  # the poll: nothing changed, nothing to send (one aggregate query)
     if htmx and after is not None and not polled:
         return _more(request, form, filters, after)
@@ -144,7 +145,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         after = None
     # The poll re-renders down to the last row the reader has (rows "Show more" loaded stay on screen).
     upto = form.cleaned_data.get("upto") if htmx else None
-    context = {"nav": "inbox", **_list_context(request, request.GET, form, filters, after=after, upto=upto)}
+    listed = _list_context(request, request.GET, form, filters, after=after, upto=upto, version=version)
+    context = {"nav": "inbox", **listed}
     context["oob"] = htmx
     if htmx:
         return render(request, "messaging/_inbox_list_body.html", context)
@@ -167,10 +169,11 @@ def _list_context(
     *,
     after: inbox_list.Cursor | None,
     upto: Any,
+    version: str | None = None,
 ) -> dict[str, Any]:
     user = request.user
     page = inbox_list.inbox_page(user, filters, after=after, upto=upto)
-    counts = inbox_list.inbox_counts(user, filters)
+    counts = inbox_list.inbox_counts_reused(user, filters, version=version)
     _decorate(page.rows)
     _audit(request, filters, len(page.rows), page.has_more, page="later page; " if after else "")
     return {
