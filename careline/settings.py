@@ -155,8 +155,8 @@ else:
     # subquery per row) are estimated above `jit_above_cost`, and compiling them took 100-170 ms of the
     # 160-380 ms they ran at 100,000 patients (EXPLAIN ANALYZE, README "Staff workspace"); an OLTP page never
     # earns that back. Options given in DATABASE_URL (`?options=...`) come first and are kept.
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = f"{_pg_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
