@@ -153,6 +153,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests get a file of their own per process (not shared-cache memory, which fails concurrent writers
     # with "table is locked" at once), so tests with threads see the same locking as production.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{getpid()}.sqlite3")}
+else:
+    # No JIT compilation: the inbox's aggregate queries (the quick filters' counts, with a correlated
+    # subquery per row) are estimated above `jit_above_cost`, and compiling them took 100-170 ms of the
+    # 160-380 ms they ran at 100,000 patients (EXPLAIN ANALYZE, README "Staff workspace"); an OLTP page never
+    # earns that back. Options given in DATABASE_URL (`?options=...`) come first and are kept.
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = f"{_pg_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

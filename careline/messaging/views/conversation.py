@@ -55,7 +55,6 @@ from careline.messaging.views.inbox import (
     conversation_zone,
     wants_detail_pane,
 )
-from careline.messaging.views.inbox_list import inbox_list_context
 
 # --- what became of a message, and what would become of a reply ----------------------------------------
 
@@ -265,7 +264,10 @@ def render_conversation(request: HttpRequest, context: dict[str, Any], *, status
         return render(
             request, "messaging/_conversation_pane.html", {**context, "partial": True}, status=status
         )
-    page = {**inbox_list_context(request), **context}
+    # The list beside it is fetched once the page is shown (views/inbox_list.py, `wants_list_pane`): the
+    # page itself costs the thread and the patient panel only.
+    # The list's poll refreshes the navigation badge from there on: no second poll.
+    page = {**context, "list_lazy": True, "nav_badges_refreshed_by_page": True}
     return render(request, "messaging/conversation.html", page, status=status)
 
 
