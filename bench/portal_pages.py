@@ -64,6 +64,9 @@ NOT_PAGES = {
     "portal:service_worker",
 }
 ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {
+    ("portal:message_thread", "pk"): lambda bench: bench.portal_conversation_id,
+    ("portal:message_file", "pk"): lambda bench: bench.portal_conversation_id,
+    ("portal:message_file", "name"): lambda bench: bench.portal_file,
     **{
         (key, "pk"): lambda bench: bench.visit_id
         for key in (

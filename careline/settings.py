@@ -329,6 +329,7 @@ CARELINE_CHANNEL_TYPES = [
     "careline.messaging.channels.simulator.type.SimulatorType",
     "careline.messaging.channels.email.type.EmailType",
     "careline.messaging.channels.twilio.type.TwilioType",
+    "careline.messaging.channels.portal.type.PortalType",
 ]
 TWILIO_ACCOUNT_SID = env_optional("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN_SET = bool(env_optional("TWILIO_AUTH_TOKEN"))

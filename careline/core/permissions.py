@@ -54,6 +54,7 @@ class Perm(models.TextChoices):
     SCHEDULE_BOOK = "schedule.book", "Book, move, cancel and check in appointments; manage the waitlist"
     SCHEDULE_MANAGE = "schedule.manage", "Manage appointment types, clinicians' hours and reminder rules"
     REPORT_VIEW = "report.view", "See reminder and no-show reports"
+    PORTAL_HELP_MANAGE = "portal_help.manage", "Manage the portal help chat's answers and urgent words"
     BILLING_VIEW = "billing.view", "See patients' balances and billing ledgers (charges, claims, payments)"
     BILLING_RECORD = "billing.record", "Record charges, claims, payments, refunds, credits and write-offs"
     PAYMENT_TAKE = "payment.take", "Take a payment at the desk (and see the balance due)"

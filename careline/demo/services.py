@@ -288,6 +288,9 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
         counts |= billing_seed_demo(admin=users["admin"], billing=users["billing"], seed=seed)
         portal_counts, portal_signins = portal_demo_populate(today=timezone.localdate())
         counts |= portal_counts
+        from careline.demo.portal_help_seed import portal_help_demo_populate
+
+        counts |= portal_help_demo_populate(front_desk=users["front_downtown"])
         counts |= _records_seed(staff)
         signins_write(path=path, users=users, passwords=passwords, device=device, portal=portal_signins)
     counts = {"locations": len(locations), "staff": len(users), **counts}

@@ -58,6 +58,10 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("notes", "note_pk"): "care_note",
     ("alerts", "alert_pk"): "alert",
     ("import", "pk"): "import_job",
+    ("faq", "pk"): "faq_entry",
+    ("messages", "pk"): "portal_conversation",
+    ("files", "name"): "portal_file",
+    ("urgent-words", "pk"): "urgent_phrase",
     ("payments", "pk"): "billing_payment",
     ("join", "token"): "portal_grant_token",
     ("allergies", "allergy_pk"): "allergy",
@@ -72,8 +76,17 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("results", "pk"): "portal_result",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
+# The portal's own rows are addressed by patients, never by staff (the portal's sweep swaps them by patient).
 UNSCOPED_KINDS = frozenset(
-    {"public_media_token", "ics_token", "channel_type", "media_name", "portal_grant_token"}
+    {
+        "public_media_token",
+        "ics_token",
+        "channel_type",
+        "media_name",
+        "portal_grant_token",
+        "portal_conversation",
+        "portal_file",
+    }
 )
 
 _ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
@@ -353,6 +366,23 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     reply = SavedReply.objects.create(
         title=f"Hours {suffix}", body="We open at 8.", location=location, created_by=front_desk
     )
+    from careline.portal.models import FaqEntry, UrgentPhrase
+
+    faq_entry = FaqEntry.objects.create(
+        question=f"When does {suffix} open?", answer="At 8.", keywords="hours, open"
+    )
+    urgent_phrase = UrgentPhrase.objects.create(phrase=f"sweep emergency {suffix.lower()}", language="en")
+    from careline.messaging.channels.portal.conversations import portal_conversation, portal_patient_message
+
+    portal_thread = portal_conversation(patient=patient)
+    portal_file = media_save(conversation_id=portal_thread.pk, data=b"%PDF-1.4 sweep", extension="pdf")
+    portal_patient_message(
+        conversation=portal_thread,
+        body="My scan",
+        media=[
+            {"content_type": "application/pdf", "file": portal_file, "state": "copied", "name": "scan.pdf"}
+        ],
+    )
     values: dict[str, Any] = {
         "staff_user": front_desk.pk,
         "api_token": revocable.pk,
@@ -387,6 +417,11 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "care_note": note.pk,
         "alert": alert.pk,
         "import_job": import_job.pk,
+        "faq_entry": faq_entry.pk,
+        "urgent_phrase": urgent_phrase.pk,
+        "portal_conversation": portal_thread.pk,
+        "portal_file": portal_file.partition("/")[2],
+        "portal_media_file": portal_file,
         "billing_payment": payment.pk,
         "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
         **records_rows(patient, clinician, suffix),
@@ -463,7 +498,7 @@ def build_world(personas: Personas) -> World:
         a,
         b,
         tokens,
-        [a.values["media_file"], b.values["media_file"]],
+        [side.values[key] for side in (a, b) for key in ("media_file", "portal_media_file")],
         [a.values["document_file"], b.values["document_file"]],
     )
 

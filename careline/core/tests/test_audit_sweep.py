@@ -197,6 +197,10 @@ EXEMPT = {
     "messaging:saved_reply_edit": "a saved reply's template text",
     "messaging:saved_reply_delete": "a saved reply's template text",
     "messaging:policy_edit": "a location's messaging policy",
+    # The portal help chat's configuration.
+    "portal_admin:faq_edit": "a portal FAQ entry",
+    "portal_admin:faq_delete": "a portal FAQ entry",
+    "portal_admin:urgent_delete": "an urgent phrase of the portal help chat",
     "scheduling:type_edit": "an appointment type",
     "scheduling:hours_edit": "a clinician's working hours and time off",
     "scheduling:hours_delete": "a clinician's working hours",

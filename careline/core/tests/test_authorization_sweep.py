@@ -158,6 +158,13 @@ ACCESS: dict[str, Access] = {
     "messaging:saved_reply_create": form(FRONT),
     "messaging:saved_reply_edit": form(FRONT),
     "messaging:saved_reply_delete": action(FRONT),
+    # --- the portal help chat's configuration (administrators) ---
+    "portal_admin:faq_list": read(ADMIN),
+    "portal_admin:faq_create": form(ADMIN),
+    "portal_admin:faq_edit": form(ADMIN),
+    "portal_admin:faq_delete": action(ADMIN),
+    "portal_admin:urgent_list": form(ADMIN),
+    "portal_admin:urgent_delete": action(ADMIN),
     "messaging:policy_list": read(ADMIN),
     "messaging:policy_edit": form(ADMIN),
     # --- scheduling ---

@@ -305,7 +305,7 @@ def inbox_conversations(user: Any, filters: InboxFilters) -> QuerySet[Conversati
         matching = Conversation.objects.filter(search_condition(filters.text)).values("pk")
         queryset = queryset.filter(pk__in=matching)  # a subquery: joins on phones would repeat rows
     return (
-        queryset.select_related("patient", "patient__primary_location", "location", "assigned_to")
+        queryset.select_related("patient", "patient__primary_location", "location", "assigned_to", "channel")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .order_by(F(sort_field).desc(nulls_last=True), "-pk")
     )

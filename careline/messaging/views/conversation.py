@@ -27,6 +27,7 @@ from careline.core.params import row_id
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
 from careline.core.times import staff_when
+from careline.messaging.channels import channel_inbox_label
 from careline.messaging.forms.inbox import ComposeForm, NoteForm, TagForm
 from careline.messaging.models import Conversation, Message, MessageState, SuppressionReason
 from careline.messaging.outbound.compose import MessageRefused, message_send, staff_reply_outlook
@@ -188,7 +189,8 @@ def _saved_replies(conversation: Conversation) -> list[dict[str, str]]:
 
 def _contact_display(conversation: Conversation) -> str:
     contact = conversation.contact
-    return format_phone(contact) if contact.startswith("+") else contact
+    label = channel_inbox_label(conversation.channel.type_code)
+    return label or (format_phone(contact) if contact.startswith("+") else contact)
 
 
 def _state_context(request: HttpRequest, conversation: Conversation) -> dict[str, Any]:
@@ -227,7 +229,9 @@ def conversation_page_context(
     thread = _thread_context(request, conversation, before)
     state = _state_context(request, conversation)
     version = thread_version(conversation, outlook=state["outlook"]["text"])
-    title = f"Texts with {patient.display_name if patient else state['contact_display']}"
+    label = channel_inbox_label(conversation.channel.type_code)
+    what = f"{label} messages" if label else "Texts"
+    title = f"{what} with {patient.display_name if patient else state['contact_display']}"
     return {
         "nav": "inbox",
         "patient": patient,

@@ -25,6 +25,7 @@ from careline.core.nav import NavBadges
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
 from careline.locations.models import Location
+from careline.messaging.channels import channel_inbox_label
 from careline.messaging.forms.inbox import BAD_CURSOR, InboxFilterForm
 from careline.messaging.models import Conversation
 from careline.messaging.queries import inbox as queries
@@ -72,7 +73,8 @@ def _decorate(rows: list[Conversation]) -> None:
     unread_url = _address_of("messaging:mark_unread")
     for conversation in rows:
         contact = conversation.contact
-        display = format_phone(contact) if contact.startswith("+") else contact
+        label = channel_inbox_label(conversation.channel.type_code)
+        display = label or (format_phone(contact) if contact.startswith("+") else contact)
         patient = conversation.patient
         if patient is not None:
             place = patient.primary_location.name if patient.primary_location else ""

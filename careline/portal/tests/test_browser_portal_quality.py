@@ -38,6 +38,9 @@ PORTAL_NOT_PAGES: dict[str, str] = {
     "portal:manifest": "the web app manifest (JSON)",
     "portal:service_worker": "the service worker (JavaScript)",
     "portal:caregiver_join": "a redirect to the invitation page (the link's token kept in the session)",
+    "portal:message_file": "a file of a message, as a download (PDF, JPEG or PNG)",
+    "portal:document": "a document of the record, as a download (PDF)",
+    "portal:appointment_ics": "a visit's calendar file (.ics)",
 }
 LANGUAGES = {"en": "English", "es": "Español"}
 

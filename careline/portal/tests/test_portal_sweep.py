@@ -86,6 +86,14 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
     "portal:switch_record": PortalRoute(post_only=True),
     "portal:language": PortalRoute(public=True, post_only=True),
     "portal:search": PortalRoute(),
+    "portal:messages": PortalRoute(section="messages", audited=True),
+    "portal:message_thread": PortalRoute(
+        section="messages", objects=lambda p, patient: _thread(patient), audited=True
+    ),
+    "portal:message_file": PortalRoute(
+        section="messages", objects=lambda p, patient: _file(patient), audited=True
+    ),
+    "portal:help": PortalRoute(audited=True),
     # The Profile (the account's own settings; the patient's preferences and consent are audited there).
     "portal:profile": PortalRoute(),
     "portal:profile_contact": PortalRoute(post_only=True),
@@ -120,6 +128,29 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
         audited=True,
     ),
 }
+
+
+def _thread(patient: Patient) -> dict[str, Any]:
+    """The patient's portal conversation with the care team."""
+    from careline.messaging.channels.portal.conversations import portal_conversation
+
+    return {"pk": portal_conversation(patient=patient).pk}
+
+
+def _file(patient: Patient) -> dict[str, Any]:
+    """A PDF the patient sent in their portal conversation (the same one on every call)."""
+    from careline.messaging.channels.portal.conversations import portal_conversation, portal_patient_message
+    from careline.messaging.models import Message
+    from careline.messaging.services.attachments import media_save
+
+    conversation = portal_conversation(patient=patient)
+    sent = Message.objects.filter(conversation=conversation).exclude(media=[]).first()
+    if sent is None:
+        file = media_save(conversation_id=conversation.pk, data=b"%PDF-1.4 sweep", extension="pdf")
+        item = {"content_type": "application/pdf", "file": file, "state": "copied", "name": "scan.pdf"}
+        sent = portal_patient_message(conversation=conversation, body="My scan", media=[item])
+    return {"pk": conversation.pk, "name": sent.media[0]["file"].split("/", 1)[1]}
+
 
 ROUTES = [route for route in routes() if route.key.startswith("portal:")]
 SIGNIN = reverse("portal:signin")
