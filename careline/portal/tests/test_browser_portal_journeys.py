@@ -23,9 +23,9 @@ from careline.testing.portal import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _sign_in(page: Any, base_url: str, email: str, name: str) -> None:
+def _sign_in(page: Any, base_url: str, email: str | None, name: str) -> None:
     page.goto(f"{base_url}/portal/signin/")
-    page.get_by_label("Email or mobile number").fill(email)
+    page.get_by_label("Email or mobile number").fill(email or "")
     page.get_by_label("Password").fill(PORTAL_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name=f"Hello, {name}").wait_for()
