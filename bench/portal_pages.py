@@ -34,6 +34,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from bench.portal_seed import PortalBench, seed_portal  # noqa: E402
+from bench.records_seed import bench_document_key, bench_released_result  # noqa: E402
 from bench.workspace_pages import _slowest_sql, p95  # noqa: E402
 from bench.workspace_seed import Sizes, seed_workspace  # noqa: E402
 from careline.testing.portal import portal_sign_in  # noqa: E402
@@ -70,6 +71,9 @@ NOT_PAGES = {
     "portal:service_worker",
 }
 ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {
+    ("portal:message_thread", "pk"): lambda bench: bench.portal_conversation_id,
+    ("portal:message_file", "pk"): lambda bench: bench.portal_conversation_id,
+    ("portal:message_file", "name"): lambda bench: bench.portal_file,
     **{
         (key, "pk"): lambda bench: bench.visit_id
         for key in (
@@ -81,6 +85,8 @@ ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {
         )
     },
     ("portal:visit_request_withdraw", "pk"): lambda bench: bench.visit_request_id,
+    ("portal:result", "pk"): lambda bench: bench_released_result(bench.patient.pk),
+    ("portal:document", "key"): lambda bench: bench_document_key(bench.patient.pk),
 }
 
 

@@ -34,6 +34,8 @@ class PortalBench:
     patient_ids: list[int]
     seconds: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    portal_conversation_id: int = 0  # the measured patient's portal conversation with the care team
+    portal_file: str = ""  # the name of a PDF they sent in it
     visit_id: int = 0  # an upcoming visit of the patient (its page, confirm, cancel, reschedule, .ics)
     visit_request_id: int = 0  # an open visit request of the patient
 
@@ -88,6 +90,9 @@ def seed_portal(workspace: Workspace, *, results: int, seed: int) -> PortalBench
     started = time.perf_counter()
     rows["lab results"] = seed_results(ids, results, seed)
     seconds["lab results"] = time.perf_counter() - started
+    started = time.perf_counter()
+    rows["portal messages"], conversation_id, file = seed_portal_messages(ids, busiest_id=busiest.pk)
+    seconds["portal messages"] = time.perf_counter() - started
     account = PortalAccount.objects.get(patient=busiest)
     visit_id, visit_request_id = seed_visit(busiest)
     return PortalBench(
@@ -96,9 +101,83 @@ def seed_portal(workspace: Workspace, *, results: int, seed: int) -> PortalBench
         patient_ids=ids,
         seconds=seconds,
         rows=rows,
+        portal_conversation_id=conversation_id,
+        portal_file=file,
         visit_id=visit_id,
         visit_request_id=visit_request_id,
     )
+
+
+def seed_portal_messages(
+    patient_ids: list[int], *, busiest_id: int, per_patient: int = 4, history: int = 400
+) -> tuple[int, int, str]:
+    """A portal conversation with the care team for each of PATIENT_IDS (PER_PATIENT messages, HISTORY for
+    BUSIEST_ID, with a PDF); (messages made, the busiest's conversation id, the PDF's stored name)."""
+    from django.utils import timezone
+
+    from careline.messaging.channels.portal.conversations import portal_channel, portal_contact
+    from careline.messaging.models import Message, MessageKind, MessageState
+    from careline.messaging.services.attachments import media_save
+
+    channel = portal_channel()
+    now = timezone.now()
+    locations = dict(Patient.objects.filter(pk__in=patient_ids).values_list("pk", "primary_location_id"))
+    made = 0
+    busiest_conversation = 0
+    for start in range(0, len(patient_ids), BATCH):
+        chunk = patient_ids[start : start + BATCH]
+        with transaction.atomic():
+            conversations = Conversation.objects.bulk_create(
+                [
+                    Conversation(
+                        channel=channel,
+                        contact=portal_contact(pk),
+                        patient_id=pk,
+                        location_id=locations[pk],
+                        last_message_at=now,
+                    )
+                    for pk in chunk
+                ]
+            )
+            messages = []
+            for conversation in conversations:
+                count = history if conversation.patient_id == busiest_id else per_patient
+                if conversation.patient_id == busiest_id:
+                    busiest_conversation = conversation.pk
+                for number in range(count):
+                    inbound = number % 2 == 0
+                    messages.append(
+                        Message(
+                            conversation=conversation,
+                            channel=channel,
+                            patient_id=conversation.patient_id,
+                            direction="in" if inbound else "out",
+                            kind=MessageKind.PATIENT if inbound else MessageKind.STAFF,
+                            to_address="portal" if inbound else conversation.contact,
+                            from_address=conversation.contact if inbound else "portal",
+                            body=f"Portal message {number}: a question about the next visit.",
+                            state=MessageState.RECEIVED if inbound else MessageState.DELIVERED,
+                            processed_at=now if inbound else None,
+                            delivered_at=None if inbound else now,
+                        )
+                    )
+            Message.objects.bulk_create(messages, batch_size=BATCH)
+            made += len(messages)
+    file = media_save(conversation_id=busiest_conversation, data=b"%PDF-1.4 bench", extension="pdf")
+    Message.objects.create(
+        conversation_id=busiest_conversation,
+        channel=channel,
+        patient_id=busiest_id,
+        direction="in",
+        kind=MessageKind.PATIENT,
+        to_address="portal",
+        from_address=portal_contact(busiest_id),
+        body="My referral",
+        media=[{"content_type": "application/pdf", "file": file, "state": "copied", "name": "referral.pdf"}],
+        state=MessageState.RECEIVED,
+        processed_at=now,
+    )
+    return made + 1, busiest_conversation, file.partition("/")[2]
 
 
 def seed_visit(patient: Patient) -> tuple[int, int]:

@@ -44,6 +44,7 @@ from bench.workspace_seed import Sizes, Workspace, seed_workspace  # noqa: E402
 from careline.accounts.models import User  # noqa: E402
 from careline.messaging.forms.inbox import InboxFilterForm  # noqa: E402
 from careline.messaging.queries.inbox_list import SHOW_CHOICES, InboxFilters, inbox_page  # noqa: E402
+from careline.messaging.views import inbox as inbox_views  # noqa: E402
 from careline.messaging.views.inbox import DETAIL_PANE  # noqa: E402
 from careline.testing.personas import sign_in  # noqa: E402
 
@@ -144,6 +145,12 @@ PAGES: tuple[Page, ...] = (
         "Conversation pane opened from the list (HTMX)",
         lambda w, u, c: _conversations(w),
         {**HTMX, "HTTP_HX_TARGET": DETAIL_PANE},
+    ),
+    Page(
+        "Conversation page's list pane (loaded after it, HTMX)",
+        lambda w, u, c: [_inbox()],
+        {**HTMX, "HTTP_HX_TARGET": getattr(inbox_views, "LIST_PANE", "")},
+        available=lambda: hasattr(inbox_views, "LIST_PANE"),
     ),
     Page("Conversation, live thread poll (no change)", _thread_poll, HTMX, status=204),
     Page("Calendar week page, location", lambda w, u, c: [_week(w, location=w.locations[0].pk)]),

@@ -37,6 +37,10 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "task": "scheduling.reminders_sweep",
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),
         },
+        "records-results-release-sweep": {
+            "task": "records.results_release_sweep",
+            "schedule": float(settings.CARELINE_SWEEP_SECONDS),
+        },
         "scheduling-waitlist-offers-expire": {"task": "scheduling.waitlist_offers_expire", "schedule": 60.0},
     }
 

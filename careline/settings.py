@@ -153,6 +153,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests get a file of their own per process (not shared-cache memory, which fails concurrent writers
     # with "table is locked" at once), so tests with threads see the same locking as production.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{getpid()}.sqlite3")}
+else:
+    # No JIT compilation: the inbox's aggregate queries (the quick filters' counts, with a correlated
+    # subquery per row) are estimated above `jit_above_cost`, and compiling them took 100-170 ms of the
+    # 160-380 ms they ran at 100,000 patients (EXPLAIN ANALYZE, README "Staff workspace"); an OLTP page never
+    # earns that back. Options given in DATABASE_URL (`?options=...`) come first and are kept.
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = f"{_pg_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -327,6 +334,9 @@ CARELINE_SWEEP_SECONDS = env_int("CARELINE_SWEEP_SECONDS", 5, minimum=1, maximum
 # A staff reply from the inbox takes an unassigned conversation for the person who sent it.
 CARELINE_INBOX_ASSIGN_ON_REPLY = env_bool("CARELINE_INBOX_ASSIGN_ON_REPLY", True)
 CARELINE_SIMULATOR = env_bool("CARELINE_SIMULATOR", not PRODUCTION)
+
+# Records: the largest PDF staff may add to a patient's record (and the portal may serve).
+CARELINE_PORTAL_DOCUMENT_MAX_MB = env_int("CARELINE_PORTAL_DOCUMENT_MAX_MB", 10, minimum=1, maximum=100)
 if PRODUCTION and CARELINE_SIMULATOR:
     raise ConfigurationError("CARELINE_SIMULATOR: the phone simulator cannot be turned on in production")
 # The installed channel types, by dotted path (careline/core/registry.py): a provider is one package and one
@@ -335,6 +345,7 @@ CARELINE_CHANNEL_TYPES = [
     "careline.messaging.channels.simulator.type.SimulatorType",
     "careline.messaging.channels.email.type.EmailType",
     "careline.messaging.channels.twilio.type.TwilioType",
+    "careline.messaging.channels.portal.type.PortalType",
 ]
 TWILIO_ACCOUNT_SID = env_optional("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN_SET = bool(env_optional("TWILIO_AUTH_TOKEN"))

@@ -58,10 +58,15 @@ class Perm(models.TextChoices):
         "portal.invite",
         "Invite patients to the portal; lock, unlock and sign out their portal account",
     )
+    PORTAL_HELP_MANAGE = "portal_help.manage", "Manage the portal help chat's answers and urgent words"
     BILLING_VIEW = "billing.view", "See patients' balances and billing ledgers (charges, claims, payments)"
     BILLING_RECORD = "billing.record", "Record charges, claims, payments, refunds, credits and write-offs"
     PAYMENT_TAKE = "payment.take", "Take a payment at the desk (and see the balance due)"
     BILLING_SELF_PAY = "billing.self_pay", "Mark a visit self-pay (its charges are wholly the patient's)"
+    RECORD_VIEW = "record.view", "Read clinical records and lab results"
+    RECORD_EDIT = "record.edit", "Enter and amend clinical records, documents and lab results"
+    RESULT_RELEASE = "result.release", "Release lab results to the patient"
+    RESULT_RULE_MANAGE = "result.rule_manage", "Set release delays per test"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -103,6 +108,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.SIMULATOR_USE,
             Perm.SCHEDULE_VIEW,
             Perm.SCHEDULE_BOOK,
+            # Clinical records go with clinical notes: clinicians (and administrators), never front desk or billing.
+            Perm.RECORD_VIEW,
+            Perm.RECORD_EDIT,
+            Perm.RESULT_RELEASE,
         }
     ),
     Role.BILLING: frozenset(

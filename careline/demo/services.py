@@ -288,9 +288,28 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
         counts |= billing_seed_demo(admin=users["admin"], billing=users["billing"], seed=seed)
         portal_counts, portal_signins = portal_demo_populate(today=timezone.localdate())
         counts |= portal_counts
+        from careline.demo.portal_help_seed import portal_help_demo_populate
+
+        counts |= portal_help_demo_populate(front_desk=users["front_downtown"])
+        counts |= _records_seed(staff)
         signins_write(path=path, users=users, passwords=passwords, device=device, portal=portal_signins)
     counts = {"locations": len(locations), "staff": len(users), **counts}
     return DemoSummary(created=True, signins_path=path, counts=counts)
+
+
+def _records_seed(staff: DemoStaff) -> dict[str, int]:
+    """Clinical records and results for the patients with portal accounts and a few more."""
+    from careline.patients.models import Patient
+    from careline.portal.models import PortalAccess
+    from careline.records.demo import records_seed_demo
+
+    with_portal = list(
+        Patient.objects.filter(pk__in=PortalAccess.objects.values("patient_id")).order_by("pk")
+    )
+    others = list(
+        Patient.objects.filter(status="active").exclude(pk__in=[p.pk for p in with_portal]).order_by("pk")[:5]
+    )
+    return records_seed_demo(patients=with_portal + others, clinicians=staff.clinicians, now=timezone.now())
 
 
 def demo_passwords_reset() -> DemoSummary:

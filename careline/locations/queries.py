@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from careline.locations.models import Location, OpeningHours
 
@@ -53,3 +53,23 @@ def location_first_open_day(location: Location, today: date) -> date:
         if open_minutes_on(periods, day):
             return day
     return today
+
+
+def location_next_opening(location: Location, moment: datetime) -> datetime | None:
+    """When LOCATION next opens after MOMENT (aware, in the location's zone); MOMENT itself when it is open
+    then; None when it has no opening hours in the next OPEN_DAY_LOOKAHEAD days."""
+    periods = list(location.opening_hours.all())
+    zone = location.zone
+    local = moment.astimezone(zone)
+    if any(period.covers(local) for period in periods):
+        return local
+    minute_now = local.hour * 60 + local.minute
+    for offset in range(OPEN_DAY_LOOKAHEAD + 1):
+        day = local.date() + timedelta(days=offset)
+        for start, _end in open_minutes_on(periods, day):
+            if offset == 0 and start <= minute_now:
+                continue
+            opening = datetime.combine(day, time(start // 60, start % 60), tzinfo=zone)
+            # A wall-clock time skipped by a spring-forward change resolves to the next valid instant.
+            return opening.astimezone(zone)
+    return None

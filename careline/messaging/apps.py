@@ -27,10 +27,14 @@ class MessagingConfig(AppConfig):
     def _follow_changes_the_inbox_shows(self) -> None:
         """The inbox list shows who opted out: a consent change moves its conversations' updated_at."""
         from careline.core.events import Phase, subscribe
-        from careline.messaging.services.conversations import conversations_on_consent_changed
-        from careline.patients.events import ConsentChanged
+        from careline.messaging.services.conversations import (
+            conversations_on_consent_changed,
+            conversations_on_patient_updated,
+        )
+        from careline.patients.events import ConsentChanged, PatientUpdated
 
         subscribe(ConsentChanged, conversations_on_consent_changed, phase=Phase.IN_TRANSACTION)
+        subscribe(PatientUpdated, conversations_on_patient_updated, phase=Phase.IN_TRANSACTION)
 
     def _register_audit_objects(self) -> None:
         """How the audit trail names messaging's rows and where it links them."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -149,6 +151,14 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"Conversation with {self.contact}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A linked conversation is at its patient's location (kept in step when the patient moves,
+        # services/conversations.py), so the inbox judges visibility on this column alone.
+        patient = self.patient if self.patient_id is not None and self.location_id is None else None
+        if patient is not None:
+            self.location_id = patient.primary_location_id
+        super().save(*args, **kwargs)
 
 
 class MessageState(models.TextChoices):

@@ -11,6 +11,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from careline.messaging.channels.portal.notices import portal_reply_notice
 from careline.messaging.outbound.dispatch import message_dispatch, messages_dispatch
 from careline.messaging.outbound.sweep import messages_sweep
 from careline.messaging.services.announcements import announcement_messages_create, announcements_stalled
@@ -87,6 +88,12 @@ def _copy_media(message_id: int) -> int:
 def simulator_report_status(message_id: int, provider_message_id: str) -> None:
     """The simulator's delivery report, sent a moment after the message like a real provider's."""
     simulator_deliver(message_id, provider_message_id)
+
+
+@shared_task(name="messaging.portal_reply_notice", ignore_result=True)
+def portal_reply_notice_send(message_id: int) -> None:
+    """Tell the patient a staff message waits in the portal (coalesced; a duplicate task sends nothing)."""
+    portal_reply_notice(message_id)
 
 
 @shared_task(name="messaging.announcement_fanout", ignore_result=True)

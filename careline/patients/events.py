@@ -1,7 +1,8 @@
 """What happens to patients' records, published by the patients services for listeners in other apps.
 
 Payloads are ids, field names and codes, never values or clinical text: a listener that needs more reads the
-rows (and audits the read). Nothing subscribes today; portal, FHIR/HL7 feeds and webhooks are meant to.
+rows (and audits the read). Messaging subscribes to PatientUpdated (a patient's conversations follow their
+location); portal, FHIR/HL7 feeds and webhooks are meant to.
 """
 
 from __future__ import annotations

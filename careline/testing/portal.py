@@ -97,3 +97,8 @@ def browser_portal_trust_device(page: Any, base_url: str, account: PortalAccount
     """Make a Playwright PAGE's browser a device ACCOUNT trusts (the password alone then signs in)."""
     name, value = portal_device_cookie(account)
     page.context.add_cookies([{"name": name, "value": value, "url": f"{base_url}/portal/"}])
+
+
+def browser_portal_trust_email(page: Any, base_url: str, email: str | None) -> None:
+    """`browser_portal_trust_device` for the account that signs in by EMAIL."""
+    browser_portal_trust_device(page, base_url, PortalAccount.objects.get(email=(email or "").lower()))

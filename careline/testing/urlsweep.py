@@ -60,10 +60,25 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("import", "pk"): "import_job",
     ("invite", "token"): "portal_invitation_token",
     ("invitations", "pk"): "portal_invitation_batch",
+    ("faq", "pk"): "faq_entry",
+    ("messages", "pk"): "portal_conversation",
+    ("files", "name"): "portal_file",
+    ("urgent-words", "pk"): "urgent_phrase",
     ("payments", "pk"): "billing_payment",
     ("join", "token"): "portal_grant_token",
+    ("allergies", "allergy_pk"): "allergy",
+    ("medications", "medication_pk"): "medication",
+    ("problems", "problem_pk"): "problem",
+    ("immunizations", "immunization_pk"): "immunization",
+    ("visit-summaries", "summary_pk"): "visit_summary",
+    ("documents", "document_pk"): "document",
+    ("results", "result_pk"): "lab_result",
+    ("release-rules", "rule_pk"): "release_rule",
+    ("documents", "key"): "document_key",  # the portal's download link
+    ("results", "pk"): "portal_result",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
+# The portal's own rows are addressed by patients, never by staff (the portal's sweep swaps them by patient).
 UNSCOPED_KINDS = frozenset(
     {
         "public_media_token",
@@ -72,6 +87,8 @@ UNSCOPED_KINDS = frozenset(
         "media_name",
         "portal_invitation_token",
         "portal_grant_token",
+        "portal_conversation",
+        "portal_file",
     }
 )
 
@@ -191,6 +208,7 @@ class World:
     b: Side
     tokens: dict[str, str]
     media_files: list[str]
+    stored_files: list[str] = field(default_factory=list)  # other files by their storage name
 
     def side_of(self, role: str) -> Side:
         """The location whose rows ROLE works with: B for front_b, A for everyone else."""
@@ -372,6 +390,23 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     reply = SavedReply.objects.create(
         title=f"Hours {suffix}", body="We open at 8.", location=location, created_by=front_desk
     )
+    from careline.portal.models import FaqEntry, UrgentPhrase
+
+    faq_entry = FaqEntry.objects.create(
+        question=f"When does {suffix} open?", answer="At 8.", keywords="hours, open"
+    )
+    urgent_phrase = UrgentPhrase.objects.create(phrase=f"sweep emergency {suffix.lower()}", language="en")
+    from careline.messaging.channels.portal.conversations import portal_conversation, portal_patient_message
+
+    portal_thread = portal_conversation(patient=patient)
+    portal_file = media_save(conversation_id=portal_thread.pk, data=b"%PDF-1.4 sweep", extension="pdf")
+    portal_patient_message(
+        conversation=portal_thread,
+        body="My scan",
+        media=[
+            {"content_type": "application/pdf", "file": portal_file, "state": "copied", "name": "scan.pdf"}
+        ],
+    )
     values: dict[str, Any] = {
         "staff_user": front_desk.pk,
         "api_token": revocable.pk,
@@ -408,10 +443,73 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "import_job": import_job.pk,
         "portal_invitation_token": invitation_token,
         "portal_invitation_batch": invitation_batch.pk,
+        "faq_entry": faq_entry.pk,
+        "urgent_phrase": urgent_phrase.pk,
+        "portal_conversation": portal_thread.pk,
+        "portal_file": portal_file.partition("/")[2],
+        "portal_media_file": portal_file,
         "billing_payment": payment.pk,
         "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
+        **records_rows(patient, clinician, suffix),
     }
     return Side(location, front_desk, values)
+
+
+def records_rows(patient: Any, clinician: User, suffix: str) -> dict[str, Any]:
+    """A patient's clinical record: one entry of each kind, a PDF, a held result and a release rule."""
+    import io
+    from datetime import date
+    from decimal import Decimal
+
+    from careline.core.actor import Actor
+    from careline.records.models import (
+        Allergy,
+        Immunization,
+        Medication,
+        Problem,
+        ReleasePolicy,
+        ResultReleaseRule,
+        VisitSummary,
+    )
+    from careline.records.services.documents import document_add
+    from careline.records.services.entries import record_add
+    from careline.records.services.results import result_add
+
+    actor = Actor.staff(clinician)
+    now = timezone.now()
+
+    def add(model: Any, **values: Any) -> int:
+        return int(record_add(model=model, patient=patient, values=values, actor=actor).pk)
+
+    document = document_add(
+        patient=patient, title=f"Letter {suffix}", upload=io.BytesIO(b"%PDF-1.4\n%%EOF\n"), original_name="",
+        size=None, actor=actor,
+    )  # fmt: skip
+    result = result_add(
+        patient=patient, actor=actor,
+        values={
+            "test_code": "HBA1C", "test_name": "Hemoglobin A1c", "value": "7.9", "unit": "%",
+            "reference_low": Decimal("4.0"), "reference_high": Decimal("5.6"),
+            "collected_at": now - timedelta(days=1), "resulted_at": now,
+        },
+    )  # fmt: skip
+    rule = ResultReleaseRule.objects.create(
+        test_code=f"T{suffix.upper()}"[:30], policy=ReleasePolicy.HELD, updated_by=clinician, updated_at=now
+    )
+    return {
+        # Not an argument's value: the stored file's name, removed with the world.
+        "document_file": document.file.name,
+        "allergy": add(Allergy, substance="Penicillin"),
+        "medication": add(Medication, name="Metformin"),
+        "problem": add(Problem, name="Type 2 diabetes"),
+        "immunization": add(Immunization, vaccine="Influenza", date_given=date(2030, 10, 1)),
+        "visit_summary": add(VisitSummary, visit_date=date(2030, 12, 1), summary="Keep walking."),
+        "document": document.pk,
+        "document_key": document.download_key,
+        "lab_result": result.pk,
+        "portal_result": result.pk,
+        "release_rule": rule.pk,
+    }
 
 
 def build_world(personas: Personas) -> World:
@@ -421,12 +519,23 @@ def build_world(personas: Personas) -> World:
     a = _side(p, location=p.location_a, front_desk=p.front_a, clinician=p.clinician_a, patient=p.pat)
     b = _side(p, location=p.location_b, front_desk=p.front_b, clinician=clinician_b, patient=p.quinn)
     tokens = {role: _token(user, "sweep", p.admin)[1] for role, user in p.staff.items()}
-    return World(p, a, b, tokens, [a.values["media_file"], b.values["media_file"]])
+    return World(
+        p,
+        a,
+        b,
+        tokens,
+        [side.values[key] for side in (a, b) for key in ("media_file", "portal_media_file")],
+        [a.values["document_file"], b.values["document_file"]],
+    )
 
 
 def remove_world_files(world: World) -> None:
     """Delete the media files the world stored (rows go with the test database; files would stay)."""
+    from django.core.files.storage import default_storage
+
     from careline.messaging.services.attachments import media_delete
 
     for file in world.media_files:
         media_delete(file)
+    for name in world.stored_files:
+        default_storage.delete(name)

@@ -101,6 +101,7 @@ class Records:
     note: int
     alert: int
     caregiver: int
+    clinical: dict[str, Any]  # the clinical record's rows by kind (careline.testing.urlsweep.records_rows)
 
 
 Args = Callable[[Records], dict[str, Any]]
@@ -135,6 +136,24 @@ PATIENT_ROUTES: dict[str, Args] = {
     "api:patient_update_api": lambda r: {"patient_id": r.personas.pat.pk},  # same path as the read
     "api:appointment_detail_api": lambda r: {"appointment_id": r.appointment},
     "api:appointment_update_api": lambda r: {"appointment_id": r.appointment},  # same path as the read
+    "records:patient": PAT,
+    "records:document_add": PAT,
+    "records:document": lambda r: {"pk": r.personas.pat.pk, "document_pk": r.clinical["document"]},
+    "records:document_file": lambda r: {"pk": r.personas.pat.pk, "document_pk": r.clinical["document"]},
+    "records:result_add": PAT,
+    "records:result": lambda r: {"pk": r.personas.pat.pk, "result_pk": r.clinical["lab_result"]},
+    **{
+        f"records:{kind}_add": PAT
+        for kind in ("allergies", "medications", "problems", "immunizations", "visit_summaries")
+    },
+    "records:allergies": lambda r: {"pk": r.personas.pat.pk, "allergy_pk": r.clinical["allergy"]},
+    "records:medications": lambda r: {"pk": r.personas.pat.pk, "medication_pk": r.clinical["medication"]},
+    "records:problems": lambda r: {"pk": r.personas.pat.pk, "problem_pk": r.clinical["problem"]},
+    "records:immunizations": lambda r: {
+        "pk": r.personas.pat.pk,
+        "immunization_pk": r.clinical["immunization"],
+    },
+    "records:visit_summaries": lambda r: {"pk": r.personas.pat.pk, "summary_pk": r.clinical["visit_summary"]},
 }
 
 # Routes that act on a patient's record but only by POST: a GET is refused (405) and shows nothing.
@@ -165,6 +184,8 @@ POST_ONLY: dict[str, Args] = {
     "billing:adjust": PAT,
     "billing:refund": lambda r: {"pk": 1},
     "billing:self_pay": APPOINTMENT,
+    "records:result_release": lambda r: {"pk": r.personas.pat.pk, "result_pk": r.clinical["lab_result"]},
+    "records:results_release_normal": PAT,
 }
 
 # Routes with an id in the path that show no patient's data. Keep the reason next to each.
@@ -180,11 +201,16 @@ EXEMPT = {
     "messaging:saved_reply_edit": "a saved reply's template text",
     "messaging:saved_reply_delete": "a saved reply's template text",
     "messaging:policy_edit": "a location's messaging policy",
+    # The portal help chat's configuration.
+    "portal_admin:faq_edit": "a portal FAQ entry",
+    "portal_admin:faq_delete": "a portal FAQ entry",
+    "portal_admin:urgent_delete": "an urgent phrase of the portal help chat",
     "scheduling:type_edit": "an appointment type",
     "scheduling:hours_edit": "a clinician's working hours and time off",
     "scheduling:hours_delete": "a clinician's working hours",
     "scheduling:time_off_delete": "a clinician's time off",
     "scheduling:reminder_rule_edit": "a reminder rule",
+    "records:release_rule_edit": "a lab test's release rule (a test code and a delay)",
     "scheduling:reminder_rule_deactivate": "a reminder rule",
     "scheduling:reminder_replan_status": "a reminder re-plan's counts",
     "accounts:staff_unlock": "a staff member's sign-in lock",
@@ -247,6 +273,7 @@ def records(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[Record
     from careline.patients.models import PatientAlert
     from careline.patients.services.notes import alert_add, note_add
     from careline.scheduling.tests.appointment_support import MONDAY, at_a, book, make_schedule
+    from careline.testing.urlsweep import records_rows
 
     settings.MEDIA_ROOT = str(tmp_path)
     with time_machine.travel(NOON_CHICAGO, tick=False):
@@ -274,6 +301,7 @@ def records(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[Record
             note=note.pk,
             alert=PatientAlert.objects.get(patient=personas.pat).pk,
             caregiver=personas.pat_caregiver.pk,
+            clinical=records_rows(personas.pat, personas.clinician_a, "Northside"),
         )
 
 

@@ -32,6 +32,7 @@ STAFF: Roles = EVERYONE - {"anonymous"}
 ADMIN: Roles = frozenset({"admin"})
 FRONT: Roles = frozenset({"admin", "front_a", "front_b"})  # front desk (and the administrator)
 CARE: Roles = FRONT | {"clinician_a"}  # those who edit patients and book visits
+CLINICAL: Roles = frozenset({"admin", "clinician_a"})  # clinical records and results
 NOBODY: Roles = frozenset()
 BILLING: Roles = frozenset({"admin", "billing_a"})  # billing staff (and the administrator)
 DESK_PAYMENT: Roles = FRONT | {"billing_a"}  # who takes a payment at the desk
@@ -170,6 +171,13 @@ ACCESS: dict[str, Access] = {
     "messaging:saved_reply_create": form(FRONT),
     "messaging:saved_reply_edit": form(FRONT),
     "messaging:saved_reply_delete": action(FRONT),
+    # --- the portal help chat's configuration (administrators) ---
+    "portal_admin:faq_list": read(ADMIN),
+    "portal_admin:faq_create": form(ADMIN),
+    "portal_admin:faq_edit": form(ADMIN),
+    "portal_admin:faq_delete": action(ADMIN),
+    "portal_admin:urgent_list": form(ADMIN),
+    "portal_admin:urgent_delete": action(ADMIN),
     "messaging:policy_list": read(ADMIN),
     "messaging:policy_edit": form(ADMIN),
     # --- scheduling ---
@@ -208,6 +216,22 @@ ACCESS: dict[str, Access] = {
     "billing:adjust": action(BILLING),
     "billing:refund": action(BILLING),
     "billing:self_pay": action(ADMIN),
+    # --- records (clinical: clinicians and administrators) ---
+    "records:patient": read(CLINICAL),
+    "records:document_add": form(CLINICAL),
+    "records:document": form(CLINICAL),
+    "records:document_file": read(CLINICAL),
+    "records:result_add": form(CLINICAL),
+    "records:result": form(CLINICAL),
+    "records:result_release": action(CLINICAL),
+    "records:results_release_normal": action(CLINICAL),
+    "records:release_rules": form(ADMIN),
+    "records:release_rule_edit": form(ADMIN),
+    **{
+        f"records:{kind}{suffix}": form(CLINICAL)
+        for kind in ("allergies", "medications", "problems", "immunizations", "visit_summaries")
+        for suffix in ("", "_add")
+    },
     # --- API (bearer tokens; the operation's own method) ---
     "api:api-root": read(NOBODY),
     # The schema and its docs page: a signed-in staff session or an active token (README, API).
@@ -443,7 +467,13 @@ def test_each_persona_gets_what_the_table_says(sweep: Sweep, route: Route) -> No
 
 # --- ids swapped between locations -----------------------------------------------------------------------
 
-SWAPPED = [route for route in ROUTES if route.takes_object_id or route.key in REQUESTS]
+# Portal routes answer staff with the portal's sign-in whatever the id; the portal's own sweep
+# (careline/portal/tests/test_portal_sweep.py) swaps their ids between patients.
+SWAPPED = [
+    route
+    for route in ROUTES
+    if (route.takes_object_id or route.key in REQUESTS) and not route.pattern.startswith("/portal/")
+]
 # Lists and searches may answer another location's filter with 200 (ignored or emptied) or 400 (not a
 # choice), but never with its rows;
 # these show the persona's own patient for their own filter, which proves the check below can see a leak.

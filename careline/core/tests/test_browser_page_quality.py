@@ -62,6 +62,7 @@ NOT_PAGES: dict[str, str] = {
     "portal:manifest": "the portal's web app manifest (JSON)",
     "portal:service_worker": "the portal's service worker (JavaScript)",
     "portal:caregiver_join": "a redirect to the caregiver's invitation page",
+    "records:document_file": "a PDF file",
 }
 # Routes under /api/v1/ are bearer-token endpoints, and the API's docs page is Swagger UI's own markup.
 API_PREFIX = "/api/v1/"

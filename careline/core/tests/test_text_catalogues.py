@@ -56,7 +56,9 @@ def read_po(path: Path) -> dict[tuple[str | None, str], tuple[str, set[str]]]:
                 field, _, rest = line.partition(" ")
                 parts[field] = _unquote(rest)
         if parts.get("msgid"):
-            entries[parts.get("msgctxt"), parts["msgid"]] = (parts.get("msgstr", ""), flags)
+            # A plural entry is translated when its first form is (msgfmt --check-format checks the rest).
+            msgstr = parts.get("msgstr", parts.get("msgstr[0]", ""))
+            entries[parts.get("msgctxt"), parts["msgid"]] = (msgstr, flags)
     return entries
 
 

@@ -56,3 +56,21 @@ def test_resetting_the_demo_passwords_gives_the_portal_accounts_new_ones(signins
     assert all(before[key] != after[key] for key in before)
     account = PortalAccount.objects.get(email=next(iter(after)))
     assert account.check_password(after[account.email])
+
+
+def test_the_demo_has_faq_answers_in_both_languages_and_portal_conversations(signins):
+    from careline.messaging.models import Conversation, Message
+    from careline.portal.models import FaqEntry
+
+    assert FaqEntry.objects.filter(language="en").count() >= 3
+    assert FaqEntry.objects.filter(language="es").count() >= 3
+    conversations = Conversation.objects.filter(channel__type_code="portal")
+    assert conversations.count() == 2
+    for conversation in conversations:
+        kinds = list(Message.objects.filter(conversation=conversation).values_list("direction", "state"))
+        assert kinds == [("in", "received"), ("out", "delivered")]
+    _, identifier, password = _portal_signins(signins)[0]
+    client = portal_trust_device(Client(), PortalAccount.objects.get(email=identifier.lower()))
+    client.post(reverse("portal:signin"), {"identifier": identifier, "password": password})
+    page = client.get(reverse("portal:messages")).content.decode()
+    assert "1 unread" in page

@@ -60,3 +60,24 @@ def test_a_night_shift_from_yesterday_makes_today_a_working_day() -> None:
 
 def test_a_location_without_hours_opens_on_today() -> None:
     assert location_first_open_day(_clinic(), SUNDAY) == SUNDAY
+
+
+def test_the_next_opening_is_now_when_open_else_the_next_span_start():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from careline.locations.queries import location_next_opening
+
+    chicago = ZoneInfo("America/Chicago")
+    clinic = _clinic((Weekday.MONDAY, "08:00", "12:00"), (Weekday.MONDAY, "13:00", "17:00"))
+    lunch = datetime(2031, 1, 6, 12, 30, tzinfo=chicago)
+    assert location_next_opening(clinic, lunch) == datetime(2031, 1, 6, 13, 0, tzinfo=chicago)
+    morning = datetime(2031, 1, 6, 9, 0, tzinfo=chicago)
+    assert location_next_opening(clinic, morning) == morning
+    saturday_night = datetime(2031, 1, 4, 22, 0, tzinfo=chicago)
+    assert location_next_opening(clinic, saturday_night) == datetime(2031, 1, 6, 8, 0, tzinfo=chicago)
+    never = Location.objects.create(
+        name="Closed clinic", address_line1="2 Main St", city="Chicago", phone="+13125550101",
+        time_zone="America/Chicago",
+    )  # fmt: skip
+    assert location_next_opening(never, saturday_night) is None

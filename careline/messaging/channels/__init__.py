@@ -25,3 +25,11 @@ def channel_types() -> dict[str, ChannelType]:
 def channel_type_choices() -> list[tuple[str, str]]:
     """(code, name) of the installed types: the choices of Channel.type_code."""
     return CHANNEL_TYPES.choices()
+
+
+def channel_inbox_label(type_code: str) -> str:
+    """The label the inbox shows beside conversations of the type TYPE_CODE ("" for none or an uninstalled one)."""
+    try:
+        return channel_type(type_code).inbox_label
+    except UnknownChannelType:
+        return ""

@@ -157,6 +157,14 @@ class ChannelType(Plugin, ABC):
     max_attempts: ClassVar[int] = 5
     # Extra names a UI-configured channel of this type may give its secret (besides CARELINE_SECRET_<NAME>).
     secret_variable_patterns: ClassVar[tuple[tuple[re.Pattern[str], str], ...]] = ()
+    # Messages that never leave Careline (the patient reads them signed in, as in the portal): no phone or
+    # mailbox is involved, so "confidential communications" does not stop them and quiet hours do not hold them.
+    stays_in_careline: ClassVar[bool] = False
+    # A short label the inbox shows beside conversations of this type ("" shows none).
+    inbox_label: ClassVar[str] = ""
+    # Whether administrators add channels of this type under Settings -> Channels (the portal's is made by
+    # Careline itself and has nothing to configure).
+    configurable: ClassVar[bool] = True
 
     @abstractmethod
     def send(self, channel: Channel, message: Message) -> SendResult:

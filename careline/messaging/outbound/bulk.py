@@ -132,6 +132,7 @@ def messages_send_bulk(
                 patient=item.patient,
                 due_at=None,
                 now=now,
+                channel=channel,
             )
             fields = message_fields(
                 conversation=conversation,

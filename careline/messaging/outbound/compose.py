@@ -59,13 +59,19 @@ def due_and_held(
     patient: Patient | None,
     due_at: datetime | None,
     now: datetime,
+    channel: Channel | None = None,
 ) -> tuple[datetime | None, bool]:
     """When a message is due (DUE_AT, its scheduled time, or later when quiet hours hold it) and whether quiet
-    hours hold it; a message suppressed for REASON is never held."""
+    hours hold it; a message suppressed for REASON is never held. CHANNEL: the conversation's."""
     if reason:
         return due_at, False
     release = hold_until(
-        kind=kind, urgent=urgent, conversation=conversation, patient=patient, now=due_at or now
+        kind=kind,
+        urgent=urgent,
+        conversation=conversation,
+        patient=patient,
+        now=due_at or now,
+        channel=channel,
     )
     return (release, True) if release is not None else (due_at, False)
 
@@ -184,6 +190,7 @@ def message_send(
             patient=patient,
             due_at=send_at if send_at and send_at > now else None,
             now=now,
+            channel=channel,
         )
         fields = message_fields(
             conversation=conversation,
@@ -237,7 +244,12 @@ def staff_reply_outlook(
     if reason:
         return reason, None
     return "", hold_until(
-        kind=MessageKind.STAFF, urgent=False, conversation=conversation, patient=patient, now=now
+        kind=MessageKind.STAFF,
+        urgent=False,
+        conversation=conversation,
+        patient=patient,
+        now=now,
+        channel=channel,
     )
 
 

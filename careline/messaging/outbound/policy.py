@@ -106,6 +106,8 @@ def suppression_reason_for(
         return SuppressionReason.DECEASED
     if kind == MessageKind.KEYWORD_REPLY:
         return ""  # the law requires the opt-out confirmation itself
+    if channel.type.stays_in_careline:
+        return ""  # read by the signed-in patient: no phone or mailbox the confidentiality rule protects
     if patient is not None and patient.confidential_communications:
         return SuppressionReason.CONFIDENTIAL
     if "sms" not in channel.type.capabilities:
@@ -228,11 +230,19 @@ def quiet_hours_latest_before(
 
 
 def hold_until(
-    *, kind: str, urgent: bool, conversation: Conversation, patient: Patient | None, now: datetime
+    *,
+    kind: str,
+    urgent: bool,
+    conversation: Conversation,
+    patient: Patient | None,
+    now: datetime,
+    channel: Channel | None = None,
 ) -> datetime | None:
-    """When quiet hours release this message; None when it may go now."""
+    """When quiet hours release this message; None when it may go now (CHANNEL: the conversation's)."""
     if urgent or kind == MessageKind.KEYWORD_REPLY or kind == MessageKind.AUTO_REPLY:
         return None
+    if (channel or conversation.channel).type.stays_in_careline:
+        return None  # stored for the signed-in patient: nothing rings at night
     if (
         kind == MessageKind.STAFF
         and conversation.last_inbound_at

@@ -31,11 +31,18 @@ AMBIGUOUS_MARK = "[may have been sent] "
 def message_mark_sent(message: Message, provider_message_id: str, *, state: str = MessageState.SENT) -> None:
     """Record the provider's id and move SENDING -> SENT (a callback may already have moved it further)."""
     now = timezone.now()
+    # A type that delivers by storing (the portal) reports DELIVERED at once: its times are set with it.
+    delivered = {"delivered_at": now, "finished_at": now} if state == MessageState.DELIVERED else {}
     # The usual case in one statement: nothing (no early callback, no sweep) has touched the row.
     if Message.objects.filter(
         pk=message.pk, state=MessageState.SENDING, provider_message_id__isnull=True, sent_at__isnull=True
     ).update(
-        state=state, provider_message_id=provider_message_id, sent_at=now, error_code="", error_message=""
+        state=state,
+        provider_message_id=provider_message_id,
+        sent_at=now,
+        error_code="",
+        error_message="",
+        **delivered,
     ):
         return
     Message.objects.filter(pk=message.pk, provider_message_id__isnull=True).update(
@@ -43,7 +50,7 @@ def message_mark_sent(message: Message, provider_message_id: str, *, state: str 
     )
     Message.objects.filter(pk=message.pk, sent_at__isnull=True).update(sent_at=now)
     Message.objects.filter(pk=message.pk, state__in=[MessageState.SENDING, MessageState.QUEUED]).update(
-        state=state, error_code="", error_message=""
+        state=state, error_code="", error_message="", **delivered
     )
 
 

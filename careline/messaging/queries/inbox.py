@@ -42,11 +42,10 @@ def conversations_visible_to(user: Any) -> QuerySet[Conversation]:
     family_phone = unlinked.filter(Exists(phones.filter(patient__primary_location_id__in=locations))).values(
         "pk"
     )
+    # A linked conversation's location is its patient's (kept in step when the patient moves:
+    # services/conversations.py, conversations_on_patient_updated), so no join to the patients.
     return Conversation.objects.filter(
-        Q(patient__primary_location_id__in=locations)
-        | Q(patient__isnull=True, location_id__in=locations)
-        | Q(pk__in=unknown_sender)
-        | Q(pk__in=family_phone)
+        Q(location_id__in=locations) | Q(pk__in=unknown_sender) | Q(pk__in=family_phone)
     )
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -142,9 +143,7 @@ def scope_condition(filters: InboxFilters) -> Q:
     if filters.status in Conversation.Status.values:
         condition &= Q(status=filters.status)
     if filters.location_id:
-        condition &= Q(patient__primary_location_id=filters.location_id) | Q(
-            patient__isnull=True, location_id=filters.location_id
-        )
+        condition &= Q(location_id=filters.location_id)  # a linked conversation's is its patient's
     if filters.tag:
         tagged = Conversation.tags.through.objects.filter(
             conversation_id=OuterRef("pk"), tag__name=filters.tag
@@ -173,7 +172,11 @@ def phone_digits(text: str) -> str:
 def _phone_condition(digits: str) -> Q:
     """Numbers containing DIGITS; a full number typed with or without the country code matches it too."""
     numbers = PatientPhone.objects.filter(number__contains=digits).values("patient_id")
-    return Q(contact__contains=digits) | Q(patient_id__in=numbers)
+    # One set of ids from two lookups, each of which an index can answer (a trigram index on PostgreSQL,
+    # migration 0016); an OR of the two conditions would read every conversation instead.
+    by_contact = Conversation.objects.filter(contact__contains=digits).order_by().values("pk")
+    by_patient = Conversation.objects.filter(patient_id__in=numbers).order_by().values("pk")
+    return Q(pk__in=by_contact.union(by_patient))
 
 
 def _text_condition(text: str) -> Q:
@@ -216,11 +219,16 @@ def _name_condition(text: str) -> Q | None:
 
 
 def search_condition(text: str) -> Q:
-    """Name prefix, any part of the phone number, or message text."""
-    condition = _text_condition(text)
+    """A phone number (any part, typed any way) when TEXT is only that; else a name prefix or message text.
+
+    A query of only digits (and the usual phone punctuation) means a number: message text is not searched for
+    it (on SQLite that would read every message body; on PostgreSQL the digits are rarely words worth
+    finding), and names never hold digits.
+    """
     digits = phone_digits(text)
     if digits:
-        condition |= _phone_condition(digits)
+        return _phone_condition(digits)
+    condition = _text_condition(text)
     name = _name_condition(text)
     if name is not None:
         condition |= name
@@ -297,7 +305,7 @@ def inbox_conversations(user: Any, filters: InboxFilters) -> QuerySet[Conversati
         matching = Conversation.objects.filter(search_condition(filters.text)).values("pk")
         queryset = queryset.filter(pk__in=matching)  # a subquery: joins on phones would repeat rows
     return (
-        queryset.select_related("patient", "patient__primary_location", "location", "assigned_to")
+        queryset.select_related("patient", "patient__primary_location", "location", "assigned_to", "channel")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .order_by(F(sort_field).desc(nulls_last=True), "-pk")
     )
@@ -388,6 +396,28 @@ def inbox_counts(user: Any, filters: InboxFilters) -> InboxCounts:
         badge=int(totals["badge"] or 0),
         version=_version_token(totals, filters),
     )
+
+
+COUNTS_CACHE_SECONDS = 600
+
+
+def inbox_counts_reused(user: Any, filters: InboxFilters, *, version: str | None = None) -> InboxCounts:
+    """inbox_counts, kept in the cache under the list's version: while nothing the list shows changed (the
+    version, one cheaper query without the row facts, is the same), the counts are the ones worked out last.
+
+    The key holds the person and their locations (the counts of "mine" and the visible rows are theirs) and
+    the version, which already names the filters; counts are stored under the version their own query read.
+    VERSION: the list's version when the caller has just read it (the poll's).
+    """
+    version = version or inbox_version(user, filters)
+    locations = ",".join(str(pk) for pk in sorted(getattr(user, "location_ids", ()) or ()))
+    prefix = f"careline:inbox-counts:{user.pk}:{locations}:"
+    found = cache.get(prefix + version)
+    if isinstance(found, InboxCounts):
+        return found
+    counts = inbox_counts(user, filters)
+    cache.set(prefix + counts.version, counts, COUNTS_CACHE_SECONDS)
+    return counts
 
 
 def inbox_version(user: Any, filters: InboxFilters) -> str:

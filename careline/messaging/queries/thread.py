@@ -179,11 +179,7 @@ def notice_conversations(user: Any) -> QuerySet[Conversation]:
     """Conversations whose new patient messages USER is told about: assigned to them, or unassigned at one
     of their locations (or with no location yet: an unknown sender someone must triage)."""
     locations = list(user.location_ids)
-    at_my_locations = (
-        Q(patient__primary_location_id__in=locations)
-        | Q(patient__isnull=True, location_id__in=locations)
-        | Q(patient__isnull=True, location__isnull=True)
-    )
+    at_my_locations = Q(location_id__in=locations) | Q(patient__isnull=True, location__isnull=True)
     return conversations_visible_to(user).filter(
         Q(assigned_to=user) | (Q(assigned_to__isnull=True) & at_my_locations)
     )

@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
+from django.utils.translation import gettext
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 PROVIDER_URL_MAX_AGE = 7 * 24 * 3600  # providers fetch media when they send; a week leaves room for retries
@@ -37,6 +38,12 @@ SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
 PDF_SIGNATURE = (b"%PDF-", "application/pdf", "pdf")
 # Patients may also send a PDF (a referral, an insurance card scan); staff attach images only.
 INBOUND_SIGNATURES = (*SIGNATURES, PDF_SIGNATURE)
+# What a signed-in patient may attach to a secure message: a PDF, a JPEG or a PNG, nothing else.
+PATIENT_UPLOAD_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    PDF_SIGNATURE,
+)
 
 
 def media_url_allowed(url: str) -> bool:
@@ -62,6 +69,32 @@ def attachment_type(upload: UploadedFile) -> tuple[str, str]:
     if kind is None:
         raise ValidationError("Attach a JPEG, PNG or GIF image.")
     return kind
+
+
+def patient_upload_type(upload: UploadedFile) -> tuple[str, str]:
+    """(content type, extension) of a file a signed-in patient attaches; ValidationError unless its bytes are
+    a PDF, JPEG or PNG of at most 5 MB (the name and the browser's claim are not trusted)."""
+    if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError(gettext("Files can be at most 5 MB."))
+    if upload.size == 0:
+        raise ValidationError(gettext("The file is empty."))
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    kind = _sniff(head, PATIENT_UPLOAD_SIGNATURES)
+    if kind is None:
+        raise ValidationError(gettext("Attach a PDF, JPEG or PNG file."))
+    return kind
+
+
+def patient_upload_store(*, conversation_id: int, upload: UploadedFile) -> dict[str, str]:
+    """Check and store a patient's UPLOAD; its Message.media entry {content_type, file, state, name}."""
+    content_type, extension = patient_upload_type(upload)
+    upload.seek(0)
+    file = media_save(conversation_id=conversation_id, data=upload.read(), extension=extension)
+    # The name the patient gave, cut and reduced to plain characters: shown as a label, never a path.
+    label = "".join(ch for ch in (upload.name or "")[-80:] if ch.isalnum() or ch in " ._-()") or "file"
+    return {"content_type": content_type, "file": file, "state": "copied", "name": label.strip()}
 
 
 def inbound_media_type(data: bytes) -> tuple[str, str] | None:

@@ -17,7 +17,7 @@ from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.messaging.models import Conversation, ConversationEvent, InternalNote, Message, Tag
 from careline.messaging.services.inbound import patients_for_number
-from careline.patients.events import ConsentChanged
+from careline.patients.events import ConsentChanged, PatientUpdated
 from careline.patients.models import ConsentEvent, ConsentKind, ConsentMethod, Patient
 
 MAX_NOTE_LENGTH = 2000
@@ -310,6 +310,21 @@ def internal_note_add_automatic(*, conversation: Conversation, text: str) -> Int
 
 
 # --- what other apps change that the inbox list shows --------------------------------------------------
+
+
+def conversations_on_patient_updated(event: PatientUpdated) -> None:
+    """A patient moved to another location: their conversations move with them (in the same transaction), so
+    the inbox's visibility and location filter read the conversation's own column, and open lists notice."""
+    if "primary_location" not in event.fields:
+        return
+    location_id = (
+        Patient.objects.filter(pk=event.patient_id).values_list("primary_location_id", flat=True).first()
+    )
+    if location_id is None:
+        return
+    Conversation.objects.filter(patient_id=event.patient_id).exclude(location_id=location_id).update(
+        location_id=location_id, updated_at=timezone.now()
+    )
 
 
 def conversations_on_consent_changed(event: ConsentChanged) -> None:

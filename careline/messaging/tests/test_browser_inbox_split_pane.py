@@ -91,6 +91,13 @@ def test_split_pane_send_with_ctrl_enter_and_one_pane_at_a_time_on_a_phone(
     page.locator("#conversation-state [data-assignee]").filter(has_text="Casey Clinician").wait_for()
     assert page.evaluate("window.__not_reloaded === true")
 
+    # Loaded by its address: the list arrives after the page (HTMX), with the open conversation marked.
+    page.goto(f"{live_server.url}/inbox/{conversation.pk}")
+    page.locator("#inbox-list a[aria-current='page']").wait_for()
+    assert page.locator("#inbox-views").is_visible() and not page.locator("#inbox-list-lazy").count()
+    page.locator("#inbox-list").get_by_role("link", name=re.compile("Pat Ortega")).click()
+    page.get_by_role("heading", name="Texts with Pat Ortega").wait_for()
+
     # A phone: the conversation alone, the newest text and the reply box in view without scrolling.
     phone = browser_context.new_page()
     phone.set_viewport_size(PHONE)

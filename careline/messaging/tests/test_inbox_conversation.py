@@ -264,7 +264,7 @@ def test_reading_a_conversation_is_audited_once_and_polling_is_not(personas, cli
     # The conversation, and what the patient panel beside it showed.
     assert sorted(views.values_list("detail", flat=True)) == [
         "conversation read",
-        "inbox patient panel: identity, alerts, consent, language, number shared, visits",
+        "inbox patient panel: identity, alerts, consent, language, number shared, visits, balance",
     ]
     for _ in range(3):
         client.get(reverse("messaging:thread", args=[conversation.pk]), HTTP_X_CARELINE_BACKGROUND="1")

@@ -12,7 +12,12 @@ from django.urls import reverse
 from careline.core.actor import Actor
 from careline.messaging.models import Conversation, Message, MessageKind, MessageState, Tag
 from careline.messaging.outbound.compose import message_send
-from careline.messaging.queries.inbox_list import InboxFilters, inbox_conversations, inbox_counts
+from careline.messaging.queries.inbox_list import (
+    SHOW_CHOICES,
+    InboxFilters,
+    inbox_conversations,
+    inbox_counts,
+)
 from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, texted_by
 from careline.patients.models import ConsentKind, ConsentMethod, Patient, PatientPhone
 from careline.patients.services.registry import consent_record
@@ -181,3 +186,30 @@ def test_unknown_filter_values_fall_back_to_the_defaults(personas: Any, client_f
     )
     assert response.status_code == 200
     assert "Pat Ortega" in response.content.decode()
+
+
+def test_the_counts_are_reused_while_the_lists_version_is_unchanged(
+    personas: Any, client_for: Any, clock: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from careline.messaging.services.conversations import conversation_flag_set
+
+    conversation = texted_by(PAT_NUMBER)
+    client = client_for(personas.front_a)
+    client.get(reverse("messaging:inbox"))
+    with CaptureQueriesContext(connection) as again:
+        html = client.get(reverse("messaging:inbox")).content.decode()
+
+    def counted(captured: Any) -> bool:  # the counts query: a COUNT per quick filter
+        return any(q["sql"].count("COUNT(") >= len(SHOW_CHOICES) for q in captured.captured_queries)
+
+    assert not counted(again)
+    assert 'Flagged <span class="view-count">' not in html
+    clock.shift(timedelta(seconds=5))
+    conversation_flag_set(conversation=conversation, flagged=True, actor=Actor.staff(personas.admin))
+    with CaptureQueriesContext(connection) as changed:
+        html = client.get(reverse("messaging:inbox")).content.decode()
+    assert counted(changed)
+    assert 'Flagged <span class="view-count">1<' in html

@@ -6,12 +6,14 @@ import pytest
 from django.db.models import Count
 from django.urls import reverse
 
+from careline.core.actor import Actor
 from careline.core.models import AuditEntry
 from careline.messaging.models import Conversation, Tag
 from careline.messaging.queries.inbox import conversations_visible_to
 from careline.messaging.queries.inbox_list import InboxFilters, inbox_conversations
 from careline.messaging.tests.inbox_support import NOON_CHICAGO, PAT_NUMBER, QUINN_NUMBER, texted_by
 from careline.patients.models import Patient, PatientPhone
+from careline.patients.services.registry import patient_update
 
 UNKNOWN = "+13125550999"
 
@@ -51,7 +53,11 @@ def test_a_family_phone_is_visible_to_staff_who_see_one_of_its_patients(personas
 
 def test_a_linked_conversation_follows_its_patients_current_location(personas):
     conversation = texted_by(PAT_NUMBER)
-    Patient.objects.filter(pk=personas.pat.pk).update(primary_location=personas.location_b)
+    patient_update(
+        patient=personas.pat,
+        actor=Actor.staff(personas.admin),
+        changes={"primary_location": personas.location_b},
+    )
     assert conversation not in conversations_visible_to(personas.front_a)
     assert conversation in conversations_visible_to(personas.front_b)
 
@@ -167,4 +173,5 @@ def test_the_list_costs_the_same_number_of_queries_for_3_or_40_conversations(
     html = response.content.decode()
     assert html.count('id="conv-') == 40
     assert "P39 Many<" in html and "Assigned to Frankie Front" in html and "follow-up" in html
-    assert len(small.captured_queries) <= 16, len(small.captured_queries)  # PostgreSQL: the audit lock
+    # PostgreSQL: the audit lock; the list's version is read before its counts (reused while it is unchanged).
+    assert len(small.captured_queries) <= 17, len(small.captured_queries)

@@ -76,3 +76,11 @@ def test_the_front_desk_rule_never_looks_up_phones_for_every_listed_conversation
     correlated = re.findall(r'"patients_patientphone"[^()]*\("messaging_conversation"\."contact"\)', sql)
     assert not correlated
     assert '"number" = ("messaging_conversation"."contact")' not in sql
+
+
+@pytest.mark.postgres
+def test_postgres_connections_do_not_jit_compile_the_inbox_aggregates(db: None) -> None:
+    # The counts query is estimated above jit_above_cost at full size; compiling it cost more than running it.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

@@ -98,4 +98,10 @@ def test_beside_an_open_conversation_the_lists_poll_refreshes_the_badge(
     assert _badge(html) == "1"  # Pat's was read by opening it; Quinn's waits
     badge = re.search(r'<span id="nav-badge-inbox"[^>]*>', html)
     assert badge and "hx-get" not in badge.group(0)  # the list in the left pane polls and swaps it in
-    assert 'id="inbox-poll"' in html
+    pane = (
+        client_for(personas.admin)
+        .get(reverse("messaging:inbox"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="inbox-list-lazy")
+        .content.decode()
+    )
+    assert 'id="inbox-poll"' in pane
+    assert re.search(r'id="nav-badge-inbox"[^>]*hx-swap-oob="true"><span class="nav-badge-count">1<', pane)

@@ -106,3 +106,45 @@ def test_postgres_searches_words_by_their_start_over_the_gin_index(personas: Any
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite fallback")
 def test_sqlite_finds_any_part_of_the_text(personas: Any, dana: Any) -> None:
     assert _ids(personas.front_a, "before fri") == [dana.pk]
+
+
+@pytest.mark.parametrize("typed", ["0170", "(614) 555-0170", "555 0170"])
+def test_a_query_of_only_digits_searches_phone_numbers_not_message_text(
+    personas: Any, dana: Any, typed: str
+) -> None:
+    # Someone else wrote the same digits in a text: a number typed into search means a phone number.
+    other = texted_by("+13125550888", "My code is 0170, call me at 614 555 0170")
+    assert _ids(personas.front_a, typed) == [dana.pk]
+    assert other.pk in _ids(personas.front_a, "code")  # words still search the text
+
+
+def test_digits_with_words_still_search_the_text(personas: Any, dana: Any) -> None:
+    other = texted_by("+13125550888", "Room 0170 please")
+    assert _ids(personas.front_a, "room 0170") == [other.pk]
+
+
+@pytest.mark.postgres
+def test_postgres_answers_a_phone_fragment_from_trigram_indexes(personas: Any, dana: Any) -> None:
+    assert connection.vendor == "postgresql"
+    from careline.messaging.models import Conversation
+
+    assert _ids(personas.front_a, "0170") == [dana.pk]
+    lookups = {
+        "conversation_contact_trigram": Conversation.objects.filter(contact__contains="0170").values("pk"),
+        "patientphone_number_trigram": PatientPhone.objects.filter(number__contains="0170").values("pk"),
+    }
+    with connection.cursor() as cursor:
+        # Planned as if the tables were large (no sequential or plain index scan of a whole table): each
+        # part of the phone condition (`_phone_condition`, a union of the two) must be one a trigram index
+        # answers.
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET enable_indexscan = off")
+        try:
+            for index, lookup in lookups.items():
+                sql, params = lookup.query.sql_with_params()
+                cursor.execute("EXPLAIN " + sql, params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                assert index in plan, plan
+        finally:
+            cursor.execute("SET enable_seqscan = on")
+            cursor.execute("SET enable_indexscan = on")

@@ -42,15 +42,47 @@ def _get(client, conversation, **headers):
     return response.content.decode()
 
 
-def test_a_conversation_loaded_directly_shows_the_list_the_thread_and_the_patient(
+LIST_PANE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "inbox-list-lazy"}
+
+
+def test_a_conversation_loaded_directly_shows_the_thread_and_the_patient_and_loads_the_list_after(
     personas, client_for, conversation
 ):
     html = _get(client_for(personas.front_a), conversation)
-    assert 'id="inbox-list" data-inbox-list' in html  # the list, left
     assert f'data-conversation="{conversation.pk}"' in html  # the conversation, middle
     assert 'id="patient-panel"' in html  # the patient, right
     assert "Can I move my visit?" in html
     assert "<title>Texts with Pat Ortega · Careline</title>" in html
+    # The list, left: fetched once the page is there (HTMX), a plain link to it without JavaScript.
+    lazy = html.split('id="inbox-list-lazy"', 1)[1].split("</div>", 1)[0]
+    assert f'hx-get="{reverse("messaging:inbox")}"' in lazy and 'hx-trigger="load"' in lazy
+    assert f'<a href="{reverse("messaging:inbox")}">' in lazy
+    assert "data-inbox-list" not in html
+
+
+def test_the_lazy_list_pane_brings_the_filters_the_rows_and_the_badge(personas, client_for, conversation):
+    html = client_for(personas.front_a).get(reverse("messaging:inbox"), **LIST_PANE).content.decode()
+    assert 'id="inbox-list" data-inbox-list' in html and 'id="inbox-views"' in html
+    assert 'role="search"' in html and "Pat Ortega" in html
+    assert 'id="nav-badge-inbox"' in html and 'hx-swap-oob="true"' in html
+    assert "<main" not in html and 'id="inbox-detail"' not in html
+
+
+def test_a_conversation_loaded_directly_costs_about_what_the_pane_alone_costs(
+    personas, client_for, conversation, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(personas.front_a)
+    for number in range(8):
+        texted_by(f"+1614555{number:04d}", "Hello")  # list rows the page no longer reads
+    _get(client, conversation, **PANE)  # warm the session
+    with CaptureQueriesContext(connection) as pane:
+        _get(client, conversation, **PANE)
+    # The page adds only its own layout (the navigation badge): never the list, its counts or its rows.
+    with django_assert_max_num_queries(len(pane.captured_queries) + 1):
+        _get(client, conversation)
 
 
 def test_opening_from_the_list_swaps_only_the_conversation_and_patient_panes(

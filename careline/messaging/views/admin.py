@@ -49,16 +49,14 @@ def _apply(form: Any, error: ValidationError) -> None:
 def channel_list(request: HttpRequest) -> HttpResponse:
     """Every channel, the environment-configured one marked read-only, and a picker for a new one."""
     channels = list(Channel.objects.order_by("name", "pk"))
-    types = channel_types()
-    context = _admin_context(
-        "channels", channels=channels, types=sorted(types.values(), key=lambda t: t.name)
-    )
+    types = [channel_type for channel_type in channel_types().values() if channel_type.configurable]
+    context = _admin_context("channels", channels=channels, types=sorted(types, key=lambda t: t.name))
     return render(request, "messaging/admin/channel_list.html", context)
 
 
-def _type_or_404(code: str) -> ChannelType:
+def _type_or_404(code: str, *, new: bool = False) -> ChannelType:
     channel_type = channel_types().get(code)
-    if channel_type is None:
+    if channel_type is None or (new and not channel_type.configurable):
         raise Http404("No such channel type")
     return channel_type
 
@@ -126,7 +124,7 @@ def _channel_form_page(
 @require_http_methods(["GET", "POST"])
 def channel_create(request: HttpRequest, type_code: str) -> HttpResponse:
     """A new channel of one type, with the fields that type declares."""
-    return _channel_form_page(request, None, _type_or_404(type_code))
+    return _channel_form_page(request, None, _type_or_404(type_code, new=True))
 
 
 @require_perm(Perm.CHANNEL_MANAGE)

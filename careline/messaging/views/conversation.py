@@ -27,6 +27,7 @@ from careline.core.params import row_id
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
 from careline.core.times import staff_when
+from careline.messaging.channels import channel_inbox_label
 from careline.messaging.forms.inbox import ComposeForm, NoteForm, TagForm
 from careline.messaging.models import Conversation, Message, MessageState, SuppressionReason
 from careline.messaging.outbound.compose import MessageRefused, message_send, staff_reply_outlook
@@ -54,7 +55,6 @@ from careline.messaging.views.inbox import (
     conversation_zone,
     wants_detail_pane,
 )
-from careline.messaging.views.inbox_list import inbox_list_context
 
 # --- what became of a message, and what would become of a reply ----------------------------------------
 
@@ -189,7 +189,8 @@ def _saved_replies(conversation: Conversation) -> list[dict[str, str]]:
 
 def _contact_display(conversation: Conversation) -> str:
     contact = conversation.contact
-    return format_phone(contact) if contact.startswith("+") else contact
+    label = channel_inbox_label(conversation.channel.type_code)
+    return label or (format_phone(contact) if contact.startswith("+") else contact)
 
 
 def _state_context(request: HttpRequest, conversation: Conversation) -> dict[str, Any]:
@@ -228,7 +229,9 @@ def conversation_page_context(
     thread = _thread_context(request, conversation, before)
     state = _state_context(request, conversation)
     version = thread_version(conversation, outlook=state["outlook"]["text"])
-    title = f"Texts with {patient.display_name if patient else state['contact_display']}"
+    label = channel_inbox_label(conversation.channel.type_code)
+    what = f"{label} messages" if label else "Texts"
+    title = f"{what} with {patient.display_name if patient else state['contact_display']}"
     return {
         "nav": "inbox",
         "patient": patient,
@@ -261,7 +264,10 @@ def render_conversation(request: HttpRequest, context: dict[str, Any], *, status
         return render(
             request, "messaging/_conversation_pane.html", {**context, "partial": True}, status=status
         )
-    page = {**inbox_list_context(request), **context}
+    # The list beside it is fetched once the page is shown (views/inbox_list.py, `wants_list_pane`): the
+    # page itself costs the thread and the patient panel only.
+    # The list's poll refreshes the navigation badge from there on: no second poll.
+    page = {**context, "list_lazy": True, "nav_badges_refreshed_by_page": True}
     return render(request, "messaging/conversation.html", page, status=status)
 
 

@@ -34,6 +34,7 @@ from careline.messaging.services import attachments
 from careline.patients.queries import patient_for_user
 
 DETAIL_PANE = "inbox-detail"  # the id of the inbox's middle and right panes, swapped as one
+LIST_PANE = "inbox-list-lazy"  # the placeholder a conversation page loads the list into once it is shown
 
 
 def conversation_zone(conversation: Conversation) -> zoneinfo.ZoneInfo:
@@ -48,6 +49,13 @@ def conversation_zone(conversation: Conversation) -> zoneinfo.ZoneInfo:
 def wants_detail_pane(request: HttpRequest) -> bool:
     """Whether REQUEST is HTMX swapping the inbox's detail pane (opening a conversation from the list)."""
     return request.headers.get("HX-Target") == DETAIL_PANE and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def wants_list_pane(request: HttpRequest) -> bool:
+    """Whether REQUEST is HTMX filling the list pane of a conversation page loaded by its address."""
+    return request.headers.get("HX-Target") == LIST_PANE and not request.headers.get(
         "HX-History-Restore-Request"
     )
 

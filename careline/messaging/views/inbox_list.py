@@ -25,12 +25,13 @@ from careline.core.nav import NavBadges
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
 from careline.locations.models import Location
+from careline.messaging.channels import channel_inbox_label
 from careline.messaging.forms.inbox import BAD_CURSOR, InboxFilterForm
 from careline.messaging.models import Conversation
 from careline.messaging.queries import inbox as queries
 from careline.messaging.queries import inbox_list
 from careline.messaging.services import conversations as services
-from careline.messaging.views.inbox import wants_detail_pane
+from careline.messaging.views.inbox import wants_detail_pane, wants_list_pane
 
 POLL_SECONDS = 5
 
@@ -56,10 +57,40 @@ def _url(request: HttpRequest, params: QueryDict | None = None, **changes: Any) 
     return reverse("messaging:inbox") + (f"?{encoded}" if encoded else "")
 
 
+_PK = 2_147_483_647  # a placeholder id, reversed once per address and replaced by each row's own
+
+
+def _address_of(name: str) -> Any:
+    """A function of a pk giving the address NAME takes for it: `reverse` once, not once per row and link."""
+    pattern = reverse(name, args=[_PK])
+    return lambda pk: pattern.replace(str(_PK), str(pk))
+
+
 def _decorate(rows: list[Conversation]) -> None:
+    """What each row shows, worked out here rather than by template lookups (a list renders 50 or more)."""
+    conversation_url = _address_of("messaging:conversation")
+    flag_url = _address_of("messaging:flag")
+    unread_url = _address_of("messaging:mark_unread")
     for conversation in rows:
         contact = conversation.contact
-        conversation.contact_display = format_phone(contact) if contact.startswith("+") else contact  # type: ignore[attr-defined]
+        label = channel_inbox_label(conversation.channel.type_code)
+        display = label or (format_phone(contact) if contact.startswith("+") else contact)
+        patient = conversation.patient
+        if patient is not None:
+            place = patient.primary_location.name if patient.primary_location else ""
+        else:
+            place = conversation.location.name if conversation.location else "Unknown sender"
+        assignee = conversation.assigned_to
+        conversation.__dict__.update(
+            contact_display=display,
+            row_name=(patient.display_name if patient is not None else "") or display,
+            row_url=conversation_url(conversation.pk),
+            row_flag_url=flag_url(conversation.pk),
+            row_unread_url=unread_url(conversation.pk),
+            row_place=place,
+            row_assignee=assignee.full_name if assignee is not None else "",
+            row_failed=getattr(conversation, "last_out_state", "") in inbox_list.FAILED_STATES,
+        )
 
 
 def _show_links(
@@ -95,13 +126,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if wants_detail_pane(request):
         # Back to the list on a phone: the detail pane empties, the list (and its filters) stays.
         return render(request, "messaging/_inbox_detail_empty.html", {"partial": True})
+    if wants_list_pane(request):
+        # A conversation page loaded by its address asks for the list beside it once it is shown.
+        return render(
+            request, "messaging/_inbox_list_pane.html", {"nav": "inbox", **inbox_list_context(request)}
+        )
     user = request.user
     form = InboxFilterForm(request.GET, locations=_visible_locations(user), tags=queries.tags_in_use())
     filters = form.filters()
     after = form.cleaned_data.get("after")
     htmx = bool(getattr(request, "htmx", False)) and not request.headers.get("HX-History-Restore-Request")
     polled = request.GET.get("v", "")
-    if htmx and polled and polled == inbox_list.inbox_version(user, filters):
+    version = inbox_list.inbox_version(user, filters) if htmx and polled else None
+    if version is not None and polled == version:
         return HttpResponse(status=204)  # the poll: nothing changed, nothing to send (one aggregate query)
     if htmx and after is not None and not polled:
         return _more(request, form, filters, after)
@@ -110,7 +147,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         after = None
     # The poll re-renders down to the last row the reader has (rows "Show more" loaded stay on screen).
     upto = form.cleaned_data.get("upto") if htmx else None
-    context = {"nav": "inbox", **_list_context(request, request.GET, form, filters, after=after, upto=upto)}
+    listed = _list_context(request, request.GET, form, filters, after=after, upto=upto, version=version)
+    context = {"nav": "inbox", **listed}
     context["oob"] = htmx
     if htmx:
         return render(request, "messaging/_inbox_list_body.html", context)
@@ -118,8 +156,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def inbox_list_context(request: HttpRequest) -> dict[str, Any]:
-    """The list as the inbox first shows it (open conversations, newest activity), for the left pane beside
-    a conversation opened by its address; audited like the list page."""
+    """The list as the inbox first shows it (open conversations, newest activity), for the left pane a
+    conversation page loads after it is shown; audited like the list page."""
     params = QueryDict()
     form = InboxFilterForm(params, locations=_visible_locations(request.user), tags=queries.tags_in_use())
     return _list_context(request, params, form, form.filters(), after=None, upto=None)
@@ -133,10 +171,11 @@ def _list_context(
     *,
     after: inbox_list.Cursor | None,
     upto: Any,
+    version: str | None = None,
 ) -> dict[str, Any]:
     user = request.user
     page = inbox_list.inbox_page(user, filters, after=after, upto=upto)
-    counts = inbox_list.inbox_counts(user, filters)
+    counts = inbox_list.inbox_counts_reused(user, filters, version=version)
     _decorate(page.rows)
     _audit(request, filters, len(page.rows), page.has_more, page="later page; " if after else "")
     return {

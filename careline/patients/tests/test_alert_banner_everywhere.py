@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from careline.patients.services.notes import alert_add, note_add
 from careline.scheduling.models import VisitRequest, WaitlistEntry
 from careline.scheduling.tests.appointment_support import MONDAY, at_a, book, make_schedule
 from careline.testing.personas import Personas
+from careline.testing.urlsweep import records_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +46,15 @@ PATIENT_PREFIXES = {
     "billing/appointments/": "appointment",
     "billing/payments/": "billing_payment",
     "portal-admin/patients/": "patient",
+    "records/patients/": "patient",
 }
 # The other kwargs of those routes: rows of the same patient.
-SECONDARY_KWARGS = {"caregiver_pk": "caregiver", "note_pk": "note", "alert_pk": "alert", "tag_pk": "tag"}
+SECONDARY_KWARGS = {
+    "caregiver_pk": "caregiver", "note_pk": "note", "alert_pk": "alert", "tag_pk": "tag",
+    "allergy_pk": "allergy", "medication_pk": "medication", "problem_pk": "problem",
+    "immunization_pk": "immunization", "summary_pk": "visit_summary", "document_pk": "document",
+    "result_pk": "lab_result",
+}  # fmt: skip
 # Routes with kwargs that do not identify one patient (or are not pages), by name.
 NOT_ABOUT_ONE_PATIENT = {
     "accounts:staff_edit", "accounts:staff_mfa_reset", "accounts:staff_unlock", "accounts:api_token_revoke", "locations:edit",
@@ -58,6 +66,12 @@ NOT_ABOUT_ONE_PATIENT = {
     "portal_admin:invite_batch",
     # The patient portal's own page: an invitation's link, read by the patient, not staff.
     "portal:invite",
+    "portal_admin:faq_edit", "portal_admin:faq_delete", "portal_admin:urgent_delete",
+    # The patient's own portal pages: no staff layout, so no staff banner (the portal sweep covers them).
+    "portal:message_thread", "portal:message_file",
+    "records:release_rule_edit",
+    # The patient portal's pages (its own layout and sweep): a document and a result of the open record.
+    "portal:document", "portal:result",
     # Files, not pages: an image of a conversation and an appointment's calendar file.
     "messaging:media", "scheduling:appointment_ics",
     # JSON for the calendar's grid (a dragged visit), not a page.
@@ -100,8 +114,9 @@ def _patient_kind(route: Route) -> str | None:
 
 
 @pytest.fixture
-def world(personas: Personas) -> Iterator[dict[str, Any]]:
+def world(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[dict[str, Any]]:
     """Pat with a pinned alert and one of every row a page about Pat can be addressed by."""
+    settings.MEDIA_ROOT = str(tmp_path)  # the record's PDF
     with time_machine.travel(NOON_CHICAGO, tick=False):
         pat = personas.pat
         alert = alert_add(patient=pat, kind="allergy", text=ALERT_TEXT, actor=Actor.staff(personas.front_a))
@@ -129,6 +144,11 @@ def world(personas: Personas) -> Iterator[dict[str, Any]]:
             "billing_payment": Payment.objects.create(
                 patient=pat, amount_cents=1_000, method="cash", received_at=timezone.now()
             ),
+            # The clinical record's rows, by kind, as objects with the row's id.
+            **{
+                kind: SimpleNamespace(pk=value)
+                for kind, value in records_rows(pat, personas.clinician_a, "Northside").items()
+            },
         }
 
 

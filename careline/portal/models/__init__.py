@@ -2,6 +2,8 @@
 
 from careline.portal.models.accounts import ALL_SECTIONS, PortalAccess, PortalAccount, PortalSection
 from careline.portal.models.grants import PortalGrantInvitation
+from careline.portal.models.help import FaqEntry, UrgentPhrase
+from careline.portal.models.messages import PortalReadMark
 from careline.portal.models.signin import (
     AttemptKind,
     CodePurpose,
@@ -17,6 +19,7 @@ __all__ = [
     "AttemptKind",
     "CodePurpose",
     "ContactChannel",
+    "FaqEntry",
     "PortalAccess",
     "PortalAccount",
     "PortalAttempt",
@@ -24,5 +27,7 @@ __all__ = [
     "PortalGrantInvitation",
     "PortalInvitation",
     "PortalInvitationBatch",
+    "PortalReadMark",
     "PortalSection",
+    "UrgentPhrase",
 ]

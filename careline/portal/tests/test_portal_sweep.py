@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from careline.core.models import ActorKind, AuditEntry
 from careline.patients.models import Patient
-from careline.portal.models import ALL_SECTIONS, PortalAccount, PortalInvitation
+from careline.portal.models import ALL_SECTIONS, PortalAccount, PortalInvitation, PortalSection
 from careline.portal.services.invitations import token_hash
+from careline.records.tests.support import document_of, released_result_of
 from careline.testing.personas import Personas
 from careline.testing.portal import portal_access_grant, portal_account_for, portal_sign_in
 from careline.testing.urlsweep import Route, routes
@@ -109,6 +110,14 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
     "portal:reset_password": PortalRoute(public=True),
     "portal:security": PortalRoute(),
     "portal:search": PortalRoute(),
+    "portal:messages": PortalRoute(section="messages", audited=True),
+    "portal:message_thread": PortalRoute(
+        section="messages", objects=lambda p, patient: _thread(patient), audited=True
+    ),
+    "portal:message_file": PortalRoute(
+        section="messages", objects=lambda p, patient: _file(patient), audited=True
+    ),
+    "portal:help": PortalRoute(audited=True),
     # The Profile (the account's own settings; the patient's preferences and consent are audited there).
     "portal:profile": PortalRoute(),
     "portal:profile_contact": PortalRoute(post_only=True),
@@ -129,7 +138,43 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
     # Installing the portal: no patient data (see test_portal_install.py).
     "portal:manifest": PortalRoute(public=True),
     "portal:service_worker": PortalRoute(public=True),
+    # --- records and results ---
+    "portal:records": PortalRoute(section=PortalSection.RECORDS, audited=True),
+    "portal:document": PortalRoute(
+        section=PortalSection.RECORDS,
+        objects=lambda personas, patient: {"key": document_of(patient).download_key},
+        audited=True,
+    ),
+    "portal:results": PortalRoute(section=PortalSection.RESULTS, audited=True),
+    "portal:result": PortalRoute(
+        section=PortalSection.RESULTS,
+        objects=lambda personas, patient: {"pk": released_result_of(patient).pk},
+        audited=True,
+    ),
 }
+
+
+def _thread(patient: Patient) -> dict[str, Any]:
+    """The patient's portal conversation with the care team."""
+    from careline.messaging.channels.portal.conversations import portal_conversation
+
+    return {"pk": portal_conversation(patient=patient).pk}
+
+
+def _file(patient: Patient) -> dict[str, Any]:
+    """A PDF the patient sent in their portal conversation (the same one on every call)."""
+    from careline.messaging.channels.portal.conversations import portal_conversation, portal_patient_message
+    from careline.messaging.models import Message
+    from careline.messaging.services.attachments import media_save
+
+    conversation = portal_conversation(patient=patient)
+    sent = Message.objects.filter(conversation=conversation).exclude(media=[]).first()
+    if sent is None:
+        file = media_save(conversation_id=conversation.pk, data=b"%PDF-1.4 sweep", extension="pdf")
+        item = {"content_type": "application/pdf", "file": file, "state": "copied", "name": "scan.pdf"}
+        sent = portal_patient_message(conversation=conversation, body="My scan", media=[item])
+    return {"pk": conversation.pk, "name": sent.media[0]["file"].split("/", 1)[1]}
+
 
 ROUTES = [route for route in routes() if route.key.startswith("portal:")]
 SIGNIN = reverse("portal:signin")

@@ -1,5 +1,9 @@
-"""Portal routes: help chat."""
+"""Portal routes: the help chat."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from careline.portal.views import help_chat
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("help/", help_chat.help_chat, name="help"),
+]

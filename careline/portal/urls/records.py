@@ -1,5 +1,12 @@
-"""Portal routes: records."""
+"""Portal routes: records and results."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from careline.portal.views import records
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("records/", records.records, name="records"),
+    path("records/documents/<str:key>", records.document, name="document"),
+    path("results/", records.results, name="results"),
+    path("results/<int:pk>/", records.result, name="result"),
+]

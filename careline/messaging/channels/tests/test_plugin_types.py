@@ -79,6 +79,7 @@ BUILT_IN = [
     "careline.messaging.channels.simulator.type.SimulatorType",
     "careline.messaging.channels.email.type.EmailType",
     "careline.messaging.channels.twilio.type.TwilioType",
+    "careline.messaging.channels.portal.type.PortalType",
 ]
 
 
@@ -97,7 +98,7 @@ def test_existing_webhook_urls_are_unchanged():
     assert reverse("webhook-twilio-status") == "/webhooks/twilio/status"
     assert resolve("/webhooks/twilio/messages").func is twilio_views.twilio_inbound
     assert resolve("/webhooks/twilio/status").func is twilio_views.twilio_status
-    assert list(channel_types()) == ["simulator", "email", "twilio"]
+    assert list(channel_types()) == ["simulator", "email", "twilio", "portal"]
 
 
 def test_a_type_installed_by_settings_gets_its_webhook_url_and_only_while_installed():
@@ -152,7 +153,7 @@ def test_channel_type_is_validated_against_the_installed_types(db, loopback, set
     with pytest.raises(ValidationError) as refused:
         stray.full_clean()
     assert "type_code" in refused.value.message_dict
-    with pytest.raises(UnknownChannelType, match=r"installed: simulator, email, twilio, loopback"):
+    with pytest.raises(UnknownChannelType, match=r"installed: simulator, email, twilio, portal, loopback"):
         stray.type  # noqa: B018 - the property raises
 
 
@@ -162,7 +163,7 @@ CODE_BRANCH = re.compile(r"""(type_code|\.code)\s*(==|!=|=)\s*["']|["'](simulato
 def test_nothing_outside_a_type_package_names_a_type_code():
     """Behaviour that depends on the provider belongs to the type (capabilities and methods on the base)."""
     root = Path(__file__).resolve().parents[3]  # careline/
-    packages = {root / "messaging" / "channels" / code for code in ("simulator", "email", "twilio")}
+    packages = {root / "messaging" / "channels" / code for code in ("simulator", "email", "twilio", "portal")}
     offenders = []
     for source in root.rglob("*.py"):
         if any(part in ("tests", "migrations", "testing") for part in source.parts):

@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var DETAIL = "inbox-detail";
+  var LIST_LAZY = "inbox-list-lazy";  // a conversation page's list pane, fetched after the page
   var CONVERSATION_PATH = /\/inbox\/\d+\/?$/;
   var NOTIFY_KEY = "careline.inbox.notifications";
   var NOTIFY_EVERY_MS = 15000;
@@ -113,6 +114,11 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
     if (!target) { return; }
+    if (target.id === LIST_LAZY) {
+      // The list arrived beside an open conversation: mark it, and leave the thread where the reader is.
+      markCurrent();
+      return;
+    }
     if (fromEarlierLink(event)) {
       var thread = document.getElementById("thread");
       if (thread && thread.dataset.fromBottom) {

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('messaging', '0014_conversation_open_list_order_indexes'),
         ('patients', '0003_language_choices_from_settings'),
-        ('portal', '0002_caregiver_grants'),
+        ('portal', '0005_portal_read_marks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

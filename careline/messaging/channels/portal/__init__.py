@@ -1,0 +1,1 @@
+"""The patient portal as a channel: secure messages the signed-in patient reads in the portal."""
