@@ -48,6 +48,13 @@ NOT_PAGES = {
     "portal:signout",
     "portal:switch_record",
     "portal:language",
+    # Getting in: signed-out pages (an invitation's link, one-time codes, password reset).
+    "portal:invite",
+    "portal:invite_setup",
+    "portal:code",
+    "portal:code_enter",
+    "portal:reset",
+    "portal:reset_password",
     # The Profile's and caregivers' forms post to these; the invitation link and page are for signed-out
     # caregivers; the manifest and service worker are no page.
     "portal:profile_contact",

@@ -186,6 +186,22 @@ CARELINE_MFA_REQUIRED_FOR_ALL_STAFF = env_bool("CARELINE_MFA_REQUIRED_FOR_ALL_ST
 CARELINE_IDLE_TIMEOUT_MINUTES = env_int("CARELINE_IDLE_TIMEOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
 # The patient portal signs a patient or caregiver out after this long without a page of theirs.
 CARELINE_PORTAL_IDLE_MINUTES = env_int("CARELINE_PORTAL_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
+# Portal invitations and one-time codes: how long each lasts, and how many codes a contact may ask for an hour.
+CARELINE_PORTAL_INVITATION_HOURS = env_int("CARELINE_PORTAL_INVITATION_HOURS", 72, minimum=1, maximum=24 * 30)
+CARELINE_PORTAL_CODE_MINUTES = env_int("CARELINE_PORTAL_CODE_MINUTES", 10, minimum=1, maximum=60)
+CARELINE_PORTAL_CODES_PER_HOUR = env_int("CARELINE_PORTAL_CODES_PER_HOUR", 5, minimum=1, maximum=100)
+# Wrong portal passwords: per sign-in name and per address, within the lockout window.
+CARELINE_PORTAL_SIGNIN_FAILURE_LIMIT = env_int(
+    "CARELINE_PORTAL_SIGNIN_FAILURE_LIMIT", 5, minimum=1, maximum=100
+)
+CARELINE_PORTAL_ADDRESS_FAILURE_LIMIT = env_int(
+    "CARELINE_PORTAL_ADDRESS_FAILURE_LIMIT", 20, minimum=1, maximum=1000
+)
+CARELINE_PORTAL_LOCKOUT_MINUTES = env_int("CARELINE_PORTAL_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
+# A device that passed a one-time code is trusted this long (a signed cookie).
+CARELINE_PORTAL_TRUSTED_DEVICE_DAYS = env_int(
+    "CARELINE_PORTAL_TRUSTED_DEVICE_DAYS", 90, minimum=1, maximum=400
+)
 # From this age a parent's or guardian's portal access to a minor's confidential sections (records, results,
 # messages) closes, unless it was granted again on or after that birthday.
 CARELINE_PORTAL_MINOR_CONFIDENTIAL_AGE = env_int(

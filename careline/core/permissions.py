@@ -54,6 +54,10 @@ class Perm(models.TextChoices):
     SCHEDULE_BOOK = "schedule.book", "Book, move, cancel and check in appointments; manage the waitlist"
     SCHEDULE_MANAGE = "schedule.manage", "Manage appointment types, clinicians' hours and reminder rules"
     REPORT_VIEW = "report.view", "See reminder and no-show reports"
+    PORTAL_INVITE = (
+        "portal.invite",
+        "Invite patients to the portal; lock, unlock and sign out their portal account",
+    )
     PORTAL_HELP_MANAGE = "portal_help.manage", "Manage the portal help chat's answers and urgent words"
     BILLING_VIEW = "billing.view", "See patients' balances and billing ledgers (charges, claims, payments)"
     BILLING_RECORD = "billing.record", "Record charges, claims, payments, refunds, credits and write-offs"
@@ -85,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.SCHEDULE_VIEW,
             Perm.SCHEDULE_BOOK,
             Perm.REPORT_VIEW,
+            Perm.PORTAL_INVITE,
             Perm.PAYMENT_TAKE,
         }
     ),

@@ -12,6 +12,7 @@ class PortalConfig(AppConfig):
         from careline.portal import (
             message_cards,  # noqa: F401 - registers the Home card and the search
             records_home,  # noqa: F401 - the New results card and records search
+            tasks,  # noqa: F401  (registers the task names)
         )
         from careline.portal.signals import portal_keys_drop_on_staff_sign_in
         from careline.portal.staff_sections import staff_sections_register

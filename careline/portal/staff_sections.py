@@ -1,5 +1,5 @@
-"""What the portal adds to staff pages below it: the patient page's caregiver access card and the reports
-page's adoption figure (registered from PortalConfig.ready())."""
+"""What the portal adds to staff pages below it: the patient page's portal sign-in and caregiver access cards
+and the reports page's adoption figure (registered from PortalConfig.ready())."""
 
 from __future__ import annotations
 
@@ -31,6 +31,15 @@ def portal_adoption_context(user: Any, locations: Sequence[Location]) -> dict[st
 
 def staff_sections_register() -> None:
     """Add the portal's cards to the patient page and the reports page."""
+    from careline.portal.patient_page import portal_section_context
+
+    patient_section_register(
+        code="portal",
+        title="Patient portal",
+        template="portal/_patient_section.html",
+        context=portal_section_context,
+        order=20,
+    )
     patient_section_register(
         code="portal-caregivers",
         title="Caregivers' portal access",

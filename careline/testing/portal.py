@@ -74,3 +74,31 @@ def portal_sign_in(client: Client, account: PortalAccount, patient: Patient | No
     request.session.save()
     client.cookies[settings.SESSION_COOKIE_NAME] = str(request.session.session_key)
     return client
+
+
+def portal_device_cookie(account: PortalAccount) -> tuple[str, str]:
+    """(name, value) of the signed cookie that makes a browser a device ACCOUNT trusts."""
+    from django.core import signing
+
+    from careline.portal.devices import DEVICE_COOKIE, DEVICE_SALT
+
+    account.refresh_from_db()
+    return DEVICE_COOKIE, signing.dumps([[account.pk, account.session_generation]], salt=DEVICE_SALT)
+
+
+def portal_trust_device(client: Client, account: PortalAccount) -> Client:
+    """Make CLIENT a device ACCOUNT trusts, so a password alone signs it in (no one-time code asked)."""
+    name, value = portal_device_cookie(account)
+    client.cookies[name] = value
+    return client
+
+
+def browser_portal_trust_device(page: Any, base_url: str, account: PortalAccount) -> None:
+    """Make a Playwright PAGE's browser a device ACCOUNT trusts (the password alone then signs in)."""
+    name, value = portal_device_cookie(account)
+    page.context.add_cookies([{"name": name, "value": value, "url": f"{base_url}/portal/"}])
+
+
+def browser_portal_trust_email(page: Any, base_url: str, email: str | None) -> None:
+    """`browser_portal_trust_device` for the account that signs in by EMAIL."""
+    browser_portal_trust_device(page, base_url, PortalAccount.objects.get(email=(email or "").lower()))

@@ -58,6 +58,8 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("notes", "note_pk"): "care_note",
     ("alerts", "alert_pk"): "alert",
     ("import", "pk"): "import_job",
+    ("invite", "token"): "portal_invitation_token",
+    ("invitations", "pk"): "portal_invitation_batch",
     ("faq", "pk"): "faq_entry",
     ("messages", "pk"): "portal_conversation",
     ("files", "name"): "portal_file",
@@ -83,6 +85,7 @@ UNSCOPED_KINDS = frozenset(
         "ics_token",
         "channel_type",
         "media_name",
+        "portal_invitation_token",
         "portal_grant_token",
         "portal_conversation",
         "portal_file",
@@ -251,6 +254,8 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     from careline.messaging.services.attachments import media_save, provider_media_url
     from careline.messaging.services.channels import channel_fallback, simulator_channel
     from careline.patients.models import Caregiver, CareNote, PatientAlert, PatientImport
+    from careline.portal.models import PortalAccount, PortalInvitation, PortalInvitationBatch
+    from careline.portal.services.invitations import token_hash as invitation_token_hash
     from careline.scheduling.ics import ics_token
     from careline.scheduling.models import (
         Appointment,
@@ -310,6 +315,25 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
     )
     import_job = PatientImport.objects.create(
         file=f"imports/{suffix}.csv", original_name=f"{suffix}.csv", state="done", created_by=front_desk
+    )
+    invitation_token = f"sweep-invitation-{suffix}"
+    PortalInvitation.objects.create(
+        patient=patient,
+        channel="sms",
+        token_hash=invitation_token_hash(invitation_token),
+        expires_at=now + timedelta(hours=72),
+        created_by=front_desk,
+    )
+    PortalAccount.objects.get_or_create(
+        patient=patient,
+        defaults={
+            "email": f"portal-{suffix.lower()}@patients.example.test",
+            "display_name": suffix,
+            "password": "x",
+        },
+    )
+    invitation_batch = PortalInvitationBatch.objects.create(
+        patient_ids=[patient.pk], total=1, processed=1, state="done", created_by=front_desk
     )
 
     checkup = AppointmentType.objects.create(name=f"Checkup {suffix}", duration_minutes=30)
@@ -417,6 +441,8 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "care_note": note.pk,
         "alert": alert.pk,
         "import_job": import_job.pk,
+        "portal_invitation_token": invitation_token,
+        "portal_invitation_batch": invitation_batch.pk,
         "faq_entry": faq_entry.pk,
         "urgent_phrase": urgent_phrase.pk,
         "portal_conversation": portal_thread.pk,

@@ -177,6 +177,10 @@ POST_ONLY: dict[str, Args] = {
     "scheduling:waitlist_remove": lambda r: {"pk": 1},
     "scheduling:visit_request_decline": lambda r: {"pk": 1},
     "api:appointment_cancel_api": lambda r: {"appointment_id": r.appointment},
+    "portal_admin:invite": PAT,
+    "portal_admin:lock": PAT,
+    "portal_admin:unlock": PAT,
+    "portal_admin:sign_out": PAT,
     "billing:adjust": PAT,
     "billing:refund": lambda r: {"pk": 1},
     "billing:self_pay": APPOINTMENT,
@@ -215,6 +219,8 @@ EXEMPT = {
     "messaging:announcement_progress": "an announcement's counts",
     # A CSV import's progress: counts and row problems (row, column, what is wrong), no patient's record.
     "patients:import_status": "an import's progress",
+    # A bulk portal invitation's progress: counts only.
+    "portal_admin:invite_batch": "a bulk portal invitation's counts",
     # Fetched with an unguessable signed token by the SMS provider (the image of an MMS being sent) and by
     # the patient's own calendar app (the .ics link texted to them); no staff member reads through these.
     "messaging:media_public": "the provider fetching an MMS image by signed token",

@@ -81,6 +81,12 @@ ACCESS: dict[str, Access] = {
     "accounts:login": form(EVERYONE),
     "portal:signin": form(EVERYONE),  # the portal's sign-in page
     "portal:language": action(NOBODY),  # a POST without a language changes nothing, back to the sign-in page
+    "portal:invite": form(EVERYONE),  # an invitation's link: its token is the key, the identity check follows
+    "portal:code": form(
+        EVERYONE
+    ),  # ask for a one-time code (the answer never says whether an account exists)
+    "portal:reset": form(EVERYONE),  # ask for a password reset code
+    "portal:reset_password": form(EVERYONE),  # without a reset code it goes back to the reset page
     "portal:manifest": read(EVERYONE),  # the installable portal's manifest: names and icons, no patient data
     "portal:service_worker": read(EVERYONE),  # the portal's service worker script (static shell only)
     "portal:caregiver_join": read(EVERYONE),  # keeps an invitation's token in the session, then redirects
@@ -122,6 +128,13 @@ ACCESS: dict[str, Access] = {
     "patients:handoff": read(CARE),
     "patients:import": form(FRONT),
     "patients:import_status": read(FRONT),
+    # --- the portal, staff side ---
+    "portal_admin:invite": action(FRONT),
+    "portal_admin:lock": action(FRONT),
+    "portal_admin:unlock": action(FRONT),
+    "portal_admin:sign_out": action(FRONT),
+    "portal_admin:invite_bulk": form(FRONT),
+    "portal_admin:invite_batch": read(FRONT),
     # --- inbox ---
     "messaging:inbox": read(STAFF),
     "nav_badge": read(STAFF),  # the navigation's counts refreshing themselves (a count, no patient data)

@@ -58,6 +58,7 @@ NOT_PAGES: dict[str, str] = {
     "messaging:inbox_notices": "JSON the inbox polls for desktop alerts",
     "nav_badge": "HTMX fragment: the navigation's Inbox count",
     "scheduling:calendar_events": "JSON feed of the calendar grid",
+    "portal:reset_password": "without a reset code, a redirect to the password reset page",
     "portal:manifest": "the portal's web app manifest (JSON)",
     "portal:service_worker": "the portal's service worker (JavaScript)",
     "portal:caregiver_join": "a redirect to the caregiver's invitation page",

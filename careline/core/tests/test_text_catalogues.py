@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils.translation.template import templatize
 
 from careline.core.languages import DEFAULT_TEXT_LANGUAGE, say, supported_languages, text_language
 from careline.patients.models import Language, Patient
@@ -68,7 +69,6 @@ def _unquote(quoted: str) -> str:
 def _template_sources(tmp_path: Path) -> list[str]:
     """Templates that mark texts ({% translate %}, {% blocktranslate %}), turned into what xgettext reads
     the way `makemessages` does it (Django's templatize), as files under TMP_PATH."""
-    from django.utils.translation.template import templatize
 
     sources = []
     for path in sorted((ROOT / "careline").rglob("*.html")):

@@ -63,6 +63,9 @@ NOT_ABOUT_ONE_PATIENT = {
     "messaging:saved_reply_delete", "messaging:policy_edit", "scheduling:type_edit", "scheduling:hours_edit",
     "scheduling:hours_delete", "scheduling:time_off_delete", "scheduling:reminder_rule_edit",
     "scheduling:reminder_rule_deactivate", "scheduling:reminder_replan_status", "patients:import_status",
+    "portal_admin:invite_batch",
+    # The patient portal's own page: an invitation's link, read by the patient, not staff.
+    "portal:invite",
     "portal_admin:faq_edit", "portal_admin:faq_delete", "portal_admin:urgent_delete",
     # The patient's own portal pages: no staff layout, so no staff banner (the portal sweep covers them).
     "portal:message_thread", "portal:message_file",

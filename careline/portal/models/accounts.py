@@ -50,6 +50,9 @@ class PortalAccount(models.Model):
     )
     display_name = models.CharField(max_length=150, help_text="How the header greets the account")
     is_active = models.BooleanField(default=True)
+    always_ask_code = models.BooleanField(
+        default=False, help_text="Ask for a one-time code at every sign-in, even on a trusted device"
+    )
     locked_at = models.DateTimeField(null=True, blank=True)
     # Raised by "sign out everywhere" (and a password change): sessions that carry an older one end.
     session_generation = models.PositiveIntegerField(default=1)

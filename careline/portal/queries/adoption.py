@@ -11,14 +11,14 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from careline.locations.models import Location
-from careline.portal.models import PortalAccount
+from careline.patients.models import Patient
 
 ACTIVE_DAYS = 30
 
 
 @dataclass(frozen=True)
 class AdoptionRow:
-    """A location's patients with a portal account: invited (any account), activated, active lately."""
+    """A location's patients on the portal: invited (an invitation or an account), activated, active lately."""
 
     location: Location
     invited: int
@@ -29,18 +29,21 @@ class AdoptionRow:
 def portal_adoption(locations: Iterable[Location]) -> list[AdoptionRow]:
     """One row per location of LOCATIONS (by the patient's primary location), in one query.
 
-    Invited: patients' own accounts created (an invitation makes the account; it activates when a password
-    is set). Activated: those with a password. Active: signed in within the last 30 days."""
+    Invited: patients sent a portal invitation or with an account of their own. Activated: those whose
+    account has a password. Active: signed in within the last 30 days."""
     chosen = list(locations)
     since = timezone.now() - timedelta(days=ACTIVE_DAYS)
     counts = {
-        row["patient__primary_location"]: row
-        for row in PortalAccount.objects.filter(patient__primary_location__in=chosen)
-        .values("patient__primary_location")
+        row["primary_location"]: row
+        for row in Patient.objects.filter(primary_location__in=chosen)
+        .filter(Q(portal_account__isnull=False) | Q(portal_invitations__isnull=False))
+        .values("primary_location")
         .annotate(
-            invited=Count("pk"),
-            activated=Count("pk", filter=~Q(password="")),
-            active=Count("pk", filter=Q(last_sign_in_at__gte=since)),
+            invited=Count("pk", distinct=True),
+            activated=Count("portal_account", filter=~Q(portal_account__password=""), distinct=True),
+            active=Count(
+                "portal_account", filter=Q(portal_account__last_sign_in_at__gte=since), distinct=True
+            ),
         )
     }
     rows = []

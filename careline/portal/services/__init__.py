@@ -1,0 +1,1 @@
+"""Writes of the patient portal: invitations, one-time codes, sign-in limits and trusted devices."""

@@ -14,7 +14,7 @@ from careline.scheduling.models import Appointment, AppointmentStatus, VisitRequ
 from careline.scheduling.tests.appointment_support import at_a, book, make_schedule
 from careline.testing.accessibility import PHONE_VIEWPORT, horizontal_overflow, serious_axe_violations
 from careline.testing.browser import browser_sign_in
-from careline.testing.portal import PORTAL_PASSWORD, portal_account_for
+from careline.testing.portal import PORTAL_PASSWORD, browser_portal_trust_device, portal_account_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,6 +32,7 @@ def _check(page: Any, what: str) -> None:
 
 
 def _portal_sign_in(page: Any, base_url: str, account: Any) -> None:
+    browser_portal_trust_device(page, base_url, account)  # no one-time code on this browser
     page.goto(f"{base_url}/portal/signin/")
     page.get_by_label("Email or mobile number").fill(account.email)
     page.get_by_label("Password").fill(PORTAL_PASSWORD)

@@ -15,6 +15,7 @@ from careline.records.tests.support import result_for
 from careline.testing.accessibility import PHONE_VIEWPORT, horizontal_overflow, serious_axe_violations
 from careline.testing.portal import (
     PORTAL_PASSWORD,
+    browser_portal_trust_email,
     portal_access_grant,
     portal_account_for,
     portal_caregiver_account,
@@ -24,6 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _sign_in(page: Any, base_url: str, email: str | None, name: str) -> None:
+    browser_portal_trust_email(page, base_url, email)  # a trusted browser: no one-time code asked
     page.goto(f"{base_url}/portal/signin/")
     page.get_by_label("Email or mobile number").fill(email or "")
     page.get_by_label("Password").fill(PORTAL_PASSWORD)

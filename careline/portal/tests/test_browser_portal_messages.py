@@ -13,7 +13,7 @@ import time_machine
 from careline.portal.models import FaqEntry
 from careline.testing.accessibility import serious_axe_violations
 from careline.testing.browser import PHONE, browser_sideways_overflow, browser_sign_in
-from careline.testing.portal import PORTAL_PASSWORD, portal_account_for
+from careline.testing.portal import PORTAL_PASSWORD, browser_portal_trust_email, portal_account_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,6 +21,7 @@ NIGHT_CHICAGO = datetime(2026, 3, 5, 3, 30, tzinfo=UTC)  # Wednesday 21:30 in Ch
 
 
 def _portal_sign_in(page: Any, base_url: str, email: str) -> None:
+    browser_portal_trust_email(page, base_url, email)  # a trusted browser: no one-time code asked
     page.goto(f"{base_url}/portal/signin/")
     page.get_by_label("Email or mobile number").fill(email)
     page.get_by_label("Password").fill(PORTAL_PASSWORD)

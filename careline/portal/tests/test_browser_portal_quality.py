@@ -29,7 +29,12 @@ from careline.testing.accessibility import (
     horizontal_overflow,
 )
 from careline.testing.personas import Personas
-from careline.testing.portal import PORTAL_PASSWORD, portal_account_for, portal_caregiver_account
+from careline.testing.portal import (
+    PORTAL_PASSWORD,
+    browser_portal_trust_device,
+    portal_account_for,
+    portal_caregiver_account,
+)
 from careline.testing.urlsweep import Route, routes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,6 +46,8 @@ PORTAL_NOT_PAGES: dict[str, str] = {
     "portal:message_file": "a file of a message, as a download (PDF, JPEG or PNG)",
     "portal:document": "a document of the record, as a download (PDF)",
     "portal:appointment_ics": "a visit's calendar file (.ics)",
+    "portal:code_enter": "without a code asked for, a redirect to the sign-in page",
+    "portal:reset_password": "without a reset code, a redirect to the password reset page",
 }
 LANGUAGES = {"en": "English", "es": "Español"}
 
@@ -106,6 +113,7 @@ def _choose_language(page: Any, base: str, code: str) -> None:
 
 
 def _sign_in(page: Any, base: str, account: PortalAccount) -> None:
+    browser_portal_trust_device(page, base, account)  # the password alone signs in: no one-time code
     page.goto(f"{base}{reverse('portal:signin')}")
     page.locator("#id_identifier").fill(str(account.email))
     page.locator("#id_password").fill(PORTAL_PASSWORD)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from careline.patients.models import Patient
 from careline.portal.models import PortalAccount
 from careline.portal.queries.adoption import portal_adoption
+from careline.portal.tests.portal_support import texting_all_day
 from careline.scheduling.report_sections import (
     report_section_register,
     report_section_unregister,
@@ -22,6 +23,7 @@ from careline.testing.personas import sign_in
 from careline.testing.portal import portal_account_for
 
 pytestmark = pytest.mark.django_db
+__all__ = ["texting_all_day"]
 
 REPORT = reverse("scheduling:reminders_report")
 
@@ -91,3 +93,13 @@ def test_the_registry_refuses_a_taken_code_and_keeps_order(personas):
         assert codes[:2] == ["first", "portal-adoption"]
     finally:
         report_section_unregister("first")
+
+
+def test_an_invitation_not_yet_accepted_counts_as_invited(personas, texting_all_day):
+    from careline.core.actor import Actor
+    from careline.portal.services.invitations import portal_invitation_send
+
+    portal_invitation_send(patient=personas.pat, actor=Actor.staff(personas.front_a))
+    portal_invitation_send(patient=personas.pat, actor=Actor.staff(personas.front_a))  # re-sent: one patient
+    row = portal_adoption([personas.location_a])[0]
+    assert (row.invited, row.activated, row.active) == (1, 0, 0)

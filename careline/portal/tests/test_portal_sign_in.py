@@ -21,6 +21,7 @@ from careline.testing.portal import (
     portal_account_for,
     portal_caregiver_account,
     portal_sign_in,
+    portal_trust_device,
 )
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +30,9 @@ HOME = reverse("portal:home")
 SIGNIN = reverse("portal:signin")
 
 
-def test_a_patient_signs_in_by_email_and_password_and_lands_home(personas):
+def test_a_patient_signs_in_by_email_and_password_on_a_trusted_device_and_lands_home(personas):
     account = portal_account_for(personas.pat)
-    client = Client()
+    client = portal_trust_device(Client(), account)
     response = client.post(SIGNIN, {"identifier": "PAT@example.test", "password": PORTAL_PASSWORD})
     assert response.status_code == 302 and response["Location"] == HOME
     page = client.get(HOME)
@@ -80,7 +81,7 @@ def test_a_staff_password_does_not_open_the_portal_and_a_portal_session_opens_no
 def test_signing_in_to_the_portal_ends_a_staff_session_in_the_same_browser(personas):
     client = sign_in(Client(), personas.front_a)
     assert client.get(reverse("patients:list")).status_code == 200
-    portal_account_for(personas.pat)
+    portal_trust_device(client, portal_account_for(personas.pat))
     client.post(SIGNIN, {"identifier": "pat@example.test", "password": PORTAL_PASSWORD})
     assert client.get(HOME).status_code == 200
     assert client.get(reverse("patients:list")).status_code == 302
@@ -126,9 +127,9 @@ def test_sign_out_is_a_post_and_ends_the_session(personas):
 
 
 def test_the_next_page_after_sign_in_stays_inside_the_portal(personas):
-    portal_account_for(personas.pat)
+    account = portal_account_for(personas.pat)
     for target, expected in [("/portal/", "/portal/"), ("https://evil.example/", HOME), ("/patients/", HOME)]:
-        response = Client().post(
+        response = portal_trust_device(Client(), account).post(
             SIGNIN, {"identifier": "pat@example.test", "password": PORTAL_PASSWORD, "next": target}
         )
         assert response["Location"] == expected

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from careline.core.models import ActorKind, AuditEntry
 from careline.patients.models import Patient
-from careline.portal.models import ALL_SECTIONS, PortalAccount, PortalSection
+from careline.portal.models import ALL_SECTIONS, PortalAccount, PortalInvitation, PortalSection
+from careline.portal.services.invitations import token_hash
 from careline.records.tests.support import document_of, released_result_of
 from careline.testing.personas import Personas
 from careline.testing.portal import portal_access_grant, portal_account_for, portal_sign_in
@@ -38,6 +41,18 @@ class PortalRoute:
     post_only: bool = False
     objects: Objects | None = None  # URL arguments naming objects of a patient
     audited: bool = False  # a GET reads the record: an entry names the patient and the portal actor
+
+
+def _invitation(patient: Patient) -> str:
+    """The token of a fresh invitation for PATIENT (its link's secret)."""
+    token = f"sweep-{patient.pk}-{PortalInvitation.objects.count()}"
+    PortalInvitation.objects.create(
+        patient=patient,
+        channel="sms",
+        token_hash=token_hash(token),
+        expires_at=timezone.now() + timedelta(hours=72),
+    )
+    return token
 
 
 def _visit(personas: Personas, patient: Patient) -> dict[str, Any]:
@@ -85,6 +100,15 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
     "portal:signout": PortalRoute(post_only=True),
     "portal:switch_record": PortalRoute(post_only=True),
     "portal:language": PortalRoute(public=True, post_only=True),
+    "portal:invite": PortalRoute(
+        public=True, objects=lambda personas, patient: {"token": _invitation(patient)}
+    ),
+    "portal:invite_setup": PortalRoute(public=True),
+    "portal:code": PortalRoute(public=True),
+    "portal:code_enter": PortalRoute(public=True),
+    "portal:reset": PortalRoute(public=True),
+    "portal:reset_password": PortalRoute(public=True),
+    "portal:security": PortalRoute(),
     "portal:search": PortalRoute(),
     "portal:messages": PortalRoute(section="messages", audited=True),
     "portal:message_thread": PortalRoute(

@@ -2,12 +2,13 @@
 
 from django.urls import URLPattern, URLResolver
 
-from careline.portal.urls import account, appointments, help_chat, messages, profile, records
+from careline.portal.urls import account, appointments, help_chat, messages, profile, records, signin
 
 app_name = "portal"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *account.urlpatterns,
+    *signin.urlpatterns,
     *appointments.urlpatterns,
     *messages.urlpatterns,
     *records.urlpatterns,

@@ -2,11 +2,17 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from careline.portal.views import staff, staff_caregivers
+from careline.portal.views import staff, staff_caregivers, staff_invitations
 
 app_name = "portal_admin"
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("patients/<int:pk>/invite", staff_invitations.invite, name="invite"),
+    path("patients/<int:pk>/lock", staff_invitations.lock, name="lock"),
+    path("patients/<int:pk>/unlock", staff_invitations.unlock, name="unlock"),
+    path("patients/<int:pk>/sign-out", staff_invitations.sign_out, name="sign_out"),
+    path("invitations", staff_invitations.bulk, name="invite_bulk"),
+    path("invitations/<int:pk>", staff_invitations.invite_batch, name="invite_batch"),
     path("faq/", staff.faq_list, name="faq_list"),
     path("faq/new", staff.faq_create, name="faq_create"),
     path("faq/<int:pk>/", staff.faq_edit, name="faq_edit"),

@@ -13,14 +13,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
+from careline.core.network import client_ip
 from careline.portal.access import (
     ACCESS_KEY,
     LANGUAGE_KEY,
-    OWN_RECORD_FIRST,
     PortalSession,
     portal_public_view,
     portal_session_of,
-    portal_sign_in,
     portal_sign_out,
     portal_view,
 )
@@ -48,50 +47,92 @@ def _account_for(kind: str, value: str) -> PortalAccount | None:
     return PortalAccount.objects.filter(**{kind: value}).first()
 
 
-def _sign_in_actor(account: PortalAccount, request: HttpRequest) -> Actor:
-    """Who the audit trail names for ACCOUNT signing in: the patient, or the caregiver of their first grant."""
-    access = account.accesses.current().order_by(OWN_RECORD_FIRST, "pk").first()
-    if access is None:
-        return Actor.system(f"portal account #{account.pk}")
-    return PortalSession(account=account, access=access, request=request).actor
-
-
 @portal_public_view
 @require_http_methods(["GET", "POST"])
 def signin(request: HttpRequest) -> HttpResponse:
-    """The portal's sign-in page: email or mobile number and password. Never says which part was wrong."""
+    """The portal's sign-in page: email or mobile number and password. Never says which part was wrong.
+
+    Wrong passwords are counted per sign-in name and per address (services/limits.py); past the limit the
+    page says to wait or to sign in with a code. A right password on a device that is not trusted for the
+    account (or on any device, for an account that asks every time) goes on to a one-time code.
+    """
+    from careline.portal.devices import device_is_trusted
+    from careline.portal.models import CodePurpose
+    from careline.portal.services import limits
+    from careline.portal.services.codes import CodeRequest, portal_code_request
+    from careline.portal.views.signin import code_pending_start, portal_signed_in
+
     if portal_session_of(request) is not None:
         return redirect(_safe_next(request, reverse("portal:home")))
     form = PortalSignInForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        status = 400
     if request.method == "POST" and form.is_valid():
         kind, value = form.cleaned_data["identifier"]
+        name, address = f"{kind}:{value}", client_ip(request)
         account = _account_for(kind, value)
         password = form.cleaned_data["password"]
-        if account is None:
+        if limits.password_signin_blocked(name=name, address=address):
+            audit_record(
+                actor=Actor.system("portal-sign-in"),
+                action=AuditAction.LOCKED_OUT,
+                object_type="portal.portalaccount",
+                object_id=account.pk if account is not None else "",
+                detail="portal: too many wrong passwords",
+            )
+            form.add_error(
+                None,
+                _(
+                    "Too many wrong passwords. Wait %(minutes)s minutes, sign in with a code instead, "
+                    "or reset your password."
+                )
+                % {"minutes": settings.CARELINE_PORTAL_LOCKOUT_MINUTES},
+            )
+            status = 429
+        elif account is None:
             PortalAccount(password=_NO_ACCOUNT_HASH).check_password(password)
         elif account.can_sign_in and account.check_password(password):
-            portal_sign_in(request, account)
+            limits.attempts_clear(kind="password_name", value=name)
+            next_url = _safe_next(request, "")
+            if device_is_trusted(request, account) and not account.always_ask_code:
+                return portal_signed_in(request, account, how="password", next_url=next_url)
+            issued = portal_code_request(
+                kind=kind,
+                contact=value,
+                purpose=CodePurpose.SECOND_FACTOR,
+                address=address,
+                account=account,
+            )
+            if issued.outcome == CodeRequest.LIMITED:
+                form.add_error(None, _("Too many codes were asked for. Wait an hour, or call the clinic."))
+                status = 429
+            else:
+                code_pending_start(
+                    request,
+                    purpose=CodePurpose.SECOND_FACTOR,
+                    kind=kind,
+                    contact=value,
+                    account=account,
+                    next_url=next_url,
+                    delivery=issued.delivery,
+                )
+                return redirect("portal:code_enter")
+        if status == 400:
+            limits.password_failure_record(name=name, address=address)
             audit_record(
-                actor=_sign_in_actor(account, request),
-                action=AuditAction.LOGIN,
-                obj=account,
-                patient_id=account.patient_id,
+                actor=Actor.system("portal-sign-in"),
+                action=AuditAction.LOGIN_FAILED,
+                object_type="portal.portalaccount",
+                object_id=account.pk if account is not None else "",
                 detail="portal",
             )
-            return redirect(_safe_next(request, reverse("portal:home")))
-        audit_record(
-            actor=Actor.system("portal-sign-in"),
-            action=AuditAction.LOGIN_FAILED,
-            object_type="portal.portalaccount",
-            object_id=account.pk if account is not None else "",
-            detail="portal",
-        )
-        form.add_error(None, _("That email or mobile number and password do not match an account."))
+            form.add_error(None, _("That email or mobile number and password do not match an account."))
     return render(
         request,
         "portal/account/signin.html",
         {"form": form, "next": _safe_next(request, "")},
-        status=200 if not form.errors else 400,
+        status=status,
     )
 
 

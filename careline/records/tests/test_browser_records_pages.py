@@ -19,7 +19,7 @@ from careline.testing.accessibility import (
     serious_axe_violations,
 )
 from careline.testing.browser import browser_sign_in
-from careline.testing.portal import PORTAL_PASSWORD, portal_account_for
+from careline.testing.portal import PORTAL_PASSWORD, browser_portal_trust_device, portal_account_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -86,6 +86,7 @@ def test_the_portal_records_and_results_are_accessible_and_fit_a_phone(
 ):
     account = portal_account_for(personas.pat, language=language)
     page = browser_page
+    browser_portal_trust_device(page, live_server.url, account)  # a trusted browser: no one-time code asked
     page.goto(f"{live_server.url}/portal/signin/")
     page.locator("input[name=identifier]").fill(account.email)
     page.locator("input[name=password]").fill(PORTAL_PASSWORD)
