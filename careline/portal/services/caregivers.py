@@ -32,6 +32,7 @@ from careline.core.audit import AuditAction, audit_record
 from careline.messaging.models import MessageKind
 from careline.messaging.outbound.compose import MessageRefused, message_send
 from careline.messaging.services.channels import channel_default
+from careline.messaging.templating import template_render
 from careline.patients.models import Caregiver, Patient, Purpose
 from careline.portal.models import (
     ALL_SECTIONS,
@@ -46,10 +47,10 @@ from careline.portal.models.grants import (
 )
 
 GRANTED_TEXT = gettext_lazy(
-    "{clinic}: {patient} shared part of their patient portal record with you. Sign in to see it: {link}"
+    "{clinic_name}: {first_name} shared part of their patient portal record with you. Sign in to see it: {link}"
 )
 INVITATION_TEXT = gettext_lazy(
-    "{clinic}: {patient} shared part of their patient portal record with you. "
+    "{clinic_name}: {first_name} shared part of their patient portal record with you. "
     "Set up your access within 72 hours: {link}"
 )
 
@@ -181,10 +182,13 @@ def _granted_notice_send(*, account: PortalAccount, patient: Patient) -> None:
     if not contact:
         return
     with translation.override(account.language):
-        text = str(GRANTED_TEXT).format(
-            clinic=settings.CARELINE_CLINIC_NAME or gettext("Your clinic"),
-            patient=patient.first_name,
-            link=f"{settings.PUBLIC_BASE_URL}{reverse('portal:signin')}",
+        text = template_render(
+            str(GRANTED_TEXT),
+            {
+                "clinic_name": settings.CARELINE_CLINIC_NAME or gettext("Your clinic"),
+                "first_name": patient.first_name,
+                "link": f"{settings.PUBLIC_BASE_URL}{reverse('portal:signin')}",
+            },
         )
     portal_notice_send(account=account, to_address=contact, text=text)
 
@@ -246,10 +250,13 @@ def _invitation_send(*, invitation: PortalGrantInvitation, token: str) -> None:
         return
     patient = invitation.patient
     with translation.override(patient.language):
-        body = str(INVITATION_TEXT).format(
-            clinic=settings.CARELINE_CLINIC_NAME or gettext("Your clinic"),
-            patient=patient.first_name,
-            link=grant_invitation_link(token),
+        body = template_render(
+            str(INVITATION_TEXT),
+            {
+                "clinic_name": settings.CARELINE_CLINIC_NAME or gettext("Your clinic"),
+                "first_name": patient.first_name,
+                "link": grant_invitation_link(token),
+            },
         )
         subject = gettext("Access to a patient portal record") if kind == "email" else ""
     with contextlib.suppress(MessageRefused):  # no channel for it: the audit trail has the change

@@ -52,7 +52,7 @@ def test_the_help_chat_after_hours_answers_from_the_faq_and_shows_emergency_guid
         page.get_by_label("How can we help?").fill("I have chest pain")
         page.get_by_role("button", name="Send").click()
         alert = page.get_by_role("alert")
-        alert.get_by_text("call 911 now").wait_for()
+        alert.get_by_text("call 911 now").wait_for(timeout=30_000)  # the answer flags, tags and notes first
         assert alert.get_by_role("link", name="Call 911").get_attribute("href") == "tel:911"
         assert alert.get_by_role("link", name="Text 988").get_attribute("href") == "sms:988"
         assert page.evaluate("window.__not_reloaded === true")  # answered in place by help_chat.js

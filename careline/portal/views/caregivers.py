@@ -134,7 +134,7 @@ def caregiver_revoke(request: HttpRequest) -> HttpResponse:
     portal_caregiver_revoke(
         patient=patient, caregiver=caregiver, actor=Actor.patient(patient.pk, request=request)
     )
-    messages.success(request, _("You stopped sharing your record with {name}.").format(name=caregiver.name))
+    messages.success(request, _("You stopped sharing your record with %(name)s.") % {"name": caregiver.name})
     return redirect("portal:caregivers")
 
 
