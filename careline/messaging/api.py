@@ -91,6 +91,11 @@ class MessageOut(Schema):
     delivered_at: datetime | None
     segments: int
 
+    @staticmethod
+    def resolve_body(message: Message) -> str:
+        """A sensitive message's text (a one-time code, a private link) is never handed out."""
+        return message.staff_body
+
 
 class MessagePage(Schema):
     items: list[MessageOut]

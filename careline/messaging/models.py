@@ -215,6 +215,9 @@ class MessageKind(models.TextChoices):
     PATIENT = "patient", "From the patient"
 
 
+SENSITIVE_BODY_SHOWN = "(A one-time sign-in code or a private link was sent; its text is not shown to staff.)"
+
+
 class Message(models.Model):
     """One text or email, in or out. Outbound rows move queued -> sending -> sent -> delivered (or fail)."""
 
@@ -234,6 +237,9 @@ class Message(models.Model):
     from_address = models.CharField(max_length=254, blank=True)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
+    # A one-time code or a private link (a portal invitation): staff see that it was sent, never its text,
+    # or they could sign in as the patient.
+    sensitive = models.BooleanField(default=False)
     media = models.JSONField(
         default=list,
         blank=True,
@@ -310,6 +316,11 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} message {self.pk} ({self.state})"
+
+    @property
+    def staff_body(self) -> str:
+        """The text as staff may read it: a sensitive message's text (a code, a private link) is withheld."""
+        return SENSITIVE_BODY_SHOWN if self.sensitive else self.body
 
     @property
     def is_outbound(self) -> bool:

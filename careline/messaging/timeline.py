@@ -30,7 +30,7 @@ def message_entries(patient: Patient, user: Any) -> list[TimelineEntry]:
                 at=message.created_at,
                 kind="message",
                 title=title,
-                body=message.body[:140],
+                body=message.staff_body[:140],
                 url=reverse("messaging:conversation", args=[message.conversation_id]),
             )
         )

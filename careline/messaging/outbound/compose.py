@@ -160,10 +160,12 @@ def message_send(
     media: Sequence[dict[str, str]] = (),
     announcement_id: int | None = None,
     subject_key: str = "",
+    sensitive: bool = False,
 ) -> Message:
     """Create an outbound message (or return the one already made under IDEMPOTENCY_KEY) and queue it.
 
     SUBJECT_KEY names what the message is about ("appointment:12"), so it can be withdrawn while it waits.
+    SENSITIVE (a one-time code, a private link) keeps its text from every staff page and the API.
     """
     from careline.messaging.services.channels import channel_default
 
@@ -213,6 +215,7 @@ def message_send(
             now=now,
             subject_key=subject_key,
         )
+        fields["sensitive"] = sensitive
         if idempotency_key:
             try:
                 with transaction.atomic():  # a savepoint only where a duplicate key is expected

@@ -268,6 +268,7 @@ def _invitation_send(*, invitation: PortalGrantInvitation, token: str) -> None:
             purpose=Purpose.GENERAL,
             subject=subject,
             idempotency_key=f"portal-grant-invitation:{invitation.pk}",
+            sensitive=True,
         )
 
 

@@ -103,6 +103,7 @@ def portal_code_issue(*, account: PortalAccount, kind: str, contact: str, purpos
             subject=subject,
             subject_key=f"portal-code:{row.pk}",
             urgent=True,
+            sensitive=True,
         )
         if delivery.message is not None:
             PortalCode.objects.filter(pk=row.pk).update(message=delivery.message)

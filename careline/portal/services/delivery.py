@@ -55,11 +55,12 @@ def portal_message_send(
     subject: str,
     subject_key: str,
     urgent: bool = False,
+    sensitive: bool = False,
 ) -> DeliveryOutcome:
     """Send BODY to ADDRESS by CHANNEL_KIND ('sms' or 'email') as an automated, general-purpose message.
 
     URGENT skips quiet hours only (a code the patient asked for this minute is useless in the morning);
-    consent and opt-out still decide.
+    consent and opt-out still decide. SENSITIVE (a code, an invitation's link) keeps the text from staff.
     """
     channel = channel_default(channel_kind)
     if channel is None:
@@ -75,6 +76,7 @@ def portal_message_send(
             subject=subject if channel_kind == "email" else "",
             urgent=urgent,
             subject_key=subject_key,
+            sensitive=sensitive,
         )
     except MessageRefused as refused:
         return DeliveryOutcome(Delivery.SUPPRESSED, None, str(refused))

@@ -136,6 +136,7 @@ def portal_invitation_send(
             body=body,
             subject=subject,
             subject_key=f"portal-invitation:{invitation.pk}",
+            sensitive=True,
         )
         if delivery.message is not None:
             PortalInvitation.objects.filter(pk=invitation.pk).update(message=delivery.message)
