@@ -57,7 +57,9 @@ def test_the_api_hands_out_no_sensitive_text(personas, texting_all_day):
     token = token_sent_to(PAT_MOBILE)
     _, secret = api_token_create(user=personas.front_a, name="test", actor=Actor.staff(personas.admin))
     response = Client().get(
-        reverse("api:message_list_api"), {"patient_id": personas.pat.pk}, HTTP_AUTHORIZATION=f"Bearer {secret}"
+        reverse("api:message_list_api"),
+        {"patient_id": personas.pat.pk},
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
     )
     assert response.status_code == 200
     bodies = [item["body"] for item in response.json()["items"]]
