@@ -7,7 +7,6 @@ account and the `PortalAccess` the grant describes (`careline/portal/services/ca
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from django.conf import settings
@@ -17,11 +16,6 @@ from django.utils import timezone
 GRANT_INVITATION_HOURS = 72
 # Wrong passwords given for an existing account before the invitation stops working.
 GRANT_INVITATION_MAX_TRIES = 5
-
-
-def grant_token_hash(token: str) -> str:
-    """How a grant invitation's token is stored and looked up: its SHA-256, hex."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class PortalGrantInvitation(models.Model):

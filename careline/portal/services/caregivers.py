@@ -43,8 +43,8 @@ from careline.portal.models import (
 from careline.portal.models.grants import (
     GRANT_INVITATION_HOURS,
     GRANT_INVITATION_MAX_TRIES,
-    grant_token_hash,
 )
+from careline.portal.services.invitations import token_hash
 
 GRANTED_TEXT = gettext_lazy(
     "{clinic_name}: {first_name} shared part of their patient portal record with you. Sign in to see it: {link}"
@@ -220,7 +220,7 @@ def portal_caregiver_invite(
             caregiver=caregiver,
             sections=chosen,
             access_ends_at=ends_at,
-            token_hash=grant_token_hash(token),
+            token_hash=token_hash(token),
             sent_to=address,
             expires_at=now + timedelta(hours=GRANT_INVITATION_HOURS),
             granted_by=actor.label,
@@ -277,7 +277,7 @@ def portal_grant_invitation_for(token: str) -> PortalGrantInvitation | None:
     if not token or len(token) > 100:
         return None
     invitation = (
-        PortalGrantInvitation.objects.filter(token_hash=grant_token_hash(token))
+        PortalGrantInvitation.objects.filter(token_hash=token_hash(token))
         .select_related("patient", "caregiver")
         .first()
     )

@@ -50,7 +50,7 @@ class InvitationSent:
 
 
 def token_hash(token: str) -> str:
-    """The SHA-256 (hex) an invitation stores for the token in its link."""
+    """The SHA-256 (hex) a patient's or a caregiver's invitation stores for the token in its link."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

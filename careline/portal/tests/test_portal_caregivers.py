@@ -20,8 +20,8 @@ from careline.messaging.models import Message
 from careline.patients.models import Caregiver, Patient
 from careline.portal.access import confidential_age_reached_on, is_parent, open_sections
 from careline.portal.models import PortalAccess, PortalAccount, PortalGrantInvitation, PortalSection
-from careline.portal.models.grants import grant_token_hash
 from careline.portal.services.caregivers import portal_caregiver_grant, portal_caregiver_invite
+from careline.portal.services.invitations import token_hash
 from careline.testing.personas import sign_in
 from careline.testing.portal import (
     PORTAL_PASSWORD,
@@ -123,7 +123,7 @@ def test_someone_new_is_added_as_a_caregiver_and_invited_by_a_link_that_works_on
     invitation = PortalGrantInvitation.objects.get(caregiver=caregiver)
     message = Message.objects.get(to_address="rosa@family.example.test")
     token = _link_token(message)
-    assert invitation.token_hash == grant_token_hash(token) and token not in invitation.token_hash
+    assert invitation.token_hash == token_hash(token) and token not in invitation.token_hash
     assert "Pat" in message.body and "result" not in message.body.lower().replace("record", "")
     assert abs(invitation.expires_at - invitation.created_at - timedelta(hours=72)) < timedelta(seconds=5)
 
