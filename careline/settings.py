@@ -318,6 +318,13 @@ PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US").upper()
 
 # Billing: every amount is integer cents of this one currency (ISO 4217).
 CARELINE_CURRENCY = env_currency("CARELINE_CURRENCY", "USD")
+# How long a statement's pay link works (a fresh one can always be sent).
+CARELINE_PAY_LINK_DAYS = env_int("CARELINE_PAY_LINK_DAYS", 30, minimum=1)
+# Online payments: the installed payment providers by dotted path (careline/core/registry.py) and the one in
+# use. "test" is the built-in test provider (no money moves); "stripe" needs STRIPE_SECRET_KEY and
+# STRIPE_WEBHOOK_SECRET.
+CARELINE_PAYMENT_PROVIDERS: list[str] = []
+CARELINE_PAYMENT_PROVIDER = env_str("CARELINE_PAYMENT_PROVIDER", "test")
 
 # Messaging.
 CARELINE_CLINIC_NAME = env_str(

@@ -53,7 +53,23 @@ class VisitMarkedSelfPay(Event):
     patient_id: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class StatementIssued(Event):
+    """A statement was issued (and handed to its channel); follow-ups start from it, an older one is superseded.
+
+    DUE_DATE is an ISO date; CHANNEL a `StatementChannel` value."""
+
+    statement_id: int
+    patient_id: int
+    payer_id: int
+    amount_due_cents: int
+    currency: str
+    due_date: str
+    channel: str
+
+
 BILLING_EVENTS: tuple[type[Event], ...] = (
+    StatementIssued,
     PaymentRecorded,
     RefundRecorded,
     ClaimStatusChanged,

@@ -18,6 +18,7 @@ from careline.billing.models.payments import (
     PaymentMethod,
     Refund,
 )
+from careline.billing.models.statements import Statement, StatementChannel, StatementState
 
 __all__ = [
     "DESK_METHODS",
@@ -33,5 +34,8 @@ __all__ = [
     "PaymentMethod",
     "Refund",
     "SelfPayVisit",
+    "Statement",
+    "StatementChannel",
+    "StatementState",
     "default_currency",
 ]
