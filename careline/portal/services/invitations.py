@@ -282,7 +282,7 @@ BULK_LIMIT = 10_000
 PROGRESS_EVERY = 25  # patients per chunk: one transaction, one heartbeat
 RECOVER_LIMIT = 100  # jobs a recovery sweep takes over at most
 FAILED_INTERRUPTED = (
-    "The sending was interrupted %(times)s times and has stopped. The patients counted above were invited; "
+    "The sending was interrupted %(times)s times and has stopped. The patients counted above were handled; "
     "start a new bulk invitation for the others."
 )
 
