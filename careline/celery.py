@@ -42,6 +42,7 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),
         },
         "scheduling-waitlist-offers-expire": {"task": "scheduling.waitlist_offers_expire", "schedule": 60.0},
+        "portal-invitation-batches-recover": {"task": "portal.invitation_batches_recover", "schedule": 60.0},
     }
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
 
 from careline.core.permissions import Perm, has_perm
 from careline.locations.models import Location
+from careline.patients.list_actions import patient_list_action_register
 from careline.patients.models import Patient
 from careline.patients.page_sections import patient_section_register
 from careline.portal.queries.adoption import ACTIVE_DAYS, portal_adoption
@@ -29,8 +33,16 @@ def portal_adoption_context(user: Any, locations: Sequence[Location]) -> dict[st
     return {"rows": portal_adoption(locations), "days": ACTIVE_DAYS}
 
 
+def bulk_invite_url(user: Any, text: str) -> str | None:
+    """The bulk invitation page for the patient list's search TEXT, for those who may invite (no query)."""
+    if not has_perm(user, Perm.PORTAL_INVITE):
+        return None
+    url = reverse("portal_admin:invite_bulk")
+    return f"{url}?{urlencode({'q': text})}" if text else url
+
+
 def staff_sections_register() -> None:
-    """Add the portal's cards to the patient page and the reports page."""
+    """Add the portal's cards to the patient page and the reports page, and its action to the patient list."""
     from careline.portal.patient_page import portal_section_context
 
     patient_section_register(
@@ -53,4 +65,10 @@ def staff_sections_register() -> None:
         template="portal/staff/_report_adoption.html",
         context=portal_adoption_context,
         order=10,
+    )
+    patient_list_action_register(
+        code="portal-invite",
+        label="Invite these patients to the portal",
+        url=bulk_invite_url,
+        order=20,
     )

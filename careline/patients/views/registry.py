@@ -28,6 +28,7 @@ from careline.patients.forms.registry import (
     PhoneAddForm,
     PhoneChoiceForm,
 )
+from careline.patients.list_actions import patient_list_actions_for
 from careline.patients.models import Caregiver, ContactPreference, Patient
 from careline.patients.page_sections import patient_sections_for
 from careline.patients.queries import patient_for_user, patients_visible_to
@@ -107,6 +108,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "has_next": has_next,
         "previous_page": page - 1 if page > 1 and beyond is None else None,
         "next_page": page + 1 if has_next else None,
+        "list_actions": patient_list_actions_for(request.user, text),
     }
     is_htmx = bool(getattr(request, "htmx", False))
     template = "patients/_results.html" if is_htmx else "patients/list.html"

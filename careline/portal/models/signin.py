@@ -7,6 +7,8 @@ rate limits live in the database (`PortalAttempt`), so every web process sees th
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,11 @@ from django.utils import timezone
 INVITATION_MAX_FAILURES = 5
 # A one-time code stops working after this many wrong tries.
 CODE_MAX_TRIES = 5
+# A bulk invitation job still waiting this long lost its task; one running without a sign of life this long
+# lost its worker. The recovery sweep takes it over, at most BATCH_MAX_ATTEMPTS times in all.
+BATCH_LOST_TASK_AFTER = timedelta(minutes=2)
+BATCH_STALE_AFTER = timedelta(minutes=5)
+BATCH_MAX_ATTEMPTS = 3
 
 
 class ContactChannel(models.TextChoices):
@@ -24,7 +31,13 @@ class ContactChannel(models.TextChoices):
 
 
 class PortalInvitationBatch(models.Model):
-    """Invitations sent to many patients at once (a filtered patient list), by a background task."""
+    """Invitations sent to many patients at once (a filtered patient list), by a background task.
+
+    Worked through `patient_ids` in chunks, each one transaction with its invitations, messages and counts;
+    `processed` is the cursor. A running task shows it is alive by `heartbeat_at` (each chunk); every claim of
+    the job (its own task, or the recovery sweep taking over a lost or dead one) adds one to `attempts`, and
+    a worker whose attempt is no longer the job's stops. After BATCH_MAX_ATTEMPTS claims the sweep fails it.
+    """
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting"
@@ -44,9 +57,19 @@ class PortalInvitationBatch(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="The running task's last sign of life (each chunk of patients)"
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times a task took the job: 1 is a run without interruption"
+    )
+    failure_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why the job stopped before the end (no patient data)"
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "heartbeat_at"], name="portal_batch_by_state")]
 
     def __str__(self) -> str:
         return f"Portal invitations #{self.pk} ({self.get_state_display()})"
@@ -58,6 +81,22 @@ class PortalInvitationBatch(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in {self.State.DONE, self.State.FAILED}
+
+    @property
+    def resumed(self) -> bool:
+        """Whether a task took the job over after an interruption (a worker stopped mid-way)."""
+        return self.attempts > 1
+
+    @property
+    def interrupted(self) -> bool:
+        """Unfinished with no sign of life for a while: the recovery sweep will resume it (or fail it)."""
+        if self.finished:
+            return False
+        now = timezone.now()
+        if self.state == self.State.PENDING:
+            return self.created_at is not None and self.created_at < now - BATCH_LOST_TASK_AFTER
+        # Running with no heartbeat: its worker gave the job up after an error (the sweep takes it at once).
+        return self.heartbeat_at is None or self.heartbeat_at < now - BATCH_STALE_AFTER
 
 
 class PortalInvitation(models.Model):

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -33,8 +35,16 @@ from careline.portal.models import (
     PortalInvitation,
     PortalInvitationBatch,
 )
-from careline.portal.models.signin import INVITATION_MAX_FAILURES, OPEN_INVITATION
-from careline.portal.services.delivery import DeliveryOutcome, portal_message_send
+from careline.portal.models.signin import (
+    BATCH_LOST_TASK_AFTER,
+    BATCH_MAX_ATTEMPTS,
+    BATCH_STALE_AFTER,
+    INVITATION_MAX_FAILURES,
+    OPEN_INVITATION,
+)
+from careline.portal.services.delivery import Delivery, DeliveryOutcome, delivery_of, portal_message_send
+
+logger = logging.getLogger(__name__)
 
 
 class InvitationRefused(ValueError):
@@ -269,7 +279,12 @@ def portal_invitation_accept(
 # --- in bulk --------------------------------------------------------------------------------------------
 
 BULK_LIMIT = 10_000
-PROGRESS_EVERY = 25
+PROGRESS_EVERY = 25  # patients per chunk: one transaction, one heartbeat
+RECOVER_LIMIT = 100  # jobs a recovery sweep takes over at most
+FAILED_INTERRUPTED = (
+    "The sending was interrupted %(times)s times and has stopped. The patients counted above were handled; "
+    "start a new bulk invitation for the others."
+)
 
 
 def portal_invitation_batch_start(*, patient_ids: list[int], actor: Actor) -> PortalInvitationBatch:
@@ -289,33 +304,133 @@ def portal_invitation_batch_start(*, patient_ids: list[int], actor: Actor) -> Po
     return batch
 
 
-def portal_invitation_batch_process(*, batch_id: int) -> PortalInvitationBatch | None:
-    """Send BATCH_ID's invitations, counting as it goes. Claims the row first: a repeated task does nothing."""
-    claimed = PortalInvitationBatch.objects.filter(
-        pk=batch_id, state=PortalInvitationBatch.State.PENDING
-    ).update(state=PortalInvitationBatch.State.RUNNING)
-    if not claimed:
-        return None
-    batch = PortalInvitationBatch.objects.select_related("created_by").get(pk=batch_id)
-    actor = Actor.staff(batch.created_by) if batch.created_by else Actor.system("portal invitations")
-    counts = {"processed": 0, "sent": 0, "held": 0, "suppressed": 0, "skipped": 0}
+def portal_invitation_batch_process(
+    *, batch_id: int, attempt: int | None = None
+) -> PortalInvitationBatch | None:
+    """Send BATCH_ID's invitations, counting as it goes; None when the job is not this task's to run.
+
+    Without ATTEMPT (the job's own task) the waiting job is claimed first, so a repeated task does nothing.
+    With ATTEMPT (the recovery sweep claimed it already) the job runs only while that claim is its latest.
+    """
     rows = PortalInvitationBatch.objects.filter(pk=batch_id)
+    if attempt is None:
+        claimed = rows.filter(state=PortalInvitationBatch.State.PENDING).update(
+            state=PortalInvitationBatch.State.RUNNING, attempts=F("attempts") + 1, heartbeat_at=timezone.now()
+        )
+        if not claimed:
+            return None
+        attempt = rows.values_list("attempts", flat=True).get()
+    batch = PortalInvitationBatch.objects.select_related("created_by").filter(pk=batch_id).first()
+    if batch is None:
+        return None
+    actor = Actor.staff(batch.created_by) if batch.created_by else Actor.system("portal invitations")
     try:
-        for start in range(0, len(batch.patient_ids), PROGRESS_EVERY):
-            chunk = batch.patient_ids[start : start + PROGRESS_EVERY]
-            patients = Patient.objects.select_related("primary_location").filter(pk__in=chunk)
-            for patient in patients.prefetch_related("phones"):
-                try:
-                    sent = portal_invitation_send(patient=patient, actor=actor, batch=batch)
-                except InvitationRefused:
-                    counts["skipped"] += 1
-                else:
-                    counts[sent.delivery.outcome] += 1
-            counts["processed"] = min(start + len(chunk), len(batch.patient_ids))
-            rows.update(**counts)
-        rows.update(**counts, state=PortalInvitationBatch.State.DONE, finished_at=timezone.now())
-    except Exception:  # the progress page must always reach an end
-        rows.update(**counts, state=PortalInvitationBatch.State.FAILED, finished_at=timezone.now())
+        while True:
+            # One chunk: its invitations, messages, counts, cursor and heartbeat commit together, so a
+            # worker that dies loses (and sends) nothing of its chunk, and the next attempt starts there.
+            with transaction.atomic():
+                current = rows.select_for_update().first()
+                if (
+                    current is None
+                    or current.state != PortalInvitationBatch.State.RUNNING
+                    or current.attempts != attempt
+                ):
+                    return None  # taken over by the sweep after this worker was thought dead, or failed
+                start = current.processed
+                chunk = batch.patient_ids[start : start + PROGRESS_EVERY]
+                now = timezone.now()
+                if not chunk:
+                    rows.update(state=PortalInvitationBatch.State.DONE, finished_at=now, heartbeat_at=now)
+                    break
+                counts = _batch_chunk_send(batch, chunk, actor)
+                rows.update(
+                    processed=start + len(chunk),
+                    heartbeat_at=timezone.now(),
+                    **{name: F(name) + number for name, number in counts.items()},
+                )
+    except Exception:
+        # Leave the job to the recovery sweep: it resumes after this chunk's rollback, or fails the job once
+        # it has been tried BATCH_MAX_ATTEMPTS times. (The error goes to the worker's log.)
+        rows.filter(state=PortalInvitationBatch.State.RUNNING, attempts=attempt).update(heartbeat_at=None)
         raise
     batch.refresh_from_db()
     return batch
+
+
+def _batch_chunk_send(batch: PortalInvitationBatch, chunk: list[int], actor: Actor) -> Counter[str]:
+    """Invite each patient of CHUNK once for BATCH; counts by outcome ('sent', 'held', 'suppressed', 'skipped')."""
+    counts: Counter[str] = Counter()
+    # A patient this batch invited already keeps that invitation (a second would replace its link).
+    already = {
+        invitation.patient_id: invitation
+        for invitation in PortalInvitation.objects.filter(batch=batch, patient_id__in=chunk).select_related(
+            "message"
+        )
+    }
+    patients = {
+        patient.pk: patient
+        for patient in Patient.objects.select_related("primary_location")
+        .filter(pk__in=[pk for pk in chunk if pk not in already])
+        .prefetch_related("phones")
+    }
+    for patient_id in chunk:
+        done = already.get(patient_id)
+        if done is not None:
+            counts[delivery_of(done.message).outcome if done.message else Delivery.SUPPRESSED] += 1
+            continue
+        patient = patients.get(patient_id)
+        if patient is None:
+            counts["skipped"] += 1  # removed since the job was made
+            continue
+        try:
+            sent = portal_invitation_send(patient=patient, actor=actor, batch=batch)
+        except InvitationRefused:
+            counts["skipped"] += 1
+        else:
+            counts[sent.delivery.outcome] += 1
+    return counts
+
+
+def portal_invitation_batches_recover(*, now: datetime | None = None) -> dict[str, int]:
+    """Take over bulk invitation jobs whose task was lost (waiting) or whose worker died (no heartbeat).
+
+    Each is claimed for a new attempt and its task queued again (it resumes at its cursor); one already tried
+    BATCH_MAX_ATTEMPTS times is failed with the reason shown on its page. Safe to run on many hosts at once:
+    rows are locked, skipping those another sweep or a live worker holds, and each claim is a conditional
+    UPDATE on the attempt it saw.
+    """
+    now = now or timezone.now()
+    lost = Q(state=PortalInvitationBatch.State.PENDING, created_at__lt=now - BATCH_LOST_TASK_AFTER)
+    dead = Q(state=PortalInvitationBatch.State.RUNNING) & (
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - BATCH_STALE_AFTER)
+    )
+    due = PortalInvitationBatch.objects.filter(lost | dead).order_by("pk")
+    resumed: list[tuple[int, int]] = []
+    failed = 0
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        for batch_id, attempts in list(due.values_list("pk", "attempts")[:RECOVER_LIMIT]):
+            mine = PortalInvitationBatch.objects.filter(lost | dead, pk=batch_id, attempts=attempts)
+            if attempts >= BATCH_MAX_ATTEMPTS:
+                failed += mine.update(
+                    state=PortalInvitationBatch.State.FAILED,
+                    finished_at=now,
+                    failure_reason=FAILED_INTERRUPTED % {"times": attempts},
+                )
+            elif mine.update(
+                state=PortalInvitationBatch.State.RUNNING, attempts=attempts + 1, heartbeat_at=now
+            ):
+                resumed.append((batch_id, attempts + 1))
+    for batch_id, attempt in resumed:
+        logger.warning(
+            "portal invitation batch %s: taken over by the recovery sweep (attempt %s)", batch_id, attempt
+        )
+        _batch_enqueue(batch_id, attempt)
+    return {"resumed": len(resumed), "failed": failed}
+
+
+def _batch_enqueue(batch_id: int, attempt: int) -> None:
+    from careline.core.queue import task_enqueue
+
+    task_enqueue("portal.invitation_batch_run", batch_id, attempt)

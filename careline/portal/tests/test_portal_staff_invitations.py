@@ -230,3 +230,39 @@ def test_bulk_skips_patients_who_already_have_an_account(
     batch.refresh_from_db()
     assert batch.skipped == 1 and not PortalInvitation.objects.exists()
     assert PortalAccount.objects.count() == 1
+
+
+# --- from the patient list ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "search", "offered"),
+    [
+        ("admin", "bulkley", True),
+        ("front_a", "bulkley", True),
+        ("front_b", "baker", True),  # location B's own patient
+        ("front_b", "bulkley", False),  # location A's patients: none listed, nothing to act on
+        ("clinician_a", "bulkley", False),
+        ("billing_a", "bulkley", False),
+    ],
+)
+def test_the_patient_list_offers_to_invite_its_search_to_those_who_invite(personas, role, search, offered):
+    _more_patients(personas, 2)
+    page = sign_in(Client(), personas.staff[role]).get(reverse("patients:list"), {"q": search})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert ("Invite these patients to the portal" in text) is offered
+    assert (f'href="{reverse("portal_admin:invite_bulk")}?q={search}"' in text) is offered
+    assert Client().get(reverse("patients:list"), {"q": search}).status_code == 302  # signed out
+
+
+def test_the_patient_list_link_opens_the_bulk_page_on_the_same_search(personas):
+    _more_patients(personas, 3)
+    client = sign_in(Client(), personas.front_a)
+    partial = client.get(reverse("patients:list"), {"q": "Bulkley"}, HTTP_HX_REQUEST="true").content.decode()
+    href = f"{reverse('portal_admin:invite_bulk')}?q=Bulkley"
+    assert f'href="{href}"' in partial  # the link follows the search box as it changes
+    page = client.get(href).content.decode()
+    assert 'value="Bulkley"' in page and "3 patients without a portal account" in page
+    everyone = client.get(reverse("patients:list")).content.decode()
+    assert f'href="{reverse("portal_admin:invite_bulk")}"' in everyone  # no search: every patient one may see
