@@ -89,7 +89,7 @@ def _decorate(rows: list[Conversation]) -> None:
             row_unread_url=unread_url(conversation.pk),
             row_place=place,
             row_assignee=assignee.full_name if assignee is not None else "",
-            row_failed=getattr(conversation, "last_out_state", "") in inbox_list.FAILED_STATES,
+            row_failed=conversation.last_out_failed,
         )
 
 
