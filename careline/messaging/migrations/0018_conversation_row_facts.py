@@ -55,8 +55,10 @@ def create_index(apps, schema_editor):
         )
     else:
         schema_editor.execute(
+            # Location first, not status: with status first SQLite took it for the list's page too (an
+            # equality on status) and sorted every open conversation instead of walking the order index.
             "CREATE INDEX IF NOT EXISTS conversation_open_facts ON messaging_conversation "
-            f"(status, location_id, {COUNTED}) WHERE status = 'open'"
+            f"(location_id, status, {COUNTED}) WHERE status = 'open'"
         )
 
 
