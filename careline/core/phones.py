@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -58,10 +60,16 @@ def format_phone(e164: str) -> str:
     """A stored number as people write it: national format at home, international otherwise."""
     if not e164:
         return ""
+    return _format_phone(e164, settings.PHONE_DEFAULT_REGION)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_phone(e164: str, home: str) -> str:
+    """format_phone for the home region HOME, remembered (lists format the same numbers on every page)."""
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return e164
-    if phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION:
+    if phonenumbers.region_code_for_number(number) == home:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

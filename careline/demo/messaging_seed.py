@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from careline.locations.models import Location
 from careline.messaging.auto_answers import keyword_answer
+from careline.messaging.conversation_facts import conversation_facts_refresh
 from careline.messaging.models import (
     Channel,
     Conversation,
@@ -225,6 +226,8 @@ def messaging_demo_populate(*, locations: list[Location], staff: Any, seed: int)
         _inbound(
             ctx, convo, "Hi, this is about my son's appointment next week. Can we come at 4?", hours_ago=1.5
         )
+    # Rows were written directly (with past times): the list's row facts as the services would keep them.
+    conversation_facts_refresh(Conversation.objects.filter(channel=channel))
     return dict(ctx.counts)
 
 

@@ -128,6 +128,17 @@ class Conversation(models.Model):
     flagged = models.BooleanField(default=False, help_text="Flagged by staff or a feature for a closer look")
     # Moves on every change the inbox list shows: the list's poll compares it instead of re-rendering.
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The list's row facts, derived from messages and the consent ledger and kept in step by the services
+    # that move updated_at (careline/messaging/conversation_facts.py), so the list and its counts read columns.
+    waiting_on_patient = models.BooleanField(
+        default=False, help_text="Staff wrote after the patient's last text (or the patient never wrote)"
+    )
+    last_out_failed = models.BooleanField(
+        default=False, help_text="The newest outbound text that was meant to go failed or was not delivered"
+    )
+    opted_out = models.BooleanField(
+        default=False, help_text="The number's latest general consent entry is a revocation (STOP)"
+    )
     opt_out_suspected = models.BooleanField(
         default=False, help_text="The patient wrote something that reads like 'stop texting me'"
     )

@@ -18,6 +18,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from careline.messaging.conversation_facts import conversation_facts
 from careline.messaging.models import Channel, Conversation, Message, MessageKind, MessageState
 from careline.messaging.outbound import queue
 from careline.messaging.outbound.compose import (
@@ -178,7 +179,7 @@ def messages_send_bulk(
                 )
             return results
         Conversation.objects.filter(pk__in={row.conversation_id for row in created}).update(
-            last_message_at=now, updated_at=now
+            last_message_at=now, updated_at=now, **conversation_facts()
         )
         ready = [row.pk for row in created if row.state == MessageState.QUEUED and row.due_at is None]
         if ready:

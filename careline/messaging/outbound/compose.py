@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from careline.core.actor import Actor
+from careline.messaging.conversation_facts import conversation_facts
 from careline.messaging.models import Channel, Conversation, Message, MessageKind, MessageState
 from careline.messaging.outbound import queue
 from careline.messaging.outbound.policy import hold_until, patient_sms_number, suppression_reason_for
@@ -224,7 +225,10 @@ def message_send(
                 return Message.objects.get(idempotency_key=idempotency_key)
         else:
             message = Message.objects.create(**fields)
-        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
+        # The row facts (waiting on the patient, last text failed, opted out) in the same UPDATE.
+        Conversation.objects.filter(pk=conversation.pk).update(
+            last_message_at=now, updated_at=now, **conversation_facts()
+        )
         if message.state == MessageState.QUEUED and due_at is None:
             message_id = message.pk
             transaction.on_commit(lambda: queue.messages_enqueue([message_id]))
@@ -261,11 +265,17 @@ def staff_reply_outlook(
 
 def message_cancel(*, message: Message, actor: Actor) -> bool:
     """Cancel a message that has not gone yet (a scheduled message, or one held for quiet hours)."""
-    return bool(
-        Message.objects.filter(pk=message.pk, state=MessageState.QUEUED).update(
-            state=MessageState.CANCELLED, finished_at=timezone.now()
+    now = timezone.now()
+    with transaction.atomic():
+        cancelled = Message.objects.filter(pk=message.pk, state=MessageState.QUEUED).update(
+            state=MessageState.CANCELLED, finished_at=now
         )
-    )
+        if cancelled:
+            # A cancelled text no longer counts as the latest one or as staff waiting on the patient.
+            Conversation.objects.filter(pk=message.conversation_id).update(
+                updated_at=now, **conversation_facts()
+            )
+    return bool(cancelled)
 
 
 def messages_withdraw_for_subject(*, subject_key: str, reason: str) -> list[int]:
@@ -283,9 +293,12 @@ def messages_withdraw_for_subject(*, subject_key: str, reason: str) -> list[int]
             ).values_list("pk", flat=True)
         )
         if ids:
+            now = timezone.now()
             Message.objects.filter(pk__in=ids, state=MessageState.QUEUED).update(
-                state=MessageState.CANCELLED, finished_at=timezone.now(), error_message=reason[:300]
+                state=MessageState.CANCELLED, finished_at=now, error_message=reason[:300]
             )
+            conversations = Message.objects.filter(pk__in=ids).values("conversation_id")
+            Conversation.objects.filter(pk__in=conversations).update(updated_at=now, **conversation_facts())
     return ids
 
 

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from careline.messaging.channels.base import ProviderError
+from careline.messaging.conversation_facts import conversation_facts
 from careline.messaging.models import Conversation, Message, MessageState
 from careline.messaging.outbound import queue
 from careline.messaging.outbound.policy import SuppressionFacts, purpose_needs_consent, suppression_reason_for
@@ -125,9 +126,10 @@ def _finish(message: Message, state: str, **fields: Any) -> None:
     finished = Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
         state=state, finished_at=now, **fields
     )
-    if finished and state == MessageState.FAILED:
-        # The inbox list shows the failed text (and filters on it): its poll must see a change.
-        Conversation.objects.filter(pk=message.conversation_id).update(updated_at=now)
+    if finished and state in (MessageState.FAILED, MessageState.SUPPRESSED):
+        # The inbox list shows the failed text (and filters on it): its poll must see a change, and the row
+        # facts change with it (a suppressed text no longer counts as the latest or as staff waiting).
+        Conversation.objects.filter(pk=message.conversation_id).update(updated_at=now, **conversation_facts())
 
 
 def _after_provider_error(message: Message, error: ProviderError) -> str:

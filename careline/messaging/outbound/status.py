@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from careline.core.actor import UNNAMED_JOB, Actor
 from careline.messaging.channels.base import ProviderError
+from careline.messaging.conversation_facts import conversation_facts
 from careline.messaging.models import (
     STATE_RANK,
     TERMINAL_STATES,
@@ -122,5 +123,7 @@ def message_status_apply(
     changed = bool(rows.filter(state__in=lower).exclude(state__in=TERMINAL_STATES).update(**fields))
     if changed and state in (MessageState.FAILED, MessageState.UNDELIVERED):
         # The inbox list shows a failed delivery (and filters on it): its poll must see a change.
-        Conversation.objects.filter(pk__in=rows.values("conversation_id")).update(updated_at=now)
+        Conversation.objects.filter(pk__in=rows.values("conversation_id")).update(
+            updated_at=now, **conversation_facts()
+        )
     return changed

@@ -2,8 +2,9 @@
 its poll compares, and the navigation badge. Every read here is a constant number of queries.
 
 Needs attention ("unread") is `Conversation.unread_count > 0`: only patient texts a person must read count
-(services/inbound.py). The list's row facts (waiting on the patient, opted out, last text failed) are
-correlated subqueries of the one list query, never a query per row.
+(services/inbound.py). The list's row facts (waiting on the patient, opted out, last text failed) are columns
+of the conversation kept in step by the services (careline/messaging/conversation_facts.py), so the counts
+read one index over the open conversations (migration 0018).
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ from typing import Any
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from careline.core.permissions import Perm, has_perm
 from careline.core.text import search_key
-from careline.messaging.models import Conversation, Message, MessageKind, MessageState, Tag
+from careline.messaging.models import Conversation, Message, Tag
 from careline.messaging.queries.inbox import conversations_visible_to
-from careline.patients.models import GENERAL_CONSENT_KINDS, ConsentEvent, ConsentKind, PatientPhone
+from careline.patients.models import PatientPhone
 
 PAGE_SIZE = 50
 MAX_SHOWN = 500  # a poll re-renders at most this many rows (down to the last one the reader has)
@@ -44,10 +44,6 @@ SORT_ACTIVITY = "activity"
 SORT_PATIENT = "patient"
 SORT_CHOICES = [(SORT_ACTIVITY, "Newest activity"), (SORT_PATIENT, "Last patient message")]
 SORT_FIELDS = {SORT_ACTIVITY: "last_message_at", SORT_PATIENT: "last_patient_message_at"}
-
-FAILED_STATES = (MessageState.FAILED, MessageState.UNDELIVERED)
-NEVER_TRIED = (MessageState.CANCELLED, MessageState.SUPPRESSED)  # not "the latest outbound text"
-LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -77,62 +73,19 @@ class InboxFilters:
         return "; ".join(parts)
 
 
-# --- the row facts and the filters --------------------------------------------------------------------------
-
-
-def _consent_kind() -> Subquery:
-    """The latest general consent entry of the conversation's number ('given', 'revoked' or NULL)."""
-    latest = ConsentEvent.objects.filter(
-        phone_number=OuterRef("contact"), kind__in=GENERAL_CONSENT_KINDS
-    ).order_by("-occurred_at", "-id")
-    return Subquery(latest.values("kind")[:1])
-
-
-def _last_outbound_state() -> Subquery:
-    """The state of the newest outbound text that was meant to go (cancelled and suppressed ones were not)."""
-    latest = (
-        Message.objects.filter(conversation=OuterRef("pk"), direction=Message.Direction.OUTBOUND)
-        .exclude(state__in=NEVER_TRIED)
-        .order_by("-created_at", "-id")
-    )
-    return Subquery(latest.values("state")[:1])
-
-
-def _waiting_on_patient() -> Exists:
-    """A staff member wrote after the patient's last text (or the patient never wrote): the ball is theirs."""
-    ours = Message.objects.filter(
-        conversation=OuterRef("pk"),
-        direction=Message.Direction.OUTBOUND,
-        kind=MessageKind.STAFF,
-        created_at__gt=Coalesce(OuterRef("last_patient_message_at"), Value(LONG_AGO)),
-    ).exclude(state__in=NEVER_TRIED)
-    return Exists(ours)
-
-
-def with_row_facts(queryset: QuerySet[Conversation], *, selected: bool = True) -> QuerySet[Conversation]:
-    """QUERYSET with consent_kind, last_out_state and waiting_on_patient (subqueries, no extra query).
-
-    SELECTED false: only for filters and counts (an alias), so the database works them out only where a
-    condition asks, not for every row.
-    """
-    facts = {
-        "consent_kind": _consent_kind(),
-        "last_out_state": _last_outbound_state(),
-        "waiting_on_patient": _waiting_on_patient(),
-    }
-    return queryset.annotate(**facts) if selected else queryset.alias(**facts)
+# --- the filters ---------------------------------------------------------------------------------------
 
 
 def show_condition(show: str, user: Any) -> Q:
-    """The condition of the quick filter SHOW on a queryset carrying the row facts."""
+    """The condition of the quick filter SHOW (the row facts are columns: conversation_facts.py)."""
     conditions = {
         "unread": Q(unread_count__gt=0),
         "mine": Q(assigned_to=user),
         "unassigned": Q(assigned_to__isnull=True),
         "flagged": Q(flagged=True),
         "waiting": Q(waiting_on_patient=True),
-        "opted_out": Q(consent_kind=ConsentKind.REVOKED),
-        "failed": Q(last_out_state__in=FAILED_STATES),
+        "opted_out": Q(opted_out=True),
+        "failed": Q(last_out_failed=True),
     }
     return conditions.get(show, Q())
 
@@ -299,7 +252,7 @@ def row_cursor(row: Conversation, sort: str) -> str:
 def inbox_conversations(user: Any, filters: InboxFilters) -> QuerySet[Conversation]:
     """USER's visible conversations narrowed by FILTERS, in the chosen order, ready to list in few queries."""
     sort_field = SORT_FIELDS.get(filters.sort, SORT_FIELDS[SORT_ACTIVITY])
-    queryset = with_row_facts(conversations_visible_to(user)).filter(scope_condition(filters))
+    queryset = conversations_visible_to(user).filter(scope_condition(filters))
     queryset = queryset.filter(show_condition(filters.show, user))
     if filters.text:
         matching = Conversation.objects.filter(search_condition(filters.text)).values("pk")
@@ -376,6 +329,16 @@ def _version_token(totals: dict[str, Any], filters: InboxFilters) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+def _counted_rows(user: Any, filters: InboxFilters, scope: Q) -> QuerySet[Conversation]:
+    """Only the rows something is counted over: the open ones (the badge) and the scope (closed ones too
+    when asked), never the whole history. Open alone when the scope is within the open ones (the usual
+    case), so the database reads the open conversations' index (migration 0018) and nothing else."""
+    rows = conversations_visible_to(user)
+    if filters.status == Conversation.Status.OPEN:
+        return rows.filter(status=Conversation.Status.OPEN)
+    return rows.filter(Q(status=Conversation.Status.OPEN) | scope)
+
+
 def inbox_counts(user: Any, filters: InboxFilters) -> InboxCounts:
     """The unread count of every quick filter, the navigation badge and the version, in one aggregate query."""
     scope = scope_condition(filters)
@@ -386,10 +349,7 @@ def inbox_counts(user: Any, filters: InboxFilters) -> InboxCounts:
         for code, _label in SHOW_CHOICES
     }
     aggregates.update(_version_aggregates(scope))
-    # Only the rows something is counted over: the open ones (the badge) and the scope (closed ones too
-    # when asked), never the whole history.
-    rows = conversations_visible_to(user).filter(Q(status=Conversation.Status.OPEN) | scope)
-    totals = with_row_facts(rows, selected=False).aggregate(**aggregates)
+    totals = _counted_rows(user, filters, scope).aggregate(**aggregates)
     return InboxCounts(
         per_show={code: int(totals[f"show_{code or 'all'}"] or 0) for code, _label in SHOW_CHOICES},
         unread_messages=int(totals["unread"] or 0),
@@ -428,8 +388,7 @@ def inbox_version(user: Any, filters: InboxFilters) -> str:
     One aggregate query without the row facts: what the list's poll asks every few seconds.
     """
     scope = scope_condition(filters)
-    rows = conversations_visible_to(user).filter(Q(status=Conversation.Status.OPEN) | scope)
-    totals = rows.aggregate(**_version_aggregates(scope))
+    totals = _counted_rows(user, filters, scope).aggregate(**_version_aggregates(scope))
     return _version_token(totals, filters)
 
 

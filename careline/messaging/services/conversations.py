@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
+from careline.messaging.conversation_facts import conversation_facts
 from careline.messaging.models import Conversation, ConversationEvent, InternalNote, Message, Tag
 from careline.messaging.services.inbound import patients_for_number
 from careline.patients.events import ConsentChanged, PatientUpdated
@@ -330,4 +331,4 @@ def conversations_on_patient_updated(event: PatientUpdated) -> None:
 def conversations_on_consent_changed(event: ConsentChanged) -> None:
     """A number opted out or back in: the list's "Opted out" mark of its conversations changes."""
     numbers = ConsentEvent.objects.filter(pk=event.consent_event_id).values("phone_number")
-    Conversation.objects.filter(contact__in=numbers).update(updated_at=timezone.now())
+    Conversation.objects.filter(contact__in=numbers).update(updated_at=timezone.now(), **conversation_facts())

@@ -8,7 +8,7 @@ from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from careline.locations.models import Location
 from careline.messaging.after_hours import closed_period_start
 from careline.messaging.auto_answers import AFTER_HOURS_TEMPLATE, answer_language, keyword_answer
 from careline.messaging.channels.base import InboundMessage
+from careline.messaging.conversation_facts import conversation_facts
 from careline.messaging.keywords import (
     Keyword,
     is_conditional_opt_in,
@@ -154,14 +155,17 @@ def inbound_process(message_id: int) -> bool:
         # Greatest: a late run (the sweep's) must not move the thread back behind a newer message; the
         # preview likewise stays the newest patient text's. One UPDATE: this runs for every inbound text.
         newest = Q(last_patient_message_at__isnull=True) | Q(last_patient_message_at__lte=received)
+        patient_wrote_at = Greatest(Coalesce(F("last_patient_message_at"), Value(received)), Value(received))
+        # The row facts in the same UPDATE, "waiting on the patient" against the new last patient text
+        # (a SET expression reads the row as it was).
+        wrote_at = Greatest(Coalesce(OuterRef("last_patient_message_at"), Value(received)), Value(received))
         Conversation.objects.filter(pk=conversation.pk).update(
             last_message_at=Greatest(Coalesce(F("last_message_at"), Value(received)), Value(received)),
             last_inbound_at=Greatest(Coalesce(F("last_inbound_at"), Value(received)), Value(received)),
-            last_patient_message_at=Greatest(
-                Coalesce(F("last_patient_message_at"), Value(received)), Value(received)
-            ),
+            last_patient_message_at=patient_wrote_at,
             last_patient_preview=Case(When(newest, then=Value(preview)), default=F("last_patient_preview")),
             updated_at=now,
+            **conversation_facts(patient_wrote_at=wrote_at),
         )
         # The same values in memory (a refresh would cost a query on every inbound text).
         conversation.last_message_at = max(conversation.last_message_at or received, received)

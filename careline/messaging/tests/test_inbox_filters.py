@@ -12,6 +12,7 @@ from django.urls import reverse
 from careline.core.actor import Actor
 from careline.messaging.models import Conversation, Message, MessageKind, MessageState, Tag
 from careline.messaging.outbound.compose import message_send
+from careline.messaging.outbound.status import message_status_apply
 from careline.messaging.queries.inbox_list import (
     SHOW_CHOICES,
     InboxFilters,
@@ -98,16 +99,23 @@ def test_opted_out_follows_the_consent_ledger(personas: Any) -> None:
     assert _ids(personas.front_a, show="opted_out") == []
 
 
+def _report(message: Message, state: str) -> None:
+    assert message_status_apply(
+        channel=message.channel, provider_message_id=f"SM{message.pk}", message_id=message.pk, state=state
+    )
+
+
 def test_failed_delivery_looks_at_the_latest_outbound_text_only(personas: Any, clock: Any) -> None:
     _patient("F1", OTHER, personas.location_a)
     failed = texted_by(OTHER)
     recovered = texted_by(PAT_NUMBER)
     first = _staff_text(failed, personas.front_a)
     older = _staff_text(recovered, personas.front_a)
-    Message.objects.filter(pk__in=[first.pk, older.pk]).update(state=MessageState.UNDELIVERED)
+    for message in (first, older):  # the provider's delivery reports, through the status path
+        _report(message, MessageState.UNDELIVERED)
     clock.shift(timedelta(minutes=1))
     newer = _staff_text(recovered, personas.front_a)
-    Message.objects.filter(pk=newer.pk).update(state=MessageState.DELIVERED)
+    _report(newer, MessageState.DELIVERED)
     assert _ids(personas.front_a, show="failed") == [failed.pk]
     html = _list_html(personas, show="failed")
     assert "Last text not delivered" in html

@@ -89,7 +89,7 @@ def _decorate(rows: list[Conversation]) -> None:
             row_unread_url=unread_url(conversation.pk),
             row_place=place,
             row_assignee=assignee.full_name if assignee is not None else "",
-            row_failed=getattr(conversation, "last_out_state", "") in inbox_list.FAILED_STATES,
+            row_failed=conversation.last_out_failed,
         )
 
 
@@ -270,4 +270,4 @@ def _row(request: HttpRequest, pk: int) -> HttpResponse:
         request=request, obj=row, patient_id=row.patient_id, detail="inbox list row after an action"
     )
     next_url = _next_url(request, reverse("messaging:inbox"))
-    return render(request, "messaging/_inbox_row.html", {"c": row, "list_url": next_url})
+    return render(request, "messaging/_inbox_rows.html", {"conversations": [row], "list_url": next_url})

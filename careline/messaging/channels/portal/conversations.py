@@ -13,10 +13,11 @@ import uuid
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, Value
 from django.utils import timezone
 
 from careline.messaging.channels.portal.type import PORTAL_CHANNEL, PortalType
+from careline.messaging.conversation_facts import conversation_facts
 from careline.messaging.models import (
     Channel,
     Conversation,
@@ -121,6 +122,7 @@ def portal_patient_message(
             unread_count=F("unread_count") + 1,
             status=Conversation.Status.OPEN,
             updated_at=now,
+            **conversation_facts(patient_wrote_at=Value(now)),
         )
     return message
 
@@ -143,5 +145,7 @@ def portal_automatic_answer(*, conversation: Conversation, body: str) -> Message
             delivered_at=now,
             finished_at=now,
         )
-        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, updated_at=now)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            last_message_at=now, updated_at=now, **conversation_facts()
+        )
     return message
