@@ -48,7 +48,7 @@ class SessionBrowser:
     context of its own: its own cookies, storage, permissions and init scripts).
 
     Launching them costs seconds per test; they start at the first browser test and stop after the last of a
-    run (browser tests are ordered last: `order_browser_tests_last`). While Playwright's event loop runs, Django
+    run (SessionBrowserPlugin orders browser tests last). While Playwright's event loop runs, Django
     sees an event loop in this thread: the ORM needs DJANGO_ALLOW_ASYNC_UNSAFE and uses a connection of its
     own (Django keeps one per async context), so no other test may run meanwhile, and that connection is
     closed before the loop stops.
