@@ -14,6 +14,7 @@ from django.test import Client
 
 from careline.testing.audit import flush_past_audit_guards
 from careline.testing.browser import (  # noqa: F401 - fixtures and the report hook, for every app's tests
+    SessionBrowserPlugin,
     browser_context,
     browser_page,
     pytest_runtest_makereport,
@@ -43,6 +44,12 @@ def _guarded_connect(self: socket.socket, address: Any) -> Any:
 
 
 socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # One Chromium for all browser tests, which run last (careline/testing/browser.py).
+    if not config.pluginmanager.has_plugin("careline-session-browser"):
+        config.pluginmanager.register(SessionBrowserPlugin(), "careline-session-browser")
 
 
 # --- optional services: skip with a reason, except under CI where a missing service is a failure ----

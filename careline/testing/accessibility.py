@@ -164,3 +164,55 @@ def focus_ring_problems(page: Any, presses: int) -> tuple[list[str], int]:
                 f"{ring['name']}: {ring['style']} {ring['width']}px outline at {ring['contrast']:.1f}:1"
             )
     return problems, presses
+
+
+class NetworkWatch:
+    """The requests a page has in flight, for `settled`: Playwright's "networkidle" waits for 500 ms without
+    any, which the page sweeps pay twice per page; `settled` asks for the same state held QUIET_MS instead.
+
+    Attach it right after creating the page (it counts from then on)."""
+
+    QUIET_MS = 150
+    POLL_MS = 25
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.in_flight: set[Any] = set()
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, request: Any) -> None:
+        self.in_flight.add(request)
+
+    def _ended(self, request: Any) -> None:
+        self.in_flight.discard(request)
+
+    def settled(self, timeout_ms: float = 15_000) -> None:
+        """Wait for the page's load event, then until no request has been in flight for QUIET_MS (the
+        requests a page makes once loaded, such as HTMX's `load` triggers, included)."""
+        self.page.wait_for_load_state("load")
+        quiet = 0.0
+        waited = 0.0
+        while quiet < self.QUIET_MS:
+            if waited > timeout_ms:
+                raise TimeoutError(f"requests still in flight after {timeout_ms:.0f} ms: {self.in_flight}")
+            self.page.wait_for_timeout(self.POLL_MS)  # lets Playwright deliver the page's request events
+            waited += self.POLL_MS
+            quiet = 0.0 if self.in_flight else quiet + self.POLL_MS
+
+
+def watch_network(page: Any) -> Any:
+    """PAGE, with a NetworkWatch attached for `network_settled` (call it right after creating the page)."""
+    page._careline_network_watch = NetworkWatch(page)
+    return page
+
+
+def network_settled(page: Any) -> None:
+    """The page loaded and its network quiet: NetworkWatch.settled if `watch_network` was called on the page,
+    else Playwright's "networkidle"."""
+    watch = getattr(page, "_careline_network_watch", None)
+    if watch is None:
+        page.wait_for_load_state("networkidle")
+    else:
+        watch.settled()

@@ -3,6 +3,7 @@ and signing in through the real sign-in page. careline/conftest.py exposes the f
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from careline.testing.db import wait_for_other_db_sessions_to_end
 from careline.testing.personas import PASSWORD
@@ -42,29 +43,127 @@ def _save_screenshots(request: pytest.FixtureRequest, pages: list[Any]) -> None:
         page.screenshot(path=str(folder / f"{name}{suffix}.png"), full_page=True)
 
 
-@pytest.fixture
-def browser_context(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A headless Chromium context (pages share cookies); on failure each page's screenshot goes to
-    <VAR_DIR>/screenshots."""
-    from playwright.sync_api import sync_playwright
+class SessionBrowser:
+    """One Playwright driver and one Chromium for a run of consecutive browser tests (each test still gets a
+    context of its own: its own cookies, storage, permissions and init scripts).
 
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
+    Launching them costs seconds per test; they start at the first browser test and stop after the last of a
+    run (SessionBrowserPlugin orders browser tests last). While Playwright's event loop runs, Django
+    sees an event loop in this thread: the ORM needs DJANGO_ALLOW_ASYNC_UNSAFE and uses a connection of its
+    own (Django keeps one per async context), so no other test may run meanwhile, and that connection is
+    closed before the loop stops.
+    """
+
+    def __init__(self) -> None:
+        self.playwright: Any = None
+        self.browser: Any = None
+        self.launches = 0
+        self.served = 0
+        self.keep = False  # whether the next test uses the browser too (set before each test)
+        self._async_unsafe: str | None = None
+
+    def get(self) -> Any:
+        if self.browser is not None and not self.browser.is_connected():
+            self.stop()
+        if self.browser is None:
+            from playwright.sync_api import sync_playwright
+
+            # Connections opened before the loop runs are not the ones used while it does: close them (unless
+            # a test transaction holds one, which a transactional browser test never has).
+            if not connection.in_atomic_block:
+                connections.close_all()
+            self._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+            # Playwright's sync API runs an event loop in this thread; the tests' ORM calls are still synchronous.
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            self.launches += 1
+        self.served += 1
+        return self.browser
+
+    @property
+    def running(self) -> bool:
+        return self.playwright is not None
+
+    def stop(self) -> None:
+        if self.playwright is None:
+            return
         try:
-            yield context
+            if self.browser is not None and self.browser.is_connected():
+                self.browser.close()
         finally:
-            report = getattr(request.node, "rep_call", None)
+            # The connection ORM calls used while the loop ran (see the class's note), then any other left open.
+            connections.close_all()
+            self.playwright.stop()
+            self.playwright = self.browser = None
+            if self._async_unsafe is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = self._async_unsafe
+            connections.close_all()
+
+    def summary(self) -> str:
+        return f"browser tests: {self.served} served by {self.launches} Chromium launch(es)"
+
+
+SESSION_BROWSER = SessionBrowser()
+BROWSER_FIXTURES = frozenset({"browser_context", "browser_page"})
+
+
+def uses_browser(item: pytest.Item) -> bool:
+    return bool(BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+class SessionBrowserPlugin:
+    """The hooks of SESSION_BROWSER, registered by careline/conftest.py."""
+
+    @pytest.hookimpl(trylast=True)  # after pytest-django has put transactional tests last
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Browser tests after all others (they are transactional, which pytest-django already runs last), so
+        one Chromium serves them all; the order among the others, and among the browser tests, stays."""
+        items.sort(key=uses_browser)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+        """Tell `browser_context` whether the next test uses the browser too (if not, it stops the browser)."""
+        SESSION_BROWSER.keep = nextitem is not None and uses_browser(nextitem)
+        try:
+            return (yield)
+        finally:
+            if not SESSION_BROWSER.keep:
+                SESSION_BROWSER.stop()
+
+    def pytest_sessionfinish(self) -> None:
+        SESSION_BROWSER.stop()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if SESSION_BROWSER.launches:
+            terminalreporter.write_line(SESSION_BROWSER.summary())
+
+
+@pytest.fixture
+def browser_context(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A headless Chromium context of its own (its pages share cookies) in the session's browser; on failure
+    each page's screenshot goes to <VAR_DIR>/screenshots."""
+    browser = SESSION_BROWSER.get()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    try:
+        yield context
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        try:
             if report is not None and report.failed:
                 _save_screenshots(request, list(context.pages))
+        finally:
             context.close()
-            browser.close()
+            if not SESSION_BROWSER.keep:
+                # Stopped before the test database is flushed, which then runs with no event loop, as usual.
+                SESSION_BROWSER.stop()
             # ORM calls made while Playwright's loop runs use a connection of their own (Django keeps one per
-            # async context); pytest-django never sees it, so close it here or the test database cannot be
-            # dropped. Then let the live server's request threads finish closing theirs.
+            # async context); close it, then let the live server's request threads finish closing theirs.
             connection.close()
             wait_for_other_db_sessions_to_end()
             connection.close()
