@@ -30,3 +30,8 @@ class BillingConfig(AppConfig):
             ("billing.balanceadjustment", "balance adjustment"),
         ):
             register_audit_object(object_type, noun=noun, url=ledger)
+        register_audit_object(
+            "billing.billingimport",
+            noun="billing import",
+            url=lambda pk, _patient_id: reverse("billing:import_preview", args=[pk]),
+        )
