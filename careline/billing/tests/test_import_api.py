@@ -42,7 +42,9 @@ def body(mrn: str, **charge: Any) -> dict[str, Any]:
 
 def _post(client: ApiClient, payload: Any, key: str | None = None, path: str = IMPORTS) -> Any:
     headers = {**client.headers, **({"Idempotency-Key": key} if key is not None else {})}
-    return client.client.post("/api/v1" + path, json.dumps(payload), content_type="application/json", headers=headers)
+    return client.client.post(
+        "/api/v1" + path, json.dumps(payload), content_type="application/json", headers=headers
+    )
 
 
 def test_the_import_needs_a_token_of_billing_staff(personas: Personas) -> None:
@@ -59,7 +61,9 @@ def test_the_import_needs_a_token_of_billing_staff(personas: Personas) -> None:
         "dry_run": False, "charges_created": 1, "charges_unchanged": 0, "claims_created": 1,
         "claims_status_changed": 0, "claims_unchanged": 0, "adjudications_recorded": 1,
     }  # fmt: skip
-    assert AuditEntry.objects.filter(action="import", object_type="billing.import", channel="api").count() == 1
+    assert (
+        AuditEntry.objects.filter(action="import", object_type="billing.import", channel="api").count() == 1
+    )
 
 
 def test_an_administrators_token_imports_too(personas: Personas) -> None:
@@ -139,7 +143,10 @@ def test_a_malformed_idempotency_key_is_refused(personas: Personas, key: str) ->
     client = api_for(personas.billing_a)
     headers = {**client.headers, "Idempotency-Key": key}
     response = client.client.post(
-        "/api/v1" + IMPORTS, json.dumps(body(personas.pat.mrn)), content_type="application/json", headers=headers
+        "/api/v1" + IMPORTS,
+        json.dumps(body(personas.pat.mrn)),
+        content_type="application/json",
+        headers=headers,
     )
     assert response.status_code in (400, 422)
     assert Charge.objects.count() == 0
@@ -166,7 +173,10 @@ def test_balance_and_ledger_reads_are_for_billing_staff_and_audited(personas: Pe
     assert ledger["balance"]["due_cents"] == 2_500
     assert ledger["charges"][0]["adjudications"][0]["copay_cents"] == 2_500
     assert ledger["claims"][0]["status"] == "paid"
-    assert AuditEntry.objects.filter(patient_id=pat, action="view", detail__startswith="api billing").count() == 2
+    assert (
+        AuditEntry.objects.filter(patient_id=pat, action="view", detail__startswith="api billing").count()
+        == 2
+    )
     assert client.get(f"/billing/patients/{personas.quinn.pk}/balance").status_code == 403
     assert client.get("/billing/patients/999999/balance").status_code == 404
 

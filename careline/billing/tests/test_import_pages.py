@@ -14,7 +14,13 @@ from careline.billing.models import BillingImport, Charge, Claim
 from careline.billing.queries import patient_balance
 from careline.billing.services.payments import payment_record
 from careline.billing.services.voids import charge_void
-from careline.billing.tests.import_support import adjudication_row, charge_row, claim_row, export, imported_visit
+from careline.billing.tests.import_support import (
+    adjudication_row,
+    charge_row,
+    claim_row,
+    export,
+    imported_visit,
+)
 from careline.billing.tests.support import billing_actor, charge_on, owing, paid_claim, visit_of
 from careline.core.models import AuditEntry
 from careline.testing.personas import Personas
@@ -35,10 +41,13 @@ def _upload(client: Client, data: bytes, name: str = "export.csv") -> Any:
     return client.post(reverse("billing:import"), {"file": SimpleUploadedFile(name, data, "text/csv")})
 
 
-def test_the_import_page_is_for_billing_staff_and_administrators(personas: Personas, client_for: Clients) -> None:
+def test_the_import_page_is_for_billing_staff_and_administrators(
+    personas: Personas, client_for: Clients
+) -> None:
     url = reverse("billing:import")
     outcomes = {
-        role: not _refused(client_for(None if role is None else getattr(personas, role)).get(url)) for role in ROLES
+        role: not _refused(client_for(None if role is None else getattr(personas, role)).get(url))
+        for role in ROLES
     }
     assert outcomes == {
         "admin": True, "front_a": False, "clinician_a": False, "billing_a": True, "front_b": False, None: False,
@@ -67,7 +76,9 @@ def test_upload_previews_then_confirm_imports_and_audits(personas: Personas, cli
     assert b"Imported." in client.get(reverse("billing:import_preview", args=[billing_import.pk])).content
 
 
-def test_an_upload_with_row_errors_shows_them_and_keeps_nothing(personas: Personas, client_for: Clients) -> None:
+def test_an_upload_with_row_errors_shows_them_and_keeps_nothing(
+    personas: Personas, client_for: Clients
+) -> None:
     imported_visit(personas)
     client = client_for(personas.billing_a)
     response = _upload(client, export(charge_row(personas.pat.mrn, units="many")))
@@ -137,7 +148,11 @@ def test_billing_staff_void_a_charge_from_the_ledger_and_it_leaves_the_balance(
     response = _void(client, charge)
     assert response["Location"] == reverse("billing:ledger", args=[personas.pat.pk])
     charge.refresh_from_db()
-    assert (charge.voided, charge.void_reason, charge.voided_by) == (True, "Entered twice", personas.billing_a)
+    assert (charge.voided, charge.void_reason, charge.voided_by) == (
+        True,
+        "Entered twice",
+        personas.billing_a,
+    )
     assert patient_balance(personas.pat).due == 0
     assert AuditEntry.objects.filter(
         object_type="billing.charge", object_id=str(charge.pk), action="update", patient_id=personas.pat.pk
@@ -180,11 +195,16 @@ def test_voiding_needs_a_reason_and_happens_once(personas: Personas, client_for:
     assert any("already voided" in str(m) for m in response.wsgi_request._messages)
 
 
-def test_only_billing_staff_of_the_patients_location_void_charges(personas: Personas, client_for: Clients) -> None:
+def test_only_billing_staff_of_the_patients_location_void_charges(
+    personas: Personas, client_for: Clients
+) -> None:
     charge = charge_on(personas, visit_of(personas), 500)
     for role in ("front_a", "clinician_a", "front_b", None):
         response = _void(client_for(None if role is None else getattr(personas, role)), charge)
         assert _refused(response), role
     charge.refresh_from_db()
     assert not charge.voided
-    assert client_for(personas.billing_a).get(reverse("billing:charge_void", args=[charge.pk])).status_code == 405
+    assert (
+        client_for(personas.billing_a).get(reverse("billing:charge_void", args=[charge.pk])).status_code
+        == 405
+    )
