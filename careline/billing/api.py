@@ -225,7 +225,7 @@ def _key_problem(key: str) -> str | None:
 def _replay(stored: BillingIdempotencyKey, request_hash: str, response: HttpResponse) -> Status[Any]:
     if stored.request_hash != request_hash:
         return Status(
-            422,
+            409,
             {
                 "detail": "This Idempotency-Key was already used with a different request body. Nothing was "
                 "imported; use a new key for a new request.",
@@ -238,7 +238,7 @@ def _replay(stored: BillingIdempotencyKey, request_hash: str, response: HttpResp
 
 @router.post(
     "/imports",
-    response={200: ImportOut, 422: ErrorOut},
+    response={200: ImportOut, 409: ErrorOut, 422: ErrorOut},
     summary="Import charges, claims and adjudications",
     openapi_extra={
         "parameters": [
@@ -249,7 +249,7 @@ def _replay(stored: BillingIdempotencyKey, request_hash: str, response: HttpResp
                 "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
                 "description": "A key of the client's choosing (a UUID). The same key with the same body "
                 "answers the first import's response again (header Idempotent-Replayed: true) without "
-                "importing twice; with another body, 422. Kept for applied imports only.",
+                "importing twice; with another body, 409 (as /api/v1/messages). Kept for applied imports only.",
             }
         ]
     },

@@ -121,7 +121,7 @@ def test_the_same_idempotency_key_with_another_body_is_refused(personas: Persona
     _post(client, body(personas.pat.mrn), key="k-1")
     other = copy.deepcopy(body(personas.pat.mrn, external_id="CHG-9"))
     response = _post(client, other, key="k-1")
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "already used with a different request body" in response.json()["detail"]
     assert not Charge.objects.filter(external_id="CHG-9").exists()
 
