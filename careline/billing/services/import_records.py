@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
+
+from django.utils import timezone
 
 from careline.billing.models import Claim
 from careline.patients.models import Patient
@@ -116,3 +118,10 @@ class ImportRefused(Exception):
     def __init__(self, errors: list[RowError]) -> None:
         super().__init__(f"{len(errors)} problem(s)")
         self.errors = errors
+
+
+def noon_of(day: date | None) -> datetime | None:
+    """Noon of DAY in the clinic's zone (a date from an export carries no time)."""
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day, time(12, 0)))

@@ -22,10 +22,9 @@ The rules (docs/architecture.md, "Billing import"):
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -41,11 +40,6 @@ from careline.billing.models import (
 from careline.billing.money import format_money
 from careline.billing.services.charges import (
     MAX_UNITS,
-    AdjudicationLine,
-    charge_add,
-    claim_adjudicate,
-    claim_appeal,
-    claim_submit,
 )
 from careline.billing.services.import_records import (
     AMOUNT_FIELDS,
@@ -57,7 +51,9 @@ from careline.billing.services.import_records import (
     Records,
     Ref,
     RowError,
+    noon_of,
 )
+from careline.billing.services.import_writer import import_plan_write
 from careline.core.actor import Actor
 from careline.core.text import has_control_characters
 from careline.patients.models import Patient
@@ -82,13 +78,6 @@ TEXT_LIMITS = {
     "adjustment_reason_code": 10,
     "adjustment_reason": 200,
 }
-
-
-def _at(day: date | None) -> datetime | None:
-    """Noon of DAY in the clinic's zone (a date from an export carries no time)."""
-    if day is None:
-        return None
-    return timezone.make_aware(datetime.combine(day, time(12, 0)))
 
 
 def _money(cents: int) -> str:
@@ -155,8 +144,8 @@ class _Checker:
         if days and self.patients:
             candidates = Appointment.objects.filter(
                 patient__in=self.patients.values(),
-                starts_at__gte=_at(min(days) - timedelta(days=2)),
-                starts_at__lte=_at(max(days) + timedelta(days=2)),
+                starts_at__gte=noon_of(min(days) - timedelta(days=2)),
+                starts_at__lte=noon_of(max(days) + timedelta(days=2)),
             ).select_related("location")
             for appointment in candidates:
                 if appointment.status in CANCELLED:
@@ -536,7 +525,7 @@ def billing_import_apply(*, records: Records, actor: Actor) -> Plan:
             plan = billing_import_check(records=records, user=actor.user)
             if plan.errors:
                 raise ImportRefused(plan.errors)
-            _write(plan, actor)
+            import_plan_write(plan, actor)
     except IntegrityError:
         # Another import (or a person) recorded one of these ids between the check and the write.
         raise ImportRefused(
@@ -549,70 +538,3 @@ def billing_import_apply(*, records: Records, actor: Actor) -> Plan:
             ]
         ) from None
     return plan
-
-
-def _write(plan: Plan, actor: Actor) -> None:
-    charges: dict[str, Charge] = {}
-    for charge_record, patient, visit in plan.new_charges:
-        charges[charge_record.external_id] = _service(
-            charge_record.ref,
-            lambda r=charge_record, p=patient, v=visit: charge_add(
-                patient=p, visit=v, service_code=r.service_code, description=r.description, units=r.units,
-                unit_amount_cents=r.unit_amount_cents, service_date=r.service_date, external_id=r.external_id,
-                actor=actor,
-            ),
-        )  # fmt: skip
-    claims: dict[str, Claim] = {}
-    for claim_record, _patient, claim_visit in plan.new_claims:
-        claims[claim_record.external_id] = _service(
-            claim_record.ref,
-            lambda r=claim_record, v=claim_visit: claim_submit(
-                visit=v, payer=r.payer, member_id=r.member_id, submitted_at=_at(r.submitted_on),
-                external_id=r.external_id, actor=actor,
-            ),
-        )  # fmt: skip
-    for record, existing in plan.moves:
-        claim = existing or claims[record.external_id]
-        if record.status == ClaimStatus.APPEALED:
-            _service(record.ref, lambda c=claim: claim_appeal(claim=c, actor=actor))
-            continue
-        lines = []
-        for line in plan.adjudications.get(record.external_id, []):
-            charge = charges.get(line.charge_id) or Charge.objects.get(external_id=line.charge_id)
-            lines.append(
-                AdjudicationLine(
-                    charge=charge,
-                    **{name: getattr(line, name) for name in AMOUNT_FIELDS},
-                    adjustment_reason_code=line.adjustment_reason_code,
-                    adjustment_reason=line.adjustment_reason,
-                )
-            )
-        dates = [
-            line.adjudicated_on
-            for line in plan.adjudications.get(record.external_id, [])
-            if line.adjudicated_on
-        ]
-        latest = max(dates) if dates else None
-        _service(
-            record.ref,
-            lambda c=claim, s=record.status, ls=lines, d=latest: claim_adjudicate(
-                claim=c, status=s, lines=ls, adjudicated_at=_at(d), actor=actor
-            ),
-        )
-
-
-def _service(ref: Ref, call: Any) -> Any:
-    """CALL's result; a service's refusal becomes the record's error (and rolls the import back)."""
-    try:
-        return call()
-    except ValidationError as error:
-        problems = (
-            [
-                RowError(ref, name, message)
-                for name, messages in error.message_dict.items()
-                for message in messages
-            ]
-            if hasattr(error, "error_dict")
-            else [RowError(ref, "", message) for message in error.messages]
-        )
-        raise ImportRefused(problems) from None

@@ -149,7 +149,7 @@ def test_a_service_refusal_while_applying_rolls_back_the_rows_already_written(
 ) -> None:
     from django.core.exceptions import ValidationError
 
-    from careline.billing.services import imports
+    from careline.billing.services import import_writer
 
     def refuse(**kwargs: Any) -> None:
         raise ValidationError({"payer": "Refused by the service."})
@@ -157,7 +157,7 @@ def test_a_service_refusal_while_applying_rolls_back_the_rows_already_written(
     imported_visit(personas)
     mrn = personas.pat.mrn
     parsed = csv_records(export(charge_row(mrn), claim_row(mrn)))
-    monkeypatch.setattr(imports, "claim_submit", refuse)
+    monkeypatch.setattr(import_writer, "claim_submit", refuse)
     with pytest.raises(ImportRefused) as refused:
         billing_import_apply(records=parsed.records, actor=billing_actor(personas))
     assert [(e.ref, e.field, e.message) for e in refused.value.errors] == [
