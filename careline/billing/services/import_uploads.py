@@ -31,7 +31,9 @@ def _stored(errors: list[dict[str, object]]) -> list[dict[str, object]]:
 def billing_import_upload(*, name: str, data: bytes, actor: Actor) -> BillingImport:
     """Check the export DATA as ACTOR would import it: a BillingImport waiting for confirmation, or invalid."""
     parsed = csv_records(data)
-    row = BillingImport(original_name=(name or "billing.csv")[:200], created_by=actor.user)
+    # The file's name is shown back: printable characters only (PostgreSQL refuses NUL in text).
+    shown = "".join(c for c in (name or "") if c.isprintable()).strip() or "billing.csv"
+    row = BillingImport(original_name=shown[:200], created_by=actor.user)
     row.total_rows = parsed.total_rows
     errors = parsed.errors
     if not errors:

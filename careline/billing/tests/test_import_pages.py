@@ -208,3 +208,13 @@ def test_only_billing_staff_of_the_patients_location_void_charges(
         client_for(personas.billing_a).get(reverse("billing:charge_void", args=[charge.pk])).status_code
         == 405
     )
+
+
+def test_a_file_with_nul_bytes_or_a_strange_name_is_refused_cleanly(
+    personas: Personas, client_for: Clients
+) -> None:
+    client = client_for(personas.billing_a)
+    response = _upload(client, b"record_type,mrn\ncharge,\x00\x00\n", name="ex\x07port.csv")
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and b"Nothing was imported" in page.content
+    assert BillingImport.objects.get().original_name == "export.csv"
