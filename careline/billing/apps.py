@@ -30,3 +30,10 @@ class BillingConfig(AppConfig):
             ("billing.balanceadjustment", "balance adjustment"),
         ):
             register_audit_object(object_type, noun=noun, url=ledger)
+        # An import through the API (its records are audited one by one, each naming its patient).
+        register_audit_object("billing.import", noun="billing import")
+        register_audit_object(
+            "billing.billingimport",
+            noun="billing import",
+            url=lambda pk, _patient_id: reverse("billing:import_preview", args=[pk]),
+        )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from careline.billing import views
+from careline.billing import views, views_imports
 
 app_name = "billing"
 
@@ -12,4 +12,8 @@ urlpatterns = [
     path("patients/<int:pk>/adjustments", views.adjust, name="adjust"),
     path("payments/<int:pk>/refund", views.refund, name="refund"),
     path("appointments/<int:pk>/self-pay", views.self_pay, name="self_pay"),
+    path("charges/<int:pk>/void", views_imports.void, name="charge_void"),
+    path("imports/", views_imports.import_upload, name="import"),
+    path("imports/<int:pk>/", views_imports.import_preview, name="import_preview"),
+    path("imports/<int:pk>/apply", views_imports.import_apply, name="import_apply"),
 ]

@@ -65,6 +65,8 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("files", "name"): "portal_file",
     ("urgent-words", "pk"): "urgent_phrase",
     ("payments", "pk"): "billing_payment",
+    ("charges", "pk"): "billing_charge",
+    ("imports", "pk"): "billing_import",
     ("join", "token"): "portal_grant_token",
     ("allergies", "allergy_pk"): "allergy",
     ("medications", "medication_pk"): "medication",
@@ -241,7 +243,7 @@ _PNG = bytes.fromhex(
 def _side(personas: Personas, *, location: Location, front_desk: User, clinician: User, patient: Any) -> Side:
     """One location's rows: a patient's notes, conversation, visit (charged, claimed, partly paid), waitlist
     entry, and the location's settings."""
-    from careline.billing.models import Adjudication, Charge, Claim, Payment
+    from careline.billing.models import Adjudication, BillingImport, Charge, Claim, Payment
     from careline.messaging.models import (
         Announcement,
         Conversation,
@@ -381,6 +383,11 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         adjustment_reason_code="CO-45", copay_cents=2_500, adjudicated_at=now,
     )  # fmt: skip
     payment = Payment.objects.create(patient=patient, amount_cents=1_000, method="cash", received_at=now)
+    # A billing import its uploader follows (finished: confirming it again changes nothing).
+    billing_import = BillingImport.objects.create(
+        original_name=f"export-{suffix}.csv", state="invalid", created_by=personas.billing_a if
+        patient == personas.pat else front_desk, errors=[{"row": 2, "column": "units", "message": "Required."}],
+    )  # fmt: skip
 
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
@@ -449,6 +456,8 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "portal_file": portal_file.partition("/")[2],
         "portal_media_file": portal_file,
         "billing_payment": payment.pk,
+        "billing_charge": charge.pk,
+        "billing_import": billing_import.pk,
         "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
         **records_rows(patient, clinician, suffix),
     }

@@ -1,5 +1,6 @@
 """Tables of the billing app (money in integer cents of settings.CARELINE_CURRENCY)."""
 
+from careline.billing.models.imports import BillingIdempotencyKey, BillingImport
 from careline.billing.models.ledger import (
     FINAL_CLAIM_STATUSES,
     MAX_AMOUNT_CENTS,
@@ -27,6 +28,8 @@ __all__ = [
     "Adjudication",
     "AdjustmentKind",
     "BalanceAdjustment",
+    "BillingIdempotencyKey",
+    "BillingImport",
     "Charge",
     "Claim",
     "ClaimStatus",

@@ -53,6 +53,11 @@ class Charge(models.Model):
     # The practice-management system's id of the line (imports); unique when present, so an import is idempotent.
     external_id = models.CharField(max_length=100, blank=True, default="")
     voided = models.BooleanField(default=False)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    void_reason = models.CharField(max_length=200, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -100,6 +105,8 @@ class Claim(models.Model):
     member_id = models.CharField(max_length=60)
     status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED)
     submitted_at = models.DateTimeField()
+    # The practice-management system's claim number (imports); unique when present, so a re-import finds it.
+    external_id = models.CharField(max_length=100, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -110,6 +117,9 @@ class Claim(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=ClaimStatus.values), name="billing_claim_status_known"
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="billing_claim_external_id_unique"
             ),
         ]
 

@@ -87,8 +87,11 @@ def claim_submit(
     member_id: str,
     actor: Actor,
     submitted_at: datetime | None = None,
+    external_id: str = "",
 ) -> Claim:
-    """Record that VISIT's charges were claimed from PAYER for the member MEMBER_ID (audited)."""
+    """Record that VISIT's charges were claimed from PAYER for the member MEMBER_ID (audited).
+
+    EXTERNAL_ID is the practice-management system's claim number (imports), unique when given."""
     payer = text_checked(payer, "payer", 120, "Name the payer.")
     member_id = text_checked(member_id, "member_id", 60, "Enter the member id.")
     with transaction.atomic():
@@ -99,6 +102,7 @@ def claim_submit(
             member_id=member_id,
             status=ClaimStatus.SUBMITTED,
             submitted_at=submitted_at or timezone.now(),
+            external_id=(external_id or "").strip()[:100],
             created_by=actor.user,
         )
         audit_record(

@@ -132,6 +132,8 @@ PATIENT_ROUTES: dict[str, Args] = {
     "scheduling:cancel": APPOINTMENT,
     "billing:ledger": PAT,
     "billing:payment_record": PAT,
+    "api:billing_balance_api": lambda r: {"patient_id": r.personas.pat.pk},
+    "api:billing_ledger_api": lambda r: {"patient_id": r.personas.pat.pk},
     "api:patient_detail_api": lambda r: {"patient_id": r.personas.pat.pk},
     "api:patient_update_api": lambda r: {"patient_id": r.personas.pat.pk},  # same path as the read
     "api:appointment_detail_api": lambda r: {"appointment_id": r.appointment},
@@ -184,6 +186,7 @@ POST_ONLY: dict[str, Args] = {
     "billing:adjust": PAT,
     "billing:refund": lambda r: {"pk": 1},
     "billing:self_pay": APPOINTMENT,
+    "billing:charge_void": lambda r: {"pk": 1},
     "records:result_release": lambda r: {"pk": r.personas.pat.pk, "result_pk": r.clinical["lab_result"]},
     "records:results_release_normal": PAT,
 }
@@ -219,6 +222,9 @@ EXEMPT = {
     "messaging:announcement_progress": "an announcement's counts",
     # A CSV import's progress: counts and row problems (row, column, what is wrong), no patient's record.
     "patients:import_status": "an import's progress",
+    # A billing import's preview: counts by kind and row problems (row, column, what is wrong), no record.
+    "billing:import_preview": "a billing import's preview",
+    "billing:import_apply": "confirms a billing import (POST): counts only",
     # A bulk portal invitation's progress: counts only.
     "portal_admin:invite_batch": "a bulk portal invitation's counts",
     # Fetched with an unguessable signed token by the SMS provider (the image of an MMS being sent) and by

@@ -216,6 +216,10 @@ ACCESS: dict[str, Access] = {
     "billing:adjust": action(BILLING),
     "billing:refund": action(BILLING),
     "billing:self_pay": action(ADMIN),
+    "billing:charge_void": action(BILLING),
+    "billing:import": form(BILLING),
+    "billing:import_preview": read(BILLING),
+    "billing:import_apply": action(BILLING),
     # --- records (clinical: clinicians and administrators) ---
     "records:patient": read(CLINICAL),
     "records:document_add": form(CLINICAL),
@@ -249,6 +253,9 @@ ACCESS: dict[str, Access] = {
     "api:appointment_update_api": action(CARE),
     "api:appointment_cancel_api": action(CARE),
     "api:slot_list_api": read(STAFF),
+    "api:billing_import_api": action(BILLING),
+    "api:billing_balance_api": read(BILLING),
+    "api:billing_ledger_api": read(BILLING),
 }
 
 # Query strings (GET) or bodies (POST, PATCH) a route needs to reach its authorization check, filled from
@@ -309,6 +316,7 @@ REQUESTS: dict[str, Callable[[Side], dict[str, Any]]] = {
     },
     "api:appointment_update_api": lambda s: {"starts_at": "2031-01-06T18:00:00Z"},
     "api:appointment_cancel_api": lambda s: {"reason": "Feeling better"},
+    "api:billing_import_api": lambda s: {"charges": []},
 }
 
 ROUTES = routes()
