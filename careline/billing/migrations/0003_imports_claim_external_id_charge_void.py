@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0001_charges_claims_payments'),
+        ('billing', '0002_statements'),
         ('patients', '0003_language_choices_from_settings'),
         ('scheduling', '0007_visit_requests_and_preparation_translations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
