@@ -65,6 +65,8 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("files", "name"): "portal_file",
     ("urgent-words", "pk"): "urgent_phrase",
     ("payments", "pk"): "billing_payment",
+    ("statements", "pk"): "billing_statement",
+    ("pay", "token"): "pay_token",  # a statement's signed pay link
     ("join", "token"): "portal_grant_token",
     ("allergies", "allergy_pk"): "allergy",
     ("medications", "medication_pk"): "medication",
@@ -89,6 +91,7 @@ UNSCOPED_KINDS = frozenset(
         "portal_grant_token",
         "portal_conversation",
         "portal_file",
+        "pay_token",
     }
 )
 
@@ -381,6 +384,17 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         adjustment_reason_code="CO-45", copay_cents=2_500, adjudicated_at=now,
     )  # fmt: skip
     payment = Payment.objects.create(patient=patient, amount_cents=1_000, method="cash", received_at=now)
+    from careline.billing.models import Statement, StatementLine
+    from careline.billing.paylinks import pay_link_token
+
+    statement = Statement.objects.create(
+        patient=patient, statement_date=now.date(), due_date=now.date() + timedelta(days=30),
+        amount_due_cents=1_500, channel="mail", issued_at=now,
+    )  # fmt: skip
+    StatementLine.objects.create(
+        statement=statement, position=1, kind="charge", visit=appointment, charge=charge, line_date=starts.date(),
+        description="Office visit", charged_cents=15_000, insurance_paid_cents=9_500, amount_cents=2_500,
+    )  # fmt: skip
 
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
@@ -449,6 +463,8 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "portal_file": portal_file.partition("/")[2],
         "portal_media_file": portal_file,
         "billing_payment": payment.pk,
+        "billing_statement": statement.pk,
+        "pay_token": pay_link_token(statement),
         "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
         **records_rows(patient, clinician, suffix),
     }
