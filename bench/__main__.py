@@ -149,7 +149,9 @@ def main() -> None:
     parser.add_argument("--only", choices=("sqlite", "postgres"))
     parser.add_argument("--quick", action="store_true", help="smaller runs (a couple of minutes in all)")
     parser.add_argument(
-        "--suite", choices=("all", "search", "messaging", "scheduling", "workspace", "portal"), default="all"
+        "--suite",
+        choices=("all", "search", "messaging", "scheduling", "workspace", "portal", "billing"),
+        default="all",
     )
     parser.add_argument("--reminders", type=int, help="due reminders in the dispatch benchmark (100,000)")
     args = parser.parse_args()
@@ -167,6 +169,8 @@ def main() -> None:
         return
     if args.suite == "portal":
         _bench_portal(args)
+    if args.suite == "billing":
+        _bench_billing(args)
         return
     results = []
     if args.only != "postgres":
@@ -214,6 +218,16 @@ def _bench_workspace(args: argparse.Namespace) -> None:
     with (var_dir() / "results.md").open("a") as results:
         results.write(section)
     print(section)
+
+
+def _bench_billing(args: argparse.Namespace) -> None:
+    """Statements for many patients generated and queued, appended to results.md (bench/billing.py)."""
+    from bench import billing
+
+    section = billing.run(var_dir(), quick=args.quick, only=args.only, patients=args.patients)
+    print(section)
+    with (var_dir() / "results.md").open("a", encoding="utf-8") as handle:
+        handle.write("\n" + section)
 
 
 def _bench_portal(args: argparse.Namespace) -> None:

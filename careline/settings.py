@@ -324,6 +324,13 @@ CARELINE_PAY_LINK_DAYS = env_int("CARELINE_PAY_LINK_DAYS", 30, minimum=1)
 # use. "test" is the built-in test provider (no money moves); "stripe" needs STRIPE_SECRET_KEY and
 # STRIPE_WEBHOOK_SECRET.
 CARELINE_PAYMENT_PROVIDERS: list[str] = []
+# Statements: the days a statement gives to pay, and whether its text may say the amount (an administrator's
+# choice: off by default, the text then only says a statement is ready, with its pay link).
+CARELINE_STATEMENT_DUE_DAYS = env_int("CARELINE_STATEMENT_DUE_DAYS", 30, minimum=1, maximum=365)
+CARELINE_STATEMENT_TEXT_AMOUNT = env_bool("CARELINE_STATEMENT_TEXT_AMOUNT", False)
+# Wrong dates of birth a pay link accepts in CARELINE_PAY_LINK_LOCK_MINUTES before it pauses.
+CARELINE_PAY_LINK_TRIES = env_int("CARELINE_PAY_LINK_TRIES", 5, minimum=1, maximum=50)
+CARELINE_PAY_LINK_LOCK_MINUTES = env_int("CARELINE_PAY_LINK_LOCK_MINUTES", 15, minimum=1, maximum=1440)
 CARELINE_PAYMENT_PROVIDER = env_str("CARELINE_PAYMENT_PROVIDER", "test")
 
 # Messaging.

@@ -31,6 +31,7 @@ urlpatterns = [
     path("schedule/", include("careline.scheduling.urls")),
     path("records/", include("careline.records.urls")),
     path("billing/", include("careline.billing.urls")),
+    path("pay/", include("careline.billing.urls.pay")),  # a statement's pay link (paylinks.PAY_PATH_PREFIX)
     path("portal/", include("careline.portal.urls")),
     path("portal-admin/", include("careline.portal.urls.staff")),
     path("", include("careline.patients.urls")),

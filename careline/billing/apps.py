@@ -7,14 +7,25 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
+        from careline.billing import tasks  # noqa: F401 - registers the task names
         from careline.billing.sections import balance_sections_register
+        from careline.billing.services.statements import SUBJECT_PREFIX
+        from careline.billing.statement_email import statement_email_parts, statement_messages_stale
+        from careline.billing.timeline import statement_timeline_entries
+        from careline.messaging.email_parts import register_email_parts
+        from careline.messaging.subjects import register_subject_check
+        from careline.patients.timeline import register_timeline_source
 
         # The "Balance" card on the patient page and in the inbox's patient panel.
         balance_sections_register()
+        # A statement's email carries its PDF; a voided or superseded statement's texts never go.
+        register_email_parts(SUBJECT_PREFIX, statement_email_parts)
+        register_subject_check(SUBJECT_PREFIX, statement_messages_stale)
+        register_timeline_source(statement_timeline_entries)
         self._register_audit_objects()
 
     def _register_audit_objects(self) -> None:
-        """How the audit trail names billing's rows; each links to its patient's ledger."""
+        """How the audit trail names billing's rows; each links to its patient's ledger (a statement: its page)."""
         from django.urls import reverse
 
         from careline.core.queries.audit_lines import register_audit_object
@@ -36,4 +47,9 @@ class BillingConfig(AppConfig):
             "billing.billingimport",
             noun="billing import",
             url=lambda pk, _patient_id: reverse("billing:import_preview", args=[pk]),
+        )
+        register_audit_object(
+            "billing.statement",
+            noun="statement",
+            url=lambda pk, _patient: reverse("billing:statement", args=[pk]),
         )

@@ -57,3 +57,21 @@ class SelfPayForm(forms.Form):
 def errors_text(error: ValidationError) -> str:
     """A service's refusal as one sentence for a message."""
     return " ".join(str(message) for message in error.messages)
+
+
+class StatementIssueForm(forms.Form):
+    guarantor_mrn = forms.CharField(
+        label="Guarantor's MRN",
+        required=False,
+        max_length=32,
+        help_text="When someone else pays (a parent for a child): their patient record's MRN. Empty: the patient.",
+    )
+    due_in_days = forms.IntegerField(label="Days to pay", min_value=1, max_value=365, initial=30)
+
+
+class StatementVoidForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=200)
+
+
+class MailBatchForm(forms.Form):
+    day = forms.DateField(label="Day", widget=forms.DateInput(attrs={"type": "date"}))

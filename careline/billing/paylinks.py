@@ -59,6 +59,21 @@ def pay_link_verify(token: str) -> PayLinkTarget:
     return PayLinkTarget(statement_id=statement_id, payer_id=payer_id)
 
 
+def pay_link_target_any_age(token: str) -> PayLinkTarget | None:
+    """What an authentic TOKEN points at however old it is (to send a fresh link for an expired one); None
+    when it was not made by Careline or was changed."""
+    try:
+        data = signing.loads(token, salt=PAY_LINK_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    statement_id, payer_id = data.get("s"), data.get("p")
+    if not isinstance(statement_id, int) or not isinstance(payer_id, int):
+        return None
+    return PayLinkTarget(statement_id=statement_id, payer_id=payer_id)
+
+
 def pay_link_path(statement: Statement) -> str:
     return f"{PAY_PATH_PREFIX}{pay_link_token(statement)}/"
 

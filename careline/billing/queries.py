@@ -32,6 +32,7 @@ from careline.billing.models import (
     Charge,
     Claim,
     Payment,
+    PaymentMethod,
     Refund,
     SelfPayVisit,
     default_currency,
@@ -226,4 +227,243 @@ def patient_ledger(patient: Patient) -> Ledger:
         visits=list(visits.values()),
         payments=payments,
         adjustments=adjustments,
+    )
+
+
+# --- statements ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    """A statement line before it is stored (see StatementLine): AMOUNT_CENTS is its effect on what is due."""
+
+    kind: str
+    line_date: Any
+    description: str
+    amount_cents: int
+    visit_id: int | None = None
+    charge_id: int | None = None
+    service_code: str = ""
+    charged_cents: int = 0
+    insurance_paid_cents: int = 0
+    insurance_adjusted_cents: int = 0
+
+
+def statement_ready_visit_ids(patient_id: int) -> set[int]:
+    """PATIENT's visits a statement may include: every claim final, or marked self-pay (`visit_is_statement_ready`
+    for all of them in two queries)."""
+    return _ready_visits([patient_id])[0]
+
+
+def _ready_visits(patient_ids: list[int]) -> tuple[set[int], set[int]]:
+    """(the visits of PATIENT_IDS ready for a statement, those of them marked self-pay), in two queries."""
+    facts = (
+        Claim.objects.filter(patient_id__in=patient_ids)
+        .order_by()
+        .values("visit_id")
+        .annotate(claims=Count("pk"), open=Count("pk", filter=~Q(status__in=FINAL_CLAIM_STATUSES)))
+    )
+    ready = {row["visit_id"] for row in facts if row["claims"] and not row["open"]}
+    self_pay = set(SelfPayVisit.objects.filter(patient_id__in=patient_ids).values_list("visit_id", flat=True))
+    return ready | self_pay, self_pay
+
+
+_KIND_ORDER = {"charge": 0, "refund": 1, "payment": 2, "credit": 3, "write_off": 4}
+
+
+def statement_line_drafts(patient_id: int) -> list[LineDraft]:
+    """The lines a statement of PATIENT would list now: the live charges of ready visits with what insurance
+    paid and adjusted and the patient's share, then payments, refunds, credits and write-offs; by date."""
+    return statement_line_drafts_of([patient_id])[patient_id]
+
+
+def statement_line_drafts_of(patient_ids: list[int]) -> dict[int, list[LineDraft]]:
+    """`statement_line_drafts` of many patients in seven queries (the bulk run's chunks)."""
+    from careline.billing.models import StatementLineKind
+
+    ready, self_pay = _ready_visits(patient_ids)
+    drafts: dict[int, list[LineDraft]] = {pk: [] for pk in patient_ids}
+    charges = (
+        Charge.objects.filter(patient_id__in=patient_ids, voided=False)
+        .filter(Q(visit_id__in=ready) | Q(visit__isnull=True))
+        .prefetch_related(
+            Prefetch(
+                "adjudications",
+                queryset=Adjudication.objects.filter(claim__status__in=FINAL_CLAIM_STATUSES).order_by("id"),
+            )
+        )
+        .order_by("service_date", "id")
+    )
+    for charge in charges:
+        adjudications = list(charge.adjudications.all())
+        if charge.visit_id is not None and charge.visit_id in self_pay:
+            paid = adjusted = 0
+            share = charge.amount_cents
+        elif adjudications:
+            paid = sum(a.paid_by_insurer_cents for a in adjudications)
+            adjusted = sum(a.adjustment_cents for a in adjudications)
+            share = sum(a.patient_responsibility_cents for a in adjudications)
+        else:
+            continue  # a charge on no visit that no payer has answered for: not the patient's yet
+        drafts[charge.patient_id].append(
+            LineDraft(
+                kind=StatementLineKind.CHARGE,
+                line_date=charge.service_date,
+                description=charge.description,
+                amount_cents=share,
+                visit_id=charge.visit_id,
+                charge_id=charge.pk,
+                service_code=charge.service_code,
+                charged_cents=charge.amount_cents,
+                insurance_paid_cents=paid,
+                insurance_adjusted_cents=adjusted,
+            )
+        )
+    methods = dict(PaymentMethod.choices)
+    for patient_id, received, amount, method in (
+        Payment.objects.filter(patient_id__in=patient_ids)
+        .order_by("received_at", "id")
+        .values_list("patient_id", "received_at", "amount_cents", "method")
+    ):
+        drafts[patient_id].append(
+            LineDraft(
+                kind=StatementLineKind.PAYMENT,
+                line_date=received.date(),
+                description=f"Payment ({str(methods.get(method, method)).lower()})",
+                amount_cents=-amount,
+            )
+        )
+    for patient_id, refunded, amount in (
+        Refund.objects.filter(patient_id__in=patient_ids)
+        .order_by("refunded_at", "id")
+        .values_list("patient_id", "refunded_at", "amount_cents")
+    ):
+        drafts[patient_id].append(
+            LineDraft(
+                kind=StatementLineKind.REFUND,
+                line_date=refunded.date(),
+                description="Refund",
+                amount_cents=amount,
+            )
+        )
+    kinds = dict(AdjustmentKind.choices)
+    for patient_id, created, amount, kind in (
+        BalanceAdjustment.objects.filter(patient_id__in=patient_ids)
+        .order_by("created_at", "id")
+        .values_list("patient_id", "created_at", "amount_cents", "kind")
+    ):
+        drafts[patient_id].append(
+            LineDraft(
+                kind=kind,
+                line_date=created.date(),
+                description=str(kinds.get(kind, kind)),
+                amount_cents=-amount,
+            )
+        )
+    for lines in drafts.values():
+        lines.sort(key=lambda d: (d.line_date, _KIND_ORDER.get(d.kind, 9)))
+    return drafts
+
+
+@dataclass(frozen=True)
+class StatementTotals:
+    """The totals printed on a statement, all from its lines."""
+
+    charged: int
+    insurance_paid: int
+    insurance_adjusted: int
+    patient_share: int
+    payments_and_credits: int  # payments, credits and write-offs, less refunds (a positive number)
+    net: int
+
+    @property
+    def amount_due(self) -> int:
+        return max(self.net, 0)
+
+    @property
+    def credit(self) -> int:
+        return max(-self.net, 0)
+
+
+def statement_totals(lines: Any) -> StatementTotals:
+    """The totals of LINES (drafts or stored lines): every figure is a sum of lines."""
+    rows = list(lines)
+    charges = [line for line in rows if line.kind == "charge"]
+    others = [line for line in rows if line.kind != "charge"]
+    return StatementTotals(
+        charged=sum(line.charged_cents for line in charges),
+        insurance_paid=sum(line.insurance_paid_cents for line in charges),
+        insurance_adjusted=sum(line.insurance_adjusted_cents for line in charges),
+        patient_share=sum(line.amount_cents for line in charges),
+        payments_and_credits=-sum(line.amount_cents for line in others),
+        net=sum(line.amount_cents for line in rows),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: Any
+    title: str
+    detail: str = ""
+    actor: str = ""
+
+
+def _message_entries(message: Any, since: Any) -> list[HistoryEntry]:
+    """What became of a statement's text or email, read from the message itself."""
+    what = "Email" if "@" in (message.to_address or "") else "Text"
+    entries = []
+    if message.state == "suppressed":
+        entries.append(HistoryEntry(since, f"{what} not sent", message.get_suppression_reason_display()))
+    if message.sent_at:
+        entries.append(HistoryEntry(message.sent_at, f"{what} sent"))
+    if message.delivered_at:
+        entries.append(HistoryEntry(message.delivered_at, f"{what} delivered"))
+    if message.state in ("failed", "undelivered", "cancelled"):
+        entries.append(
+            HistoryEntry(
+                max(message.finished_at or since, since),
+                f"{what} {message.get_state_display().lower()}",
+                message.error_message or message.error_code,
+            )
+        )
+    if message.state == "queued" and message.due_at:
+        entries.append(HistoryEntry(since, f"{what} waiting", "held for quiet hours"))
+    return entries
+
+
+def statement_history(statement: Any) -> list[HistoryEntry]:
+    """STATEMENT's history, oldest first: issued, sent, delivered or failed, viewed, link sent again, voided."""
+    from careline.billing.models import StatementEvent
+
+    entries: list[HistoryEntry] = []
+    for event in (
+        StatementEvent.objects.filter(statement=statement).select_related("message").order_by("at", "id")
+    ):
+        entries.append(HistoryEntry(event.at, event.get_kind_display(), event.detail, event.actor))
+        if event.message is not None:
+            entries += _message_entries(event.message, event.at)
+    entries.sort(key=lambda entry: entry.at)
+    return entries
+
+
+def statements_of_patient(patient_id: int) -> QuerySet[Any]:
+    """PATIENT's statements, newest first (with the guarantor's name)."""
+    from careline.billing.models import Statement
+
+    return (
+        Statement.objects.filter(patient_id=patient_id)
+        .select_related("guarantor")
+        .order_by("-issued_at", "-id")
+    )
+
+
+def statements_mailed_on(day: Any, patients: QuerySet[Patient]) -> QuerySet[Any]:
+    """The statements going by mail issued on DAY for PATIENTS (the day's batch), voided ones left out."""
+    from careline.billing.models import Statement, StatementChannel, StatementState
+
+    return (
+        Statement.objects.filter(statement_date=day, channel=StatementChannel.MAIL, patient__in=patients)
+        .exclude(state=StatementState.VOIDED)
+        .select_related("patient__primary_location", "guarantor")
+        .order_by("id")
     )

@@ -35,6 +35,12 @@ ALLOWED_FIELDS: dict[str, str] = {
 _LOCATION_FIELDS = ("clinic_name", "location_name", "location_address", "location_phone", "link")
 _PATIENT_FIELDS = ("first_name", *_LOCATION_FIELDS)
 _VISIT_FIELDS = tuple(ALLOWED_FIELDS)
+# Fields only one kind of text fills: a statement's amount (billing texts, when an administrator allows it).
+# Templates of no particular kind (None) never offer them.
+ALLOWED_FIELDS["amount"] = (
+    "The amount due (statement texts only, when an administrator allows amounts in texts)"
+)
+_KIND_ONLY_FIELDS = ("amount",)
 
 
 class TemplateKind(Enum):
@@ -47,6 +53,7 @@ class TemplateKind(Enum):
     # The number may match no patient, so there is no first name to fill.
     AFTER_HOURS = ("an after-hours reply", _LOCATION_FIELDS)
     KEYWORD_ANSWER = ("a keyword answer", _LOCATION_FIELDS)
+    STATEMENT = ("a statement text", (*_PATIENT_FIELDS, "amount"))
 
     def __init__(self, label: str, fields: tuple[str, ...]) -> None:
         self.label = label
@@ -139,7 +146,9 @@ def _parse(text: str) -> tuple[tuple[tuple[str, bool], ...], tuple[str, ...]]:
 
 def fields_for(kind: TemplateKind | None) -> tuple[str, ...]:
     """The fields a template of KIND may use (every allow-listed field when KIND is None)."""
-    return kind.fields if kind is not None else tuple(ALLOWED_FIELDS)
+    if kind is not None:
+        return kind.fields
+    return tuple(name for name in ALLOWED_FIELDS if name not in _KIND_ONLY_FIELDS)
 
 
 def fields_help(kind: TemplateKind | None) -> str:
@@ -162,13 +171,14 @@ def template_validate(text: str, *, kind: TemplateKind | None = None) -> None:
     if len(text) > limit:
         raise TemplateProblem(f"The text is longer than {limit} characters.")
     used = template_fields(text)
-    unknown = sorted({field for field in used if field not in ALLOWED_FIELDS})
+    known = ALLOWED_FIELDS if kind is not None else fields_for(None)
+    unknown = sorted({field for field in used if field not in known})
     if unknown:
         raise TemplateProblem(
             f"Unknown field {', '.join('{' + f + '}' for f in unknown)}. {fields_help(kind)}."
         )
     allowed = fields_for(kind)
-    unavailable = sorted({field for field in used if field not in allowed}, key=_VISIT_FIELDS.index)
+    unavailable = sorted({field for field in used if field not in allowed}, key=list(ALLOWED_FIELDS).index)
     if unavailable and kind is not None:
         raise TemplateProblem(
             f"{', '.join('{' + f + '}' for f in unavailable)} cannot be filled in {kind.label}. "

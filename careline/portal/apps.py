@@ -10,6 +10,7 @@ class PortalConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from careline.portal import (
+            billing_home,  # noqa: F401 - the Balance card
             message_cards,  # noqa: F401 - registers the Home card and the search
             records_home,  # noqa: F401 - the New results card and records search
             tasks,  # noqa: F401  (registers the task names)

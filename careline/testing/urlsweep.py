@@ -67,6 +67,8 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("payments", "pk"): "billing_payment",
     ("charges", "pk"): "billing_charge",
     ("imports", "pk"): "billing_import",
+    ("statements", "pk"): "billing_statement",
+    ("pay", "token"): "pay_token",  # a statement's signed pay link
     ("join", "token"): "portal_grant_token",
     ("allergies", "allergy_pk"): "allergy",
     ("medications", "medication_pk"): "medication",
@@ -91,6 +93,7 @@ UNSCOPED_KINDS = frozenset(
         "portal_grant_token",
         "portal_conversation",
         "portal_file",
+        "pay_token",
     }
 )
 
@@ -388,6 +391,17 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         original_name=f"export-{suffix}.csv", state="invalid", created_by=personas.billing_a if
         patient == personas.pat else front_desk, errors=[{"row": 2, "column": "units", "message": "Required."}],
     )  # fmt: skip
+    from careline.billing.models import Statement, StatementLine
+    from careline.billing.paylinks import pay_link_token
+
+    statement = Statement.objects.create(
+        patient=patient, statement_date=now.date(), due_date=now.date() + timedelta(days=30),
+        amount_due_cents=1_500, channel="mail", issued_at=now,
+    )  # fmt: skip
+    StatementLine.objects.create(
+        statement=statement, position=1, kind="charge", visit=appointment, charge=charge, line_date=starts.date(),
+        description="Office visit", charged_cents=15_000, insurance_paid_cents=9_500, amount_cents=2_500,
+    )  # fmt: skip
 
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
@@ -458,6 +472,8 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "billing_payment": payment.pk,
         "billing_charge": charge.pk,
         "billing_import": billing_import.pk,
+        "billing_statement": statement.pk,
+        "pay_token": pay_link_token(statement),
         "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
         **records_rows(patient, clinician, suffix),
     }

@@ -19,7 +19,18 @@ from careline.billing.models.payments import (
     PaymentMethod,
     Refund,
 )
-from careline.billing.models.statements import Statement, StatementChannel, StatementState
+from careline.billing.models.statements import (
+    PayPageAttempt,
+    Statement,
+    StatementChannel,
+    StatementEvent,
+    StatementEventKind,
+    StatementLine,
+    StatementLineKind,
+    StatementRun,
+    StatementRunState,
+    StatementState,
+)
 
 __all__ = [
     "DESK_METHODS",
@@ -33,12 +44,19 @@ __all__ = [
     "Charge",
     "Claim",
     "ClaimStatus",
+    "PayPageAttempt",
     "Payment",
     "PaymentMethod",
     "Refund",
     "SelfPayVisit",
     "Statement",
     "StatementChannel",
+    "StatementEvent",
+    "StatementEventKind",
+    "StatementLine",
+    "StatementLineKind",
+    "StatementRun",
+    "StatementRunState",
     "StatementState",
     "default_currency",
 ]

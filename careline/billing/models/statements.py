@@ -87,3 +87,124 @@ class Statement(models.Model):
     def payer_id(self) -> int:
         """The id of the patient record that receives and pays the statement."""
         return self.guarantor_id or self.patient_id
+
+
+class StatementLineKind(models.TextChoices):
+    CHARGE = "charge", "Charge"
+    PAYMENT = "payment", "Payment"
+    REFUND = "refund", "Refund"
+    CREDIT = "credit", "Credit"
+    WRITE_OFF = "write_off", "Write-off"
+
+
+class StatementLine(models.Model):
+    """One line of a statement, copied from the ledger when it was issued (the ledger may change later).
+
+    AMOUNT_CENTS is the line's effect on what is due: a charge adds what the patient owes for it, a payment,
+    credit or write-off takes off, a refund adds back. The lines of a statement sum to its net total."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=StatementLineKind.choices)
+    visit = models.ForeignKey(
+        "scheduling.Appointment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    charge = models.ForeignKey(
+        "billing.Charge", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    line_date = models.DateField()
+    service_code = models.CharField(max_length=20, blank=True, default="")
+    description = models.CharField(max_length=200)
+    charged_cents = models.BigIntegerField(default=0)
+    insurance_paid_cents = models.BigIntegerField(default=0)
+    insurance_adjusted_cents = models.BigIntegerField(default=0)
+    amount_cents = models.BigIntegerField()
+    currency = currency_field()
+
+    class Meta:
+        ordering = ["statement_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "position"], name="billing_statement_line_position"),
+            models.CheckConstraint(
+                condition=Q(kind__in=StatementLineKind.values), name="billing_statement_line_kind_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}#{self.position} {self.kind}"
+
+
+class StatementEventKind(models.TextChoices):
+    ISSUED = "issued", "Issued"
+    SENT = "sent", "Handed to its channel"
+    MAILED = "mailed", "In the day's mail batch"
+    PORTAL = "portal", "Shown in the portal"
+    VIEWED = "viewed", "Viewed by the payer"
+    LINK_RESENT = "link_resent", "Pay link sent again"
+    SUPERSEDED = "superseded", "Superseded"
+    VOIDED = "voided", "Voided"
+
+
+class StatementEvent(models.Model):
+    """One entry of a statement's history. A SENT entry names its message, whose state (delivered, failed,
+    not sent and why) the history reads from the message itself."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=StatementEventKind.choices)
+    at = models.DateTimeField()
+    message = models.ForeignKey(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who did it, as the audit trail names actors ("staff:12", "patient:3", "system:statements").
+    actor = models.CharField(max_length=60, blank=True, default="")
+    detail = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["statement", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} {self.kind}"
+
+
+class PayPageAttempt(models.Model):
+    """A wrong date of birth typed on a pay page, counted per statement and per client address (keyed hash)."""
+
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"], name="billing_paypage_attempt_window")]
+
+    def __str__(self) -> str:
+        return f"Pay page attempt {self.pk}"
+
+
+class StatementRunState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+
+
+class StatementRun(models.Model):
+    """A bulk run "statements for every patient with a balance ready", worked in chunks by patient id.
+
+    CURSOR is the last patient id done: a worker that dies mid-run leaves the run where it was, and the next
+    chunk (or the sweep) goes on from there; a patient already given a statement today is skipped."""
+
+    state = models.CharField(
+        max_length=10, choices=StatementRunState.choices, default=StatementRunState.QUEUED
+    )
+    statement_date = models.DateField()
+    cursor = models.BigIntegerField(default=0)
+    issued = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Statement run {self.pk} ({self.state})"

@@ -102,6 +102,7 @@ class Records:
     alert: int
     caregiver: int
     clinical: dict[str, Any]  # the clinical record's rows by kind (careline.testing.urlsweep.records_rows)
+    statement: int = 0
 
 
 Args = Callable[[Records], dict[str, Any]]
@@ -134,6 +135,9 @@ PATIENT_ROUTES: dict[str, Args] = {
     "billing:payment_record": PAT,
     "api:billing_balance_api": lambda r: {"patient_id": r.personas.pat.pk},
     "api:billing_ledger_api": lambda r: {"patient_id": r.personas.pat.pk},
+    "billing:statement_issue": PAT,
+    "billing:statement": lambda r: {"pk": r.statement},
+    "billing:statement_pdf": lambda r: {"pk": r.statement},
     "api:patient_detail_api": lambda r: {"patient_id": r.personas.pat.pk},
     "api:patient_update_api": lambda r: {"patient_id": r.personas.pat.pk},  # same path as the read
     "api:appointment_detail_api": lambda r: {"appointment_id": r.appointment},
@@ -187,6 +191,8 @@ POST_ONLY: dict[str, Args] = {
     "billing:refund": lambda r: {"pk": 1},
     "billing:self_pay": APPOINTMENT,
     "billing:charge_void": lambda r: {"pk": 1},
+    "billing:statement_void": lambda r: {"pk": r.statement},
+    "billing:statement_resend": lambda r: {"pk": r.statement},
     "records:result_release": lambda r: {"pk": r.personas.pat.pk, "result_pk": r.clinical["lab_result"]},
     "records:results_release_normal": PAT,
 }
@@ -231,6 +237,11 @@ EXEMPT = {
     # the patient's own calendar app (the .ics link texted to them); no staff member reads through these.
     "messaging:media_public": "the provider fetching an MMS image by signed token",
     "scheduling:appointment_ics": "the patient's own calendar file, by token",
+    # A statement's pay link, opened by the payer with its signed token; its reads are audited with the
+    # payer as actor after the date of birth (careline/billing/tests/test_pay_page.py).
+    "pay:page": "the payer's own pay link, by signed token",
+    "pay:checkout": "the payer's own pay link, by signed token",
+    "pay:fresh_link": "the payer's own pay link, by signed token",
 }
 
 # Query parameters that carry an id, and the value to send. Each GET must write an entry naming Pat.
@@ -308,7 +319,22 @@ def records(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[Record
             alert=PatientAlert.objects.get(patient=personas.pat).pk,
             caregiver=personas.pat_caregiver.pk,
             clinical=records_rows(personas.pat, personas.clinician_a, "Northside"),
+            statement=_statement_of(personas.pat),
         )
+
+
+def _statement_of(patient: Any) -> int:
+    """A statement of PATIENT's (a row, as the ledger's statements list shows it)."""
+    from datetime import date
+
+    from careline.billing.models import Statement
+
+    return int(
+        Statement.objects.create(
+            patient=patient, statement_date=date(2030, 3, 4), due_date=date(2030, 4, 3), amount_due_cents=100,
+            channel="mail", issued_at=patient.created_at,
+        ).pk
+    )  # fmt: skip
 
 
 def _get(records: Records, name: str, kwargs: dict[str, Any], query: dict[str, str] | None = None) -> Any:

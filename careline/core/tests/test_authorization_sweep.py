@@ -220,6 +220,16 @@ ACCESS: dict[str, Access] = {
     "billing:import": form(BILLING),
     "billing:import_preview": read(BILLING),
     "billing:import_apply": action(BILLING),
+    "billing:statement_issue": form(BILLING),  # the preview, and issuing it
+    "billing:statement": read(BILLING),
+    "billing:statement_pdf": read(BILLING),
+    "billing:statement_void": action(BILLING),
+    "billing:statement_resend": action(BILLING),
+    "billing:mail_batch": read(BILLING),  # the day's mailed statements of the user's patients
+    # A statement's pay link: the signed token is the key, the payer's date of birth comes before anything.
+    "pay:page": form(EVERYONE),
+    "pay:checkout": action(EVERYONE),  # without the date of birth it goes back to the pay page
+    "pay:fresh_link": action(EVERYONE),  # sends to the channel on file only
     # --- records (clinical: clinicians and administrators) ---
     "records:patient": read(CLINICAL),
     "records:document_add": form(CLINICAL),

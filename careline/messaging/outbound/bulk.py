@@ -44,6 +44,8 @@ class OutboundItem:
     subject: str = ""
     media: Sequence[dict[str, str]] = field(default_factory=tuple)
     subject_key: str = ""
+    # A private link (a statement's pay link): staff pages show that one was sent, never its text.
+    sensitive: bool = False
 
 
 def _conversations(
@@ -156,7 +158,7 @@ def messages_send_bulk(
                 now=now,
                 subject_key=item.subject_key,
             )
-            rows.append(Message(**fields))
+            rows.append(Message(**fields, sensitive=item.sensitive))
         try:
             with transaction.atomic():
                 created = Message.objects.bulk_create(rows)

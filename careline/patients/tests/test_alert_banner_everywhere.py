@@ -19,7 +19,7 @@ import time_machine
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from careline.billing.models import Payment
+from careline.billing.models import Payment, Statement
 from careline.core.actor import Actor
 from careline.messaging.models import Tag
 from careline.messaging.tests.h3_support import scheduled_message
@@ -45,6 +45,7 @@ PATIENT_PREFIXES = {
     "billing/patients/": "patient",
     "billing/appointments/": "appointment",
     "billing/payments/": "billing_payment",
+    "billing/statements/": "billing_statement",
     "portal-admin/patients/": "patient",
     "records/patients/": "patient",
 }
@@ -78,6 +79,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "scheduling:calendar_move",
     # The portal's link for a caregiver's invitation (a token, not a patient's row; staff are not let in).
     "portal:caregiver_join",
+    # A statement's pay link: the payer's own page (no staff layout), by signed token.
+    "pay:page", "pay:checkout", "pay:fresh_link",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
 # renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
@@ -143,6 +146,14 @@ def world(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[dict[str
             ),
             "billing_payment": Payment.objects.create(
                 patient=pat, amount_cents=1_000, method="cash", received_at=timezone.now()
+            ),
+            "billing_statement": Statement.objects.create(
+                patient=pat,
+                statement_date=timezone.localdate(),
+                due_date=timezone.localdate(),
+                amount_due_cents=0,
+                channel="mail",
+                issued_at=timezone.now(),
             ),
             # The clinical record's rows, by kind, as objects with the row's id.
             **{

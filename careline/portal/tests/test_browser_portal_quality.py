@@ -47,6 +47,7 @@ PORTAL_NOT_PAGES: dict[str, str] = {
     "portal:caregiver_join": "a redirect to the invitation page (the link's token kept in the session)",
     "portal:message_file": "a file of a message, as a download (PDF, JPEG or PNG)",
     "portal:document": "a document of the record, as a download (PDF)",
+    "portal:statement_file": "a statement, as a download (PDF)",
     "portal:appointment_ics": "a visit's calendar file (.ics)",
     "portal:code_enter": "without a code asked for, a redirect to the sign-in page",
     "portal:reset_password": "without a reset code, a redirect to the password reset page",

@@ -83,6 +83,19 @@ def _visit_request(personas: Personas, patient: Patient) -> dict[str, Any]:
     }
 
 
+def _statement(personas: Personas, patient: Patient) -> dict[str, Any]:
+    """A statement of PATIENT's (one per call is fine: each is its own row)."""
+    from datetime import date
+
+    from careline.billing.models import Statement
+
+    statement = Statement.objects.create(
+        patient=patient, statement_date=date(2030, 3, 4), due_date=date(2030, 4, 3), amount_due_cents=2_500,
+        channel="portal", issued_at=timezone.now(),
+    )  # fmt: skip
+    return {"pk": statement.pk}
+
+
 APPOINTMENTS = "appointments"
 
 PORTAL_ROUTES: dict[str, PortalRoute] = {
@@ -138,6 +151,12 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
     # Installing the portal: no patient data (see test_portal_install.py).
     "portal:manifest": PortalRoute(public=True),
     "portal:service_worker": PortalRoute(public=True),
+    # --- billing ---
+    "portal:billing": PortalRoute(section=PortalSection.BILLING, audited=True),
+    "portal:statement": PortalRoute(section=PortalSection.BILLING, objects=_statement, audited=True),
+    "portal:statement_file": PortalRoute(section=PortalSection.BILLING, objects=_statement, audited=True),
+    # GET shows the statement (as portal:statement); POST starts the payment.
+    "portal:statement_pay": PortalRoute(section=PortalSection.BILLING, objects=_statement, audited=True),
     # --- records and results ---
     "portal:records": PortalRoute(section=PortalSection.RECORDS, audited=True),
     "portal:document": PortalRoute(

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver
 
-from careline.portal.urls import account, appointments, help_chat, messages, profile, records, signin
+from careline.portal.urls import account, appointments, billing, help_chat, messages, profile, records, signin
 
 app_name = "portal"
 
@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *appointments.urlpatterns,
     *messages.urlpatterns,
     *records.urlpatterns,
+    *billing.urlpatterns,
     *help_chat.urlpatterns,
     *profile.urlpatterns,
 ]

@@ -7,7 +7,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 
 from careline.messaging.channels.base import ChannelType, ProviderError, SendResult
@@ -29,13 +29,21 @@ class EmailType(ChannelType):
 
     def send(self, channel: Channel, message: Message) -> SendResult:
         message_id = make_msgid(idstring=uuid.uuid4().hex[:12], domain="careline")
-        email = EmailMessage(
+        from careline.messaging.email_parts import email_parts_for
+
+        email = EmailMultiAlternatives(
             subject=message.subject or "A message from your clinic",
             body=message.body,
             from_email=channel.address or None,
             to=[message.to_address],
             headers={"Message-ID": message_id},
         )
+        parts = email_parts_for(message)
+        if parts is not None:
+            if parts.html:
+                email.attach_alternative(parts.html, "text/html")
+            for attachment in parts.attachments:
+                email.attach(attachment.filename, attachment.content, attachment.mimetype)
         try:
             email.send(fail_silently=False)
         except smtplib.SMTPRecipientsRefused as exc:

@@ -23,7 +23,7 @@ from careline.billing.forms import (
 )
 from careline.billing.models import Payment
 from careline.billing.money import format_money
-from careline.billing.queries import patient_balance, patient_ledger
+from careline.billing.queries import patient_balance, patient_ledger, statements_of_patient
 from careline.billing.services.charges import visit_mark_self_pay
 from careline.billing.services.payments import balance_adjust, payment_record, refund_record
 from careline.core.actor import Actor
@@ -79,6 +79,7 @@ def ledger(request: HttpRequest, pk: int) -> HttpResponse:
         may_mark_self_pay=has_perm(request.user, Perm.BILLING_SELF_PAY),
         payment_form=DeskPaymentForm(prefix="payment"),
         adjustment_form=AdjustmentForm(prefix="adjustment"),
+        statements=list(statements_of_patient(patient.pk)[:20]),
     )
     return render(request, "billing/ledger.html", context)
 

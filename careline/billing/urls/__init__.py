@@ -1,0 +1,27 @@
+"""Staff routes of billing under /billing/ (namespace `billing`); the pay page is in pay.py (namespace `pay`)."""
+
+from django.urls import path
+
+from careline.billing.views import ledger as views
+from careline.billing import views_imports
+from careline.billing.views import statements
+
+app_name = "billing"
+
+urlpatterns = [
+    path("patients/<int:pk>/", views.ledger, name="ledger"),
+    path("patients/<int:pk>/payment", views.payment_take, name="payment_record"),
+    path("patients/<int:pk>/adjustments", views.adjust, name="adjust"),
+    path("patients/<int:pk>/statement", statements.statement_preview, name="statement_issue"),
+    path("payments/<int:pk>/refund", views.refund, name="refund"),
+    path("appointments/<int:pk>/self-pay", views.self_pay, name="self_pay"),
+    path("statements/<int:pk>/", statements.statement_detail, name="statement"),
+    path("statements/<int:pk>/pdf", statements.statement_download, name="statement_pdf"),
+    path("statements/<int:pk>/void", statements.statement_void_view, name="statement_void"),
+    path("statements/<int:pk>/resend", statements.statement_resend, name="statement_resend"),
+    path("statements/mail", statements.mail_batch, name="mail_batch"),
+    path("charges/<int:pk>/void", views_imports.void, name="charge_void"),
+    path("imports/", views_imports.import_upload, name="import"),
+    path("imports/<int:pk>/", views_imports.import_preview, name="import_preview"),
+    path("imports/<int:pk>/apply", views_imports.import_apply, name="import_apply"),
+]
