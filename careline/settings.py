@@ -323,8 +323,21 @@ CARELINE_PAY_LINK_DAYS = env_int("CARELINE_PAY_LINK_DAYS", 30, minimum=1)
 # Online payments: the installed payment providers by dotted path (careline/core/registry.py) and the one in
 # use. "test" is the built-in test provider (no money moves); "stripe" needs STRIPE_SECRET_KEY and
 # STRIPE_WEBHOOK_SECRET.
-CARELINE_PAYMENT_PROVIDERS: list[str] = []
+CARELINE_PAYMENT_PROVIDERS: list[str] = [
+    "careline.billing.providers.test_provider.BuiltinTestProvider",
+    "careline.billing.providers.stripe_provider.StripeProvider",
+]
 CARELINE_PAYMENT_PROVIDER = env_str("CARELINE_PAYMENT_PROVIDER", "test")
+# Stripe (CARELINE_PAYMENT_PROVIDER=stripe): the secret API key, the webhook endpoint's signing secret (both
+# better from STRIPE_SECRET_KEY_FILE / STRIPE_WEBHOOK_SECRET_FILE), and the API's address (a compatible or test
+# server; Stripe's own when unset).
+STRIPE_SECRET_KEY = env_optional("STRIPE_SECRET_KEY") or ""
+STRIPE_WEBHOOK_SECRET = env_optional("STRIPE_WEBHOOK_SECRET") or ""
+STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=("http", "https")).rstrip("/")
+if CARELINE_PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ConfigurationError(
+        "CARELINE_PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (or their _FILE)"
+    )
 
 # Messaging.
 CARELINE_CLINIC_NAME = env_str(

@@ -11,7 +11,16 @@ class BillingConfig(AppConfig):
 
         # The "Balance" card on the patient page and in the inbox's patient panel.
         balance_sections_register()
+        self._subscribe()
         self._register_audit_objects()
+
+    def _subscribe(self) -> None:
+        from careline.billing.events import PaymentRecorded
+        from careline.billing.services.receipts import receipt_on_payment_recorded
+        from careline.core.events import Phase, subscribe
+
+        # A receipt to the payer after every payment, once it is committed.
+        subscribe(PaymentRecorded, receipt_on_payment_recorded, phase=Phase.AFTER_COMMIT)
 
     def _register_audit_objects(self) -> None:
         """How the audit trail names billing's rows; each links to its patient's ledger."""

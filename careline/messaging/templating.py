@@ -30,11 +30,14 @@ ALLOWED_FIELDS: dict[str, str] = {
     "link": "A link (it asks for sign-in or identity checks before showing anything)",
     # No clinical detail: the name only when an administrator marked the type safe to text.
     "visit_type": "The appointment type's name when it is marked safe to text, otherwise “visit” (“cita”)",
+    # Billing texts only (a receipt, a statement when an administrator allows the amount): money, never what for.
+    "amount": "An amount of money, formatted (billing texts only)",
 }
 
 _LOCATION_FIELDS = ("clinic_name", "location_name", "location_address", "location_phone", "link")
 _PATIENT_FIELDS = ("first_name", *_LOCATION_FIELDS)
-_VISIT_FIELDS = tuple(ALLOWED_FIELDS)
+_VISIT_FIELDS = tuple(name for name in ALLOWED_FIELDS if name != "amount")
+_BILLING_FIELDS = (*_PATIENT_FIELDS, "amount")
 
 
 class TemplateKind(Enum):
@@ -47,6 +50,7 @@ class TemplateKind(Enum):
     # The number may match no patient, so there is no first name to fill.
     AFTER_HOURS = ("an after-hours reply", _LOCATION_FIELDS)
     KEYWORD_ANSWER = ("a keyword answer", _LOCATION_FIELDS)
+    BILLING = ("a billing text", _BILLING_FIELDS)
 
     def __init__(self, label: str, fields: tuple[str, ...]) -> None:
         self.label = label

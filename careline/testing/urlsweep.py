@@ -65,6 +65,7 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("files", "name"): "portal_file",
     ("urgent-words", "pk"): "urgent_phrase",
     ("payments", "pk"): "billing_payment",
+    ("checkout", "reference"): "test_checkout_reference",  # the test payment provider's page
     ("join", "token"): "portal_grant_token",
     ("allergies", "allergy_pk"): "allergy",
     ("medications", "medication_pk"): "medication",
@@ -89,6 +90,7 @@ UNSCOPED_KINDS = frozenset(
         "portal_grant_token",
         "portal_conversation",
         "portal_file",
+        "test_checkout_reference",
     }
 )
 
@@ -241,7 +243,7 @@ _PNG = bytes.fromhex(
 def _side(personas: Personas, *, location: Location, front_desk: User, clinician: User, patient: Any) -> Side:
     """One location's rows: a patient's notes, conversation, visit (charged, claimed, partly paid), waitlist
     entry, and the location's settings."""
-    from careline.billing.models import Adjudication, Charge, Claim, Payment
+    from careline.billing.models import Adjudication, Charge, Claim, Payment, PaymentCheckout
     from careline.messaging.models import (
         Announcement,
         Conversation,
@@ -381,6 +383,11 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         adjustment_reason_code="CO-45", copay_cents=2_500, adjudicated_at=now,
     )  # fmt: skip
     payment = Payment.objects.create(patient=patient, amount_cents=1_000, method="cash", received_at=now)
+    # An online checkout at the built-in test provider: its test payment page is addressed by its reference.
+    checkout = PaymentCheckout.objects.create(
+        patient=patient, amount_cents=1_500, description="Statement S-000001", provider="test",
+        idempotency_key=f"sweep-{suffix}",
+    )  # fmt: skip
 
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
@@ -449,6 +456,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "portal_file": portal_file.partition("/")[2],
         "portal_media_file": portal_file,
         "billing_payment": payment.pk,
+        "test_checkout_reference": checkout.reference,
         "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
         **records_rows(patient, clinician, suffix),
     }

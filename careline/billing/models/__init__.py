@@ -1,5 +1,6 @@
 """Tables of the billing app (money in integer cents of settings.CARELINE_CURRENCY)."""
 
+from careline.billing.models.checkouts import CheckoutState, PaymentCheckout
 from careline.billing.models.ledger import (
     FINAL_CLAIM_STATUSES,
     MAX_AMOUNT_CENTS,
@@ -28,9 +29,11 @@ __all__ = [
     "AdjustmentKind",
     "BalanceAdjustment",
     "Charge",
+    "CheckoutState",
     "Claim",
     "ClaimStatus",
     "Payment",
+    "PaymentCheckout",
     "PaymentMethod",
     "Refund",
     "SelfPayVisit",

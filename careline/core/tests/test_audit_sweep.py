@@ -105,6 +105,20 @@ class Records:
 
 
 Args = Callable[[Records], dict[str, Any]]
+
+
+def _payment_of_pat(records: Records) -> int:
+    """A payment of Pat's (its receipt page is the route under test)."""
+    from django.utils import timezone
+
+    from careline.billing.models import Payment
+
+    payment = Payment.objects.create(
+        patient=records.personas.pat, amount_cents=1_000, method="cash", received_at=timezone.now()
+    )
+    return int(payment.pk)
+
+
 PAT: Args = lambda r: {"pk": r.personas.pat.pk}  # noqa: E731
 CONVERSATION: Args = lambda r: {"pk": r.conversation}  # noqa: E731
 APPOINTMENT: Args = lambda r: {"pk": r.appointment}  # noqa: E731
@@ -132,6 +146,7 @@ PATIENT_ROUTES: dict[str, Args] = {
     "scheduling:cancel": APPOINTMENT,
     "billing:ledger": PAT,
     "billing:payment_record": PAT,
+    "billing:receipt": lambda r: {"pk": _payment_of_pat(r)},
     "api:patient_detail_api": lambda r: {"patient_id": r.personas.pat.pk},
     "api:patient_update_api": lambda r: {"patient_id": r.personas.pat.pk},  # same path as the read
     "api:appointment_detail_api": lambda r: {"appointment_id": r.appointment},
@@ -225,6 +240,9 @@ EXEMPT = {
     # the patient's own calendar app (the .ics link texted to them); no staff member reads through these.
     "messaging:media_public": "the provider fetching an MMS image by signed token",
     "scheduling:appointment_ics": "the patient's own calendar file, by token",
+    # The built-in test payment provider's page, by a checkout's unguessable reference: an amount and a
+    # description ("Statement S-000123"), no patient's name or record; read by the payer, not staff.
+    "payment-test-checkout": "the test payment page of a checkout, by its reference",
 }
 
 # Query parameters that carry an id, and the value to send. Each GET must write an entry naming Pat.

@@ -216,6 +216,12 @@ ACCESS: dict[str, Access] = {
     "billing:adjust": action(BILLING),
     "billing:refund": action(BILLING),
     "billing:self_pay": action(ADMIN),
+    "billing:receipt": read(DESK_PAYMENT),  # a payment's printable receipt
+    # Payment providers (/billing/providers/<code>/): webhooks refuse what they cannot verify (403); the test
+    # provider's labelled test page is reached by the checkout's unguessable reference, like a hosted page.
+    "payment-test-checkout": form(EVERYONE),
+    "payment-test-webhook": SIGNED_WEBHOOK,
+    "payment-stripe-webhook": SIGNED_WEBHOOK,
     # --- records (clinical: clinicians and administrators) ---
     "records:patient": read(CLINICAL),
     "records:document_add": form(CLINICAL),
