@@ -10,7 +10,16 @@ from careline.billing.providers.test_provider.provider import (
     DECLINED_CARD,
     PAYING_CARD,
     BuiltinTestProvider,
+    card_event,
     card_event_sign,
+    card_webhook_receive,
 )
 
-__all__ = ["DECLINED_CARD", "PAYING_CARD", "BuiltinTestProvider", "card_event_sign"]
+__all__ = [
+    "DECLINED_CARD",
+    "PAYING_CARD",
+    "BuiltinTestProvider",
+    "card_event",
+    "card_event_sign",
+    "card_webhook_receive",
+]

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
+from careline.billing.models import PaymentCheckout
 from careline.billing.providers import Checkout, CheckoutStarted, PaymentProvider, PaymentProviderError
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,20 @@ def card_event_verify(body: bytes, header: str) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise WebhookRefused("body is not an event")
     return event
+
+
+def card_event(checkout: PaymentCheckout, card: str) -> bytes:
+    """The event this provider sends for CHECKOUT paid with CARD (PAYING_CARD) or declined (any other)."""
+    event: dict[str, Any] = {"id": "test_evt_" + secrets.token_urlsafe(12), "checkout": checkout.reference}
+    if card == PAYING_CARD:
+        event.update(
+            type="payment.succeeded",
+            payment="test_pay_" + secrets.token_urlsafe(12),
+            amount_cents=checkout.amount_cents,
+        )
+    else:
+        event.update(type="payment.declined")
+    return json.dumps(event).encode()
 
 
 def card_webhook_receive(body: bytes, header: str) -> str:

@@ -7,9 +7,7 @@ same signed-event handler its webhook runs. No sign-in: the payer is not staff.
 
 from __future__ import annotations
 
-import json
 import logging
-import secrets
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
@@ -25,6 +23,7 @@ from careline.billing.providers.test_provider.provider import (
     SIGNATURE_HEADER,
     BuiltinTestProvider,
     WebhookRefused,
+    card_event,
     card_event_sign,
     card_webhook_receive,
 )
@@ -49,25 +48,6 @@ class CardForm(forms.Form):
         return digits
 
 
-def _event(row: PaymentCheckout, card: str) -> bytes:
-    """The event a provider would send for ROW paid (or declined) with CARD."""
-    if card == PAYING_CARD:
-        event = {
-            "id": "test_evt_" + secrets.token_urlsafe(12),
-            "type": "payment.succeeded",
-            "checkout": row.reference,
-            "payment": "test_pay_" + secrets.token_urlsafe(12),
-            "amount_cents": row.amount_cents,
-        }
-    else:
-        event = {
-            "id": "test_evt_" + secrets.token_urlsafe(12),
-            "type": "payment.declined",
-            "checkout": row.reference,
-        }
-    return json.dumps(event).encode()
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def checkout_page(request: HttpRequest, reference: str) -> HttpResponse:
@@ -85,7 +65,7 @@ def checkout_page(request: HttpRequest, reference: str) -> HttpResponse:
     elif request.method == "POST":
         form = CardForm(request.POST)
         if form.is_valid():
-            body = _event(row, form.cleaned_data["card_number"])
+            body = card_event(row, form.cleaned_data["card_number"])
             try:
                 outcome = card_webhook_receive(body, card_event_sign(body))
             except WebhookRefused as refused:
