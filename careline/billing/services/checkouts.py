@@ -44,7 +44,9 @@ def checkout_open(*, checkout: Checkout, provider: str) -> tuple[PaymentCheckout
     ).first()
     if existing is not None:
         return existing, False
-    patient = Patient.objects.get(pk=checkout.patient_id)
+    patient = Patient.objects.filter(pk=checkout.patient_id).first()
+    if patient is None:
+        raise PaymentProviderError("There is no such account to pay.")
     try:
         with transaction.atomic():
             row = PaymentCheckout.objects.create(
