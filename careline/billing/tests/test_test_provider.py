@@ -12,6 +12,7 @@ from django.conf import settings
 from django.test import Client
 
 from careline.billing.models import CheckoutState, Payment, PaymentCheckout, PaymentMethod
+from careline.billing.providers import Checkout
 from careline.billing.providers.test_provider import card_event_sign
 from careline.billing.queries import patient_balance
 from careline.billing.tests.payments_support import pat_checkout, start
@@ -147,3 +148,65 @@ def test_the_webhook_refuses_what_it_did_not_sign_or_cannot_read(personas: Perso
 
 def test_the_webhook_takes_only_post() -> None:
     assert Client().get(WEBHOOK).status_code == 405
+
+
+def test_a_refund_of_a_test_payment_goes_through_the_test_provider(
+    personas: Personas, client_for: Any
+) -> None:
+    from django.urls import reverse
+
+    from careline.billing.models import Refund
+
+    url, _ = _page(personas)
+    Client().post(url, {"card_number": "4242424242424242"})
+    payment = Payment.objects.get()
+    body = {f"refund-{payment.pk}-amount": "5.00", f"refund-{payment.pk}-reason": "Goodwill"}
+    client_for(personas.billing_a).post(reverse("billing:refund", args=[payment.pk]), body)
+    assert Refund.objects.get().provider_reference.startswith("test_re_")
+
+
+def test_a_refund_of_a_payment_whose_provider_is_gone_is_refused_with_a_message(
+    personas: Personas, client_for: Any, settings: Any
+) -> None:
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from careline.billing.models import Refund
+
+    owing(personas, 2_500)
+    payment = Payment.objects.create(
+        patient=personas.pat, amount_cents=2_500, method="online", provider="acme", provider_reference="a1",
+        received_at=timezone.now(),
+    )  # fmt: skip
+    body = {f"refund-{payment.pk}-amount": "5.00", f"refund-{payment.pk}-reason": "Goodwill"}
+    page = client_for(personas.billing_a).post(
+        reverse("billing:refund", args=[payment.pk]), body, follow=True
+    )
+    assert "is not installed" in page.content.decode() and Refund.objects.count() == 0
+
+
+def test_the_receipt_of_a_statement_paid_online_goes_to_its_guarantor(personas: Personas) -> None:
+    from datetime import date
+
+    from django.utils import timezone
+
+    from careline.billing.models import Statement
+    from careline.billing.services.receipts import receipt_payer
+
+    owing(personas, 2_500, personas.quinn)
+    statement = Statement.objects.create(
+        patient=personas.quinn, guarantor=personas.pat, statement_date=date(2030, 3, 5), due_date=date(2030, 4, 4),
+        amount_due_cents=2_500, channel="email", issued_at=timezone.now(),
+    )  # fmt: skip
+    checkout = Checkout(
+        patient_id=personas.quinn.pk, amount_cents=2_500, currency="USD", description="Statement",
+        success_url="http://testserver/", cancel_url="http://testserver/", idempotency_key="g1",
+        statement_id=statement.pk,
+    )  # fmt: skip
+    started = start(checkout)
+    Client().post(
+        started.redirect_url.removeprefix(settings.PUBLIC_BASE_URL), {"card_number": "4242424242424242"}
+    )
+    payment = Payment.objects.get()
+    assert payment.patient_id == personas.quinn.pk
+    assert receipt_payer(payment) == personas.pat
