@@ -323,7 +323,10 @@ CARELINE_PAY_LINK_DAYS = env_int("CARELINE_PAY_LINK_DAYS", 30, minimum=1)
 # Online payments: the installed payment providers by dotted path (careline/core/registry.py) and the one in
 # use. "test" is the built-in test provider (no money moves); "stripe" needs STRIPE_SECRET_KEY and
 # STRIPE_WEBHOOK_SECRET.
-CARELINE_PAYMENT_PROVIDERS: list[str] = []
+CARELINE_PAYMENT_PROVIDERS: list[str] = [
+    "careline.billing.providers.test_provider.BuiltinTestProvider",
+    "careline.billing.providers.stripe_provider.StripeProvider",
+]
 # Statements: the days a statement gives to pay, and whether its text may say the amount (an administrator's
 # choice: off by default, the text then only says a statement is ready, with its pay link).
 CARELINE_STATEMENT_DUE_DAYS = env_int("CARELINE_STATEMENT_DUE_DAYS", 30, minimum=1, maximum=365)
@@ -332,6 +335,16 @@ CARELINE_STATEMENT_TEXT_AMOUNT = env_bool("CARELINE_STATEMENT_TEXT_AMOUNT", Fals
 CARELINE_PAY_LINK_TRIES = env_int("CARELINE_PAY_LINK_TRIES", 5, minimum=1, maximum=50)
 CARELINE_PAY_LINK_LOCK_MINUTES = env_int("CARELINE_PAY_LINK_LOCK_MINUTES", 15, minimum=1, maximum=1440)
 CARELINE_PAYMENT_PROVIDER = env_str("CARELINE_PAYMENT_PROVIDER", "test")
+# Stripe (CARELINE_PAYMENT_PROVIDER=stripe): the secret API key, the webhook endpoint's signing secret (both
+# better from STRIPE_SECRET_KEY_FILE / STRIPE_WEBHOOK_SECRET_FILE), and the API's address (a compatible or test
+# server; Stripe's own when unset).
+STRIPE_SECRET_KEY = env_optional("STRIPE_SECRET_KEY") or ""
+STRIPE_WEBHOOK_SECRET = env_optional("STRIPE_WEBHOOK_SECRET") or ""
+STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=("http", "https")).rstrip("/")
+if CARELINE_PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ConfigurationError(
+        "CARELINE_PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (or their _FILE)"
+    )
 
 # Messaging.
 CARELINE_CLINIC_NAME = env_str(

@@ -6,6 +6,7 @@ from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from careline.api import api
+from careline.billing.providers import PAYMENT_PROVIDERS
 from careline.core.views.health import healthz
 from careline.core.views.nav import nav_badge
 from careline.messaging.channels import CHANNEL_TYPES
@@ -30,6 +31,8 @@ urlpatterns = [
     CHANNEL_TYPES.url_resolver("webhooks/"),  # each installed type's webhooks under /webhooks/<code>/
     path("schedule/", include("careline.scheduling.urls")),
     path("records/", include("careline.records.urls")),
+    # each installed payment provider's pages and webhooks under /billing/providers/<code>/
+    PAYMENT_PROVIDERS.url_resolver("billing/providers/"),
     path("billing/", include("careline.billing.urls")),
     path("pay/", include("careline.billing.urls.pay")),  # a statement's pay link (paylinks.PAY_PATH_PREFIX)
     path("portal/", include("careline.portal.urls")),

@@ -22,7 +22,16 @@ class BillingConfig(AppConfig):
         register_email_parts(SUBJECT_PREFIX, statement_email_parts)
         register_subject_check(SUBJECT_PREFIX, statement_messages_stale)
         register_timeline_source(statement_timeline_entries)
+        self._subscribe()
         self._register_audit_objects()
+
+    def _subscribe(self) -> None:
+        from careline.billing.events import PaymentRecorded
+        from careline.billing.services.receipts import receipt_on_payment_recorded
+        from careline.core.events import Phase, subscribe
+
+        # A receipt to the payer after every payment, once it is committed.
+        subscribe(PaymentRecorded, receipt_on_payment_recorded, phase=Phase.AFTER_COMMIT)
 
     def _register_audit_objects(self) -> None:
         """How the audit trail names billing's rows; each links to its patient's ledger (a statement: its page)."""

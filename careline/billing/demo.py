@@ -172,7 +172,9 @@ def billing_seed_demo(*, admin: Any, billing: Any, seed: int) -> dict[str, int]:
                 actor=actor,
             )
         )
-    counts["billing_payments"] = len(payments)
+    counts["billing_payments"] = len(payments) + _online_payment(
+        open_balances=[p for p in dict.fromkeys(owing) if patient_balance(p).due]
+    )
     if payments:
         first = payments[0]
         refund_record(
@@ -200,3 +202,37 @@ def billing_seed_demo(*, admin: Any, billing: Any, seed: int) -> dict[str, int]:
             actor=actor,
         )
     return counts
+
+
+def _online_payment(*, open_balances: list[Any]) -> int:
+    """One balance paid online through the built-in test provider, the way a payer does it: a checkout, then
+    the provider's signed event (the same webhook path as a real provider); 1 when paid."""
+    from django.conf import settings
+
+    from careline.billing.models import PaymentCheckout
+    from careline.billing.providers import PAYMENT_PROVIDERS, Checkout
+    from careline.billing.providers.test_provider import (
+        PAYING_CARD,
+        card_event,
+        card_event_sign,
+        card_webhook_receive,
+    )
+
+    if not open_balances or "test" not in PAYMENT_PROVIDERS:
+        return 0
+    patient = open_balances[len(open_balances) // 2]
+    balance = patient_balance(patient)
+    started = PAYMENT_PROVIDERS.get("test").checkout_start(
+        Checkout(
+            patient_id=patient.pk,
+            amount_cents=balance.due,
+            currency=balance.currency,
+            description="Balance payment",
+            success_url=settings.PUBLIC_BASE_URL,
+            cancel_url=settings.PUBLIC_BASE_URL,
+            idempotency_key=f"demo-online-{patient.pk}",
+        )
+    )
+    checkout = PaymentCheckout.objects.get(provider="test", provider_reference=started.provider_reference)
+    body = card_event(checkout, PAYING_CARD)
+    return 1 if card_webhook_receive(body, card_event_sign(body)) == "paid" else 0

@@ -30,17 +30,17 @@ ALLOWED_FIELDS: dict[str, str] = {
     "link": "A link (it asks for sign-in or identity checks before showing anything)",
     # No clinical detail: the name only when an administrator marked the type safe to text.
     "visit_type": "The appointment type's name when it is marked safe to text, otherwise “visit” (“cita”)",
+    # Billing texts only (a receipt, a statement when an administrator allows the amount): money, never what for.
+    "amount": "An amount of money, formatted (billing texts only)",
 }
 
 _LOCATION_FIELDS = ("clinic_name", "location_name", "location_address", "location_phone", "link")
 _PATIENT_FIELDS = ("first_name", *_LOCATION_FIELDS)
-_VISIT_FIELDS = tuple(ALLOWED_FIELDS)
-# Fields only one kind of text fills: a statement's amount (billing texts, when an administrator allows it).
-# Templates of no particular kind (None) never offer them.
-ALLOWED_FIELDS["amount"] = (
-    "The amount due (statement texts only, when an administrator allows amounts in texts)"
-)
+_VISIT_FIELDS = tuple(name for name in ALLOWED_FIELDS if name != "amount")
+# Fields only some kinds of text fill: an amount (billing texts; a statement's only when an administrator allows
+# it). Templates of no particular kind (None) never offer them.
 _KIND_ONLY_FIELDS = ("amount",)
+_BILLING_FIELDS = (*_PATIENT_FIELDS, "amount")
 
 
 class TemplateKind(Enum):
@@ -54,6 +54,7 @@ class TemplateKind(Enum):
     AFTER_HOURS = ("an after-hours reply", _LOCATION_FIELDS)
     KEYWORD_ANSWER = ("a keyword answer", _LOCATION_FIELDS)
     STATEMENT = ("a statement text", (*_PATIENT_FIELDS, "amount"))
+    BILLING = ("a billing text", _BILLING_FIELDS)
 
     def __init__(self, label: str, fields: tuple[str, ...]) -> None:
         self.label = label

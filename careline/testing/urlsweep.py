@@ -69,6 +69,7 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("imports", "pk"): "billing_import",
     ("statements", "pk"): "billing_statement",
     ("pay", "token"): "pay_token",  # a statement's signed pay link
+    ("checkout", "reference"): "test_checkout_reference",  # the test payment provider's page
     ("join", "token"): "portal_grant_token",
     ("allergies", "allergy_pk"): "allergy",
     ("medications", "medication_pk"): "medication",
@@ -94,6 +95,7 @@ UNSCOPED_KINDS = frozenset(
         "portal_conversation",
         "portal_file",
         "pay_token",
+        "test_checkout_reference",
     }
 )
 
@@ -246,7 +248,7 @@ _PNG = bytes.fromhex(
 def _side(personas: Personas, *, location: Location, front_desk: User, clinician: User, patient: Any) -> Side:
     """One location's rows: a patient's notes, conversation, visit (charged, claimed, partly paid), waitlist
     entry, and the location's settings."""
-    from careline.billing.models import Adjudication, BillingImport, Charge, Claim, Payment
+    from careline.billing.models import Adjudication, BillingImport, Charge, Claim, Payment, PaymentCheckout
     from careline.messaging.models import (
         Announcement,
         Conversation,
@@ -402,6 +404,11 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         statement=statement, position=1, kind="charge", visit=appointment, charge=charge, line_date=starts.date(),
         description="Office visit", charged_cents=15_000, insurance_paid_cents=9_500, amount_cents=2_500,
     )  # fmt: skip
+    # An online checkout at the built-in test provider: its test payment page is addressed by its reference.
+    checkout = PaymentCheckout.objects.create(
+        patient=patient, amount_cents=1_500, description="Statement S-000001", provider="test",
+        idempotency_key=f"sweep-{suffix}",
+    )  # fmt: skip
 
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
@@ -474,6 +481,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "billing_import": billing_import.pk,
         "billing_statement": statement.pk,
         "pay_token": pay_link_token(statement),
+        "test_checkout_reference": checkout.reference,
         "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
         **records_rows(patient, clinician, suffix),
     }

@@ -38,6 +38,9 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # How much of it was more than the balance due when it arrived: money a provider had already taken is
+    # never refused, so the patient is left in credit and billing staff see the flag (refund or keep).
+    overpayment_cents = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["received_at", "id"]
@@ -50,6 +53,10 @@ class Payment(models.Model):
                 fields=["provider", "provider_reference"],
                 condition=~Q(provider_reference=""),
                 name="billing_payment_provider_reference_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(overpayment_cents__gte=0) & Q(overpayment_cents__lte=models.F("amount_cents")),
+                name="billing_payment_overpayment_within_amount",
             ),
         ]
         indexes = [models.Index(fields=["patient", "received_at"])]
@@ -71,6 +78,8 @@ class Refund(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The payment provider's id of the refund when the money went back through it (an online payment).
+    provider_reference = models.CharField(max_length=120, blank=True, default="")
 
     class Meta:
         ordering = ["refunded_at", "id"]

@@ -47,11 +47,14 @@ def payment_record(
     provider: str = "",
     provider_reference: str = "",
     received_at: datetime | None = None,
+    already_taken: bool = False,
 ) -> Payment:
     """Record a payment of PATIENT's; refused when more than the balance due (audited, PaymentRecorded).
 
     A payment whose PROVIDER_REFERENCE is already recorded for PROVIDER is that payment (a provider's event
-    delivered twice records one payment)."""
+    delivered twice records one payment). ALREADY_TAKEN: the money has left the payer (a provider charged the
+    card), so it is never refused: what is beyond the balance due is recorded as the payment's
+    `overpayment_cents`, leaving the patient in credit and flagged for billing staff."""
     amount = amount_checked(amount_cents, "amount_cents")
     if method not in PaymentMethod.values:
         raise ValidationError({"method": "Choose how the patient paid."})
@@ -73,7 +76,8 @@ def payment_record(
                 return existing
         _lock_patient(patient)
         balance = patient_balance(patient)
-        if amount > balance.due:
+        overpayment = max(amount - balance.due, 0) if already_taken else 0
+        if amount > balance.due and not already_taken:
             due = format_money(balance.due, balance.currency)
             raise ValidationError(
                 {
@@ -96,6 +100,7 @@ def payment_record(
                     provider_reference=provider_reference,
                     received_at=received_at or timezone.now(),
                     recorded_by=actor.user,
+                    overpayment_cents=overpayment,
                 )
         except IntegrityError:
             raise ValidationError(
@@ -106,7 +111,8 @@ def payment_record(
             action=AuditAction.CREATE,
             obj=payment,
             patient_id=patient.pk,
-            detail=f"payment of {amount} cents ({method})",
+            detail=f"payment of {amount} cents ({method})"
+            + (f", {overpayment} cents more than was due: patient in credit" if overpayment else ""),
         )
         publish(
             PaymentRecorded(

@@ -66,5 +66,5 @@ def test_the_front_desk_takes_a_payment_from_the_balance_card(
     page.get_by_label("Paid by").select_option("card_terminal")
     page.get_by_role("button", name="Record payment").click()
     page.wait_for_url(f"**{reverse('patients:detail', args=[personas.pat.pk])}")
-    assert "Payment of $25.00 recorded." in page.content()
+    assert "Payment of $25.00 recorded" in page.content()
     assert Payment.objects.get().amount_cents == 2_500

@@ -33,6 +33,9 @@ def test_the_demo_bills_completed_visits_with_claims_in_every_state(settings: An
     assert SelfPayVisit.objects.exists()
     assert Payment.objects.count() >= 3 and Refund.objects.count() == 1
     assert set(BalanceAdjustment.objects.values_list("kind", flat=True)) == {"credit", "write_off"}
+    # One balance paid online through the built-in test provider, end to end (checkout, signed event).
+    online = Payment.objects.get(method="online")
+    assert online.provider == "test" and online.checkouts.get().state == "paid"
     patients = {charge.patient for charge in Charge.objects.select_related("patient")}
     balances = [patient_balance(patient) for patient in patients]
     assert any(b.due for b in balances) and any(b.paid and not b.due for b in balances)

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from careline.billing.models import Payment, Refund
+from careline.billing.models import Payment, PaymentCheckout, Refund
 from careline.billing.queries import patient_balance
 from careline.billing.services.payments import payment_record, refund_record
 from careline.billing.tests.support import owing
@@ -64,3 +64,23 @@ def test_two_desks_taking_the_whole_balance_at_once_one_is_refused(personas: Any
     )
     assert outcomes == ["done", "refused"]
     assert Payment.objects.count() == 1 and patient_balance(personas.pat).due == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_provider_payment_reported_twice_at_once_is_recorded_once(personas: Any) -> None:
+    from careline.billing.providers import active_provider
+    from careline.billing.services.checkouts import checkout_paid
+    from careline.billing.tests.payments_support import pat_checkout
+
+    owing(personas, 5_000)
+    active_provider().checkout_start(pat_checkout(personas, 5_000))
+    reference = PaymentCheckout.objects.get().reference
+    outcomes = _race(
+        lambda: checkout_paid(
+            provider="test", reference=reference, payment_reference="pay_1", amount_cents=5_000
+        )
+    )
+    # Both deliveries succeed (the webhook answers 200 to each) and name the same payment.
+    assert outcomes == ["done", "done"]
+    assert Payment.objects.count() == 1 and Payment.objects.get().overpayment_cents == 0

@@ -14,6 +14,7 @@ urlpatterns = [
     path("patients/<int:pk>/adjustments", views.adjust, name="adjust"),
     path("patients/<int:pk>/statement", statements.statement_preview, name="statement_issue"),
     path("payments/<int:pk>/refund", views.refund, name="refund"),
+    path("payments/<int:pk>/receipt", views.receipt, name="receipt"),
     path("appointments/<int:pk>/self-pay", views.self_pay, name="self_pay"),
     path("statements/<int:pk>/", statements.statement_detail, name="statement"),
     path("statements/<int:pk>/pdf", statements.statement_download, name="statement_pdf"),

@@ -25,7 +25,9 @@ from careline.billing.models import Payment
 from careline.billing.money import format_money
 from careline.billing.queries import patient_balance, patient_ledger, statements_of_patient
 from careline.billing.services.charges import visit_mark_self_pay
-from careline.billing.services.payments import balance_adjust, payment_record, refund_record
+from careline.billing.services.checkouts import refund_through_provider
+from careline.billing.services.payments import balance_adjust, payment_record
+from careline.billing.services.receipts import receipt_number, receipt_payer
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access
 from careline.core.permissions import Perm, has_perm, require_perm
@@ -106,8 +108,11 @@ def payment_take(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Payment of {format_money(payment.amount_cents, payment.currency)} recorded.",
+                    f"Payment of {format_money(payment.amount_cents, payment.currency)} recorded: "
+                    f"receipt {receipt_number(payment)}.",
                 )
+                if request.POST.get("then") == "receipt":
+                    return redirect("billing:receipt", pk=payment.pk)
                 if has_perm(request.user, Perm.BILLING_VIEW):
                     return redirect("billing:ledger", pk=patient.pk)
                 return redirect("patients:detail", pk=patient.pk)
@@ -150,14 +155,14 @@ def _form_error(form: Any) -> ValidationError:
 @require_perm(Perm.BILLING_RECORD)
 @require_http_methods(["POST"])
 def refund(request: HttpRequest, pk: int) -> HttpResponse:
-    """Give back part or all of a payment."""
+    """Give back part or all of a payment (through its payment provider when it was paid online)."""
     payment = get_object_or_404(Payment, pk=pk)
     patient = patient_for_user(request.user, payment.patient_id, Perm.BILLING_RECORD)
     form = RefundForm(request.POST, prefix=f"refund-{payment.pk}")
     if not form.is_valid():
         return _back_with(request, patient.pk, _form_error(form), "")
     try:
-        done = refund_record(
+        done = refund_through_provider(
             payment=payment,
             amount_cents=form.cleaned_data["amount"],
             reason=form.cleaned_data["reason"],
@@ -165,8 +170,12 @@ def refund(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ValidationError as error:
         return _back_with(request, patient.pk, error, "")
+    through = " (given back through the payment provider)" if done.provider_reference else ""
     return _back_with(
-        request, patient.pk, None, f"Refund of {format_money(done.amount_cents, done.currency)} recorded."
+        request,
+        patient.pk,
+        None,
+        f"Refund of {format_money(done.amount_cents, done.currency)} recorded{through}.",
     )
 
 
@@ -212,3 +221,25 @@ def self_pay(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         return _back_with(request, patient.pk, error, "")
     return _back_with(request, patient.pk, None, "Visit marked self-pay: its charges are the patient's.")
+
+
+@require_perm(Perm.PAYMENT_TAKE)
+@require_http_methods(["GET"])
+def receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    """A payment's receipt, to print at the desk (who paid, how much, how, the balance now)."""
+    payment = get_object_or_404(Payment.objects.select_related("patient__primary_location"), pk=pk)
+    patient = patient_for_user(request.user, payment.patient_id, Perm.PAYMENT_TAKE)
+    audit_patient_access(
+        request=request, action=AuditAction.VIEW, patient_id=patient.pk, obj=payment, detail="payment receipt"
+    )
+    refunded = sum(refund.amount_cents for refund in payment.refunds.all())
+    context = _context(
+        patient,
+        payment=payment,
+        number=receipt_number(payment),
+        payer=receipt_payer(payment),
+        refunded=refunded,
+        balance=patient_balance(patient),
+        location=patient.primary_location,
+    )
+    return render(request, "billing/receipt.html", context)

@@ -106,6 +106,20 @@ class Records:
 
 
 Args = Callable[[Records], dict[str, Any]]
+
+
+def _payment_of_pat(records: Records) -> int:
+    """A payment of Pat's (its receipt page is the route under test)."""
+    from django.utils import timezone
+
+    from careline.billing.models import Payment
+
+    payment = Payment.objects.create(
+        patient=records.personas.pat, amount_cents=1_000, method="cash", received_at=timezone.now()
+    )
+    return int(payment.pk)
+
+
 PAT: Args = lambda r: {"pk": r.personas.pat.pk}  # noqa: E731
 CONVERSATION: Args = lambda r: {"pk": r.conversation}  # noqa: E731
 APPOINTMENT: Args = lambda r: {"pk": r.appointment}  # noqa: E731
@@ -138,6 +152,7 @@ PATIENT_ROUTES: dict[str, Args] = {
     "billing:statement_issue": PAT,
     "billing:statement": lambda r: {"pk": r.statement},
     "billing:statement_pdf": lambda r: {"pk": r.statement},
+    "billing:receipt": lambda r: {"pk": _payment_of_pat(r)},
     "api:patient_detail_api": lambda r: {"patient_id": r.personas.pat.pk},
     "api:patient_update_api": lambda r: {"patient_id": r.personas.pat.pk},  # same path as the read
     "api:appointment_detail_api": lambda r: {"appointment_id": r.appointment},
@@ -242,6 +257,9 @@ EXEMPT = {
     "pay:page": "the payer's own pay link, by signed token",
     "pay:checkout": "the payer's own pay link, by signed token",
     "pay:fresh_link": "the payer's own pay link, by signed token",
+    # The built-in test payment provider's page, by a checkout's unguessable reference: an amount and a
+    # description ("Statement S-000123"), no patient's name or record; read by the payer, not staff.
+    "payment-test-checkout": "the test payment page of a checkout, by its reference",
 }
 
 # Query parameters that carry an id, and the value to send. Each GET must write an entry naming Pat.

@@ -230,6 +230,12 @@ ACCESS: dict[str, Access] = {
     "pay:page": form(EVERYONE),
     "pay:checkout": action(EVERYONE),  # without the date of birth it goes back to the pay page
     "pay:fresh_link": action(EVERYONE),  # sends to the channel on file only
+    "billing:receipt": read(DESK_PAYMENT),  # a payment's printable receipt
+    # Payment providers (/billing/providers/<code>/): webhooks refuse what they cannot verify (403); the test
+    # provider's labelled test page is reached by the checkout's unguessable reference, like a hosted page.
+    "payment-test-checkout": form(EVERYONE),
+    "payment-test-webhook": SIGNED_WEBHOOK,
+    "payment-stripe-webhook": SIGNED_WEBHOOK,
     # --- records (clinical: clinicians and administrators) ---
     "records:patient": read(CLINICAL),
     "records:document_add": form(CLINICAL),

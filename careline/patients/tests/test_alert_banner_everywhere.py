@@ -67,6 +67,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "portal_admin:invite_batch",
     # The patient portal's own page: an invitation's link, read by the patient, not staff.
     "portal:invite",
+    # The test payment provider's page, read by the payer by a checkout's reference: no staff layout's banner.
+    "payment-test-checkout",
     "portal_admin:faq_edit", "portal_admin:faq_delete", "portal_admin:urgent_delete",
     # The patient's own portal pages: no staff layout, so no staff banner (the portal sweep covers them).
     "portal:message_thread", "portal:message_file",

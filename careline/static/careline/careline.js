@@ -85,3 +85,9 @@
   document.addEventListener("DOMContentLoaded", tableWrapsReachable);
   document.addEventListener("htmx:afterSettle", tableWrapsReachable);
 })();
+
+// A button marked data-print prints the page (a desk receipt).
+document.addEventListener("click", function (event) {
+  var target = event.target instanceof Element ? event.target.closest("[data-print]") : null;
+  if (target) { event.preventDefault(); window.print(); }
+});
