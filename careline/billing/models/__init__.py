@@ -1,7 +1,7 @@
 """Tables of the billing app (money in integer cents of settings.CARELINE_CURRENCY)."""
 
-from careline.billing.models.imports import BillingIdempotencyKey, BillingImport
 from careline.billing.models.checkouts import CheckoutState, PaymentCheckout
+from careline.billing.models.imports import BillingIdempotencyKey, BillingImport
 from careline.billing.models.ledger import (
     FINAL_CLAIM_STATUSES,
     MAX_AMOUNT_CENTS,

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from careline.billing.views import ledger as views
 from careline.billing import views_imports
+from careline.billing.views import ledger as views
 from careline.billing.views import statements
 
 app_name = "billing"
