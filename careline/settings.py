@@ -325,6 +325,11 @@ CARELINE_PAY_LINK_DAYS = env_int("CARELINE_PAY_LINK_DAYS", 30, minimum=1)
 # STRIPE_WEBHOOK_SECRET.
 CARELINE_PAYMENT_PROVIDERS: list[str] = []
 CARELINE_PAYMENT_PROVIDER = env_str("CARELINE_PAYMENT_PROVIDER", "test")
+# Payment plans: the smallest monthly instalment (cents) and the most instalments a plan may have.
+CARELINE_PLAN_MIN_INSTALMENT_CENTS = env_int("CARELINE_PLAN_MIN_INSTALMENT_CENTS", 2500, minimum=100)
+CARELINE_PLAN_MAX_INSTALMENTS = env_int("CARELINE_PLAN_MAX_INSTALMENTS", 24, minimum=2, maximum=60)
+# Days after a missed instalment's one follow-up before it is flagged to billing staff.
+CARELINE_PLAN_MISSED_FLAG_DAYS = env_int("CARELINE_PLAN_MISSED_FLAG_DAYS", 7, minimum=1)
 
 # Messaging.
 CARELINE_CLINIC_NAME = env_str(

@@ -12,6 +12,23 @@ class BillingConfig(AppConfig):
         # The "Balance" card on the patient page and in the inbox's patient panel.
         balance_sections_register()
         self._register_audit_objects()
+        self._subscribe_collections()
+
+    def _subscribe_collections(self) -> None:
+        """The collections sequence and plans follow statements and payments; texts re-checked before sending."""
+        from careline.billing.events import PaymentRecorded, StatementIssued
+        from careline.billing.services import collections, plans
+        from careline.core.events import Phase, subscribe
+        from careline.messaging.subjects import register_subject_check
+        from careline.patients.events import ConsentChanged
+
+        inside = Phase.IN_TRANSACTION
+        subscribe(StatementIssued, collections.followups_on_statement_issued, phase=inside)
+        subscribe(PaymentRecorded, collections.followups_on_payment, phase=inside)
+        subscribe(PaymentRecorded, plans.plans_on_payment, phase=inside)
+        subscribe(ConsentChanged, collections.followups_on_consent_changed, phase=Phase.AFTER_COMMIT)
+        register_subject_check(collections.SUBJECT_PREFIX, collections.followup_texts_stale)
+        register_subject_check(plans.SUBJECT_PREFIX, plans.instalment_texts_stale)
 
     def _register_audit_objects(self) -> None:
         """How the audit trail names billing's rows; each links to its patient's ledger."""
@@ -28,5 +45,10 @@ class BillingConfig(AppConfig):
             ("billing.payment", "payment"),
             ("billing.refund", "refund"),
             ("billing.balanceadjustment", "balance adjustment"),
+            ("billing.followup", "collections follow-up"),
+            ("billing.dispute", "dispute"),
+            ("billing.paymentplan", "payment plan"),
+            ("billing.planinstalment", "plan instalment"),
+            ("billing.billingtask", "billing task"),
         ):
             register_audit_object(object_type, noun=noun, url=ledger)
