@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -41,7 +41,7 @@ pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 @given(total=st.integers(min_value=1, max_value=100_000_000), count=st.integers(min_value=1, max_value=60))
 def test_instalments_sum_exactly_and_differ_by_at_most_a_cent(total, count):
     if total < count:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="at least one cent"):
             instalment_amounts(total, count)
         return
     parts = instalment_amounts(total, count)
