@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from careline.billing.collections_views import collections_context
 from careline.billing.forms import (
     AdjustmentForm,
     DeskPaymentForm,
@@ -79,6 +80,7 @@ def ledger(request: HttpRequest, pk: int) -> HttpResponse:
         may_mark_self_pay=has_perm(request.user, Perm.BILLING_SELF_PAY),
         payment_form=DeskPaymentForm(prefix="payment"),
         adjustment_form=AdjustmentForm(prefix="adjustment"),
+        **collections_context(request, patient),
     )
     return render(request, "billing/ledger.html", context)
 

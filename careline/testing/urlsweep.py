@@ -65,6 +65,9 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("files", "name"): "portal_file",
     ("urgent-words", "pk"): "urgent_phrase",
     ("payments", "pk"): "billing_payment",
+    ("tasks", "pk"): "billing_task",
+    ("plans", "pk"): "billing_plan",
+    ("disputes", "pk"): "billing_dispute",
     ("join", "token"): "portal_grant_token",
     ("allergies", "allergy_pk"): "allergy",
     ("medications", "medication_pk"): "medication",
@@ -381,6 +384,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         adjustment_reason_code="CO-45", copay_cents=2_500, adjudicated_at=now,
     )  # fmt: skip
     payment = Payment.objects.create(patient=patient, amount_cents=1_000, method="cash", received_at=now)
+    collections = collections_rows(patient, now)
 
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
@@ -449,10 +453,37 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "portal_file": portal_file.partition("/")[2],
         "portal_media_file": portal_file,
         "billing_payment": payment.pk,
+        **collections,
         "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
         **records_rows(patient, clinician, suffix),
     }
     return Side(location, front_desk, values)
+
+
+def collections_rows(patient: Any, now: Any) -> dict[str, Any]:
+    """A statement of PATIENT's with a payment plan, an open dispute and a billing task."""
+    from datetime import timedelta
+
+    from careline.billing.models import BillingTask, Dispute, PaymentPlan, PlanInstalment, Statement
+
+    today = now.date()
+    statement = Statement.objects.create(
+        patient=patient,
+        statement_date=today,
+        due_date=today + timedelta(days=30),
+        amount_due_cents=5_000,
+        channel="mail",
+        issued_at=now,
+    )
+    plan = PaymentPlan.objects.create(patient=patient, statement=statement, total_cents=5_000, created_at=now)
+    PlanInstalment.objects.create(
+        plan=plan, number=1, due_date=today + timedelta(days=10), amount_cents=5_000
+    )
+    dispute = Dispute.objects.create(
+        patient=patient, statement=statement, reason="Amount questioned", opened_at=now
+    )
+    task = BillingTask.objects.create(patient=patient, kind="call", statement=statement, created_at=now)
+    return {"billing_task": task.pk, "billing_plan": plan.pk, "billing_dispute": dispute.pk}
 
 
 def records_rows(patient: Any, clinician: User, suffix: str) -> dict[str, Any]:

@@ -184,6 +184,13 @@ POST_ONLY: dict[str, Args] = {
     "billing:adjust": PAT,
     "billing:refund": lambda r: {"pk": 1},
     "billing:self_pay": APPOINTMENT,
+    "billing:task_assign": lambda r: {"pk": 1},
+    "billing:task_note": lambda r: {"pk": 1},
+    "billing:task_close": lambda r: {"pk": 1},
+    "billing:plan_create": PAT,
+    "billing:plan_cancel": lambda r: {"pk": 1},
+    "billing:dispute_open": PAT,
+    "billing:dispute_resolve": lambda r: {"pk": 1},
     "records:result_release": lambda r: {"pk": r.personas.pat.pk, "result_pk": r.clinical["lab_result"]},
     "records:results_release_normal": PAT,
 }

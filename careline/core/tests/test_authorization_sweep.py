@@ -216,6 +216,17 @@ ACCESS: dict[str, Access] = {
     "billing:adjust": action(BILLING),
     "billing:refund": action(BILLING),
     "billing:self_pay": action(ADMIN),
+    "billing:worklist": read(BILLING),
+    "billing:task_assign": action(BILLING),
+    "billing:task_note": action(BILLING),
+    "billing:task_close": action(BILLING),
+    "billing:dashboard": read(BILLING),  # totals only, for the reader's locations
+    "billing:dashboard_csv": read(BILLING),
+    "billing:plan_create": action(BILLING),
+    "billing:plan_cancel": action(BILLING),
+    "billing:dispute_open": action(BILLING),
+    "billing:dispute_resolve": action(BILLING),
+    "billing:followup_steps": form(ADMIN),
     # --- records (clinical: clinicians and administrators) ---
     "records:patient": read(CLINICAL),
     "records:document_add": form(CLINICAL),
