@@ -211,9 +211,15 @@ def test_plan_and_dispute_from_the_ledger(personas, client_for):
 @pytest.mark.parametrize(
     ("data", "says"),
     [
-        ({"plan-instalments": "x", "plan-first_due": "2030-04-20"}, "Monthly payments: Enter a whole number."),
+        (
+            {"plan-instalments": "x", "plan-first_due": "2030-04-20"},
+            "Monthly payments: Enter a whole number.",
+        ),
         ({"plan-instalments": "3", "plan-first_due": "not a date"}, "First payment due: Enter a valid date."),
-        ({"plan-instalments": "40", "plan-first_due": "2030-04-20"}, "Choose between 2 and 12 monthly payments."),
+        (
+            {"plan-instalments": "40", "plan-first_due": "2030-04-20"},
+            "Choose between 2 and 12 monthly payments.",
+        ),
         ({"plan-instalments": "3", "plan-first_due": "1999-01-01"}, "cannot be due in the past"),
         ({}, "Monthly payments: This field is required."),
     ],
