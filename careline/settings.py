@@ -384,6 +384,8 @@ CARELINE_REPLY_CANCEL = env_str("CARELINE_REPLY_CANCEL", "X").strip().upper()
 # The word that accepts a waitlist offer of a freed slot, how long an offer stands, and how many waitlisted
 # patients are offered the same slot at once (the first to reply gets it).
 CARELINE_REPLY_WAITLIST = env_str("CARELINE_REPLY_WAITLIST", "B").strip().upper()
+# The word that asks for a payment plan in reply to a billing text.
+CARELINE_REPLY_PLAN = env_str("CARELINE_REPLY_PLAN", "PLAN").strip().upper()
 CARELINE_WAITLIST_OFFER_MINUTES = env_int(
     "CARELINE_WAITLIST_OFFER_MINUTES", 120, minimum=5, maximum=7 * 24 * 60
 )
@@ -401,6 +403,7 @@ def _check_reply_words() -> None:
         "CARELINE_REPLY_RESCHEDULE": CARELINE_REPLY_RESCHEDULE,
         "CARELINE_REPLY_CANCEL": CARELINE_REPLY_CANCEL,
         "CARELINE_REPLY_WAITLIST": CARELINE_REPLY_WAITLIST,
+        "CARELINE_REPLY_PLAN": CARELINE_REPLY_PLAN,
     }
     for name, word in words.items():
         if not word or not word.isalnum() or len(word) > 10:

@@ -29,6 +29,21 @@ class BillingConfig(AppConfig):
         subscribe(ConsentChanged, collections.followups_on_consent_changed, phase=Phase.AFTER_COMMIT)
         register_subject_check(collections.SUBJECT_PREFIX, collections.followup_texts_stale)
         register_subject_check(plans.SUBJECT_PREFIX, plans.instalment_texts_stale)
+        self._register_replies()
+
+    def _register_replies(self) -> None:
+        """Replies to billing texts reach billing through messaging's reply router."""
+        from django.conf import settings
+
+        from careline.billing import tasks  # noqa: F401 - registers the sweeps' task names
+        from careline.billing.services.replies import OWNER, billing_prompt_reply_handle
+        from careline.messaging.replies import reply_owner_register
+
+        reply_owner_register(
+            code=OWNER,
+            prompt_handler=billing_prompt_reply_handle,
+            words={"CARELINE_REPLY_PLAN": settings.CARELINE_REPLY_PLAN},
+        )
 
     def _register_audit_objects(self) -> None:
         """How the audit trail names billing's rows; each links to its patient's ledger."""

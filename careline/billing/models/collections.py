@@ -202,6 +202,7 @@ class TaskKind(models.TextChoices):
     MISSED_INSTALMENT = "missed_instalment", "Missed plan instalment"
     FAILED_PAYMENT = "failed_payment", "Failed online payment"
     DISPUTE = "dispute", "Dispute"
+    PLAN_REQUEST = "plan_request", "Asked for a payment plan"
 
 
 class TaskState(models.TextChoices):

@@ -251,6 +251,10 @@ def _send_reminder(followup: FollowUp, *, second: bool) -> str:
         return "No channel is configured for " + ("texts" if kind == "sms" else "email")
     payer = _payer(statement)
     subject, body = reminder_text(statement, language=payer.language)
+    if kind == "sms":
+        from careline.billing.services.replies import plan_word_hint
+
+        body = f"{body} {plan_word_hint(payer.language)}"
     try:
         message = message_send(
             body=body,
@@ -265,6 +269,10 @@ def _send_reminder(followup: FollowUp, *, second: bool) -> str:
     except MessageRefused as refused:
         return str(refused)[:200]
     followup.message_id = message.pk
+    if kind == "sms" and message.state != MessageState.SUPPRESSED:
+        from careline.billing.services.replies import billing_prompt_record
+
+        billing_prompt_record(message=message, statement=statement)
     if message.state == MessageState.SUPPRESSED:
         return f"Not sent: {message.get_suppression_reason_display() or message.suppression_reason}"[:200]
     return ("Email" if kind == "email" else "Text") + " reminder queued"
