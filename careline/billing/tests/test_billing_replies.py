@@ -27,6 +27,7 @@ def _reminded(personas, clock) -> Message:
     clock.move_to(NOON_CHICAGO + timedelta(days=15), tick=False)
     followups_sweep()
     followup = FollowUp.objects.get(statement=statement, action=FollowUpAction.REMINDER)
+    assert followup.message_id is not None
     return Message.objects.get(pk=followup.message_id)
 
 
