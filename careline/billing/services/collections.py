@@ -300,7 +300,7 @@ def followup_act(followup_id: int, *, now: datetime | None = None) -> FollowUp |
             return None
         _lock_patient(row["patient_id"])
         followup = (
-            FollowUp.objects.select_for_update()
+            FollowUp.objects.select_for_update(of=("self",))
             .select_related("statement", "statement__patient", "statement__guarantor")
             .filter(pk=followup_id, state=FollowUpState.PLANNED, due_at__lte=now)
             .first()

@@ -285,7 +285,7 @@ def _instalment_step(pk: int, now: datetime, step: str) -> int:
                 return 0
             _lock_patient(plan_patient)
             instalment = (
-                PlanInstalment.objects.select_for_update()
+                PlanInstalment.objects.select_for_update(of=("self",))
                 .select_related(
                     "plan", "plan__statement", "plan__statement__patient", "plan__statement__guarantor"
                 )

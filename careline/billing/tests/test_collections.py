@@ -35,7 +35,7 @@ from careline.patients.models import PatientStatus
 NOON_CHICAGO = datetime(2030, 4, 1, 17, 0, tzinfo=UTC)
 PAT = "+13125550111"
 
-pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock", "default_followup_steps")]
 
 
 @pytest.fixture

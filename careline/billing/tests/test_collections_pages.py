@@ -29,7 +29,7 @@ from careline.patients.models import Patient
 from careline.testing.personas import Personas
 
 NOON_CHICAGO = datetime(2030, 4, 1, 17, 0, tzinfo=UTC)
-pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock", "default_followup_steps")]
 
 Clients = Callable[[Any], Client]
 ROLES = ("admin", "front_a", "clinician_a", "billing_a", "front_b", None)

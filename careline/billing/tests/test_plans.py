@@ -35,7 +35,7 @@ from careline.messaging.models import Message, MessageState
 NOON_CHICAGO = datetime(2030, 4, 1, 17, 0, tzinfo=UTC)
 PAT = "+13125550111"
 
-pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
+pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock", "default_followup_steps")]
 
 
 @given(total=st.integers(min_value=1, max_value=100_000_000), count=st.integers(min_value=1, max_value=60))
