@@ -41,6 +41,11 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "task": "records.results_release_sweep",
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),
         },
+        "billing-followups-sweep": {
+            "task": "billing.followups_sweep",
+            "schedule": float(settings.CARELINE_SWEEP_SECONDS),
+        },
+        "billing-plans-sweep": {"task": "billing.plans_sweep", "schedule": 300.0},
         "scheduling-waitlist-offers-expire": {"task": "scheduling.waitlist_offers_expire", "schedule": 60.0},
         "portal-invitation-batches-recover": {"task": "portal.invitation_batches_recover", "schedule": 60.0},
     }

@@ -345,6 +345,11 @@ if CARELINE_PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_W
     raise ConfigurationError(
         "CARELINE_PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (or their _FILE)"
     )
+# Payment plans: the smallest monthly instalment (cents) and the most instalments a plan may have.
+CARELINE_PLAN_MIN_INSTALMENT_CENTS = env_int("CARELINE_PLAN_MIN_INSTALMENT_CENTS", 2500, minimum=100)
+CARELINE_PLAN_MAX_INSTALMENTS = env_int("CARELINE_PLAN_MAX_INSTALMENTS", 24, minimum=2, maximum=60)
+# Days after a missed instalment's one follow-up before it is flagged to billing staff.
+CARELINE_PLAN_MISSED_FLAG_DAYS = env_int("CARELINE_PLAN_MISSED_FLAG_DAYS", 7, minimum=1)
 
 # Messaging.
 CARELINE_CLINIC_NAME = env_str(
@@ -399,6 +404,8 @@ CARELINE_REPLY_CANCEL = env_str("CARELINE_REPLY_CANCEL", "X").strip().upper()
 # The word that accepts a waitlist offer of a freed slot, how long an offer stands, and how many waitlisted
 # patients are offered the same slot at once (the first to reply gets it).
 CARELINE_REPLY_WAITLIST = env_str("CARELINE_REPLY_WAITLIST", "B").strip().upper()
+# The word that asks for a payment plan in reply to a billing text.
+CARELINE_REPLY_PLAN = env_str("CARELINE_REPLY_PLAN", "PLAN").strip().upper()
 CARELINE_WAITLIST_OFFER_MINUTES = env_int(
     "CARELINE_WAITLIST_OFFER_MINUTES", 120, minimum=5, maximum=7 * 24 * 60
 )
@@ -416,6 +423,7 @@ def _check_reply_words() -> None:
         "CARELINE_REPLY_RESCHEDULE": CARELINE_REPLY_RESCHEDULE,
         "CARELINE_REPLY_CANCEL": CARELINE_REPLY_CANCEL,
         "CARELINE_REPLY_WAITLIST": CARELINE_REPLY_WAITLIST,
+        "CARELINE_REPLY_PLAN": CARELINE_REPLY_PLAN,
     }
     for name, word in words.items():
         if not word or not word.isalnum() or len(word) > 10:

@@ -24,6 +24,38 @@ class BillingConfig(AppConfig):
         register_timeline_source(statement_timeline_entries)
         self._subscribe()
         self._register_audit_objects()
+        self._subscribe_collections()
+
+    def _subscribe_collections(self) -> None:
+        """The collections sequence and plans follow statements and payments; texts re-checked before sending."""
+        from careline.billing.events import PaymentRecorded, StatementIssued
+        from careline.billing.services import collections, plans
+        from careline.core.events import Phase, subscribe
+        from careline.messaging.subjects import register_subject_check
+        from careline.patients.events import ConsentChanged
+
+        inside = Phase.IN_TRANSACTION
+        subscribe(StatementIssued, collections.followups_on_statement_issued, phase=inside)
+        subscribe(PaymentRecorded, collections.followups_on_payment, phase=inside)
+        subscribe(PaymentRecorded, plans.plans_on_payment, phase=inside)
+        subscribe(ConsentChanged, collections.followups_on_consent_changed, phase=Phase.AFTER_COMMIT)
+        register_subject_check(collections.SUBJECT_PREFIX, collections.followup_texts_stale)
+        register_subject_check(plans.SUBJECT_PREFIX, plans.instalment_texts_stale)
+        self._register_replies()
+
+    def _register_replies(self) -> None:
+        """Replies to billing texts reach billing through messaging's reply router."""
+        from django.conf import settings
+
+        from careline.billing import tasks  # noqa: F401 - registers the sweeps' task names
+        from careline.billing.services.replies import OWNER, billing_prompt_reply_handle
+        from careline.messaging.replies import reply_owner_register
+
+        reply_owner_register(
+            code=OWNER,
+            prompt_handler=billing_prompt_reply_handle,
+            words={"CARELINE_REPLY_PLAN": settings.CARELINE_REPLY_PLAN},
+        )
 
     def _subscribe(self) -> None:
         from careline.billing.events import PaymentRecorded
@@ -48,6 +80,11 @@ class BillingConfig(AppConfig):
             ("billing.payment", "payment"),
             ("billing.refund", "refund"),
             ("billing.balanceadjustment", "balance adjustment"),
+            ("billing.followup", "collections follow-up"),
+            ("billing.dispute", "dispute"),
+            ("billing.paymentplan", "payment plan"),
+            ("billing.planinstalment", "plan instalment"),
+            ("billing.billingtask", "billing task"),
         ):
             register_audit_object(object_type, noun=noun, url=ledger)
         # An import through the API (its records are audited one by one, each naming its patient).

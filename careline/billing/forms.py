@@ -75,3 +75,28 @@ class StatementVoidForm(forms.Form):
 
 class MailBatchForm(forms.Form):
     day = forms.DateField(label="Day", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class PlanForm(forms.Form):
+    instalments = forms.IntegerField(label="Monthly payments", min_value=2, max_value=60)
+    first_due = forms.DateField(
+        label="First payment due", widget=forms.DateInput(attrs={"type": "date"}), help_text="Within 60 days"
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ResolutionForm(forms.Form):
+    resolution = forms.CharField(label="Resolution", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TaskNoteForm(forms.Form):
+    body = forms.CharField(label="Note", max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TaskCloseForm(forms.Form):
+    outcome = forms.CharField(
+        label="Outcome", max_length=200, help_text="e.g. Left a voicemail; paid by phone"
+    )

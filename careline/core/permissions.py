@@ -63,6 +63,7 @@ class Perm(models.TextChoices):
     BILLING_RECORD = "billing.record", "Record charges, claims, payments, refunds, credits and write-offs"
     PAYMENT_TAKE = "payment.take", "Take a payment at the desk (and see the balance due)"
     BILLING_SELF_PAY = "billing.self_pay", "Mark a visit self-pay (its charges are wholly the patient's)"
+    BILLING_CONFIGURE = "billing.configure", "Configure the collections follow-up sequence"
     RECORD_VIEW = "record.view", "Read clinical records and lab results"
     RECORD_EDIT = "record.edit", "Enter and amend clinical records, documents and lab results"
     RESULT_RELEASE = "result.release", "Release lab results to the patient"

@@ -70,6 +70,9 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("statements", "pk"): "billing_statement",
     ("pay", "token"): "pay_token",  # a statement's signed pay link
     ("checkout", "reference"): "test_checkout_reference",  # the test payment provider's page
+    ("tasks", "pk"): "billing_task",
+    ("plans", "pk"): "billing_plan",
+    ("disputes", "pk"): "billing_dispute",
     ("join", "token"): "portal_grant_token",
     ("allergies", "allergy_pk"): "allergy",
     ("medications", "medication_pk"): "medication",
@@ -409,6 +412,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         patient=patient, amount_cents=1_500, description="Statement S-000001", provider="test",
         idempotency_key=f"sweep-{suffix}",
     )  # fmt: skip
+    collections = collections_rows(patient, now)
 
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
@@ -482,10 +486,37 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "billing_statement": statement.pk,
         "pay_token": pay_link_token(statement),
         "test_checkout_reference": checkout.reference,
+        **collections,
         "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
         **records_rows(patient, clinician, suffix),
     }
     return Side(location, front_desk, values)
+
+
+def collections_rows(patient: Any, now: Any) -> dict[str, Any]:
+    """A statement of PATIENT's with a payment plan, an open dispute and a billing task."""
+    from datetime import timedelta
+
+    from careline.billing.models import BillingTask, Dispute, PaymentPlan, PlanInstalment, Statement
+
+    today = now.date()
+    statement = Statement.objects.create(
+        patient=patient,
+        statement_date=today,
+        due_date=today + timedelta(days=30),
+        amount_due_cents=5_000,
+        channel="mail",
+        issued_at=now,
+    )
+    plan = PaymentPlan.objects.create(patient=patient, statement=statement, total_cents=5_000, created_at=now)
+    PlanInstalment.objects.create(
+        plan=plan, number=1, due_date=today + timedelta(days=10), amount_cents=5_000
+    )
+    dispute = Dispute.objects.create(
+        patient=patient, statement=statement, reason="Amount questioned", opened_at=now
+    )
+    task = BillingTask.objects.create(patient=patient, kind="call", statement=statement, created_at=now)
+    return {"billing_task": task.pk, "billing_plan": plan.pk, "billing_dispute": dispute.pk}
 
 
 def records_rows(patient: Any, clinician: User, suffix: str) -> dict[str, Any]:

@@ -1,6 +1,21 @@
 """Tables of the billing app (money in integer cents of settings.CARELINE_CURRENCY)."""
 
 from careline.billing.models.checkouts import CheckoutState, PaymentCheckout
+from careline.billing.models.collections import (
+    BillingTask,
+    BillingTaskNote,
+    Dispute,
+    FollowUp,
+    FollowUpAction,
+    FollowUpState,
+    FollowUpStep,
+    InstalmentState,
+    PaymentPlan,
+    PlanInstalment,
+    PlanState,
+    TaskKind,
+    TaskState,
+)
 from careline.billing.models.imports import BillingIdempotencyKey, BillingImport
 from careline.billing.models.ledger import (
     FINAL_CLAIM_STATUSES,
@@ -42,14 +57,25 @@ __all__ = [
     "BalanceAdjustment",
     "BillingIdempotencyKey",
     "BillingImport",
+    "BillingTask",
+    "BillingTaskNote",
     "Charge",
     "CheckoutState",
     "Claim",
     "ClaimStatus",
+    "Dispute",
+    "FollowUp",
+    "FollowUpAction",
+    "FollowUpState",
+    "FollowUpStep",
+    "InstalmentState",
     "PayPageAttempt",
     "Payment",
     "PaymentCheckout",
     "PaymentMethod",
+    "PaymentPlan",
+    "PlanInstalment",
+    "PlanState",
     "Refund",
     "SelfPayVisit",
     "Statement",
@@ -61,5 +87,7 @@ __all__ = [
     "StatementRun",
     "StatementRunState",
     "StatementState",
+    "TaskKind",
+    "TaskState",
     "default_currency",
 ]

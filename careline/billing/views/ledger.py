@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from careline.billing.collections_views import collections_context
 from careline.billing.forms import (
     AdjustmentForm,
     DeskPaymentForm,
@@ -82,6 +83,7 @@ def ledger(request: HttpRequest, pk: int) -> HttpResponse:
         payment_form=DeskPaymentForm(prefix="payment"),
         adjustment_form=AdjustmentForm(prefix="adjustment"),
         statements=list(statements_of_patient(patient.pk)[:20]),
+        **collections_context(request, patient),
     )
     return render(request, "billing/ledger.html", context)
 

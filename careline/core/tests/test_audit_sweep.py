@@ -208,6 +208,13 @@ POST_ONLY: dict[str, Args] = {
     "billing:charge_void": lambda r: {"pk": 1},
     "billing:statement_void": lambda r: {"pk": r.statement},
     "billing:statement_resend": lambda r: {"pk": r.statement},
+    "billing:task_assign": lambda r: {"pk": 1},
+    "billing:task_note": lambda r: {"pk": 1},
+    "billing:task_close": lambda r: {"pk": 1},
+    "billing:plan_create": PAT,
+    "billing:plan_cancel": lambda r: {"pk": 1},
+    "billing:dispute_open": PAT,
+    "billing:dispute_resolve": lambda r: {"pk": 1},
     "records:result_release": lambda r: {"pk": r.personas.pat.pk, "result_pk": r.clinical["lab_result"]},
     "records:results_release_normal": PAT,
 }

@@ -236,6 +236,17 @@ ACCESS: dict[str, Access] = {
     "payment-test-checkout": form(EVERYONE),
     "payment-test-webhook": SIGNED_WEBHOOK,
     "payment-stripe-webhook": SIGNED_WEBHOOK,
+    "billing:worklist": read(BILLING),
+    "billing:task_assign": action(BILLING),
+    "billing:task_note": action(BILLING),
+    "billing:task_close": action(BILLING),
+    "billing:dashboard": read(BILLING),  # totals only, for the reader's locations
+    "billing:dashboard_csv": read(BILLING),
+    "billing:plan_create": action(BILLING),
+    "billing:plan_cancel": action(BILLING),
+    "billing:dispute_open": action(BILLING),
+    "billing:dispute_resolve": action(BILLING),
+    "billing:followup_steps": form(ADMIN),
     # --- records (clinical: clinicians and administrators) ---
     "records:patient": read(CLINICAL),
     "records:document_add": form(CLINICAL),

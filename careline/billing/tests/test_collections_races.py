@@ -1,0 +1,59 @@
+"""A payment racing a follow-up on PostgreSQL: whichever commits first, no reminder is left to go out after the
+payment (the patient's row lock orders them; the payment withdraws a reminder written just before it)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from careline.billing.models import FollowUp, FollowUpAction, FollowUpState
+from careline.billing.services.collections import followup_act
+from careline.billing.services.payments import payment_record
+from careline.billing.tests.collections_support import billing_consent, statement_issued
+from careline.billing.tests.support import owing
+from careline.core.actor import Actor
+from careline.messaging.models import Message, MessageState
+
+
+def _together(*calls: Any) -> None:
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Any) -> None:
+        try:
+            barrier.wait()
+            call()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("attempt", range(5))
+def test_no_reminder_goes_after_a_racing_payment(
+    personas: Any, attempt: int, default_followup_steps: None
+) -> None:
+    billing_consent("+13125550111")
+    owing(personas, 4_000)
+    statement = statement_issued(personas.pat)
+    reminder = FollowUp.objects.get(statement=statement, action=FollowUpAction.REMINDER)
+    FollowUp.objects.filter(pk=reminder.pk).update(due_at=timezone.now() - timedelta(minutes=1))
+    actor = Actor.staff(personas.front_a)
+    _together(
+        lambda: followup_act(reminder.pk),
+        lambda: payment_record(patient=personas.pat, amount_cents=4_000, method="cash", actor=actor),
+    )
+    reminder.refresh_from_db()
+    assert reminder.state in (FollowUpState.DONE, FollowUpState.STOPPED)
+    waiting = Message.objects.filter(purpose="billing", state=MessageState.QUEUED)
+    assert not waiting.exists(), "a reminder is still waiting to go after the account was paid"
