@@ -14,8 +14,17 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from careline.billing.models import CheckoutState, Payment, PaymentCheckout, PaymentMethod, Refund
+from careline.billing.models import (
+    BillingTask,
+    CheckoutState,
+    Payment,
+    PaymentCheckout,
+    PaymentMethod,
+    Refund,
+    TaskKind,
+)
 from careline.billing.providers import Checkout, PaymentProviderError
 from careline.billing.services.checks import amount_checked, text_checked
 from careline.billing.services.payments import payment_record, refund_record
@@ -119,6 +128,16 @@ def checkout_declined(*, provider: str, reference: str, reason: str) -> PaymentC
             row.state = CheckoutState.DECLINED
             row.decline_reason = (reason or "The card was declined.")[:200]
             row.save(update_fields=["state", "decline_reason", "updated_at"])
+            # Billing staff see it on the worklist (once per checkout, however often the provider says so).
+            BillingTask.objects.get_or_create(
+                source_key=f"checkout:{row.pk}",
+                defaults={
+                    "patient_id": row.patient_id,
+                    "kind": TaskKind.FAILED_PAYMENT,
+                    "statement_id": row.statement_id,
+                    "created_at": timezone.now(),
+                },
+            )
     return row
 
 

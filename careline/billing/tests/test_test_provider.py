@@ -72,6 +72,13 @@ def test_the_declining_test_card_records_nothing(personas: Personas) -> None:
     assert "declined" in response.content.decode()
     row.refresh_from_db()
     assert row.state == CheckoutState.DECLINED and Payment.objects.count() == 0
+    # Billing staff see the failed payment on their worklist, once however often the provider says so.
+    Client().post(url, {"card_number": "4000 0000 0000 0002"})
+    from careline.billing.models import BillingTask, TaskKind
+
+    assert list(BillingTask.objects.values_list("kind", "patient_id")) == [
+        (TaskKind.FAILED_PAYMENT, personas.pat.pk)
+    ]
     # The payer may try another card.
     Client().post(url, {"card_number": "4242424242424242"})
     row.refresh_from_db()
