@@ -29,6 +29,7 @@ urlpatterns = [
     path("simulator", RedirectView.as_view(pattern_name="messaging:simulator", query_string=True)),
     CHANNEL_TYPES.url_resolver("webhooks/"),  # each installed type's webhooks under /webhooks/<code>/
     path("schedule/", include("careline.scheduling.urls")),
+    path("on-call/", include("careline.oncall.urls")),
     path("records/", include("careline.records.urls")),
     path("billing/", include("careline.billing.urls")),
     path("portal/", include("careline.portal.urls")),

@@ -47,6 +47,8 @@ class TemplateKind(Enum):
     # The number may match no patient, so there is no first name to fill.
     AFTER_HOURS = ("an after-hours reply", _LOCATION_FIELDS)
     KEYWORD_ANSWER = ("a keyword answer", _LOCATION_FIELDS)
+    # A notice to staff (an on-call page): never a patient's field.
+    STAFF_PAGE = ("an on-call page", ("clinic_name", "location_name", "link"))
 
     def __init__(self, label: str, fields: tuple[str, ...]) -> None:
         self.label = label

@@ -28,12 +28,23 @@ class EmailType(ChannelType):
         return None
 
     def send(self, channel: Channel, message: Message) -> SendResult:
-        message_id = make_msgid(idstring=uuid.uuid4().hex[:12], domain="careline")
-        email = EmailMessage(
+        return self._send(
+            channel,
+            to_address=message.to_address,
             subject=message.subject or "A message from your clinic",
             body=message.body,
+        )
+
+    def send_to_staff(self, channel: Channel, *, to_address: str, subject: str, body: str) -> SendResult:
+        return self._send(channel, to_address=to_address, subject=subject or "Careline", body=body)
+
+    def _send(self, channel: Channel, *, to_address: str, subject: str, body: str) -> SendResult:
+        message_id = make_msgid(idstring=uuid.uuid4().hex[:12], domain="careline")
+        email = EmailMessage(
+            subject=subject,
+            body=body,
             from_email=channel.address or None,
-            to=[message.to_address],
+            to=[to_address],
             headers={"Message-ID": message_id},
         )
         try:
