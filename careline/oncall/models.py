@@ -127,7 +127,7 @@ class PageNotice(models.Model):
     subject = models.CharField(max_length=150, blank=True)
     body = models.TextField()
     # "clinician", "backup" or "administrator": why this person was told.
-    role = models.CharField(max_length=15)
+    role = models.CharField(max_length=30)
     state = models.CharField(max_length=8, choices=NoticeState.choices, default=NoticeState.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     due_at = models.DateTimeField()

@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
                 ('to_address', models.CharField(max_length=254)),
                 ('subject', models.CharField(blank=True, max_length=150)),
                 ('body', models.TextField()),
-                ('role', models.CharField(max_length=15)),
+                ('role', models.CharField(max_length=30)),
                 ('state', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=8)),
                 ('attempts', models.PositiveSmallIntegerField(default=0)),
                 ('due_at', models.DateTimeField()),
