@@ -18,9 +18,9 @@ from careline.oncall.tests.helpers import backup_clinician, shift
 NIGHT = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
 
 
-def _together(work: Callable[[], object], times: int = 2) -> list[object]:
+def _together(work: Callable[[], int], times: int = 2) -> list[int]:
     barrier = threading.Barrier(times)
-    results: list[object] = []
+    results: list[int] = []
     errors: list[BaseException] = []
 
     def run() -> None:
