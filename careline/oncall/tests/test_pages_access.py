@@ -161,3 +161,19 @@ def test_bad_parameters_never_fail(personas, client_for, bad):
     client = client_for(personas.admin)
     assert client.get("/on-call/", {"location": bad, "date": bad, "view": bad}).status_code in (200, 403)
     assert client.get("/on-call/shifts/new", {"location": bad}).status_code == 200
+
+
+def test_the_audit_trail_names_and_links_a_shift(personas, client_for, clock):
+    client = client_for(personas.admin)
+    client.post(
+        "/on-call/shifts/new",
+        {
+            "location": personas.location_a.pk,
+            "clinician": personas.clinician_a.pk,
+            "starts_at": "2026-12-10T17:00",
+            "ends_at": "2026-12-11T08:00",
+        },
+    )
+    saved = OnCallShift.objects.get()
+    html = client.get("/audit/").content.decode()
+    assert "on-call shift" in html and f"/on-call/shifts/{saved.pk}" in html
