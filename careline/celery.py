@@ -37,6 +37,7 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "task": "scheduling.reminders_sweep",
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),
         },
+        "oncall-sweep": {"task": "oncall.sweep", "schedule": float(settings.CARELINE_SWEEP_SECONDS)},
         "records-results-release-sweep": {
             "task": "records.results_release_sweep",
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "careline.patients",
     "careline.messaging",
     "careline.scheduling",
+    "careline.oncall",
     "careline.records",
     "careline.billing",
     "careline.portal",
@@ -186,6 +187,8 @@ CARELINE_MFA_REQUIRED_FOR_ALL_STAFF = env_bool("CARELINE_MFA_REQUIRED_FOR_ALL_ST
 CARELINE_IDLE_TIMEOUT_MINUTES = env_int("CARELINE_IDLE_TIMEOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
 # The patient portal signs a patient or caregiver out after this long without a page of theirs.
 CARELINE_PORTAL_IDLE_MINUTES = env_int("CARELINE_PORTAL_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
+# The on-call line: a page not acknowledged within this many minutes goes to the shift's backup.
+CARELINE_ONCALL_ACK_MINUTES = env_int("CARELINE_ONCALL_ACK_MINUTES", 15, minimum=1, maximum=24 * 60)
 # Portal invitations and one-time codes: how long each lasts, and how many codes a contact may ask for an hour.
 CARELINE_PORTAL_INVITATION_HOURS = env_int("CARELINE_PORTAL_INVITATION_HOURS", 72, minimum=1, maximum=24 * 30)
 CARELINE_PORTAL_CODE_MINUTES = env_int("CARELINE_PORTAL_CODE_MINUTES", 10, minimum=1, maximum=60)

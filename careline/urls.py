@@ -30,6 +30,7 @@ urlpatterns = [
     path("simulator", RedirectView.as_view(pattern_name="messaging:simulator", query_string=True)),
     CHANNEL_TYPES.url_resolver("webhooks/"),  # each installed type's webhooks under /webhooks/<code>/
     path("schedule/", include("careline.scheduling.urls")),
+    path("on-call/", include("careline.oncall.urls")),
     path("records/", include("careline.records.urls")),
     # each installed payment provider's pages and webhooks under /billing/providers/<code>/
     PAYMENT_PROVIDERS.url_resolver("billing/providers/"),

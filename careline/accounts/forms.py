@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from careline.accounts.models import TimeFormat, User
 from careline.accounts.queries import active_staff
 from careline.core.permissions import Role
+from careline.core.phones import parse_phone
 from careline.locations.models import Location
 
 
@@ -96,14 +97,33 @@ class _PasswordPairMixin(forms.Form):
             self.add_error("password1", error)
 
 
+def _mobile_field() -> forms.CharField:
+    return forms.CharField(
+        label="Mobile number",
+        max_length=40,
+        required=False,
+        help_text="Where on-call pages are texted; include the area code. Never shown to patients.",
+    )
+
+
+def mobile_cleaned(raw: str) -> str:
+    """RAW as E.164 ("" when blank); a clear ValidationError when it is not a phone number."""
+    raw = (raw or "").strip()
+    return parse_phone(raw) if raw else ""
+
+
 class StaffCreateForm(_PasswordPairMixin):
     email = forms.EmailField(max_length=254)
     full_name = forms.CharField(max_length=150)
     title = forms.CharField(max_length=60, required=False, help_text="e.g. RN, MD, Front desk lead")
+    mobile = _mobile_field()
     roles = _role_field()
     locations = _location_field()
 
-    field_order = ["email", "full_name", "title", "roles", "locations", "password1", "password2"]
+    field_order = ["email", "full_name", "title", "mobile", "roles", "locations", "password1", "password2"]
+
+    def clean_mobile(self) -> str:
+        return mobile_cleaned(self.cleaned_data.get("mobile", ""))
 
     def clean_email(self) -> str:
         email = str(self.cleaned_data["email"]).strip().lower()
@@ -122,13 +142,16 @@ class StaffEditForm(_PasswordPairMixin):
     email = forms.EmailField(max_length=254)
     full_name = forms.CharField(max_length=150)
     title = forms.CharField(max_length=60, required=False)
+    mobile = _mobile_field()
     roles = _role_field()
     locations = _location_field()
     is_active = forms.BooleanField(
         label="Active", required=False, help_text="Deactivated staff cannot sign in or use API tokens."
     )
 
-    field_order = ["email", "full_name", "title", "roles", "locations", "is_active", "password1", "password2"]
+    field_order = [
+        "email", "full_name", "title", "mobile", "roles", "locations", "is_active", "password1", "password2"
+    ]  # fmt: skip
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         self.user = user
@@ -138,6 +161,7 @@ class StaffEditForm(_PasswordPairMixin):
                 "email": user.email,
                 "full_name": user.full_name,
                 "title": user.title,
+                "mobile": user.mobile,
                 "roles": sorted(user.role_codes),
                 "locations": list(user.locations.all()),
                 "is_active": user.is_active,
@@ -154,6 +178,9 @@ class StaffEditForm(_PasswordPairMixin):
         if User.objects.filter(email__iexact=email).exclude(pk=self.user.pk).exists():
             raise forms.ValidationError("Someone else already has this email address.")
         return email
+
+    def clean_mobile(self) -> str:
+        return mobile_cleaned(self.cleaned_data.get("mobile", ""))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

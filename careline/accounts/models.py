@@ -48,6 +48,11 @@ class User(AbstractBaseUser):
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=150)
     title = models.CharField(max_length=60, blank=True, help_text="e.g. RN, MD, Front desk lead")
+    # E.164 (parsed with phonenumbers at the edge): where Careline texts this person (on-call pages), never
+    # shown to patients.
+    mobile = models.CharField(
+        max_length=20, blank=True, default="", help_text="For on-call pages by text (E.164)"
+    )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
     locations = models.ManyToManyField("locations.Location", related_name="staff", blank=True)

@@ -52,12 +52,15 @@ def staff_create(
     locations: Iterable[Location],
     password: str,
     actor: Actor,
+    mobile: str = "",
 ) -> User:
-    """Create a staff account with its roles and locations; audited."""
+    """Create a staff account with its roles and locations; audited. MOBILE: E.164 or ""."""
     email = email.strip().lower()
     if _email_taken(email):
         raise StaffRuleError({"email": "Someone already has this email address."})
-    user = User.objects.create_user(email, password, full_name=full_name.strip(), title=title.strip())
+    user = User.objects.create_user(
+        email, password, full_name=full_name.strip(), title=title.strip(), mobile=mobile.strip()
+    )
     _set_roles(user, roles)
     user.locations.set(list(locations))
     audit_record(
@@ -81,6 +84,7 @@ def staff_update(
     locations: Iterable[Location],
     is_active: bool,
     new_password: str = "",
+    mobile: str | None = None,
 ) -> User:
     """Change a staff account; an administrator may not deactivate themself or drop their own admin role."""
     roles = list(roles)
@@ -95,7 +99,10 @@ def staff_update(
     changed: list[str] = []
     before_roles = set(user.role_codes)
     before_locations = set(user.location_ids)
-    for field, value in (("email", email), ("full_name", full_name.strip()), ("title", title.strip())):
+    fields = [("email", email), ("full_name", full_name.strip()), ("title", title.strip())]
+    if mobile is not None:  # None: left as it is (callers from before the field existed)
+        fields.append(("mobile", mobile.strip()))
+    for field, value in fields:
         if getattr(user, field) != value:
             setattr(user, field, value)
             changed.append(field)

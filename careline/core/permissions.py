@@ -68,6 +68,9 @@ class Perm(models.TextChoices):
     RECORD_EDIT = "record.edit", "Enter and amend clinical records, documents and lab results"
     RESULT_RELEASE = "result.release", "Release lab results to the patient"
     RESULT_RULE_MANAGE = "result.rule_manage", "Set release delays per test"
+    ONCALL_VIEW = "oncall.view", "See the on-call rota and on-call pages of one's locations"
+    ONCALL_ACKNOWLEDGE = "oncall.acknowledge", "Acknowledge an on-call page"
+    ONCALL_MANAGE = "oncall.manage", "Edit the on-call rota (who is on call, and the backup)"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -92,6 +95,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.REPORT_VIEW,
             Perm.PORTAL_INVITE,
             Perm.PAYMENT_TAKE,
+            # The desk answers the phone at night too: it needs to know who is on call.
+            Perm.ONCALL_VIEW,
         }
     ),
     Role.CLINICIAN: frozenset(
@@ -113,6 +118,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.RECORD_VIEW,
             Perm.RECORD_EDIT,
             Perm.RESULT_RELEASE,
+            Perm.ONCALL_VIEW,
+            Perm.ONCALL_ACKNOWLEDGE,
         }
     ),
     Role.BILLING: frozenset(

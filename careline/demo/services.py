@@ -292,6 +292,13 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
 
         counts |= portal_help_demo_populate(front_desk=users["front_downtown"])
         counts |= _records_seed(staff)
+        from careline.oncall.demo import oncall_seed_demo
+
+        counts |= oncall_seed_demo(
+            locations=[locations[spec.name] for spec in DEMO_LOCATIONS],
+            clinicians=staff.clinicians,
+            today=timezone.localdate(),
+        )
         signins_write(path=path, users=users, passwords=passwords, device=device, portal=portal_signins)
     counts = {"locations": len(locations), "staff": len(users), **counts}
     return DemoSummary(created=True, signins_path=path, counts=counts)

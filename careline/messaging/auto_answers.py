@@ -55,6 +55,14 @@ AFTER_HOURS_TEMPLATE = pgettext_lazy(
 )
 
 
+# The after-hours answer to a text with urgent words when a responder (the on-call line) told someone now.
+AFTER_HOURS_URGENT_TEMPLATE = pgettext_lazy(
+    "after-hours answer",
+    "{location_name} is closed now. We have told the on-call clinician about your message. If this is an "
+    "emergency, call 911.",
+)
+
+
 def answer_language(*, patient: Patient | None, candidates: list[Patient], text: str) -> str:
     """The language of an automatic answer: the patient's; else the one every candidate shares; else TEXT's."""
     if patient is not None:

@@ -55,6 +55,8 @@ class TemplateKind(Enum):
     KEYWORD_ANSWER = ("a keyword answer", _LOCATION_FIELDS)
     STATEMENT = ("a statement text", (*_PATIENT_FIELDS, "amount"))
     BILLING = ("a billing text", _BILLING_FIELDS)
+    # A notice to staff (an on-call page): never a patient's field.
+    STAFF_PAGE = ("an on-call page", ("clinic_name", "location_name", "link"))
 
     def __init__(self, label: str, fields: tuple[str, ...]) -> None:
         self.label = label

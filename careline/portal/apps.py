@@ -22,3 +22,8 @@ class PortalConfig(AppConfig):
         # A staff sign-in in a browser that had a patient's portal session ends the patient's session.
         user_logged_in.connect(portal_keys_drop_on_staff_sign_in, dispatch_uid="portal-keys-drop")
         staff_sections_register()
+        from careline.messaging.urgent import urgent_phrases_source_register
+        from careline.portal.services.help import urgent_phrases_stored
+
+        # The urgent words administrators keep here are also the ones messaging looks for in texts.
+        urgent_phrases_source_register(urgent_phrases_stored)

@@ -84,6 +84,8 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("release-rules", "rule_pk"): "release_rule",
     ("documents", "key"): "document_key",  # the portal's download link
     ("results", "pk"): "portal_result",
+    ("shifts", "pk"): "oncall_shift",
+    ("pages", "pk"): "oncall_page",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 # The portal's own rows are addressed by patients, never by staff (the portal's sweep swaps them by patient).
@@ -489,6 +491,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         **collections,
         "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
         **records_rows(patient, clinician, suffix),
+        **oncall_rows(location, clinician, conversation.pk),
     }
     return Side(location, front_desk, values)
 
@@ -517,6 +520,24 @@ def collections_rows(patient: Any, now: Any) -> dict[str, Any]:
     )
     task = BillingTask.objects.create(patient=patient, kind="call", statement=statement, created_at=now)
     return {"billing_task": task.pk, "billing_plan": plan.pk, "billing_dispute": dispute.pk}
+
+
+def oncall_rows(location: Location, clinician: User, conversation_id: int) -> dict[str, Any]:
+    """A night's on-call shift at LOCATION and an open page about its conversation."""
+    from careline.oncall.models import OnCallShift, Page
+
+    now = timezone.now()
+    shift = OnCallShift.objects.create(
+        location=location,
+        clinician=clinician,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=8),
+    )
+    page = Page.objects.create(
+        location=location, reason="urgent-text", link_path=f"/inbox/{conversation_id}", shift=shift,
+        clinician=clinician, created_at=now, escalate_at=now + timedelta(minutes=15),
+    )  # fmt: skip
+    return {"oncall_shift": shift.pk, "oncall_page": page.pk}
 
 
 def records_rows(patient: Any, clinician: User, suffix: str) -> dict[str, Any]:

@@ -242,6 +242,11 @@ EXEMPT = {
     "scheduling:time_off_delete": "a clinician's time off",
     "scheduling:reminder_rule_edit": "a reminder rule",
     "records:release_rule_edit": "a lab test's release rule (a test code and a delay)",
+    # The on-call rota and its pages: who is on call, and a page's kind and staff link (no patient's data).
+    "oncall:shift_edit": "an on-call shift (staff and times)",
+    "oncall:shift_delete": "an on-call shift",
+    "oncall:page": "an on-call page: its kind, a staff link and who was told",
+    "oncall:page_acknowledge": "acknowledging an on-call page",
     "scheduling:reminder_rule_deactivate": "a reminder rule",
     "scheduling:reminder_replan_status": "a reminder re-plan's counts",
     "accounts:staff_unlock": "a staff member's sign-in lock",

@@ -210,6 +210,14 @@ ACCESS: dict[str, Access] = {
     "scheduling:reminder_replan_status": read(ADMIN),
     "scheduling:reminders_report": read(FRONT),
     "scheduling:reminders_report_csv": read(FRONT),
+    # --- the on-call line (the rota: those who answer the phone; editing it: administrators) ---
+    "oncall:rota": read(CARE),
+    "oncall:shift_create": form(ADMIN),
+    "oncall:shift_edit": form(ADMIN),
+    "oncall:shift_delete": action(ADMIN),
+    "oncall:pages": read(CARE),
+    "oncall:page": read(CARE),
+    "oncall:page_acknowledge": action(CLINICAL),
     # --- billing ---
     "billing:ledger": read(BILLING),
     "billing:payment_record": form(DESK_PAYMENT),  # the front desk sees the balance due only
@@ -314,6 +322,7 @@ REQUESTS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "scheduling:visit_requests": lambda s: {"location": s.location.pk},
     "scheduling:reminders_report": lambda s: {"location": s.location.pk},
     "scheduling:reminders_report_csv": lambda s: {"location": s.location.pk},
+    "oncall:rota": lambda s: {"location": s.location.pk},
     # Pages that need a parameter to reach their authorization check.
     "messaging:start": lambda s: {"patient": s.values["patient"]},
     "messaging:simulator": lambda s: {"number": s.values["phone_number"]},

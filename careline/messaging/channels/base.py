@@ -170,6 +170,16 @@ class ChannelType(Plugin, ABC):
     def send(self, channel: Channel, message: Message) -> SendResult:
         """Hand MESSAGE to the provider; ProviderError when it refuses or fails."""
 
+    def send_to_staff(self, channel: Channel, *, to_address: str, subject: str, body: str) -> SendResult:
+        """Hand a notice for a member of staff (an on-call page) to the provider; ProviderError on failure.
+
+        Not a patient message: no conversation, consent or quiet hours; no status callback. A type that cannot
+        reach staff keeps this default (a permanent error).
+        """
+        raise ProviderError(
+            f"{self.name} channels cannot send notices to staff", permanent=True, code="unsupported"
+        )
+
     def verify_inbound(self, channel: Channel, request: HttpRequest) -> None:
         """Raise InboundRejected unless REQUEST truly comes from the provider."""
         raise InboundRejected("this channel type takes no inbound requests")

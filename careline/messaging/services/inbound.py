@@ -13,12 +13,19 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from careline.core.actor import UNNAMED_JOB, Actor
+from careline.core.events import publish
 from careline.core.languages import say
 from careline.locations.models import Location
 from careline.messaging.after_hours import closed_period_start
-from careline.messaging.auto_answers import AFTER_HOURS_TEMPLATE, answer_language, keyword_answer
+from careline.messaging.auto_answers import (
+    AFTER_HOURS_TEMPLATE,
+    AFTER_HOURS_URGENT_TEMPLATE,
+    answer_language,
+    keyword_answer,
+)
 from careline.messaging.channels.base import InboundMessage
 from careline.messaging.conversation_facts import conversation_facts
+from careline.messaging.events import UrgentTextAfterHours
 from careline.messaging.keywords import (
     Keyword,
     is_conditional_opt_in,
@@ -40,6 +47,7 @@ from careline.messaging.models import (
 from careline.messaging.services.inbound_media import inbound_media_initial
 from careline.messaging.template_values import location_values
 from careline.messaging.templating import TemplateKind, template_problem, template_render
+from careline.messaging.urgent import urgent_phrase_in, urgent_responder_for
 from careline.patients.models import ConsentKind, ConsentMethod, Patient, PatientPhone
 
 logger = logging.getLogger(__name__)
@@ -363,25 +371,39 @@ def _opt_in(*, conversation: Conversation, message: Message, reply: bool) -> Non
 
 
 def _after_hours_reply(*, conversation: Conversation, message: Message) -> None:
-    """Answer once per closed period with the location's after-hours text and emergency guidance."""
+    """Answer once per closed period with the location's after-hours text and emergency guidance.
+
+    A text with urgent words is announced (`UrgentTextAfterHours`: the on-call line pages its clinician) and,
+    when a responder told someone now, answered every time with "the on-call clinician has been told".
+    """
     location = conversation.location
     if location is None:
-        return
-    policy = MessagingPolicy.objects.filter(location=location).first()
-    if policy is not None and not policy.after_hours_reply_enabled:
         return
     period = closed_period_start(location, timezone.now())
     if period is None:
         return
+    phrase = urgent_phrase_in(message.body or "")
+    if phrase:
+        publish(
+            UrgentTextAfterHours(
+                conversation_id=conversation.pk, message_id=message.pk, location_id=location.pk, phrase=phrase
+            )
+        )
+    policy = MessagingPolicy.objects.filter(location=location).first()
+    if policy is not None and not policy.after_hours_reply_enabled:
+        return
+    told = bool(phrase) and urgent_responder_for(location.pk) is not None
     claimed = (
         Conversation.objects.filter(pk=conversation.pk)
         .exclude(after_hours_replied_for=period)
         .update(after_hours_replied_for=period)
     )
-    if not claimed:
+    if not claimed and not told:
         return
     language = _answer_language(conversation, message, "")
-    if policy is None:
+    if told:
+        template = say(AFTER_HOURS_URGENT_TEMPLATE, language)
+    elif policy is None:
         template = say(AFTER_HOURS_TEMPLATE, language)
     else:
         template = policy.after_hours_text_for(language)
@@ -391,7 +413,8 @@ def _after_hours_reply(*, conversation: Conversation, message: Message) -> None:
         logger.warning("after-hours text of location %s is not a valid template: %s", location.pk, problem)
         return
     text = template_render(template, location_values(location, language), kind=TemplateKind.AFTER_HOURS)
-    _reply(conversation, message, "after-hours", text, kind=MessageKind.AUTO_REPLY)
+    purpose = "after-hours-urgent" if told else "after-hours"
+    _reply(conversation, message, purpose, text, kind=MessageKind.AUTO_REPLY)
 
 
 def conversation_candidates(conversation: Conversation) -> list[Patient]:

@@ -14,7 +14,6 @@ Messaging's conversation services flag, tag and note; this module never writes m
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +41,8 @@ from careline.messaging.services.conversations import (
     conversation_tag_automatic,
     internal_note_add_automatic,
 )
+from careline.messaging.urgent import text_fold
+from careline.messaging.urgent import urgent_phrase_in as messaging_urgent_phrase_in
 from careline.patients.models import Patient
 from careline.portal.models import FaqEntry, UrgentPhrase
 from careline.scheduling.texts import human_date, human_time
@@ -95,25 +96,14 @@ class HelpAnswer:
         return self.outcome == HelpOutcome.URGENT
 
 
-def text_fold(text: str) -> str:
-    """TEXT for matching: lower case, accents and apostrophes dropped, anything else not a letter or digit a
-    single space ("Can’t  BREATHE!" -> "cant breathe", "Dolor de PECHO" -> "dolor de pecho")."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    plain = plain.lower().replace("'", "").replace("\u2019", "").replace("\u2018", "")
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in plain).split())
+def urgent_phrases_stored() -> list[str]:
+    """The urgent phrases administrators keep (every language): the list messaging's matcher reads."""
+    return list(UrgentPhrase.objects.values_list("phrase", flat=True))
 
 
 def urgent_phrase_in(text: str, phrases: Sequence[str] | None = None) -> str:
     """The first urgent phrase TEXT contains as whole words (any language's), or ""."""
-    folded = f" {text_fold(text)} "
-    if phrases is None:
-        phrases = list(UrgentPhrase.objects.values_list("phrase", flat=True))
-    for phrase in phrases:
-        wanted = text_fold(phrase)
-        if wanted and f" {wanted} " in folded:
-            return phrase
-    return ""
+    return messaging_urgent_phrase_in(text, urgent_phrases_stored() if phrases is None else phrases)
 
 
 def faq_matches(text: str, *, language: str, limit: int = FAQ_LIMIT) -> list[FaqEntry]:

@@ -28,17 +28,30 @@ class EmailType(ChannelType):
         return None
 
     def send(self, channel: Channel, message: Message) -> SendResult:
-        message_id = make_msgid(idstring=uuid.uuid4().hex[:12], domain="careline")
         from careline.messaging.email_parts import email_parts_for
 
-        email = EmailMultiAlternatives(
+        return self._send(
+            channel,
+            to_address=message.to_address,
             subject=message.subject or "A message from your clinic",
             body=message.body,
+            parts=email_parts_for(message),
+        )
+
+    def send_to_staff(self, channel: Channel, *, to_address: str, subject: str, body: str) -> SendResult:
+        return self._send(channel, to_address=to_address, subject=subject or "Careline", body=body)
+
+    def _send(
+        self, channel: Channel, *, to_address: str, subject: str, body: str, parts: Any = None
+    ) -> SendResult:
+        message_id = make_msgid(idstring=uuid.uuid4().hex[:12], domain="careline")
+        email = EmailMultiAlternatives(
+            subject=subject,
+            body=body,
             from_email=channel.address or None,
-            to=[message.to_address],
+            to=[to_address],
             headers={"Message-ID": message_id},
         )
-        parts = email_parts_for(message)
         if parts is not None:
             if parts.html:
                 email.attach_alternative(parts.html, "text/html")

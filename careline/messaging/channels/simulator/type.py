@@ -49,4 +49,8 @@ class SimulatorType(ChannelType):
         )
         return SendResult(provider_message_id=provider_id)
 
+    def send_to_staff(self, channel: Channel, *, to_address: str, subject: str, body: str) -> SendResult:
+        """Nothing leaves: the notice's own row (the on-call page) shows what was sent."""
+        return SendResult(provider_message_id=f"SIM{uuid.uuid4().hex}")
+
     # find_sent stays the base's None: nothing leaves the database, so an interrupted send reached no phone.

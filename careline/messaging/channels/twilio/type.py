@@ -338,6 +338,25 @@ class TwilioType(ChannelType):
         # Twilio answers "queued" or "accepted": it has the message, which is what Careline calls sent.
         return SendResult(provider_message_id=str(created.sid), state="sent")
 
+    def send_to_staff(self, channel: Channel, *, to_address: str, subject: str, body: str) -> SendResult:
+        """A text to a member of staff (an on-call page): no status callback, no media."""
+        config = channel.config or {}
+        client = self.client(channel)
+        params: dict[str, Any] = {"to": to_address, "body": body}
+        if config.get("messaging_service_sid"):
+            params["messaging_service_sid"] = config["messaging_service_sid"]
+        else:
+            params["from_"] = config.get("from_number") or channel.address
+        try:
+            created = client.api.v2010.accounts(client.account_sid).messages.create(**params)
+        except TwilioRestException as exc:
+            raise _error_from_twilio(exc) from None
+        except (requests.RequestException, TwilioException) as exc:
+            raise ProviderError(
+                f"Twilio client error: {type(exc).__name__}", permanent=False, code="client"
+            ) from exc
+        return SendResult(provider_message_id=str(created.sid), state="sent")
+
     def find_sent(self, channel: Channel, message: Message, *, since: datetime) -> str | None:
         """Twilio's SID for MESSAGE if Twilio already has it (an attempt that timed out); None otherwise."""
         from careline.messaging.models import Message as MessageModel
