@@ -42,6 +42,8 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),
         },
         "scheduling-waitlist-offers-expire": {"task": "scheduling.waitlist_offers_expire", "schedule": 60.0},
+        "care-sweep": {"task": "care.sweep", "schedule": float(settings.CARELINE_SWEEP_SECONDS)},
+        "care-plan-ahead": {"task": "care.plan_ahead", "schedule": 3600.0},
     }
 
 

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "careline.messaging",
     "careline.scheduling",
     "careline.records",
+    "careline.care",
     "careline.billing",
     "careline.portal",
     "careline.demo",

@@ -30,6 +30,7 @@ urlpatterns = [
     CHANNEL_TYPES.url_resolver("webhooks/"),  # each installed type's webhooks under /webhooks/<code>/
     path("schedule/", include("careline.scheduling.urls")),
     path("records/", include("careline.records.urls")),
+    path("care/", include("careline.care.urls")),
     path("billing/", include("careline.billing.urls")),
     path("portal/", include("careline.portal.urls")),
     path("portal-admin/", include("careline.portal.urls.staff")),
