@@ -22,6 +22,13 @@ class EnrolForm(forms.Form):
     checkin_time = forms.TimeField(
         required=False, label="Check-in time (patient's local time)", help_text="Blank: the program's time"
     )
+    follow_up_type: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Follow-up visit",
+        help_text="The front desk gets a visit request to book it",
+        empty_label="— no follow-up visit —",
+    )
     override_measure = forms.ChoiceField(
         required=False,
         label="Own thresholds for",
@@ -33,6 +40,15 @@ class EnrolForm(forms.Form):
     critical_high = _decimal()
     second_warning_high = _decimal("Diastolic warning high")
     second_critical_high = _decimal("Diastolic critical high")
+
+    def __init__(self, *args: Any, location: Any = None, **kwargs: Any) -> None:
+        from careline.scheduling.models import AppointmentType
+
+        super().__init__(*args, **kwargs)
+        types = AppointmentType.objects.filter(is_active=True)
+        if location is not None:
+            types = types.filter(locations=location)
+        self.fields["follow_up_type"].queryset = types.order_by("name")  # type: ignore[attr-defined]
 
     def overrides(self) -> dict[str, dict[str, Any]]:
         measure = self.cleaned_data.get("override_measure")

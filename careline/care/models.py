@@ -34,9 +34,7 @@ class Thresholds(models.Model):
     critical_high = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
     second_warning_high = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
     second_critical_high = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
-    yes_severity = models.CharField(
-        max_length=10, choices=Severity.choices, default=Severity.NORMAL, blank=True
-    )
+    yes_severity = models.CharField(max_length=10, choices=Severity.choices, default="", blank=True)
 
     THRESHOLD_FIELDS = (
         "warning_low",

@@ -36,7 +36,8 @@ def worklist_alerts(user: Any, *, limit: int = 200) -> list[CareAlert]:
     return list(
         alerts_visible_to(user)
         .filter(state__in=[AlertState.OPEN, AlertState.ACKNOWLEDGED])
-        .select_related("patient", "location", "reading", "acknowledged_by")
+        .select_related("patient", "location", "reading", "acknowledged_by", "enrolment__program")
+        .prefetch_related("enrolment__program__measures", "enrolment__thresholds")
         .annotate(rank=rank, escalated_rank=escalated)
         .order_by("escalated_rank", "state", "rank", "opened_at", "id")[:limit]
     )
@@ -47,6 +48,17 @@ def care_alerts_nav_badge(user: Any) -> int | None:
     if not has_perm(user, Perm.CARE_VIEW):
         return None
     return alerts_visible_to(user).filter(state=AlertState.OPEN).count()
+
+
+def readings_by_patient(patient_ids: set[int], *, days: int = 30) -> dict[int, list[Reading]]:
+    """{patient id: readings of the last DAYS days, oldest first} for PATIENT_IDS, in one query."""
+    since = timezone.now() - timedelta(days=days)
+    found: dict[int, list[Reading]] = {pk: [] for pk in patient_ids}
+    for reading in Reading.objects.filter(patient_id__in=patient_ids, taken_at__gte=since).order_by(
+        "taken_at", "id"
+    ):
+        found[reading.patient_id].append(reading)
+    return found
 
 
 def readings_for(patient_id: int, *, days: int = 30, now: datetime | None = None) -> list[Reading]:

@@ -519,12 +519,17 @@ def records_rows(patient: Any, clinician: User, suffix: str) -> dict[str, Any]:
 def care_rows(patient: Any, clinician: User) -> dict[str, Any]:
     """PATIENT enrolled in the hypertension program with a critical reading (so an open alert)."""
     from decimal import Decimal
+    from importlib import import_module
+
+    from django.apps import apps
 
     from careline.care.models import CareAlert, CareProgram
     from careline.care.services.enrolment import enrolment_create
     from careline.care.services.readings import reading_add_by_staff
     from careline.core.actor import Actor
 
+    # The seeded programs, again if a transactional test flushed the tables since the migration ran.
+    import_module("careline.care.migrations.0002_seed_programs").seed(apps, None)
     actor = Actor.staff(clinician)
     program = CareProgram.objects.get(code="hypertension")
     enrolment = enrolment_create(patient=patient, program=program, channel="text", actor=actor, notify=False)

@@ -80,10 +80,12 @@ def enrolment_create(
     checkin_time: time | None = None,
     starts_on: date | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    follow_up_type: Any = None,
     notify: bool = True,
 ) -> Enrolment:
     """Enrol PATIENT in PROGRAM (audited): plan the check-ins, keep per-patient thresholds (OVERRIDES,
-    {measure: {field: value}}), and text the instructions after commit."""
+    {measure: {field: value}}), ask the front desk for a follow-up visit of FOLLOW_UP_TYPE (an appointment
+    type) when given, and text the instructions after commit."""
     user = actor.staff_user
     if not program.is_active:
         raise ValidationError({"program": ["This program is not offered any more."]})
@@ -112,6 +114,19 @@ def enrolment_create(
                 row.full_clean(exclude=["enrolment"])
                 row.save()
             checkins_plan(enrolment, now=now)
+            if follow_up_type is not None:
+                from careline.scheduling.services.visit_requests import visit_request_staff_create
+
+                within = f" within {program.follow_up_days} days" if program.follow_up_days else ""
+                follow_up = visit_request_staff_create(
+                    patient=patient,
+                    appointment_type=follow_up_type,
+                    location=patient.primary_location,
+                    reason=f"Follow-up for the {program.name} care program{within}",
+                    actor=actor,
+                )
+                enrolment.follow_up_request_id = follow_up.pk
+                enrolment.save(update_fields=["follow_up_request_id"])
             audit_record(
                 action=AuditAction.CREATE,
                 actor=actor,

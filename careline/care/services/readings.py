@@ -258,6 +258,8 @@ def reply_handle(
     actor = Actor.patient(patient.pk)
     now = timezone.now()
     with transaction.atomic():
+        # One patient's readings are judged one after another, so two racing replies open one alert.
+        Enrolment.objects.select_for_update().filter(pk=enrolment.pk).exists()
         readings = [
             reading_record(
                 patient=patient,

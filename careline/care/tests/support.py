@@ -18,9 +18,19 @@ PAT_NUMBER = "+13125550111"
 MONDAY_8_CHICAGO = datetime(2031, 1, 6, 14, 0, tzinfo=UTC)
 
 
+def programs_seeded() -> None:
+    """The seeded programs, again if a transactional test flushed the tables since the migration ran."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("careline.care.migrations.0002_seed_programs").seed(apps, None)
+
+
 def enrolled(patient: Patient, user: Any, code: str = "hypertension", **fields: Any) -> Enrolment:
     """PATIENT enrolled by USER in the seeded program CODE (texts by the simulator)."""
     simulator_channel()
+    programs_seeded()
     return enrolment_create(
         patient=patient, program=CareProgram.objects.get(code=code), channel="text", actor=Actor.staff(user),
         notify=False, **fields,

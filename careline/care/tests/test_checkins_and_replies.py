@@ -155,3 +155,33 @@ def test_an_alert_left_unacknowledged_escalates_once(enrolment: Enrolment, clock
     assert care_sweep()["escalated"] == 0
     alert.refresh_from_db()
     assert alert.escalated_at is not None and alert.state == AlertState.OPEN
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_replies_at_the_same_moment_store_two_readings_and_one_safety_line(
+    personas: Personas, clock: Any
+) -> None:
+    import threading
+
+    from django.db import connection
+
+    enrolled(personas.pat, personas.clinician_a)
+    _sent_checkin(clock)
+    barrier = threading.Barrier(2)
+
+    def reply(body: str) -> None:
+        try:
+            barrier.wait()
+            text(body)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=reply, args=(body,)) for body in ("150/95", "148/92")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(Reading.objects.values_list("value", flat=True)) == [148, 150]
+    assert sum("911" in m.body for m in answers()) == 1
+    assert CareAlert.objects.count() == 1  # both are warnings: one alert, not two

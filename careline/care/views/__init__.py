@@ -15,7 +15,13 @@ from careline.care.charts import reading_chart_svg
 from careline.care.forms import EnrolForm, NoteForm, ResolveForm, StaffReadingForm
 from careline.care.measures import Measure
 from careline.care.models import CareAlert, Enrolment, Thresholds
-from careline.care.queries import alerts_visible_to, enrolments_of, readings_for, worklist_alerts
+from careline.care.queries import (
+    alerts_visible_to,
+    enrolments_of,
+    readings_by_patient,
+    readings_for,
+    worklist_alerts,
+)
 from careline.care.services.alerts import alert_acknowledge, alert_note_add, alert_resolve
 from careline.care.services.enrolment import enrolment_create, enrolment_end, thresholds_for
 from careline.care.services.readings import reading_add_by_staff
@@ -82,7 +88,7 @@ def _conversation_url(patient: Patient) -> str:
     )
     if conversation is not None:
         return reverse("messaging:conversation", args=[conversation.pk])
-    return reverse("messaging:start")
+    return f"{reverse('messaging:start')}?patient={patient.pk}"
 
 
 @require_perm(Perm.CARE_VIEW)
@@ -90,6 +96,18 @@ def _conversation_url(patient: Patient) -> str:
 def worklist(request: HttpRequest) -> HttpResponse:
     """Open care alerts at the user's locations: escalated first, then critical before warning, oldest first."""
     alerts = worklist_alerts(request.user)
+    readings = readings_by_patient({alert.patient_id for alert in alerts})
+    charts = {}
+    for alert in alerts:
+        measure = alert.reading.measure if alert.reading else None
+        if measure is not None:
+            thresholds = thresholds_for(alert.enrolment).get(measure) if alert.enrolment else None
+            charts[alert.pk] = reading_chart_svg(
+                readings[alert.patient_id],
+                measure=measure,
+                thresholds=thresholds,
+                chart_id=f"alert-{alert.pk}",
+            )
     audit_record(
         request=request,
         action=AuditAction.VIEW,
@@ -103,7 +121,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         request,
         "care/worklist.html",
         {
-            "alerts": alerts,
+            "rows": [(alert, charts.get(alert.pk, "")) for alert in alerts],
             "now": now,
             "nav": "care",
             "may_manage": has_perm(request.user, Perm.CARE_MANAGE),
@@ -220,7 +238,7 @@ def enrol(request: HttpRequest, pk: int) -> HttpResponse:
     patient = patient_for_user(request.user, pk, Perm.CARE_MANAGE)
     status = 200
     if request.method == "POST":
-        form = EnrolForm(request.POST)
+        form = EnrolForm(request.POST, location=patient.primary_location)
         if form.is_valid():
             try:
                 enrolment_create(
@@ -229,6 +247,7 @@ def enrol(request: HttpRequest, pk: int) -> HttpResponse:
                     channel=form.cleaned_data["channel"],
                     checkin_time=form.cleaned_data.get("checkin_time"),
                     overrides=form.overrides(),
+                    follow_up_type=form.cleaned_data.get("follow_up_type"),
                     actor=Actor.from_request(request),
                 )
             except ValidationError as error:
@@ -240,7 +259,7 @@ def enrol(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("care:patient", pk=patient.pk)
         status = 400
     else:
-        form = EnrolForm()
+        form = EnrolForm(location=patient.primary_location)
     audit_patient_access(
         request=request,
         action=AuditAction.VIEW,
