@@ -145,14 +145,24 @@ def test_unenrolment_stops_the_checkins(personas: Personas, enrolment: Enrolment
 
 
 def test_an_alert_left_unacknowledged_escalates_once(enrolment: Enrolment, clock: Any) -> None:
+    from careline.care.events import CareAlertEscalated
+
     _sent_checkin(clock)
     text("185/100")
     alert = CareAlert.objects.get()
     clock.shift(timedelta(minutes=59))
     assert care_sweep()["escalated"] == 0
     clock.shift(timedelta(minutes=2))
-    assert care_sweep()["escalated"] == 1
-    assert care_sweep()["escalated"] == 0
+    events: list[CareAlertEscalated] = []
+    subscribe(CareAlertEscalated, events.append, phase=Phase.IN_TRANSACTION)
+    try:
+        assert care_sweep()["escalated"] == 1
+        assert care_sweep()["escalated"] == 0
+    finally:
+        unsubscribe(CareAlertEscalated, events.append, phase=Phase.IN_TRANSACTION)
+    assert [(e.alert_id, e.location_id, e.severity) for e in events] == [
+        (alert.pk, enrolment.location_id, Severity.CRITICAL)
+    ]
     alert.refresh_from_db()
     assert alert.escalated_at is not None and alert.state == AlertState.OPEN
 

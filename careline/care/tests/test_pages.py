@@ -225,3 +225,27 @@ def test_enrolment_asks_the_front_desk_for_the_follow_up_visit(personas: Persona
     assert (request.patient, request.appointment_type, request.state) == (personas.pat, checkup, "open")
     assert "within 7 days" in request.reason
     assert Enrolment.objects.get().follow_up_request_id == request.pk
+
+
+def test_the_worklist_reads_a_bounded_number_of_queries_however_many_alerts(
+    personas: Personas, alert: CareAlert, django_assert_max_num_queries: Any
+) -> None:
+    from datetime import date
+
+    from careline.patients.models import Patient
+
+    for index in range(4):
+        patient = Patient.objects.create(
+            mrn=f"MRN-CARE-{index}", legal_first_name=f"Care{index}", legal_last_name="Tester",
+            date_of_birth=date(1960, 1, 1), primary_location=personas.location_a,
+        )  # fmt: skip
+        enrolled(patient, personas.clinician_a)
+        for systolic in (150, 185):
+            reading_add_by_staff(
+                patient=patient, measure="blood_pressure", value=Decimal(systolic), value2=Decimal(90),
+                taken_at=timezone.now(), actor=Actor.staff(personas.clinician_a),
+            )  # fmt: skip
+    client = _client(personas.clinician_a)
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("care:worklist")).content.decode()
+    assert page.count("<svg") == 4  # a trend for each patient with two readings or more

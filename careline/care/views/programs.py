@@ -24,7 +24,9 @@ def programs(request: HttpRequest) -> HttpResponse:
     """The care programs, their measures and how many patients are enrolled."""
     rows = list(CareProgram.objects.prefetch_related("measures"))
     audit_record(request=request, action=AuditAction.VIEW, object_type="care.careprogram", detail="list")
-    return render(request, "care/programs.html", {"programs": rows, "nav": "admin"})
+    return render(
+        request, "care/programs.html", {"programs": rows, "nav": "admin", "admin_tab": "care_programs"}
+    )
 
 
 @require_perm(Perm.CARE_PROGRAM_MANAGE)
@@ -55,7 +57,7 @@ def program_edit(request: HttpRequest, program_pk: int) -> HttpResponse:
     return render(
         request,
         "care/program_edit.html",
-        {"program": program, "form": form, "formset": formset, "nav": "admin"},
+        {"program": program, "form": form, "formset": formset, "nav": "admin", "admin_tab": "care_programs"},
         status=status,
     )
 
