@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "careline.scheduling",
     "careline.oncall",
     "careline.records",
+    "careline.care",
     "careline.billing",
     "careline.portal",
     "careline.demo",

@@ -299,6 +299,7 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
             clinicians=staff.clinicians,
             today=timezone.localdate(),
         )
+        counts |= _care_seed(staff)
         signins_write(path=path, users=users, passwords=passwords, device=device, portal=portal_signins)
     counts = {"locations": len(locations), "staff": len(users), **counts}
     return DemoSummary(created=True, signins_path=path, counts=counts)
@@ -317,6 +318,23 @@ def _records_seed(staff: DemoStaff) -> dict[str, int]:
         Patient.objects.filter(status="active").exclude(pk__in=[p.pk for p in with_portal]).order_by("pk")[:5]
     )
     return records_seed_demo(patients=with_portal + others, clinicians=staff.clinicians, now=timezone.now())
+
+
+def _care_seed(staff: DemoStaff) -> dict[str, int]:
+    """Care programs for six patients who have a mobile number with text consent (the simulator can reply)."""
+    from careline.care.demo import care_seed_demo
+    from careline.patients.models import ConsentEvent, ConsentKind, Patient
+
+    consented = ConsentEvent.objects.filter(kind=ConsentKind.GIVEN).values("phone_number")
+    patients = list(
+        Patient.objects.filter(
+            status="active", phones__is_primary=True, phones__kind="mobile", phones__number__in=consented
+        )
+        .select_related("primary_location")
+        .distinct()
+        .order_by("pk")[:6]
+    )
+    return care_seed_demo(patients=patients, clinician=staff.clinicians[0], now=timezone.now())
 
 
 def demo_passwords_reset() -> DemoSummary:

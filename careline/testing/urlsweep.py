@@ -86,6 +86,9 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("results", "pk"): "portal_result",
     ("shifts", "pk"): "oncall_shift",
     ("pages", "pk"): "oncall_page",
+    ("alerts", "care_alert_pk"): "care_alert",
+    ("enrolments", "enrolment_pk"): "care_enrolment",
+    ("programs", "program_pk"): "care_program",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 # The portal's own rows are addressed by patients, never by staff (the portal's sweep swaps them by patient).
@@ -492,6 +495,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "portal_grant_token": f"no-such-invitation-{suffix}",  # a caregiver's invitation link (unknown)
         **records_rows(patient, clinician, suffix),
         **oncall_rows(location, clinician, conversation.pk),
+        **care_rows(patient, clinician),
     }
     return Side(location, front_desk, values)
 
@@ -594,6 +598,34 @@ def records_rows(patient: Any, clinician: User, suffix: str) -> dict[str, Any]:
         "lab_result": result.pk,
         "portal_result": result.pk,
         "release_rule": rule.pk,
+    }
+
+
+def care_rows(patient: Any, clinician: User) -> dict[str, Any]:
+    """PATIENT enrolled in the hypertension program with a critical reading (so an open alert)."""
+    from decimal import Decimal
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from careline.care.models import CareAlert, CareProgram
+    from careline.care.services.enrolment import enrolment_create
+    from careline.care.services.readings import reading_add_by_staff
+    from careline.core.actor import Actor
+
+    # The seeded programs, again if a transactional test flushed the tables since the migration ran.
+    import_module("careline.care.migrations.0002_seed_programs").seed(apps, None)
+    actor = Actor.staff(clinician)
+    program = CareProgram.objects.get(code="hypertension")
+    enrolment = enrolment_create(patient=patient, program=program, channel="text", actor=actor, notify=False)
+    reading_add_by_staff(
+        patient=patient, measure="blood_pressure", value=Decimal(190), value2=Decimal(100),
+        taken_at=timezone.now(), actor=actor,
+    )  # fmt: skip
+    return {
+        "care_alert": CareAlert.objects.get(patient=patient).pk,
+        "care_enrolment": enrolment.pk,
+        "care_program": program.pk,
     }
 
 

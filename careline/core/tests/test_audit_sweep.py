@@ -175,6 +175,10 @@ PATIENT_ROUTES: dict[str, Args] = {
         "immunization_pk": r.clinical["immunization"],
     },
     "records:visit_summaries": lambda r: {"pk": r.personas.pat.pk, "summary_pk": r.clinical["visit_summary"]},
+    "care:alert": lambda r: {"care_alert_pk": r.clinical["care_alert"]},
+    "care:patient": PAT,
+    "care:enrol": PAT,
+    "care:reading_add": PAT,
 }
 
 # Routes that act on a patient's record but only by POST: a GET is refused (405) and shows nothing.
@@ -217,6 +221,9 @@ POST_ONLY: dict[str, Args] = {
     "billing:dispute_resolve": lambda r: {"pk": 1},
     "records:result_release": lambda r: {"pk": r.personas.pat.pk, "result_pk": r.clinical["lab_result"]},
     "records:results_release_normal": PAT,
+    "care:alert_acknowledge": lambda r: {"care_alert_pk": r.clinical["care_alert"]},
+    "care:alert_resolve": lambda r: {"care_alert_pk": r.clinical["care_alert"]},
+    "care:enrolment_end": lambda r: {"pk": r.personas.pat.pk, "enrolment_pk": r.clinical["care_enrolment"]},
 }
 
 # Routes with an id in the path that show no patient's data. Keep the reason next to each.
@@ -247,6 +254,7 @@ EXEMPT = {
     "oncall:shift_delete": "an on-call shift",
     "oncall:page": "an on-call page: its kind, a staff link and who was told",
     "oncall:page_acknowledge": "acknowledging an on-call page",
+    "care:program_edit": "a care program's schedule, instructions and thresholds",
     "scheduling:reminder_rule_deactivate": "a reminder rule",
     "scheduling:reminder_replan_status": "a reminder re-plan's counts",
     "accounts:staff_unlock": "a staff member's sign-in lock",
@@ -320,7 +328,7 @@ def records(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[Record
     from careline.patients.models import PatientAlert
     from careline.patients.services.notes import alert_add, note_add
     from careline.scheduling.tests.appointment_support import MONDAY, at_a, book, make_schedule
-    from careline.testing.urlsweep import records_rows
+    from careline.testing.urlsweep import care_rows, records_rows
 
     settings.MEDIA_ROOT = str(tmp_path)
     with time_machine.travel(NOON_CHICAGO, tick=False):
@@ -348,7 +356,10 @@ def records(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[Record
             note=note.pk,
             alert=PatientAlert.objects.get(patient=personas.pat).pk,
             caregiver=personas.pat_caregiver.pk,
-            clinical=records_rows(personas.pat, personas.clinician_a, "Northside"),
+            clinical={
+                **records_rows(personas.pat, personas.clinician_a, "Northside"),
+                **care_rows(personas.pat, personas.clinician_a),
+            },
             statement=_statement_of(personas.pat),
         )
 

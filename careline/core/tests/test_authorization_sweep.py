@@ -255,6 +255,18 @@ ACCESS: dict[str, Access] = {
     "billing:dispute_open": action(BILLING),
     "billing:dispute_resolve": action(BILLING),
     "billing:followup_steps": form(ADMIN),
+    # --- care after discharge (readings are clinical: clinicians and administrators) ---
+    "care:worklist": read(CLINICAL),
+    "care:alert": form(CLINICAL),
+    "care:alert_acknowledge": action(CLINICAL),
+    "care:alert_resolve": action(CLINICAL),
+    "care:patient": read(CLINICAL),
+    "care:enrol": form(CLINICAL),
+    "care:reading_add": form(CLINICAL),
+    "care:enrolment_end": action(CLINICAL),
+    "care:enrol_bulk": form(CLINICAL),
+    "care:programs": read(ADMIN),
+    "care:program_edit": form(ADMIN),
     # --- records (clinical: clinicians and administrators) ---
     "records:patient": read(CLINICAL),
     "records:document_add": form(CLINICAL),

@@ -1,4 +1,4 @@
-"""Apps depend downwards only (core < locations < accounts < patients < messaging < scheduling < oncall < records < billing < portal < demo)."""
+"""Apps depend downwards only (core < locations < accounts < patients < messaging < scheduling < oncall < records < care < billing < portal < demo)."""
 
 from __future__ import annotations
 

@@ -110,6 +110,25 @@ def visit_request_create(
     return request
 
 
+def visit_request_staff_create(
+    *, patient: Patient, appointment_type: AppointmentType, location: Location, reason: str, actor: Actor
+) -> VisitRequest:
+    """A visit a clinician asks the front desk to book for PATIENT (a care program's follow-up): it joins the
+    visit requests queue like a patient's own; REASON stays with staff."""
+    if actor.kind not in (ActorKind.STAFF, ActorKind.API_CLIENT):
+        raise PermissionDenied("Only staff ask for a follow-up visit")
+    reason = (reason or "").strip()[:REASON_MAX]
+    if not appointment_type.is_active or not appointment_type.locations.filter(pk=location.pk).exists():
+        raise ValidationError({"appointment_type": [str(LOCATION_NOT_OFFERED)]})
+    with transaction.atomic():
+        request = VisitRequest.objects.create(
+            patient=patient, appointment_type=appointment_type, location=location, reason=reason
+        )
+        audit_record(action=AuditAction.CREATE, actor=actor, obj=request, patient_id=patient.pk,
+                     detail="follow-up visit request made by staff")  # fmt: skip
+    return request
+
+
 def _handle(
     visit_request: VisitRequest, *, state: str, actor: Actor, detail: str, **fields: object
 ) -> VisitRequest:

@@ -1,0 +1,241 @@
+"""Check-ins: the sweep texts those due (each with a `Prompt` so the reply comes back to care), reminds once
+after `reminder_after_hours`, marks them missed the next day, and opens a call task after N missed days.
+
+Every step claims its rows with a conditional update, so a sweep run twice (or two workers) sends once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from careline.care.models import (
+    AlertKind,
+    CheckIn,
+    CheckInState,
+    Enrolment,
+    EnrolmentState,
+    Severity,
+)
+from careline.care.texts import (
+    CHECKIN,
+    CHECKIN_MORNING,
+    CHECKIN_QUESTION,
+    REMINDER,
+    care_text,
+    measures_asked,
+)
+from careline.core.languages import say, text_language
+from careline.patients.models import Purpose
+
+logger = logging.getLogger(__name__)
+
+OWNER = "care"
+PROMPT_KIND = "checkin"
+PROMPT_LIFETIME = timedelta(hours=20)  # a reply the next morning belongs to the next check-in
+SWEEP_BATCH = 500
+MISSED_AFTER = timedelta(hours=20)
+
+
+def checkin_subject(checkin_id: int) -> str:
+    return f"care-checkin:{checkin_id}"
+
+
+def _enrolment_measures(enrolment: Enrolment) -> list[str]:
+    return [m.measure for m in enrolment.program.measures.all()]
+
+
+def checkin_body(enrolment: Enrolment, *, local: datetime, reminder: bool = False) -> str:
+    """The check-in (or reminder) text for ENROLMENT in the patient's language, no clinical detail."""
+    from careline.messaging.template_values import patient_values
+
+    patient = enrolment.patient
+    language = text_language(patient.language)
+    measures = _enrolment_measures(enrolment)
+    names, example = measures_asked(measures, language)
+    fields = patient_values(patient=patient, location=None)
+    text = REMINDER if reminder else (CHECKIN_MORNING if local.hour < 12 else CHECKIN)
+    body = care_text(text, language, fields, measures=names, example=example) if names else ""
+    for measure in enrolment.program.measures.all():
+        if measure.measure == "symptom":
+            question = (
+                measure.question_es if language == "es" and measure.question_es else measure.question_en
+            )
+            if question:
+                body = f"{body} {say(CHECKIN_QUESTION, language, question=question)}".strip()
+    return body
+
+
+def checkin_send(checkin: CheckIn, *, now: datetime, reminder: bool = False) -> bool:
+    """Text CHECKIN's question (or its reminder) and open a prompt for the reply; False when not sent."""
+    from careline.messaging.models import MessageKind, MessageState
+    from careline.messaging.outbound.compose import MessageRefused, message_send
+    from careline.messaging.services.prompts import prompt_record
+
+    enrolment = checkin.enrolment
+    patient = enrolment.patient
+    body = checkin_body(enrolment, local=now.astimezone(patient.zone), reminder=reminder)
+    if not body:
+        return False
+    key = f"care-checkin:{checkin.pk}:{'reminder' if reminder else 'ask'}"
+    try:
+        message = message_send(
+            body=body,
+            patient=patient,
+            kind=MessageKind.AUTOMATED,
+            purpose=Purpose.CARE,
+            idempotency_key=key,
+            subject_key=checkin_subject(checkin.pk),
+        )
+    except MessageRefused:
+        logger.info("care check-in %s refused", checkin.pk)
+        return False
+    if message.state in (MessageState.SUPPRESSED, MessageState.CANCELLED, MessageState.FAILED):
+        return False
+    prompts_close(enrolment)
+    prompt_record(
+        owner=OWNER,
+        kind=PROMPT_KIND,
+        phone_number=message.to_address,
+        conversation=message.conversation,
+        message=message,
+        subject_key=checkin_subject(checkin.pk),
+        options=_enrolment_measures(enrolment),
+        expires_at=now + PROMPT_LIFETIME,
+    )
+    if not reminder:
+        CheckIn.objects.filter(pk=checkin.pk).update(message_id=message.pk)
+    return True
+
+
+def prompts_close(enrolment: Enrolment) -> None:
+    """Close ENROLMENT's open check-in prompts (a newer check-in, or the enrolment ended)."""
+    from careline.messaging.models import Prompt, PromptState
+
+    ids = list(CheckIn.objects.filter(enrolment=enrolment).values_list("pk", flat=True))
+    Prompt.objects.filter(
+        owner=OWNER, state=PromptState.OPEN, subject_key__in=[checkin_subject(pk) for pk in ids]
+    ).update(state=PromptState.SUPERSEDED)
+
+
+def checkins_send_due(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
+    """Send the planned check-ins that are due (their enrolment still active); how many were sent."""
+    now = now or timezone.now()
+    due = list(
+        CheckIn.objects.filter(state=CheckInState.PLANNED, due_at__lte=now)
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for pk in due:
+        with transaction.atomic():
+            claimed = CheckIn.objects.filter(
+                pk=pk, state=CheckInState.PLANNED, enrolment__state=EnrolmentState.ACTIVE
+            ).update(state=CheckInState.SENT, sent_at=now)
+            if not claimed:
+                CheckIn.objects.filter(pk=pk, state=CheckInState.PLANNED).update(state=CheckInState.CANCELLED)
+                continue
+            checkin = CheckIn.objects.select_related(
+                "enrolment__patient__primary_location", "enrolment__program"
+            ).get(pk=pk)
+            if checkin.enrolment.texts:
+                sent += checkin_send(checkin, now=now)
+    return sent
+
+
+def checkins_remind(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
+    """Remind once, `reminder_after_hours` after a check-in was sent without an answer."""
+    now = now or timezone.now()
+    candidates = (
+        CheckIn.objects.filter(
+            state=CheckInState.SENT, reminded_at__isnull=True, sent_at__lte=now - timedelta(hours=1)
+        )
+        .select_related("enrolment__patient__primary_location", "enrolment__program")
+        .order_by("sent_at")[:limit]
+    )
+    count = 0
+    for checkin in candidates:
+        assert checkin.sent_at is not None
+        if checkin.sent_at + timedelta(hours=checkin.enrolment.program.reminder_after_hours) > now:
+            continue
+        if (
+            CheckIn.objects.filter(pk=checkin.pk, state=CheckInState.SENT, reminded_at__isnull=True).update(
+                reminded_at=now
+            )
+            and checkin.enrolment.texts
+        ):
+            count += checkin_send(checkin, now=now, reminder=True)
+    return count
+
+
+def checkins_mark_missed(*, now: datetime | None = None) -> int:
+    """Mark unanswered check-ins missed MISSED_AFTER their sending, and open a call task for an enrolment
+    whose last `missed_days_for_task` check-ins were all missed; how many were marked."""
+    from careline.care.services.alerts import alert_open
+
+    now = now or timezone.now()
+    stale = list(
+        CheckIn.objects.filter(state=CheckInState.SENT, sent_at__lte=now - MISSED_AFTER).values_list(
+            "pk", "enrolment_id"
+        )
+    )
+    marked = 0
+    enrolments: set[int] = set()
+    for pk, enrolment_id in stale:
+        if CheckIn.objects.filter(pk=pk, state=CheckInState.SENT).update(state=CheckInState.MISSED):
+            marked += 1
+            enrolments.add(enrolment_id)
+    for enrolment in Enrolment.objects.filter(pk__in=enrolments, state=EnrolmentState.ACTIVE).select_related(
+        "program", "patient"
+    ):
+        needed = max(1, enrolment.program.missed_days_for_task)
+        last = list(
+            CheckIn.objects.filter(
+                enrolment=enrolment, state__in=[CheckInState.MISSED, CheckInState.ANSWERED]
+            )
+            .order_by("-due_at")
+            .values_list("state", flat=True)[:needed]
+        )
+        if len(last) == needed and all(state == CheckInState.MISSED for state in last):
+            with transaction.atomic():
+                alert_open(
+                    enrolment=enrolment,
+                    kind=AlertKind.MISSED,
+                    severity=Severity.WARNING,
+                    summary=f"{needed} check-ins in a row without an answer: call the patient",
+                    reading=None,
+                    now=now,
+                )
+    return marked
+
+
+def checkins_plan_ahead(*, now: datetime | None = None) -> int:
+    """Top up every active enrolment's planned check-ins (daily is enough; cheap when nothing is missing)."""
+    from careline.care.services.enrolment import checkins_plan, enrolments_end_finished
+
+    now = now or timezone.now()
+    enrolments_end_finished(now=now)
+    horizon = now + timedelta(days=2)
+    # Only enrolments whose last planned check-in is near need new rows.
+    needing = (
+        Enrolment.objects.filter(state=EnrolmentState.ACTIVE)
+        .exclude(checkins__due_at__gte=horizon)
+        .select_related("patient__primary_location", "program")
+    )
+    return sum(checkins_plan(enrolment, now=now) for enrolment in needing)
+
+
+def care_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Everything care does on a timer, in order (beat runs this every CARELINE_SWEEP_SECONDS)."""
+    from careline.care.services.alerts import alerts_escalate
+
+    now = now or timezone.now()
+    return {
+        "sent": checkins_send_due(now=now),
+        "reminded": checkins_remind(now=now),
+        "missed": checkins_mark_missed(now=now),
+        "escalated": alerts_escalate(now=now),
+    }
