@@ -11,3 +11,13 @@ class CareConfig(AppConfig):
         from careline.care.registration import care_register
 
         care_register()
+        self._page_on_call()
+
+    def _page_on_call(self) -> None:
+        """Critical alerts after hours and escalated alerts reach the clinician on call (after commit)."""
+        from careline.care.events import CareAlertEscalated, CareAlertOpened
+        from careline.care.oncall_paging import oncall_on_alert_escalated, oncall_on_alert_opened
+        from careline.core.events import Phase, subscribe
+
+        subscribe(CareAlertOpened, oncall_on_alert_opened, phase=Phase.AFTER_COMMIT)
+        subscribe(CareAlertEscalated, oncall_on_alert_escalated, phase=Phase.AFTER_COMMIT)

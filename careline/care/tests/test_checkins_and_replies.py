@@ -195,3 +195,35 @@ def test_two_replies_at_the_same_moment_store_two_readings_and_one_safety_line(
     assert sorted(Reading.objects.values_list("value", flat=True)) == [148, 150]
     assert sum("911" in m.body for m in answers()) == 1
     assert CareAlert.objects.count() == 1  # both are warnings: one alert, not two
+
+
+def test_a_critical_reading_at_3am_pages_the_clinician_on_call(
+    personas: Personas, enrolment: Enrolment, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from careline.oncall.models import Page
+    from careline.oncall.tests.helpers import shift
+
+    night = datetime(2031, 1, 7, 9, 0, tzinfo=UTC)  # 03:00 in Chicago
+    shift(personas.location_a, personas.clinician_a, night - timedelta(hours=6), night + timedelta(hours=6))
+    clock.move_to(night)
+    with django_capture_on_commit_callbacks(execute=True):
+        text("bp 190/125")
+    alert = CareAlert.objects.get()
+    page = Page.objects.get()
+    assert (page.reason, page.link_path, page.clinician) == (
+        "critical-reading",
+        f"/care/alerts/{alert.pk}",
+        personas.clinician_a,
+    )
+
+
+def test_a_critical_reading_in_office_hours_goes_to_the_worklist_only(
+    personas: Personas, enrolment: Enrolment, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from careline.oncall.models import Page
+
+    clock.move_to(datetime(2031, 1, 7, 16, 0, tzinfo=UTC))  # 10:00 on a Tuesday in Chicago
+    with django_capture_on_commit_callbacks(execute=True):
+        text("bp 190/125")
+    assert CareAlert.objects.filter(severity=Severity.CRITICAL).exists()
+    assert not Page.objects.exists()
