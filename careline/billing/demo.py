@@ -201,6 +201,70 @@ def billing_seed_demo(*, admin: Any, billing: Any, seed: int) -> dict[str, int]:
             reason="Long wait at check-in",
             actor=actor,
         )
+    counts |= _statements_and_collections(actor=actor)
+    return counts
+
+
+# How long ago the demo's statements were issued, in turn: a few fresh, most with follow-ups under way.
+STATEMENT_AGES_DAYS = (2, 20, 35, 65, 95, 10)
+
+
+def _statements_and_collections(*, actor: Actor) -> dict[str, int]:
+    """Statements for the balances still open (backdated, so the follow-up sequence is under way), one
+    payment plan, one dispute, and the follow-ups that are due acted on (texts, call tasks, a review)."""
+    from datetime import timedelta
+
+    from django.core.exceptions import ValidationError
+
+    from careline.billing.models import FollowUp, Statement
+    from careline.billing.services.collections import dispute_open, followups_sweep
+    from careline.billing.services.plans import plan_create
+    from careline.billing.services.statements import statement_issue
+
+    owing = [
+        p
+        for p in {c.patient for c in Charge.objects.select_related("patient").order_by("patient_id")}
+        if patient_balance(p).due
+    ]
+    statements = []
+    for patient in owing:
+        try:
+            statements.append(statement_issue(patient=patient, actor=actor))
+        except ValidationError:
+            continue  # nothing of theirs is ready yet (claims still open)
+    now = timezone.now()
+    for index, statement in enumerate(statements):
+        age = timedelta(days=STATEMENT_AGES_DAYS[index % len(STATEMENT_AGES_DAYS)])
+        Statement.objects.filter(pk=statement.pk).update(
+            issued_at=now - age,
+            statement_date=(now - age).date(),
+            due_date=(now - age).date() + timedelta(days=30),
+        )
+        for followup in FollowUp.objects.filter(statement=statement):
+            FollowUp.objects.filter(pk=followup.pk).update(
+                due_at=now - age + timedelta(days=followup.days_after)
+            )
+    counts = {"billing_statements": len(statements), "billing_plans": 0, "billing_disputes": 0}
+    if len(statements) > 2:
+        plan_statement = statements[1]
+        try:
+            plan_create(
+                statement=plan_statement,
+                instalments=2,
+                first_due=timezone.localdate() + timedelta(days=10),
+                actor=actor,
+            )
+            counts["billing_plans"] = 1
+        except ValidationError:
+            pass  # the balance is below two minimum instalments
+        dispute_open(
+            patient=statements[2].patient,
+            statement=statements[2],
+            reason="Says the visit should have been covered by insurance",
+            actor=actor,
+        )
+        counts["billing_disputes"] = 1
+    counts["billing_followups_done"] = followups_sweep()
     return counts
 
 

@@ -48,3 +48,18 @@ def test_the_demo_bills_completed_visits_with_claims_in_every_state(settings: An
     page = client.get(reverse("billing:ledger", args=[patient.pk]))
     assert page.status_code == 200 and "Refunded" in page.content.decode()
     assert billing_seed_demo(admin=billing, billing=billing, seed=1) == {}  # once only
+
+
+def test_the_demo_has_statements_and_collections_under_way(
+    settings: Any, tmp_path: Any, default_followup_steps: None
+) -> None:
+    from careline.billing.models import BillingTask, Dispute, FollowUp, Statement
+
+    settings.VAR_DIR = tmp_path
+    summary = demo_clinic_load(patients=40, notes=5)
+    assert summary.counts["billing_statements"] == Statement.objects.count() > 0
+    assert (
+        FollowUp.objects.filter(state="done").exists() and FollowUp.objects.filter(state="planned").exists()
+    )
+    assert Dispute.objects.filter(resolved_at__isnull=True).count() == 1
+    assert BillingTask.objects.exists()
