@@ -4,7 +4,7 @@ patient's, voided), wrong tries limited, a fresh link to the channel on file, an
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from django.test import Client, override_settings
@@ -188,7 +188,8 @@ def test_a_provider_failure_is_a_clear_message(personas: Personas) -> None:
     assert response.status_code == 409 and "The card service is down." in response.content.decode()
 
 
-def test_without_a_provider_the_page_says_to_call(personas: Personas) -> None:
+def test_without_a_provider_the_page_says_to_call(personas: Personas, settings: Any) -> None:
+    settings.CARELINE_PAYMENT_PROVIDERS = []  # none installed
     statement = issued(personas)
     client, path = Client(), pay_link_path(statement)
     _verified(client, path)
