@@ -4,6 +4,7 @@ its PDF, the Pay button, the Home balance card, and caregivers only with the bil
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from django.test import Client, override_settings
@@ -85,7 +86,8 @@ def test_pay_starts_the_checkout_without_the_date_of_birth(personas: Personas) -
     )
 
 
-def test_pay_without_a_provider_says_so(personas: Personas) -> None:
+def test_pay_without_a_provider_says_so(personas: Personas, settings: Any) -> None:
+    settings.CARELINE_PAYMENT_PROVIDERS = []  # none installed
     statement = issued(personas)
     client = portal_sign_in(Client(), portal_account_for(personas.pat))
     response = client.post(reverse("portal:statement_pay", args=[statement.pk]))
