@@ -87,7 +87,27 @@ ROUTE_ARGUMENTS: dict[tuple[str, str], Callable[[PortalBench], Any]] = {
     ("portal:visit_request_withdraw", "pk"): lambda bench: bench.visit_request_id,
     ("portal:result", "pk"): lambda bench: bench_released_result(bench.patient.pk),
     ("portal:document", "key"): lambda bench: bench_document_key(bench.patient.pk),
+    **{
+        (key, "pk"): lambda bench: bench_statement_id(bench.patient.pk)
+        for key in ("portal:statement", "portal:statement_file", "portal:statement_pay")
+    },
 }
+
+
+def bench_statement_id(patient_id: int) -> int:
+    """A statement of patient PATIENT_ID's (one is issued, by mail and for nothing due, the first time)."""
+    from django.utils import timezone
+
+    from careline.billing.models import Statement
+
+    found = Statement.objects.filter(patient_id=patient_id, state="issued").first()
+    if found is None:
+        today = timezone.localdate()
+        found = Statement.objects.create(
+            patient_id=patient_id, statement_date=today, due_date=today, amount_due_cents=0,
+            channel="mail", issued_at=timezone.now(),
+        )  # fmt: skip
+    return found.pk
 
 
 def portal_pages() -> tuple[list[tuple[str, str]], list[str]]:

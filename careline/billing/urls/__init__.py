@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from careline.billing import collections_views, views_imports
+from careline.billing.views import collections as collections_views
+from careline.billing.views import imports as views_imports
 from careline.billing.views import ledger as views
 from careline.billing.views import statements
 

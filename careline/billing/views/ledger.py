@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from careline.billing.collections_views import collections_context
 from careline.billing.forms import (
     AdjustmentForm,
     DeskPaymentForm,
@@ -29,6 +28,7 @@ from careline.billing.services.charges import visit_mark_self_pay
 from careline.billing.services.checkouts import refund_through_provider
 from careline.billing.services.payments import balance_adjust, payment_record
 from careline.billing.services.receipts import receipt_number, receipt_payer
+from careline.billing.views.collections import collections_context
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access
 from careline.core.permissions import Perm, has_perm, require_perm

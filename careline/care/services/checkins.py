@@ -20,6 +20,7 @@ from careline.care.models import (
     EnrolmentState,
     Severity,
 )
+from careline.care.services.prompts import OWNER, checkin_subject, prompts_close
 from careline.care.texts import (
     CHECKIN,
     CHECKIN_MORNING,
@@ -33,15 +34,10 @@ from careline.patients.models import Purpose
 
 logger = logging.getLogger(__name__)
 
-OWNER = "care"
 PROMPT_KIND = "checkin"
 PROMPT_LIFETIME = timedelta(hours=20)  # a reply the next morning belongs to the next check-in
 SWEEP_BATCH = 500
 MISSED_AFTER = timedelta(hours=20)
-
-
-def checkin_subject(checkin_id: int) -> str:
-    return f"care-checkin:{checkin_id}"
 
 
 def _enrolment_measures(enrolment: Enrolment) -> list[str]:
@@ -109,16 +105,6 @@ def checkin_send(checkin: CheckIn, *, now: datetime, reminder: bool = False) -> 
     if not reminder:
         CheckIn.objects.filter(pk=checkin.pk).update(message_id=message.pk)
     return True
-
-
-def prompts_close(enrolment: Enrolment) -> None:
-    """Close ENROLMENT's open check-in prompts (a newer check-in, or the enrolment ended)."""
-    from careline.messaging.models import Prompt, PromptState
-
-    ids = list(CheckIn.objects.filter(enrolment=enrolment).values_list("pk", flat=True))
-    Prompt.objects.filter(
-        owner=OWNER, state=PromptState.OPEN, subject_key__in=[checkin_subject(pk) for pk in ids]
-    ).update(state=PromptState.SUPERSEDED)
 
 
 def checkins_send_due(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:

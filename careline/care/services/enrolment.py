@@ -164,7 +164,7 @@ def enrolment_end(*, enrolment: Enrolment, actor: Actor, now: datetime | None = 
         CheckIn.objects.filter(enrolment=enrolment, state=CheckInState.PLANNED).update(
             state=CheckInState.CANCELLED
         )
-        from careline.care.services.checkins import prompts_close
+        from careline.care.services.prompts import prompts_close
 
         prompts_close(enrolment)
         audit_record(

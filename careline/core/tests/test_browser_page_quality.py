@@ -47,6 +47,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NOT_PAGES: dict[str, str] = {
     "/simulator": "a redirect to the phone simulator page",
     "healthz": "JSON health check",
+    "billing:dashboard_csv": "the billing dashboard's figures as CSV",
+    "billing:statement_pdf": "a statement's PDF",
     "messaging:media_public": "an image for the SMS provider",
     "messaging:media": "an image shown inside the conversation page",
     "scheduling:appointment_ics": "a calendar file",

@@ -192,7 +192,7 @@ def test_report_queries_do_not_grow_with_the_data(
     client.get(URL, RANGE)
     for day in range(3, 28):
         _visit(personas, date(2031, 3, day), AppointmentStatus.NO_SHOW, reminded=MessageState.DELIVERED)
-    # 12, the navigation's Inbox and Visit requests badges, and the sections apps above register (the
-    # portal's adoption: one)
-    with django_assert_max_num_queries(15):
+    # 12, the navigation's Inbox, Visit requests and Care alerts badges, and the sections apps above register
+    # (the portal's adoption: one)
+    with django_assert_max_num_queries(16):
         assert client.get(URL, RANGE).status_code == 200

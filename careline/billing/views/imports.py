@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from careline.billing.forms import errors_text
-from careline.billing.forms_imports import BillingImportUploadForm, ChargeVoidForm
+from careline.billing.forms.imports import BillingImportUploadForm, ChargeVoidForm
 from careline.billing.imports_csv import COLUMNS
 from careline.billing.models import BillingImport, Charge
 from careline.billing.money import format_money

@@ -15,16 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from careline.billing.collections_queries import (
-    AGE_FILTERS,
-    accounts_in,
-    age_buckets,
-    aged_accounts,
-    billing_dashboard,
-    open_disputes,
-    task_for_user,
-    worklist_tasks,
-)
 from careline.billing.forms import PlanForm, ReasonForm, ResolutionForm, TaskCloseForm, TaskNoteForm
 from careline.billing.models import (
     Dispute,
@@ -36,6 +26,16 @@ from careline.billing.models import (
     TaskKind,
 )
 from careline.billing.money import format_money
+from careline.billing.queries.collections import (
+    AGE_FILTERS,
+    accounts_in,
+    age_buckets,
+    aged_accounts,
+    billing_dashboard,
+    open_disputes,
+    task_for_user,
+    worklist_tasks,
+)
 from careline.billing.services.collections import dispute_open, dispute_resolve
 from careline.billing.services.plans import plan_cancel, plan_create
 from careline.billing.services.tasks import task_assign, task_close, task_note_add
