@@ -14,6 +14,7 @@ Installed by dotted path in settings.CARELINE_PAYMENT_PROVIDERS; each provider's
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -55,19 +56,19 @@ class PaymentProviderError(Exception):
     """The provider could not be reached or refused the request; MESSAGE is safe to show a payer."""
 
 
-class PaymentProvider(Plugin):
+class PaymentProvider(Plugin, abc.ABC):
     """A way to take card payments on a hosted page. Subclasses implement the two calls below."""
 
     # A test provider moves no money: its pages say so, and the demo uses it.
     is_test: ClassVar[bool] = False
 
+    @abc.abstractmethod
     def checkout_start(self, checkout: Checkout) -> CheckoutStarted:
         """Create the hosted checkout for CHECKOUT; PaymentProviderError when the provider cannot."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def refund(self, *, provider_reference: str, amount_cents: int, idempotency_key: str) -> str:
         """Give back AMOUNT_CENTS of the payment PROVIDER_REFERENCE; the provider's refund id."""
-        raise NotImplementedError
 
 
 PAYMENT_PROVIDERS: Registry[PaymentProvider] = Registry(

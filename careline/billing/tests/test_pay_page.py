@@ -37,6 +37,9 @@ class FakeProvider(PaymentProvider):
         FakeProvider.started.append(checkout)
         return CheckoutStarted(redirect_url="https://pay.example.test/c/1", provider_reference="c_1")
 
+    def refund(self, *, provider_reference: str, amount_cents: int, idempotency_key: str) -> str:
+        raise PaymentProviderError("The fake provider gives nothing back.")
+
 
 FAKE = override_settings(
     CARELINE_PAYMENT_PROVIDERS=["careline.billing.tests.test_pay_page.FakeProvider"],
