@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -536,3 +537,21 @@ class Prompt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.kind} to {self.phone_number}"
+
+
+class ConversationSearch(models.Model):
+    """The distinct words of a conversation's messages, for the inbox's message-text search on PostgreSQL.
+
+    Kept by a trigger on messages (migration 0019): an insert adds the message's new words, a changed or
+    deleted message rebuilds the document from what remains, so every write path (bulk sends, imports, the
+    demo) keeps it without asking. One small row per conversation answers "which conversations mention
+    this" from a GIN index without visiting a million message rows. SQLite never fills it (its search reads
+    the message bodies)."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    document = SearchVectorField(null=True)
+
+    def __str__(self) -> str:
+        return f"search words of conversation {self.conversation_id}"

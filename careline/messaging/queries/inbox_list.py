@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from careline.core.permissions import Perm, has_perm
 from careline.core.text import search_key
-from careline.messaging.models import Conversation, Message, Tag
+from careline.messaging.models import Conversation, ConversationSearch, Message, Tag
 from careline.messaging.queries.inbox import conversations_visible_to
-from careline.patients.models import PatientPhone
+from careline.patients.models import Patient, PatientPhone
 
 PAGE_SIZE = 50
 MAX_SHOWN = 500  # a poll re-renders at most this many rows (down to the last one the reader has)
@@ -133,42 +133,39 @@ def _phone_condition(digits: str) -> Q:
 
 
 def _text_condition(text: str) -> Q:
-    """Message text: full-text (each word by its start) on PostgreSQL over the GIN index; on SQLite, each
-    word anywhere in one message (no index: SQLite serves small clinics)."""
+    """Message text: every word somewhere in the conversation's messages. On PostgreSQL each word by its start,
+    over the conversations' word documents (`ConversationSearch`, kept by triggers) and their GIN index; on
+    SQLite each word anywhere in a message body (no index: SQLite serves small clinics)."""
     if connection.vendor == "postgresql":
         words = TS_WORD.findall(text.lower())[:MAX_SEARCH_WORDS]
         if not words:
             return Q(pk__in=[])
         query = SearchQuery(" & ".join(f"{word}:*" for word in words), config="simple", search_type="raw")
-        matching = (
-            Message.objects.annotate(found=SearchVector("body", config="simple"))
-            .filter(found=query)
-            .values("conversation_id")
-        )
-        return Q(pk__in=matching)
-    # SQLite: every word somewhere in one message of the conversation (a substring, any case).
+        return Q(pk__in=ConversationSearch.objects.filter(document=query).values("conversation_id"))
+    # SQLite: every word somewhere in a message of the conversation (a substring, any case).
     words = TS_WORD.findall(text)[:MAX_SEARCH_WORDS]
     if not words:
         return Q(pk__in=[])
-    messages = Message.objects.filter(conversation=OuterRef("pk"))
+    condition = Q()
     for word in words:
-        messages = messages.filter(body__icontains=word)
-    return Q(Exists(messages))
+        condition &= Q(Exists(Message.objects.filter(conversation=OuterRef("pk"), body__icontains=word)))
+    return condition
 
 
 def _name_condition(text: str) -> Q | None:
-    """Every word starts one of the linked patient's names ("pat ort"); None when TEXT has no words."""
+    """Every word starts one of the linked patient's names ("pat ort"); None when TEXT has no words. The
+    patients are a subquery over the name indexes, so the list needs no join to find them."""
     words = search_key(text).split()[:MAX_SEARCH_WORDS]
     if not words:
         return None
     name = Q()
     for word in words:
         name &= (
-            Q(patient__last_name_key__startswith=word)
-            | Q(patient__first_name_key__startswith=word)
-            | Q(patient__preferred_name_key__startswith=word)
+            Q(last_name_key__startswith=word)
+            | Q(first_name_key__startswith=word)
+            | Q(preferred_name_key__startswith=word)
         )
-    return name
+    return Q(patient_id__in=Patient.objects.filter(name).order_by().values("pk"))
 
 
 def search_condition(text: str) -> Q:
@@ -255,8 +252,9 @@ def inbox_conversations(user: Any, filters: InboxFilters) -> QuerySet[Conversati
     queryset = conversations_visible_to(user).filter(scope_condition(filters))
     queryset = queryset.filter(show_condition(filters.show, user))
     if filters.text:
-        matching = Conversation.objects.filter(search_condition(filters.text)).values("pk")
-        queryset = queryset.filter(pk__in=matching)  # a subquery: joins on phones would repeat rows
+        # Each condition is an id subquery (no join that could repeat rows), checked on the listed rows as the
+        # list walks its order index, so a common word stops at the page's 51st match.
+        queryset = queryset.filter(search_condition(filters.text))
     return (
         queryset.select_related("patient", "patient__primary_location", "location", "assigned_to", "channel")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))

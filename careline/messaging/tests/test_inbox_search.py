@@ -1,5 +1,6 @@
 """Searching the inbox: a name by its start, any part of a phone number typed any usual way, and message text
-(full-text over a GIN index on PostgreSQL, a substring on SQLite)."""
+(every word somewhere in the conversation: full-text over a GIN index of each conversation's words on
+PostgreSQL, a substring on SQLite)."""
 
 from __future__ import annotations
 
@@ -77,6 +78,12 @@ def test_search_by_page_keeps_the_text_out_of_the_audit_trail(
     assert "search=phone" in entry.detail and "0170" not in entry.detail
 
 
+def test_words_may_come_from_different_messages_of_the_conversation(personas: Any, dana: Any) -> None:
+    texted_by(NUMBER, "Also the refill for my inhaler")
+    assert _ids(personas.front_a, "renew inhaler") == [dana.pk]
+    assert _ids(personas.front_a, "inhaler sorry") == []  # "sorry" is in another conversation
+
+
 @pytest.mark.postgres
 def test_postgres_searches_words_by_their_start_over_the_gin_index(personas: Any, dana: Any) -> None:
     assert connection.vendor == "postgresql"
@@ -84,23 +91,23 @@ def test_postgres_searches_words_by_their_start_over_the_gin_index(personas: Any
     assert _ids(personas.front_a, "friday renew") == [dana.pk]  # words in any order
     assert _ids(personas.front_a, "'; drop table") == []  # punctuation is never tsquery syntax
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'message_body_search'")
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'conversation_search_words'")
         (definition,) = cursor.fetchone()
-        assert "gin" in definition and "to_tsvector('simple'" in definition
-        # The messages the condition matches, planned as if the table were large (no sequential or plain
-        # index scan of the whole table): the text condition must be one the GIN index can answer.
+        assert "gin" in definition and "messaging_conversationsearch" in definition
+        # The conversations the condition matches, planned as if the table were large (no sequential or
+        # plain index scan of the whole table): the text condition must be one the GIN index can answer.
         cursor.execute("SET enable_seqscan = off")
         cursor.execute("SET enable_indexscan = off")
         from careline.messaging.queries.inbox_list import _text_condition
 
         condition: Any = _text_condition("prescription")
-        subquery = condition.children[0][1]  # Q(pk__in=<the matching messages>)
+        subquery = condition.children[0][1]  # Q(pk__in=<the matching conversations>)
         sql, params = subquery.query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
         cursor.execute("SET enable_indexscan = on")
-    assert "message_body_search" in plan, plan
+    assert "conversation_search_words" in plan, plan
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite fallback")
