@@ -37,6 +37,11 @@ CRITICAL_ANSWER = pgettext_lazy(
     "{first_name}, please call {clinic_name} now at {location_phone}. If you have chest pain, trouble "
     "breathing, weakness on one side or confusion, call 911.",
 )
+CRITICAL_ANSWER_ON_CALL = pgettext_lazy(
+    "care critical reading answer",
+    "{first_name}, we have told the clinician on call. Please call {clinic_name} now at {location_phone}. If "
+    "you have chest pain, trouble breathing, weakness on one side or confusion, call 911.",
+)
 IMPLAUSIBLE = pgettext_lazy(
     "care reading implausible",
     "That number looks unusual, so we did not record it. Please check it and send it again, for example "
