@@ -289,7 +289,8 @@ def reply_handle(
     return True
 
 
-def _reading_words(reading: Reading, language: str) -> str:
+def reading_words(reading: Reading, language: str) -> str:
+    """READING as a confirmation says it ("150/95", "82.5 kg", "yes" in LANGUAGE)."""
     if reading.measure == Measure.SYMPTOM:
         return say(YES if reading.value else NO, language)
     return reading.shown
@@ -310,7 +311,7 @@ def _confirm(
         CONFIRMED,
         language,
         {},
-        readings=", ".join(_reading_words(r, language) for r in readings),
+        readings=", ".join(reading_words(r, language) for r in readings),
         when=when_text(local, language),
     )
     # Once a day per enrolment, a claim on the day so two racing replies add the line once.
