@@ -30,11 +30,23 @@ MEASURE_HELP: dict[str, Any] = {
     Measure.TEMPERATURE: _("In °F (for example 98.6) or °C (for example 37 C)."),
     Measure.PAIN: _("A number from 0 to 10, for example 3."),
 }
+SOURCE_LABELS: dict[str, Any] = {
+    "text": _("Text message"),
+    "portal": _("Patient portal"),
+    "staff": _("Your care team"),
+}
+SYMPTOM_LABEL = _("Symptom question")
 INPUT_MODE: dict[str, str] = {Measure.SPO2: "decimal", Measure.PAIN: "numeric"}
 
 
 def measure_label(measure: str) -> Any:
-    return MEASURE_LABELS.get(measure, measure)
+    """MEASURE's name in the reader's language."""
+    return SYMPTOM_LABEL if measure == Measure.SYMPTOM else MEASURE_LABELS.get(measure, measure)
+
+
+def source_label(source: str) -> Any:
+    """Who sent a reading, in the reader's language (a text, the portal, the care team by phone)."""
+    return SOURCE_LABELS.get(source, source)
 
 
 class PortalReadingsForm(forms.Form):

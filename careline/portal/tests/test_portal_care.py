@@ -171,6 +171,8 @@ def test_the_page_speaks_spanish(personas: Personas, clock: Any) -> None:
     assert "Presión arterial" in page and "Programa de cuidado" in page
     response = post(client, enrolment, {"blood_pressure": "presion"})
     assert "No pudimos leer eso" in response.content.decode()
+    page = post(client, enrolment, {"blood_pressure": "128/82"}, follow=True).content.decode()
+    assert "Gracias, registramos 128/82" in page and "Portal del paciente" in page
 
 
 # --- check-ins in the portal ----------------------------------------------------------------------------
@@ -300,3 +302,18 @@ def test_staff_and_outsiders_are_sent_to_the_portal_sign_in(
     for response in (client.get(CARE), post(client, enrolment, {"blood_pressure": "150/95"})):
         assert response.status_code == 302 and response["Location"].startswith(reverse("portal:signin"))
     assert not Reading.objects.exists()
+
+
+def test_the_migration_opens_care_on_own_records_only(personas: Personas) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from careline.portal.models import PortalAccess
+
+    own = portal_account_for(personas.pat)
+    own.accesses.update(sections=["appointments", "messages"])
+    caregiver = portal_caregiver_account(personas.pat_caregiver, sections=["appointments"])
+    import_module("careline.portal.migrations.0008_own_records_open_care").own_records_open_care(apps, None)
+    assert PortalAccess.objects.get(account=own).sections == ["appointments", "messages", "care"]
+    assert PortalAccess.objects.get(account=caregiver).sections == ["appointments"]

@@ -28,7 +28,7 @@ from careline.care.services.portal_readings import (
 )
 from careline.core.audit import AuditAction, audit_record
 from careline.portal.access import PortalSession, portal_language, portal_view
-from careline.portal.forms.care import PortalReadingsForm, measure_label
+from careline.portal.forms.care import PortalReadingsForm, measure_label, source_label
 from careline.portal.models import PortalSection
 from careline.portal.trend_chart import trend_chart_svg
 from careline.records.queries import TrendPoint
@@ -119,7 +119,10 @@ def care(request: HttpRequest) -> HttpResponse:
         "enrolments": [(e, forms[e.pk]) for e in enrolments],
         "due": portal_checkins_due(patient),
         "entry": entry,
-        "history": list(reversed(readings)),
+        "history": [
+            {"reading": r, "measure": measure_label(r.measure), "source": source_label(r.source)}
+            for r in reversed(readings)
+        ],
         "charts": _charts(readings),
     }
     return render(request, "portal/care/care.html", context, status=status)
