@@ -37,6 +37,11 @@ CRITICAL_ANSWER = pgettext_lazy(
     "{first_name}, please call {clinic_name} now at {location_phone}. If you have chest pain, trouble "
     "breathing, weakness on one side or confusion, call 911.",
 )
+CRITICAL_ANSWER_ON_CALL = pgettext_lazy(
+    "care critical reading answer",
+    "{first_name}, we have told the clinician on call. Please call {clinic_name} now at {location_phone}. If "
+    "you have chest pain, trouble breathing, weakness on one side or confusion, call 911.",
+)
 IMPLAUSIBLE = pgettext_lazy(
     "care reading implausible",
     "That number looks unusual, so we did not record it. Please check it and send it again, for example "
@@ -50,6 +55,20 @@ ENROLLED = pgettext_lazy(
     "care enrolment notice",
     "Hi {first_name}, {clinic_name} will text you check-ins for the next {days} days. {instructions}",
 )
+PORTAL_CHECKIN = pgettext_lazy(
+    "care portal check-in notice",
+    "Hi {first_name}, your check-in for today is ready in your patient portal: {portal_link}",
+)
+PORTAL_CHECKIN_REMINDER = pgettext_lazy(
+    "care portal check-in notice",
+    "Hi {first_name}, we have not received today's check-in yet. You can answer it in your patient portal: "
+    "{portal_link}",
+)
+PORTAL_CHECKIN_SUBJECT = pgettext_lazy("care portal check-in notice", "Your check-in is ready")
+PORTAL_UNREADABLE = pgettext_lazy(
+    "care portal reading unreadable", "We could not read that. Enter it like this: {example}."
+)
+PORTAL_NOTHING = pgettext_lazy("care portal reading", "Enter at least one reading.")
 INSTRUCTIONS_LINK = pgettext_lazy("care enrolment notice link", "Your instructions: {link}")
 
 MEASURE_ASKED: dict[str, Any] = {

@@ -43,7 +43,9 @@ View = Callable[..., HttpResponse]
 # An account's own record (no caregiver) comes before those it was granted, on either database.
 OWN_RECORD_FIRST = F("caregiver_id").asc(nulls_first=True)
 # The parts of a minor's record that close to a parent at CARELINE_PORTAL_MINOR_CONFIDENTIAL_AGE.
-CONFIDENTIAL_SECTIONS = frozenset({PortalSection.RECORDS, PortalSection.RESULTS, PortalSection.MESSAGES})
+CONFIDENTIAL_SECTIONS = frozenset(
+    {PortalSection.RECORDS, PortalSection.RESULTS, PortalSection.MESSAGES, PortalSection.CARE}
+)
 # Words of a caregiver's relationship that make them a parent or guardian (English and Spanish).
 PARENT_WORDS = frozenset({"parent", "guardian", "mother", "father", "mom", "dad", "madre", "padre", "tutor"})
 
@@ -64,7 +66,8 @@ def confidential_age_reached_on(born: date) -> date:
 
 def open_sections(access: PortalAccess, *, today: date | None = None) -> frozenset[str]:
     """The sections ACCESS opens today: a parent's access to a patient who has reached the confidential age
-    loses records, results and messages unless it was granted (again) on or after that birthday."""
+    loses records, results, messages and the care program unless it was granted (again) on or after that
+    birthday."""
     sections = frozenset(access.sections)
     caregiver = access.caregiver
     if caregiver is None or not is_parent(caregiver.relationship) or not sections & CONFIDENTIAL_SECTIONS:

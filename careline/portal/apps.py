@@ -11,6 +11,7 @@ class PortalConfig(AppConfig):
 
         from careline.portal import (
             billing_home,  # noqa: F401 - the Balance card
+            care_home,  # noqa: F401 - the check-in waiting card
             message_cards,  # noqa: F401 - registers the Home card and the search
             records_home,  # noqa: F401 - the New results card and records search
             tasks,  # noqa: F401  (registers the task names)

@@ -1,5 +1,7 @@
-"""Check-ins: the sweep texts those due (each with a `Prompt` so the reply comes back to care), reminds once
-after `reminder_after_hours`, marks them missed the next day, and opens a call task after N missed days.
+"""Check-ins: the sweep texts those due (each with a `Prompt` so the reply comes back to care) or, for the
+portal channel, tells the patient the check-in waits in the portal (answered there: `portal_readings.py`);
+reminds once after `reminder_after_hours`, marks them missed the next day, and opens a call task after N
+missed days.
 
 Every step claims its rows with a conditional update, so a sweep run twice (or two workers) sends once.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +21,7 @@ from careline.care.models import (
     CheckInState,
     Enrolment,
     EnrolmentState,
+    ProgramChannel,
     Severity,
 )
 from careline.care.services.prompts import OWNER, checkin_subject, prompts_close
@@ -25,6 +29,9 @@ from careline.care.texts import (
     CHECKIN,
     CHECKIN_MORNING,
     CHECKIN_QUESTION,
+    PORTAL_CHECKIN,
+    PORTAL_CHECKIN_REMINDER,
+    PORTAL_CHECKIN_SUBJECT,
     REMINDER,
     care_text,
     measures_asked,
@@ -38,6 +45,9 @@ PROMPT_KIND = "checkin"
 PROMPT_LIFETIME = timedelta(hours=20)  # a reply the next morning belongs to the next check-in
 SWEEP_BATCH = 500
 MISSED_AFTER = timedelta(hours=20)
+# Where the portal shows a patient's check-ins (careline/urls.py mounts the portal; care cannot reverse a
+# higher app's route: the portal's tests check that this is its `portal:care` page).
+PORTAL_CHECKIN_PATH = "/portal/care/"
 
 
 def _enrolment_measures(enrolment: Enrolment) -> list[str]:
@@ -107,6 +117,59 @@ def checkin_send(checkin: CheckIn, *, now: datetime, reminder: bool = False) -> 
     return True
 
 
+def checkin_portal_notice(checkin: CheckIn, *, reminder: bool = False) -> bool:
+    """Tell the patient a check-in (or, REMINDER, that it is still) waiting in the portal, with its link.
+
+    As the portal's other notices: by the patient's preferred channel for care (email when chosen, else
+    text), through `message_send` (consent, opt-outs and quiet hours apply), never a measure or a value.
+    """
+    from careline.messaging.channels.portal.notices import notice_channel
+    from careline.messaging.models import MessageKind, MessageState
+    from careline.messaging.outbound.compose import MessageRefused, message_send
+    from careline.messaging.template_values import patient_values
+
+    patient = checkin.enrolment.patient
+    channel = notice_channel(patient)
+    if channel is None:
+        logger.warning("No channel to tell patient %s of a portal check-in", patient.pk)
+        return False
+    language = text_language(patient.language)
+    body = care_text(
+        PORTAL_CHECKIN_REMINDER if reminder else PORTAL_CHECKIN,
+        language,
+        patient_values(patient=patient, location=None),
+        portal_link=settings.PUBLIC_BASE_URL.rstrip("/") + PORTAL_CHECKIN_PATH,
+    )
+    subject = say(PORTAL_CHECKIN_SUBJECT, language) if "email" in channel.type.capabilities else ""
+    try:
+        message = message_send(
+            body=body,
+            patient=patient,
+            channel=channel,
+            kind=MessageKind.AUTOMATED,
+            purpose=Purpose.CARE,
+            idempotency_key=f"care-checkin:{checkin.pk}:portal-{'reminder' if reminder else 'ask'}",
+            subject_key=checkin_subject(checkin.pk),
+            subject=subject,
+        )
+    except MessageRefused:
+        logger.info("care portal check-in notice %s refused", checkin.pk)
+        return False
+    return message.state not in (MessageState.SUPPRESSED, MessageState.CANCELLED, MessageState.FAILED)
+
+
+def _checkin_deliver(checkin: CheckIn, *, now: datetime, reminder: bool = False) -> bool:
+    """Text the check-in (text, or text and portal) or tell the patient it waits in the portal (portal; or
+    both, when the text could not go). The portal shows every sent check-in of a portal enrolment."""
+    channel = checkin.enrolment.channel
+    texted = checkin.enrolment.texts and checkin_send(checkin, now=now, reminder=reminder)
+    if texted:
+        return True
+    if channel in (ProgramChannel.PORTAL, ProgramChannel.BOTH):
+        return checkin_portal_notice(checkin, reminder=reminder)
+    return False
+
+
 def checkins_send_due(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
     """Send the planned check-ins that are due (their enrolment still active); how many were sent."""
     now = now or timezone.now()
@@ -127,8 +190,7 @@ def checkins_send_due(*, now: datetime | None = None, limit: int = SWEEP_BATCH) 
             checkin = CheckIn.objects.select_related(
                 "enrolment__patient__primary_location", "enrolment__program"
             ).get(pk=pk)
-            if checkin.enrolment.texts:
-                sent += checkin_send(checkin, now=now)
+            sent += _checkin_deliver(checkin, now=now)
     return sent
 
 
@@ -147,13 +209,10 @@ def checkins_remind(*, now: datetime | None = None, limit: int = SWEEP_BATCH) ->
         assert checkin.sent_at is not None
         if checkin.sent_at + timedelta(hours=checkin.enrolment.program.reminder_after_hours) > now:
             continue
-        if (
-            CheckIn.objects.filter(pk=checkin.pk, state=CheckInState.SENT, reminded_at__isnull=True).update(
-                reminded_at=now
-            )
-            and checkin.enrolment.texts
+        if CheckIn.objects.filter(pk=checkin.pk, state=CheckInState.SENT, reminded_at__isnull=True).update(
+            reminded_at=now
         ):
-            count += checkin_send(checkin, now=now, reminder=True)
+            count += _checkin_deliver(checkin, now=now, reminder=True)
     return count
 
 

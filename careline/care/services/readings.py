@@ -21,6 +21,8 @@ from careline.care.measures import MEASURE_FACTS, Measure, plain_number
 from careline.care.models import (
     SEVERITY_RANK,
     AlertKind,
+    AlertState,
+    CareAlert,
     CheckIn,
     CheckInState,
     Enrolment,
@@ -29,12 +31,14 @@ from careline.care.models import (
     ReadingSource,
     Severity,
 )
+from careline.care.oncall_paging import on_call_told_of_alert
 from careline.care.parsing import Outcome, ParsedReading, reading_parse
 from careline.care.services.alerts import alert_open
 from careline.care.services.enrolment import thresholds_for
 from careline.care.texts import (
     CONFIRMED,
     CRITICAL_ANSWER,
+    CRITICAL_ANSWER_ON_CALL,
     IMPLAUSIBLE,
     MEASURE_EXAMPLE,
     NO,
@@ -285,7 +289,8 @@ def reply_handle(
     return True
 
 
-def _reading_words(reading: Reading, language: str) -> str:
+def reading_words(reading: Reading, language: str) -> str:
+    """READING as a confirmation says it ("150/95", "82.5 kg", "yes" in LANGUAGE)."""
     if reading.measure == Measure.SYMPTOM:
         return say(YES if reading.value else NO, language)
     return reading.shown
@@ -306,7 +311,7 @@ def _confirm(
         CONFIRMED,
         language,
         {},
-        readings=", ".join(_reading_words(r, language) for r in readings),
+        readings=", ".join(reading_words(r, language) for r in readings),
         when=when_text(local, language),
     )
     # Once a day per enrolment, a claim on the day so two racing replies add the line once.
@@ -348,13 +353,36 @@ def _answer(
         return None
 
 
-def critical_answer(*, patient: Patient, conversation: Conversation, message: Message) -> Any:
-    """Tell the patient at once what to do (call the clinic now, or 911 for named symptoms): `urgent`, so
-    quiet hours never hold it, at 03:00 as at noon."""
+def critical_advice(*, patient: Patient, told: bool, language: str | None = None) -> str:
+    """What to do now after a critical reading (call the clinic now, or 911 for named symptoms), saying that
+    the clinician on call has been told only when TOLD; never the value. LANGUAGE: the patient's by default."""
     from careline.messaging.template_values import patient_values
 
-    language = text_language(patient.language)
-    body = care_text(CRITICAL_ANSWER, language, patient_values(patient=patient, location=None))
+    language = text_language(language or patient.language)
+    text = CRITICAL_ANSWER_ON_CALL if told else CRITICAL_ANSWER
+    return care_text(text, language, patient_values(patient=patient, location=None))
+
+
+def on_call_told_of_critical(patient: Patient) -> bool:
+    """Whether the clinician on call was paged about PATIENT's open critical reading alert (just now)."""
+    alert_id = (
+        CareAlert.objects.filter(
+            patient=patient,
+            kind=AlertKind.THRESHOLD,
+            severity=Severity.CRITICAL,
+            state__in=[AlertState.OPEN, AlertState.ACKNOWLEDGED],
+        )
+        .order_by("-opened_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return alert_id is not None and on_call_told_of_alert(alert_id)
+
+
+def critical_answer(*, patient: Patient, conversation: Conversation, message: Message) -> Any:
+    """Tell the patient at once what to do (call the clinic now, or 911 for named symptoms): `urgent`, so
+    quiet hours never hold it, at 03:00 as at noon; it says the clinician on call was told when one was."""
+    body = critical_advice(patient=patient, told=on_call_told_of_critical(patient))
     return _answer(conversation, message, patient, body, urgent=True, key=f"care-critical:{message.pk}")
 
 

@@ -48,13 +48,15 @@ PATIENT_PREFIXES = {
     "billing/statements/": "billing_statement",
     "portal-admin/patients/": "patient",
     "records/patients/": "patient",
+    "care/patients/": "patient",
+    "care/alerts/": "care_alert",
 }
 # The other kwargs of those routes: rows of the same patient.
 SECONDARY_KWARGS = {
     "caregiver_pk": "caregiver", "note_pk": "note", "alert_pk": "alert", "tag_pk": "tag",
     "allergy_pk": "allergy", "medication_pk": "medication", "problem_pk": "problem",
     "immunization_pk": "immunization", "summary_pk": "visit_summary", "document_pk": "document",
-    "result_pk": "lab_result",
+    "result_pk": "lab_result", "enrolment_pk": "care_enrolment",
 }  # fmt: skip
 # Routes with kwargs that do not identify one patient (or are not pages), by name.
 NOT_ABOUT_ONE_PATIENT = {
@@ -89,8 +91,6 @@ NOT_ABOUT_ONE_PATIENT = {
     "care:program_edit", "billing:import_preview", "billing:import_apply", "billing:charge_void",
     "billing:task_assign", "billing:task_note", "billing:task_close", "billing:plan_cancel",
     "billing:dispute_resolve", "care:alert_acknowledge", "care:alert_resolve", "care:enrolment_end",
-    # Care pages about one patient: not yet in this sweep (docs/open-work.md, "Care after discharge").
-    "care:alert", "care:patient", "care:enrol", "care:reading_add",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
 # renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
@@ -165,12 +165,29 @@ def world(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[dict[str
                 channel="mail",
                 issued_at=timezone.now(),
             ),
+            **_care_rows(personas),
             # The clinical record's rows, by kind, as objects with the row's id.
             **{
                 kind: SimpleNamespace(pk=value)
                 for kind, value in records_rows(pat, personas.clinician_a, "Northside").items()
             },
         }
+
+
+def _care_rows(personas: Personas) -> dict[str, Any]:
+    """Pat enrolled in a care program, with a reading beyond its threshold and the alert it opened."""
+    from decimal import Decimal
+
+    from careline.care.models import CareAlert, Enrolment
+    from careline.care.services.readings import reading_add_by_staff
+    from careline.care.tests.support import enrolled
+
+    enrolment: Enrolment = enrolled(personas.pat, personas.clinician_a)
+    reading_add_by_staff(
+        patient=personas.pat, measure="blood_pressure", value=Decimal(170), value2=Decimal(100),
+        taken_at=timezone.now(), actor=Actor.staff(personas.clinician_a),
+    )  # fmt: skip
+    return {"care_enrolment": enrolment, "care_alert": CareAlert.objects.get(patient=personas.pat)}
 
 
 def _url(route: Route, rows: dict[str, Any]) -> str:
@@ -228,7 +245,8 @@ def test_every_page_addressed_by_a_patients_row_shows_their_pinned_alerts(
                 assert ALERT_TEXT in response.content.decode(), f"{route.name} ({url}) hides the pinned alert"
     # The sweep really reached the pages the alert must follow the patient to.
     assert {"patients:detail", "messaging:conversation", "messaging:scheduled_edit", "scheduling:appointment",
-            "scheduling:move", "scheduling:cancel"} <= set(checked)  # fmt: skip
+            "scheduling:move", "scheduling:cancel", "care:alert", "care:patient", "care:enrol",
+            "care:reading_add"} <= set(checked)  # fmt: skip
 
 
 def test_every_page_a_patient_parameter_turns_into_a_page_about_them_shows_their_alerts(

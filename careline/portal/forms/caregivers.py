@@ -20,6 +20,7 @@ SECTION_LABELS = [
     (PortalSection.BILLING.value, _("Billing")),
     (PortalSection.RECORDS.value, _("Records")),
     (PortalSection.RESULTS.value, _("Results")),
+    (PortalSection.CARE.value, _("Care program")),
 ]
 NEW_CAREGIVER = "new"
 

@@ -26,6 +26,7 @@ class PortalSection(models.TextChoices):
     BILLING = "billing", "Billing"
     RECORDS = "records", "Records"
     RESULTS = "results", "Results"
+    CARE = "care", "Care program"
 
 
 ALL_SECTIONS: tuple[str, ...] = tuple(PortalSection.values)

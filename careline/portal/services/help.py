@@ -4,7 +4,9 @@ Every message a patient writes in the help chat is stored in their portal conver
 (so staff see it in the inbox). Then, in this order:
 
 1. Urgent words (any language's, accent- and case-insensitive, whole words) show emergency guidance at once
-   (call 911; call or text 988) and flag the conversation urgent, at any hour.
+   (call 911; call or text 988) and flag the conversation urgent, at any hour. While the patient's location
+   is closed they are announced as messaging's `UrgentTextAfterHours`, exactly like an urgent text: the
+   on-call line pages its clinician, and the answer says so when someone is on call.
 2. During the opening hours of the patient's location the message is for staff: tagged and flagged "help".
 3. Outside them the assistant answers with the closest FAQ answers in the patient's language (rapidfuzz)
    and says when staff will reply (the location's next opening).
@@ -26,14 +28,17 @@ from rapidfuzz import fuzz
 
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
+from careline.core.events import publish
 from careline.core.languages import say, text_language
 from careline.locations.queries import location_next_opening
+from careline.messaging.after_hours import closed_period_start
 from careline.messaging.channels.portal.conversations import (
     HELP_TOPIC,
     portal_automatic_answer,
     portal_conversation,
     portal_patient_message,
 )
+from careline.messaging.events import UrgentTextAfterHours
 from careline.messaging.models import Conversation, Message
 from careline.messaging.services.attachments import media_delete, patient_upload_store, patient_upload_type
 from careline.messaging.services.conversations import (
@@ -41,7 +46,7 @@ from careline.messaging.services.conversations import (
     conversation_tag_automatic,
     internal_note_add_automatic,
 )
-from careline.messaging.urgent import text_fold
+from careline.messaging.urgent import text_fold, urgent_responder_for
 from careline.messaging.urgent import urgent_phrase_in as messaging_urgent_phrase_in
 from careline.patients.models import Patient
 from careline.portal.models import FaqEntry, UrgentPhrase
@@ -57,6 +62,9 @@ EMERGENCY_GUIDANCE = pgettext_lazy(
     "portal help chat",
     "If this is an emergency, call 911 now. If you are thinking about suicide or are in crisis, call or "
     "text 988 (Suicide & Crisis Lifeline), at any hour. Your message was also sent to the care team.",
+)
+ON_CALL_TOLD = pgettext_lazy(
+    "portal help chat", "{location} is closed now. We have told the clinician on call about your message."
 )
 SENT_TO_STAFF = pgettext_lazy(
     "portal help chat",
@@ -90,6 +98,7 @@ class HelpAnswer:
     faq: list[FaqEntry] = field(default_factory=list)
     next_opening: datetime | None = None
     note: str = ""  # what the chat says besides the FAQ answers (sent to staff; when staff will reply)
+    on_call_told: bool = False  # urgent words after hours: the clinician on call was paged
 
     @property
     def urgent(self) -> bool:
@@ -148,17 +157,50 @@ def attachments_discard(media: Sequence[dict[str, str]]) -> None:
         media_delete(item["file"])
 
 
-def urgent_handle(*, conversation: Conversation, phrase: str) -> Message:
-    """Flag CONVERSATION urgent for staff and show the patient emergency guidance; the guidance message."""
+@dataclass(frozen=True)
+class UrgentAnswer:
+    """The emergency guidance shown to the patient, and whether the clinician on call was told."""
+
+    guidance: Message
+    on_call_told: bool
+
+
+def urgent_after_hours_page(*, conversation: Conversation, message: Message, phrase: str) -> bool:
+    """While the location of CONVERSATION is closed, announce MESSAGE's urgent words as messaging does for a
+    text (`UrgentTextAfterHours`: the on-call line pages its clinician in this transaction); whether someone
+    on call was told (never claimed when nobody is on call, nor while the clinic is open)."""
+    patient = conversation.patient
+    location = conversation.location or (patient.primary_location if patient else None)
+    if location is None or closed_period_start(location, timezone.now()) is None:
+        return False
+    publish(
+        UrgentTextAfterHours(
+            conversation_id=conversation.pk, message_id=message.pk, location_id=location.pk, phrase=phrase
+        )
+    )
+    return urgent_responder_for(location.pk) is not None
+
+
+def urgent_handle(*, conversation: Conversation, message: Message, phrase: str) -> UrgentAnswer:
+    """Flag CONVERSATION urgent for staff, page the clinician on call after hours and show the patient
+    emergency guidance (saying the clinician on call was told, when one was)."""
     conversation_flag(conversation=conversation, reason="urgent words in a portal message")
     conversation_tag_automatic(conversation=conversation, name=URGENT_TAG)
+    told = urgent_after_hours_page(conversation=conversation, message=message, phrase=phrase)
     internal_note_add_automatic(
         conversation=conversation,
         text=f"The patient's portal message contains urgent words (“{phrase}”). Emergency guidance "
-        "(call 911; call or text 988) was shown to them at once.",
+        "(call 911; call or text 988) was shown to them at once."
+        + (" The clinician on call was paged." if told else ""),
     )
-    language = conversation.patient.language if conversation.patient else "en"
-    return portal_automatic_answer(conversation=conversation, body=say(EMERGENCY_GUIDANCE, language))
+    patient = conversation.patient
+    language = patient.language if patient else "en"
+    body = say(EMERGENCY_GUIDANCE, language)
+    if told and patient is not None:
+        location = conversation.location or patient.primary_location
+        body = f"{say(ON_CALL_TOLD, language, location=location.name)} {body}"
+    guidance = portal_automatic_answer(conversation=conversation, body=body)
+    return UrgentAnswer(guidance=guidance, on_call_told=told)
 
 
 def staff_reply_when(patient: Patient, moment: datetime) -> tuple[str, datetime | None]:
@@ -205,8 +247,10 @@ def help_message_receive(
     language = text_language(patient.language)
     phrase = urgent_phrase_in(text)
     if phrase:
-        answer = urgent_handle(conversation=conversation, phrase=phrase)
-        return HelpAnswer(HelpOutcome.URGENT, conversation, message, answer)
+        urgent = urgent_handle(conversation=conversation, message=message, phrase=phrase)
+        return HelpAnswer(
+            HelpOutcome.URGENT, conversation, message, urgent.guidance, on_call_told=urgent.on_call_told
+        )
     location = patient.primary_location
     now = timezone.now()
     conversation_tag_automatic(conversation=conversation, name=HELP_TAG)

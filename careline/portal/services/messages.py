@@ -23,6 +23,7 @@ from careline.portal.services.help import (
 class SentMessage:
     message: Message
     guidance: Message | None  # emergency guidance shown at once when the text has urgent words
+    on_call_told: bool = False  # urgent words after hours: the clinician on call was paged
 
     @property
     def urgent(self) -> bool:
@@ -38,7 +39,8 @@ def portal_message_send(
 ) -> SentMessage:
     """Store the patient's message (with PDF, JPEG or PNG files) in CONVERSATION, one of theirs, for staff.
 
-    Urgent words flag it urgent and bring emergency guidance, as in the help chat. ValidationError for a
+    Urgent words flag it urgent and bring emergency guidance, as in the help chat; after hours they page the
+    clinician on call like an urgent text. ValidationError for a
     refused file, MessageRefused (a ValueError) for an empty or too long text; nothing is stored then.
     """
     media = attachments_store(conversation, attachments)
@@ -55,5 +57,7 @@ def portal_message_send(
         detail="secure message written in the portal" + (f" with {len(media)} file(s)" if media else ""),
     )
     phrase = urgent_phrase_in(text)
-    guidance = urgent_handle(conversation=conversation, phrase=phrase) if phrase else None
-    return SentMessage(message=message, guidance=guidance)
+    if not phrase:
+        return SentMessage(message=message, guidance=None)
+    urgent = urgent_handle(conversation=conversation, message=message, phrase=phrase)
+    return SentMessage(message=message, guidance=urgent.guidance, on_call_told=urgent.on_call_told)

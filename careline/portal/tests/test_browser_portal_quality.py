@@ -66,6 +66,37 @@ def _portal_routes() -> list[Route]:
     return [route for route in routes() if route.key.startswith("portal:")]
 
 
+def _care_enrolment_with_readings(personas: Personas) -> None:
+    """Pat in the heart-failure program (weight, blood pressure, a symptom question) with a few readings, so the
+    Care page shows its form, a check-in waiting, the charts and the table."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from careline.care.models import CheckIn, CheckInState
+    from careline.care.services.readings import reading_add_by_staff
+    from careline.care.tests.support import enrolled
+    from careline.core.actor import Actor
+
+    enrolment = enrolled(personas.pat, personas.clinician_a, code="heart-failure")
+    enrolment.channel = "portal"
+    enrolment.save(update_fields=["channel"])
+    first = enrolment.checkins.order_by("due_at").values_list("pk", flat=True)[:1]
+    CheckIn.objects.filter(pk__in=list(first)).update(state=CheckInState.SENT, sent_at=timezone.now())
+    for days, (systolic, weight) in enumerate([(128, 81), (135, 82), (142, 82.5)]):
+        when = timezone.now() - timedelta(days=3 - days)
+        actor = Actor.staff(personas.clinician_a)
+        reading_add_by_staff(
+            patient=personas.pat, measure="blood_pressure", value=Decimal(systolic), value2=Decimal(85),
+            taken_at=when, actor=actor,
+        )  # fmt: skip
+        reading_add_by_staff(
+            patient=personas.pat, measure="weight", value=Decimal(str(weight)), value2=None, taken_at=when,
+            actor=actor,
+        )  # fmt: skip
+
+
 def _url(route: Route, personas: Personas, patient: Patient) -> str:
     spec = PORTAL_ROUTES[route.key]
     return reverse(route.key, kwargs=spec.objects(personas, patient) if spec.objects else {})
@@ -134,6 +165,7 @@ def test_every_portal_page_has_no_serious_accessibility_violation_and_fits_a_pho
     base = live_server.url
     patient_account = portal_account_for(personas.pat)
     caregiver_account = portal_caregiver_account(personas.pat_caregiver, sections=list(ALL_SECTIONS))
+    _care_enrolment_with_readings(personas)
     page = watch_network(browser_context.new_page())
     page.set_viewport_size(DESKTOP_VIEWPORT)
     portal_routes = _portal_routes()

@@ -157,6 +157,8 @@ PORTAL_ROUTES: dict[str, PortalRoute] = {
     "portal:statement_file": PortalRoute(section=PortalSection.BILLING, objects=_statement, audited=True),
     # GET shows the statement (as portal:statement); POST starts the payment.
     "portal:statement_pay": PortalRoute(section=PortalSection.BILLING, objects=_statement, audited=True),
+    # --- the care program (readings, check-ins) ---
+    "portal:care": PortalRoute(section=PortalSection.CARE, audited=True),
     # --- records and results ---
     "portal:records": PortalRoute(section=PortalSection.RECORDS, audited=True),
     "portal:document": PortalRoute(

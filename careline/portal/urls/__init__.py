@@ -2,7 +2,17 @@
 
 from django.urls import URLPattern, URLResolver
 
-from careline.portal.urls import account, appointments, billing, help_chat, messages, profile, records, signin
+from careline.portal.urls import (
+    account,
+    appointments,
+    billing,
+    care,
+    help_chat,
+    messages,
+    profile,
+    records,
+    signin,
+)
 
 app_name = "portal"
 
@@ -13,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *messages.urlpatterns,
     *records.urlpatterns,
     *billing.urlpatterns,
+    *care.urlpatterns,
     *help_chat.urlpatterns,
     *profile.urlpatterns,
 ]

@@ -40,7 +40,7 @@ def _session(request: HttpRequest) -> PortalSession:
 def _send(request: HttpRequest, session: PortalSession, conversation: Conversation | None, form: Any) -> Any:
     """Send FORM's message into CONVERSATION (None: the care-team thread, made on first use).
 
-    Returns (conversation, urgent) or None when the message was refused (FORM then has the error).
+    Returns (conversation, urgent, on_call_told) or None when the message was refused (FORM then has the error).
     """
     text = form.cleaned_data.get("text") or ""
     files = form.cleaned_data.get("attachments") or []
@@ -49,7 +49,7 @@ def _send(request: HttpRequest, session: PortalSession, conversation: Conversati
             answer = help_message_receive(
                 actor=session.actor, patient=session.patient, text=text, attachments=files
             )
-            return answer.conversation, answer.urgent
+            return answer.conversation, answer.urgent, answer.on_call_told
         conversation = conversation or portal_conversation(patient=session.patient, topic=MESSAGES_TOPIC)
         sent = portal_message_send(
             actor=session.actor, conversation=conversation, text=text, attachments=files
@@ -61,10 +61,16 @@ def _send(request: HttpRequest, session: PortalSession, conversation: Conversati
         limit = settings.CARELINE_MAX_MESSAGE_LENGTH
         form.add_error("text", _("Write a message of at most %(count)s characters.") % {"count": limit})
         return None
-    return conversation, sent.urgent
+    return conversation, sent.urgent, sent.on_call_told
 
 
-def _after_send(request: HttpRequest, conversation: Conversation, urgent: bool) -> HttpResponse:
+def _after_send(
+    request: HttpRequest, conversation: Conversation, urgent: bool, on_call_told: bool
+) -> HttpResponse:
+    if on_call_told:
+        flash.warning(
+            request, _("The clinic is closed now. We have told the clinician on call about your message.")
+        )
     if urgent:
         flash.error(
             request,
