@@ -323,7 +323,8 @@ def seed_messages(
             cursor.execute("ALTER TABLE messaging_message DISABLE TRIGGER messaging_message_search_add")
             count = maker.insert(rows())
             cursor.execute(SEARCH_WORDS_BACKFILL)
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the rows' foreign keys, checked before the ALTER
+            # The rows' foreign keys are checked now: the ALTER refuses a table with pending checks.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE messaging_message ENABLE TRIGGER messaging_message_search_add")
         return count
 
