@@ -307,6 +307,11 @@ def statement_deliver(*, statement: Statement, payer: Patient, actor: Actor) -> 
         _event(statement, StatementEventKind.SENT, actor, detail=f"not sent: {refused}")
         return None
     _event(statement, StatementEventKind.SENT, actor, detail=statement.get_channel_display(), message=message)
+    if message is not None and statement.channel == StatementChannel.SMS:
+        from careline.billing.services.replies import billing_prompt_record
+
+        # A reply to the statement's own text reaches billing (PLAN, or a question tagged for staff).
+        billing_prompt_record(message=message, statement=statement)
     return message
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from careline.billing.models import Statement, StatementState
 from careline.billing.queries import patient_balance
-from careline.billing.services.pay_page import pay_page_checkout
+from careline.billing.services.pay_page import pay_page_checkout, pay_page_instalment
 from careline.billing.services.statements import statement_viewed
 from careline.billing.statement_document import statement_document
 from careline.billing.statement_pdf import statement_pdf
@@ -74,9 +74,11 @@ def _statement_page(request: HttpRequest, session: PortalSession, found: Stateme
         detail=f"portal statement {found.number}",
     )  # fmt: skip
     statement_viewed(statement=found, actor=session.actor, where="portal")
+    balance = patient_balance(found.patient_id)
     context = {
-        "statement": found, "document": statement_document(found, pay_url=""),
-        "balance": patient_balance(found.patient_id), "paid": request.GET.get("paid") == "1", "nav": "billing",
+        "statement": found, "document": statement_document(found, pay_url=""), "balance": balance,
+        "paid": request.GET.get("paid") == "1", "nav": "billing",
+        "instalment_cents": pay_page_instalment(found, balance.due)[1],
     }  # fmt: skip
     return render(request, "portal/billing/statement.html", context)
 
@@ -106,7 +108,12 @@ def statement_pay(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return _statement_page(request, session, found)
     back = f"{settings.PUBLIC_BASE_URL}{reverse('portal:statement', args=[found.pk])}"
-    started = pay_page_checkout(statement=found, actor=session.actor, return_url=back)
+    started = pay_page_checkout(
+        statement=found,
+        actor=session.actor,
+        return_url=back,
+        instalment=request.POST.get("part") == "instalment",
+    )
     if started.problem:
         context = {"statement": found, "problem": started.problem, "nav": "billing"}
         return render(request, "portal/billing/problem.html", context, status=409)
