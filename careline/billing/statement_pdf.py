@@ -79,11 +79,14 @@ def _lines_table(doc: StatementDocument) -> Table:
     ]
     for row in doc.rows:
         line = row.line
+        described = _p(row.description)
+        if row.patient_name:  # a guarantor's combined statement: whose item it is
+            described = Paragraph(f"<b>{escape(row.patient_name)}</b><br/>{escape(row.description)}", BODY)
         if line.kind == "charge":
             rows.append(
                 [
                     line.line_date.isoformat(),
-                    _p(row.description),
+                    described,
                     money(line.charged_cents),
                     money(line.insurance_paid_cents),
                     money(line.insurance_adjusted_cents),
@@ -91,9 +94,7 @@ def _lines_table(doc: StatementDocument) -> Table:
                 ]
             )
         else:
-            rows.append(
-                [line.line_date.isoformat(), _p(row.description), "", "", "", money(line.amount_cents)]
-            )
+            rows.append([line.line_date.isoformat(), described, "", "", "", money(line.amount_cents)])
     table = Table(
         rows,
         colWidths=[0.85 * inch, 2.55 * inch, 0.9 * inch, 1.0 * inch, 0.85 * inch, 0.9 * inch],

@@ -156,6 +156,16 @@ def worklist_tasks(user: Any, *, show: str = "open", kind: str = "") -> QuerySet
     return tasks.prefetch_related("notes__author")
 
 
+def overpayments_to_review(user: Any) -> QuerySet[Payment]:
+    """Payments beyond what was due, not yet reviewed (refund or keep as credit), of USER's patients."""
+    return (
+        Payment.objects.filter(overpayment_cents__gt=0, overpayment_reviewed_at__isnull=True)
+        .filter(patient__in=patients_visible_to(user))
+        .select_related("patient")
+        .order_by("received_at", "id")
+    )
+
+
 def open_disputes(user: Any) -> QuerySet[Dispute]:
     return (
         Dispute.objects.filter(visible_patient_condition(user), resolved_at__isnull=True)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from careline.billing.models import Payment, PayPageAttempt, Statement, StatementEventKind, StatementState
 from careline.billing.providers import Checkout, PaymentProviderError, active_provider
-from careline.billing.queries import patient_balance
+from careline.billing.queries import statement_balance
 from careline.billing.queries.collections import instalment_due
 from careline.billing.services.statements import _event, statement_link_resend
 from careline.core.actor import Actor
@@ -108,7 +108,7 @@ def pay_page_checkout(
     with the active provider (audited)."""
     if statement.state != StatementState.ISSUED:
         return PayStart(problem=_("This statement is no longer current."))
-    due = patient_balance(statement.patient_id).due
+    due = statement_balance(statement).due
     if due <= 0:
         return PayStart(problem=_("Nothing is due now."))
     instalment_id: int | None = None

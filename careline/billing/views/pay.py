@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from careline.billing.models import Statement, StatementState
 from careline.billing.paylinks import PayLinkInvalid, pay_link_target_any_age, pay_link_verify
-from careline.billing.queries import patient_balance
+from careline.billing.queries import statement_balance
 from careline.billing.services.pay_page import (
     pay_page_blocked,
     pay_page_checkout,
@@ -141,7 +141,7 @@ def pay_page(request: HttpRequest, token: str) -> HttpResponse:
         )  # fmt: skip
         shown: dict[str, Any] = {
             "token": token, "statement": statement, "document": statement_document(statement, pay_url=""),
-            "balance": patient_balance(statement.patient_id), "paid": request.GET.get("paid") == "1",
+            "balance": statement_balance(statement), "paid": request.GET.get("paid") == "1",
         }  # fmt: skip
         shown["instalment_cents"] = pay_page_instalment(statement, shown["balance"].due)[1]
         return render(request, "billing/pay/statement.html", shown)

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from careline.billing.models import Statement, StatementState
-from careline.billing.queries import patient_balance
+from careline.billing.queries import balance_of_patients, statement_balance
+from careline.billing.services.guarantors import dependants_of
 from careline.billing.services.pay_page import pay_page_checkout, pay_page_instalment
 from careline.billing.services.statements import statement_viewed
 from careline.billing.statement_document import statement_document
@@ -56,7 +57,9 @@ def billing(request: HttpRequest) -> HttpResponse:
         actor=session.actor, action=AuditAction.VIEW, obj=patient, patient_id=patient.pk,
         detail=f"portal billing: {len(statements)} statements",
     )  # fmt: skip
-    context = {"statements": statements, "balance": patient_balance(patient), "nav": "billing"}
+    # A guarantor's tab: their own account and their dependants' (whose lines they see on the statements).
+    balance = balance_of_patients([patient.pk, *dependants_of(patient.pk)])
+    context = {"statements": statements, "balance": balance, "nav": "billing"}
     return render(request, "portal/billing/billing.html", context)
 
 
@@ -74,7 +77,7 @@ def _statement_page(request: HttpRequest, session: PortalSession, found: Stateme
         detail=f"portal statement {found.number}",
     )  # fmt: skip
     statement_viewed(statement=found, actor=session.actor, where="portal")
-    balance = patient_balance(found.patient_id)
+    balance = statement_balance(found)
     context = {
         "statement": found, "document": statement_document(found, pay_url=""), "balance": balance,
         "paid": request.GET.get("paid") == "1", "nav": "billing",
