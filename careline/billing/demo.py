@@ -226,6 +226,21 @@ def _statements_and_collections(*, actor: Actor) -> dict[str, int]:
         for p in {c.patient for c in Charge.objects.select_related("patient").order_by("patient_id")}
         if patient_balance(p).due
     ]
+    guarantors = 0
+    holder = owing[3] if len(owing) > 3 else None
+    dependant = next(
+        (p for p in owing[4:] if holder and p.primary_location_id == holder.primary_location_id), None
+    )
+    if holder is not None and dependant is not None:
+        from careline.billing.services.guarantors import guarantor_set
+
+        # A parent who pays for a child: one combined statement, the child's lines labelled by name.
+        guarantor_set(
+            patient=dependant, guarantor=holder, starts_on=timezone.localdate() - timedelta(days=120),
+            relationship="parent", actor=actor,
+        )  # fmt: skip
+        owing.remove(dependant)
+        guarantors = 1
     statements = []
     for patient in owing:
         try:
@@ -244,7 +259,10 @@ def _statements_and_collections(*, actor: Actor) -> dict[str, int]:
             FollowUp.objects.filter(pk=followup.pk).update(
                 due_at=now - age + timedelta(days=followup.days_after)
             )
-    counts = {"billing_statements": len(statements), "billing_plans": 0, "billing_disputes": 0}
+    counts = {
+        "billing_statements": len(statements), "billing_plans": 0, "billing_disputes": 0,
+        "billing_guarantors": guarantors,
+    }  # fmt: skip
     if len(statements) > 2:
         plan_statement = statements[1]
         try:

@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
 import segno
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -61,20 +64,29 @@ class QrCode(Flowable):
                     self.canv.rect(x * cell, self.size - (y + 1) * cell, cell, cell, stroke=0, fill=1)
 
 
+def _bold(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(f"<b>{escape(text)}</b>", style)
+
+
 def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
     return Paragraph(escape(text), style)
 
 
 def _lines_table(doc: StatementDocument) -> Table:
     money = doc.money
-    rows: list[list[object]] = [["Date", "Description", "Charged", "Insurance paid", "Adjusted", "You owe"]]
-    for line in doc.lines:
+    rows: list[list[object]] = [
+        [_("Date"), _("Description"), _("Charged"), _("Insurance paid"), _("Adjusted"), _("You owe")]
+    ]
+    for row in doc.rows:
+        line = row.line
+        described = _p(row.description)
+        if row.patient_name:  # a guarantor's combined statement: whose item it is
+            described = Paragraph(f"<b>{escape(row.patient_name)}</b><br/>{escape(row.description)}", BODY)
         if line.kind == "charge":
-            label = f"{line.service_code} {line.description}".strip()
             rows.append(
                 [
                     line.line_date.isoformat(),
-                    _p(label),
+                    described,
                     money(line.charged_cents),
                     money(line.insurance_paid_cents),
                     money(line.insurance_adjusted_cents),
@@ -82,9 +94,7 @@ def _lines_table(doc: StatementDocument) -> Table:
                 ]
             )
         else:
-            rows.append(
-                [line.line_date.isoformat(), _p(line.description), "", "", "", money(line.amount_cents)]
-            )
+            rows.append([line.line_date.isoformat(), described, "", "", "", money(line.amount_cents)])
     table = Table(
         rows,
         colWidths=[0.85 * inch, 2.55 * inch, 0.9 * inch, 1.0 * inch, 0.85 * inch, 0.9 * inch],
@@ -108,15 +118,15 @@ def _lines_table(doc: StatementDocument) -> Table:
 def _totals_table(doc: StatementDocument) -> Table:
     t, money = doc.totals, doc.money
     rows = [
-        ["Total charges", money(t.charged)],
-        ["Insurance paid", money(t.insurance_paid)],
-        ["Insurance adjustments", money(t.insurance_adjusted)],
-        ["Your share after insurance", money(t.patient_share)],
-        ["Payments and credits", money(t.payments_and_credits)],
-        ["Amount due", money(t.amount_due)],
+        [_("Total charges"), money(t.charged)],
+        [_("Insurance paid"), money(t.insurance_paid)],
+        [_("Insurance adjustments"), money(t.insurance_adjusted)],
+        [_("Your share after insurance"), money(t.patient_share)],
+        [_("Payments and credits"), money(t.payments_and_credits)],
+        [_("Amount due"), money(t.amount_due)],
     ]
     if t.credit:
-        rows.append(["In credit", money(t.credit)])
+        rows.append([pgettext("statement pdf", "In credit"), money(t.credit)])
     table = Table(rows, colWidths=[2.2 * inch, 1.1 * inch], hAlign="RIGHT")
     table.setStyle(
         TableStyle(
@@ -135,40 +145,58 @@ def _stub(doc: StatementDocument) -> list[Flowable]:
     s, money = doc.statement, doc.money
     remit = "<br/>".join(escape(line) for line in [doc.clinic_name, *doc.clinic_address])
     rows = [
-        [_p("Statement"), _p(s.number), Paragraph(f"<b>Make checks payable to</b><br/>{remit}", BODY)],
-        [_p("Account"), _p(doc.account), ""],
-        [_p("Patient"), _p(doc.patient_name), ""],
-        [_p("Due by"), _p(s.due_date.isoformat()), ""],
-        [_p("Amount due"), Paragraph(f"<b>{escape(money(s.amount_due_cents))}</b>", BODY), ""],
-        [_p("Amount enclosed"), _p("$ ______________"), ""],
+        [
+            _p(pgettext("statement pdf", "Statement")),
+            _p(s.number),
+            Paragraph(
+                "<b>" + escape(pgettext("statement pdf", "Make checks payable to")) + f"</b><br/>{remit}",
+                BODY,
+            ),
+        ],
+        [_p(pgettext("statement pdf", "Account")), _p(doc.account), ""],
+        [_p(pgettext("statement pdf", "Patient")), _p(doc.patient_name), ""],
+        [_p(_("Due by")), _p(s.due_date.isoformat()), ""],
+        [_p(_("Amount due")), Paragraph(f"<b>{escape(money(s.amount_due_cents))}</b>", BODY), ""],
+        [_p(pgettext("statement pdf", "Amount enclosed")), _p("$ ______________"), ""],
     ]
     table = Table(rows, colWidths=[1.2 * inch, 1.8 * inch, 3.9 * inch])
     table.setStyle(TableStyle([("SPAN", (2, 0), (2, -1)), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    detach = pgettext("statement pdf", "Detach and return this part with your payment")
     return [
         CondPageBreak(2.4 * inch),
         Spacer(1, 8),
-        _p("✂ - - - - - - - - - Detach and return this part with your payment - - - - - - - - -", SMALL),
+        _p(
+            f"✂ - - - - - - - - - {detach} - - - - - - - - -",
+            SMALL,
+        ),
         HRFlowable(width="100%", dash=[2, 2], thickness=0.5),
-        Paragraph("<b>Remittance</b>", HEAD),
+        _bold(pgettext("statement pdf", "Remittance"), HEAD),
         table,
     ]
 
 
 def statement_story(doc: StatementDocument) -> list[Flowable]:
-    """The flowables of one statement (the PDF of one, or a page run of the day's batch)."""
+    """The flowables of one statement (the PDF of one, or a page run of the day's batch), in the payer's
+    language."""
+    with translation.override(doc.language):
+        return _story(doc)
+
+
+def _story(doc: StatementDocument) -> list[Flowable]:
     s = doc.statement
-    clinic = "<br/>".join(escape(line) for line in [*doc.clinic_address, f"Phone {doc.clinic_phone}"] if line)
+    phone = pgettext("statement pdf", "Phone") + f" {doc.clinic_phone}" if doc.clinic_phone else ""
+    clinic = "<br/>".join(escape(line) for line in [*doc.clinic_address, phone] if line)
     payer = "<br/>".join(escape(line) for line in [doc.payer_name, *doc.payer_address])
     header = Table(
         [
             [
                 [Paragraph(f"<b>{escape(doc.clinic_name)}</b>", TITLE), Paragraph(clinic, BODY)],
                 [
-                    Paragraph("<b>Statement</b>", TITLE),
-                    _p(f"Number {s.number}"),
-                    _p(f"Date {s.statement_date.isoformat()}"),
-                    _p(f"Due by {s.due_date.isoformat()}"),
-                    _p(f"Account {doc.account}"),
+                    _bold(pgettext("statement pdf", "Statement"), TITLE),
+                    _p(pgettext("statement pdf", "Number") + f" {s.number}"),
+                    _p(f"{_('Date')} {s.statement_date.isoformat()}"),
+                    _p(f"{_('Due by')} {s.due_date.isoformat()}"),
+                    _p(pgettext("statement pdf", "Account") + f" {doc.account}"),
                 ],
             ]
         ],
@@ -179,11 +207,20 @@ def statement_story(doc: StatementDocument) -> list[Flowable]:
         [
             [
                 [
-                    Paragraph("<b>How to pay</b>", HEAD),
-                    _p(f"Online: {doc.pay_url}"),
-                    _p("Scan the code or open the link; the page asks for the date of birth first."),
-                    _p(f"By phone: {doc.clinic_phone}" if doc.clinic_phone else "By phone: call the clinic."),
-                    _p("By mail: send a check with the remittance part below."),
+                    _bold(pgettext("statement pdf", "How to pay"), HEAD),
+                    _p(pgettext("statement pdf", "Online:") + f" {doc.pay_url}"),
+                    _p(
+                        pgettext(
+                            "statement pdf",
+                            "Scan the code or open the link; the page asks for the date of birth first.",
+                        )
+                    ),
+                    _p(
+                        pgettext("statement pdf", "By phone:") + f" {doc.clinic_phone}"
+                        if doc.clinic_phone
+                        else pgettext("statement pdf", "By phone: call the clinic.")
+                    ),
+                    _p(pgettext("statement pdf", "By mail: send a check with the remittance part below.")),
                 ],
                 QrCode(doc.pay_url),
             ]
@@ -196,8 +233,8 @@ def statement_story(doc: StatementDocument) -> list[Flowable]:
         Spacer(1, 10),
         Paragraph(payer, BODY),
         Spacer(1, 6),
-        _p(f"Patient: {doc.patient_name}"),
-        Paragraph("<b>Your account</b>", HEAD),
+        _p(pgettext("statement pdf", "Patient:") + f" {doc.patient_name}"),
+        _bold(pgettext("statement pdf", "Your account"), HEAD),
         _lines_table(doc),
         Spacer(1, 6),
         _totals_table(doc),

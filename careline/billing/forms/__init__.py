@@ -60,13 +60,27 @@ def errors_text(error: ValidationError) -> str:
 
 
 class StatementIssueForm(forms.Form):
+    due_in_days = forms.IntegerField(label="Days to pay", min_value=1, max_value=365, initial=30)
+
+
+class GuarantorForm(forms.Form):
+    """Who pays the patient's bills from a date (their patient record's MRN), or end the guarantor."""
+
+    action = forms.ChoiceField(choices=[("set", "Set"), ("end", "End")], widget=forms.HiddenInput)
     guarantor_mrn = forms.CharField(
         label="Guarantor's MRN",
         required=False,
         max_length=32,
-        help_text="When someone else pays (a parent for a child): their patient record's MRN. Empty: the patient.",
+        help_text="Another patient's record (a parent for a child): their statements will list this patient's items.",
     )
-    due_in_days = forms.IntegerField(label="Days to pay", min_value=1, max_value=365, initial=30)
+    relationship = forms.CharField(label="Relationship", required=False, max_length=60)
+    on = forms.DateField(label="From (or, to end: on)", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "set" and not (data.get("guarantor_mrn") or "").strip():
+            self.add_error("guarantor_mrn", "Give the guarantor's MRN.")
+        return data
 
 
 class StatementVoidForm(forms.Form):

@@ -16,6 +16,7 @@ from careline.billing.models.collections import (
     TaskKind,
     TaskState,
 )
+from careline.billing.models.guarantors import GuarantorLink
 from careline.billing.models.imports import BillingIdempotencyKey, BillingImport
 from careline.billing.models.ledger import (
     FINAL_CLAIM_STATUSES,
@@ -31,6 +32,7 @@ from careline.billing.models.payments import (
     DESK_METHODS,
     AdjustmentKind,
     BalanceAdjustment,
+    OverpaymentOutcome,
     Payment,
     PaymentMethod,
     Refund,
@@ -68,7 +70,9 @@ __all__ = [
     "FollowUpAction",
     "FollowUpState",
     "FollowUpStep",
+    "GuarantorLink",
     "InstalmentState",
+    "OverpaymentOutcome",
     "PayPageAttempt",
     "Payment",
     "PaymentCheckout",

@@ -102,6 +102,8 @@ class Dispute(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolution = models.CharField(max_length=500, blank=True, default="")
+    # A card dispute reported by a payment provider ("stripe-dispute:<id>"); empty for one staff opened.
+    provider_reference = models.CharField(max_length=60, blank=True, default="")
 
     class Meta:
         ordering = ["-opened_at", "-id"]

@@ -20,6 +20,11 @@ class PaymentMethod(models.TextChoices):
 DESK_METHODS = (PaymentMethod.CASH, PaymentMethod.CHECK, PaymentMethod.CARD_TERMINAL)
 
 
+class OverpaymentOutcome(models.TextChoices):
+    REFUNDED = "refunded", "Refunded"
+    CREDIT = "credit", "Kept as credit"
+
+
 class Payment(models.Model):
     """Money received from (or for) a patient; always more than zero."""
 
@@ -41,6 +46,14 @@ class Payment(models.Model):
     # How much of it was more than the balance due when it arrived: money a provider had already taken is
     # never refused, so the patient is left in credit and billing staff see the flag (refund or keep).
     overpayment_cents = models.BigIntegerField(default=0)
+    # Billing staff's review of an overpayment (on the worklist until reviewed): refunded or kept as credit.
+    overpayment_outcome = models.CharField(
+        max_length=10, choices=OverpaymentOutcome.choices, blank=True, default=""
+    )
+    overpayment_reviewed_at = models.DateTimeField(null=True, blank=True)
+    overpayment_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["received_at", "id"]
@@ -85,6 +98,12 @@ class Refund(models.Model):
         ordering = ["refunded_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="billing_refund_amount_positive"),
+            # A provider's refund is recorded once (one made from the ledger, then reported back by a webhook).
+            models.UniqueConstraint(
+                fields=["provider_reference"],
+                condition=~Q(provider_reference=""),
+                name="billing_refund_provider_reference_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -104,6 +104,10 @@ class StatementLine(models.Model):
     credit or write-off takes off, a refund adds back. The lines of a statement sum to its net total."""
 
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    # Whose item it is: a guarantor's statement combines the guarantor's own and their dependants' lines.
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     position = models.PositiveIntegerField()
     kind = models.CharField(max_length=10, choices=StatementLineKind.choices)
     visit = models.ForeignKey(

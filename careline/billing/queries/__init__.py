@@ -247,6 +247,7 @@ class LineDraft:
     charged_cents: int = 0
     insurance_paid_cents: int = 0
     insurance_adjusted_cents: int = 0
+    patient_id: int | None = None  # whose item it is (a guarantor's statement combines several patients)
 
 
 def statement_ready_visit_ids(patient_id: int) -> set[int]:
@@ -317,6 +318,7 @@ def statement_line_drafts_of(patient_ids: list[int]) -> dict[int, list[LineDraft
                 charged_cents=charge.amount_cents,
                 insurance_paid_cents=paid,
                 insurance_adjusted_cents=adjusted,
+                patient_id=charge.patient_id,
             )
         )
     methods = dict(PaymentMethod.choices)
@@ -331,6 +333,7 @@ def statement_line_drafts_of(patient_ids: list[int]) -> dict[int, list[LineDraft
                 line_date=received.date(),
                 description=f"Payment ({str(methods.get(method, method)).lower()})",
                 amount_cents=-amount,
+                patient_id=patient_id,
             )
         )
     for patient_id, refunded, amount in (
@@ -344,6 +347,7 @@ def statement_line_drafts_of(patient_ids: list[int]) -> dict[int, list[LineDraft
                 line_date=refunded.date(),
                 description="Refund",
                 amount_cents=amount,
+                patient_id=patient_id,
             )
         )
     kinds = dict(AdjustmentKind.choices)
@@ -358,6 +362,7 @@ def statement_line_drafts_of(patient_ids: list[int]) -> dict[int, list[LineDraft
                 line_date=created.date(),
                 description=str(kinds.get(kind, kind)),
                 amount_cents=-amount,
+                patient_id=patient_id,
             )
         )
     for lines in drafts.values():
@@ -447,13 +452,48 @@ def statement_history(statement: Any) -> list[HistoryEntry]:
 
 
 def statements_of_patient(patient_id: int) -> QuerySet[Any]:
-    """PATIENT's statements, newest first (with the guarantor's name)."""
-    from careline.billing.models import Statement
+    """PATIENT's statements, newest first (with the guarantor's name): their own, and their guarantor's that
+    list their items."""
+    from careline.billing.models import Statement, StatementLine
 
+    theirs = StatementLine.objects.filter(patient_id=patient_id).values("statement_id")
     return (
-        Statement.objects.filter(patient_id=patient_id)
-        .select_related("guarantor")
+        Statement.objects.filter(Q(patient_id=patient_id) | Q(pk__in=theirs))
+        .select_related("guarantor", "patient")
         .order_by("-issued_at", "-id")
+    )
+
+
+def statement_patient_ids(statement: Any) -> list[int]:
+    """The patients whose items STATEMENT lists: its patient first, then a guarantor's dependants."""
+    from careline.billing.models import StatementLine
+
+    others = set(
+        StatementLine.objects.filter(statement=statement)
+        .exclude(patient_id=statement.patient_id)
+        .exclude(patient__isnull=True)
+        .values_list("patient_id", flat=True)
+    )
+    return [statement.patient_id, *sorted(others)]
+
+
+def statement_balance(statement: Any) -> Balance:
+    """The balance now of every account STATEMENT lists, summed (one patient's for a plain statement)."""
+    return balance_of_patients(statement_patient_ids(statement))
+
+
+def balance_of_patients(ids: list[int]) -> Balance:
+    """The accounts of the patients IDS summed (a guarantor's and their dependants'), in one query."""
+    if len(ids) == 1:
+        return patient_balance(ids[0])
+    rows = [balance_from(row) for row in balances_of(Patient.objects.filter(pk__in=ids))]
+    return Balance(
+        responsibility=sum(b.responsibility for b in rows),
+        paid=sum(b.paid for b in rows),
+        refunded=sum(b.refunded for b in rows),
+        credits=sum(b.credits for b in rows),
+        write_offs=sum(b.write_offs for b in rows),
+        currency=rows[0].currency if rows else default_currency(),
     )
 
 

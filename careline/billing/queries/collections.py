@@ -19,8 +19,10 @@ from django.utils import timezone
 from careline.billing.models import (
     BillingTask,
     Dispute,
+    InstalmentState,
     Payment,
     PaymentPlan,
+    PlanInstalment,
     PlanState,
     Refund,
     Statement,
@@ -40,6 +42,16 @@ AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("90+ days", 91, None),
 )
 NOT_BILLED = "Not yet billed"
+
+
+def instalment_due(patient_id: int) -> PlanInstalment | None:
+    """The instalment of PATIENT_ID's active plan to pay now (the oldest not paid in full), or None."""
+    return (
+        PlanInstalment.objects.filter(plan__patient_id=patient_id, plan__state=PlanState.ACTIVE)
+        .exclude(state=InstalmentState.PAID)
+        .order_by("number")
+        .first()
+    )
 
 
 def bucket_of(age_days: int | None) -> str:
@@ -142,6 +154,16 @@ def worklist_tasks(user: Any, *, show: str = "open", kind: str = "") -> QuerySet
     if kind:
         tasks = tasks.filter(kind=kind)
     return tasks.prefetch_related("notes__author")
+
+
+def overpayments_to_review(user: Any) -> QuerySet[Payment]:
+    """Payments beyond what was due, not yet reviewed (refund or keep as credit), of USER's patients."""
+    return (
+        Payment.objects.filter(overpayment_cents__gt=0, overpayment_reviewed_at__isnull=True)
+        .filter(patient__in=patients_visible_to(user))
+        .select_related("patient")
+        .order_by("received_at", "id")
+    )
 
 
 def open_disputes(user: Any) -> QuerySet[Dispute]:

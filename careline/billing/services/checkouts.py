@@ -26,6 +26,7 @@ from careline.billing.models import (
     TaskKind,
 )
 from careline.billing.providers import Checkout, PaymentProviderError
+from careline.billing.queries import balance_from, balances_of, statement_patient_ids
 from careline.billing.services.checks import amount_checked, text_checked
 from careline.billing.services.payments import payment_record, refund_record
 from careline.core.actor import Actor
@@ -82,6 +83,66 @@ def _locked(provider: str, reference: str) -> PaymentCheckout:
     return row
 
 
+# A guarantor's payment of a combined statement is one payment at the provider, recorded as one row per
+# account it pays: the first row carries the provider's id, the others that id + "/<patient id>".
+PART_SEPARATOR = "/"
+
+
+def provider_payment_id(payment: Payment) -> str:
+    """The provider's id of the payment PAYMENT is (a part of)."""
+    return payment.provider_reference.split(PART_SEPARATOR, 1)[0]
+
+
+def _online_payment_record(
+    row: PaymentCheckout,
+    group: list[int],
+    *,
+    provider: str,
+    payment_reference: str,
+    amount_cents: int,
+    received_at: datetime | None,
+) -> Payment:
+    """Record the money taken for ROW: on its patient's account, or, for a guarantor's combined statement
+    (GROUP: the guarantor first), on each account up to what it owes, the rest on the guarantor's."""
+    actor = provider_actor(provider)
+    parts: list[tuple[int, int]] = [(row.patient_id, amount_cents)]
+    if len(group) > 1 and row.instalment_id is None:
+        for pk in sorted(group):
+            Patient.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True).first()
+        dues = {acct.pk: balance_from(acct).due for acct in balances_of(Patient.objects.filter(pk__in=group))}
+        remaining, taken = amount_cents, []
+        for pk in group:
+            take = min(dues.get(pk, 0), remaining)
+            if take > 0:
+                taken.append([pk, take])
+                remaining -= take
+        if remaining:
+            if taken and taken[0][0] == group[0]:
+                taken[0][1] += remaining
+            else:
+                taken.insert(0, [group[0], remaining])
+        parts = [(pk, take) for pk, take in taken]
+    patients = Patient.objects.in_bulk([pk for pk, _ in parts])
+    first: Payment | None = None
+    for pk, take in parts:
+        payment = payment_record(
+            patient=patients[pk],
+            amount_cents=take,
+            method=PaymentMethod.ONLINE,
+            reference=row.description[:60],
+            provider=provider,
+            provider_reference=payment_reference
+            if first is None
+            else f"{payment_reference}{PART_SEPARATOR}{pk}"[:120],
+            received_at=received_at,
+            actor=actor,
+            already_taken=True,
+        )
+        first = first or payment
+    assert first is not None
+    return first
+
+
 def checkout_paid(
     *,
     provider: str,
@@ -97,19 +158,13 @@ def checkout_paid(
     with transaction.atomic():
         row = _locked(provider, reference)
         existing = Payment.objects.filter(provider=provider, provider_reference=payment_reference).first()
+        group = statement_patient_ids(row.statement) if row.statement is not None else [row.patient_id]
         if existing is None:
-            existing = payment_record(
-                patient=row.patient,
-                amount_cents=amount_cents,
-                method=PaymentMethod.ONLINE,
-                reference=row.description[:60],
-                provider=provider,
-                provider_reference=payment_reference,
-                received_at=received_at,
-                actor=provider_actor(provider),
-                already_taken=True,
-            )
-        elif existing.patient_id != row.patient_id:
+            existing = _online_payment_record(
+                row, group, provider=provider, payment_reference=payment_reference,
+                amount_cents=amount_cents, received_at=received_at,
+            )  # fmt: skip
+        elif existing.patient_id not in group:
             raise ValidationError("That payment belongs to another checkout.")
         # Paid wins over declined or expired: the money arrived (a late event still records it).
         if row.state != CheckoutState.PAID or row.payment_id != existing.pk:
@@ -181,7 +236,7 @@ def refund_through_provider(*, payment: Payment, amount_cents: int, reason: str,
             return refund_record(payment=locked, amount_cents=amount_cents, reason=reason, actor=actor)
         try:
             provider_reference = provider.refund(
-                provider_reference=locked.provider_reference, amount_cents=amount_cents, idempotency_key=key
+                provider_reference=provider_payment_id(locked), amount_cents=amount_cents, idempotency_key=key
             )
         except PaymentProviderError as error:
             raise ValidationError(f"The payment provider refused the refund: {error}") from None

@@ -36,7 +36,7 @@ from careline.billing.models import (
     TaskKind,
 )
 from careline.billing.paylinks import pay_link_url
-from careline.billing.queries import patient_balance
+from careline.billing.queries import balance_of_patients, statement_balance
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.messaging.models import Message, MessageKind, MessageState
@@ -121,7 +121,7 @@ def followup_stop_reason(statement: Statement, *, patient: Patient | None = None
         return StopReason.PLAN
     if Dispute.objects.filter(patient_id=statement.patient_id, resolved_at__isnull=True).exists():
         return StopReason.DISPUTE
-    if patient_balance(statement.patient_id).due <= 0:
+    if statement_balance(statement).due <= 0:  # a guarantor's statement: every account it lists
         return StopReason.PAID
     return ""
 
@@ -142,8 +142,15 @@ def followups_on_statement_issued(event: StatementIssued) -> None:
 
 def followups_on_payment(event: PaymentRecorded) -> None:
     """A payment that settles the account stops the sequence at once (inside the payment's transaction)."""
-    if patient_balance(event.patient_id).due <= 0:
-        followups_stop(patient_id=event.patient_id, reason=StopReason.PAID)
+    from careline.billing.services.guarantors import dependants_of, guarantor_of
+
+    guarantor = guarantor_of(event.patient_id)
+    holder_id = guarantor.pk if guarantor is not None else event.patient_id
+    group = [holder_id, *dependants_of(holder_id)]
+    if balance_of_patients(group).due <= 0:
+        followups_stop(patient_id=holder_id, reason=StopReason.PAID)
+        if holder_id != event.patient_id:
+            followups_stop(patient_id=event.patient_id, reason=StopReason.PAID)
 
 
 def followups_on_consent_changed(event: ConsentChanged) -> None:

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from careline.billing.models import Payment, PayPageAttempt, Statement, StatementEventKind, StatementState
 from careline.billing.providers import Checkout, PaymentProviderError, active_provider
-from careline.billing.queries import patient_balance
+from careline.billing.queries import statement_balance
+from careline.billing.queries.collections import instalment_due
 from careline.billing.services.statements import _event, statement_link_resend
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
@@ -91,13 +92,30 @@ class PayStart:
     problem: str = ""
 
 
-def pay_page_checkout(*, statement: Statement, actor: Actor, return_url: str) -> PayStart:
-    """Start paying the balance due now on STATEMENT's account with the active provider (audited)."""
+def pay_page_instalment(statement: Statement, due: int) -> tuple[int | None, int]:
+    """(the instalment id, its amount) when STATEMENT's patient has an active plan: what is left of the due
+    instalment, never more than DUE; (None, 0) without a plan."""
+    instalment = instalment_due(statement.patient_id)
+    if instalment is None:
+        return None, 0
+    return instalment.pk, min(instalment.remaining_cents, due)
+
+
+def pay_page_checkout(
+    *, statement: Statement, actor: Actor, return_url: str, instalment: bool = False
+) -> PayStart:
+    """Start paying the balance due now on STATEMENT's account (or, INSTALMENT, the plan's instalment due)
+    with the active provider (audited)."""
     if statement.state != StatementState.ISSUED:
         return PayStart(problem=_("This statement is no longer current."))
-    due = patient_balance(statement.patient_id).due
+    due = statement_balance(statement).due
     if due <= 0:
         return PayStart(problem=_("Nothing is due now."))
+    instalment_id: int | None = None
+    if instalment:
+        instalment_id, due = pay_page_instalment(statement, due)
+        if instalment_id is None or due <= 0:
+            return PayStart(problem=_("There is no payment plan instalment to pay now."))
     paid = Payment.objects.filter(patient_id=statement.patient_id).count()
     payer = statement.guarantor or statement.patient
     try:
@@ -107,11 +125,13 @@ def pay_page_checkout(*, statement: Statement, actor: Actor, return_url: str) ->
                 patient_id=statement.patient_id,
                 amount_cents=due,
                 currency=statement.currency,
-                description=f"Statement {statement.number}",
+                description=f"Statement {statement.number}" + (", plan instalment" if instalment_id else ""),
                 success_url=f"{return_url}?paid=1",
                 cancel_url=return_url,
-                idempotency_key=f"statement-{statement.pk}-{due}-{paid}",
+                idempotency_key=f"statement-{statement.pk}-{due}-{paid}"
+                + (f"-instalment-{instalment_id}" if instalment_id else ""),
                 statement_id=statement.pk,
+                instalment_id=instalment_id,
                 payer_email=payer.email,
             )
         )

@@ -28,15 +28,26 @@ def receipt_number(payment: Payment) -> str:
 
 
 def receipt_payer(payment: Payment) -> Patient:
-    """Who paid: the guarantor of the statement paid online when there is one, else the patient."""
+    """Who paid: the payer of the statement paid online (its guarantor, or the guarantor whose combined
+    statement it is), else the patient."""
     checkout = (
-        PaymentCheckout.objects.filter(payment=payment, statement__guarantor__isnull=False)
-        .select_related("statement__guarantor__primary_location")
+        PaymentCheckout.objects.filter(payment=payment, statement__isnull=False)
+        .select_related("statement__guarantor__primary_location", "statement__patient__primary_location")
         .first()
     )
-    if checkout is not None and checkout.statement is not None and checkout.statement.guarantor is not None:
-        return checkout.statement.guarantor
+    if checkout is not None and checkout.statement is not None:
+        return checkout.statement.guarantor or checkout.statement.patient
     return Patient.objects.select_related("primary_location").get(pk=payment.patient_id)
+
+
+def receipt_amount(payment: Payment) -> int:
+    """What the payer paid: PAYMENT, with the parts it was split into on a guarantor's dependants' accounts."""
+    if not payment.provider_reference:
+        return payment.amount_cents
+    parts = Payment.objects.filter(
+        provider=payment.provider, provider_reference__startswith=f"{payment.provider_reference}/"
+    ).values_list("amount_cents", flat=True)
+    return payment.amount_cents + sum(parts)
 
 
 def receipt_channel(payer: Patient) -> Any:
@@ -72,8 +83,8 @@ def receipt_send(payment_id: int) -> None:
     from careline.messaging.templating import TemplateKind, template_render
 
     payment = Payment.objects.filter(pk=payment_id).first()
-    if payment is None:
-        return
+    if payment is None or "/" in payment.provider_reference:
+        return  # a part of a guarantor's payment: the receipt of its first part covers it
     payer = receipt_payer(payment)
     channel = receipt_channel(payer)
     if channel is None:
@@ -81,7 +92,7 @@ def receipt_send(payment_id: int) -> None:
         return
     language = text_language(payer.language)
     values = patient_values(patient=payer, location=None)
-    values["amount"] = format_money(payment.amount_cents, payment.currency)
+    values["amount"] = format_money(receipt_amount(payment), payment.currency)
     body = template_render(say(RECEIPT_TEXT, language), values, kind=TemplateKind.BILLING)
     number = receipt_number(payment)
     extra: dict[str, Any] = {}

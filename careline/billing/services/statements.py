@@ -32,7 +32,7 @@ from careline.billing.models import (
 )
 from careline.billing.money import format_money
 from careline.billing.paylinks import pay_link_url
-from careline.billing.queries import LineDraft, statement_line_drafts, statement_totals
+from careline.billing.queries import LineDraft, statement_line_drafts_of, statement_totals
 from careline.billing.statement_texts import (
     PAY_LINK_EMAIL_BODY,
     PAY_LINK_EMAIL_SUBJECT,
@@ -164,6 +164,7 @@ def statement_lines_store(statement: Statement, drafts: list[LineDraft]) -> None
             StatementLine(
                 statement=statement,
                 position=index,
+                patient_id=d.patient_id,
                 kind=d.kind,
                 visit_id=d.visit_id,
                 charge_id=d.charge_id,
@@ -190,13 +191,23 @@ def statement_issue(
     drafts: list[LineDraft] | None = None,
 ) -> Statement:
     """Issue a statement of PATIENT's ready visits to the patient (or GUARANTOR), deliver it and publish
-    StatementIssued (audited). ValidationError when no visit is ready or the guarantor is the patient."""
+    StatementIssued (audited). ValidationError when no visit is ready or the guarantor is the patient.
+
+    A patient with a standing guarantor (`services.guarantors`) gets the guarantor's statement instead: one
+    statement of the guarantor's own items and every dependant's, each line naming its patient."""
+    group = [patient.pk]
+    if guarantor is None and drafts is None:
+        from careline.billing.services.guarantors import statement_holder
+
+        patient, group = statement_holder(patient)
     if guarantor is not None and guarantor.pk == patient.pk:
         raise ValidationError({"guarantor": "The guarantor is someone other than the patient."})
     days = settings.CARELINE_STATEMENT_DUE_DAYS if due_in_days is None else due_in_days
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
         raise ValidationError({"due_in_days": "Give between 1 and 365 days to pay."})
-    drafts = statement_line_drafts(patient.pk) if drafts is None else drafts
+    if drafts is None:
+        by_patient = statement_line_drafts_of(group)
+        drafts = [draft for pk in group for draft in by_patient[pk]]
     if not any(d.kind == "charge" for d in drafts):
         raise ValidationError(
             "Nothing is ready for a statement: no visit has all its claims final or is marked self-pay."
@@ -206,8 +217,9 @@ def statement_issue(
     totals = statement_totals(drafts)
     plan = statement_delivery_plan(payer)
     with transaction.atomic():
-        _lock_patient(patient)
-        previous = list(Statement.objects.filter(patient=patient, state=StatementState.ISSUED))
+        for pk in sorted(group):
+            Patient.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True).first()
+        previous = list(Statement.objects.filter(patient_id__in=group, state=StatementState.ISSUED))
         statement = Statement.objects.create(
             patient=patient, guarantor=guarantor, statement_date=today, due_date=today + timedelta(days=days),
             amount_due_cents=totals.amount_due, channel=plan.channel, channel_reason=plan.reason[:200],
@@ -230,6 +242,11 @@ def statement_issue(
             actor=actor, action=AuditAction.CREATE, obj=statement, patient_id=patient.pk,
             detail=f"statement {statement.number}: {totals.amount_due} cents due, by {plan.channel}",
         )  # fmt: skip
+        for dependant_id in group[1:]:
+            audit_record(
+                actor=actor, action=AuditAction.CREATE, obj=statement, patient_id=dependant_id,
+                detail=f"statement {statement.number} of the guarantor lists this patient's items",
+            )  # fmt: skip
         statement_deliver(statement=statement, payer=payer, actor=actor)
         publish(
             StatementIssued(
@@ -307,6 +324,11 @@ def statement_deliver(*, statement: Statement, payer: Patient, actor: Actor) -> 
         _event(statement, StatementEventKind.SENT, actor, detail=f"not sent: {refused}")
         return None
     _event(statement, StatementEventKind.SENT, actor, detail=statement.get_channel_display(), message=message)
+    if message is not None and statement.channel == StatementChannel.SMS:
+        from careline.billing.services.replies import billing_prompt_record
+
+        # A reply to the statement's own text reaches billing (PLAN, or a question tagged for staff).
+        billing_prompt_record(message=message, statement=statement)
     return message
 
 
@@ -319,8 +341,14 @@ def statement_current(statement: Statement) -> Statement | None:
         return statement
     if statement.state == StatementState.VOIDED:
         return None
+    from django.db.models import Q
+
+    # A dependant's statement is superseded by their guarantor's, which lists the dependant's items.
+    listed = StatementLine.objects.filter(patient_id=statement.patient_id).values("statement_id")
     return (
-        Statement.objects.filter(patient_id=statement.patient_id, state=StatementState.ISSUED)
+        Statement.objects.filter(
+            Q(patient_id=statement.patient_id) | Q(pk__in=listed), state=StatementState.ISSUED
+        )
         .order_by("-issued_at", "-id")
         .first()
     )

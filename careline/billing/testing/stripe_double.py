@@ -240,6 +240,48 @@ class StripeDouble:
             },
         )
 
+    def refund_in_dashboard(self, session_id: str, amount: int) -> dict[str, Any]:
+        """Someone refunds AMOUNT of SESSION_ID's payment in Stripe's dashboard: the `charge.refunded` event."""
+        intent = self.sessions[session_id]["_intent"]
+        status, refund = self._refund_create({"payment_intent": intent, "amount": str(amount)})
+        assert status == 200, refund
+        return self.charge_refunded(session_id)
+
+    def charge_refunded(self, session_id: str, *, list_refunds: bool = True) -> dict[str, Any]:
+        """`charge.refunded` of SESSION_ID's charge as it stands (every refund so far, from the ledger or not);
+        without LIST_REFUNDS as newer API versions send it (the total refunded only)."""
+        session = self.sessions[session_id]
+        intent = session["_intent"]
+        refunds = [r for r in self.refunds if r["payment_intent"] == intent]
+        charge: dict[str, Any] = {
+            "id": "ch_" + intent[3:],
+            "object": "charge",
+            "amount": session["amount_total"],
+            "amount_refunded": sum(r["amount"] for r in refunds),
+            "payment_intent": intent,
+            "refunded": sum(r["amount"] for r in refunds) >= session["amount_total"],
+        }
+        if list_refunds:
+            charge["refunds"] = {"object": "list", "data": list(reversed(refunds)), "has_more": False}
+        return event("charge.refunded", charge)
+
+    def dispute(self, session_id: str, *, amount: int, status: str = "needs_response") -> dict[str, Any]:
+        """A card dispute of SESSION_ID's payment: `charge.dispute.created`, or `.closed` with STATUS won/lost."""
+        session = self.sessions[session_id]
+        intent = session["_intent"]
+        dispute = {
+            "id": "dp_" + intent[3:],
+            "object": "dispute",
+            "amount": amount,
+            "charge": "ch_" + intent[3:],
+            "payment_intent": intent,
+            "reason": "fraudulent",
+            "status": status,
+        }
+        return event(
+            "charge.dispute.closed" if status in ("won", "lost") else "charge.dispute.created", dispute
+        )
+
 
 def event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     """A Stripe event of KIND about OBJ."""

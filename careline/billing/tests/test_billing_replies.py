@@ -78,3 +78,30 @@ def test_spanish_reminder_and_thanks(personas, clock):
     _reply("PLAN", "IN-1")
     thanks = Message.objects.filter(direction="out").order_by("-id").first()
     assert "plan de pagos" in thanks.body
+
+
+def _statement_texted(personas) -> Message:
+    from careline.billing.models import StatementEvent, StatementEventKind
+    from careline.billing.services.statements import statement_issue
+    from careline.billing.tests.support import billing_actor
+
+    billing_consent(PAT)
+    owing(personas, 4000)
+    statement = statement_issue(patient=personas.pat, actor=billing_actor(personas))
+    assert statement.channel == "sms"
+    sent = StatementEvent.objects.get(statement=statement, kind=StatementEventKind.SENT)
+    assert sent.message is not None
+    return sent.message
+
+
+def test_a_reply_to_the_statement_text_itself_reaches_billing(personas):
+    texted = _statement_texted(personas)
+    from careline.messaging.models import Prompt
+
+    assert Prompt.objects.filter(owner="billing", message=texted).exists()
+    _reply("plan please", "IN-1")  # not the word: for staff, tagged, with the statement named
+    conversation = Message.objects.get(provider_message_id="IN-1").conversation
+    assert "billing" in {t.name for t in conversation.tags.all()}
+    assert conversation.internal_notes.filter(text__contains="statement S-").exists()
+    _reply("PLAN", "IN-2")
+    assert BillingTask.objects.get().kind == TaskKind.PLAN_REQUEST

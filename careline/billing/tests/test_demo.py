@@ -47,6 +47,13 @@ def test_the_demo_bills_completed_visits_with_claims_in_every_state(settings: An
     patient = Refund.objects.get().patient
     page = client.get(reverse("billing:ledger", args=[patient.pk]))
     assert page.status_code == 200 and "Refunded" in page.content.decode()
+    from careline.billing.models import GuarantorLink, StatementLine
+
+    link = GuarantorLink.objects.get()  # a parent pays for a child: one combined statement
+    combined = StatementLine.objects.filter(patient=link.patient).values_list(
+        "statement__patient_id", flat=True
+    )
+    assert set(combined) == {link.guarantor_id}
     assert billing_seed_demo(admin=billing, billing=billing, seed=1) == {}  # once only
 
 

@@ -203,3 +203,39 @@ def test_without_a_provider_the_page_says_to_call(personas: Personas, settings: 
 def test_spanish_payers_read_the_page_in_spanish(personas: Personas) -> None:
     statement = issued(personas, 1_000, personas.quinn)
     assert "Fecha de nacimiento" in Client().get(pay_link_path(statement)).content.decode()
+
+
+@FAKE
+def test_with_an_active_plan_the_page_offers_this_months_instalment(personas: Personas) -> None:
+    from datetime import date
+
+    from careline.billing.services.plans import plan_create
+
+    FakeProvider.started.clear()
+    statement = issued(personas, 30_001)
+    client, path = Client(), pay_link_path(statement)
+    _verified(client, path)
+    assert "instalment" not in client.get(path).content.decode()  # no plan: the whole balance only
+    plan = plan_create(
+        statement=statement, instalments=3, first_due=date(2030, 4, 15), actor=billing_actor(personas)
+    )
+    payment_record(patient=personas.pat, amount_cents=1, method="cash", actor=billing_actor(personas))
+    page = client.get(path).content.decode()
+    assert "Pay this month's instalment ($100.00)" in page and "Pay $300.00" in page
+    assert client.post(path + "checkout", {"part": "instalment"}).status_code == 302
+    first = plan.instalments.get(number=1)
+    checkout = FakeProvider.started[-1]
+    assert (checkout.amount_cents, checkout.instalment_id) == (10_000, first.pk)
+    assert client.post(path + "checkout", {"part": "balance"}).status_code == 302
+    assert (FakeProvider.started[-1].amount_cents, FakeProvider.started[-1].instalment_id) == (30_000, None)
+
+
+@FAKE
+def test_asking_for_an_instalment_without_a_plan_is_refused(personas: Personas) -> None:
+    FakeProvider.started.clear()
+    statement = issued(personas)
+    client, path = Client(), pay_link_path(statement)
+    _verified(client, path)
+    response = client.post(path + "checkout", {"part": "instalment"})
+    assert response.status_code == 409 and "no payment plan instalment" in response.content.decode()
+    assert FakeProvider.started == []

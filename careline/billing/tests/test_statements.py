@@ -208,7 +208,29 @@ def test_the_days_mail_batch_is_one_pdf_with_a_page_run_per_statement(personas: 
     data = statements_batch_pdf([first, second], title="batch")
     text = " ".join(pdf_text(data).split())
     assert first.number in text and second.number in text
-    assert "Amount due $25.00" in text and "Amount due $10.00" in text
+    assert "Amount due $25.00" in text and "Importe a pagar $10.00" in text  # each in its payer's language
+
+
+def test_a_spanish_payers_pdf_and_line_words_are_in_spanish(personas: Personas) -> None:
+    from careline.billing.models import PaymentMethod
+    from careline.billing.statement_document import LINE_WORDS, statement_document
+
+    owing(personas, 4_000, personas.quinn)
+    actor = billing_actor(personas)
+    payment_record(patient=personas.quinn, amount_cents=1_500, method="cash", actor=actor)
+    balance_adjust(patient=personas.quinn, kind="credit", amount_cents=500, reason="Goodwill", actor=actor)
+    statement = statement_issue(patient=personas.quinn, actor=actor)
+    flat = " ".join(pdf_text(statement_pdf(statement, pay_url="https://x.test/p/")).split())
+    for expected in (
+        "Estado de cuenta", "Cómo pagar", "Talón de pago", "Importe adjunto", "Total de cargos $400.00",
+        "Pago (efectivo)", "Crédito", "Importe a pagar $20.00", "99213 Office visit",
+    ):  # fmt: skip
+        assert expected in flat, expected
+    assert "Payment (cash)" not in flat and "How to pay" not in flat
+    words = [row.description for row in statement_document(statement, pay_url="").rows]
+    assert "Pago (efectivo)" in words and "Crédito" in words
+    for method in PaymentMethod.labels:  # every word the ledger writes has its translation
+        assert f"Payment ({str(method).lower()})" in LINE_WORDS
 
 
 def test_void_withdraws_queued_texts_and_a_fresh_link_goes_to_the_channel_on_file(personas: Personas) -> None:

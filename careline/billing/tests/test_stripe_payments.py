@@ -244,3 +244,95 @@ def test_a_refund_stripe_refuses_records_nothing(
     response = client_for(personas.billing_a).post(url, body, follow=True)
     assert Refund.objects.count() == 0
     assert "refused the refund" in response.content.decode()
+
+
+# --- refunds and disputes made at Stripe ------------------------------------------------------------------
+
+
+def _paid(personas: Personas, stripe_double: StripeDouble, cents: int = 2_500) -> tuple[Payment, str]:
+    _, session = _started(personas, stripe_double, cents)
+    _deliver(stripe_double.pay(session)[0])
+    return Payment.objects.get(), session
+
+
+def test_a_refund_made_in_stripes_dashboard_reaches_the_ledger_once(
+    personas: Personas, stripe_double: StripeDouble
+) -> None:
+    payment, session = _paid(personas, stripe_double)
+    refunded = stripe_double.refund_in_dashboard(session, 1_000)
+    assert _deliver(refunded).status_code == 200
+    assert _deliver(refunded).status_code == 200  # delivered twice: one refund
+    refund = Refund.objects.get()
+    assert (refund.payment_id, refund.amount_cents) == (payment.pk, 1_000)
+    assert refund.provider_reference == stripe_double.refunds[0]["id"]
+    assert patient_balance(personas.pat).due == 1_000
+    # a second dashboard refund: the event lists both, only the new one is recorded
+    _deliver(stripe_double.refund_in_dashboard(session, 500))
+    assert sorted(Refund.objects.values_list("amount_cents", flat=True)) == [500, 1_000]
+
+
+def test_a_refund_from_the_ledger_reported_back_by_stripe_is_not_doubled(
+    personas: Personas, stripe_double: StripeDouble, client_for: Any
+) -> None:
+    payment, session = _paid(personas, stripe_double)
+    body = {f"refund-{payment.pk}-amount": "10.00", f"refund-{payment.pk}-reason": "Charged twice"}
+    client_for(personas.billing_a).post(reverse("billing:refund", args=[payment.pk]), body)
+    assert _deliver(stripe_double.charge_refunded(session)).status_code == 200
+    assert _deliver(stripe_double.charge_refunded(session, list_refunds=False)).status_code == 200
+    assert list(Refund.objects.values_list("amount_cents", flat=True)) == [1_000]
+
+
+def test_without_the_list_of_refunds_the_total_refunded_is_recorded_once(
+    personas: Personas, stripe_double: StripeDouble
+) -> None:
+    _, session = _paid(personas, stripe_double)
+    stripe_double.refund_in_dashboard(session, 700)
+    for _ in range(2):
+        assert _deliver(stripe_double.charge_refunded(session, list_refunds=False)).status_code == 200
+    assert list(Refund.objects.values_list("amount_cents", flat=True)) == [700]
+
+
+def test_a_forged_or_malformed_refund_event_changes_nothing(
+    personas: Personas, stripe_double: StripeDouble
+) -> None:
+    _, session = _paid(personas, stripe_double)
+    refunded = stripe_double.refund_in_dashboard(session, 1_000)
+    assert _deliver(refunded, secret="whsec_forged").status_code == 403
+    broken = stripe_double.charge_refunded(session)
+    broken["data"]["object"]["refunds"]["data"][0]["amount"] = "lots"
+    assert _deliver(broken).status_code == 400
+    assert not Refund.objects.exists()
+
+
+def test_a_card_dispute_is_a_worklist_task_and_a_lost_one_a_refund_on_the_ledger(
+    personas: Personas, stripe_double: StripeDouble
+) -> None:
+    from careline.billing.models import BillingTask, Dispute
+
+    payment, session = _paid(personas, stripe_double)
+    for _ in range(2):  # duplicated: one task
+        assert _deliver(stripe_double.dispute(session, amount=2_500)).status_code == 200
+    task = BillingTask.objects.get()
+    assert (task.kind, task.state, task.patient_id) == ("dispute", "open", personas.pat.pk)
+    assert Dispute.objects.get().is_open
+    assert not Refund.objects.exists()
+    for _ in range(2):
+        assert _deliver(stripe_double.dispute(session, amount=2_500, status="lost")).status_code == 200
+    task.refresh_from_db()
+    assert task.state == "done" and "lost" in task.outcome
+    refund = Refund.objects.get()
+    assert (refund.payment_id, refund.amount_cents) == (payment.pk, 2_500)
+    assert not Dispute.objects.get().is_open
+    assert patient_balance(personas.pat).due == 2_500
+
+
+def test_a_won_dispute_closes_the_task_and_leaves_the_payment(
+    personas: Personas, stripe_double: StripeDouble
+) -> None:
+    from careline.billing.models import BillingTask
+
+    _paid(personas, stripe_double)
+    session = next(iter(stripe_double.sessions))
+    _deliver(stripe_double.dispute(session, amount=2_500, status="won"))  # closed arriving first
+    assert BillingTask.objects.get().state == "done" and not Refund.objects.exists()
+    assert patient_balance(personas.pat).due == 0

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from careline.billing.views import collections as collections_views
+from careline.billing.views import guarantors as guarantor_views
 from careline.billing.views import imports as views_imports
 from careline.billing.views import ledger as views
 from careline.billing.views import statements
@@ -14,8 +15,12 @@ urlpatterns = [
     path("patients/<int:pk>/payment", views.payment_take, name="payment_record"),
     path("patients/<int:pk>/adjustments", views.adjust, name="adjust"),
     path("patients/<int:pk>/statement", statements.statement_preview, name="statement_issue"),
+    path("patients/<int:pk>/guarantor", guarantor_views.guarantor, name="guarantor"),
     path("payments/<int:pk>/refund", views.refund, name="refund"),
     path("payments/<int:pk>/receipt", views.receipt, name="receipt"),
+    path(
+        "payments/<int:pk>/overpayment", collections_views.overpayment_review_view, name="overpayment_review"
+    ),
     path("appointments/<int:pk>/self-pay", views.self_pay, name="self_pay"),
     path("statements/<int:pk>/", statements.statement_detail, name="statement"),
     path("statements/<int:pk>/pdf", statements.statement_download, name="statement_pdf"),

@@ -20,6 +20,7 @@ from careline.billing.models import (
     Dispute,
     FollowUpAction,
     FollowUpStep,
+    Payment,
     PaymentPlan,
     Statement,
     StatementState,
@@ -33,10 +34,12 @@ from careline.billing.queries.collections import (
     aged_accounts,
     billing_dashboard,
     open_disputes,
+    overpayments_to_review,
     task_for_user,
     worklist_tasks,
 )
 from careline.billing.services.collections import dispute_open, dispute_resolve
+from careline.billing.services.overpayments import overpayment_review
 from careline.billing.services.plans import plan_cancel, plan_create
 from careline.billing.services.tasks import task_assign, task_close, task_note_add
 from careline.core.actor import Actor
@@ -81,8 +84,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
     buckets = age_buckets(accounts)
     shown_accounts = accounts_in(accounts, age)[:PAGE_SIZE]
     disputes = list(open_disputes(request.user)[:PAGE_SIZE])
+    overpayments = list(overpayments_to_review(request.user)[:PAGE_SIZE])
     shown_ids = {task.patient_id for task in tasks_page} | {a.patient.pk for a in shown_accounts}
-    shown_ids |= {d.patient_id for d in disputes}
+    shown_ids |= {d.patient_id for d in disputes} | {p.patient_id for p in overpayments}
     if shown_ids:
         audit_patients_record(
             actor=Actor.from_request(request),
@@ -106,6 +110,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "accounts": shown_accounts,
         "accounts_more": max(len(accounts_in(accounts, age)) - PAGE_SIZE, 0),
         "disputes": disputes,
+        "overpayments": overpayments,
         "may_act": has_perm(request.user, Perm.BILLING_RECORD),
         "billers": [u for u in billers if has_perm(u, Perm.BILLING_RECORD)],
         "note_form": TaskNoteForm(),
@@ -184,6 +189,23 @@ def task_close_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _refusal(error))
     else:
         messages.success(request, "Task done.")
+    return _back_to_worklist(request)
+
+
+@require_perm(Perm.BILLING_RECORD)
+@require_http_methods(["POST"])
+def overpayment_review_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Review an overpayment from the worklist: refund the excess, or keep it as the patient's credit."""
+    payment = get_object_or_404(Payment, pk=pk)
+    patient_for_user(request.user, payment.patient_id, Perm.BILLING_RECORD)
+    try:
+        overpayment_review(
+            payment=payment, outcome=request.POST.get("outcome", ""), actor=Actor.from_request(request)
+        )
+    except ValidationError as error:
+        messages.error(request, _refusal(error))
+    else:
+        messages.success(request, "Overpayment reviewed.")
     return _back_to_worklist(request)
 
 

@@ -29,6 +29,7 @@ from careline.billing.services.checkouts import refund_through_provider
 from careline.billing.services.payments import balance_adjust, payment_record
 from careline.billing.services.receipts import receipt_number, receipt_payer
 from careline.billing.views.collections import collections_context
+from careline.billing.views.guarantors import guarantor_context
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access
 from careline.core.permissions import Perm, has_perm, require_perm
@@ -84,6 +85,7 @@ def ledger(request: HttpRequest, pk: int) -> HttpResponse:
         adjustment_form=AdjustmentForm(prefix="adjustment"),
         statements=list(statements_of_patient(patient.pk)[:20]),
         **collections_context(request, patient),
+        **guarantor_context(patient),
     )
     return render(request, "billing/ledger.html", context)
 

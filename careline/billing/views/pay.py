@@ -24,12 +24,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from careline.billing.models import Statement, StatementState
 from careline.billing.paylinks import PayLinkInvalid, pay_link_target_any_age, pay_link_verify
-from careline.billing.queries import patient_balance
+from careline.billing.queries import statement_balance
 from careline.billing.services.pay_page import (
     pay_page_blocked,
     pay_page_checkout,
     pay_page_fresh_link,
     pay_page_identity_check,
+    pay_page_instalment,
 )
 from careline.billing.services.statements import statement_viewed
 from careline.billing.statement_document import statement_document
@@ -140,8 +141,9 @@ def pay_page(request: HttpRequest, token: str) -> HttpResponse:
         )  # fmt: skip
         shown: dict[str, Any] = {
             "token": token, "statement": statement, "document": statement_document(statement, pay_url=""),
-            "balance": patient_balance(statement.patient_id), "paid": request.GET.get("paid") == "1",
+            "balance": statement_balance(statement), "paid": request.GET.get("paid") == "1",
         }  # fmt: skip
+        shown["instalment_cents"] = pay_page_instalment(statement, shown["balance"].due)[1]
         return render(request, "billing/pay/statement.html", shown)
 
 
@@ -157,8 +159,9 @@ def pay_checkout(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("pay:page", token=token)
         url = f"{settings.PUBLIC_BASE_URL}{reverse('pay:page', args=[token])}"
         started = pay_page_checkout(
-            statement=statement, actor=_payer_actor(statement, request), return_url=url
-        )
+            statement=statement, actor=_payer_actor(statement, request), return_url=url,
+            instalment=request.POST.get("part") == "instalment",
+        )  # fmt: skip
         if started.problem:
             context = {"problem": started.problem, "token": token}
             return render(request, "billing/pay/problem.html", context, status=409)

@@ -17,11 +17,13 @@ from careline.billing.forms import MailBatchForm, StatementIssueForm, StatementV
 from careline.billing.models import Statement
 from careline.billing.queries import (
     patient_balance,
+    statement_balance,
     statement_history,
-    statement_line_drafts,
+    statement_line_drafts_of,
     statement_totals,
     statements_mailed_on,
 )
+from careline.billing.services.guarantors import statement_holder
 from careline.billing.services.statements import (
     statement_delivery_plan,
     statement_issue,
@@ -46,16 +48,6 @@ def _statement_for(request: HttpRequest, pk: int, perm: str) -> Statement:
     return statement
 
 
-def _guarantor(request: HttpRequest, mrn: str) -> Patient | None:
-    mrn = (mrn or "").strip()
-    if not mrn:
-        return None
-    found = patients_visible_to(request.user).filter(mrn__iexact=mrn).first()
-    if found is None:
-        raise ValidationError({"guarantor": "No patient you may see has that MRN."})
-    return found
-
-
 @require_perm(Perm.BILLING_RECORD)
 @require_http_methods(["GET", "POST"])
 def statement_preview(request: HttpRequest, pk: int) -> HttpResponse:
@@ -66,14 +58,11 @@ def statement_preview(request: HttpRequest, pk: int) -> HttpResponse:
         initial={"due_in_days": settings.CARELINE_STATEMENT_DUE_DAYS},
     )
     status = 200
-    guarantor = None
     if request.method == "POST":
         if form.is_valid():
             try:
-                guarantor = _guarantor(request, form.cleaned_data["guarantor_mrn"])
                 statement = statement_issue(
                     patient=patient,
-                    guarantor=guarantor,
                     due_in_days=form.cleaned_data["due_in_days"],
                     actor=Actor.from_request(request),
                 )
@@ -85,8 +74,14 @@ def statement_preview(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("billing:statement", pk=statement.pk)
         status = 400
-    drafts = statement_line_drafts(patient.pk)
-    plan = statement_delivery_plan(guarantor or patient)
+    # A patient with a guarantor is billed on the guarantor's statement, with the guarantor's other dependants.
+    holder, group = statement_holder(patient)
+    by_patient = statement_line_drafts_of(group)
+    drafts = [draft for pk in group for draft in by_patient[pk]]
+    plan = statement_delivery_plan(holder)
+    names = (
+        {row.pk: row.display_name for row in Patient.objects.filter(pk__in=group)} if len(group) > 1 else {}
+    )
     audit_patient_access(
         request=request,
         action=AuditAction.VIEW,
@@ -96,7 +91,7 @@ def statement_preview(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context = {
         "patient": patient, "nav": "patients", "form": form, "lines": drafts, "totals": statement_totals(drafts),
-        "plan": plan, "balance": patient_balance(patient),
+        "plan": plan, "balance": patient_balance(patient), "holder": holder, "names": names,
     }  # fmt: skip
     return render(request, "billing/statement_preview.html", context, status=status)
 
@@ -114,7 +109,8 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "patient": statement.patient, "nav": "patients", "statement": statement, "document": document,
         "history": statement_history(statement), "may_record": has_perm(request.user, Perm.BILLING_RECORD),
-        "void_form": StatementVoidForm(), "balance": patient_balance(statement.patient_id),
+        "void_form": StatementVoidForm(), "balance": statement_balance(statement),
+        "names": document.names,
     }  # fmt: skip
     return render(request, "billing/statement.html", context)
 

@@ -229,6 +229,7 @@ ACCESS: dict[str, Access] = {
     "billing:import_preview": read(BILLING),
     "billing:import_apply": action(BILLING),
     "billing:statement_issue": form(BILLING),  # the preview, and issuing it
+    "billing:guarantor": form(BILLING),  # who pays the patient's bills, its history; set or end it
     "billing:statement": read(BILLING),
     "billing:statement_pdf": read(BILLING),
     "billing:statement_void": action(BILLING),
@@ -239,6 +240,7 @@ ACCESS: dict[str, Access] = {
     "pay:checkout": action(EVERYONE),  # without the date of birth it goes back to the pay page
     "pay:fresh_link": action(EVERYONE),  # sends to the channel on file only
     "billing:receipt": read(DESK_PAYMENT),  # a payment's printable receipt
+    "billing:overpayment_review": action(BILLING),  # refund the excess or keep it as credit (worklist)
     # Payment providers (/billing/providers/<code>/): webhooks refuse what they cannot verify (403); the test
     # provider's labelled test page is reached by the checkout's unguessable reference, like a hosted page.
     "payment-test-checkout": form(EVERYONE),

@@ -92,3 +92,21 @@ def test_pay_without_a_provider_says_so(personas: Personas, settings: Any) -> No
     client = portal_sign_in(Client(), portal_account_for(personas.pat))
     response = client.post(reverse("portal:statement_pay", args=[statement.pk]))
     assert response.status_code == 409 and "call the clinic" in response.content.decode()
+
+
+@FAKE
+def test_the_portal_offers_this_months_instalment_with_a_plan(personas: Personas) -> None:
+    from datetime import date
+
+    from careline.billing.services.plans import plan_create
+
+    FakeProvider.started.clear()
+    statement = issued(personas, 30_001)
+    plan_create(
+        statement=statement, instalments=3, first_due=date(2030, 4, 15), actor=billing_actor(personas)
+    )
+    client = portal_sign_in(Client(), portal_account_for(personas.pat))
+    page = client.get(reverse("portal:statement", args=[statement.pk])).content.decode()
+    assert "Pay this month's instalment ($100.01)" in page
+    response = client.post(reverse("portal:statement_pay", args=[statement.pk]), {"part": "instalment"})
+    assert response.status_code == 302 and FakeProvider.started[-1].amount_cents == 10_001

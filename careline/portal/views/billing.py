@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from careline.billing.models import Statement, StatementState
-from careline.billing.queries import patient_balance
-from careline.billing.services.pay_page import pay_page_checkout
+from careline.billing.queries import balance_of_patients, statement_balance
+from careline.billing.services.guarantors import dependants_of
+from careline.billing.services.pay_page import pay_page_checkout, pay_page_instalment
 from careline.billing.services.statements import statement_viewed
 from careline.billing.statement_document import statement_document
 from careline.billing.statement_pdf import statement_pdf
@@ -56,7 +57,9 @@ def billing(request: HttpRequest) -> HttpResponse:
         actor=session.actor, action=AuditAction.VIEW, obj=patient, patient_id=patient.pk,
         detail=f"portal billing: {len(statements)} statements",
     )  # fmt: skip
-    context = {"statements": statements, "balance": patient_balance(patient), "nav": "billing"}
+    # A guarantor's tab: their own account and their dependants' (whose lines they see on the statements).
+    balance = balance_of_patients([patient.pk, *dependants_of(patient.pk)])
+    context = {"statements": statements, "balance": balance, "nav": "billing"}
     return render(request, "portal/billing/billing.html", context)
 
 
@@ -74,9 +77,11 @@ def _statement_page(request: HttpRequest, session: PortalSession, found: Stateme
         detail=f"portal statement {found.number}",
     )  # fmt: skip
     statement_viewed(statement=found, actor=session.actor, where="portal")
+    balance = statement_balance(found)
     context = {
-        "statement": found, "document": statement_document(found, pay_url=""),
-        "balance": patient_balance(found.patient_id), "paid": request.GET.get("paid") == "1", "nav": "billing",
+        "statement": found, "document": statement_document(found, pay_url=""), "balance": balance,
+        "paid": request.GET.get("paid") == "1", "nav": "billing",
+        "instalment_cents": pay_page_instalment(found, balance.due)[1],
     }  # fmt: skip
     return render(request, "portal/billing/statement.html", context)
 
@@ -106,7 +111,12 @@ def statement_pay(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return _statement_page(request, session, found)
     back = f"{settings.PUBLIC_BASE_URL}{reverse('portal:statement', args=[found.pk])}"
-    started = pay_page_checkout(statement=found, actor=session.actor, return_url=back)
+    started = pay_page_checkout(
+        statement=found,
+        actor=session.actor,
+        return_url=back,
+        instalment=request.POST.get("part") == "instalment",
+    )
     if started.problem:
         context = {"statement": found, "problem": started.problem, "nav": "billing"}
         return render(request, "portal/billing/problem.html", context, status=409)

@@ -187,6 +187,10 @@ def stripe_event_apply(event: dict[str, Any]) -> str:
                 checkout_expired(provider=code, reference=reference)
                 return "expired"
             return "ignored"
+        if kind == "charge.refunded":
+            return _charge_refunded(obj)
+        if kind in ("charge.dispute.created", "charge.dispute.closed"):
+            return _dispute(obj, closed=kind == "charge.dispute.closed")
         if kind == "payment_intent.payment_failed":
             reference = _text(metadata.get(CHECKOUT_KEY), 40)
             if reference:
@@ -199,3 +203,63 @@ def stripe_event_apply(event: dict[str, Any]) -> str:
     except ValidationError as error:
         raise StripeEventRefused("; ".join(error.messages)) from None
     return "ignored"
+
+
+def _payment_intent(obj: dict[str, Any]) -> str:
+    value = obj.get("payment_intent")
+    if isinstance(value, dict):  # expanded
+        value = value.get("id")
+    return _text(value, 120)
+
+
+def _charge_refunded(charge: dict[str, Any]) -> str:
+    """`charge.refunded`: refunds made in Stripe's dashboard reach the ledger (once; the ledger's own, which
+    carry their Stripe refund id, are not recorded again)."""
+    from careline.billing.services.provider_events import ReportedRefund, provider_refunds_reported
+
+    payment = _payment_intent(charge)
+    if not payment:
+        return "ignored"  # a charge without a PaymentIntent was not taken by Careline's checkouts
+    listed = charge.get("refunds")
+    rows = listed.get("data") if isinstance(listed, dict) else None
+    refunds = [
+        ReportedRefund(reference=_text(row.get("id"), 120), amount_cents=_amount(row.get("amount")))
+        for row in (rows if isinstance(rows, list) else [])
+        if isinstance(row, dict) and row.get("status") not in ("failed", "canceled")
+    ]
+    if any(not (r.reference and r.amount_cents) for r in refunds):
+        raise StripeEventRefused("a refund without its id or amount")
+    total = charge.get("amount_refunded")
+    if not refunds and not _amount(total):
+        raise StripeEventRefused("a refunded charge without its refunds or amount refunded")
+    count = provider_refunds_reported(
+        provider=StripeProvider.code,
+        payment_reference=payment,
+        refunds=refunds,
+        refunded_total=_amount(total),
+    )
+    return f"refunds recorded: {count}"
+
+
+def _dispute(dispute: dict[str, Any], *, closed: bool) -> str:
+    """`charge.dispute.created` / `.closed`: a card dispute on the worklist; lost, a refund on the ledger."""
+    from careline.billing.services.provider_events import provider_dispute_closed, provider_dispute_opened
+
+    payment, reference = _payment_intent(dispute), _text(dispute.get("id"), 60)
+    amount = _amount(dispute.get("amount"))
+    if not (reference and amount):
+        raise StripeEventRefused("a dispute without its id or amount")
+    if not payment:
+        return "ignored"
+    if closed:
+        status = _text(dispute.get("status"), 40)
+        task = provider_dispute_closed(
+            provider=StripeProvider.code, payment_reference=payment, dispute_reference=reference,
+            amount_cents=amount, status=status,
+        )  # fmt: skip
+    else:
+        task = provider_dispute_opened(
+            provider=StripeProvider.code, payment_reference=payment, dispute_reference=reference,
+            amount_cents=amount, reason=_text(dispute.get("reason"), 60),
+        )  # fmt: skip
+    return "dispute recorded" if task is not None else "unknown payment"
