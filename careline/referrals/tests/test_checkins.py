@@ -187,3 +187,19 @@ def test_a_patient_opted_out_is_not_texted(personas: Personas, referral: Referra
 )  # fmt: skip
 def test_reply_choice_reads_digits_and_words_in_english_and_spanish(body: str, choice: str | None) -> None:
     assert reply_choice(body) == choice
+
+
+def test_the_checkin_sweep_runs_on_beat_by_its_registered_name() -> None:
+    from careline.celery import _beat_schedule, app
+
+    assert "referrals.send_checkins" in {entry["task"] for entry in _beat_schedule().values()}
+    assert "referrals.send_checkins" in app.tasks
+
+
+def test_the_beat_task_sends_what_is_due(referral: Referral, clock: Any) -> None:
+    from careline.referrals.tasks import send_referral_checkins
+
+    clock.shift(WEEK)
+    assert send_referral_checkins.apply().get() == 1
+    assert send_referral_checkins.apply().get() == 0
+    assert len(sent_to()) == 1
