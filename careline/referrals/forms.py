@@ -128,6 +128,14 @@ class ReferForm(forms.Form):
 
 class StateForm(forms.Form):
     state = forms.ChoiceField(label="New state", choices=ReferralState.choices)
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if choices is not None:
+            state = self.fields["state"]
+            assert isinstance(state, forms.ChoiceField)
+            state.choices = choices  # the states this referral may move to from where it is
+
     note = forms.CharField(
         label="Note (no clinical detail)",
         required=False,

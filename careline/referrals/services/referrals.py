@@ -135,6 +135,8 @@ def referral_set_state(
     fields: dict[str, Any] = {"state": state, "state_changed_at": now}
     if state not in CHECKIN_STATES:
         fields["next_checkin_at"] = None
+    if _source_of(actor) == ReferralEvent.Source.STAFF:
+        fields["needs_help"] = False  # a person has dealt with the patient's request for help
     with transaction.atomic():
         if not Referral.objects.filter(pk=referral.pk, state=current).update(**fields):
             referral.refresh_from_db()

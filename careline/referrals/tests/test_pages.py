@@ -176,10 +176,30 @@ def test_the_worklist_shows_stalled_referrals_per_location(
     )
 
 
-def test_a_patient_asking_for_help_is_on_the_worklist_at_once(personas: Personas, referral: Referral) -> None:
+def test_a_patient_asking_for_help_is_on_the_worklist_until_staff_record_progress(
+    personas: Personas, referral: Referral
+) -> None:
     Referral.objects.filter(pk=referral.pk).update(needs_help=True)
-    page = _client(personas.clinician_a).get(reverse("referrals:worklist")).content.decode()
-    assert "Asked for help" in page
+    client = _client(personas.clinician_a)
+    assert "Asked for help" in client.get(reverse("referrals:worklist")).content.decode()
+    client.post(
+        reverse("referrals:state", args=[referral.pk]), {"state": "scheduled", "note": "booked by phone"}
+    )
+    referral.refresh_from_db()
+    assert (referral.state, referral.needs_help) == (ReferralState.SCHEDULED, False)
+    assert (
+        reverse("referrals:detail", args=[referral.pk])
+        not in client.get(reverse("referrals:worklist")).content.decode()
+    )
+
+
+def test_the_progress_form_offers_only_the_next_states(personas: Personas, referral: Referral) -> None:
+    from careline.core.actor import Actor
+    from careline.referrals.services.referrals import referral_set_state
+
+    referral_set_state(referral=referral, state=ReferralState.SEEN, actor=Actor.staff(personas.front_a))
+    page = _client(personas.front_a).get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert 'value="closed"' in page and 'value="declined"' not in page and 'value="acknowledged"' not in page
 
 
 @pytest.mark.parametrize(

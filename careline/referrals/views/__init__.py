@@ -132,7 +132,8 @@ def detail(request: HttpRequest, referral_pk: int) -> HttpResponse:
         obj=referral,
         detail="referral and history" + (" with reason" if shows_reason else ""),
     )
-    return render(request, "referrals/detail.html", _detail_context(request, referral, StateForm()))
+    form = StateForm(choices=referral.next_states())
+    return render(request, "referrals/detail.html", _detail_context(request, referral, form))
 
 
 @require_perm(Perm.REFERRAL_VIEW)
@@ -140,7 +141,7 @@ def detail(request: HttpRequest, referral_pk: int) -> HttpResponse:
 def state_change(request: HttpRequest, referral_pk: int) -> HttpResponse:
     """Record the referral's progress (acknowledged, scheduled, seen, closed, declined) with a note."""
     referral = _referral_for(request, referral_pk)
-    form = StateForm(request.POST)
+    form = StateForm(request.POST, choices=referral.next_states())
     if form.is_valid():
         try:
             changed = referral_set_state(
