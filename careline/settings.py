@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "careline.records",
     "careline.care",
     "careline.billing",
+    "careline.referrals",
     "careline.portal",
     "careline.demo",
 ]
@@ -367,6 +368,10 @@ CARELINE_RETRY_BACKOFF_MS = env_int("CARELINE_RETRY_BACKOFF_MS", 10_000, minimum
 # A message SENDING longer than this lost its worker: the sweep takes it back (after asking the provider).
 CARELINE_SENDING_TIMEOUT_SECONDS = env_int("CARELINE_SENDING_TIMEOUT_SECONDS", 180, minimum=5, maximum=3600)
 CARELINE_SWEEP_SECONDS = env_int("CARELINE_SWEEP_SECONDS", 5, minimum=1, maximum=3600)
+# Referrals: the "were you able to book?" check-in N days after sending (and again after "not yet"), and
+# when a referral with no change counts as stalled on the worklist.
+CARELINE_REFERRAL_CHECKIN_DAYS = env_int("CARELINE_REFERRAL_CHECKIN_DAYS", 7, minimum=1, maximum=90)
+CARELINE_REFERRAL_STALLED_DAYS = env_int("CARELINE_REFERRAL_STALLED_DAYS", 14, minimum=1, maximum=365)
 # A staff reply from the inbox takes an unassigned conversation for the person who sent it.
 CARELINE_INBOX_ASSIGN_ON_REPLY = env_bool("CARELINE_INBOX_ASSIGN_ON_REPLY", True)
 CARELINE_SIMULATOR = env_bool("CARELINE_SIMULATOR", not PRODUCTION)

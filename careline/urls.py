@@ -35,6 +35,7 @@ urlpatterns = [
     # each installed payment provider's pages and webhooks under /billing/providers/<code>/
     PAYMENT_PROVIDERS.url_resolver("billing/providers/"),
     path("care/", include("careline.care.urls")),
+    path("referrals/", include("careline.referrals.urls")),
     path("billing/", include("careline.billing.urls")),
     path("pay/", include("careline.billing.urls.pay")),  # a statement's pay link (paylinks.PAY_PATH_PREFIX)
     path("portal/", include("careline.portal.urls")),

@@ -76,6 +76,16 @@ class Perm(models.TextChoices):
     CARE_MANAGE = "care.manage", "Enrol patients in care programs, enter readings, work care alerts"
     CARE_ESCALATION = "care.escalation", "Receive escalated care alerts (the charge nurse)"
     CARE_PROGRAM_MANAGE = "care.program_manage", "Define care programs, their measures and thresholds"
+    REFERRAL_DIRECTORY_VIEW = "referral.directory_view", "Read the directory of outside providers"
+    REFERRAL_DIRECTORY_MANAGE = "referral.directory_manage", "Add and edit outside providers in the directory"
+    REFERRAL_VIEW = (
+        "referral.view",
+        "See referrals of one's locations, follow them up and record their progress",
+    )
+    REFERRAL_CREATE = (
+        "referral.create",
+        "Refer patients to outside providers (and read the staff-only reason)",
+    )
 
 
 _CLINICIAN_PERMISSIONS = frozenset(
@@ -102,6 +112,10 @@ _CLINICIAN_PERMISSIONS = frozenset(
         Perm.CARE_MANAGE,
         Perm.ONCALL_VIEW,
         Perm.ONCALL_ACKNOWLEDGE,
+        # Referring is a clinical decision (and the reason is clinical); following up is anyone's at the desk.
+        Perm.REFERRAL_DIRECTORY_VIEW,
+        Perm.REFERRAL_VIEW,
+        Perm.REFERRAL_CREATE,
     }
 )
 
@@ -129,6 +143,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.PAYMENT_TAKE,
             # The desk answers the phone at night too: it needs to know who is on call.
             Perm.ONCALL_VIEW,
+            # The desk chases referrals and tells patients whom to call (never the reason).
+            Perm.REFERRAL_DIRECTORY_VIEW,
+            Perm.REFERRAL_VIEW,
         }
     ),
     Role.CLINICIAN: _CLINICIAN_PERMISSIONS,

@@ -300,6 +300,7 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
             today=timezone.localdate(),
         )
         counts |= _care_seed(staff)
+        counts |= _referrals_seed(staff)
         signins_write(path=path, users=users, passwords=passwords, device=device, portal=portal_signins)
     counts = {"locations": len(locations), "staff": len(users), **counts}
     return DemoSummary(created=True, signins_path=path, counts=counts)
@@ -335,6 +336,24 @@ def _care_seed(staff: DemoStaff) -> dict[str, int]:
         .order_by("pk")[:6]
     )
     return care_seed_demo(patients=patients, clinician=staff.clinicians[0], now=timezone.now())
+
+
+def _referrals_seed(staff: DemoStaff) -> dict[str, int]:
+    """The referral directory and a referral in every state, for patients with a mobile number and text
+    consent after those in care programs (the simulator can answer the check-in)."""
+    from careline.patients.models import ConsentEvent, ConsentKind, Patient
+    from careline.referrals.demo import referrals_seed_demo
+
+    consented = ConsentEvent.objects.filter(kind=ConsentKind.GIVEN).values("phone_number")
+    patients = list(
+        Patient.objects.filter(
+            status="active", phones__is_primary=True, phones__kind="mobile", phones__number__in=consented
+        )
+        .select_related("primary_location")
+        .distinct()
+        .order_by("pk")[6:14]
+    )
+    return referrals_seed_demo(patients=patients, clinician=staff.clinicians[0], now=timezone.now())
 
 
 def demo_passwords_reset() -> DemoSummary:

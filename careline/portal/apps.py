@@ -14,6 +14,7 @@ class PortalConfig(AppConfig):
             care_home,  # noqa: F401 - the check-in waiting card
             message_cards,  # noqa: F401 - registers the Home card and the search
             records_home,  # noqa: F401 - the New results card and records search
+            referral_cards,  # noqa: F401 - the Your referrals card
             tasks,  # noqa: F401  (registers the task names)
         )
         from careline.portal.signals import portal_keys_drop_on_staff_sign_in

@@ -33,6 +33,7 @@ APP_ORDER: tuple[str, ...] = (
     "records",
     "care",
     "billing",
+    "referrals",
     "portal",
     "demo",
 )

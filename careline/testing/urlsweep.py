@@ -89,6 +89,8 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("alerts", "care_alert_pk"): "care_alert",
     ("enrolments", "enrolment_pk"): "care_enrolment",
     ("programs", "program_pk"): "care_program",
+    ("referrals", "referral_pk"): "referral",
+    ("providers", "provider_pk"): "referral_provider",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 # The portal's own rows are addressed by patients, never by staff (the portal's sweep swaps them by patient).
@@ -104,6 +106,7 @@ UNSCOPED_KINDS = frozenset(
         "portal_file",
         "pay_token",
         "test_checkout_reference",
+        "referral_provider",  # the directory of outside providers is the clinic's, not a location's
     }
 )
 
@@ -496,6 +499,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         **records_rows(patient, clinician, suffix),
         **oncall_rows(location, clinician, conversation.pk),
         **care_rows(patient, clinician),
+        **referral_rows(patient, clinician, suffix),
     }
     return Side(location, front_desk, values)
 
@@ -627,6 +631,25 @@ def care_rows(patient: Any, clinician: User) -> dict[str, Any]:
         "care_enrolment": enrolment.pk,
         "care_program": program.pk,
     }
+
+
+def referral_rows(patient: Any, clinician: User, suffix: str) -> dict[str, Any]:
+    """A provider of the directory and PATIENT's referral to it (no text sent)."""
+    from careline.core.actor import Actor
+    from careline.referrals.models import OutsideProvider
+    from careline.referrals.services.referrals import referral_create
+
+    provider = OutsideProvider.objects.create(
+        name=f"Lakeside Physio {suffix}",
+        kind="physiotherapy",
+        phone="+13125550199",
+        updated_at=timezone.now(),
+    )
+    referral = referral_create(
+        patient=patient, provider=provider, reason="Knee pain", consent_given=True, actor=Actor.staff(clinician),
+        notify=False,
+    )  # fmt: skip
+    return {"referral": referral.pk, "referral_provider": provider.pk}
 
 
 def build_world(personas: Personas) -> World:

@@ -180,6 +180,8 @@ PATIENT_ROUTES: dict[str, Args] = {
     "care:patient": PAT,
     "care:enrol": PAT,
     "care:reading_add": PAT,
+    "referrals:refer": PAT,
+    "referrals:detail": lambda r: {"referral_pk": r.clinical["referral"]},
 }
 
 # Routes that act on a patient's record but only by POST: a GET is refused (405) and shows nothing.
@@ -226,6 +228,7 @@ POST_ONLY: dict[str, Args] = {
     "care:alert_acknowledge": lambda r: {"care_alert_pk": r.clinical["care_alert"]},
     "care:alert_resolve": lambda r: {"care_alert_pk": r.clinical["care_alert"]},
     "care:enrolment_end": lambda r: {"pk": r.personas.pat.pk, "enrolment_pk": r.clinical["care_enrolment"]},
+    "referrals:state": lambda r: {"referral_pk": r.clinical["referral"]},
 }
 
 # Routes with an id in the path that show no patient's data. Keep the reason next to each.
@@ -257,6 +260,7 @@ EXEMPT = {
     "oncall:page": "an on-call page: its kind, a staff link and who was told",
     "oncall:page_acknowledge": "acknowledging an on-call page",
     "care:program_edit": "a care program's schedule, instructions and thresholds",
+    "referrals:provider_edit": "an outside provider of the directory (no patient's data)",
     "scheduling:reminder_rule_deactivate": "a reminder rule",
     "scheduling:reminder_replan_status": "a reminder re-plan's counts",
     "accounts:staff_unlock": "a staff member's sign-in lock",
@@ -330,7 +334,7 @@ def records(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[Record
     from careline.patients.models import PatientAlert
     from careline.patients.services.notes import alert_add, note_add
     from careline.scheduling.tests.appointment_support import MONDAY, at_a, book, make_schedule
-    from careline.testing.urlsweep import care_rows, records_rows
+    from careline.testing.urlsweep import care_rows, records_rows, referral_rows
 
     settings.MEDIA_ROOT = str(tmp_path)
     with time_machine.travel(NOON_CHICAGO, tick=False):
@@ -361,6 +365,7 @@ def records(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[Record
             clinical={
                 **records_rows(personas.pat, personas.clinician_a, "Northside"),
                 **care_rows(personas.pat, personas.clinician_a),
+                **referral_rows(personas.pat, personas.clinician_a, "Northside"),
             },
             statement=_statement_of(personas.pat),
         )

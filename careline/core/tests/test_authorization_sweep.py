@@ -269,6 +269,14 @@ ACCESS: dict[str, Access] = {
     "care:enrol_bulk": form(CLINICAL),
     "care:programs": read(ADMIN),
     "care:program_edit": form(ADMIN),
+    # --- referrals (following up: those at the patient's location who book; referring: clinicians) ---
+    "referrals:worklist": read(CARE),
+    "referrals:detail": read(CARE),
+    "referrals:state": action(CARE),
+    "referrals:refer": form(CLINICAL),
+    "referrals:providers": read(CARE),  # the directory: no patient data, every location's staff who refer
+    "referrals:provider_create": form(ADMIN),
+    "referrals:provider_edit": form(ADMIN),
     # --- records (clinical: clinicians and administrators) ---
     "records:patient": read(CLINICAL),
     "records:document_add": form(CLINICAL),

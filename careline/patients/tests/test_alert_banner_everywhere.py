@@ -28,7 +28,7 @@ from careline.patients.services.notes import alert_add, note_add
 from careline.scheduling.models import VisitRequest, WaitlistEntry
 from careline.scheduling.tests.appointment_support import MONDAY, at_a, book, make_schedule
 from careline.testing.personas import Personas
-from careline.testing.urlsweep import records_rows
+from careline.testing.urlsweep import records_rows, referral_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,8 @@ PATIENT_PREFIXES = {
     "records/patients/": "patient",
     "care/patients/": "patient",
     "care/alerts/": "care_alert",
+    "referrals/": "referral",
+    "referrals/patients/": "patient",
 }
 # The other kwargs of those routes: rows of the same patient.
 SECONDARY_KWARGS = {
@@ -91,6 +93,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "care:program_edit", "billing:import_preview", "billing:import_apply", "billing:charge_void",
     "billing:task_assign", "billing:task_note", "billing:task_close", "billing:plan_cancel",
     "billing:dispute_resolve", "care:alert_acknowledge", "care:alert_resolve", "care:enrolment_end",
+    # An outside provider of the referral directory: no patient.
+    "referrals:provider_edit",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
 # renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
@@ -171,6 +175,7 @@ def world(personas: Personas, settings: Any, tmp_path: Any) -> Iterator[dict[str
                 kind: SimpleNamespace(pk=value)
                 for kind, value in records_rows(pat, personas.clinician_a, "Northside").items()
             },
+            "referral": SimpleNamespace(pk=referral_rows(pat, personas.clinician_a, "Northside")["referral"]),
         }
 
 
@@ -246,7 +251,7 @@ def test_every_page_addressed_by_a_patients_row_shows_their_pinned_alerts(
     # The sweep really reached the pages the alert must follow the patient to.
     assert {"patients:detail", "messaging:conversation", "messaging:scheduled_edit", "scheduling:appointment",
             "scheduling:move", "scheduling:cancel", "care:alert", "care:patient", "care:enrol",
-            "care:reading_add"} <= set(checked)  # fmt: skip
+            "care:reading_add", "referrals:detail", "referrals:refer"} <= set(checked)  # fmt: skip
 
 
 def test_every_page_a_patient_parameter_turns_into_a_page_about_them_shows_their_alerts(
