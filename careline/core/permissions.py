@@ -76,6 +76,10 @@ class Perm(models.TextChoices):
     CARE_MANAGE = "care.manage", "Enrol patients in care programs, enter readings, work care alerts"
     CARE_ESCALATION = "care.escalation", "Receive escalated care alerts (the charge nurse)"
     CARE_PROGRAM_MANAGE = "care.program_manage", "Define care programs, their measures and thresholds"
+    OUTREACH_MANAGE = (
+        "outreach.manage",
+        "Define recall audiences, schedule recall campaigns and see their results; set birthday messages",
+    )
 
 
 _CLINICIAN_PERMISSIONS = frozenset(
@@ -120,6 +124,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.INBOX_VIEW,
             Perm.INBOX_SEND,
             Perm.ANNOUNCEMENT_SEND,
+            Perm.OUTREACH_MANAGE,
             Perm.SAVED_REPLY_MANAGE,
             Perm.SIMULATOR_USE,
             Perm.SCHEDULE_VIEW,
