@@ -72,7 +72,12 @@ def audience_create(request: HttpRequest) -> HttpResponse:
         audience = audience_save(audience=form.instance, actor=Actor.from_request(request))
         messages.success(request, "Audience saved. Check who it finds, then schedule a recall.")
         return HttpResponseRedirect(reverse("outreach:audience", args=[audience.pk]))
-    return render(request, "outreach/audience_form.html", {"nav": "outreach", "form": form})
+    return render(
+        request,
+        "outreach/audience_form.html",
+        {"nav": "outreach", "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_perm(Perm.OUTREACH_MANAGE)
@@ -122,6 +127,7 @@ def audience(request: HttpRequest, pk: int) -> HttpResponse:
             "quiet_now": window_release_at(now, location.zone, window) is not None,
             "zone": location.zone,
         },
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -193,4 +199,9 @@ def birthdays(request: HttpRequest, location_id: int) -> HttpResponse:
         )
         messages.success(request, "Birthday messages saved.")
         return HttpResponseRedirect(reverse("outreach:index"))
-    return render(request, "outreach/birthdays.html", {"nav": "outreach", "form": form, "location": location})
+    return render(
+        request,
+        "outreach/birthdays.html",
+        {"nav": "outreach", "form": form, "location": location},
+        status=400 if request.method == "POST" else 200,
+    )

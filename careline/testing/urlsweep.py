@@ -89,6 +89,9 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("alerts", "care_alert_pk"): "care_alert",
     ("enrolments", "enrolment_pk"): "care_enrolment",
     ("programs", "program_pk"): "care_program",
+    ("audiences", "pk"): "outreach_audience",
+    ("campaigns", "pk"): "outreach_campaign",
+    ("birthdays", "location_id"): "location",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 # The portal's own rows are addressed by patients, never by staff (the portal's sweep swaps them by patient).
@@ -496,6 +499,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         **records_rows(patient, clinician, suffix),
         **oncall_rows(location, clinician, conversation.pk),
         **care_rows(patient, clinician),
+        **outreach_rows(location, checkup, front_desk),
     }
     return Side(location, front_desk, values)
 
@@ -627,6 +631,19 @@ def care_rows(patient: Any, clinician: User) -> dict[str, Any]:
         "care_enrolment": enrolment.pk,
         "care_program": program.pk,
     }
+
+
+def outreach_rows(location: Location, checkup: Any, front_desk: User) -> dict[str, Any]:
+    """A recall audience of LOCATION's patients due a checkup, with a campaign scheduled for later."""
+    from careline.outreach.models import Audience, Campaign
+
+    audience = Audience.objects.create(
+        name=f"Checkup due {location.pk}", location=location, rule="no_visit", visit_type=checkup
+    )
+    campaign = Campaign.objects.create(
+        audience=audience, send_at=timezone.now() + timedelta(days=30), created_by=front_desk
+    )
+    return {"outreach_audience": audience.pk, "outreach_campaign": campaign.pk}
 
 
 def build_world(personas: Personas) -> World:

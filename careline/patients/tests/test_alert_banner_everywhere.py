@@ -91,6 +91,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "billing:dispute_resolve", "care:alert_acknowledge", "care:alert_resolve", "care:enrolment_end",
     # Care pages about one patient: not yet in this sweep (docs/open-work.md, "Care after discharge").
     "care:alert", "care:patient", "care:enrol", "care:reading_add",
+    # Outreach: an audience and a campaign list many patients; a location's birthday texts; a POST-only cancel.
+    "outreach:audience", "outreach:campaign", "outreach:campaign_cancel", "outreach:birthdays",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
 # renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
