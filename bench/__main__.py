@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller runs (a couple of minutes in all)")
     parser.add_argument(
         "--suite",
-        choices=("all", "search", "messaging", "scheduling", "workspace", "portal", "billing"),
+        choices=("all", "search", "messaging", "scheduling", "workspace", "portal", "billing", "outreach"),
         default="all",
     )
     parser.add_argument("--reminders", type=int, help="due reminders in the dispatch benchmark (100,000)")
@@ -172,6 +172,9 @@ def main() -> None:
     if args.suite == "billing":
         _bench_billing(args)
         return
+    if args.suite == "outreach":
+        _bench_outreach(args)
+        return
     results = []
     if args.only != "postgres":
         results.append(bench_sqlite(args))
@@ -188,6 +191,7 @@ def main() -> None:
         _bench_scheduling(args)
         _bench_workspace(args)
         _bench_portal(args)
+        _bench_outreach(args)
 
 
 def _bench_messaging(args: argparse.Namespace) -> None:
@@ -228,6 +232,16 @@ def _bench_billing(args: argparse.Namespace) -> None:
     print(section)
     with (var_dir() / "results.md").open("a", encoding="utf-8") as handle:
         handle.write("\n" + section)
+
+
+def _bench_outreach(args: argparse.Namespace) -> None:
+    """Recall audiences over 100,000 patients, appended to results.md (bench/outreach.py)."""
+    from bench import outreach
+
+    section = outreach.run(var_dir(), quick=args.quick, only=args.only, patients=args.patients)
+    with (var_dir() / "results.md").open("a") as results:
+        results.write(section)
+    print(section)
 
 
 def _bench_portal(args: argparse.Namespace) -> None:

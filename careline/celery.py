@@ -52,6 +52,11 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         "care-sweep": {"task": "care.sweep", "schedule": float(settings.CARELINE_SWEEP_SECONDS)},
         "care-plan-ahead": {"task": "care.plan_ahead", "schedule": 3600.0},
         "referrals-checkins": {"task": "referrals.send_checkins", "schedule": 600.0},
+        "outreach-recalls-sweep": {
+            "task": "outreach.recalls_sweep",
+            "schedule": float(settings.CARELINE_SWEEP_SECONDS),
+        },
+        "outreach-birthdays-sweep": {"task": "outreach.birthdays_sweep", "schedule": 600.0},
     }
 
 

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "careline.care",
     "careline.billing",
     "careline.referrals",
+    "careline.outreach",
     "careline.portal",
     "careline.demo",
 ]
@@ -415,6 +416,11 @@ CARELINE_REPLY_CANCEL = env_str("CARELINE_REPLY_CANCEL", "X").strip().upper()
 CARELINE_REPLY_WAITLIST = env_str("CARELINE_REPLY_WAITLIST", "B").strip().upper()
 # The word that asks for a payment plan in reply to a billing text.
 CARELINE_REPLY_PLAN = env_str("CARELINE_REPLY_PLAN", "PLAN").strip().upper()
+# Outreach: the word that asks the front desk to call back about a recall (B is the waitlist's word), how long
+# the recall's question stays open, and the days after a recall in which a booking counts as its result.
+CARELINE_REPLY_CALLBACK = env_str("CARELINE_REPLY_CALLBACK", "CALL").strip().upper()
+CARELINE_RECALL_REPLY_DAYS = env_int("CARELINE_RECALL_REPLY_DAYS", 14, minimum=1, maximum=90)
+CARELINE_RECALL_RESULT_DAYS = env_int("CARELINE_RECALL_RESULT_DAYS", 30, minimum=1, maximum=365)
 CARELINE_WAITLIST_OFFER_MINUTES = env_int(
     "CARELINE_WAITLIST_OFFER_MINUTES", 120, minimum=5, maximum=7 * 24 * 60
 )
@@ -433,6 +439,7 @@ def _check_reply_words() -> None:
         "CARELINE_REPLY_CANCEL": CARELINE_REPLY_CANCEL,
         "CARELINE_REPLY_WAITLIST": CARELINE_REPLY_WAITLIST,
         "CARELINE_REPLY_PLAN": CARELINE_REPLY_PLAN,
+        "CARELINE_REPLY_CALLBACK": CARELINE_REPLY_CALLBACK,
     }
     for name, word in words.items():
         if not word or not word.isalnum() or len(word) > 10:

@@ -86,6 +86,10 @@ class Perm(models.TextChoices):
         "referral.create",
         "Refer patients to outside providers (and read the staff-only reason)",
     )
+    OUTREACH_MANAGE = (
+        "outreach.manage",
+        "Define recall audiences, schedule recall campaigns and see their results; set birthday messages",
+    )
 
 
 _CLINICIAN_PERMISSIONS = frozenset(
@@ -134,6 +138,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.INBOX_VIEW,
             Perm.INBOX_SEND,
             Perm.ANNOUNCEMENT_SEND,
+            Perm.OUTREACH_MANAGE,
             Perm.SAVED_REPLY_MANAGE,
             Perm.SIMULATOR_USE,
             Perm.SCHEDULE_VIEW,

@@ -301,6 +301,14 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
         )
         counts |= _care_seed(staff)
         counts |= _referrals_seed(staff)
+        from careline.outreach.demo import outreach_seed_demo
+
+        counts |= outreach_seed_demo(
+            location=locations[DEMO_LOCATIONS[0].name],
+            front_desk=users["front_downtown"],
+            clinician=staff.clinicians[-1],
+            now=timezone.now(),
+        )
         signins_write(path=path, users=users, passwords=passwords, device=device, portal=portal_signins)
     counts = {"locations": len(locations), "staff": len(users), **counts}
     return DemoSummary(created=True, signins_path=path, counts=counts)

@@ -91,6 +91,9 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("programs", "program_pk"): "care_program",
     ("referrals", "referral_pk"): "referral",
     ("providers", "provider_pk"): "referral_provider",
+    ("audiences", "pk"): "outreach_audience",
+    ("campaigns", "pk"): "outreach_campaign",
+    ("birthdays", "location_id"): "location",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 # The portal's own rows are addressed by patients, never by staff (the portal's sweep swaps them by patient).
@@ -500,6 +503,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         **oncall_rows(location, clinician, conversation.pk),
         **care_rows(patient, clinician),
         **referral_rows(patient, clinician, suffix),
+        **outreach_rows(location, checkup, front_desk),
     }
     return Side(location, front_desk, values)
 
@@ -650,6 +654,19 @@ def referral_rows(patient: Any, clinician: User, suffix: str) -> dict[str, Any]:
         notify=False,
     )  # fmt: skip
     return {"referral": referral.pk, "referral_provider": provider.pk}
+
+
+def outreach_rows(location: Location, checkup: Any, front_desk: User) -> dict[str, Any]:
+    """A recall audience of LOCATION's patients due a checkup, with a campaign scheduled for later."""
+    from careline.outreach.models import Audience, Campaign
+
+    audience = Audience.objects.create(
+        name=f"Checkup due {location.pk}", location=location, rule="no_visit", visit_type=checkup
+    )
+    campaign = Campaign.objects.create(
+        audience=audience, send_at=timezone.now() + timedelta(days=30), created_by=front_desk
+    )
+    return {"outreach_audience": audience.pk, "outreach_campaign": campaign.pk}
 
 
 def build_world(personas: Personas) -> World:

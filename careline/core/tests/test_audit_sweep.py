@@ -264,6 +264,12 @@ EXEMPT = {
     "scheduling:reminder_rule_deactivate": "a reminder rule",
     "scheduling:reminder_replan_status": "a reminder re-plan's counts",
     "accounts:staff_unlock": "a staff member's sign-in lock",
+    # Outreach: lists of many patients (an audience's first rows, a campaign's recalls), each audited as one
+    # entry naming the patients shown (careline/outreach/tests/test_pages.py); a location's birthday texts.
+    "outreach:audience": "a recall audience's counts and first rows (one entry naming the patients shown)",
+    "outreach:campaign": "a recall campaign's counts and first rows (one entry naming the patients shown)",
+    "outreach:campaign_cancel": "cancelling a recall campaign (POST)",
+    "outreach:birthdays": "a location's birthday message setting",
     # An announcement to many patients: its text and delivery counts, no one patient's data.
     "messaging:announcement_detail": "an announcement's text and counts",
     "messaging:announcement_progress": "an announcement's counts",

@@ -211,6 +211,12 @@ ACCESS: dict[str, Access] = {
     "scheduling:reminders_report": read(FRONT),
     "scheduling:reminders_report_csv": read(FRONT),
     # --- the on-call line (the rota: those who answer the phone; editing it: administrators) ---
+    "outreach:index": read(FRONT),
+    "outreach:audience_create": form(FRONT),
+    "outreach:audience": form(FRONT),
+    "outreach:campaign": read(FRONT),
+    "outreach:campaign_cancel": action(FRONT),
+    "outreach:birthdays": form(FRONT),
     "oncall:rota": read(CARE),
     "oncall:shift_create": form(ADMIN),
     "oncall:shift_edit": form(ADMIN),
@@ -680,6 +686,17 @@ BODY_SWAPS = [
             "action": "send",
             "previewed": "1",
         },  # fmt: skip,
+    ),
+    BodySwap(
+        "outreach:audience_create",
+        lambda own, t: {
+            "name": "Flu due",
+            "location": t.location.pk,
+            "rule": "vaccine",
+            "vaccine": "Influenza",
+            "months": 12,
+            "weeks": 4,
+        },
     ),
     BodySwap(
         "messaging:saved_reply_create",

@@ -95,6 +95,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "billing:dispute_resolve", "care:alert_acknowledge", "care:alert_resolve", "care:enrolment_end",
     # An outside provider of the referral directory: no patient.
     "referrals:provider_edit",
+    # Outreach: an audience and a campaign list many patients; a location's birthday texts; a POST-only cancel.
+    "outreach:audience", "outreach:campaign", "outreach:campaign_cancel", "outreach:birthdays",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
 # renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
