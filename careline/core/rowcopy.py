@@ -50,6 +50,7 @@ def rows_copy(
     rows = [tuple(row) for row in rows]
     if not rows:
         return []
+    columns = _columns(model, fields)
     using = router.db_for_write(model)
     connection = connections[using]
     if connection.vendor != "postgresql":
@@ -57,7 +58,6 @@ def rows_copy(
             [model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=1_000
         )
         return [int(obj.pk) for obj in created] if ids else []
-    columns = _columns(model, fields)
     defaults = _defaults(model, set(fields), connection)
     table = model._meta.db_table
     pk_column = str(model._meta.pk.column)
