@@ -56,13 +56,15 @@ def report(results: list[dict[str, Any]]) -> str:
         "Statements generated and queued (statements, lines, history, audit, texts and emails with their send "
         "tasks), one statement run in chunks; PDF drawing measured apart per page.",
         "",
-        "| Database | Patients | Statements | Messages | Run | Per chunk (median) | PDF per page (median) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Database | Patients | Statements | Messages | Run | Workers | Worker CPU | Load | Per chunk (median) "
+        "| PDF per page (median) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
             f"| {r['database']} | {r['patients']:,} | {r['statements']:,} | {r['messages']:,} | "
-            f"{r['run_seconds']:.1f} s | {r['chunk_median_ms']:.0f} ms | {r['pdf_ms_per_page_median']:.1f} ms |"
+            f"{r['run_seconds']:.1f} s | {r.get('workers', 1)} | {r.get('worker_cpu_seconds', 0):.1f} s | "
+            f"{r.get('load_average', 0):.1f} | {r['chunk_median_ms']:.0f} ms | {r['pdf_ms_per_page_median']:.1f} ms |"
         )
     for r in results:
         if r["database"] == "postgresql" and r["patients"] >= 100_000:

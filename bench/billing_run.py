@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import multiprocessing
 import os
 import statistics
 import time
@@ -32,9 +33,10 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
-from careline.billing.models import Adjudication, Charge, Claim, Statement, StatementRun  # noqa: E402
+from careline.billing.models import Adjudication, Charge, Claim, Statement, StatementRunChunk  # noqa: E402
 from careline.billing.services import statement_runs  # noqa: E402
 from careline.billing.statement_pdf import statement_pdf  # noqa: E402
+from careline.core.actor import Actor  # noqa: E402
 from careline.messaging.models import Message  # noqa: E402
 from careline.patients.models import ConsentEvent, Patient, PatientPhone  # noqa: E402
 from careline.scheduling.models import Appointment, AppointmentType  # noqa: E402
@@ -138,10 +140,30 @@ def seed(count: int) -> None:
         )
 
 
+def _worker(run_id: int) -> tuple[list[float], float]:
+    """One worker: chunks until none is left; (seconds per chunk, CPU seconds of this process)."""
+    from django.db import connections
+
+    connections.close_all()  # a connection of its own after the fork
+    cpu = time.process_time()
+    chunks: list[float] = []
+    done = StatementRunChunk.objects.filter(run_id=run_id, done_at__isnull=False)
+    while True:
+        before = done.count()
+        t0 = time.perf_counter()
+        statement_runs.statement_run_chunk(run_id=run_id)
+        elapsed = time.perf_counter() - t0
+        if done.count() == before:
+            break  # no chunk left to claim (the last ones' workers finish the run)
+        chunks.append(elapsed)
+    return chunks, time.process_time() - cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=statement_runs.CHUNK)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pdfs", type=int, default=30)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
@@ -149,21 +171,20 @@ def main() -> None:
     started = time.perf_counter()
     seed(args.patients)
     seed_seconds = time.perf_counter() - started
-    # The worker runs one chunk per task; here the chunks run back to back in this process (no broker hop
-    # between chunks); the messages' send tasks are queued on the configured broker after each commit.
+    # The worker runs one chunk per task; here WORKERS processes take chunks as Celery workers would (each
+    # claims its own with SKIP LOCKED; the task each queues for itself is replaced by its loop), with no
+    # broker hop between chunks; the messages' send tasks are queued on the configured broker after commit.
     statement_runs.task_enqueue = lambda *a: None
-    run = StatementRun.objects.create(
-        statement_date=date(2030, 3, 12), created_at=timezone.now(), updated_at=timezone.now()
-    )
-    chunks: list[float] = []
     started = time.perf_counter()
-    while True:
-        t0 = time.perf_counter()
-        statement_runs.statement_run_chunk(run_id=run.pk, size=args.chunk)
-        chunks.append(time.perf_counter() - t0)
-        run.refresh_from_db()
-        if run.state == "done":
-            break
+    run = statement_runs.statement_run_start(
+        actor=Actor.system("bench"), statement_date=date(2030, 3, 12), size=args.chunk
+    )
+    connection.close()
+    with multiprocessing.get_context("fork").Pool(args.workers) as pool:
+        timings = pool.map(_worker, [run.pk] * args.workers)
+    chunks = [t for worker in timings for t in worker[0]]
+    cpu_seconds = sum(worker[1] for worker in timings)
+    run.refresh_from_db()
     run_seconds = time.perf_counter() - started
     sample = list(Statement.objects.select_related("patient__primary_location")[: args.pdfs])
     per_page, pages = [], 0
@@ -182,6 +203,9 @@ def main() -> None:
         "statements": run.issued,
         "messages": Message.objects.count(),
         "chunks": len(chunks),
+        "workers": args.workers,
+        "worker_cpu_seconds": cpu_seconds,
+        "load_average": os.getloadavg()[0],
         "chunk_median_ms": statistics.median(chunks) * 1000,
         "pdf_ms_per_page_median": statistics.median(per_page) if per_page else 0.0,
         "pdf_pages_sampled": pages,

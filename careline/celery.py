@@ -47,6 +47,7 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),
         },
         "billing-plans-sweep": {"task": "billing.plans_sweep", "schedule": 300.0},
+        "billing-statement-runs-recover": {"task": "billing.statement_runs_recover", "schedule": 60.0},
         "scheduling-waitlist-offers-expire": {"task": "scheduling.waitlist_offers_expire", "schedule": 60.0},
         "portal-invitation-batches-recover": {"task": "portal.invitation_batches_recover", "schedule": 60.0},
         "care-sweep": {"task": "care.sweep", "schedule": float(settings.CARELINE_SWEEP_SECONDS)},

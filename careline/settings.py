@@ -337,6 +337,8 @@ CARELINE_PAYMENT_PROVIDERS: list[str] = [
 # choice: off by default, the text then only says a statement is ready, with its pay link).
 CARELINE_STATEMENT_DUE_DAYS = env_int("CARELINE_STATEMENT_DUE_DAYS", 30, minimum=1, maximum=365)
 CARELINE_STATEMENT_TEXT_AMOUNT = env_bool("CARELINE_STATEMENT_TEXT_AMOUNT", False)
+# Chunks of a statement run worked at once (tasks queued per run; each claims its own chunk).
+CARELINE_STATEMENT_RUN_WORKERS = env_int("CARELINE_STATEMENT_RUN_WORKERS", 2, minimum=1, maximum=32)
 # Wrong dates of birth a pay link accepts in CARELINE_PAY_LINK_LOCK_MINUTES before it pauses.
 CARELINE_PAY_LINK_TRIES = env_int("CARELINE_PAY_LINK_TRIES", 5, minimum=1, maximum=50)
 CARELINE_PAY_LINK_LOCK_MINUTES = env_int("CARELINE_PAY_LINK_LOCK_MINUTES", 15, minimum=1, maximum=1440)

@@ -35,7 +35,12 @@ class BillingConfig(AppConfig):
         from careline.patients.events import ConsentChanged
 
         inside = Phase.IN_TRANSACTION
-        subscribe(StatementIssued, collections.followups_on_statement_issued, phase=inside)
+        subscribe(
+            StatementIssued,
+            collections.followups_on_statement_issued,
+            phase=inside,
+            many=collections.followups_on_statements_issued,
+        )
         subscribe(PaymentRecorded, collections.followups_on_payment, phase=inside)
         subscribe(PaymentRecorded, plans.plans_on_payment, phase=inside)
         subscribe(ConsentChanged, collections.followups_on_consent_changed, phase=Phase.AFTER_COMMIT)

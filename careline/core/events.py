@@ -44,15 +44,26 @@ E = TypeVar("E", bound=Event)
 Receiver = Callable[[Any], None]
 
 _receivers: dict[tuple[type[Event], Phase], list[Receiver]] = {}
+# A receiver's set-wise form (`publish_many` calls it once with every event instead of once per event).
+_batch_forms: dict[Receiver, Callable[[list[Any]], None]] = {}
 
 
-def subscribe(event_type: type[E], receiver: Callable[[E], None], *, phase: Phase | str) -> None:
-    """Call RECEIVER with every published EVENT_TYPE, in PHASE ('in_transaction' or 'after_commit')."""
+def subscribe(
+    event_type: type[E],
+    receiver: Callable[[E], None],
+    *,
+    phase: Phase | str,
+    many: Callable[[list[E]], None] | None = None,
+) -> None:
+    """Call RECEIVER with every published EVENT_TYPE, in PHASE ('in_transaction' or 'after_commit'); MANY, its
+    set-wise form, does the same for a list of events at once (`publish_many`)."""
     if not (isinstance(event_type, type) and issubclass(event_type, Event)) or event_type is Event:
         raise TypeError(f"{event_type!r} is not an event type")
     listeners = _receivers.setdefault((event_type, Phase(phase)), [])
     if receiver not in listeners:
         listeners.append(receiver)
+    if many is not None:
+        _batch_forms[receiver] = many
 
 
 def unsubscribe(event_type: type[E], receiver: Callable[[E], None], *, phase: Phase | str) -> None:
@@ -87,3 +98,38 @@ def publish(event: Event) -> None:
         receiver(event)
     for receiver in receivers_of(event_type, phase=Phase.AFTER_COMMIT):
         transaction.on_commit(partial(_run_after_commit, receiver, event))
+
+
+def publish_many(events: list[E]) -> None:
+    """`publish` each of EVENTS (all of one type), calling a receiver's set-wise form once where it has one."""
+    if not events:
+        return
+    event_type = type(events[0])
+    if any(type(event) is not event_type for event in events):
+        raise TypeError("publish_many takes events of one type")
+    for receiver in receivers_of(event_type, phase=Phase.IN_TRANSACTION):
+        many = _batch_forms.get(receiver)
+        if many is not None:
+            many(list(events))
+        else:
+            for event in events:
+                receiver(event)
+    for receiver in receivers_of(event_type, phase=Phase.AFTER_COMMIT):
+        many = _batch_forms.get(receiver)
+        if many is not None:
+            transaction.on_commit(partial(_run_after_commit_many, many, list(events)))
+        else:
+            for event in events:
+                transaction.on_commit(partial(_run_after_commit, receiver, event))
+
+
+def _run_after_commit_many(receiver: Callable[[list[Any]], None], events: list[Event]) -> None:
+    try:
+        receiver(events)
+    except Exception:
+        logger.exception(
+            "%s set-wise receiver %s.%s failed",
+            type(events[0]).__name__,
+            getattr(receiver, "__module__", "?"),
+            getattr(receiver, "__qualname__", repr(receiver)),
+        )

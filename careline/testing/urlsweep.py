@@ -68,6 +68,7 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("charges", "pk"): "billing_charge",
     ("imports", "pk"): "billing_import",
     ("statements", "pk"): "billing_statement",
+    ("statement-runs", "pk"): "billing_statement_run",
     ("pay", "token"): "pay_token",  # a statement's signed pay link
     ("checkout", "reference"): "test_checkout_reference",  # the test payment provider's page
     ("tasks", "pk"): "billing_task",
@@ -424,6 +425,12 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         idempotency_key=f"sweep-{suffix}",
     )  # fmt: skip
     collections = collections_rows(patient, now)
+    from careline.billing.models import StatementRun
+
+    statement_run = StatementRun.objects.create(
+        statement_date=now.date(), location=location, created_at=now, updated_at=now, state="done",
+        created_by=personas.admin,
+    )  # fmt: skip
 
     revocable, _ = _token(front_desk, f"integration {suffix}", personas.admin)
     announcement = Announcement.objects.create(
@@ -495,6 +502,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         "billing_charge": charge.pk,
         "billing_import": billing_import.pk,
         "billing_statement": statement.pk,
+        "billing_statement_run": statement_run.pk,
         "pay_token": pay_link_token(statement),
         "test_checkout_reference": checkout.reference,
         **collections,

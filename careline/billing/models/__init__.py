@@ -38,6 +38,9 @@ from careline.billing.models.payments import (
     Refund,
 )
 from careline.billing.models.statements import (
+    RUN_LOST_TASK_AFTER,
+    RUN_MAX_ATTEMPTS,
+    RUN_STALE_AFTER,
     PayPageAttempt,
     Statement,
     StatementChannel,
@@ -46,6 +49,7 @@ from careline.billing.models.statements import (
     StatementLine,
     StatementLineKind,
     StatementRun,
+    StatementRunChunk,
     StatementRunState,
     StatementState,
 )
@@ -54,6 +58,9 @@ __all__ = [
     "DESK_METHODS",
     "FINAL_CLAIM_STATUSES",
     "MAX_AMOUNT_CENTS",
+    "RUN_LOST_TASK_AFTER",
+    "RUN_MAX_ATTEMPTS",
+    "RUN_STALE_AFTER",
     "Adjudication",
     "AdjustmentKind",
     "BalanceAdjustment",
@@ -89,6 +96,7 @@ __all__ = [
     "StatementLine",
     "StatementLineKind",
     "StatementRun",
+    "StatementRunChunk",
     "StatementRunState",
     "StatementState",
     "TaskKind",

@@ -7,6 +7,8 @@ issued in error is voided, never deleted.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -188,21 +190,38 @@ class StatementRunState(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+# A run whose first task never came (lost), or whose workers all stopped (no chunk finished for a while), is
+# taken over by the recovery sweep, at most RUN_MAX_ATTEMPTS times in all; then it fails with its reason.
+RUN_LOST_TASK_AFTER = timedelta(minutes=2)
+RUN_STALE_AFTER = timedelta(minutes=5)
+RUN_MAX_ATTEMPTS = 3
 
 
 class StatementRun(models.Model):
-    """A bulk run "statements for every patient with a balance ready", worked in chunks by patient id.
+    """A bulk run "statements for every patient with a balance ready" (of one location, or all), worked in
+    chunks of patient ids (StatementRunChunk) by several workers at once.
 
-    CURSOR is the last patient id done: a worker that dies mid-run leaves the run where it was, and the next
-    chunk (or the sweep) goes on from there; a patient already given a statement today is skipped."""
+    ATTEMPTS counts the claims on the run (the start, then each takeover by the recovery sweep); a worker
+    whose attempt is no longer the run's stops. HEARTBEAT_AT moves each time a chunk is committed. A patient
+    already given a statement of STATEMENT_DATE is never given a second one."""
 
     state = models.CharField(
         max_length=10, choices=StatementRunState.choices, default=StatementRunState.QUEUED
     )
     statement_date = models.DateField()
-    cursor = models.BigIntegerField(default=0)
+    due_date = models.DateField(null=True, blank=True)  # None: STATEMENT_DATE + CARELINE_STATEMENT_DUE_DAYS
+    location = models.ForeignKey(
+        "locations.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cursor = models.BigIntegerField(default=0)  # runs made before the chunk table (unused since)
     issued = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=1)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -210,5 +229,30 @@ class StatementRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    class Meta:
+        indexes = [models.Index(fields=["state", "heartbeat_at"], name="billing_run_state_beat")]
+
     def __str__(self) -> str:
         return f"Statement run {self.pk} ({self.state})"
+
+
+class StatementRunChunk(models.Model):
+    """A range of patient ids of a run: claimed by one worker at a time (a row lock, SKIP LOCKED), done once.
+
+    A worker that dies mid-chunk rolls back and releases the row: another takes the chunk from the start."""
+
+    run = models.ForeignKey(StatementRun, on_delete=models.CASCADE, related_name="chunks")
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    issued = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)  # owing, but no visit ready
+    already = models.PositiveIntegerField(default=0)  # a statement of the run's date already
+
+    class Meta:
+        ordering = ["run", "first_id"]
+        constraints = [models.UniqueConstraint(fields=["run", "first_id"], name="billing_run_chunk_once")]
+        indexes = [models.Index(fields=["run", "done_at"], name="billing_run_chunk_todo")]
+
+    def __str__(self) -> str:
+        return f"Statement run {self.run_id} chunk {self.first_id}-{self.last_id}"

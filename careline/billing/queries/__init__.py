@@ -269,6 +269,19 @@ def _ready_visits(patient_ids: list[int]) -> tuple[set[int], set[int]]:
     return ready | self_pay, self_pay
 
 
+def patients_with_ready_charges(patient_ids: list[int]) -> set[int]:
+    """Those of PATIENT_IDS a statement may be issued to now: a live charge on a ready visit (or on none), the
+    rule `statement_line_drafts_of` applies, in three queries."""
+    ready, _ = _ready_visits(patient_ids)
+    return set(
+        Charge.objects.filter(patient_id__in=patient_ids, voided=False)
+        .filter(Q(visit_id__in=ready) | Q(visit__isnull=True))
+        .order_by()
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+
+
 _KIND_ORDER = {"charge": 0, "refund": 1, "payment": 2, "credit": 3, "write_off": 4}
 
 

@@ -39,6 +39,7 @@ from careline.billing.paylinks import pay_link_url
 from careline.billing.queries import balance_of_patients, statement_balance
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
+from careline.core.rowcopy import rows_copy
 from careline.messaging.models import Message, MessageKind, MessageState
 from careline.messaging.outbound.compose import MessageRefused, message_send, messages_withdraw_for_subject
 from careline.messaging.outbound.policy import patient_text_reason
@@ -138,6 +139,36 @@ def followups_on_statement_issued(event: StatementIssued) -> None:
     older.update(state=FollowUpState.STOPPED, outcome=StopReason.SUPERSEDED, finished_at=timezone.now())
     if statement.state == StatementState.ISSUED and event.amount_due_cents > 0:
         followups_plan(statement)
+
+
+def followups_on_statements_issued(events: list[StatementIssued]) -> None:
+    """`followups_on_statement_issued` for many statements at once (a statement run's chunk): one update
+    stops the older sequences, one insert plans the new ones."""
+    ids = [event.statement_id for event in events]
+    now = timezone.now()
+    FollowUp.objects.filter(
+        patient_id__in=[event.patient_id for event in events], state=FollowUpState.PLANNED
+    ).exclude(statement_id__in=ids).update(
+        state=FollowUpState.STOPPED, outcome=StopReason.SUPERSEDED, finished_at=now
+    )
+    owing = {event.statement_id for event in events if event.amount_due_cents > 0}
+    steps = list(FollowUpStep.objects.filter(is_active=True).values_list("action", "days_after"))
+    if not owing or not steps:
+        return
+    issued = Statement.objects.filter(pk__in=owing, state=StatementState.ISSUED).values_list(
+        "pk", "patient_id", "issued_at"
+    )
+    # The statements were issued in this transaction: none of them has follow-ups yet (COPY has no
+    # ON CONFLICT; planning one statement again goes through `followups_plan`).
+    rows_copy(
+        FollowUp,
+        ("statement_id", "patient_id", "action", "days_after", "due_at", "state"),
+        (
+            (pk, patient_id, action, days, issued_at + timedelta(days=days), FollowUpState.PLANNED.value)
+            for pk, patient_id, issued_at in issued
+            for action, days in steps
+        ),
+    )
 
 
 def followups_on_payment(event: PaymentRecorded) -> None:

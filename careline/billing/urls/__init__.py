@@ -6,6 +6,7 @@ from careline.billing.views import collections as collections_views
 from careline.billing.views import guarantors as guarantor_views
 from careline.billing.views import imports as views_imports
 from careline.billing.views import ledger as views
+from careline.billing.views import statement_runs as run_views
 from careline.billing.views import statements
 
 app_name = "billing"
@@ -42,4 +43,6 @@ urlpatterns = [
     path("patients/<int:pk>/dispute", collections_views.dispute_open_view, name="dispute_open"),
     path("disputes/<int:pk>/resolve", collections_views.dispute_resolve_view, name="dispute_resolve"),
     path("follow-up-steps/", collections_views.followup_steps, name="followup_steps"),
+    path("statement-runs/", run_views.statement_runs, name="statement_runs"),
+    path("statement-runs/<int:pk>/", run_views.statement_run, name="statement_run"),
 ]

@@ -263,6 +263,9 @@ ACCESS: dict[str, Access] = {
     "billing:dispute_open": action(BILLING),
     "billing:dispute_resolve": action(BILLING),
     "billing:followup_steps": form(ADMIN),
+    # Statement runs: BILLING_CONFIGURE (administrators; billing staff only if a role grants it), counts only.
+    "billing:statement_runs": form(ADMIN),
+    "billing:statement_run": read(ADMIN),
     # --- care after discharge (readings are clinical: clinicians and administrators) ---
     "care:worklist": read(CLINICAL),
     "care:alert": form(CLINICAL),

@@ -142,3 +142,49 @@ def test_events_are_frozen_and_keyword_only() -> None:
         event.thing_id = 2  # type: ignore[misc]
     with pytest.raises(TypeError):
         ThingHappened(1)  # type: ignore[call-arg]
+
+
+def test_publish_many_calls_a_set_wise_receiver_once_and_the_others_per_event(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from careline.core.events import publish_many
+
+    calls: list[Any] = []
+
+    def one(event: ThingHappened) -> None:
+        calls.append(("one", event.thing_id))
+
+    def one_of_many(event: ThingHappened) -> None:
+        calls.append(("single", event.thing_id))
+
+    def many(events: list[ThingHappened]) -> None:
+        calls.append(("many", [e.thing_id for e in events]))
+
+    subscribe(ThingHappened, one, phase=Phase.IN_TRANSACTION)
+    subscribe(ThingHappened, one_of_many, phase=Phase.AFTER_COMMIT, many=many)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            publish_many([ThingHappened(thing_id=1), ThingHappened(thing_id=2)])
+            assert calls == [("one", 1), ("one", 2)]
+        assert calls[2:] == [("many", [1, 2])]
+        publish(ThingHappened(thing_id=3))  # one event: the receiver itself
+        with pytest.raises(TypeError):
+            publish_many([ThingHappened(thing_id=4), Event()])
+    finally:
+        unsubscribe(ThingHappened, one, phase=Phase.IN_TRANSACTION)
+        unsubscribe(ThingHappened, one_of_many, phase=Phase.AFTER_COMMIT)
+
+
+def test_rows_copy_inserts_rows_with_their_defaults_and_returns_their_ids() -> None:
+    from careline.core.rowcopy import rows_copy
+
+    ids = rows_copy(Group, ("name",), [("copy one",), ("copy two",)], ids=True)
+    assert list(Group.objects.filter(pk__in=ids).order_by("pk").values_list("name", flat=True)) == [
+        "copy one",
+        "copy two",
+    ]
+    assert rows_copy(Group, ("name",), [("copy three",)]) == []
+    assert Group.objects.filter(name="copy three").exists()
+    assert rows_copy(Group, ("name",), []) == []
+    with pytest.raises(ValueError, match="no column"):
+        rows_copy(Group, ("no_such_column",), [("x",)])

@@ -97,6 +97,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "referrals:provider_edit",
     # Outreach: an audience and a campaign list many patients; a location's birthday texts; a POST-only cancel.
     "outreach:audience", "outreach:campaign", "outreach:campaign_cancel", "outreach:birthdays",
+    # A statement run: counts of many patients, none named.
+    "billing:statement_run",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
 # renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.

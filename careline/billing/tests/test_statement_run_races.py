@@ -1,0 +1,136 @@
+"""Statement runs on PostgreSQL with real concurrency: workers working one run at once claim different chunks
+(SKIP LOCKED) and give each patient one statement and one text; two recovery sweeps at once take a dead run
+over once; a worker holding a chunk mid-work is skipped, not waited for."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from django.db import connections, transaction
+
+from careline.billing.models import StatementRun, StatementRunChunk, StatementRunState
+from careline.billing.services import statement_runs
+from careline.billing.services.statement_runs import statement_run_chunk, statement_runs_recover
+from careline.billing.tests.run_support import one_statement_and_one_text_each, owing_patients, waiting_run
+
+NOW = datetime(2030, 3, 12, 17, 0, tzinfo=UTC)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.clock(NOW),
+    pytest.mark.usefixtures("clock"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _texting_all_day(settings) -> None:
+    settings.CARELINE_TEXTING_WINDOW = (time(0, 0), time.max)
+
+
+def _race(target, count: int = 2) -> list[object]:
+    barrier = threading.Barrier(count)
+    results: list[object] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(target())
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return results
+
+
+def _worker(run_id: int):
+    """A worker: chunk after chunk (its own queued task replaced by a loop) until none is left to claim."""
+
+    def loop() -> int:
+        done = StatementRunChunk.objects.filter(run_id=run_id, done_at__isnull=False)
+        worked = 0
+        while True:
+            before = done.count()
+            statement_run_chunk(run_id=run_id)
+            if done.count() == before:
+                return worked
+            worked += 1
+
+    return loop
+
+
+def test_workers_at_once_claim_different_chunks_and_each_patient_gets_one_statement(personas, monkeypatch):
+    monkeypatch.setattr(statement_runs, "task_enqueue", lambda *args: None)
+    patients = owing_patients(personas, 8)
+    run = waiting_run(personas)
+    worked = _race(_worker(run.pk), count=3)
+    statement_run_chunk(run_id=run.pk)  # whoever comes last finds none left and finishes the run
+    run.refresh_from_db()
+    assert run.state == StatementRunState.DONE and run.issued == 8
+    assert sum(worked) == run.chunks.count()  # each chunk worked once, by one of them
+    one_statement_and_one_text_each(patients)
+
+
+def test_two_sweeps_at_once_take_a_dead_run_over_once(personas, clock, monkeypatch):
+    queued: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        statement_runs, "_workers_enqueue", lambda run_id, attempt: queued.append((run_id, attempt))
+    )
+    owing_patients(personas, 2)
+    dead = waiting_run(personas)
+    lost = waiting_run(personas)
+    StatementRun.objects.filter(pk=dead.pk).update(state="running", heartbeat_at=NOW)
+    clock.shift(timedelta(minutes=6))
+    results = _race(statement_runs_recover)
+    assert sum(result["resumed"] for result in results) == 2
+    assert sorted(q for q in queued if q[1] == 2) == [
+        (dead.pk, 2),
+        (lost.pk, 2),
+    ]  # after the starts (attempt 1)
+    assert set(StatementRun.objects.values_list("attempts", flat=True)) == {2}
+
+
+def test_a_sweep_skips_a_run_whose_row_a_worker_holds(personas, clock, monkeypatch):
+    monkeypatch.setattr(statement_runs, "_workers_enqueue", lambda run_id, attempt: None)
+    run = waiting_run(personas)
+    StatementRun.objects.filter(pk=run.pk).update(state="running", heartbeat_at=NOW)
+    clock.shift(timedelta(minutes=6))
+    holding, done = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                StatementRun.objects.select_for_update().get(pk=run.pk)
+                holding.set()
+                done.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        result: dict[str, int] = {}
+
+        def sweep() -> None:
+            try:
+                result.update(statement_runs_recover())
+            finally:
+                connections.close_all()
+
+        sweeper = threading.Thread(target=sweep)
+        sweeper.start()
+        sweeper.join(10)
+        assert not sweeper.is_alive() and result == {"resumed": 0, "failed": 0}
+    finally:
+        done.set()
+        thread.join()

@@ -1,0 +1,84 @@
+"""Insert many rows of one model fast: PostgreSQL's COPY, else the ORM's bulk insert.
+
+For writes of thousands of rows per transaction (a statement run's chunk) where building a model instance
+per row and Django's insert compilation cost more than the database does. Rows are tuples of plain values
+(ints, strings, dates, aware datetimes, None) in the order of FIELDS (attnames: `statement_id`); every other
+concrete column gets its field default (computed once per call). No model `save()`, no signals: use it only
+for tables without save-time logic (not the audit trail, which chains its entries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connections, models, router
+from django.utils import timezone
+
+
+def _defaults(model: type[models.Model], given: set[str], connection: Any) -> list[tuple[str, Any]]:
+    """(column, value) for each concrete column not in GIVEN and not the primary key."""
+    now = timezone.now()
+    out = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.attname in given:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value: Any = now
+        else:
+            value = field.get_default()
+        out.append((str(field.column), field.get_db_prep_save(value, connection)))
+    return out
+
+
+def _columns(model: type[models.Model], fields: Sequence[str]) -> list[str]:
+    by_attname = {field.attname: str(field.column) for field in model._meta.concrete_fields}
+    unknown = [name for name in fields if name not in by_attname]
+    if unknown:
+        raise ValueError(f"{model.__name__} has no column for {unknown}")
+    return [by_attname[name] for name in fields]
+
+
+def rows_copy(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *, ids: bool = False
+) -> list[int]:
+    """Insert ROWS (tuples in the order of FIELDS) into MODEL's table; their new ids, in order, when IDS.
+
+    On PostgreSQL the ids are taken from the table's sequence first and the rows written with COPY; elsewhere
+    the ORM's bulk_create does it. Call inside a transaction when the rows belong with other writes.
+    """
+    rows = [tuple(row) for row in rows]
+    if not rows:
+        return []
+    columns = _columns(model, fields)
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        created = model._default_manager.using(using).bulk_create(
+            [model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=1_000
+        )
+        return [int(obj.pk) for obj in created] if ids else []
+    defaults = _defaults(model, set(fields), connection)
+    table = model._meta.db_table
+    pk_column = str(model._meta.pk.column)
+    qn = connection.ops.quote_name
+    new_ids: list[int] = []
+    with connection.cursor() as cursor:
+        if ids:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, pk_column, len(rows)],
+            )
+            new_ids = [int(row[0]) for row in cursor.fetchall()]
+        names = ([pk_column] if ids else []) + columns + [column for column, _ in defaults]
+        tail = tuple(value for _, value in defaults)
+        sql = f"COPY {qn(table)} ({', '.join(qn(name) for name in names)}) FROM STDIN"
+        raw = cursor.cursor  # Django's wrapper over psycopg's cursor
+        with raw.copy(sql) as copy:
+            if ids:
+                for pk, row in zip(new_ids, rows, strict=True):
+                    copy.write_row((pk, *row, *tail))
+            else:
+                for row in rows:
+                    copy.write_row((*row, *tail))
+    return new_ids
