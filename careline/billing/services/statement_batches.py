@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import prefetch_related_objects
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from careline.billing.events import StatementIssued
 from careline.billing.models import (
+    GuarantorLink,
     Statement,
     StatementChannel,
     StatementEvent,
@@ -25,10 +28,12 @@ from careline.billing.models import (
     StatementState,
 )
 from careline.billing.queries import LineDraft, statement_line_drafts_of, statement_totals
+from careline.billing.services.guarantors import statement_holder
 from careline.billing.services.statements import (
     DeliveryPlan,
     statement_delivery_plan,
     statement_first_text,
+    statement_issue,
     statement_message_text,
     statement_subject_key,
 )
@@ -87,7 +92,69 @@ def statements_issue_many(
     *, patients: list[Patient], actor: Actor, statement_date: date, due_date: date
 ) -> tuple[int, int]:
     """`statement_issue` for each of PATIENTS (to themselves, due on DUE_DATE), set-wise; (issued, skipped: no
-    visit ready). Call inside a transaction."""
+    visit ready). Call inside a transaction.
+
+    Patients with a standing guarantor, and guarantors, go through `statement_issue` one by one: their
+    statement is the guarantor's, combining each dependant's items (few patients: children, mostly)."""
+    grouped = _grouped_ids([p.pk for p in patients], statement_date)
+    combined_issued, combined_skipped = _issue_combined(
+        [p for p in patients if p.pk in grouped],
+        actor=actor,
+        statement_date=statement_date,
+        due_date=due_date,
+    )
+    patients = [p for p in patients if p.pk not in grouped]
+    issued, skipped = _issue_own(patients, actor=actor, statement_date=statement_date, due_date=due_date)
+    return issued + combined_issued, skipped + combined_skipped
+
+
+def _grouped_ids(patient_ids: list[int], today: date) -> set[int]:
+    """Those of PATIENT_IDS who have a guarantor or pay for someone on TODAY."""
+    links = GuarantorLink.objects.filter(
+        Q(patient_id__in=patient_ids) | Q(guarantor_id__in=patient_ids),
+        ends_on__isnull=True,
+        starts_on__lte=today,
+    ).values_list("patient_id", "guarantor_id")
+    return {pk for pair in links for pk in pair} & set(patient_ids)
+
+
+def _issue_combined(
+    patients: list[Patient], *, actor: Actor, statement_date: date, due_date: date
+) -> tuple[int, int]:
+    """One combined statement per guarantor among PATIENTS' holders, unless the holder already has one of
+    STATEMENT_DATE (another chunk of the run reached the same family first); (issued, skipped)."""
+    issued = skipped = 0
+    done: set[int] = set()
+    for patient in patients:
+        holder, _group = statement_holder(patient)
+        if holder.pk in done:
+            continue
+        done.add(holder.pk)
+        # The holder's row first: a parallel chunk with another member of the family waits here, then sees
+        # the statement this one issued.
+        Patient.objects.select_for_update().filter(pk=holder.pk).values_list("pk", flat=True).first()
+        if Statement.objects.filter(
+            patient_id=holder.pk, statement_date=statement_date, state=StatementState.ISSUED
+        ).exists():
+            continue
+        try:
+            with transaction.atomic():
+                statement_issue(
+                    patient=patient, actor=actor, statement_date=statement_date,
+                    due_in_days=max(1, (due_date - statement_date).days),
+                )  # fmt: skip
+            issued += 1
+        except ValidationError:
+            skipped += 1  # no visit of the family is ready
+    return issued, skipped
+
+
+def _issue_own(
+    patients: list[Patient], *, actor: Actor, statement_date: date, due_date: date
+) -> tuple[int, int]:
+    """Each of PATIENTS' own statement, set-wise (no guarantor on either side); (issued, skipped)."""
+    if not patients:
+        return 0, 0
     drafts = statement_line_drafts_of([p.pk for p in patients])
     ready = [p for p in patients if any(d.kind == "charge" for d in drafts[p.pk])]
     skipped = len(patients) - len(ready)

@@ -218,3 +218,21 @@ def test_an_outsider_is_sent_to_sign_in(personas: Personas) -> None:
         "Location"
     ]
     assert not GuarantorLink.objects.exists()
+
+
+@pytest.mark.parametrize("size", [500, 1])  # one chunk, or the family split over chunks
+def test_a_statement_run_issues_the_guarantors_combined_statement_once(personas: Personas, size: int) -> None:
+    from careline.billing.tests.run_support import RUN_DAY, waiting_run, work
+
+    kit = _pat_pays_for_kit(personas)
+    billing_consent(personas)
+    owing(personas, 2_500)
+    owing(personas, 1_000, kit)
+    work(waiting_run(personas, size=size))
+    statements = list(Statement.objects.filter(statement_date=RUN_DAY))
+    assert [(s.patient_id, s.amount_due_cents) for s in statements] == [(personas.pat.pk, 3_500)]
+    assert set(StatementLine.objects.filter(statement=statements[0]).values_list("patient_id", flat=True)) == {
+        personas.pat.pk,
+        kit.pk,
+    }
+    assert Message.objects.filter(subject_key=f"statement:{statements[0].pk}").count() == 1
