@@ -51,6 +51,7 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         "portal-invitation-batches-recover": {"task": "portal.invitation_batches_recover", "schedule": 60.0},
         "care-sweep": {"task": "care.sweep", "schedule": float(settings.CARELINE_SWEEP_SECONDS)},
         "care-plan-ahead": {"task": "care.plan_ahead", "schedule": 3600.0},
+        "surveys-sweep": {"task": "surveys.sweep", "schedule": float(settings.CARELINE_SWEEP_SECONDS)},
     }
 
 

@@ -36,6 +36,7 @@ urlpatterns = [
     PAYMENT_PROVIDERS.url_resolver("billing/providers/"),
     path("care/", include("careline.care.urls")),
     path("billing/", include("careline.billing.urls")),
+    path("surveys/", include("careline.surveys.urls")),
     path("pay/", include("careline.billing.urls.pay")),  # a statement's pay link (paylinks.PAY_PATH_PREFIX)
     path("portal/", include("careline.portal.urls")),
     path("portal-admin/", include("careline.portal.urls.staff")),
