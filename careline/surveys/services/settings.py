@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from careline.core.actor import Actor
@@ -27,6 +25,3 @@ def survey_settings_save(
         )
     return settings_row
 
-
-def survey_settings_values(row: SurveySettings) -> dict[str, Any]:
-    return {"enabled": row.enabled, "scale": row.scale, "delay_minutes": row.delay_minutes}

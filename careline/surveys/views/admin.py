@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render, resolve_url
+from django.views.decorators.http import require_GET
 
 from careline.accounts.models import User
 from careline.core.actor import Actor
@@ -16,12 +17,11 @@ from careline.surveys.services.settings import survey_settings_save
 
 
 @require_perm(Perm.LOCATION_MANAGE)
+@require_GET
 def settings_list(request: HttpRequest) -> HttpResponse:
     """Every location with whether it asks, on which scale, and a link to its settings."""
     rows = {row.location_id: row for row in SurveySettings.objects.all()}
     locations = [(location, rows.get(location.pk)) for location in Location.objects.order_by("name")]
-    if request.method == "POST":
-        return HttpResponse("Choose a location's settings to change them.", status=405)
     return render(request, "surveys/settings_list.html", {"nav": "admin", "locations": locations})
 
 
