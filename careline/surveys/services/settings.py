@@ -24,4 +24,3 @@ def survey_settings_save(
             detail=f"survey settings of location {settings_row.location_id}: {', '.join(changed or []) or 'saved'}",
         )
     return settings_row
-
