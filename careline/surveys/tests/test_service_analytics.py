@@ -3,7 +3,7 @@ unanswered conversations (SQL; run on PostgreSQL too)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -87,7 +87,7 @@ def test_first_response_resolution_staff_volume_and_unanswered(personas, time_ma
     assert report.by_weekday[0] == 3 and report.by_weekday[1] == 1
     assert report.unanswered_count == 1
     assert report.unanswered[0]["pk"] == Conversation.objects.get(contact="+13125550199").pk
-    assert PAT_NUMBER == conversation.contact
+    assert conversation.contact == PAT_NUMBER
 
 
 def test_an_empty_range_reports_nothing(personas):
