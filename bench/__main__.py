@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller runs (a couple of minutes in all)")
     parser.add_argument(
         "--suite",
-        choices=("all", "search", "messaging", "scheduling", "workspace", "portal", "billing"),
+        choices=("all", "search", "messaging", "scheduling", "workspace", "portal", "billing", "service"),
         default="all",
     )
     parser.add_argument("--reminders", type=int, help="due reminders in the dispatch benchmark (100,000)")
@@ -172,6 +172,9 @@ def main() -> None:
     if args.suite == "billing":
         _bench_billing(args)
         return
+    if args.suite == "service":
+        _bench_service(args)
+        return
     results = []
     if args.only != "postgres":
         results.append(bench_sqlite(args))
@@ -188,6 +191,7 @@ def main() -> None:
         _bench_scheduling(args)
         _bench_workspace(args)
         _bench_portal(args)
+        _bench_service(args)
 
 
 def _bench_messaging(args: argparse.Namespace) -> None:
@@ -228,6 +232,16 @@ def _bench_billing(args: argparse.Namespace) -> None:
     print(section)
     with (var_dir() / "results.md").open("a", encoding="utf-8") as handle:
         handle.write("\n" + section)
+
+
+def _bench_service(args: argparse.Namespace) -> None:
+    """The Service report over a year of messages, appended to results.md (bench/service.py)."""
+    from bench import service
+
+    section = service.run(var_dir(), quick=args.quick, only=args.only)
+    print(section)
+    with (var_dir() / "results.md").open("a") as results:
+        results.write("\n### Service report (issue 13)\n\n" + section)
 
 
 def _bench_portal(args: argparse.Namespace) -> None:

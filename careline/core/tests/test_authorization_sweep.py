@@ -274,7 +274,9 @@ ACCESS: dict[str, Access] = {
     "surveys:service_csv": read(FRONT),
     "surveys:settings_list": read(ADMIN),
     "surveys:settings_edit": form(ADMIN),
-    "surveys:answer": Access(get=NOBODY, post=NOBODY),  # the emailed survey's page: 404 without its signed link
+    "surveys:answer": Access(
+        get=NOBODY, post=NOBODY
+    ),  # the emailed survey's page: 404 without its signed link
     # --- records (clinical: clinicians and administrators) ---
     "records:patient": read(CLINICAL),
     "records:document_add": form(CLINICAL),
