@@ -45,7 +45,7 @@ BATCH = 5_000
 
 
 def _seed_conversations(location: object, channel: object) -> list[int]:
-    made = []
+    made: list[int] = []
     for start in range(0, CONVERSATIONS, BATCH):
         rows = Conversation.objects.bulk_create(
             [
@@ -61,7 +61,7 @@ def _seed_conversations(location: object, channel: object) -> list[int]:
 def _seed_messages_postgres(count: int, first_conversation: int, staff: list[int], template: int) -> None:
     """COUNT messages copied from the TEMPLATE row, spread over the year, in one INSERT ... SELECT."""
     columns = [
-        f.column for f in Message._meta.concrete_fields
+        str(f.column) for f in Message._meta.concrete_fields
         if f.column not in ("id", "conversation_id", "direction", "kind", "author_id", "created_at",
                             "idempotency_key", "provider_message_id")
     ]  # fmt: skip

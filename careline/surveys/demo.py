@@ -51,7 +51,8 @@ def surveys_seed_demo(
     for patient_id, sent_at in SurveyRequest.objects.filter(sent_at__isnull=False).values_list(
         "patient_id", "sent_at"
     ):
-        last_asked[patient_id] = max(sent_at, last_asked.get(patient_id, sent_at))
+        if sent_at is not None:
+            last_asked[patient_id] = max(sent_at, last_asked.get(patient_id, sent_at))
     rows = []
     for visit in visits:
         sent_at = visit.ends_at + timedelta(hours=2)
