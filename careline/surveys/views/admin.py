@@ -22,7 +22,11 @@ def settings_list(request: HttpRequest) -> HttpResponse:
     """Every location with whether it asks, on which scale, and a link to its settings."""
     rows = {row.location_id: row for row in SurveySettings.objects.all()}
     locations = [(location, rows.get(location.pk)) for location in Location.objects.order_by("name")]
-    return render(request, "surveys/settings_list.html", {"nav": "admin", "locations": locations})
+    return render(
+        request,
+        "surveys/settings_list.html",
+        {"nav": "admin", "admin_tab": "surveys", "locations": locations},
+    )
 
 
 @require_perm(Perm.LOCATION_MANAGE)
@@ -40,5 +44,5 @@ def settings_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"The survey settings of {location.name} are saved.")
             return HttpResponseRedirect(resolve_url("surveys:settings_list"))
         status = 400
-    return render(request, "surveys/settings_form.html", {"nav": "admin", "form": form, "location": location},
+    return render(request, "surveys/settings_form.html", {"nav": "admin", "admin_tab": "surveys", "form": form, "location": location},
                   status=status)  # fmt: skip
