@@ -150,7 +150,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller runs (a couple of minutes in all)")
     parser.add_argument(
         "--suite",
-        choices=("all", "search", "messaging", "scheduling", "workspace", "portal", "billing", "outreach"),
+        choices=(
+            "all",
+            "search",
+            "messaging",
+            "scheduling",
+            "workspace",
+            "portal",
+            "billing",
+            "outreach",
+            "service",
+        ),
         default="all",
     )
     parser.add_argument("--reminders", type=int, help="due reminders in the dispatch benchmark (100,000)")
@@ -174,6 +184,8 @@ def main() -> None:
         return
     if args.suite == "outreach":
         _bench_outreach(args)
+    if args.suite == "service":
+        _bench_service(args)
         return
     results = []
     if args.only != "postgres":
@@ -192,6 +204,7 @@ def main() -> None:
         _bench_workspace(args)
         _bench_portal(args)
         _bench_outreach(args)
+        _bench_service(args)
 
 
 def _bench_messaging(args: argparse.Namespace) -> None:
@@ -242,6 +255,16 @@ def _bench_outreach(args: argparse.Namespace) -> None:
     with (var_dir() / "results.md").open("a") as results:
         results.write(section)
     print(section)
+
+
+def _bench_service(args: argparse.Namespace) -> None:
+    """The Service report over a year of messages, appended to results.md (bench/service.py)."""
+    from bench import service
+
+    section = service.run(var_dir(), quick=args.quick, only=args.only)
+    print(section)
+    with (var_dir() / "results.md").open("a") as results:
+        results.write("\n### Service report (issue 13)\n\n" + section)
 
 
 def _bench_portal(args: argparse.Namespace) -> None:

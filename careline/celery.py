@@ -58,6 +58,7 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),
         },
         "outreach-birthdays-sweep": {"task": "outreach.birthdays_sweep", "schedule": 600.0},
+        "surveys-sweep": {"task": "surveys.sweep", "schedule": float(settings.CARELINE_SWEEP_SECONDS)},
     }
 
 

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "careline.records",
     "careline.care",
     "careline.billing",
+    "careline.surveys",
     "careline.referrals",
     "careline.outreach",
     "careline.portal",

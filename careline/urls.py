@@ -38,6 +38,7 @@ urlpatterns = [
     path("referrals/", include("careline.referrals.urls")),
     path("billing/", include("careline.billing.urls")),
     path("outreach/", include("careline.outreach.urls")),
+    path("surveys/", include("careline.surveys.urls")),
     path("pay/", include("careline.billing.urls.pay")),  # a statement's pay link (paylinks.PAY_PATH_PREFIX)
     path("portal/", include("careline.portal.urls")),
     path("portal-admin/", include("careline.portal.urls.staff")),

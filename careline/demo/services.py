@@ -309,6 +309,14 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
             clinician=staff.clinicians[-1],
             now=timezone.now(),
         )
+        from careline.surveys.demo import surveys_seed_demo
+
+        counts |= surveys_seed_demo(
+            locations=[locations[spec.name] for spec in DEMO_LOCATIONS],
+            managers=staff.front_desk,
+            now=timezone.now(),
+            seed=seed,
+        )
         signins_write(path=path, users=users, passwords=passwords, device=device, portal=portal_signins)
     counts = {"locations": len(locations), "staff": len(users), **counts}
     return DemoSummary(created=True, signins_path=path, counts=counts)

@@ -231,7 +231,9 @@ def test_a_statement_run_issues_the_guarantors_combined_statement_once(personas:
     work(waiting_run(personas, size=size))
     statements = list(Statement.objects.filter(statement_date=RUN_DAY))
     assert [(s.patient_id, s.amount_due_cents) for s in statements] == [(personas.pat.pk, 3_500)]
-    assert set(StatementLine.objects.filter(statement=statements[0]).values_list("patient_id", flat=True)) == {
+    assert set(
+        StatementLine.objects.filter(statement=statements[0]).values_list("patient_id", flat=True)
+    ) == {
         personas.pat.pk,
         kit.pk,
     }

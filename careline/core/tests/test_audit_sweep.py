@@ -261,6 +261,7 @@ EXEMPT = {
     "oncall:page_acknowledge": "acknowledging an on-call page",
     "care:program_edit": "a care program's schedule, instructions and thresholds",
     "referrals:provider_edit": "an outside provider of the directory (no patient's data)",
+    "surveys:settings_edit": "a location's survey settings",
     "scheduling:reminder_rule_deactivate": "a reminder rule",
     "scheduling:reminder_replan_status": "a reminder re-plan's counts",
     "accounts:staff_unlock": "a staff member's sign-in lock",

@@ -286,6 +286,16 @@ ACCESS: dict[str, Access] = {
     "referrals:providers": read(CARE),  # the directory: no patient data, every location's staff who refer
     "referrals:provider_create": form(ADMIN),
     "referrals:provider_edit": form(ADMIN),
+    # --- post-visit surveys and the service report ---
+    "surveys:results": read(FRONT),
+    "surveys:results_csv": read(FRONT),
+    "surveys:service": read(FRONT),
+    "surveys:service_csv": read(FRONT),
+    "surveys:settings_list": read(ADMIN),
+    "surveys:settings_edit": form(ADMIN),
+    "surveys:answer": Access(
+        get=NOBODY, post=NOBODY
+    ),  # the emailed survey's page: 404 without its signed link
     # --- records (clinical: clinicians and administrators) ---
     "records:patient": read(CLINICAL),
     "records:document_add": form(CLINICAL),
@@ -353,6 +363,10 @@ REQUESTS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "scheduling:visit_requests": lambda s: {"location": s.location.pk},
     "scheduling:reminders_report": lambda s: {"location": s.location.pk},
     "scheduling:reminders_report_csv": lambda s: {"location": s.location.pk},
+    "surveys:results": lambda s: {"location": s.location.pk},
+    "surveys:results_csv": lambda s: {"location": s.location.pk},
+    "surveys:service": lambda s: {"location": s.location.pk},
+    "surveys:service_csv": lambda s: {"location": s.location.pk},
     "oncall:rota": lambda s: {"location": s.location.pk},
     # Pages that need a parameter to reach their authorization check.
     "messaging:start": lambda s: {"patient": s.values["patient"]},

@@ -54,6 +54,8 @@ NOT_PAGES: dict[str, str] = {
     "scheduling:appointment_ics": "a calendar file",
     "audit:export": "a CSV file",
     "scheduling:reminders_report_csv": "a CSV file",
+    "surveys:results_csv": "a CSV file",
+    "surveys:service_csv": "a CSV file",
     "messaging:thread": "HTMX fragment of the conversation page",
     "messaging:simulator_screen": "HTMX fragment of the phone simulator page",
     "messaging:announcement_progress": "HTMX fragment of the announcement page",

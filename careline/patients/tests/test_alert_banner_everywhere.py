@@ -90,7 +90,7 @@ NOT_ABOUT_ONE_PATIENT = {
     # The on-call rota and its pages: staff and times, a page's kind and link; no patient.
     "oncall:shift_edit", "oncall:shift_delete", "oncall:page", "oncall:page_acknowledge",
     # A care program's settings; a billing import (many patients); POST-only actions on a row (not pages).
-    "care:program_edit", "billing:import_preview", "billing:import_apply", "billing:charge_void",
+    "care:program_edit", "surveys:settings_edit", "billing:import_preview", "billing:import_apply", "billing:charge_void",
     "billing:task_assign", "billing:task_note", "billing:task_close", "billing:plan_cancel",
     "billing:dispute_resolve", "care:alert_acknowledge", "care:alert_resolve", "care:enrolment_end",
     # An outside provider of the referral directory: no patient.
