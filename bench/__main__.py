@@ -1,7 +1,8 @@
 """`make bench`: patient search latency over 100,000 patients on SQLite, and on PostgreSQL when configured.
 
-Then the messaging, scheduling, staff workspace and patient portal suites (bench/messaging.py,
-bench/scheduling.py, bench/workspace.py, bench/portal.py); `--suite NAME` runs one of them alone.
+Then the messaging, scheduling, staff workspace, patient portal and care suites (bench/messaging.py,
+bench/scheduling.py, bench/workspace.py, bench/portal.py, bench/care.py); `--suite NAME` runs one of them
+alone.
 
 Each database is measured in a child process of its own (settings read DATABASE_URL once). PostgreSQL is
 used when CARELINE_BENCH_DATABASE_URL (or CARELINE_TEST_DATABASE_URL) names a server: a dedicated database
@@ -150,7 +151,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller runs (a couple of minutes in all)")
     parser.add_argument(
         "--suite",
-        choices=("all", "search", "messaging", "scheduling", "workspace", "portal", "billing"),
+        choices=("all", "search", "messaging", "scheduling", "workspace", "portal", "billing", "care"),
         default="all",
     )
     parser.add_argument("--reminders", type=int, help="due reminders in the dispatch benchmark (100,000)")
@@ -169,8 +170,12 @@ def main() -> None:
         return
     if args.suite == "portal":
         _bench_portal(args)
+        return
     if args.suite == "billing":
         _bench_billing(args)
+        return
+    if args.suite == "care":
+        _bench_care(args)
         return
     results = []
     if args.only != "postgres":
@@ -188,6 +193,7 @@ def main() -> None:
         _bench_scheduling(args)
         _bench_workspace(args)
         _bench_portal(args)
+        _bench_care(args)
 
 
 def _bench_messaging(args: argparse.Namespace) -> None:
@@ -236,6 +242,16 @@ def _bench_portal(args: argparse.Namespace) -> None:
 
     section = portal.run(var_dir(), quick=args.quick, only=args.only)
     with (var_dir() / "results.md").open("a") as results:
+        results.write(section)
+    print(section)
+
+
+def _bench_care(args: argparse.Namespace) -> None:
+    """Care check-ins sent, replies read and the nurses' worklist, appended to results.md (bench/care.py)."""
+    from bench import care
+
+    section = care.run(var_dir(), quick=args.quick, only=args.only)
+    with (var_dir() / "results.md").open("a", encoding="utf-8") as results:
         results.write(section)
     print(section)
 
