@@ -89,6 +89,7 @@ NOT_ABOUT_ONE_PATIENT = {
     "care:program_edit", "billing:import_preview", "billing:import_apply", "billing:charge_void",
     "billing:task_assign", "billing:task_note", "billing:task_close", "billing:plan_cancel",
     "billing:dispute_resolve", "care:alert_acknowledge", "care:alert_resolve", "care:enrolment_end",
+    "care:alert_call",
     # Care pages about one patient: not yet in this sweep (docs/open-work.md, "Care after discharge").
     "care:alert", "care:patient", "care:enrol", "care:reading_add",
 }  # fmt: skip
