@@ -1,7 +1,8 @@
 """`make bench`: patient search latency over 100,000 patients on SQLite, and on PostgreSQL when configured.
 
-Then the messaging, scheduling, staff workspace and patient portal suites (bench/messaging.py,
-bench/scheduling.py, bench/workspace.py, bench/portal.py); `--suite NAME` runs one of them alone.
+Then the messaging, scheduling, staff workspace, patient portal and care suites (bench/messaging.py,
+bench/scheduling.py, bench/workspace.py, bench/portal.py, bench/care.py); `--suite NAME` runs one of them
+alone.
 
 Each database is measured in a child process of its own (settings read DATABASE_URL once). PostgreSQL is
 used when CARELINE_BENCH_DATABASE_URL (or CARELINE_TEST_DATABASE_URL) names a server: a dedicated database
@@ -160,6 +161,7 @@ def main() -> None:
             "billing",
             "outreach",
             "service",
+            "care",
         ),
         default="all",
     )
@@ -168,24 +170,18 @@ def main() -> None:
     if args.quick:
         args.patients = min(args.patients, 20_000)
     server_url = os.environ.get("CARELINE_BENCH_DATABASE_URL") or os.environ.get("CARELINE_TEST_DATABASE_URL")
-    if args.suite == "messaging":
-        _bench_messaging(args)
-        return
-    if args.suite == "scheduling":
-        _bench_scheduling(args)
-        return
-    if args.suite == "workspace":
-        _bench_workspace(args)
-        return
-    if args.suite == "portal":
-        _bench_portal(args)
-    if args.suite == "billing":
-        _bench_billing(args)
-        return
-    if args.suite == "outreach":
-        _bench_outreach(args)
-    if args.suite == "service":
-        _bench_service(args)
+    suites = {
+        "messaging": _bench_messaging,
+        "scheduling": _bench_scheduling,
+        "workspace": _bench_workspace,
+        "portal": _bench_portal,
+        "billing": _bench_billing,
+        "outreach": _bench_outreach,
+        "service": _bench_service,
+        "care": _bench_care,
+    }
+    if args.suite in suites:
+        suites[args.suite](args)
         return
     results = []
     if args.only != "postgres":
@@ -203,8 +199,10 @@ def main() -> None:
         _bench_scheduling(args)
         _bench_workspace(args)
         _bench_portal(args)
+        _bench_billing(args)
         _bench_outreach(args)
         _bench_service(args)
+        _bench_care(args)
 
 
 def _bench_messaging(args: argparse.Namespace) -> None:
@@ -273,6 +271,16 @@ def _bench_portal(args: argparse.Namespace) -> None:
 
     section = portal.run(var_dir(), quick=args.quick, only=args.only)
     with (var_dir() / "results.md").open("a") as results:
+        results.write(section)
+    print(section)
+
+
+def _bench_care(args: argparse.Namespace) -> None:
+    """Care check-ins sent, replies read and the nurses' worklist, appended to results.md (bench/care.py)."""
+    from bench import care
+
+    section = care.run(var_dir(), quick=args.quick, only=args.only)
+    with (var_dir() / "results.md").open("a", encoding="utf-8") as results:
         results.write(section)
     print(section)
 

@@ -7,7 +7,10 @@ class CareConfig(AppConfig):
     verbose_name = "Care after discharge"
 
     def ready(self) -> None:
-        from careline.care import tasks  # noqa: F401 - registers the sweeps' tasks by name
+        from careline.care import (  # noqa: F401 - register the sweeps' tasks by name, calls on the timeline
+            tasks,
+            timeline,
+        )
         from careline.care.registration import care_register
 
         care_register()

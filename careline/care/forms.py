@@ -8,7 +8,14 @@ from typing import Any
 from django import forms
 
 from careline.care.measures import Measure
-from careline.care.models import AlertOutcome, CareProgram, ProgramChannel, ProgramMeasure, Severity
+from careline.care.models import (
+    AlertOutcome,
+    CallOutcome,
+    CareProgram,
+    ProgramChannel,
+    ProgramMeasure,
+    Severity,
+)
 
 
 def _decimal(label: str | None = None) -> forms.DecimalField:
@@ -125,6 +132,13 @@ class NoteForm(forms.Form):
 
 class ResolveForm(forms.Form):
     outcome = forms.ChoiceField(choices=AlertOutcome.choices)
+
+
+class CallForm(forms.Form):
+    """The call task's one click: how the call went, and which page to go back to."""
+
+    outcome = forms.ChoiceField(choices=CallOutcome.choices)
+    back = forms.ChoiceField(choices=[("alert", "alert"), ("worklist", "worklist")], required=False)
 
 
 class ProgramForm(forms.ModelForm):

@@ -362,3 +362,26 @@ class CareAlertNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note {self.pk}"
+
+
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", "Reached"
+    VOICEMAIL = "voicemail", "Left voicemail"
+    NO_ANSWER = "no_answer", "No answer"
+
+
+class CareAlertCall(models.Model):
+    """A nurse's call to the patient about an alert (the call task), with how it went (append-only)."""
+
+    alert = models.ForeignKey(CareAlert, on_delete=models.CASCADE, related_name="calls")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="care_calls")
+    caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=12, choices=CallOutcome.choices)
+    called_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-called_at", "-id"]
+        indexes = [models.Index(fields=["patient", "called_at"])]
+
+    def __str__(self) -> str:
+        return f"Call {self.pk}"

@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from careline.care.models import AlertState, CareAlert, Enrolment, EnrolmentState, Reading, Severity
+from careline.care.models import (
+    AlertState,
+    CareAlert,
+    CareAlertCall,
+    Enrolment,
+    EnrolmentState,
+    Reading,
+    Severity,
+)
 from careline.core.permissions import Perm, has_perm
 
 
@@ -26,7 +34,8 @@ def alerts_visible_to(user: Any) -> QuerySet[CareAlert]:
 
 
 def worklist_alerts(user: Any, *, limit: int = 200) -> list[CareAlert]:
-    """Open and acknowledged alerts: escalated first, then critical before warning, oldest first."""
+    """Open and acknowledged alerts: escalated first, then critical before warning, oldest first (with the
+    patient's phones and the calls logged, newest first, for the call task)."""
     rank = Case(
         When(severity=Severity.CRITICAL, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
@@ -37,7 +46,12 @@ def worklist_alerts(user: Any, *, limit: int = 200) -> list[CareAlert]:
         alerts_visible_to(user)
         .filter(state__in=[AlertState.OPEN, AlertState.ACKNOWLEDGED])
         .select_related("patient", "location", "reading", "acknowledged_by", "enrolment__program")
-        .prefetch_related("enrolment__program__measures", "enrolment__thresholds")
+        .prefetch_related(
+            "enrolment__program__measures",
+            "enrolment__thresholds",
+            "patient__phones",
+            Prefetch("calls", queryset=CareAlertCall.objects.select_related("caller")),
+        )
         .annotate(rank=rank, escalated_rank=escalated)
         .order_by("escalated_rank", "state", "rank", "opened_at", "id")[:limit]
     )

@@ -66,4 +66,9 @@ def care_register() -> None:
         url=lambda pk, patient: reverse("care:patient", args=[patient]) if patient else "",
     )
     register_audit_object("care.carealertnote", noun="care alert note")
+    register_audit_object(
+        "care.carealertcall",
+        noun="care call",
+        url=lambda pk, patient: reverse("care:patient", args=[patient]) if patient else "",
+    )
     register_audit_object("care.careprogram", noun="care program")

@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.worklist, name="worklist"),
     path("alerts/<int:care_alert_pk>", views.alert_detail, name="alert"),
     path("alerts/<int:care_alert_pk>/acknowledge", views.alert_acknowledge_action, name="alert_acknowledge"),
+    path("alerts/<int:care_alert_pk>/call", views.alert_call_action, name="alert_call"),
     path("alerts/<int:care_alert_pk>/resolve", views.alert_resolve_action, name="alert_resolve"),
     path("patients/<int:pk>/", views.patient_care, name="patient"),
     path("patients/<int:pk>/enrol", views.enrol, name="enrol"),

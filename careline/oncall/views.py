@@ -145,7 +145,9 @@ def rota(request: HttpRequest) -> HttpResponse:
             "today": timezone.now().astimezone(zone).date(),
         }
     )
-    return render(request, "oncall/rota.html", context)
+    # The template's date filters show the location's clock, as the page says (not the server's zone).
+    with timezone.override(zone):
+        return render(request, "oncall/rota.html", context)
 
 
 def _shift_initial(shift: OnCallShift) -> dict[str, Any]:
@@ -234,7 +236,8 @@ def pages(request: HttpRequest) -> HttpResponse:
     """The latest on-call pages of one's locations (open ones first)."""
     rows = list(pages_visible_to(request.user).order_by("acknowledged_at", "-created_at")[:PAGES_SHOWN])
     rows.sort(key=lambda page: (page.acknowledged_at is not None, -page.created_at.timestamp()))
-    return render(request, "oncall/pages.html", {"pages": rows, "nav": "oncall"})
+    with timezone.override(UTC):  # the page's times are labelled UTC
+        return render(request, "oncall/pages.html", {"pages": rows, "nav": "oncall"})
 
 
 @require_perm(Perm.ONCALL_VIEW)
@@ -251,7 +254,8 @@ def page(request: HttpRequest, pk: int) -> HttpResponse:
         "uncovered": found.state == PageState.UNCOVERED,
         "nav": "oncall",
     }
-    return render(request, "oncall/page.html", context)
+    with timezone.override(UTC):  # the page's times are labelled UTC
+        return render(request, "oncall/page.html", context)
 
 
 @require_perm(Perm.ONCALL_ACKNOWLEDGE)

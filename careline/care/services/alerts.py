@@ -17,7 +17,9 @@ from careline.care.models import (
     SEVERITY_RANK,
     AlertOutcome,
     AlertState,
+    CallOutcome,
     CareAlert,
+    CareAlertCall,
     CareAlertNote,
     Enrolment,
     Reading,
@@ -133,6 +135,38 @@ def alert_note_add(*, alert: CareAlert, text: str, actor: Actor) -> CareAlertNot
             action=AuditAction.CREATE, actor=actor, obj=note, patient_id=alert.patient_id, detail="note"
         )
     return note
+
+
+def alert_call_log(*, alert: CareAlert, outcome: str, actor: Actor) -> CareAlertCall:
+    """Log a call to ALERT's patient with its OUTCOME (the call task; audited, on the patient's timeline).
+
+    A call is a nurse working the alert, so an open one is acknowledged too (its escalation clock stops).
+    """
+    if outcome not in CallOutcome.values:
+        raise ValidationError({"outcome": ["Choose how the call went."]})
+    now = timezone.now()
+    user = actor.staff_user
+    with transaction.atomic():
+        # Locked, so a call logged while someone resolves the alert is refused rather than lost after it.
+        if not (
+            CareAlert.objects.select_for_update()
+            .filter(pk=alert.pk, state__in=[AlertState.OPEN, AlertState.ACKNOWLEDGED])
+            .exists()
+        ):
+            raise ValidationError("This alert is resolved; log calls on an open alert.")
+        call = CareAlertCall.objects.create(
+            alert=alert, patient_id=alert.patient_id, caller=user, outcome=outcome, called_at=now
+        )
+        audit_record(
+            action=AuditAction.CREATE, actor=actor, obj=call, patient_id=alert.patient_id,
+            detail=f"call to the patient logged on care alert {alert.pk}: {outcome}",
+        )  # fmt: skip
+        _claim(
+            alert, states=[AlertState.OPEN], state=AlertState.ACKNOWLEDGED, acknowledged_at=now,
+            acknowledged_by=user,
+        )  # fmt: skip
+    alert.refresh_from_db()
+    return call
 
 
 def alert_resolve(*, alert: CareAlert, outcome: str, actor: Actor) -> bool:

@@ -48,6 +48,7 @@ MISSED_AFTER = timedelta(hours=20)
 # Where the portal shows a patient's check-ins (careline/urls.py mounts the portal; care cannot reverse a
 # higher app's route: the portal's tests check that this is its `portal:care` page).
 PORTAL_CHECKIN_PATH = "/portal/care/"
+PLAN_BATCH = 2_000
 
 
 def _enrolment_measures(enrolment: Enrolment) -> list[str]:
@@ -258,19 +259,32 @@ def checkins_mark_missed(*, now: datetime | None = None) -> int:
 
 
 def checkins_plan_ahead(*, now: datetime | None = None) -> int:
-    """Top up every active enrolment's planned check-ins (daily is enough; cheap when nothing is missing)."""
-    from careline.care.services.enrolment import checkins_plan, enrolments_end_finished
+    """Top up every active enrolment's planned check-ins (daily is enough; cheap when nothing is missing).
+
+    Set-based: the rows of every enrolment that needs some go in one transaction, in batches (one
+    `bulk_create` and one commit per enrolment made a first run over 2,000 enrolments take 105 s on a busy
+    PostgreSQL; see README's figures).
+    """
+    from careline.care.services.enrolment import PLAN_AHEAD_DAYS, checkin_moments, enrolments_end_finished
 
     now = now or timezone.now()
     enrolments_end_finished(now=now)
     horizon = now + timedelta(days=2)
+    until = now + timedelta(days=PLAN_AHEAD_DAYS)
     # Only enrolments whose last planned check-in is near need new rows.
     needing = (
         Enrolment.objects.filter(state=EnrolmentState.ACTIVE)
         .exclude(checkins__due_at__gte=horizon)
         .select_related("patient__primary_location", "program")
     )
-    return sum(checkins_plan(enrolment, now=now) for enrolment in needing)
+    rows = [
+        CheckIn(enrolment=enrolment, due_at=moment)
+        for enrolment in needing.iterator(chunk_size=PLAN_BATCH)
+        for moment in checkin_moments(enrolment, since=now, until=until)
+    ]
+    with transaction.atomic():
+        created = CheckIn.objects.bulk_create(rows, ignore_conflicts=True, batch_size=PLAN_BATCH)
+    return len(created)
 
 
 def care_sweep(*, now: datetime | None = None) -> dict[str, int]:

@@ -168,3 +168,28 @@ def test_the_program_ends_after_its_last_day(personas: Personas, clock: Any) -> 
     enrolment.refresh_from_db()
     assert not enrolment.is_active
     assert CheckIn.objects.filter(enrolment=enrolment).count() == 14
+
+
+def test_plan_ahead_tops_up_every_enrolment_in_a_few_queries(
+    personas: Personas, clock: Any, django_assert_max_num_queries: Any
+) -> None:
+    from datetime import date
+
+    from careline.care.services.checkins import checkins_plan_ahead
+    from careline.patients.models import Patient
+
+    enrolments = [enrolled(personas.pat, personas.clinician_a)]
+    for index in range(5):
+        patient = Patient.objects.create(
+            mrn=f"MRN-PLAN-{index}", legal_first_name=f"Plan{index}", legal_last_name="Ahead",
+            date_of_birth=date(1960, 1, 1), primary_location=personas.location_a,
+        )  # fmt: skip
+        enrolments.append(enrolled(patient, personas.clinician_a))
+    clock.shift(timedelta(days=6))
+    with django_assert_max_num_queries(12):  # however many enrolments: set-based, one transaction
+        created = checkins_plan_ahead()
+    assert created >= 6 * 6  # six more days each (rows already there are passed over, and counted)
+    for enrolment in enrolments:
+        due = list(CheckIn.objects.filter(enrolment=enrolment).values_list("due_at", flat=True))
+        assert len(due) == len(set(due)) == 13
+    assert checkins_plan_ahead() == 0  # nothing missing: nothing planned

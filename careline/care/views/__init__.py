@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careline.care.charts import reading_chart_svg
-from careline.care.forms import EnrolForm, NoteForm, ResolveForm, StaffReadingForm
+from careline.care.forms import CallForm, EnrolForm, NoteForm, ResolveForm, StaffReadingForm
 from careline.care.measures import Measure
-from careline.care.models import CareAlert, Enrolment, Thresholds
+from careline.care.models import CallOutcome, CareAlert, Enrolment, Thresholds
 from careline.care.queries import (
     alerts_visible_to,
     enrolments_of,
@@ -22,12 +22,18 @@ from careline.care.queries import (
     readings_for,
     worklist_alerts,
 )
-from careline.care.services.alerts import alert_acknowledge, alert_note_add, alert_resolve
+from careline.care.services.alerts import (
+    alert_acknowledge,
+    alert_call_log,
+    alert_note_add,
+    alert_resolve,
+)
 from careline.care.services.enrolment import enrolment_create, enrolment_end, thresholds_for
 from careline.care.services.readings import reading_add_by_staff
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.permissions import Perm, has_perm, require_perm
+from careline.core.phones import format_phone
 from careline.patients.models import Patient
 from careline.patients.queries import patient_for_user
 
@@ -73,6 +79,12 @@ def _charts(
         if svg:
             charts.append({"label": dict(Measure.choices)[measure], "svg": svg})
     return charts
+
+
+def _primary_phone(patient: Patient) -> str:
+    """The number to call: the primary phone, else any (from a prefetched `phones` when there is one)."""
+    phones = sorted(patient.phones.all(), key=lambda phone: (not phone.is_primary, phone.pk))
+    return phones[0].number if phones else ""
 
 
 def _conversation_url(patient: Patient) -> str:
@@ -121,7 +133,17 @@ def worklist(request: HttpRequest) -> HttpResponse:
         request,
         "care/worklist.html",
         {
-            "rows": [(alert, charts.get(alert.pk, "")) for alert in alerts],
+            "rows": [
+                {
+                    "alert": alert,
+                    "chart": charts.get(alert.pk, ""),
+                    "phone": (phone := _primary_phone(alert.patient)),
+                    "phone_shown": format_phone(phone),
+                    "last_call": next(iter(alert.calls.all()), None),
+                }
+                for alert in alerts
+            ],
+            "call_outcomes": CallOutcome.choices,
             "now": now,
             "nav": "care",
             "may_manage": has_perm(request.user, Perm.CARE_MANAGE),
@@ -159,10 +181,15 @@ def alert_detail(request: HttpRequest, care_alert_pk: int) -> HttpResponse:
         obj=alert,
         detail="care alert and readings",
     )
+    phone = _primary_phone(patient)
     context = {
         "alert": alert,
         "patient": patient,
         "notes": list(alert.notes.select_related("author")),
+        "calls": list(alert.calls.select_related("caller")),
+        "call_outcomes": CallOutcome.choices,
+        "phone": phone,
+        "phone_shown": format_phone(phone),
         "readings": list(reversed(readings))[:20],
         "charts": _charts(patient, readings, alert.enrolment, measures),
         "form": form,
@@ -184,6 +211,31 @@ def alert_acknowledge_action(request: HttpRequest, care_alert_pk: int) -> HttpRe
     else:
         messages.info(request, "This alert was already acknowledged or resolved.")
     return redirect("care:alert", care_alert_pk=alert.pk)
+
+
+@require_perm(Perm.CARE_MANAGE)
+@require_POST
+def alert_call_action(request: HttpRequest, care_alert_pk: int) -> HttpResponse:
+    """The call task in one click: log a call to the patient and how it went (reached, voicemail, no answer)."""
+    alert = _alert_for(request, care_alert_pk, Perm.CARE_MANAGE)
+    form = CallForm(request.POST)
+    back = redirect("care:alert", care_alert_pk=alert.pk)
+    if request.POST.get("back") == "worklist":
+        back = redirect("care:worklist")
+    if not form.is_valid():
+        messages.error(request, "Choose how the call went: reached, left voicemail or no answer.")
+        return back
+    try:
+        call = alert_call_log(
+            alert=alert, outcome=form.cleaned_data["outcome"], actor=Actor.from_request(request)
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"Call to {alert.patient.display_name} logged: {call.get_outcome_display().lower()}."
+        )
+    return back
 
 
 @require_perm(Perm.CARE_MANAGE)

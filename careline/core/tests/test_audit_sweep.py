@@ -227,6 +227,7 @@ POST_ONLY: dict[str, Args] = {
     "records:results_release_normal": PAT,
     "care:alert_acknowledge": lambda r: {"care_alert_pk": r.clinical["care_alert"]},
     "care:alert_resolve": lambda r: {"care_alert_pk": r.clinical["care_alert"]},
+    "care:alert_call": lambda r: {"care_alert_pk": r.clinical["care_alert"]},
     "care:enrolment_end": lambda r: {"pk": r.personas.pat.pk, "enrolment_pk": r.clinical["care_enrolment"]},
     "referrals:state": lambda r: {"referral_pk": r.clinical["referral"]},
 }

@@ -271,6 +271,7 @@ ACCESS: dict[str, Access] = {
     "care:alert": form(CLINICAL),
     "care:alert_acknowledge": action(CLINICAL),
     "care:alert_resolve": action(CLINICAL),
+    "care:alert_call": action(CLINICAL),
     "care:patient": read(CLINICAL),
     "care:enrol": form(CLINICAL),
     "care:reading_add": form(CLINICAL),

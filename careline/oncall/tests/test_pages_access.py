@@ -95,6 +95,13 @@ def test_an_administrator_adds_a_shift_on_the_locations_clock(personas, client_f
     assert saved.starts_at == datetime(2026, 12, 10, 23, 0, tzinfo=UTC)  # 17:00 in Chicago
     assert saved.backup == backup
     assert AuditEntry.objects.filter(object_type="oncall.oncallshift", object_id=str(saved.pk)).exists()
+    # The grid shows it on the location's clock, not the server's (TIME_ZONE is New York's).
+    grid = (
+        client_for(personas.admin)
+        .get("/on-call/", {"location": personas.location_a.pk, "date": "2026-12-10"})
+        .content.decode()
+    )
+    assert "17:00–24:00" in grid and "18:00–24:00" not in grid
 
 
 @pytest.mark.parametrize(

@@ -99,6 +99,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "outreach:audience", "outreach:campaign", "outreach:campaign_cancel", "outreach:birthdays",
     # A statement run: counts of many patients, none named.
     "billing:statement_run",
+    # Logging a call on a care alert: a POST-only action.
+    "care:alert_call",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
 # renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
