@@ -303,12 +303,14 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
         counts |= _referrals_seed(staff)
         from careline.outreach.demo import outreach_seed_demo
 
-        counts |= outreach_seed_demo(
+        outreach_counts = outreach_seed_demo(
             location=locations[DEMO_LOCATIONS[0].name],
             front_desk=users["front_downtown"],
             clinician=staff.clinicians[-1],
             now=timezone.now(),
         )
+        counts |= outreach_counts
+        counts["appointments"] += outreach_counts["recalls_booked"]  # visits booked after the recall
         from careline.surveys.demo import surveys_seed_demo
 
         counts |= surveys_seed_demo(

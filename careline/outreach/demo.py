@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef
 
+from careline.core.actor import Actor
 from careline.locations.models import Location
 from careline.messaging.models import Message, MessageKind, MessageState
 from careline.messaging.outbound.compose import conversation_for
@@ -33,7 +34,9 @@ from careline.outreach.models import (
 from careline.outreach.queries import audience_due, audience_purpose, skip_reasons
 from careline.outreach.services.recalls import recall_text
 from careline.patients.models import ConsentEvent, ConsentKind, ConsentMethod
-from careline.scheduling.models import Appointment, AppointmentStatus, AppointmentType
+from careline.scheduling.models import Appointment, AppointmentType, ChangeSource
+from careline.scheduling.queries.appointments import free_slots
+from careline.scheduling.services.appointments import appointment_book
 
 RECALL_DAYS_AGO = 20
 MARKETING_CONSENTS = 12
@@ -105,11 +108,21 @@ def outreach_seed_demo(
         )
     booked = 0
     for offset, recall in enumerate(sent[CALLBACKS : CALLBACKS + BOOKED]):
-        starts = (now + timedelta(days=7 + offset)).replace(hour=15, minute=0, second=0, microsecond=0)
-        visit = Appointment.objects.create(
-            patient=recall.patient, clinician=clinician, location=location, appointment_type=physical,
-            starts_at=starts, ends_at=starts + timedelta(minutes=physical.duration_minutes),
-            status=AppointmentStatus.BOOKED, created_by=front_desk,
+        # Booked like any visit (a free slot, reminders planned), in the coming days.
+        day = now + timedelta(days=1 + offset)
+        slots = free_slots(
+            appointment_type=physical,
+            start=day,
+            end=now + timedelta(days=6),
+            location=location,
+            limit=1,
+            now=now,
+        )
+        if not slots:
+            continue
+        visit = appointment_book(
+            patient=recall.patient, clinician=slots[0].clinician, location=location, appointment_type=physical,
+            starts_at=slots[0].starts_at, actor=Actor.staff(front_desk), source=ChangeSource.STAFF, notify=False,
         )  # fmt: skip
         Appointment.objects.filter(pk=visit.pk).update(created_at=sent_at + timedelta(days=2 + offset))
         booked += 1

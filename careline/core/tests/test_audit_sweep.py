@@ -280,6 +280,7 @@ EXEMPT = {
     # A billing import's preview: counts by kind and row problems (row, column, what is wrong), no record.
     "billing:import_preview": "a billing import's preview",
     "billing:import_apply": "confirms a billing import (POST): counts only",
+    "billing:statement_run": "a statement run's progress: counts of patients, none named",
     # A bulk portal invitation's progress: counts only.
     "portal_admin:invite_batch": "a bulk portal invitation's counts",
     # Fetched with an unguessable signed token by the SMS provider (the image of an MMS being sent) and by

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
 from django.urls import reverse
@@ -14,13 +14,20 @@ from careline.outreach.demo import outreach_seed_demo
 from careline.outreach.models import BirthdaySetting, Campaign, CampaignState
 from careline.outreach.queries import campaign_results
 from careline.outreach.tests.support import patient_at, visit_type
+from careline.scheduling.models import WorkingHours
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock(datetime(2031, 6, 10, 15, 0, tzinfo=UTC))]
 
 
 def test_the_demo_has_a_recall_campaign_with_results(personas, clock, client_for):
     simulator_channel()
-    visit_type(personas, "Annual physical")
+    physical = visit_type(personas, "Annual physical")
+    physical.clinicians.add(personas.clinician_a)
+    for weekday in range(7):  # the visits booked after the recall go into free time
+        WorkingHours.objects.create(
+            clinician=personas.clinician_a, location=personas.location_a, weekday=weekday,
+            starts=time(9), ends=time(17),
+        )  # fmt: skip
     for n in range(8):
         patient_at(personas, f"DEMO{n}", f"+1312555020{n}")
     counts = outreach_seed_demo(
