@@ -51,6 +51,10 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         "portal-invitation-batches-recover": {"task": "portal.invitation_batches_recover", "schedule": 60.0},
         "care-sweep": {"task": "care.sweep", "schedule": float(settings.CARELINE_SWEEP_SECONDS)},
         "care-plan-ahead": {"task": "care.plan_ahead", "schedule": 3600.0},
+        "education-program-sweep": {
+            "task": "education.program_sweep",
+            "schedule": float(settings.CARELINE_SWEEP_SECONDS),
+        },
     }
 
 

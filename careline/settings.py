@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "careline.records",
     "careline.care",
     "careline.billing",
+    "careline.education",
     "careline.portal",
     "careline.demo",
 ]

@@ -76,6 +76,8 @@ class Perm(models.TextChoices):
     CARE_MANAGE = "care.manage", "Enrol patients in care programs, enter readings, work care alerts"
     CARE_ESCALATION = "care.escalation", "Receive escalated care alerts (the charge nurse)"
     CARE_PROGRAM_MANAGE = "care.program_manage", "Define care programs, their measures and thresholds"
+    EDUCATION_MANAGE = "education.manage", "Write and upload education items; attach them to care programs"
+    EDUCATION_SEND = "education.send", "Send education items to patients and their caregivers"
 
 
 _CLINICIAN_PERMISSIONS = frozenset(
@@ -102,6 +104,8 @@ _CLINICIAN_PERMISSIONS = frozenset(
         Perm.CARE_MANAGE,
         Perm.ONCALL_VIEW,
         Perm.ONCALL_ACKNOWLEDGE,
+        Perm.EDUCATION_MANAGE,
+        Perm.EDUCATION_SEND,
     }
 )
 
@@ -129,6 +133,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.PAYMENT_TAKE,
             # The desk answers the phone at night too: it needs to know who is on call.
             Perm.ONCALL_VIEW,
+            Perm.EDUCATION_SEND,
         }
     ),
     Role.CLINICIAN: _CLINICIAN_PERMISSIONS,

@@ -1,6 +1,6 @@
 """The layering of Careline's apps: a module may use its own app and the apps below it, never one above.
 
-    core < locations < accounts < patients < messaging < scheduling < oncall < records < care < billing < portal < demo
+    core < locations < accounts < patients < messaging < scheduling < oncall < records < care < billing < education < portal < demo
 
 A lower app that needs something from a higher one inverts the dependency: the higher app registers a
 callback, a plugin or an event receiver with the lower one in its AppConfig.ready() (careline.core.events,
@@ -33,6 +33,7 @@ APP_ORDER: tuple[str, ...] = (
     "records",
     "care",
     "billing",
+    "education",
     "portal",
     "demo",
 )

@@ -89,6 +89,9 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("alerts", "care_alert_pk"): "care_alert",
     ("enrolments", "enrolment_pk"): "care_enrolment",
     ("programs", "program_pk"): "care_program",
+    ("items", "item_pk"): "education_item",  # the clinic-wide library
+    ("learn", "token"): "education_send_token",  # a texted education link (signed)
+    ("item", "token"): "education_item_token",  # an education item's public page (signed)
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 # The portal's own rows are addressed by patients, never by staff (the portal's sweep swaps them by patient).
@@ -104,6 +107,9 @@ UNSCOPED_KINDS = frozenset(
         "portal_file",
         "pay_token",
         "test_checkout_reference",
+        "education_item",
+        "education_send_token",
+        "education_item_token",
     }
 )
 
@@ -496,6 +502,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         **records_rows(patient, clinician, suffix),
         **oncall_rows(location, clinician, conversation.pk),
         **care_rows(patient, clinician),
+        **education_rows(patient, clinician, suffix),
     }
     return Side(location, front_desk, values)
 
@@ -626,6 +633,24 @@ def care_rows(patient: Any, clinician: User) -> dict[str, Any]:
         "care_alert": CareAlert.objects.get(patient=patient).pk,
         "care_enrolment": enrolment.pk,
         "care_program": program.pk,
+    }
+
+
+def education_rows(patient: Any, clinician: User, suffix: str) -> dict[str, Any]:
+    """An article of the library sent to PATIENT (the send row only: its signed link and the item's)."""
+    from careline.education.links import item_token, send_token
+    from careline.education.models import EducationItem, EducationSend
+
+    now = timezone.now()
+    item = EducationItem.objects.create(
+        title=f"Walking every day {suffix}", kind="article", topic="general", language="en", reading_level=6,
+        body="Walk a little every day.", created_by=clinician, created_at=now, updated_at=now,
+    )  # fmt: skip
+    send = EducationSend.objects.create(item=item, patient=patient, sent_by=clinician, sent_at=now)
+    return {
+        "education_item": item.pk,
+        "education_send_token": send_token(send.pk),
+        "education_item_token": item_token(item.pk),
     }
 
 

@@ -50,6 +50,7 @@ PATIENT_PREFIXES = {
     "records/patients/": "patient",
     "care/patients/": "patient",
     "care/alerts/": "care_alert",
+    "education/patients/": "patient",
 }
 # The other kwargs of those routes: rows of the same patient.
 SECONDARY_KWARGS = {
@@ -91,6 +92,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "care:program_edit", "billing:import_preview", "billing:import_apply", "billing:charge_void",
     "billing:task_assign", "billing:task_note", "billing:task_close", "billing:plan_cancel",
     "billing:dispute_resolve", "care:alert_acknowledge", "care:alert_resolve", "care:enrolment_end",
+    # The education library (clinic-wide items, a care program's items) and the recipient's signed links.
+    "education:item_edit", "education:program_items", "education_public:open", "education_public:item",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
 # renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
