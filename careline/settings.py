@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "careline.surveys",
     "careline.referrals",
     "careline.outreach",
+    "careline.education",
     "careline.portal",
     "careline.demo",
 ]

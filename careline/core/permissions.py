@@ -90,6 +90,8 @@ class Perm(models.TextChoices):
         "outreach.manage",
         "Define recall audiences, schedule recall campaigns and see their results; set birthday messages",
     )
+    EDUCATION_MANAGE = "education.manage", "Write and upload education items; attach them to care programs"
+    EDUCATION_SEND = "education.send", "Send education items to patients and their caregivers"
 
 
 _CLINICIAN_PERMISSIONS = frozenset(
@@ -120,6 +122,8 @@ _CLINICIAN_PERMISSIONS = frozenset(
         Perm.REFERRAL_DIRECTORY_VIEW,
         Perm.REFERRAL_VIEW,
         Perm.REFERRAL_CREATE,
+        Perm.EDUCATION_MANAGE,
+        Perm.EDUCATION_SEND,
     }
 )
 
@@ -151,6 +155,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             # The desk chases referrals and tells patients whom to call (never the reason).
             Perm.REFERRAL_DIRECTORY_VIEW,
             Perm.REFERRAL_VIEW,
+            Perm.EDUCATION_SEND,
         }
     ),
     Role.CLINICIAN: _CLINICIAN_PERMISSIONS,

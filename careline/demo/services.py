@@ -319,6 +319,9 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
             now=timezone.now(),
             seed=seed,
         )
+        from careline.education.demo import education_seed_demo
+
+        counts |= education_seed_demo(author=staff.clinicians[0], now=timezone.now())
         signins_write(path=path, users=users, passwords=passwords, device=device, portal=portal_signins)
     counts = {"locations": len(locations), "staff": len(users), **counts}
     return DemoSummary(created=True, signins_path=path, counts=counts)

@@ -95,6 +95,9 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("audiences", "pk"): "outreach_audience",
     ("campaigns", "pk"): "outreach_campaign",
     ("birthdays", "location_id"): "location",
+    ("items", "item_pk"): "education_item",  # the clinic-wide library
+    ("learn", "token"): "education_send_token",  # a texted education link (signed)
+    ("item", "token"): "education_item_token",  # an education item's public page (signed)
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 # The portal's own rows are addressed by patients, never by staff (the portal's sweep swaps them by patient).
@@ -111,6 +114,9 @@ UNSCOPED_KINDS = frozenset(
         "pay_token",
         "test_checkout_reference",
         "referral_provider",  # the directory of outside providers is the clinic's, not a location's
+        "education_item",
+        "education_send_token",
+        "education_item_token",
     }
 )
 
@@ -512,6 +518,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         **care_rows(patient, clinician),
         **referral_rows(patient, clinician, suffix),
         **outreach_rows(location, checkup, front_desk),
+        **education_rows(patient, clinician, suffix),
     }
     return Side(location, front_desk, values)
 
@@ -675,6 +682,24 @@ def outreach_rows(location: Location, checkup: Any, front_desk: User) -> dict[st
         audience=audience, send_at=timezone.now() + timedelta(days=30), created_by=front_desk
     )
     return {"outreach_audience": audience.pk, "outreach_campaign": campaign.pk}
+
+
+def education_rows(patient: Any, clinician: User, suffix: str) -> dict[str, Any]:
+    """An article of the library sent to PATIENT (the send row only: its signed link and the item's)."""
+    from careline.education.links import item_token, send_token
+    from careline.education.models import EducationItem, EducationSend
+
+    now = timezone.now()
+    item = EducationItem.objects.create(
+        title=f"Walking every day {suffix}", kind="article", topic="general", language="en", reading_level=6,
+        body="Walk a little every day.", created_by=clinician, created_at=now, updated_at=now,
+    )  # fmt: skip
+    send = EducationSend.objects.create(item=item, patient=patient, sent_by=clinician, sent_at=now)
+    return {
+        "education_item": item.pk,
+        "education_send_token": send_token(send.pk),
+        "education_item_token": item_token(item.pk),
+    }
 
 
 def build_world(personas: Personas) -> World:

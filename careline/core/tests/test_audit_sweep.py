@@ -182,6 +182,7 @@ PATIENT_ROUTES: dict[str, Args] = {
     "care:reading_add": PAT,
     "referrals:refer": PAT,
     "referrals:detail": lambda r: {"referral_pk": r.clinical["referral"]},
+    "education:send": PAT,
 }
 
 # Routes that act on a patient's record but only by POST: a GET is refused (405) and shows nothing.
@@ -263,6 +264,12 @@ EXEMPT = {
     "care:program_edit": "a care program's schedule, instructions and thresholds",
     "referrals:provider_edit": "an outside provider of the directory (no patient's data)",
     "surveys:settings_edit": "a location's survey settings",
+    # The education library and care programs' items: clinic-wide teaching material, no patient's data.
+    "education:item_edit": "an education item of the library",
+    "education:program_items": "a care program's education items",
+    # The recipient's signed links: the open is counted on the send, the page shows the item only.
+    "education_public:open": "a texted education link, by signed token",
+    "education_public:item": "an education item's public page, by signed token",
     "scheduling:reminder_rule_deactivate": "a reminder rule",
     "scheduling:reminder_replan_status": "a reminder re-plan's counts",
     "accounts:staff_unlock": "a staff member's sign-in lock",

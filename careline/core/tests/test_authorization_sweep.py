@@ -297,6 +297,15 @@ ACCESS: dict[str, Access] = {
     "surveys:answer": Access(
         get=NOBODY, post=NOBODY
     ),  # the emailed survey's page: 404 without its signed link
+    # --- caregiver education (the library is clinic-wide; sending is the desk's and clinicians') ---
+    "education:library": read(STAFF),
+    "education:item_create": form(CLINICAL),
+    "education:item_edit": form(CLINICAL),
+    "education:send": form(CARE),
+    "education:programs": read(CLINICAL),
+    "education:program_items": form(CLINICAL),
+    "education_public:open": read(EVERYONE),  # the signed texted link is the key (counts an open)
+    "education_public:item": read(EVERYONE),  # the signed item link: the item only, no patient data
     # --- records (clinical: clinicians and administrators) ---
     "records:patient": read(CLINICAL),
     "records:document_add": form(CLINICAL),

@@ -69,6 +69,7 @@ NOT_PAGES: dict[str, str] = {
     "portal:service_worker": "the portal's service worker (JavaScript)",
     "portal:caregiver_join": "a redirect to the caregiver's invitation page",
     "records:document_file": "a PDF file",
+    "education_public:open": "a texted education link: counts the open, redirects to the item's page",
 }
 # Routes under /api/v1/ are bearer-token endpoints, and the API's docs page is Swagger UI's own markup.
 API_PREFIX = "/api/v1/"

@@ -52,6 +52,7 @@ PATIENT_PREFIXES = {
     "care/alerts/": "care_alert",
     "referrals/": "referral",
     "referrals/patients/": "patient",
+    "education/patients/": "patient",
 }
 # The other kwargs of those routes: rows of the same patient.
 SECONDARY_KWARGS = {
@@ -101,6 +102,8 @@ NOT_ABOUT_ONE_PATIENT = {
     "billing:statement_run",
     # Logging a call on a care alert: a POST-only action.
     "care:alert_call",
+    # The education library (clinic-wide items, a care program's items) and the recipient's signed links.
+    "education:item_edit", "education:program_items", "education_public:open", "education_public:item",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
 # renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
