@@ -17,7 +17,7 @@ from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
 from careline.core.permissions import Perm, require_perm
 from careline.locations.models import Location
-from careline.messaging.outbound.policy import texting_window, window_release_at
+from careline.messaging.outbound.policy import location_quiet_now, texting_window
 from careline.messaging.services.channels import channel_default
 from careline.messaging.templating import TemplateProblem
 from careline.outreach.forms import AudienceForm, BirthdayForm, CampaignForm
@@ -124,7 +124,7 @@ def audience(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "marketing": audience_purpose(found) == "marketing",
             "window": window,
-            "quiet_now": window_release_at(now, location.zone, window) is not None,
+            "quiet_now": location_quiet_now(location, now),
             "zone": location.zone,
         },
         status=400 if request.method == "POST" else 200,

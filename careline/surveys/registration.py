@@ -8,6 +8,9 @@ from typing import Any
 from careline.core.permissions import Perm, has_perm
 from careline.locations.models import Location
 
+# The reports page's section of surveys (the Service report shows the other apps' sections, not this one).
+REPORT_SECTION = "surveys"
+
 
 def survey_report_context(user: Any, locations: Sequence[Location]) -> dict[str, Any] | None:
     """The reports page's survey section: responses, response rate and average score per scale (one query)."""
@@ -37,7 +40,7 @@ def surveys_register() -> None:
     )
     subscribe(AppointmentStatusChanged, surveys_on_status_changed, phase=Phase.IN_TRANSACTION)
     report_section_register(
-        code="surveys",
+        code=REPORT_SECTION,
         title="Post-visit surveys",
         template="surveys/_report_section.html",
         context=survey_report_context,

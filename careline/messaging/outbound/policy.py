@@ -229,6 +229,11 @@ def quiet_hours_latest_before(
     return None if earlier is None else (earlier, True)
 
 
+def location_quiet_now(location: Location, now: datetime) -> bool:
+    """Whether LOCATION's texting window is closed at NOW (in the location's zone): texts would wait."""
+    return window_release_at(now, location.zone, texting_window(location)) is not None
+
+
 def hold_until(
     *,
     kind: str,

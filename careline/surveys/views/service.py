@@ -21,6 +21,7 @@ from careline.surveys.charts import bar_chart
 from careline.surveys.forms import ServiceFilterForm
 from careline.surveys.queries.results import ScoreRow, survey_summary
 from careline.surveys.queries.service import ServiceReport, service_report, weekday_rows
+from careline.surveys.registration import REPORT_SECTION
 
 FILTERS = ("start", "end", "location", "hours")
 
@@ -90,7 +91,7 @@ def service_page(request: HttpRequest) -> HttpResponse:
                 description="Texts from patients by day of week; the same figures are in the table below.",
             ),
             report_sections=[
-                s for s in report_sections_for(request.user, [report.location]) if s.code != "surveys"
+                s for s in report_sections_for(request.user, [report.location]) if s.code != REPORT_SECTION
             ],
         )
     return render(request, "surveys/service.html", context, status=200 if report else 400)
