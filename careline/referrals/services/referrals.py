@@ -49,7 +49,6 @@ logger = logging.getLogger(__name__)
 
 NOT_CONSENTED = "Record the patient's consent to the referral first."
 INACTIVE_PROVIDER = "This provider is no longer in the directory."
-BAD_STATE = "A referral cannot move from {current} to {wanted}."
 
 
 def checkin_delay() -> timedelta:
@@ -127,10 +126,8 @@ def referral_set_state(
         return False
     if state not in TRANSITIONS.get(current, frozenset()):
         raise ValidationError(
-            BAD_STATE.format(
-                current=ReferralState(current).label.lower(),
-                wanted=ReferralState(state).label.lower() if state in ReferralState.values else state,
-            )
+            f"A referral cannot move from {ReferralState(current).label.lower()} to "
+            f"{ReferralState(state).label.lower() if state in ReferralState.values else state}."
         )
     fields: dict[str, Any] = {"state": state, "state_changed_at": now}
     if state not in CHECKIN_STATES:
