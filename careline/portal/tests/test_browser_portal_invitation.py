@@ -26,8 +26,13 @@ def texting_all_day(settings: Any, live_server: Any) -> None:
 
 
 def _phone_shows(phone: Any, words: str) -> str:
-    """Wait for the simulator's screen to show WORDS; the screen's whole text."""
-    phone.reload()
+    """Wait for the simulator's screen to show WORDS; the screen's whole text.
+
+    The screen is read afresh once the page has finished the navigation its "Open phone" form started:
+    reloading a page still mid-navigation detaches it."""
+    phone.wait_for_url(re.compile(r"[?&]number="))
+    phone.wait_for_load_state("load")
+    phone.goto(phone.url)
     phone.locator("#screen").get_by_text(words, exact=False).last.wait_for()
     return str(phone.locator("#screen").inner_text())
 
