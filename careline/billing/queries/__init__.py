@@ -116,6 +116,58 @@ def balances_of(patients: QuerySet[Patient]) -> QuerySet[Patient]:
     )
 
 
+def balances_where(patients: QuerySet[Patient]) -> dict[int, Balance]:
+    """The Balance of every patient of PATIENTS with an account entry, by id (absent: nothing on file).
+
+    Set-wise: six grouped sums over the patients' rows, whatever their number. The bulk statement run and
+    its preview read thousands of patients at once, where `balances_of`'s subqueries per patient row would
+    run once per patient (and turn into a scan per patient when the table statistics are stale after a large
+    import)."""
+    ids = patients.order_by().values("pk")
+    parts: dict[str, dict[int, int]] = {}
+
+    def grouped(name: str, queryset: QuerySet[Any], patient: str, expression: Any) -> None:
+        rows = (
+            queryset.filter(**{f"{patient}__in": ids})
+            .order_by()
+            .values_list(patient)
+            .annotate(total=Sum(expression))
+        )
+        parts[name] = {pk: int(total or 0) for pk, total in rows}
+
+    grouped(
+        "adjudicated",
+        responsibility_adjudications(),
+        "charge__patient",
+        F("copay_cents") + F("coinsurance_cents") + F("deductible_cents"),
+    )
+    grouped(
+        "self_pay", Charge.objects.filter(voided=False).filter(_self_pay_visit()), "patient", "amount_cents"
+    )
+    grouped("paid", Payment.objects.all(), "patient", "amount_cents")
+    grouped("refunded", Refund.objects.all(), "patient", "amount_cents")
+    grouped(
+        "credits", BalanceAdjustment.objects.filter(kind=AdjustmentKind.CREDIT), "patient", "amount_cents"
+    )
+    grouped(
+        "write_offs",
+        BalanceAdjustment.objects.filter(kind=AdjustmentKind.WRITE_OFF),
+        "patient",
+        "amount_cents",
+    )
+    found: set[int] = set().union(*(part.keys() for part in parts.values()))
+    return {
+        pk: Balance(
+            responsibility=parts["adjudicated"].get(pk, 0) + parts["self_pay"].get(pk, 0),
+            paid=parts["paid"].get(pk, 0),
+            refunded=parts["refunded"].get(pk, 0),
+            credits=parts["credits"].get(pk, 0),
+            write_offs=parts["write_offs"].get(pk, 0),
+        )
+        for pk in found
+    }
+
+
 def balance_from(row: Patient) -> Balance:
     """The Balance of a patient row annotated by `balances_of`."""
     values: Any = row

@@ -31,7 +31,7 @@ from careline.billing.models import (
     TaskState,
     default_currency,
 )
-from careline.billing.queries import balance_from, balances_of
+from careline.billing.queries import balances_where
 from careline.patients.models import Patient
 from careline.patients.queries import patients_visible_to, visible_patient_condition
 
@@ -93,7 +93,8 @@ def aged_accounts(user: Any, *, today: date | None = None) -> list[AgedAccount]:
         .filter(Q(billing_charges__isnull=False) | Q(billing_payments__isnull=False))
         .distinct()
     )
-    rows = [row for row in balances_of(billed.order_by("pk")) if balance_from(row).due > 0]
+    dues = {pk: balance.due for pk, balance in balances_where(billed).items() if balance.due > 0}
+    rows = [row for row in billed.order_by("pk").iterator(chunk_size=2_000) if row.pk in dues]
     ids = [row.pk for row in rows]
     statements = {
         s.patient_id: s
@@ -117,7 +118,7 @@ def aged_accounts(user: Any, *, today: date | None = None) -> list[AgedAccount]:
         accounts.append(
             AgedAccount(
                 patient=row,
-                due=balance_from(row).due,
+                due=dues[row.pk],
                 age_days=(today - statement.statement_date).days if statement else None,
                 statement=statement,
                 has_plan=row.pk in plans,

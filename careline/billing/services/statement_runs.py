@@ -37,7 +37,7 @@ from careline.billing.models import (
     StatementRunChunk,
     StatementRunState,
 )
-from careline.billing.queries import balance_from, balances_of, patients_with_ready_charges
+from careline.billing.queries import balances_where, patients_with_ready_charges
 from careline.billing.services.statement_batches import statements_issue_many
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
@@ -124,8 +124,8 @@ class Candidates:
 def _candidates(run: StatementRun, chunk: StatementRunChunk) -> Candidates:
     """CHUNK's patients (in the run's location) who owe money and have no statement of the run's date."""
     patients = _scope(run.location).filter(pk__gte=chunk.first_id, pk__lte=chunk.last_id)
-    rows = balances_of(patients.select_related("primary_location").order_by("pk"))
-    owing = [row for row in rows if balance_from(row).due > 0]
+    owing_ids = [pk for pk, balance in balances_where(patients).items() if balance.due > 0]
+    owing = list(patients.filter(pk__in=owing_ids).select_related("primary_location").order_by("pk"))
     done_today = set(
         Statement.objects.filter(
             patient_id__in=[p.pk for p in owing], statement_date=run.statement_date
@@ -246,8 +246,7 @@ def statement_run_preview(*, location: Location | None, statement_date: date) ->
     """The counts a run for STATEMENT_DATE of LOCATION's patients would give now (no patient data)."""
     patients = _scope(location)
     total = patients.count()
-    rows = balances_of(patients.order_by("pk")).iterator(chunk_size=2_000)
-    owing = [row.pk for row in rows if balance_from(row).due > 0]
+    owing = sorted(pk for pk, balance in balances_where(patients).items() if balance.due > 0)
     already = set(
         Statement.objects.filter(statement_date=statement_date, patient_id__in=owing).values_list(
             "patient_id", flat=True

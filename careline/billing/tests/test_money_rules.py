@@ -141,6 +141,37 @@ def test_another_patients_rows_never_reach_the_balance(personas: Personas) -> No
     assert patient_balance(personas.quinn).due == 600
 
 
+def test_the_set_wise_balances_agree_with_each_patients_own(
+    personas: Personas, django_assert_num_queries: Any
+) -> None:
+    from careline.billing.queries import balances_where
+    from careline.patients.models import Patient
+
+    visit = visit_of(personas)
+    charge = charge_on(personas, visit, 20_000)
+    paid_claim(personas, visit, charge, copay=2_500, coinsurance=1_000, deductible=500)
+    payment = _pay(personas, 1_000)
+    refund_record(payment=payment, amount_cents=300, reason="Overcharged", actor=billing_actor(personas))
+    balance_adjust(
+        patient=personas.pat, kind=AdjustmentKind.WRITE_OFF, amount_cents=100, reason="Hardship",
+        actor=billing_actor(personas),
+    )  # fmt: skip
+    owing(personas, 1_000, patient=personas.quinn)
+    _pay(personas, 1_000, patient=personas.quinn)
+    balance_adjust(
+        patient=personas.quinn, kind=AdjustmentKind.CREDIT, amount_cents=250, reason="Goodwill",
+        actor=billing_actor(personas),
+    )  # fmt: skip
+    with django_assert_num_queries(6):
+        balances = balances_where(Patient.objects.all())
+    assert balances[personas.pat.pk] == patient_balance(personas.pat)
+    assert balances[personas.quinn.pk] == patient_balance(personas.quinn)
+    assert balances[personas.quinn.pk].credit_balance == 250
+    others = Patient.objects.exclude(pk__in=[personas.pat.pk, personas.quinn.pk])
+    assert all(patient_balance(p) == balances.get(p.pk, patient_balance(p)) for p in others)
+    assert set(balances_where(Patient.objects.filter(pk=personas.quinn.pk))) == {personas.quinn.pk}
+
+
 # --- payments, refunds and adjustments ---------------------------------------------------------------------
 
 
