@@ -3,12 +3,10 @@ payment (the patient's row lock orders them; the payment withdraws a reminder wr
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from careline.billing.models import FollowUp, FollowUpAction, FollowUpState
@@ -18,23 +16,7 @@ from careline.billing.tests.collections_support import billing_consent, statemen
 from careline.billing.tests.support import owing
 from careline.core.actor import Actor
 from careline.messaging.models import Message, MessageState
-
-
-def _together(*calls: Any) -> None:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Any) -> None:
-        try:
-            barrier.wait()
-            call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+from careline.testing.races import race_calls
 
 
 @pytest.mark.postgres
@@ -49,7 +31,7 @@ def test_no_reminder_goes_after_a_racing_payment(
     reminder = FollowUp.objects.get(statement=statement, action=FollowUpAction.REMINDER)
     FollowUp.objects.filter(pk=reminder.pk).update(due_at=timezone.now() - timedelta(minutes=1))
     actor = Actor.staff(personas.front_a)
-    _together(
+    race_calls(
         lambda: followup_act(reminder.pk),
         lambda: payment_record(patient=personas.pat, amount_cents=4_000, method="cash", actor=actor),
     )

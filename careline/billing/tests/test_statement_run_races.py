@@ -14,6 +14,7 @@ from careline.billing.models import StatementRun, StatementRunChunk, StatementRu
 from careline.billing.services import statement_runs
 from careline.billing.services.statement_runs import statement_run_chunk, statement_runs_recover
 from careline.billing.tests.run_support import one_statement_and_one_text_each, owing_patients, waiting_run
+from careline.testing.races import race
 
 NOW = datetime(2030, 3, 12, 17, 0, tzinfo=UTC)
 pytestmark = [
@@ -27,29 +28,6 @@ pytestmark = [
 @pytest.fixture(autouse=True)
 def _texting_all_day(settings) -> None:
     settings.CARELINE_TEXTING_WINDOW = (time(0, 0), time.max)
-
-
-def _race(target, count: int = 2) -> list[object]:
-    barrier = threading.Barrier(count)
-    results: list[object] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(target())
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results
 
 
 def _worker(run_id: int):
@@ -72,7 +50,7 @@ def test_workers_at_once_claim_different_chunks_and_each_patient_gets_one_statem
     monkeypatch.setattr(statement_runs, "task_enqueue", lambda *args: None)
     patients = owing_patients(personas, 8)
     run = waiting_run(personas)
-    worked = _race(_worker(run.pk), count=3)
+    worked = race(_worker(run.pk), count=3)
     statement_run_chunk(run_id=run.pk)  # whoever comes last finds none left and finishes the run
     run.refresh_from_db()
     assert run.state == StatementRunState.DONE and run.issued == 8
@@ -90,7 +68,7 @@ def test_two_sweeps_at_once_take_a_dead_run_over_once(personas, clock, monkeypat
     lost = waiting_run(personas)
     StatementRun.objects.filter(pk=dead.pk).update(state="running", heartbeat_at=NOW)
     clock.shift(timedelta(minutes=6))
-    results = _race(statement_runs_recover)
+    results = race(statement_runs_recover)
     assert sum(result["resumed"] for result in results) == 2
     assert sorted(q for q in queued if q[1] == 2) == [
         (dead.pk, 2),

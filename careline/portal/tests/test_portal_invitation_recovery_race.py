@@ -24,6 +24,7 @@ from careline.portal.tests.recovery_support import (
     waiting_batch,
     worker_dies_at,
 )
+from careline.testing.races import race
 
 NOW = datetime(2026, 3, 4, 17, 0, tzinfo=UTC)
 pytestmark = [
@@ -33,30 +34,6 @@ pytestmark = [
     pytest.mark.usefixtures("clock", "texting_all_day"),
 ]
 __all__ = ["texting_all_day"]
-
-
-def _race(target, count: int = 2) -> list[object]:
-    """Run TARGET in COUNT threads released together; their results (an error fails the test)."""
-    barrier = threading.Barrier(count)
-    results: list[object] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(target())
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results
 
 
 def test_two_sweeps_at_once_take_each_job_over_once(personas, clock, monkeypatch):
@@ -69,7 +46,7 @@ def test_two_sweeps_at_once_take_each_job_over_once(personas, clock, monkeypatch
         portal_invitation_batch_process(batch_id=dead.pk)
     assert PortalInvitation.objects.count() == 2
     clock.shift(timedelta(minutes=6))
-    results = _race(portal_invitation_batches_recover)
+    results = race(portal_invitation_batches_recover)
     assert sum(result["resumed"] for result in results) == 2
     for batch, patients, attempts in ((lost, lost_patients, 1), (dead, dead_patients, 2)):
         batch.refresh_from_db()

@@ -3,13 +3,10 @@ make one change with one history entry."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from careline.core.actor import Actor
 from careline.messaging.models import Prompt
@@ -18,6 +15,7 @@ from careline.referrals.services.checkins import checkins_send_due
 from careline.referrals.services.referrals import referral_set_state
 from careline.referrals.tests.support import MONDAY_10_CHICAGO, referred, sent_to
 from careline.testing.personas import Personas
+from careline.testing.races import outcomes
 
 pytestmark = [
     pytest.mark.clock(MONDAY_10_CHICAGO),
@@ -26,31 +24,10 @@ pytestmark = [
 ]
 
 
-def _at_once(*calls: Callable[[], Any]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:  # noqa: BLE001 - the test looks at what each side got
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_two_sweeps_at_the_same_moment_send_one_checkin(personas: Personas, clock: Any) -> None:
     referred(personas.pat, personas.clinician_a, notify=False)
     clock.shift(timedelta(days=7))
-    results = _at_once(checkins_send_due, checkins_send_due)
+    results = outcomes(checkins_send_due, checkins_send_due)
     assert sorted(results) == [0, 1]
     assert len(sent_to()) == 1
     assert Prompt.objects.filter(owner="referrals").count() == 1
@@ -60,7 +37,7 @@ def test_two_sweeps_at_the_same_moment_send_one_checkin(personas: Personas, cloc
 def test_two_people_closing_and_declining_at_once_make_one_change(personas: Personas, clock: Any) -> None:
     referral = referred(personas.pat, personas.clinician_a, notify=False)
     first, second = Referral.objects.get(pk=referral.pk), Referral.objects.get(pk=referral.pk)
-    results = _at_once(
+    results = outcomes(
         lambda: referral_set_state(
             referral=first, state=ReferralState.CLOSED, actor=Actor.staff(personas.front_a)
         ),
