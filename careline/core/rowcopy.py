@@ -4,7 +4,7 @@ For writes of thousands of rows per transaction (a statement run's chunk) where 
 per row and Django's insert compilation cost more than the database does. Rows are tuples of plain values
 (ints, strings, dates, aware datetimes, None) in the order of FIELDS (attnames: `statement_id`); every other
 concrete column gets its field default (computed once per call). No model `save()`, no signals: use it only
-for tables without save-time logic (not the audit trail, which chains its entries).
+for tables without save-time logic (the audit trail links its chain first, then writes through it).
 """
 
 from __future__ import annotations

@@ -53,6 +53,36 @@ def test_bulk_created_entries_are_chained_in_order():
 
 
 @pytest.mark.django_db
+def test_a_large_bulk_insert_is_chained_and_verifiable_whichever_way_it_is_written(
+    django_user_model: object,
+) -> None:
+    from careline.core.models import COPY_FROM_ENTRIES
+
+    user = django_user_model.objects.create_user(email="desk@example.test")  # type: ignore[attr-defined]
+    _write(1)
+    made = AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                action=AuditAction.IMPORT, patient_id=n, channel=AuditChannel.COMMAND, actor=user,
+                ip_address="203.0.113.9", detail=f"row {n}",
+            )
+            for n in range(COPY_FROM_ENTRIES + 5)
+        ]
+    )  # fmt: skip
+    assert [entry.pk for entry in made] == list(
+        AuditEntry.objects.filter(action=AuditAction.IMPORT).order_by("seq").values_list("pk", flat=True)
+    )
+    stored = AuditEntry.objects.get(pk=made[-1].pk)
+    assert (stored.seq, stored.actor_id, stored.detail, stored.ip_address) == (
+        COPY_FROM_ENTRIES + 6,
+        user.pk,
+        f"row {COPY_FROM_ENTRIES + 4}",
+        "203.0.113.9",
+    )
+    assert audit_chain_verify().intact
+
+
+@pytest.mark.django_db
 def test_audit_verify_reports_an_intact_chain_with_its_last_hash():
     entries = _write(5)
     output = _verify()
