@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from careline.core import checks  # noqa: F401 - registers the start-up checks
         from careline.core.queries.audit_lines import register_audit_object
 
         register_audit_object("core.auditentry", noun="audit trail", collection="the audit trail")
