@@ -102,6 +102,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "careline.core.metrics.RequestMetricsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -507,6 +508,11 @@ if bool(CARELINE_S3.access_key_id) != bool(CARELINE_S3.secret_access_key):
 # Whether web and workers run on more than one host: `true` makes start-up refuse what cannot be shared
 # (uploads in a local folder, SQLite, the folder broker); `auto` warns when the configuration looks like it.
 CARELINE_MULTI_HOST = env_choice("CARELINE_MULTI_HOST", "auto", ("auto", "true", "false"))
+# /metrics (Prometheus): the bearer token a scraper sends (better CARELINE_METRICS_TOKEN_FILE); unset, only
+# signed-in staff with the metrics.view permission (administrators) may read it.
+CARELINE_METRICS_TOKEN = env_optional("CARELINE_METRICS_TOKEN") or ""
+if CARELINE_METRICS_TOKEN and len(CARELINE_METRICS_TOKEN) < 32:
+    raise ConfigurationError("CARELINE_METRICS_TOKEN: must be at least 32 characters")
 STORAGES = {
     "default": (
         s3_storage(CARELINE_S3)
