@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
 from careline.core.object_storage import storage_is_local
 
@@ -102,3 +103,18 @@ def multi_host_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
         databases=settings.DATABASES,
         broker_url=settings.CELERY_BROKER_URL,
     )
+
+
+def refuse_serious_multi_host_problems(**kwargs: Any) -> None:
+    """Stop a worker (or web) start-up on an error of the check: Celery runs the system checks but goes on."""
+    errors = [message for message in multi_host_check() if message.is_serious()]
+    if errors:
+        raise ImproperlyConfigured("; ".join(f"{message.msg} {message.hint}" for message in errors))
+
+
+def refuse_worker_start(**kwargs: Any) -> None:
+    """worker_init receiver: exit with the check's message (Celery logs and ignores a signal's exceptions)."""
+    try:
+        refuse_serious_multi_host_problems()
+    except ImproperlyConfigured as error:
+        raise SystemExit(f"Careline: refusing to start: {error}") from None

@@ -52,3 +52,17 @@ def test_manage_py_check_refuses_the_declared_multi_host_with_local_uploads(sett
     settings.STORAGES = {**settings.STORAGES, "default": LOCAL["default"]}
     with pytest.raises(SystemCheckError, match=r"careline\.E001"):
         call_command("check")
+
+
+def test_a_worker_start_is_refused_with_the_same_message(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from careline.core.checks import refuse_serious_multi_host_problems
+
+    settings.CARELINE_MULTI_HOST = "true"
+    settings.STORAGES = {**settings.STORAGES, "default": LOCAL["default"]}
+    with pytest.raises(ImproperlyConfigured, match="uploads are kept in a local folder"):
+        refuse_serious_multi_host_problems()
+    settings.STORAGES = {**settings.STORAGES, "default": S3["default"]}
+    settings.CARELINE_MULTI_HOST = "false"
+    refuse_serious_multi_host_problems()  # nothing to refuse
