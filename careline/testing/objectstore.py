@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +19,8 @@ TEST_KEYS = {"access_key_id": "careline-test", "secret_access_key": "careline-te
 @contextmanager
 def moto_s3(bucket: str = TEST_BUCKET, prefix: str = "clinic-a") -> Iterator[S3Config]:
     """A moto S3 server on 127.0.0.1 (a free port) with BUCKET created; the S3Config that reaches it."""
+    # The server logs every request through werkzeug's logger: noise in a failing test's report.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
