@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -183,3 +184,24 @@ def test_queue_depth_counts_tasks_waiting_on_the_folder_broker(settings, tmp_pat
         finally:
             queue.clear()
             queue.close()
+
+
+def test_request_counts_of_several_processes_add_up_in_multiprocess_mode(tmp_path, monkeypatch):
+    """gunicorn's workers each write their counts to PROMETHEUS_MULTIPROC_DIR; any one of them answers the sum."""
+    import subprocess
+    import sys
+
+    from careline.core.metrics import metrics_text
+
+    script = (
+        "from careline.core.metrics import REQUESTS\n"
+        "import sys\n"
+        "REQUESTS.labels(route='inbox/', method='GET', status='2xx').inc(int(sys.argv[1]))\n"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for count in (3, 4):  # two worker processes
+        subprocess.run([sys.executable, "-c", script, str(count)], env=env, check=True, timeout=120)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    values = _samples(metrics_text().decode())
+    key = ("careline_http_requests_total", (("method", "GET"), ("route", "inbox/"), ("status", "2xx")))
+    assert values[key] == 7
