@@ -66,3 +66,28 @@ def test_a_worker_start_is_refused_with_the_same_message(settings):
     settings.STORAGES = {**settings.STORAGES, "default": S3["default"]}
     settings.CARELINE_MULTI_HOST = "false"
     refuse_serious_multi_host_problems()  # nothing to refuse
+
+
+def test_a_real_worker_exits_at_start_on_a_refused_configuration(tmp_path):
+    """Celery runs the system checks but starts anyway; the worker_init receiver makes it exit."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("CELERY_", "DATABASE_URL"))}
+    env.update(CARELINE_VAR_DIR=str(tmp_path / "var"), CARELINE_MULTI_HOST="true", CARELINE_STORAGE="local")
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "careline", "worker", "-P", "solo", "-Q", "refused-start"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Careline: refusing to start: CARELINE_MULTI_HOST=true but uploads are kept in a local folder" in (
+        result.stdout + result.stderr
+    )
