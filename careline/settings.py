@@ -24,6 +24,7 @@ from careline.core.env import (
     env_time_zone,
     env_url,
 )
+from careline.core.object_storage import ADDRESSING_STYLES, S3Config, s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CARELINE_VAR_DIR", str(BASE_DIR / "var")))
@@ -101,6 +102,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "careline.core.metrics.RequestMetricsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -480,8 +482,43 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "careline" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Uploads (attachments and MMS media, record documents, education PDFs, imports): a folder under var/ when
+# every process runs on one host; an S3-compatible object store (`s3`) when web and workers are on several.
+CARELINE_STORAGE = env_choice("CARELINE_STORAGE", "local", ("local", "s3"))
+CARELINE_S3 = S3Config(
+    bucket=env_str("CARELINE_S3_BUCKET", "").strip(),
+    endpoint_url=(
+        env_url("CARELINE_S3_ENDPOINT_URL", "", schemes=("http", "https"))
+        if env_optional("CARELINE_S3_ENDPOINT_URL")
+        else None
+    ),
+    region=env_optional("CARELINE_S3_REGION"),
+    access_key_id=env_optional("CARELINE_S3_ACCESS_KEY_ID"),
+    secret_access_key=env_optional("CARELINE_S3_SECRET_ACCESS_KEY"),
+    addressing_style=env_choice("CARELINE_S3_ADDRESSING_STYLE", "auto", ADDRESSING_STYLES),
+    prefix=env_str("CARELINE_S3_PREFIX", "").strip().strip("/"),
+)
+if CARELINE_STORAGE == "s3" and not CARELINE_S3.bucket:
+    raise ConfigurationError("CARELINE_S3_BUCKET: required when CARELINE_STORAGE=s3")
+if bool(CARELINE_S3.access_key_id) != bool(CARELINE_S3.secret_access_key):
+    raise ConfigurationError(
+        "CARELINE_S3_ACCESS_KEY_ID and CARELINE_S3_SECRET_ACCESS_KEY: set both (or neither, for the host's "
+        "own credentials such as an instance role)"
+    )
+# Whether web and workers run on more than one host: `true` makes start-up refuse what cannot be shared
+# (uploads in a local folder, SQLite, the folder broker); `auto` warns when the configuration looks like it.
+CARELINE_MULTI_HOST = env_choice("CARELINE_MULTI_HOST", "auto", ("auto", "true", "false"))
+# /metrics (Prometheus): the bearer token a scraper sends (better CARELINE_METRICS_TOKEN_FILE); unset, only
+# signed-in staff with the metrics.view permission (administrators) may read it.
+CARELINE_METRICS_TOKEN = env_optional("CARELINE_METRICS_TOKEN") or ""
+if CARELINE_METRICS_TOKEN and len(CARELINE_METRICS_TOKEN) < 32:
+    raise ConfigurationError("CARELINE_METRICS_TOKEN: must be at least 32 characters")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        s3_storage(CARELINE_S3)
+        if CARELINE_STORAGE == "s3"
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -8,11 +8,13 @@ from django.views.generic import RedirectView
 from careline.api import api
 from careline.billing.providers import PAYMENT_PROVIDERS
 from careline.core.views.health import healthz
+from careline.core.views.metrics import metrics
 from careline.core.views.nav import nav_badge
 from careline.messaging.channels import CHANNEL_TYPES
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),  # Prometheus; the bearer token or metrics.view
     # Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon instead of a 404.
     path(
         "favicon.ico",

@@ -7,6 +7,12 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careline.settings")
 application = get_wsgi_application()
 
+# Web and workers on several hosts cannot share uploads in a local folder, SQLite or the folder broker: with
+# CARELINE_MULTI_HOST=true the web server refuses to start on them, as workers do (careline/core/checks.py).
+from careline.core.checks import refuse_serious_multi_host_problems  # noqa: E402
+
+refuse_serious_multi_host_problems()
+
 # The channel TWILIO_* describe must exist before the first webhook arrives (Twilio does not retry a 4xx).
 from careline.messaging.services.channels import channel_environment_reconcile_safely  # noqa: E402
 

@@ -7,6 +7,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        from celery.signals import worker_init
+
+        from careline.core import checks  # registers the start-up checks
+
+        worker_init.connect(checks.refuse_worker_start, weak=False, dispatch_uid="core-multi-host-worker")
         from careline.core.queries.audit_lines import register_audit_object
 
         register_audit_object("core.auditentry", noun="audit trail", collection="the audit trail")

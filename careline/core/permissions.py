@@ -92,6 +92,10 @@ class Perm(models.TextChoices):
     )
     EDUCATION_MANAGE = "education.manage", "Write and upload education items; attach them to care programs"
     EDUCATION_SEND = "education.send", "Send education items to patients and their caregivers"
+    METRICS_VIEW = (
+        "metrics.view",
+        "Read the operational metrics at /metrics (queue depth, lags, message counts)",
+    )
 
 
 _CLINICIAN_PERMISSIONS = frozenset(

@@ -17,6 +17,10 @@ class MessagingConfig(AppConfig):
         from careline.messaging.services.channels import channels_health
 
         register_health_check("channels", channels_health)
+        from careline.core.metrics import register_metrics_source
+        from careline.messaging.metrics import messaging_metrics
+
+        register_metrics_source("messaging", messaging_metrics)
         self._register_audit_objects()
         self._follow_changes_the_inbox_shows()
         from careline.core.nav import register_nav_badge

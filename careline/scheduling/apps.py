@@ -9,6 +9,11 @@ class SchedulingConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from careline.core.metrics import register_metrics_source
+        from careline.scheduling.metrics import scheduling_metrics
+
+        register_metrics_source("scheduling", scheduling_metrics)
+
         from careline.messaging.replies import reply_owner_register
         from careline.messaging.subjects import register_subject_check
         from careline.scheduling import (

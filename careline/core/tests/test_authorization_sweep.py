@@ -73,6 +73,9 @@ ACCESS_BY_PREFIX: dict[str, Access] = {"/webhooks/": SIGNED_WEBHOOK, "/portal/":
 ACCESS: dict[str, Access] = {
     # --- no sign-in ---
     "healthz": read(EVERYONE),
+    # Prometheus metrics: the scraper's bearer token (its own test), or staff holding metrics.view (401 for a
+    # signed-out visitor, 403 for staff without it).
+    "metrics": read(ADMIN),
     "favicon": read(EVERYONE),  # a redirect to the static SVG icon
     "/simulator": Access(get=EVERYONE, post=EVERYONE),  # a redirect to the simulator page, which checks
     "messaging:media_public": read(EVERYONE),  # the signed, expiring link is the key (for the SMS provider)

@@ -47,6 +47,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NOT_PAGES: dict[str, str] = {
     "/simulator": "a redirect to the phone simulator page",
     "healthz": "JSON health check",
+    "metrics": "Prometheus metrics text",
     "billing:dashboard_csv": "the billing dashboard's figures as CSV",
     "billing:statement_pdf": "a statement's PDF",
     "messaging:media_public": "an image for the SMS provider",
