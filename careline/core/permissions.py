@@ -92,6 +92,10 @@ class Perm(models.TextChoices):
     )
     EDUCATION_MANAGE = "education.manage", "Write and upload education items; attach them to care programs"
     EDUCATION_SEND = "education.send", "Send education items to patients and their caregivers"
+    TRAINING_MANAGE = (
+        "training.manage",
+        "Write staff courses and protocols, assign them, see who is overdue and export completions",
+    )
 
 
 _CLINICIAN_PERMISSIONS = frozenset(
