@@ -304,7 +304,7 @@ def _tasks_give(
         done = Task.objects.filter(assignment=assignment, user=person, state=TaskState.DONE)
         if version is not None and done.filter(protocol_version=version).exists():
             continue
-        if version is None and due_on is None and done.exists():
+        if version is None and due_on is None and done.filter(course=assignment.course).exists():
             continue  # a done course is followed by its recurrence, not given again by the sweep
         try:
             with transaction.atomic():
@@ -329,6 +329,7 @@ def assignment_save(
     creating = assignment is None
     if assignment is None:
         assignment = Assignment(created_by=actor.staff_user, created_at=timezone.now())
+    before = (assignment.course_id, assignment.protocol_id)
     for name in (
         "course", "protocol", "role", "location", "due_days", "due_date", "recurrence_months",
         "on_first_sign_in", "is_active",
@@ -347,6 +348,9 @@ def assignment_save(
     with transaction.atomic():
         assignment.save()
         assignment.people.set(people)
+        if not creating and before != (assignment.course_id, assignment.protocol_id):
+            # Another course or protocol: the open tasks were for the old one.
+            Task.objects.filter(assignment=assignment, state=TaskState.OPEN).update(state=TaskState.WITHDRAWN)
         if not assignment.is_active:
             Task.objects.filter(assignment=assignment, state=TaskState.OPEN).update(state=TaskState.WITHDRAWN)
         elif not assignment.on_first_sign_in:

@@ -419,6 +419,7 @@ def test_authoring_a_course_lesson_question_and_assignment_through_the_pages(per
         reverse("training:question_create", args=[course.pk]),
         {"text": "Which are kind?", "choices": "* Thanks for writing\n* Happy to help\nGo away"},
     )
+    assert course.lessons.get().title == "Tone"
     question = Question.objects.get(course=course)
     assert [(c.text, c.is_correct) for c in question.choices.all()] == [
         ("Thanks for writing", True), ("Happy to help", True), ("Go away", False),
@@ -496,3 +497,18 @@ def test_staff_without_training_manage_cannot_reach_the_manager_pages(personas, 
     assert client.get(reverse("training:mine")).status_code == 200
     outsider = Client().get(reverse("training:mine"))
     assert outsider.status_code == 302 and "/login" in outsider["Location"]
+
+
+def test_an_assignment_moved_to_another_course_withdraws_the_open_tasks_of_the_old_one(personas, clock):
+    from careline.training.services import assignment_save
+
+    course = course_with_quiz(personas)
+    other = Course.objects.create(title="Texting patients well", created_at=NOON, updated_at=NOON)
+    assignment = assign(personas, course=course, people=[personas.front_a])
+    assignment_save(
+        assignment=assignment, values={"course": other}, people=[personas.front_a], actor=author(personas)
+    )
+    assert {(task.course.title, task.state) for task in Task.objects.all()} == {
+        (course.title, TaskState.WITHDRAWN),
+        (other.title, TaskState.OPEN),
+    }
