@@ -63,6 +63,8 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "task": "education.program_sweep",
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),
         },
+        # Training reminders are by the day: the sweep writes at most one per task and day.
+        "training-sweep": {"task": "training.sweep", "schedule": 3600.0},
     }
 
 

@@ -17,6 +17,7 @@ from careline.core.env import (
     env_choice,
     env_currency,
     env_int,
+    env_int_list,
     env_list,
     env_optional,
     env_str,
@@ -96,6 +97,7 @@ INSTALLED_APPS = [
     "careline.referrals",
     "careline.outreach",
     "careline.education",
+    "careline.training",
     "careline.portal",
     "careline.demo",
 ]
@@ -375,6 +377,10 @@ CARELINE_RETRY_BACKOFF_MS = env_int("CARELINE_RETRY_BACKOFF_MS", 10_000, minimum
 # A message SENDING longer than this lost its worker: the sweep takes it back (after asking the provider).
 CARELINE_SENDING_TIMEOUT_SECONDS = env_int("CARELINE_SENDING_TIMEOUT_SECONDS", 180, minimum=5, maximum=3600)
 CARELINE_SWEEP_SECONDS = env_int("CARELINE_SWEEP_SECONDS", 5, minimum=1, maximum=3600)
+# Staff training: reminder emails this many days before a task's due date (then weekly once overdue).
+CARELINE_TRAINING_REMINDER_DAYS = env_int_list(
+    "CARELINE_TRAINING_REMINDER_DAYS", [7, 1], minimum=1, maximum=365
+)
 # Referrals: the "were you able to book?" check-in N days after sending (and again after "not yet"), and
 # when a referral with no change counts as stalled on the worklist.
 CARELINE_REFERRAL_CHECKIN_DAYS = env_int("CARELINE_REFERRAL_CHECKIN_DAYS", 7, minimum=1, maximum=90)

@@ -44,6 +44,7 @@ urlpatterns = [
     path("pay/", include("careline.billing.urls.pay")),  # a statement's pay link (paylinks.PAY_PATH_PREFIX)
     path("education/", include("careline.education.urls")),
     path("learn/", include("careline.education.urls.public")),  # a texted education link (signed)
+    path("training/", include("careline.training.urls")),
     path("portal/", include("careline.portal.urls")),
     path("portal-admin/", include("careline.portal.urls.staff")),
     path("", include("careline.patients.urls")),

@@ -76,6 +76,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_int_list(name: str, default: list[int], *, minimum: int, maximum: int) -> tuple[int, ...]:
+    """A comma-separated list of whole numbers within bounds, largest first, without repeats."""
+    numbers = set()
+    for item in env_list(name, [str(number) for number in default]):
+        try:
+            number = int(item)
+        except ValueError:
+            raise ConfigurationError(
+                f"{name}: expected whole numbers separated by commas, got {item!r}"
+            ) from None
+        if not minimum <= number <= maximum:
+            raise ConfigurationError(f"{name}: each number must be from {minimum} to {maximum}, got {number}")
+        numbers.add(number)
+    return tuple(sorted(numbers, reverse=True))
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     """A setting that must be one of CHOICES."""
     value = env_str(name, default).strip().lower()

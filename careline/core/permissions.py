@@ -96,6 +96,10 @@ class Perm(models.TextChoices):
         "metrics.view",
         "Read the operational metrics at /metrics (queue depth, lags, message counts)",
     )
+    TRAINING_MANAGE = (
+        "training.manage",
+        "Write staff courses and protocols, assign them, see who is overdue and export completions",
+    )
 
 
 _CLINICIAN_PERMISSIONS = frozenset(

@@ -322,6 +322,9 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
         from careline.education.demo import education_seed_demo
 
         counts |= education_seed_demo(author=staff.clinicians[0], now=timezone.now())
+        from careline.training.demo import training_seed_demo
+
+        counts |= training_seed_demo(users=users, today=timezone.localdate())
         signins_write(path=path, users=users, passwords=passwords, device=device, portal=portal_signins)
     counts = {"locations": len(locations), "staff": len(users), **counts}
     return DemoSummary(created=True, signins_path=path, counts=counts)

@@ -1,7 +1,7 @@
 """The layering of Careline's apps: a module may use its own app and the apps below it, never one above.
 
     core < locations < accounts < patients < messaging < scheduling < oncall < records < care < billing < surveys < referrals
-    < outreach < education < portal < demo
+    < outreach < education < training < portal < demo
 
 A lower app that needs something from a higher one inverts the dependency: the higher app registers a
 callback, a plugin or an event receiver with the lower one in its AppConfig.ready() (careline.core.events,
@@ -38,6 +38,7 @@ APP_ORDER: tuple[str, ...] = (
     "referrals",
     "outreach",
     "education",
+    "training",
     "portal",
     "demo",
 )

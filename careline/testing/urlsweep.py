@@ -98,6 +98,12 @@ KWARG_KINDS: dict[tuple[str, str], str] = {
     ("items", "item_pk"): "education_item",  # the clinic-wide library
     ("learn", "token"): "education_send_token",  # a texted education link (signed)
     ("item", "token"): "education_item_token",  # an education item's public page (signed)
+    # Staff training: the clinic's courses, protocols and assignments (no location's, no patient's).
+    ("courses", "course_pk"): "training_course",
+    ("lessons", "lesson_pk"): "training_lesson",
+    ("questions", "question_pk"): "training_question",
+    ("protocols", "protocol_pk"): "training_protocol",
+    ("assignments", "assignment_pk"): "training_assignment",
 }
 # Arguments that are not an object of a location: signed links (the signature is the key) and type codes.
 # The portal's own rows are addressed by patients, never by staff (the portal's sweep swaps them by patient).
@@ -117,6 +123,11 @@ UNSCOPED_KINDS = frozenset(
         "education_item",
         "education_send_token",
         "education_item_token",
+        "training_course",
+        "training_lesson",
+        "training_question",
+        "training_protocol",
+        "training_assignment",
     }
 )
 
@@ -519,6 +530,7 @@ def _side(personas: Personas, *, location: Location, front_desk: User, clinician
         **referral_rows(patient, clinician, suffix),
         **outreach_rows(location, checkup, front_desk),
         **education_rows(patient, clinician, suffix),
+        **training_rows(clinician, suffix),
     }
     return Side(location, front_desk, values)
 
@@ -702,6 +714,47 @@ def education_rows(patient: Any, clinician: User, suffix: str) -> dict[str, Any]
     }
 
 
+def training_rows(author: User, suffix: str) -> dict[str, Any]:
+    """A course with a PDF lesson and a quiz question, a published protocol and an assignment of them."""
+    import io
+
+    from careline.core.actor import Actor
+    from careline.training.services import (
+        assignment_save,
+        course_save,
+        lesson_save,
+        protocol_publish,
+        protocol_save,
+        question_save,
+    )
+
+    actor = Actor.staff(author)
+    course = course_save(course=None, values={"title": f"Privacy {suffix}", "pass_mark": 80}, actor=actor)
+    lesson = lesson_save(
+        course=course, lesson=None, values={"title": "The rules", "kind": "pdf"},
+        upload=io.BytesIO(b"%PDF-1.4\n%%EOF\n"), original_name="rules.pdf", size=None, actor=actor,
+    )  # fmt: skip
+    question = question_save(
+        course=course, question=None, text="Who may read a chart?", choices=[("Staff", True), ("Anyone", False)],
+        actor=actor,
+    )  # fmt: skip
+    protocol = protocol_save(protocol=None, title=f"Billing by text {suffix}", is_active=True, actor=actor)
+    protocol_publish(protocol=protocol, body="Never quote a balance by text.", actor=actor)
+    assignment = assignment_save(
+        assignment=None, values={"course": course, "role": Role.FRONT_DESK, "due_days": 14}, people=[],
+        actor=actor,
+    )  # fmt: skip
+    return {
+        "training_course": course.pk,
+        "training_lesson": lesson.pk,
+        "training_question": question.pk,
+        "training_protocol": protocol.pk,
+        "training_assignment": assignment.pk,
+        # Not an argument's value: the stored file's name, removed with the world.
+        "training_lesson_file": lesson.file.name,
+    }
+
+
 def build_world(personas: Personas) -> World:
     """Rows of every kind a URL can name at location A (Pat) and location B (Quinn), and each persona's token."""
     p = personas
@@ -715,7 +768,7 @@ def build_world(personas: Personas) -> World:
         b,
         tokens,
         [side.values[key] for side in (a, b) for key in ("media_file", "portal_media_file")],
-        [a.values["document_file"], b.values["document_file"]],
+        [side.values[key] for side in (a, b) for key in ("document_file", "training_lesson_file")],
     )
 
 

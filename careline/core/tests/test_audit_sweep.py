@@ -267,6 +267,17 @@ EXEMPT = {
     # The education library and care programs' items: clinic-wide teaching material, no patient's data.
     "education:item_edit": "an education item of the library",
     "education:program_items": "a care program's education items",
+    # Staff training: the clinic's courses, protocols and assignments and staff members' own records.
+    "training:course": "a staff training course (lessons and quiz)",
+    "training:lesson_file": "a staff training lesson's PDF",
+    "training:protocol": "a staff protocol's current version",
+    "training:course_edit": "a staff training course's settings",
+    "training:lesson_edit": "a staff training lesson",
+    "training:lesson_create": "a new staff training lesson's form",
+    "training:question_edit": "a staff training quiz question",
+    "training:question_create": "a new staff training quiz question's form",
+    "training:protocol_edit": "a staff protocol and its versions",
+    "training:assignment_edit": "a staff training assignment",
     # The recipient's signed links: the open is counted on the send, the page shows the item only.
     "education_public:open": "a texted education link, by signed token",
     "education_public:item": "an education item's public page, by signed token",

@@ -309,6 +309,19 @@ ACCESS: dict[str, Access] = {
     "education:program_items": form(CLINICAL),
     "education_public:open": read(EVERYONE),  # the signed texted link is the key (counts an open)
     "education_public:item": read(EVERYONE),  # the signed item link: the item only, no patient data
+    # --- staff training (every staff member takes it; managing it: training.manage, administrators) ---
+    "training:mine": read(STAFF),
+    "training:course": form(STAFF),
+    "training:lesson_file": read(STAFF),
+    "training:protocol": form(STAFF),
+    "training:dashboard": read(ADMIN),
+    "training:export": read(ADMIN),
+    "training:manage": read(ADMIN),
+    **{
+        f"training:{kind}_{verb}": form(ADMIN)
+        for kind in ("course", "lesson", "question", "protocol", "assignment")
+        for verb in ("create", "edit")
+    },
     # --- records (clinical: clinicians and administrators) ---
     "records:patient": read(CLINICAL),
     "records:document_add": form(CLINICAL),

@@ -71,6 +71,8 @@ NOT_PAGES: dict[str, str] = {
     "portal:caregiver_join": "a redirect to the caregiver's invitation page",
     "records:document_file": "a PDF file",
     "education_public:open": "a texted education link: counts the open, redirects to the item's page",
+    "training:export": "a CSV file",
+    "training:lesson_file": "a PDF file",
 }
 # Routes under /api/v1/ are bearer-token endpoints, and the API's docs page is Swagger UI's own markup.
 API_PREFIX = "/api/v1/"

@@ -104,6 +104,10 @@ NOT_ABOUT_ONE_PATIENT = {
     "care:alert_call",
     # The education library (clinic-wide items, a care program's items) and the recipient's signed links.
     "education:item_edit", "education:program_items", "education_public:open", "education_public:item",
+    # Staff training: courses, lessons, quiz questions, protocols and assignments (no patient).
+    "training:course", "training:lesson_file", "training:protocol", "training:course_edit", "training:lesson_edit",
+    "training:lesson_create", "training:question_edit", "training:question_create", "training:protocol_edit",
+    "training:assignment_edit",
 }  # fmt: skip
 # Whole namespaces of machine endpoints (JSON, provider webhooks): they render no page. The patient portal
 # renders its own pages (no staff banner); its sweep (careline/portal/tests/test_portal_sweep.py) covers it.
