@@ -97,6 +97,13 @@ def report(results: list[dict[str, Any]]) -> str:
             f"| {_ms(wl['median_ms'])} | {_ms(wl['p95_ms'])} | {_ms(wl['cpu_median_ms'])} | – "
             f"| {_ms(base['median_ms'])} (trivial signed-in view) | {wl['median_ms'] / base['median_ms']:.0f}× |"
         )
+        if "trend" in worklist:
+            tr = worklist["trend"]
+            lines.append(
+                f"| {r['database']} | A row's trend (HTMX, when opened; {worklist['trend_queries']} SQL queries) "
+                f"| {_ms(tr['median_ms'])} | {_ms(tr['p95_ms'])} | {_ms(tr['cpu_median_ms'])} | – "
+                f"| {_ms(base['median_ms'])} (trivial signed-in view) | {tr['median_ms'] / base['median_ms']:.0f}× |"
+            )
     lines.append("")
     for r in results:
         plan = r["plan"]
@@ -119,6 +126,7 @@ def profile_report(result: dict[str, Any]) -> str:
         ("Check-in sweep, per check-in", result["profiles"]["sweep"]),
         ("Replies, per reply", result["profiles"]["replies"]),
         ("Worklist, per request", result["worklist"]["profile"]),
+        ("A row's trend, per request", result["worklist"].get("trend_profile", [])),
     ]
     lines = [f"# Care bench profile on {result['database']}", ""]
     for title, entries in sections:

@@ -17,9 +17,11 @@ and counts in the step's time and CPU. Then times, in order:
    stored message, the reply router, care's prompt handler: parse, store, judge, alerts, the confirmation
    text). Baseline: a plain text with no router owner (a baseline patient with no open prompt, left in
    the inbox), one after every tenth reply, so both see the same moments of the machine.
-4. The nurses' worklist (`/care/`) with 1,000 open alerts (the replies' own, topped up), each patient with
-   two weeks of readings, through Django's test client and the whole middleware stack; baseline: the
-   trivial signed-in view of the workspace bench. Pages are requested in turn.
+4. The nurses' worklist (`/care/`, its first page of 50) with 1,000 open alerts (the replies' own, topped
+   up), each patient with two weeks of readings, and a row's trend (`/care/alerts/<id>/trend`, the fragment
+   a row loads when it is opened or scrolled into view), through Django's test client and the whole
+   middleware stack; baseline: the trivial signed-in view of the workspace bench. Pages are requested in
+   turn.
 
 Each timed step is also profiled with cProfile (the top functions by own time) on a sample.
 """
@@ -367,7 +369,10 @@ def seed_worklist(world: dict[str, Any], *, alerts: int = WORKLIST_ALERTS) -> in
 
 
 def bench_worklist(world: dict[str, Any], *, runs: int, requests: int) -> dict[str, Any]:
-    """`/care/` and the trivial signed-in view, in turn, as the location's nurse; the worklist profiled."""
+    """`/care/` (its first page), a row's trend (the HTMX fragment a row loads when opened) and the trivial
+    signed-in view, in turn, as the location's nurse; the worklist and the trend profiled."""
+    import re
+
     from django.test.utils import CaptureQueriesContext
 
     pages = {"worklist": "/care/", "baseline": "/bench/signed-in"}
@@ -378,6 +383,10 @@ def bench_worklist(world: dict[str, Any], *, runs: int, requests: int) -> dict[s
             _, wall, cpu = _timed(lambda: client.get(url))
             return wall * 1000, cpu * 1000
 
+        first = client.get(pages["worklist"]).content.decode()
+        trend = re.search(r'hx-get="(/care/alerts/\d+/trend)"', first)
+        if trend is not None:
+            pages["trend"] = trend.group(1)
         for url in pages.values():
             for _ in range(3):
                 response = client.get(url)
@@ -386,7 +395,10 @@ def bench_worklist(world: dict[str, Any], *, runs: int, requests: int) -> dict[s
         with CaptureQueriesContext(connection) as captured:
             page = client.get(pages["worklist"]).content.decode()
         queries = len(captured)
-        shown = page.count('href="/care/alerts/')
+        with CaptureQueriesContext(connection) as captured:
+            trend_svg = "<svg" in client.get(pages.get("trend", pages["baseline"])).content.decode()
+        trend_queries = len(captured)
+        shown = page.count('<tr id="alert-')
         timings: dict[str, list[float]] = {name: [] for name in pages}
         cpu: dict[str, list[float]] = {name: [] for name in pages}
         run_medians: dict[str, list[float]] = {name: [] for name in pages}
@@ -401,10 +413,18 @@ def bench_worklist(world: dict[str, Any], *, runs: int, requests: int) -> dict[s
                 timings[name] += values
                 run_medians[name].append(statistics.median(values))
         profile = _profile(lambda: [client.get(pages["worklist"]) for _ in range(5)], units=5)
+        trend_profile = (
+            _profile(lambda: [client.get(pages["trend"]) for _ in range(5)], units=5)
+            if "trend" in pages
+            else []
+        )
     return {
         "alerts_shown": shown,
         "queries": queries,
+        "trend_queries": trend_queries,
+        "trend_draws_chart": trend_svg,
         "profile": profile,
+        "trend_profile": trend_profile,
         **{
             name: {
                 "n": len(values),

@@ -32,6 +32,8 @@ def test_the_care_bench_sends_reads_and_lists_on_a_tiny_clinic(settings: Any) ->
     worklist = bench_worklist(world, runs=1, requests=2)
     assert worklist["alerts_shown"] == 25 and worklist["queries"] > 0
     assert worklist["worklist"]["median_ms"] > 0 and worklist["profile"]
+    # A row's trend is its own request (loaded when the row is opened), and draws the chart.
+    assert worklist["trend"]["median_ms"] > 0 and worklist["trend_draws_chart"] and worklist["trend_profile"]
     text = care.report(
         [
             {
@@ -47,3 +49,4 @@ def test_the_care_bench_sends_reads_and_lists_on_a_tiny_clinic(settings: Any) ->
         ]
     )
     assert "### Care after discharge" in text and "| SQLite 3 | Worklist `/care/`, 25 open alerts" in text
+    assert "| SQLite 3 | A row's trend (HTMX, when opened;" in text

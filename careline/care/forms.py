@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.http import urlencode
 
 from careline.care.measures import Measure
 from careline.care.models import (
@@ -16,6 +17,7 @@ from careline.care.models import (
     ProgramMeasure,
     Severity,
 )
+from careline.care.queries import BadWorklistCursor, WorklistCursor, WorklistFilters
 
 
 def _decimal(label: str | None = None) -> forms.DecimalField:
@@ -124,6 +126,57 @@ class StaffReadingForm(forms.Form):
         if unit == "mmol":
             return (value * MG_DL_PER_MMOL_L).quantize(Decimal("1"))
         return value
+
+
+BAD_WORKLIST_FILTER = "That filter or page link is not valid; the list shows every open alert from the top."
+
+
+class WorklistFilterForm(forms.Form):
+    """The worklist's filters and its page (keyset): an invalid value falls back to its default."""
+
+    severity = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any severity"), (Severity.CRITICAL, "Critical"), (Severity.WARNING, "Warning")],
+    )
+    location = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=[])
+    unacknowledged = forms.BooleanField(required=False, label="Only unacknowledged")
+    after = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, locations: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        location_field: Any = self.fields["location"]
+        location_field.choices = [("", "All my locations")] + [(loc.pk, loc.name) for loc in locations]
+
+    def clean_after(self) -> WorklistCursor | None:
+        raw = self.cleaned_data.get("after") or ""
+        if not raw:
+            return None
+        try:
+            return WorklistCursor.decode(raw)
+        except BadWorklistCursor:
+            raise forms.ValidationError(BAD_WORKLIST_FILTER) from None
+
+    def filters(self) -> WorklistFilters:
+        """The filters that were valid (an invalid one falls back to its default)."""
+        self.is_valid()
+        data = self.cleaned_data
+        return WorklistFilters(
+            severity=data.get("severity") or "",
+            location_id=data.get("location"),
+            unacknowledged=bool(data.get("unacknowledged")),
+        )
+
+    def query(self, **changes: Any) -> str:
+        """The valid filters (and CHANGES) as a query string for the worklist's links."""
+        self.is_valid()
+        data = {
+            "severity": self.cleaned_data.get("severity") or "",
+            "location": self.cleaned_data.get("location") or "",
+            "unacknowledged": "on" if self.cleaned_data.get("unacknowledged") else "",
+            "after": self.data.get("after", "") if "after" not in self.errors else "",
+        }
+        data.update(changes)
+        return urlencode({key: value for key, value in data.items() if value})
 
 
 class NoteForm(forms.Form):

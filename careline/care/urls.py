@@ -10,6 +10,7 @@ app_name = "care"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.worklist, name="worklist"),
     path("alerts/<int:care_alert_pk>", views.alert_detail, name="alert"),
+    path("alerts/<int:care_alert_pk>/trend", views.alert_trend, name="alert_trend"),
     path("alerts/<int:care_alert_pk>/acknowledge", views.alert_acknowledge_action, name="alert_acknowledge"),
     path("alerts/<int:care_alert_pk>/call", views.alert_call_action, name="alert_call"),
     path("alerts/<int:care_alert_pk>/resolve", views.alert_resolve_action, name="alert_resolve"),

@@ -208,6 +208,41 @@ def browser_sideways_overflow(page: Any) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
 
 
+# Controls a person must reach that lie (partly) beyond the window's right edge, or beyond the right edge of a
+# box that scrolls or clips them sideways (a table in `.table-wrap`): the page itself may fit its window
+# while a worklist's buttons sit off to the side of the table's scroller.
+_CONTROLS_OUT_OF_VIEW = """() => {
+  const out = [];
+  const visibleRight = document.documentElement.clientWidth;
+  const controls = document.querySelectorAll(
+    "main button, main a[href], main select, main input:not([type=hidden]), main textarea, main summary");
+  for (const control of controls) {
+    const box = control.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;  // not shown (a closed <details>, display: none)
+    let right = visibleRight;
+    for (let parent = control.parentElement; parent; parent = parent.parentElement) {
+      if (getComputedStyle(parent).overflowX !== "visible") {
+        right = Math.min(right, parent.getBoundingClientRect().right);
+      }
+    }
+    if (box.right > right + 1) {
+      const name = (control.textContent || control.getAttribute("aria-label") || control.name || "").trim();
+      const label = name.replace(/\\s+/g, " ").slice(0, 40);
+      out.push(`${control.tagName.toLowerCase()} "${label}" (right edge at ${Math.round(box.right)}px, ` +
+        `view ends at ${Math.round(right)}px)`);
+    }
+  }
+  return out;
+}"""
+
+
+def browser_controls_out_of_view(page: Any) -> list[str]:
+    """The buttons, links and fields of PAGE's main content that stick out to the right of the window or of
+    the box that scrolls them sideways (empty when every control can be seen without scrolling sideways)."""
+    found: list[str] = page.evaluate(_CONTROLS_OUT_OF_VIEW)
+    return found
+
+
 # A phone (390 x 844) and a wide desktop: every staff page fits both without sideways scrolling.
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}

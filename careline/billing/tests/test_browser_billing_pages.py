@@ -13,7 +13,11 @@ from careline.billing.services.payments import balance_adjust, payment_record, r
 from careline.billing.tests.support import charge_on, owing, visit_of
 from careline.core.actor import Actor
 from careline.testing.accessibility import PHONE_VIEWPORT, horizontal_overflow, serious_axe_violations
-from careline.testing.browser import browser_sign_in
+from careline.testing.browser import (
+    browser_controls_out_of_view,
+    browser_sideways_overflow,
+    browser_sign_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -68,3 +72,27 @@ def test_the_front_desk_takes_a_payment_from_the_balance_card(
     page.wait_for_url(f"**{reverse('patients:detail', args=[personas.pat.pk])}")
     assert "Payment of $25.00 recorded" in page.content()
     assert Payment.objects.get().amount_cents == 2_500
+
+
+def test_the_billing_worklist_is_a_card_per_task_on_a_phone(
+    browser_page: Any, live_server: Any, personas: Any
+) -> None:
+    """At 390 px the tasks' actions (assign, note, close) stay on screen: no table scrolled to the side."""
+    from django.urls import reverse
+
+    from careline.billing.models import BillingTask, TaskKind
+    from careline.billing.tests.collections_support import statement_issued
+
+    owing(personas, 4_000)
+    statement = statement_issued(personas.pat)
+    BillingTask.objects.create(
+        patient=personas.pat, kind=TaskKind.CALL, statement=statement, created_at=statement.issued_at
+    )
+    page = browser_page
+    page.set_viewport_size(PHONE_VIEWPORT)
+    browser_sign_in(page, live_server.url, personas.billing_a)
+    page.goto(f"{live_server.url}{reverse('billing:worklist')}")
+    page.wait_for_load_state("networkidle")
+    assert browser_sideways_overflow(page) == 0
+    assert browser_controls_out_of_view(page) == []
+    assert [v.describe("billing worklist") for v in serious_axe_violations(page)] == []

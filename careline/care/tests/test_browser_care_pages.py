@@ -30,7 +30,14 @@ from careline.messaging.models import Message
 from careline.oncall.models import OnCallShift, Page, PageState
 from careline.oncall.tests.helpers import shift
 from careline.testing.accessibility import horizontal_overflow, serious_axe_violations
-from careline.testing.browser import DESKTOP, PHONE, browser_sign_in, browser_sign_in_with_code
+from careline.testing.browser import (
+    DESKTOP,
+    PHONE,
+    browser_controls_out_of_view,
+    browser_sideways_overflow,
+    browser_sign_in,
+    browser_sign_in_with_code,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SIZES = pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -88,6 +95,13 @@ def test_a_nurse_works_an_alert_from_the_worklist(
     page.get_by_text("Call to Pat Ortega logged: no answer.").wait_for()
     assert CareAlertCall.objects.get().alert == missed
     page.locator("tr", has_text="Missed check-ins").get_by_text("Last call: No answer").wait_for()
+
+    # A row's trend is loaded when the row's "Trend" is opened: the readings with the thresholds drawn.
+    trend_row = page.locator("tr", has_text="Reading beyond a threshold")
+    assert trend_row.locator("svg").count() == 0
+    trend_row.get_by_text("Trend (30 days)").click()
+    trend_row.locator("svg.care-chart").wait_for()
+    assert trend_row.locator("svg line[stroke-dasharray]").count() >= 2
 
     # Open the critical alert: the chart with its thresholds.
     page.locator("tr", has_text="Reading beyond a threshold").get_by_role("link", name="Pat Ortega").click()
@@ -204,3 +218,37 @@ def test_the_clinician_on_call_acknowledges_a_page(
     paged.refresh_from_db()
     assert paged.state == PageState.ACKNOWLEDGED and paged.acknowledged_by == personas.clinician_a
     assert page.get_by_role("button", name="Acknowledge").count() == 0
+
+
+@SIZES
+def test_the_worklist_keeps_every_action_on_screen_and_pages_through_many_alerts(
+    browser_page: Any, live_server: Any, personas: Any, size: Any
+):
+    from careline.care.tests.test_worklist import _alerts as many_alerts
+
+    _alerts(personas)
+    many_alerts(personas, 60)
+    page = browser_page
+    page.set_viewport_size(size)
+    browser_sign_in(page, live_server.url, personas.clinician_a)
+    page.goto(f"{live_server.url}/care/")
+    _fits(page, "worklist with many alerts")
+    # On a phone each alert is a card: its buttons (reply, acknowledge, the call's outcomes) are on screen.
+    assert browser_sideways_overflow(page) == 0
+    assert browser_controls_out_of_view(page) == []
+    page.get_by_text("62 open").first.wait_for()
+    page.get_by_role("link", name="Next page").click()
+    page.get_by_role("link", name="First page").wait_for()
+    assert "after=" in page.url
+    assert browser_controls_out_of_view(page) == []
+    # An action on the second page comes back to the second page.
+    second = page.url
+    page.get_by_role("button", name="Acknowledge").first.click()
+    page.get_by_text("Alert acknowledged.").wait_for()
+    assert page.url == second
+    # The filters narrow the list and say how many match.
+    page.get_by_label("Only unacknowledged").check()
+    page.get_by_role("button", name="Show").click()
+    page.get_by_text("match the filters").wait_for()
+    assert "unacknowledged=on" in page.url and "after=" not in page.url
+    assert browser_controls_out_of_view(page) == []

@@ -6,21 +6,34 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from careline.care.charts import reading_chart_svg
-from careline.care.forms import CallForm, EnrolForm, NoteForm, ResolveForm, StaffReadingForm
+from careline.care.forms import (
+    BAD_WORKLIST_FILTER,
+    CallForm,
+    EnrolForm,
+    NoteForm,
+    ResolveForm,
+    StaffReadingForm,
+    WorklistFilterForm,
+)
 from careline.care.measures import Measure
-from careline.care.models import CallOutcome, CareAlert, Enrolment, Thresholds
+from careline.care.models import AlertOutcome, CallOutcome, CareAlert, Enrolment, Thresholds
 from careline.care.queries import (
+    WORKLIST_PAGE_SIZE,
+    WorklistFilters,
     alerts_visible_to,
     enrolments_of,
-    readings_by_patient,
+    latest_text_conversations,
     readings_for,
-    worklist_alerts,
+    worklist_counts,
+    worklist_page,
 )
 from careline.care.services.alerts import (
     alert_acknowledge,
@@ -34,6 +47,7 @@ from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_patient_access, audit_record
 from careline.core.permissions import Perm, has_perm, require_perm
 from careline.core.phones import format_phone
+from careline.locations.models import Location
 from careline.patients.models import Patient
 from careline.patients.queries import patient_for_user
 
@@ -89,37 +103,43 @@ def _primary_phone(patient: Patient) -> str:
 
 def _conversation_url(patient: Patient) -> str:
     """The patient's latest text conversation (to reply by text), else the inbox's new-conversation page."""
-    from django.urls import reverse
-
-    from careline.messaging.models import Conversation
-
-    conversation = (
-        Conversation.objects.filter(patient=patient, contact__startswith="+")
-        .order_by("-last_message_at", "-id")
-        .first()
-    )
+    conversation = latest_text_conversations({patient.pk}).get(patient.pk)
     if conversation is not None:
-        return reverse("messaging:conversation", args=[conversation.pk])
+        return reverse("messaging:conversation", args=[conversation])
     return f"{reverse('messaging:start')}?patient={patient.pk}"
+
+
+WORKLIST_QUERY_KEYS = ("severity", "location", "unacknowledged", "after")
+
+
+def worklist_back(request: HttpRequest) -> str:
+    """The worklist page an action was sent from (its filters and page, from the form's `worklist_query`)."""
+    sent = QueryDict(request.POST.get("worklist_query", "")[:300])
+    kept = {key: sent.get(key, "")[:60] for key in WORKLIST_QUERY_KEYS if sent.get(key)}
+    url = reverse("care:worklist")
+    return f"{url}?{urlencode(kept)}" if kept else url
+
+
+def _visible_locations(user: Any) -> list[Location]:
+    locations = Location.objects.filter(is_active=True).order_by("name")
+    if not has_perm(user, Perm.PATIENT_VIEW_ALL_LOCATIONS):
+        locations = locations.filter(pk__in=list(user.location_ids))
+    return list(locations)
 
 
 @require_perm(Perm.CARE_VIEW)
 @require_GET
 def worklist(request: HttpRequest) -> HttpResponse:
-    """Open care alerts at the user's locations: escalated first, then critical before warning, oldest first."""
-    alerts = worklist_alerts(request.user)
-    readings = readings_by_patient({alert.patient_id for alert in alerts})
-    charts = {}
-    for alert in alerts:
-        measure = alert.reading.measure if alert.reading else None
-        if measure is not None:
-            thresholds = thresholds_for(alert.enrolment).get(measure) if alert.enrolment else None
-            charts[alert.pk] = reading_chart_svg(
-                readings[alert.patient_id],
-                measure=measure,
-                thresholds=thresholds,
-                chart_id=f"alert-{alert.pk}",
-            )
+    """Open care alerts at the user's locations, a page at a time: escalated first, then critical before
+    warning, oldest first; filters, counts, and each row's trend loaded when the row is opened."""
+    form = WorklistFilterForm(request.GET, locations=_visible_locations(request.user))
+    filters = form.filters()
+    after = form.cleaned_data.get("after")
+    if form.errors:
+        messages.warning(request, BAD_WORKLIST_FILTER)
+    page = worklist_page(request.user, filters, after=after)
+    alerts = page.alerts
+    conversations = latest_text_conversations({alert.patient_id for alert in alerts})
     audit_record(
         request=request,
         action=AuditAction.VIEW,
@@ -128,7 +148,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
             :500
         ],
     )
-    now = timezone.now()
+    start = reverse("messaging:start")
     return render(
         request,
         "care/worklist.html",
@@ -136,20 +156,56 @@ def worklist(request: HttpRequest) -> HttpResponse:
             "rows": [
                 {
                     "alert": alert,
-                    "chart": charts.get(alert.pk, ""),
                     "phone": (phone := _primary_phone(alert.patient)),
                     "phone_shown": format_phone(phone),
                     "last_call": next(iter(alert.calls.all()), None),
+                    "reply_url": reverse("messaging:conversation", args=[conversations[alert.patient_id]])
+                    if alert.patient_id in conversations
+                    else f"{start}?patient={alert.patient_id}",
                 }
                 for alert in alerts
             ],
+            "form": form,
+            "counts": worklist_counts(request.user, filters),
+            "filtered": filters != WorklistFilters(),
+            "this_query": form.query(),
+            "next_url": f"?{form.query(after=page.next_cursor)}" if page.next_cursor else "",
+            "first_url": f"?{form.query(after='')}" if after is not None else "",
+            "page_size": WORKLIST_PAGE_SIZE,
             "call_outcomes": CallOutcome.choices,
-            "now": now,
+            "resolve_outcomes": AlertOutcome.choices,
+            "now": timezone.now(),
             "nav": "care",
             "may_manage": has_perm(request.user, Perm.CARE_MANAGE),
             "is_charge_nurse": has_perm(request.user, Perm.CARE_ESCALATION),
         },
     )
+
+
+@require_perm(Perm.CARE_VIEW)
+@require_GET
+def alert_trend(request: HttpRequest, care_alert_pk: int) -> HttpResponse:
+    """A worklist row's trend (HTMX, when the row is opened): the alert's measure over 30 days, thresholds
+    drawn; audited like the alert page."""
+    alert = _alert_for(request, care_alert_pk, Perm.CARE_VIEW)
+    measure = alert.reading.measure if alert.reading else None
+    chart = ""
+    if measure is not None:
+        thresholds = thresholds_for(alert.enrolment).get(measure) if alert.enrolment else None
+        chart = reading_chart_svg(
+            readings_for(alert.patient_id, days=30, measures=[measure]),
+            measure=measure,
+            thresholds=thresholds,
+            chart_id=f"alert-{alert.pk}",
+        )
+    audit_patient_access(
+        request=request,
+        action=AuditAction.VIEW,
+        patient_id=alert.patient_id,
+        obj=alert,
+        detail="care alert trend",
+    )
+    return render(request, "care/_trend.html", {"alert": alert, "chart": chart})
 
 
 @require_perm(Perm.CARE_VIEW)
@@ -170,6 +226,8 @@ def alert_detail(request: HttpRequest, care_alert_pk: int) -> HttpResponse:
                 form_errors_apply(form, error)
             else:
                 messages.success(request, "Note added.")
+                if request.POST.get("back") == "worklist":
+                    return redirect(worklist_back(request))
                 return redirect("care:alert", care_alert_pk=alert.pk)
         status = 400
     readings = readings_for(patient.pk, days=30)
@@ -210,6 +268,8 @@ def alert_acknowledge_action(request: HttpRequest, care_alert_pk: int) -> HttpRe
         messages.success(request, "Alert acknowledged.")
     else:
         messages.info(request, "This alert was already acknowledged or resolved.")
+    if request.POST.get("back") == "worklist":
+        return redirect(worklist_back(request))
     return redirect("care:alert", care_alert_pk=alert.pk)
 
 
@@ -221,7 +281,7 @@ def alert_call_action(request: HttpRequest, care_alert_pk: int) -> HttpResponse:
     form = CallForm(request.POST)
     back = redirect("care:alert", care_alert_pk=alert.pk)
     if request.POST.get("back") == "worklist":
-        back = redirect("care:worklist")
+        back = redirect(worklist_back(request))
     if not form.is_valid():
         messages.error(request, "Choose how the call went: reached, left voicemail or no answer.")
         return back
@@ -244,14 +304,15 @@ def alert_resolve_action(request: HttpRequest, care_alert_pk: int) -> HttpRespon
     """Resolve an alert with an outcome."""
     alert = _alert_for(request, care_alert_pk, Perm.CARE_MANAGE)
     form = ResolveForm(request.POST)
+    from_worklist = request.POST.get("back") == "worklist"
     if not form.is_valid():
         messages.error(request, "Choose an outcome to resolve the alert.")
-        return redirect("care:alert", care_alert_pk=alert.pk)
+        return redirect(worklist_back(request) if from_worklist else reverse("care:alert", args=[alert.pk]))
     if alert_resolve(alert=alert, outcome=form.cleaned_data["outcome"], actor=Actor.from_request(request)):
         messages.success(request, "Alert resolved.")
-        return redirect("care:worklist")
+        return redirect(worklist_back(request))
     messages.info(request, "This alert was already resolved.")
-    return redirect("care:alert", care_alert_pk=alert.pk)
+    return redirect(worklist_back(request) if from_worklist else reverse("care:alert", args=[alert.pk]))
 
 
 @require_perm(Perm.CARE_VIEW)

@@ -177,6 +177,7 @@ PATIENT_ROUTES: dict[str, Args] = {
     },
     "records:visit_summaries": lambda r: {"pk": r.personas.pat.pk, "summary_pk": r.clinical["visit_summary"]},
     "care:alert": lambda r: {"care_alert_pk": r.clinical["care_alert"]},
+    "care:alert_trend": lambda r: {"care_alert_pk": r.clinical["care_alert"]},
     "care:patient": PAT,
     "care:enrol": PAT,
     "care:reading_add": PAT,

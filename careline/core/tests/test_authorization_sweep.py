@@ -272,6 +272,7 @@ ACCESS: dict[str, Access] = {
     # --- care after discharge (readings are clinical: clinicians and administrators) ---
     "care:worklist": read(CLINICAL),
     "care:alert": form(CLINICAL),
+    "care:alert_trend": read(CLINICAL),  # a worklist row's trend (HTMX fragment)
     "care:alert_acknowledge": action(CLINICAL),
     "care:alert_resolve": action(CLINICAL),
     "care:alert_call": action(CLINICAL),

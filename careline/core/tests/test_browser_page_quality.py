@@ -64,6 +64,7 @@ NOT_PAGES: dict[str, str] = {
     "favicon": "a redirect to the SVG icon",
     "messaging:inbox_notices": "JSON the inbox polls for desktop alerts",
     "nav_badge": "HTMX fragment: the navigation's Inbox count",
+    "care:alert_trend": "HTMX fragment of the care worklist (a row's trend)",
     "scheduling:calendar_events": "JSON feed of the calendar grid",
     "portal:reset_password": "without a reset code, a redirect to the password reset page",
     "portal:manifest": "the portal's web app manifest (JSON)",
