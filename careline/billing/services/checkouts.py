@@ -106,7 +106,7 @@ def _online_payment_record(
     (GROUP: the guarantor first), on each account up to what it owes, the rest on the guarantor's."""
     actor = provider_actor(provider)
     parts: list[tuple[int, int]] = [(row.patient_id, amount_cents)]
-    if len(group) > 1 and row.instalment_id is None:
+    if len(group) > 1:
         for pk in sorted(group):
             Patient.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True).first()
         dues = {acct.pk: balance_from(acct).due for acct in balances_of(Patient.objects.filter(pk__in=group))}

@@ -32,7 +32,7 @@ from careline.billing.models import (
 )
 from careline.billing.money import format_money
 from careline.billing.paylinks import pay_link_url
-from careline.billing.queries import patient_balance
+from careline.billing.queries import statement_balance, statement_patient_ids
 from careline.billing.services.collections import StopReason, _lock_patient, followups_stop, reminder_channel
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
@@ -85,12 +85,15 @@ def plan_create(*, statement: Statement, instalments: int, first_due: date, acto
     if first_due > today + timedelta(days=60):
         raise ValidationError({"first_due": "The first payment must be due within 60 days."})
     with transaction.atomic():
-        _lock_patient(statement.patient_id)
+        # A guarantor's combined statement: the plan splits what every account it lists owes, so every one of
+        # them is locked (in id order, as the pay page does) against a payment racing the split.
+        for patient_id in sorted(statement_patient_ids(statement)):
+            _lock_patient(patient_id)
         if statement.state != StatementState.ISSUED:
             raise ValidationError("Only the patient's current statement can be paid by a plan.")
         if PaymentPlan.objects.filter(patient_id=statement.patient_id, state=PlanState.ACTIVE).exists():
             raise ValidationError("This patient already has an active payment plan.")
-        balance = patient_balance(statement.patient_id)
+        balance = statement_balance(statement)
         total = balance.due
         if total <= 0:
             raise ValidationError("Nothing is owed: there is nothing to split.")
@@ -159,8 +162,23 @@ def plan_cancel(*, plan: PaymentPlan, reason: str, actor: Actor) -> PaymentPlan:
 
 
 def plans_on_payment(event: PaymentRecorded) -> None:
-    """Fill the active plan's instalments, oldest first, with the payment; a plan paid off is completed."""
+    """Fill the active plan's instalments, oldest first, with the payment; a plan paid off is completed.
+
+    The plan is the patient's own, or their guarantor's when it splits a combined statement that lists the
+    patient's items (a payment on any account the statement lists pays the plan)."""
     plan = PaymentPlan.objects.filter(patient_id=event.patient_id, state=PlanState.ACTIVE).first()
+    if plan is None:
+        from careline.billing.services.guarantors import guarantor_of
+
+        guarantor = guarantor_of(event.patient_id)
+        if guarantor is not None:
+            plan = (
+                PaymentPlan.objects.filter(patient_id=guarantor.pk, state=PlanState.ACTIVE)
+                .select_related("statement")
+                .first()
+            )
+            if plan is not None and event.patient_id not in statement_patient_ids(plan.statement):
+                plan = None
     if plan is None:
         return
     remaining = event.amount_cents
@@ -183,7 +201,7 @@ def plans_on_payment(event: PaymentRecorded) -> None:
         instalment.save(update_fields=["paid_cents", "state"])
     if (
         not plan.instalments.exclude(state=InstalmentState.PAID).exists()
-        or patient_balance(event.patient_id).due <= 0
+        or statement_balance(plan.statement).due <= 0
     ):
         PaymentPlan.objects.filter(pk=plan.pk).update(state=PlanState.COMPLETED, finished_at=timezone.now())
 

@@ -238,3 +238,44 @@ def test_a_statement_run_issues_the_guarantors_combined_statement_once(personas:
         kit.pk,
     }
     assert Message.objects.filter(subject_key=f"statement:{statements[0].pk}").count() == 1
+
+
+def test_a_plan_on_the_combined_statement_splits_every_account_and_any_accounts_payment_fills_it(
+    personas: Personas, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    from careline.billing.models import PlanState
+    from careline.billing.services.payments import payment_record
+    from careline.billing.services.plans import plan_create
+    from careline.core.actor import Actor
+
+    settings.CARELINE_PLAN_MIN_INSTALMENT_CENTS = 1_000
+    kit, statement = _combined(personas)
+    plan = plan_create(
+        statement=statement, instalments=2, first_due=date(2030, 4, 1), actor=billing_actor(personas)
+    )
+    assert plan.patient_id == personas.pat.pk
+    first, second = plan.instalments.order_by("number")
+    assert (first.amount_cents, second.amount_cents) == (1_750, 1_750)  # $35.00, not Pat's own $25.00
+
+    # The first instalment paid online: recorded on each account up to what it owes, all of it the plan's.
+    row, _ = checkout_open(
+        checkout=Checkout(
+            patient_id=personas.pat.pk, amount_cents=1_750, currency="USD", description="Instalment 1",
+            success_url="https://x.test/ok", cancel_url="", idempotency_key="i1", statement_id=statement.pk,
+            instalment_id=first.pk,
+        ),
+        provider="test",
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        checkout_paid(provider="test", reference=row.reference, payment_reference="pi_i1", amount_cents=1_750)
+    first.refresh_from_db()
+    assert first.state == "paid" and first.paid_cents == 1_750
+    assert statement_balance(statement).due == 1_750
+
+    # The rest paid at the desk on the child's own account: it pays the guarantor's plan, which completes.
+    payment_record(patient=kit, amount_cents=1_000, method="cash", actor=Actor.staff(personas.front_a))
+    payment_record(patient=personas.pat, amount_cents=750, method="cash", actor=Actor.staff(personas.front_a))
+    second.refresh_from_db()
+    plan.refresh_from_db()
+    assert second.paid_cents == 1_750 and plan.state == PlanState.COMPLETED
+    assert patient_balance(personas.pat).due == 0 and patient_balance(kit).due == 0
