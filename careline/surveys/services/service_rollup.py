@@ -127,7 +127,7 @@ def _conversation_rows(
 
     episodes: list[ServiceEpisode] = []
     asked: datetime | None = None
-    replies: dict[tuple[int | None, date], int] = defaultdict(int)
+    replies: dict[tuple[int, date], int] = defaultdict(int)
     for at, _pk, inbound, author_id in rows:
         if inbound:
             asked = asked or at
@@ -135,7 +135,8 @@ def _conversation_rows(
             if asked is not None:
                 episodes.append(episode(EpisodeKind.RESPONSE, asked, at))
             asked = None
-            replies[(author_id, at.astimezone(clock.zone).date())] += 1
+            if author_id is not None:  # always: a reply counts only when a staff member wrote it
+                replies[(author_id, at.astimezone(clock.zone).date())] += 1
     staff_days = [
         ServiceStaffDay(location_id=location_id, conversation_id=conversation_id, author_id=author, day=day,
                         replies=n)
