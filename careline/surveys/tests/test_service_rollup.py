@@ -128,7 +128,9 @@ def test_the_rolled_up_figures_equal_the_direct_computation(inbox, time_machine)
     )
     for location in inbox.locations:
         figures = _assert_same(location, START - timedelta(days=7), END + timedelta(days=30))
-        assert figures["first_response"][0] > 5 and figures["resolution"][0] > 0 and figures["unanswered"][0] > 0
+        assert (
+            figures["first_response"][0] > 5 and figures["resolution"][0] > 0 and figures["unanswered"][0] > 0
+        )
         # Any range of days: the replies, texts by hour and weekday are the same (the timings differ only for a
         # turn that began before the range: the rolled-up rows time it from its first text, so it is left out).
         _assert_same(location, date(2031, 3, 8), date(2031, 3, 10), timings=False)  # Chicago's DST change
