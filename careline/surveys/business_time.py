@@ -45,3 +45,14 @@ def business_seconds(moment: datetime, *, zone: ZoneInfo, spans: list[tuple[int,
     tow = x - weeks * WEEK_SECONDS
     open_per_week = sum(end - start for start, end in spans)
     return weeks * open_per_week + sum(max(0.0, min(tow - start, end - start)) for start, end in spans)
+
+
+def business_seconds_sql(x: str, spans: list[tuple[int, int]]) -> str:
+    """The PostgreSQL expression of business_seconds for X, a column of local seconds since the fixed Monday.
+
+    The spans are integers Careline computed, written into the SQL as numbers."""
+    weeks = f"floor({x} / {WEEK_SECONDS})"
+    tow = f"({x} - {weeks} * {WEEK_SECONDS})"
+    open_per_week = sum(end - start for start, end in spans)
+    parts = [f"GREATEST(0, LEAST({tow} - {int(start)}, {int(end - start)}))" for start, end in spans]
+    return f"({weeks} * {int(open_per_week)} + {' + '.join(parts)})"

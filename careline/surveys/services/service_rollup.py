@@ -11,8 +11,9 @@ with messages or closings past its watermarks, plus those with texts in the last
 was taken before the watermark moved but committed after it), and recounts the volume of the local days
 those texts fall on. Each conversation is deleted and derived again from all its messages, so running twice
 changes nothing; the watermark row is locked (SKIP LOCKED on PostgreSQL), so a second worker does nothing
-while one works. `service_rollup_rebuild` (migration backfill, `manage.py service_rollup --rebuild`) derives
-everything. When a location's zone or opening hours change, the sweep counts its episodes' lengths again.
+while one works. `service_rollup_rebuild` (the first sweep's backfill, `manage.py service_rollup --rebuild`)
+derives everything (on PostgreSQL in SQL, careline/surveys/services/service_rollup_sql.py). When a
+location's zone or opening hours change, the sweep counts its episodes' lengths again.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -39,6 +40,7 @@ from careline.surveys.models import (
     ServiceStaffDay,
     ServiceVolume,
 )
+from careline.surveys.services.service_rollup_sql import rollup_rebuild_location_postgres
 
 REFRESH_LIMIT = 20_000  # messages (and closings) past the watermark taken per run
 RECENT = timedelta(minutes=10)  # texts this recent are rolled up again on every run
@@ -285,10 +287,14 @@ def service_rollup_rebuild(*, now: datetime | None = None) -> dict[str, int]:
         conversation_ids = list(
             Conversation.objects.filter(location__isnull=False).order_by("pk").values_list("pk", flat=True)
         )
-        for start in range(0, len(conversation_ids), BATCH):
-            _derive(conversation_ids[start : start + BATCH], clocks)
-        for location_id, clock in clocks.items():
-            _recount_all_volume(location_id, clock)
+        if connection.vendor == "postgresql":  # the database derives it all, location by location
+            for location_id, clock in clocks.items():
+                rollup_rebuild_location_postgres(location_id, clock)
+        else:
+            for start in range(0, len(conversation_ids), BATCH):
+                _derive(conversation_ids[start : start + BATCH], clocks)
+            for location_id, clock in clocks.items():
+                _recount_all_volume(location_id, clock)
         state.hours_keys = {str(pk): clock.key for pk, clock in clocks.items()}
         state.refreshed_at = now
         state.save()
