@@ -232,7 +232,7 @@ def service_rollup_refresh(*, limit: int = REFRESH_LIMIT, now: datetime | None =
         )
         recent = list(
             Message.objects.filter(
-                COUNTED, pk__lte=state.message_id, created_at__gte=now - RECENT
+                COUNTED, pk__lte=state.message_id, created_at__gte=now - RECENT, created_at__lte=now + RECENT
             ).values_list("pk", "conversation_id", "created_at", "direction")
         )
         closings = list(

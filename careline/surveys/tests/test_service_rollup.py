@@ -206,3 +206,22 @@ def test_changed_opening_hours_are_counted_again(inbox, time_machine):
 def test_the_report_of_a_location_with_nothing_rolled_up_is_empty(personas):
     report = service_report(location=personas.location_b, start=START, end=END, now=NOW)
     assert report.first_response.count == 0 and report.inbound_total == 0 and report.per_staff == []
+
+
+def test_the_sweep_is_on_the_beat_schedule_and_the_command_rolls_up(inbox, time_machine):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from careline.celery import _beat_schedule
+
+    assert "surveys.service_rollup" in {entry["task"] for entry in _beat_schedule().values()}
+    _write(time_machine, inbox, seed=6, conversations=2, since=datetime.combine(START, time(6), tzinfo=UTC))
+    time_machine.move_to(NOW, tick=False)
+    out = StringIO()
+    call_command("service_rollup", stdout=out)  # the first run derives everything
+    assert "rebuilt: 1" in out.getvalue() and ServiceEpisode.objects.exists()
+    before = _episodes()
+    call_command("service_rollup", "--rebuild", stdout=StringIO())
+    assert _episodes() == before
+    _assert_same(inbox.locations[0], START - timedelta(days=7), END + timedelta(days=30))
