@@ -6,7 +6,10 @@ Seeds one location with 50,000 conversations and MESSAGES messages over a year (
 replies taking turns, a closing after every second exchange): on PostgreSQL with INSERT ... SELECT over
 generate_series, elsewhere with bulk inserts. Then times `service_report` for the whole year (first response
 and resolution times within opening hours with their medians and p90, per staff member, volume by hour and
-weekday, unanswered conversations) and the survey results over 20,000 surveys, several runs each.
+weekday, unanswered conversations) and the survey results over 20,000 surveys, several runs each. The report
+reads rolled-up rows: they are derived once after seeding (`service_rollup_rebuild`, the backfill, timed), and
+the sweep's run after 1,000 new texts is timed too. Wall time, this process's CPU time and (on PostgreSQL on
+this machine) the database backend's CPU time, and the load average.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ from careline.scheduling.models import Appointment, AppointmentType  # noqa: E40
 from careline.surveys.models import SurveyRequest, SurveyState  # noqa: E402
 from careline.surveys.queries.results import survey_results  # noqa: E402
 from careline.surveys.queries.service import service_report  # noqa: E402
+from careline.surveys.services.service_rollup import (  # noqa: E402
+    service_rollup_rebuild,
+    service_rollup_refresh,
+)
 from careline.testing.personas import make_location, make_staff  # noqa: E402
 
 CONVERSATIONS = 50_000
@@ -140,13 +147,40 @@ def _seed_surveys(location: object, clinician: object) -> None:
         )  # fmt: skip
 
 
-def _timed(run: object, repeats: int) -> list[float]:
-    times = []
+def _backend_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend (when the server runs on this machine), else 0."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(run: object, repeats: int) -> tuple[list[float], list[float]]:
+    """Wall milliseconds and CPU milliseconds (this process and the database backend) of each run."""
+    times, cpu = [], []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, cpu_started, backend_started = time.perf_counter(), time.process_time(), _backend_cpu()
         run()  # type: ignore[operator]
         times.append((time.perf_counter() - started) * 1000)
-    return times
+        cpu.append((time.process_time() - cpu_started + _backend_cpu() - backend_started) * 1000)
+    return times, cpu
+
+
+def _new_texts(conversations: list[int], channel: object, count: int) -> None:
+    """COUNT new patients' texts (one per conversation) after the year, as the inbox would get them."""
+    Message.objects.bulk_create(
+        [
+            Message(conversation_id=conversations[i * 37 % len(conversations)], channel=channel, direction="in",  # type: ignore[misc]
+                    kind="patient", to_address="+13125550100", body="bench", state="received")
+            for i in range(count)
+        ]
+    )  # fmt: skip
 
 
 def main() -> None:
@@ -175,15 +209,27 @@ def main() -> None:
         _seed_messages_python(args.messages, conversations, [u.pk for u in staff], channel)
     _seed_surveys(location, staff[0])
     seeded_seconds = time.perf_counter() - seeding
+    backfill = time.perf_counter()
+    service_rollup_rebuild()
+    backfill_seconds = time.perf_counter() - backfill
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # as autovacuum would after the backfill
+            cursor.execute(
+                "VACUUM ANALYZE surveys_serviceepisode, surveys_servicestaffday, surveys_servicevolume"
+            )
     start, end = YEAR_START.date(), YEAR_START.date() + timedelta(days=364)
     report = service_report(location=location, start=start, end=end, unanswered_hours=24)
-    service = _timed(
+    load_before = os.getloadavg()[0]
+    service, service_cpu = _timed(
         lambda: service_report(location=location, start=start, end=end, unanswered_hours=24), args.repeats
     )
     zone = location.zone
-    results = _timed(
+    results, _ = _timed(
         lambda: survey_results(location_ids=[location.pk], start=start, end=end, zone=zone), args.repeats
     )
+    _new_texts(conversations, channel, 1_000)
+    sweep, sweep_cpu = _timed(service_rollup_refresh, 1)
+    load_after = os.getloadavg()[0]
     args.out.write_text(
         json.dumps(
             {
@@ -192,6 +238,11 @@ def main() -> None:
                 "conversations": CONVERSATIONS,
                 "surveys": SURVEYS,
                 "seed_seconds": round(seeded_seconds, 1),
+                "backfill_seconds": round(backfill_seconds, 1),
+                "service_cpu_ms": round(statistics.median(service_cpu), 1),
+                "sweep_ms": round(sweep[0], 1),
+                "sweep_cpu_ms": round(sweep_cpu[0], 1),
+                "load": [round(load_before, 1), round(load_after, 1)],
                 "episodes": report.first_response.count,
                 "resolutions": report.resolution.count,
                 "service_median_ms": round(statistics.median(service), 1),

@@ -59,6 +59,10 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         },
         "outreach-birthdays-sweep": {"task": "outreach.birthdays_sweep", "schedule": 600.0},
         "surveys-sweep": {"task": "surveys.sweep", "schedule": float(settings.CARELINE_SWEEP_SECONDS)},
+        "surveys-service-rollup": {
+            "task": "surveys.service_rollup",
+            "schedule": float(settings.CARELINE_SWEEP_SECONDS),
+        },
         "education-program-sweep": {
             "task": "education.program_sweep",
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),

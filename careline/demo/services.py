@@ -306,7 +306,6 @@ def demo_clinic_load(*, patients: int = 200, notes: int = 300, seed: int = DEMO_
         outreach_counts = outreach_seed_demo(
             location=locations[DEMO_LOCATIONS[0].name],
             front_desk=users["front_downtown"],
-            clinician=staff.clinicians[-1],
             now=timezone.now(),
         )
         counts |= outreach_counts

@@ -44,9 +44,7 @@ CALLBACKS = 2
 BOOKED = 3
 
 
-def outreach_seed_demo(
-    *, location: Location, front_desk: Any, clinician: Any, now: datetime
-) -> dict[str, int]:
+def outreach_seed_demo(*, location: Location, front_desk: Any, now: datetime) -> dict[str, int]:
     """Birthday messages on at LOCATION, two audiences, a recall sent with results and one scheduled; counts."""
     physical = AppointmentType.objects.filter(name="Annual physical").first()
     if physical is None or Audience.objects.exists():

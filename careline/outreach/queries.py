@@ -1,5 +1,5 @@
 """Reads of outreach: who a recall rule finds due (one SQL statement per rule), the preview with who is
-skipped and why, and a campaign's results."""
+skipped and why (counted by the database), and a campaign's results."""
 
 from __future__ import annotations
 
@@ -10,13 +10,26 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from careline.core.permissions import Perm, has_perm
 from careline.messaging.models import Channel, MessageKind, MessageState, SuppressionReason
 from careline.messaging.outbound.policy import SuppressionFacts, patient_sms_number, suppression_reason_for
+from careline.messaging.outbound.policy_sql import with_text_reason
 from careline.outreach.models import Audience, Campaign, Recall, RecallRule
-from careline.patients.models import Patient, PatientPhone, PatientStatus, Purpose
+from careline.patients.models import Patient, PatientStatus, Purpose
 from careline.records.models import Immunization, ImmunizationStatus
 from careline.scheduling.models import Appointment, AppointmentStatus
 
@@ -107,7 +120,6 @@ def audience_due(audience: Audience, *, today: date) -> QuerySet[Patient]:
 RECALLED_RECENTLY = "recalled_recently"
 NO_CHANNEL = "no_channel"
 RECENT_DAYS = 30
-BATCH = 5000
 SKIP_LABELS: dict[str, str] = {
     **dict(SuppressionReason.choices),
     SuppressionReason.NO_CONTACT: "No mobile number",
@@ -180,20 +192,6 @@ class AudiencePreview:
     rows: list[PreviewRow] = field(default_factory=list)
 
 
-def _with_phones(patients: list[Patient]) -> list[Patient]:
-    """PATIENTS with their phones loaded in one light query (what patient_sms_number reads)."""
-    phones: dict[int, list[PatientPhone]] = {patient.pk: [] for patient in patients}
-    for pk, patient_id, number, kind, is_primary in PatientPhone.objects.filter(
-        patient_id__in=list(phones)
-    ).values_list("pk", "patient_id", "number", "kind", "is_primary"):
-        phones[patient_id].append(
-            PatientPhone(pk=pk, patient_id=patient_id, number=number, kind=kind, is_primary=is_primary)
-        )
-    for patient in patients:
-        patient._prefetched_objects_cache = {"phones": phones[patient.pk]}  # type: ignore[attr-defined]
-    return patients
-
-
 PREVIEW_FIELDS = (
     "id",
     "status",
@@ -207,26 +205,36 @@ PREVIEW_FIELDS = (
 def audience_preview(
     audience: Audience, *, today: date, now: datetime, channel: Channel | None, first: int = 20
 ) -> AudiencePreview:
-    """Count AUDIENCE's due patients and tell, in batches of BATCH, who would be skipped and why (the same
-    rules as sending: `skip_reasons`)."""
-    due = audience_due(audience, today=today).only(*PREVIEW_FIELDS)
-    counts: Counter[str] = Counter()
-    rows: list[PreviewRow] = []
-    last = 0
-    total = 0
-    while True:
-        batch = _with_phones(list(due.filter(pk__gt=last)[:BATCH]))
-        if not batch:
-            break
-        last = batch[-1].pk
-        total += len(batch)
-        reasons = skip_reasons(batch, audience=audience, channel=channel, now=now)
-        counts.update(reasons.values())
-        for patient in batch:
-            if len(rows) < first:
-                rows.append(PreviewRow(patient, reasons[patient.pk]))
+    """Count AUDIENCE's due patients and who would be skipped and why, in the database (messaging's rule as
+    SQL, `with_text_reason`, pinned equal to `skip_reasons`), and the first FIRST patients with their reasons."""
+    due = audience_due(audience, today=today)
+    if channel is None:
+        total = due.count()
+        skipped = [(skip_label(NO_CHANNEL), total)] if total else []
+        rows = [PreviewRow(p, NO_CHANNEL) for p in due.only(*PREVIEW_FIELDS)[:first]]
+        return AudiencePreview(due=total, reachable=0, skipped=skipped, rows=rows)
+    recent = Recall.objects.filter(
+        campaign__audience=audience,
+        patient_id=OuterRef("pk"),
+        message__isnull=False,
+        created_at__gte=now - timedelta(days=RECENT_DAYS),
+    )
+    annotated = with_text_reason(due, channel=channel, purpose=audience_purpose(audience)).annotate(
+        reason=Case(
+            When(Q(text_reason="") & Exists(recent), then=Value(RECALLED_RECENTLY)),
+            default=F("text_reason"),
+            output_field=CharField(),
+        )
+    )
+    counts = {
+        row["reason"]: row["n"] for row in annotated.order_by().values("reason").annotate(n=Count("pk"))
+    }
+    total = sum(counts.values())
     reachable = counts.pop("", 0)
-    skipped = [(skip_label(reason), n) for reason, n in counts.most_common()]
+    skipped = [
+        (skip_label(reason), n) for reason, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    rows = [PreviewRow(p, p.reason) for p in annotated.only(*PREVIEW_FIELDS)[:first]]
     return AudiencePreview(due=total, reachable=reachable, skipped=skipped, rows=rows)
 
 

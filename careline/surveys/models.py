@@ -134,3 +134,94 @@ class SurveyRequest(models.Model):
 
     def __str__(self) -> str:
         return f"survey {self.pk} ({self.state})"
+
+
+# The Service report's rolled-up rows (careline/surveys/services/service_rollup.py): derived from the inbox's
+# messages and closings by a sweep that re-derives only the conversations with new rows, so the report reads
+# a year of figures without scanning a year of messages.
+
+
+class EpisodeKind(models.TextChoices):
+    RESPONSE = "response", "First response"
+    RESOLUTION = "resolution", "Resolution"
+
+
+class ServiceEpisode(models.Model):
+    """One answered patient turn (asked: first text of the turn; answered: the staff reply) or one resolved
+    cycle (asked: first text after the previous closing; answered: the closing), with its length in seconds
+    within the location's opening hours as they were when `hours_key` was computed."""
+
+    location = models.ForeignKey("locations.Location", on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(
+        "messaging.Conversation", on_delete=models.CASCADE, related_name="service_episodes"
+    )
+    kind = models.CharField(max_length=10, choices=EpisodeKind.choices)
+    asked = models.DateTimeField()
+    answered = models.DateTimeField()
+    business_seconds = models.FloatField()
+    hours_key = models.CharField(
+        max_length=64, help_text="The zone and opening hours the length was counted in"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["location", "kind", "asked"],
+                name="surveys_episode_range",
+                include=["answered", "business_seconds", "hours_key"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.asked:%Y-%m-%d %H:%M} in {self.business_seconds:.0f} s"
+
+
+class ServiceStaffDay(models.Model):
+    """Staff replies by one staff member in one conversation on one local day of its location."""
+
+    location = models.ForeignKey("locations.Location", on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey("messaging.Conversation", on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    replies = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["location", "day"], name="surveys_staffday_range")]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "author", "day"], name="surveys_staffday_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.replies} replies"
+
+
+class ServiceVolume(models.Model):
+    """Patients' texts at one location in one local hour of one local day."""
+
+    location = models.ForeignKey("locations.Location", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    texts = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["location", "day", "hour"], name="surveys_volume_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.hour:02d}h: {self.texts}"
+
+
+class ServiceRollupState(models.Model):
+    """The sweep's watermarks (one row): the last message and conversation event it has rolled up."""
+
+    message_id = models.BigIntegerField(default=0)
+    event_id = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    hours_keys = models.JSONField(
+        default=dict,
+        help_text="Per location id: the zone and opening hours its episodes' lengths were counted in",
+    )
+
+    def __str__(self) -> str:
+        return f"rolled up to message {self.message_id}, closing {self.event_id}"

@@ -231,3 +231,71 @@ def test_a_scheduled_campaign_can_be_cancelled_until_it_starts(personas, clock):
     started = _campaign(personas, found)
     recalls_sweep()
     assert not campaign_cancel(campaign=started, actor=Actor.staff(personas.front_a))
+
+
+def test_the_database_gives_every_patient_the_reason_messaging_gives(personas):
+    """with_text_reason (the preview's SQL) equals skip_reasons / suppression_reason_for, patient by patient."""
+    from careline.messaging.models import Channel
+    from careline.messaging.outbound.policy_sql import with_text_reason
+    from careline.outreach.queries import audience_purpose, skip_reasons
+    from careline.patients.models import Patient
+
+    channel = simulator_channel()
+    physical = visit_type(personas, "Annual physical")
+    marketing_consent(personas.pat)
+    patient_at(personas, "NOCONSENT", "+13125550171")
+    stopped = patient_at(personas, "STOPPED", "+13125550172")
+    marketing_consent(stopped)
+    consent("+13125550172", ConsentKind.REVOKED, at=NOW - timedelta(days=1))
+    restarted = patient_at(personas, "RESTARTED", "+13125550177")  # STOP then START: marketing ended by STOP
+    marketing_consent(restarted)
+    consent("+13125550177", ConsentKind.REVOKED, at=NOW - timedelta(days=3))
+    consent("+13125550177", ConsentKind.GIVEN, at=NOW - timedelta(days=2))
+    withdrawn = patient_at(personas, "WITHDRAWN", "+13125550178")
+    marketing_consent(withdrawn)
+    consent("+13125550178", ConsentKind.MARKETING_REVOKED, at=NOW - timedelta(days=2))
+    unknown = patient_at(personas, "UNKNOWN", None)  # a mobile with no ledger entry at all
+    PatientPhone.objects.create(
+        patient=unknown, number="+13125550179", kind=PhoneKind.MOBILE, is_primary=True
+    )
+    patient_at(personas, "NOPHONE", None)
+    landline = patient_at(personas, "LANDLINE", None)
+    PatientPhone.objects.create(
+        patient=landline, number="+13125550173", kind=PhoneKind.LANDLINE, is_primary=True
+    )
+    # A landline first, a mobile second: the mobile is the texting number.
+    both = patient_at(personas, "BOTH", None)
+    PatientPhone.objects.create(patient=both, number="+13125550180", kind=PhoneKind.LANDLINE, is_primary=True)
+    PatientPhone.objects.create(patient=both, number="+13125550181", kind=PhoneKind.MOBILE, is_primary=False)
+    consent("+13125550181", ConsentKind.GIVEN)
+    consent("+13125550181", ConsentKind.MARKETING_GIVEN)
+    # A number one patient has as a landline and another as a mobile is not a landline.
+    shared = patient_at(personas, "SHARED", None)
+    PatientPhone.objects.create(
+        patient=shared, number="+13125550171", kind=PhoneKind.LANDLINE, is_primary=True
+    )
+    gone = patient_at(personas, "GONE", "+13125550174", status=PatientStatus.DECEASED)
+    private = patient_at(personas, "PRIVATE", "+13125550175", confidential_communications=True)
+    for patient in (gone, private):
+        marketing_consent(patient)
+    found = audience(personas, visit_type=physical)
+    for care_related in (False, True):
+        found.care_related = care_related
+        for active in (True, False):
+            Channel.objects.filter(pk=channel.pk).update(is_active=active)
+            channel.refresh_from_db()
+            due = audience_due(found, today=TODAY)
+            python = skip_reasons(
+                list(due.prefetch_related("phones")),
+                audience=found,
+                channel=channel,
+                now=NOW - timedelta(days=400),
+            )
+            database = dict(
+                with_text_reason(due, channel=channel, purpose=audience_purpose(found)).values_list(
+                    "pk", "text_reason"
+                )
+            )
+            assert database == python, (care_related, active)
+            assert len(set(python.values())) >= (7 if active and not care_related else 1)
+    assert Patient.objects.filter(pk__in=database).count() == len(database)

@@ -1,80 +1,39 @@
-"""Service analytics of the inbox, computed in SQL: first-response and resolution times (median and p90,
-counted within the location's opening hours), conversations per staff member, volume by hour of day and day
-of week, and conversations left unanswered.
+"""Service analytics of the inbox: first-response and resolution times (median and p90, counted within the
+location's opening hours), conversations per staff member, volume by hour of day and day of week, and
+conversations left unanswered.
 
-An *episode* is a patient's turn in a conversation: the texts a patient sends between two staff replies
-(window functions number the staff replies of each conversation; a patient's text belongs to the turn of the
-staff replies before it). Its first response is the next staff reply (a staff-written outbound message, not
-an automatic text). A *resolution* is a conversation's closing: from the first patient text after the
-previous closing to the closing. Times within opening hours use a business clock: seconds the location was
-open since a fixed Monday, from its weekly opening hours in its own zone (holidays are not known to Careline),
-so a text at 17:55 answered at 08:05 the next morning took ten minutes. On PostgreSQL the durations, medians
-and 90th percentiles are computed by the database (`percentile_cont`); SQLite (the embedded default) reads
-the episode pairs and does the same arithmetic in Python.
+An *episode* is a patient's turn in a conversation: the texts a patient sends between two staff replies,
+timed from its first text to the next staff reply (a staff-written outbound message, not an automatic text).
+A *resolution* is a conversation's closing, timed from the first patient text after the previous closing.
+Both count only time within opening hours (careline/surveys/business_time.py). The figures are read from
+rows rolled up by a sweep (careline/surveys/services/service_rollup.py), not from the messages: a range
+counts the episodes asked and answered within it, the replies and texts of its local days. Only the
+unanswered conversations are read live. On PostgreSQL the medians and 90th percentiles are computed by the
+database (`percentile_cont`, over a covering index); SQLite reads the lengths and does it in Python.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from careline.locations.models import Location, OpeningHours
+from careline.locations.models import Location
+from careline.surveys.models import (
+    EpisodeKind,
+    ServiceEpisode,
+    ServiceRollupState,
+    ServiceVolume,
+)
+from careline.surveys.services.service_rollup import Clock, location_clock
 
-WEEK_SECONDS = 7 * 24 * 3600
-MONDAY_OFFSET = 3 * 24 * 3600  # 1970-01-01 was a Thursday: this makes the weeks start on Monday
 UNANSWERED_SHOWN = 50
-SORT_MEMORY_MB = 128
+SORT_MEMORY_MB = 64
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def week_spans(periods: list[OpeningHours]) -> list[tuple[int, int]]:
-    """The location's open spans of a week in seconds from Monday 00:00 (merged, end exclusive); the whole
-    week when it has no opening hours (then every second counts)."""
-    spans: list[tuple[int, int]] = []
-    for period in periods:
-        start = period.weekday * 86400 + period.opens.hour * 3600 + period.opens.minute * 60
-        closes = period.closes.hour * 3600 + period.closes.minute * 60
-        opens = period.opens.hour * 3600 + period.opens.minute * 60
-        length = closes - opens if closes > opens else 86400 - opens + closes
-        end = start + length
-        if end > WEEK_SECONDS:
-            spans.extend([(start, WEEK_SECONDS), (0, end - WEEK_SECONDS)])
-        else:
-            spans.append((start, end))
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(s for s in spans if s[1] > s[0]):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged or [(0, WEEK_SECONDS)]
-
-
-def business_seconds(moment: datetime, *, zone: ZoneInfo, spans: list[tuple[int, int]]) -> float:
-    """Seconds the location was open from the fixed Monday to MOMENT (local wall clock)."""
-    local = moment.astimezone(zone).replace(tzinfo=None)
-    x = (local - datetime(1970, 1, 1)).total_seconds() + MONDAY_OFFSET
-    weeks = math.floor(x / WEEK_SECONDS)
-    tow = x - weeks * WEEK_SECONDS
-    open_per_week = sum(end - start for start, end in spans)
-    return weeks * open_per_week + sum(max(0.0, min(tow - start, end - start)) for start, end in spans)
-
-
-def _business_sql(x: str, spans: list[tuple[int, int]]) -> str:
-    """The PostgreSQL expression of business_seconds for X, a column of local seconds since the fixed Monday.
-
-    The spans are integers Careline computed, written into the SQL as numbers."""
-    weeks = f"floor({x} / {WEEK_SECONDS})"
-    tow = f"({x} - {weeks} * {WEEK_SECONDS})"
-    open_per_week = sum(end - start for start, end in spans)
-    parts = [f"GREATEST(0, LEAST({tow} - {int(start)}, {int(end - start)}))" for start, end in spans]
-    return f"({weeks} * {int(open_per_week)} + {' + '.join(parts)})"
 
 
 @dataclass
@@ -117,83 +76,11 @@ class ServiceReport:
     unanswered_hours: int = 24
     unanswered_count: int = 0
     unanswered: list[dict[str, Any]] = field(default_factory=list)
+    as_of: datetime | None = None  # when the rolled-up rows were last brought up to date
 
     @property
     def inbound_total(self) -> int:
         return sum(self.by_hour)
-
-
-# The location's messages of the range that matter: the patient's texts and staff-written replies.
-_MESSAGES = """
-  SELECT m.conversation_id, m.created_at, m.id,
-         CASE WHEN m.direction = 'in' THEN 1 ELSE 0 END AS inbound,
-         CASE WHEN m.direction = 'out' THEN 1 ELSE 0 END AS staff,
-         m.author_id
-  FROM messaging_message m JOIN messaging_conversation c ON c.id = m.conversation_id
-  WHERE c.location_id = %s AND m.created_at >= %s AND m.created_at < %s
-    AND (m.direction = 'in' OR (m.kind = 'staff' AND m.author_id IS NOT NULL))
-"""
-
-_EPISODES = f"""
-WITH msgs AS ({_MESSAGES}),
-turns AS (
-  SELECT conversation_id, created_at, inbound, staff,
-         SUM(staff) OVER (PARTITION BY conversation_id ORDER BY created_at, id ROWS UNBOUNDED PRECEDING) - staff
-           AS turn
-  FROM msgs
-)
-SELECT MIN(CASE WHEN inbound = 1 THEN created_at END) AS asked,
-       MIN(CASE WHEN staff = 1 THEN created_at END) AS answered
-FROM turns GROUP BY conversation_id, turn
-"""  # noqa: S608 - constants only; every value is a parameter
-
-_RESOLUTIONS = """
-WITH stream AS (
-  SELECT m.conversation_id, m.created_at AS at, m.id, 1 AS inbound, 0 AS closed
-  FROM messaging_message m JOIN messaging_conversation c ON c.id = m.conversation_id
-  WHERE c.location_id = %s AND m.created_at >= %s AND m.created_at < %s AND m.direction = 'in'
-  UNION ALL
-  SELECT e.conversation_id, e.at, e.id, 0, 1
-  FROM messaging_conversationevent e JOIN messaging_conversation c ON c.id = e.conversation_id
-  WHERE c.location_id = %s AND e.at >= %s AND e.at < %s AND e.kind = 'closed'
-),
-cycles AS (
-  SELECT conversation_id, at, inbound, closed,
-         SUM(closed) OVER (PARTITION BY conversation_id ORDER BY at, closed, id ROWS UNBOUNDED PRECEDING) - closed
-           AS cycle
-  FROM stream
-)
-SELECT MIN(CASE WHEN inbound = 1 THEN at END) AS asked, MIN(CASE WHEN closed = 1 THEN at END) AS answered
-FROM cycles GROUP BY conversation_id, cycle
-"""
-
-
-def _timing_pg(pairs_sql: str, params: list[Any], *, zone: str, spans: list[tuple[int, int]]) -> Timing:
-    asked, answered = _business_sql("xa", spans), _business_sql("xb", spans)
-    # Only Careline's own integers are written into the SQL (the spans); every value is a parameter.
-    sql = f"""
-      SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY d), percentile_cont(0.9) WITHIN GROUP (ORDER BY d)
-      FROM (SELECT {answered} - {asked} AS d
-            FROM (SELECT extract(epoch from (asked AT TIME ZONE %s))::float8 + {MONDAY_OFFSET} AS xa,
-                         extract(epoch from (answered AT TIME ZONE %s))::float8 + {MONDAY_OFFSET} AS xb
-                  FROM ({pairs_sql}) pairs WHERE asked IS NOT NULL AND answered IS NOT NULL) local_times
-           ) durations
-    """  # noqa: S608
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The window's sort of a year of messages fits in memory with this (for this transaction only).
-        cursor.execute(f"SET LOCAL work_mem = '{int(SORT_MEMORY_MB)}MB'")
-        cursor.execute(sql, [zone, zone, *params])
-        count, median, p90 = cursor.fetchone()
-    return Timing(
-        count=count, median=None if median is None else float(median), p90=None if p90 is None else float(p90)
-    )
-
-
-def _moment(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -207,74 +94,92 @@ def percentile(values: list[float], fraction: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _timing_python(
-    pairs_sql: str, params: list[Any], *, zone: ZoneInfo, spans: list[tuple[int, int]]
-) -> Timing:
-    with connection.cursor() as cursor:
-        cursor.execute(pairs_sql, params)
-        rows = cursor.fetchall()
+def _timing_rows(location: Location, kind: str, since: datetime, until: datetime, clock: Clock) -> Timing:
+    """Durations read row by row (SQLite, or while a location's opening hours changed since the sweep)."""
+    rows = ServiceEpisode.objects.filter(
+        location=location, kind=kind, asked__gte=since, asked__lt=until, answered__lt=until
+    ).values_list("business_seconds", "hours_key", "asked", "answered")
     durations = [
-        business_seconds(_moment(b), zone=zone, spans=spans)
-        - business_seconds(_moment(a), zone=zone, spans=spans)
-        for a, b in rows
-        if a is not None and b is not None
+        seconds if key == clock.key else clock.seconds(answered) - clock.seconds(asked)
+        for seconds, key, asked, answered in rows
     ]
     return Timing(count=len(durations), median=percentile(durations, 0.5), p90=percentile(durations, 0.9))
 
 
-def _timing(pairs_sql: str, params: list[Any], *, zone: ZoneInfo, spans: list[tuple[int, int]]) -> Timing:
-    if connection.vendor == "postgresql":
-        return _timing_pg(pairs_sql, params, zone=zone.key, spans=spans)
-    return _timing_python(pairs_sql, params, zone=zone, spans=spans)
-
-
-def _volume(report: ServiceReport, since: datetime, until: datetime, zone: ZoneInfo) -> None:
-    """Patients' texts by local hour and weekday: grouped in SQL on PostgreSQL, by UTC hour elsewhere."""
-    from careline.messaging.models import Message
-
-    texts = Message.objects.filter(
-        conversation__location=report.location, direction="in", created_at__gte=since, created_at__lt=until
+def _timings_pg(
+    location: Location, since: datetime, until: datetime, clock: Clock
+) -> dict[str, Timing] | None:
+    """Both kinds' counts, medians and p90 in one pass over the range's rows; None if a length is stale."""
+    both = ", ".join(
+        f"""count(*) FILTER (WHERE kind = '{kind}'),
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY business_seconds) FILTER (WHERE kind = '{kind}'),
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY business_seconds) FILTER (WHERE kind = '{kind}')"""
+        for kind in EpisodeKind.values
     )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """SELECT extract(isodow from (m.created_at AT TIME ZONE %s))::int - 1,
-                          extract(hour from (m.created_at AT TIME ZONE %s))::int, count(*)
-                   FROM messaging_message m JOIN messaging_conversation c ON c.id = m.conversation_id
-                   WHERE c.location_id = %s AND m.direction = 'in' AND m.created_at >= %s AND m.created_at < %s
-                   GROUP BY 1, 2""",
-                [zone.key, zone.key, report.location.pk, since, until],
-            )
-            cells = cursor.fetchall()
-    else:
-        counts: dict[tuple[int, int], int] = {}
-        for moment in texts.values_list("created_at", flat=True).iterator():
-            local = moment.astimezone(zone)
-            counts[(local.weekday(), local.hour)] = counts.get((local.weekday(), local.hour), 0) + 1
-        cells = [(day, hour, n) for (day, hour), n in counts.items()]
-    for day, hour, n in cells:
-        report.by_weekday[int(day)] += n
-        report.by_hour[int(hour)] += n
-
-
-def _per_staff(report: ServiceReport, since: datetime, until: datetime) -> None:
-    from django.db.models import Count
-
-    from careline.messaging.models import Message
-
-    rows = (
-        Message.objects.filter(
-            conversation__location=report.location, direction="out", kind="staff", author__isnull=False,
-            created_at__gte=since, created_at__lt=until,
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The sort of a year's lengths fits in memory with this (for this transaction only).
+        cursor.execute(f"SET LOCAL work_mem = '{int(SORT_MEMORY_MB)}MB'")
+        cursor.execute(
+            f"""SELECT {both}, count(*) FILTER (WHERE hours_key <> %s)
+                FROM surveys_serviceepisode
+                WHERE location_id = %s AND asked >= %s AND asked < %s AND answered < %s""",  # noqa: S608
+            [clock.key, location.pk, since, until, until],
         )
-        .values("author_id", "author__full_name")
-        .annotate(replies=Count("pk"), conversations=Count("conversation_id", distinct=True))
-        .order_by("-conversations", "author__full_name")
-    )  # fmt: skip
-    report.per_staff = [
-        {"name": r["author__full_name"], "replies": r["replies"], "conversations": r["conversations"]}
-        for r in rows
-    ]
+        row = cursor.fetchone()
+    if row[-1]:
+        return None
+    timings = {}
+    for index, kind in enumerate(EpisodeKind.values):
+        count, median, p90 = row[3 * index : 3 * index + 3]
+        timings[kind] = Timing(
+            count=count,
+            median=None if median is None else float(median),
+            p90=None if p90 is None else float(p90),
+        )
+    return timings
+
+
+def _timings(location: Location, since: datetime, until: datetime, clock: Clock) -> dict[str, Timing]:
+    found = _timings_pg(location, since, until, clock) if connection.vendor == "postgresql" else None
+    if found is None:
+        found = {kind: _timing_rows(location, kind, since, until, clock) for kind in EpisodeKind.values}
+    return found
+
+
+def _volume(report: ServiceReport) -> None:
+    """Patients' texts by local hour and weekday, from the per-hour counts of each local day."""
+    cells = ServiceVolume.objects.filter(
+        location=report.location, day__gte=report.start, day__lte=report.end
+    ).values_list("day", "hour", "texts")
+    for day, hour, n in cells:
+        report.by_weekday[day.weekday()] += n
+        report.by_hour[hour] += n
+
+
+def _per_staff(report: ServiceReport) -> None:
+    """Replies and distinct conversations per staff member (grouped by member and conversation first: one
+    hash aggregate rather than a sort for the distinct count)."""
+    from careline.accounts.models import User
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SET LOCAL work_mem = '{int(SORT_MEMORY_MB)}MB'")
+        cursor.execute(
+            """SELECT author_id, SUM(replies), COUNT(*)
+               FROM (SELECT author_id, conversation_id, SUM(replies) AS replies FROM surveys_servicestaffday
+                     WHERE location_id = %s AND day >= %s AND day <= %s GROUP BY author_id, conversation_id) pairs
+               GROUP BY author_id""",
+            [report.location.pk, report.start, report.end],
+        )
+        rows = cursor.fetchall()
+    names = dict(User.objects.filter(pk__in=[r[0] for r in rows]).values_list("pk", "full_name"))
+    report.per_staff = sorted(
+        (
+            {"name": names.get(author_id, ""), "replies": int(replies), "conversations": int(conversations)}
+            for author_id, replies, conversations in rows
+        ),
+        key=lambda s: (-s["conversations"], s["name"]),
+    )
 
 
 def _unanswered(report: ServiceReport, now: datetime) -> None:
@@ -308,13 +213,17 @@ def service_report(
     zone = location.zone
     since = datetime.combine(start, time.min, tzinfo=zone)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
-    spans = week_spans(list(location.opening_hours.all()))
-    report = ServiceReport(location=location, start=start, end=end, unanswered_hours=unanswered_hours)
-    window = [location.pk, since, until]
-    report.first_response = _timing(_EPISODES, window, zone=zone, spans=spans)
-    report.resolution = _timing(_RESOLUTIONS, window + window, zone=zone, spans=spans)
-    _volume(report, since, until, zone)
-    _per_staff(report, since, until)
+    clock = location_clock(location)
+    state = ServiceRollupState.objects.filter(pk=1).first()
+    report = ServiceReport(
+        location=location, start=start, end=end, unanswered_hours=unanswered_hours,
+        as_of=state.refreshed_at if state else None,
+    )  # fmt: skip
+    timings = _timings(location, since, until, clock)
+    report.first_response = timings[EpisodeKind.RESPONSE]
+    report.resolution = timings[EpisodeKind.RESOLUTION]
+    _volume(report)
+    _per_staff(report)
     _unanswered(report, now)
     return report
 

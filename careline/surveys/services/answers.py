@@ -44,13 +44,23 @@ def patient_complained_recently(patient_id: int, *, now: datetime) -> bool:
     ).exists()
 
 
-def marketing_consent_stands(patient: Patient) -> bool:
-    """Whether the patient's texting number has the marketing consent (the ledger's purpose) standing."""
-    from careline.messaging.outbound.policy import patient_sms_number
-    from careline.patients.services.registry import consent_purpose_given
+def review_suppression_reason(patient: Patient) -> str:
+    """Why messaging would not send PATIENT a marketing text now ('' when it would): its own rule (consent,
+    marketing consent, opt-out, landline, deceased, confidential communications), as the recall preview asks."""
+    from careline.messaging.models import MessageKind
+    from careline.messaging.outbound.policy import patient_sms_number, suppression_reason_for
+    from careline.messaging.services.channels import channel_default
 
-    number = patient_sms_number(patient)
-    return bool(number) and number in consent_purpose_given([number or ""], Purpose.MARKETING)
+    channel = channel_default("sms")
+    if channel is None:
+        return "no channel for texts"
+    return suppression_reason_for(
+        channel=channel,
+        address=patient_sms_number(patient) or "",
+        patient=patient,
+        kind=MessageKind.AUTOMATED,
+        purpose=Purpose.MARKETING,
+    )
 
 
 def review_invitation_reason(survey: SurveyRequest, config: SurveySettings, *, now: datetime) -> str:
@@ -61,8 +71,9 @@ def review_invitation_reason(survey: SurveyRequest, config: SurveySettings, *, n
         return "score below the high score"
     if survey.review_invited_at is not None:
         return "already invited"
-    if not marketing_consent_stands(survey.patient):
-        return "no marketing consent"
+    suppressed = review_suppression_reason(survey.patient)
+    if suppressed:
+        return suppressed
     if patient_complained_recently(survey.patient_id, now=now):
         return "complained in the last 90 days"
     return ""

@@ -81,6 +81,7 @@ def test_the_service_report_shows_the_inbox_reminders_surveys_and_exports(person
     assert page.status_code == 200
     for heading in ("First response", "Conversations per staff member", "No-show rate", "Survey scores"):
         assert heading in body
+    assert "The figures have not been rolled up yet" in body  # until the sweep has run once
     assert AuditEntry.objects.filter(object_type="report.service", action="view").exists()
     csv = client.get("/surveys/service.csv", {"location": personas.location_a.pk})
     assert csv.status_code == 200 and "First response" in csv.content.decode()

@@ -13,7 +13,9 @@ from careline.core.actor import Actor
 from careline.messaging.models import Conversation, Message
 from careline.messaging.outbound.compose import message_send
 from careline.messaging.services.conversations import conversation_close
-from careline.surveys.queries.service import business_seconds, percentile, service_report, week_spans
+from careline.surveys.business_time import business_seconds, week_spans
+from careline.surveys.queries.service import percentile, service_report
+from careline.surveys.services.service_rollup import service_rollup_refresh
 from careline.surveys.tests.support import PAT_NUMBER, text
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -70,6 +72,7 @@ def test_first_response_resolution_staff_volume_and_unanswered(personas, time_ma
     text("Hello?", number="+13125550199")
     Conversation.objects.filter(contact="+13125550199").update(location=personas.location_a)
     time_machine.move_to(local(MONDAY + timedelta(days=2), 12), tick=False)
+    service_rollup_refresh()
 
     report = service_report(location=personas.location_a, start=MONDAY, end=MONDAY + timedelta(days=2),
                             unanswered_hours=24)  # fmt: skip

@@ -198,6 +198,23 @@ def test_no_review_invitation_without_marketing_consent(personas, schedule, cloc
     assert not Message.objects.filter(purpose=Purpose.MARKETING).exists()
 
 
+def test_the_review_invitation_asks_messaging_whether_a_marketing_text_may_go(personas, schedule, clock):
+    from careline.messaging.models import SuppressionReason
+    from careline.surveys.models import SurveySettings
+    from careline.surveys.services.answers import review_invitation_reason
+
+    _marketing_consent(personas)
+    survey = _sent_survey(personas, schedule, clock, **REVIEW)
+    # Marketing consent stands, but messaging's own rule says no texts to this patient.
+    personas.pat.confidential_communications = True
+    personas.pat.save(update_fields=["confidential_communications"])
+    text("5")
+    survey.refresh_from_db()
+    assert survey.score == 5 and survey.review_invited_at is None
+    config = SurveySettings.objects.get(location=personas.location_a)
+    assert review_invitation_reason(survey, config, now=timezone.now()) == SuppressionReason.CONFIDENTIAL
+
+
 def test_no_review_invitation_when_reviews_are_off(personas, schedule, clock):
     _marketing_consent(personas)
     survey = _sent_survey(personas, schedule, clock, follow_up=False)
