@@ -111,9 +111,10 @@ def rows_copy_new(model: type[models.Model], fields: Sequence[str], rows: Iterab
     stage = qn(f"careline_stage_{model._meta.db_table}")
     names = ", ".join(qn(name) for name in columns + [column for column, _ in defaults])
     tail = tuple(value for _, value in defaults)
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {stage}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608 - names from the model
+    # No savepoint: an error aborts the caller's transaction anyway; the staging table goes at its commit.
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        create = f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608 - names from the model
+        cursor.execute(f"DROP TABLE IF EXISTS {stage}; {create}")
         with (
             connection.wrap_database_errors,
             cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy,
@@ -122,5 +123,4 @@ def rows_copy_new(model: type[models.Model], fields: Sequence[str], rows: Iterab
                 copy.write_row((*row, *tail))
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING")  # noqa: S608 - names from the model
         inserted = int(cursor.rowcount)
-        cursor.execute(f"DROP TABLE {stage}")
     return inserted

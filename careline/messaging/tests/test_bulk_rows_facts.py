@@ -83,5 +83,10 @@ def test_bulk_send_keeps_row_facts_and_search_words(personas):
     assert all(isinstance(result, Message) for result in results.values())
     conversations = Conversation.objects.all()
     assert stored_facts(conversations) == derived_facts(conversations)
-    assert Message.objects.filter(conversation__contact="+13125550001", direction="outbound").count() == 2
+    assert (
+        Message.objects.filter(
+            conversation__contact="+13125550001", direction=Message.Direction.OUTBOUND
+        ).count()
+        == 2
+    )
     _search_words_match_a_rebuild()
