@@ -31,7 +31,7 @@ from careline.messaging.outbound.compose import (
     message_send,
     recipient_address,
 )
-from careline.messaging.outbound.policy import SuppressionFacts, suppression_reason_for
+from careline.messaging.outbound.policy import FACTS_CHUNK, SuppressionFacts, suppression_reason_for
 from careline.patients.models import Patient, Purpose
 
 
@@ -50,11 +50,21 @@ class OutboundItem:
     sensitive: bool = False
 
 
+def _conversations_found(channel: Channel, contacts: list[str]) -> dict[str, Conversation]:
+    """The existing conversations with CONTACTS on CHANNEL, looked up FACTS_CHUNK contacts at a time (with
+    thousands in one IN list PostgreSQL reads the contacts' trigram index instead of the unique b-tree)."""
+    found: dict[str, Conversation] = {}
+    for start in range(0, len(contacts), FACTS_CHUNK):
+        part = contacts[start : start + FACTS_CHUNK]
+        found.update((c.contact, c) for c in Conversation.objects.filter(channel=channel, contact__in=part))
+    return found
+
+
 def _conversations(
     channel: Channel, wanted: dict[str, Patient | None], now: datetime
 ) -> dict[str, Conversation]:
     """The conversation of each contact in WANTED on CHANNEL, creating missing ones (patients linked)."""
-    found = {c.contact: c for c in Conversation.objects.filter(channel=channel, contact__in=list(wanted))}
+    found = _conversations_found(channel, list(wanted))
     missing = [contact for contact in wanted if contact not in found]
     if missing:
         Conversation.objects.bulk_create(
@@ -69,9 +79,7 @@ def _conversations(
             ],
             ignore_conflicts=True,  # made concurrently by someone else: fine, read back below
         )
-        found.update(
-            (c.contact, c) for c in Conversation.objects.filter(channel=channel, contact__in=missing)
-        )
+        found.update(_conversations_found(channel, missing))
     for contact, conversation in found.items():
         patient = wanted[contact]
         if patient is not None and conversation.patient_id is None:
