@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from bench.reminders import default_rules, load
 from careline.accounts.models import Role, User
+from careline.locations.models import Location
 from careline.messaging.models import Announcement, Channel, Conversation, Message, MessageKind
 from careline.messaging.outbound.bulk import OutboundItem, messages_send_bulk
 from careline.messaging.outbound.compose import message_send
@@ -106,12 +107,22 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
 
         return work
 
+    # The announcement's recipients: the chosen patients only, at a location of their own.
+    audience = Location.objects.create(
+        name="Bench announcement",
+        address_line1="1 Main St",
+        city="Columbus",
+        phone="+16145550101",
+        time_zone="America/New_York",
+    )
+    Patient.objects.filter(pk__in=[p.pk for p in patients]).update(primary_location=audience)
+    admin.locations.add(audience)
+
     def fanout() -> int:
-        for location in {p.primary_location_id for p in patients}:
-            admin.locations.add(location)
         announcement = Announcement.objects.create(
             title="Closure",
             body=BODY,
+            location=audience,
             state=Announcement.State.SENDING,
             created_by=admin,
             total=len(patients),
