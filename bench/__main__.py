@@ -162,6 +162,7 @@ def main() -> None:
             "outreach",
             "service",
             "care",
+            "rows",
         ),
         default="all",
     )
@@ -179,6 +180,7 @@ def main() -> None:
         "outreach": _bench_outreach,
         "service": _bench_service,
         "care": _bench_care,
+        "rows": _bench_rows,
     }
     if args.suite in suites:
         suites[args.suite](args)
@@ -203,6 +205,17 @@ def main() -> None:
         _bench_outreach(args)
         _bench_service(args)
         _bench_care(args)
+        _bench_rows(args)
+
+
+def _bench_rows(args: argparse.Namespace) -> None:
+    """Message rows and reminder planning beside their baselines, appended to results.md (bench/row_creation.py)."""
+    from bench import row_creation
+
+    section = row_creation.run(var_dir(), quick=args.quick)
+    with (var_dir() / "results.md").open("a") as results:
+        results.write(section)
+    print(section)
 
 
 def _bench_messaging(args: argparse.Namespace) -> None:

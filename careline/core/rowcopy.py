@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 
@@ -74,7 +74,8 @@ def rows_copy(
         tail = tuple(value for _, value in defaults)
         sql = f"COPY {qn(table)} ({', '.join(qn(name) for name in names)}) FROM STDIN"
         raw = cursor.cursor  # Django's wrapper over psycopg's cursor
-        with raw.copy(sql) as copy:
+        # Errors raised by the raw cursor become Django's (IntegrityError for a duplicate key), as elsewhere.
+        with connection.wrap_database_errors, raw.copy(sql) as copy:
             if ids:
                 for pk, row in zip(new_ids, rows, strict=True):
                     copy.write_row((pk, *row, *tail))
@@ -82,3 +83,44 @@ def rows_copy(
                 for row in rows:
                     copy.write_row((*row, *tail))
     return new_ids
+
+
+def rows_copy_new(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert ROWS (as in rows_copy) except those a unique constraint already holds; how many were inserted.
+
+    On PostgreSQL the rows are copied into a temporary table, then moved with one INSERT ... ON CONFLICT DO
+    NOTHING (COPY itself cannot skip a conflicting row); elsewhere bulk_create(ignore_conflicts=True) does it
+    and the count is of the rows offered (SQLite does not say how many it skipped).
+    """
+    rows = [tuple(row) for row in rows]
+    if not rows:
+        return 0
+    columns = _columns(model, fields)
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        model._default_manager.using(using).bulk_create(
+            [model(**dict(zip(fields, row, strict=True))) for row in rows],
+            batch_size=1_000,
+            ignore_conflicts=True,
+        )
+        return len(rows)
+    defaults = _defaults(model, set(fields), connection)
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    stage = qn(f"careline_stage_{model._meta.db_table}")
+    names = ", ".join(qn(name) for name in columns + [column for column, _ in defaults])
+    tail = tuple(value for _, value in defaults)
+    # No savepoint: an error aborts the caller's transaction anyway; the staging table goes at its commit.
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        create = f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608 - names from the model
+        cursor.execute(f"DROP TABLE IF EXISTS {stage}; {create}")
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row((*row, *tail))
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING")  # noqa: S608 - names from the model
+        inserted = int(cursor.rowcount)
+    return inserted

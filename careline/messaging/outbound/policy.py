@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 ACTIVE_CONVERSATION = timedelta(hours=2)  # staff replies to a patient texting within this are never held
 AUTOMATED_KINDS = frozenset({MessageKind.AUTOMATED, MessageKind.ANNOUNCEMENT})
+FACTS_CHUNK = 1000  # numbers per consent and landline look-up of a batch
 
 
 @dataclass(frozen=True)
@@ -65,24 +66,31 @@ class SuppressionFacts:
 
     @classmethod
     def load(cls, addresses: Sequence[str], *, purposes: Iterable[str] = ()) -> SuppressionFacts:
-        """The facts for ADDRESSES in two queries, plus one per PURPOSE needing its own consent."""
+        """The facts for ADDRESSES in two queries per FACTS_CHUNK numbers, plus one per PURPOSE needing consent."""
         from careline.patients.services.registry import consent_purpose_given, consent_states
 
         numbers = sorted({address for address in addresses if address.startswith("+")})
         if not numbers:
             return cls(frozenset(), {})
         kinds: dict[str, set[str]] = {}
-        for number, phone_kind in PatientPhone.objects.filter(number__in=numbers).values_list(
-            "number", "kind"
-        ):
-            kinds.setdefault(number, set()).add(phone_kind)
+        consent: dict[str, str] = {}
+        needing = sorted(purpose for purpose in set(purposes) if purpose_needs_consent(purpose))
+        purpose_consent: dict[str, set[str]] = {purpose: set() for purpose in needing}
+        # In slices: with thousands of numbers in one IN list PostgreSQL picks the trigram index of the
+        # phone numbers over the b-tree, and one look-up for 10,000 numbers took minutes instead of 0.1 s.
+        for start in range(0, len(numbers), FACTS_CHUNK):
+            part = numbers[start : start + FACTS_CHUNK]
+            for number, phone_kind in PatientPhone.objects.filter(number__in=part).values_list(
+                "number", "kind"
+            ):
+                kinds.setdefault(number, set()).add(phone_kind)
+            consent.update(consent_states(part))
+            for purpose in needing:
+                purpose_consent[purpose] |= consent_purpose_given(part, purpose)
         landlines = frozenset(number for number, found in kinds.items() if found == {PhoneKind.LANDLINE})
-        purpose_consent = {
-            purpose: consent_purpose_given(numbers, purpose)
-            for purpose in sorted(set(purposes))
-            if purpose_needs_consent(purpose)
-        }
-        return cls(landlines, consent_states(numbers), purpose_consent)
+        return cls(
+            landlines, consent, {purpose: frozenset(found) for purpose, found in purpose_consent.items()}
+        )
 
 
 def suppression_reason_for(

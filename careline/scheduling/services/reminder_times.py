@@ -91,3 +91,8 @@ def reminder_row(
         skip_reason=reason,
         held_for_quiet_hours=held,
     )
+
+
+def zone_named(name: str) -> ZoneInfo:
+    """The time zone NAME (ZoneInfo keeps one instance per name)."""
+    return ZoneInfo(name)

@@ -26,6 +26,8 @@ from django.utils import timezone
 
 from careline.core.languages import say, text_language
 from careline.core.queue import task_enqueue
+from careline.core.rowcopy import rows_copy_new
+from careline.locations.models import Location
 from careline.messaging.models import Channel, MessageKind, MessageState, Prompt
 from careline.messaging.outbound.bulk import OutboundItem, messages_send_bulk
 from careline.messaging.outbound.compose import MessageRefused, message_send
@@ -50,9 +52,8 @@ from careline.scheduling.services.reminder_times import SKIP_PASSED as SKIP_PASS
 from careline.scheduling.services.reminder_times import (
     reminder_channels,
     reminder_plan_time,
-    reminder_row,
-    rule_applies,
     window_for,
+    zone_named,
 )
 from careline.scheduling.services.visit_texts import (
     WITHDRAWN_CANCELLED,
@@ -79,6 +80,52 @@ def _rules_active() -> list[ReminderRule]:
     )
 
 
+@dataclass(frozen=True)
+class _RuleScope:
+    """A rule with the appointment types and locations it covers, read once per planning run (empty: all)."""
+
+    rule: ReminderRule
+    type_ids: frozenset[int]
+    location_ids: frozenset[int]
+
+    def covers(self, type_id: int, location_id: int) -> bool:
+        return (not self.type_ids or type_id in self.type_ids) and (
+            not self.location_ids or location_id in self.location_ids
+        )
+
+
+# The reminder columns planning writes; every other column takes its default (no message, not claimed).
+PLAN_FIELDS = (
+    "appointment_id",
+    "rule_id",
+    "channel",
+    "appointment_starts_at",
+    "due_at",
+    "state",
+    "skip_reason",
+    "held_for_quiet_hours",
+)
+PLAN_COLUMNS = (
+    "pk",
+    "patient_id",
+    "starts_at",
+    "status",
+    "location_id",
+    "appointment_type_id",
+    "appointment_type__reminders_apply",
+    "patient__time_zone",
+    "patient__primary_location__time_zone",
+)
+
+
+def _windows(location_ids: Iterable[int], cache: dict[int, tuple[time, time]]) -> None:
+    """Fill CACHE with the texting window of each of LOCATION_IDS not in it yet (one query)."""
+    missing = set(location_ids) - set(cache)
+    if missing:
+        for location in Location.objects.filter(pk__in=missing).select_related("messaging_policy"):
+            window_for(location, cache)
+
+
 def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None = None) -> int:
     """(Re)plan reminders for many appointments with a few queries per chunk; returns rows written.
 
@@ -87,21 +134,29 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
     withdrawn, and only the chosen channel's withdrawn reminders come back; a rule that already reminded
     the visit (on any channel) adds none. Re-running is harmless: the unique plan constraint ignores rows
     that already exist.
+
+    Set-based: appointments are read as plain values (no model instances), due times computed with the same
+    rules as `reminder_plan_time` (each distinct local moment once), and rows written with COPY on PostgreSQL.
     """
     now = now or timezone.now()
-    rules = _rules_active()
+    scopes = [
+        _RuleScope(
+            rule=rule,
+            type_ids=frozenset(t.pk for t in rule.appointment_types.all()),
+            location_ids=frozenset(loc.pk for loc in rule.locations.all()),
+        )
+        for rule in _rules_active()
+    ]
     windows: dict[int, tuple[time, time]] = {}
+    times: dict[tuple[int, datetime, str, tuple[time, time]], tuple[datetime, bool, str]] = {}
     written = 0
     for start in range(0, len(appointment_ids), PLAN_CHUNK):
         chunk = list(appointment_ids[start : start + PLAN_CHUNK])
-        appointments = list(
-            Appointment.objects.filter(pk__in=chunk).select_related(
-                "patient__primary_location", "location__messaging_policy", "appointment_type"
-            )
-        )
+        appointments = list(Appointment.objects.filter(pk__in=chunk).values_list(*PLAN_COLUMNS))
+        _windows({row[4] for row in appointments}, windows)
         preferences = dict(
             ContactPreference.objects.filter(
-                patient_id__in={a.patient_id for a in appointments}, purpose=Purpose.APPOINTMENTS
+                patient_id__in={row[1] for row in appointments}, purpose=Purpose.APPOINTMENTS
             ).values_list("patient_id", "channel")
         )
         # First planning of these visits (bulk loads, imports): nothing to withdraw or bring back.
@@ -111,34 +166,51 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
             Reminder.objects.filter(appointment_id__in=chunk, state=ReminderState.PENDING).exclude(
                 appointment_starts_at=F("appointment__starts_at"), appointment__status__in=ACTIVE_STATUSES
             ).update(state=ReminderState.WITHDRAWN, skip_reason="The visit moved or was cancelled")
-        rows: list[Reminder] = []
+        rows: list[tuple[Any, ...]] = []
         planned: dict[tuple[int, int], list[str]] = {}  # (visit, rule) -> the channels it reminds on
-        for appointment in appointments:
-            if appointment.status not in ACTIVE_STATUSES or not appointment.appointment_type.reminders_apply:
+        for (
+            pk,
+            patient_id,
+            starts_at,
+            status,
+            location_id,
+            type_id,
+            applies,
+            own_zone,
+            home_zone,
+        ) in appointments:
+            if status not in ACTIVE_STATUSES or not applies:
                 continue
-            zone = appointment.patient.zone
-            window = window_for(appointment.location, windows)
-            for rule in rules:
-                if not rule_applies(rule, appointment):
+            zone_name = own_zone or home_zone
+            window = windows[location_id]
+            for scope in scopes:
+                if not scope.covers(type_id, location_id):
                     continue
-                due, held, reason = reminder_plan_time(
-                    rule, starts_at=appointment.starts_at, zone=zone, window=window, now=now
-                )
-                channels = reminder_channels(rule.channel, preferences.get(appointment.patient_id))
-                planned[(appointment.pk, rule.pk)] = channels
+                rule = scope.rule
+                key = (rule.pk, starts_at, zone_name, window)
+                plan = times.get(key)
+                if plan is None:
+                    plan = times[key] = reminder_plan_time(
+                        rule, starts_at=starts_at, zone=zone_named(zone_name), window=window, now=now
+                    )
+                due, held, reason = plan
+                state = ReminderState.SKIPPED if reason else ReminderState.PENDING
+                channels = reminder_channels(rule.channel, preferences.get(patient_id))
+                planned[(pk, rule.pk)] = channels
                 for channel in channels:
-                    rows.append(reminder_row(appointment, rule, channel, due=due, held=held, reason=reason))
-        if not replanning:
-            written += len(Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True))
-            continue
-        restore = _replan_channels(chunk, planned, now)
-        rows = [row for row in rows if (row.appointment_id, row.rule_id) not in restore.reminded]
-        written += len(Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True))
-        # A visit moved away and back (or the patient's channel changed back): its earlier rows for this time
-        # and channel come back if still ahead.
-        Reminder.objects.filter(pk__in=restore.ids, state=ReminderState.WITHDRAWN).update(
-            state=ReminderState.PENDING, skip_reason=""
-        )
+                    rows.append((pk, rule.pk, channel, starts_at, due, state, reason, held))
+        if replanning:
+            restore = _replan_channels(chunk, planned, now)
+            rows = [row for row in rows if (row[0], row[1]) not in restore.reminded]
+        written += rows_copy_new(Reminder, PLAN_FIELDS, rows)
+        if replanning:
+            # A visit moved away and back (or the patient's channel changed back): its earlier rows for this
+            # time and channel come back if still ahead.
+            Reminder.objects.filter(pk__in=restore.ids, state=ReminderState.WITHDRAWN).update(
+                state=ReminderState.PENDING, skip_reason=""
+            )
+        if len(times) > 100_000:
+            times.clear()  # visits at distinct seconds: the cache would only grow
     return written
 
 
