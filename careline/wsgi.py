@@ -2,10 +2,15 @@
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careline.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+from careline.core.lean import LeanWSGIHandler  # noqa: E402
+
+# Django's handler, except that provider webhooks (views marked without_middleware) skip the middleware.
+application = LeanWSGIHandler()
 
 # The channel TWILIO_* describe must exist before the first webhook arrives (Twilio does not retry a 4xx).
 from careline.messaging.services.channels import channel_environment_reconcile_safely  # noqa: E402
