@@ -373,6 +373,8 @@ CARELINE_RETRY_BACKOFF_MS = env_int("CARELINE_RETRY_BACKOFF_MS", 10_000, minimum
 # A message SENDING longer than this lost its worker: the sweep takes it back (after asking the provider).
 CARELINE_SENDING_TIMEOUT_SECONDS = env_int("CARELINE_SENDING_TIMEOUT_SECONDS", 180, minimum=5, maximum=3600)
 CARELINE_SWEEP_SECONDS = env_int("CARELINE_SWEEP_SECONDS", 5, minimum=1, maximum=3600)
+# Delivery reports of concurrent webhook requests committed together (one INSERT a batch) in each web process.
+CARELINE_WEBHOOK_GROUP_COMMIT = env_bool("CARELINE_WEBHOOK_GROUP_COMMIT", True)
 # Referrals: the "were you able to book?" check-in N days after sending (and again after "not yet"), and
 # when a referral with no change counts as stalled on the worklist.
 CARELINE_REFERRAL_CHECKIN_DAYS = env_int("CARELINE_REFERRAL_CHECKIN_DAYS", 7, minimum=1, maximum=90)

@@ -254,3 +254,63 @@ def test_the_wsgi_handler_serves_webhooks_without_middleware_and_pages_with_it(
     page_status, page_headers, _ = _serve(handler, RequestFactory().get("/"))
     assert page_status in (200, 302)
     assert "Content-Security-Policy" in page_headers or "Content-Security-Policy-Report-Only" in page_headers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_are_committed_together_and_each_answer_waits_for_its_row(
+    personas, twilio_double
+):
+    import threading
+
+    from django.db import connections
+
+    from careline.messaging.testing.fixtures import make_twilio_channel
+
+    channel = make_twilio_channel(twilio_double)
+    messages = _outbound(channel, 20)
+    barrier = threading.Barrier(len(messages))
+    stored: list[int] = []
+
+    def deliver(message):
+        try:
+            barrier.wait()
+            status_callback_store(
+                channel_id=channel.pk,
+                message_id=message.pk,
+                provider_message_id=message.provider_message_id,
+                state="delivered",
+            )
+            # Answered only once the row is committed: another connection sees it.
+            stored.append(StatusCallback.objects.filter(message_id=message.pk).count())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver, args=(message,)) for message in messages]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert stored == [1] * len(messages)
+    assert StatusCallback.objects.count() == len(messages)
+    status_callbacks_apply()
+    assert set(Message.objects.filter(pk__in=[m.pk for m in messages]).values_list("state", flat=True)) == {
+        "delivered"
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_group_commit_fails_each_of_its_requests(personas, twilio_double, monkeypatch):
+    from careline.messaging.testing.fixtures import make_twilio_channel
+
+    channel = make_twilio_channel(twilio_double)
+    [message] = _outbound(channel, 1)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("database away")
+
+    monkeypatch.setattr(StatusCallback.objects, "bulk_create", refuse)
+    with pytest.raises(RuntimeError):
+        status_callback_store(
+            channel_id=channel.pk, message_id=message.pk, provider_message_id="", state="delivered"
+        )
+    assert not StatusCallback.objects.exists()
