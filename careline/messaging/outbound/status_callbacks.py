@@ -3,8 +3,8 @@
 The webhook's request path is one INSERT into StatusCallback (after the signature check); a task applies
 what is waiting with one set-based UPDATE per batch that only moves a message forward (a CASE on the state
 rank, terminal states never move), so duplicated and out-of-order reports are harmless and applying a batch
-twice changes nothing. A report for a message not stored yet waits (UNMATCHED_AFTER_ATTEMPTS batches) and is
-then kept as unmatched, counted. A crash after the INSERT loses nothing: the periodic step applies the rows.
+twice changes nothing. A report for a message not stored yet waits (UNMATCHED_AFTER_ATTEMPTS batches and UNMATCHED_AFTER)
+and is then kept as unmatched, counted. A crash after the INSERT loses nothing: the periodic step applies the rows.
 """
 
 from __future__ import annotations
@@ -39,7 +39,10 @@ logger = logging.getLogger(__name__)
 
 BATCH = 5000
 VALUES_CHUNK = 1000  # rows per VALUES list (SQLite takes at most 32,766 parameters a statement)
-UNMATCHED_AFTER_ATTEMPTS = 30  # batches a report waits for its message (a worker storing its SID late)
+# A report waits for its message (a worker storing the provider's id late) at least this many batches and
+# this long, then is kept as unmatched.
+UNMATCHED_AFTER_ATTEMPTS = 30
+UNMATCHED_AFTER = timedelta(minutes=15)
 KEEP_APPLIED = timedelta(days=7)
 FLUSH_SECONDS = 0.2  # how long stored reports wait for others to be applied with them
 FINAL_RANK = 3
@@ -259,7 +262,8 @@ def status_callbacks_apply(*, limit: int = BATCH) -> dict[str, int]:
     """
     now = timezone.now()
     with transaction.atomic():
-        waiting = StatusCallback.objects.filter(applied_at__isnull=True).order_by("pk")
+        # Reports still waiting for their message go after fresh ones, so they never hold a batch up.
+        waiting = StatusCallback.objects.filter(applied_at__isnull=True).order_by("attempts", "pk")
         if connection.features.has_select_for_update_skip_locked:
             waiting = waiting.select_for_update(skip_locked=True)
         callbacks = list(waiting[:limit])
@@ -292,7 +296,11 @@ def status_callbacks_apply(*, limit: int = BATCH) -> dict[str, int]:
             ).update(updated_at=now, **conversation_facts())
         done = [c.pk for c in callbacks if c.pk in resolved]
         late = [c for c in callbacks if c.pk not in resolved]
-        given_up = [c.pk for c in late if c.attempts + 1 >= UNMATCHED_AFTER_ATTEMPTS]
+        given_up = [
+            c.pk
+            for c in late
+            if c.attempts + 1 >= UNMATCHED_AFTER_ATTEMPTS and c.received_at <= now - UNMATCHED_AFTER
+        ]
         if done:
             StatusCallback.objects.filter(pk__in=done).update(applied_at=now)
         if given_up:

@@ -10,6 +10,7 @@ from django.test import Client, RequestFactory, TestCase
 from careline.core.lean import LeanWSGIHandler
 from careline.messaging.models import Conversation, Message, MessageState, StatusCallback
 from careline.messaging.outbound.status_callbacks import (
+    UNMATCHED_AFTER,
     UNMATCHED_AFTER_ATTEMPTS,
     status_callback_store,
     status_callbacks_apply,
@@ -129,12 +130,16 @@ def test_a_callback_for_an_unknown_message_waits_and_is_applied_when_the_message
     assert message.state == MessageState.DELIVERED
 
 
-def test_a_callback_whose_message_never_appears_is_kept_and_counted_as_unmatched(personas, twilio_channel):
+def test_a_callback_whose_message_never_appears_is_kept_and_counted_as_unmatched(
+    personas, twilio_channel, clock
+):
     status_callback_store(
         channel_id=twilio_channel.pk, message_id=None, provider_message_id="SMnever", state="delivered"
     )
     results = [status_callbacks_apply() for _ in range(UNMATCHED_AFTER_ATTEMPTS)]
-    assert results[-1] == {"callbacks": 1, "moved": 0, "waiting": 0, "unmatched": 1}
+    assert results[-1] == {"callbacks": 1, "moved": 0, "waiting": 1, "unmatched": 0}  # not long enough yet
+    clock.shift(UNMATCHED_AFTER)
+    assert status_callbacks_apply() == {"callbacks": 1, "moved": 0, "waiting": 0, "unmatched": 1}
     callback = StatusCallback.objects.get()
     assert callback.unmatched and callback.applied_at is not None
     assert status_callbacks_apply()["callbacks"] == 0
@@ -314,3 +319,18 @@ def test_a_failed_group_commit_fails_each_of_its_requests(personas, twilio_doubl
             channel_id=channel.pk, message_id=message.pk, provider_message_id="", state="delivered"
         )
     assert not StatusCallback.objects.exists()
+
+
+def test_a_waiting_callback_never_holds_up_newer_ones(personas, twilio_channel):
+    status_callback_store(
+        channel_id=twilio_channel.pk, message_id=None, provider_message_id="SMnotyet", state="delivered"
+    )
+    assert status_callbacks_apply(limit=1)["waiting"] == 1
+    [message] = _outbound(twilio_channel, 1)
+    status_callback_store(
+        channel_id=twilio_channel.pk,
+        message_id=message.pk,
+        provider_message_id=message.provider_message_id,
+        state="delivered",
+    )
+    assert status_callbacks_apply(limit=1)["moved"] == 1
