@@ -1,6 +1,6 @@
 """`make bench`: patient search latency over 100,000 patients on SQLite, and on PostgreSQL when configured.
 
-Then the messaging, scheduling, staff workspace, patient portal and care suites (bench/messaging.py,
+Then the messaging, webhook (bench/webhook_suite.py), scheduling, staff workspace, patient portal and care suites (bench/messaging.py,
 bench/scheduling.py, bench/workspace.py, bench/portal.py, bench/care.py); `--suite NAME` runs one of them
 alone.
 
@@ -155,6 +155,7 @@ def main() -> None:
             "all",
             "search",
             "messaging",
+            "webhook",
             "scheduling",
             "workspace",
             "portal",
@@ -173,6 +174,7 @@ def main() -> None:
     server_url = os.environ.get("CARELINE_BENCH_DATABASE_URL") or os.environ.get("CARELINE_TEST_DATABASE_URL")
     suites = {
         "messaging": _bench_messaging,
+        "webhook": _bench_webhook,
         "scheduling": _bench_scheduling,
         "workspace": _bench_workspace,
         "portal": _bench_portal,
@@ -198,6 +200,7 @@ def main() -> None:
     print(table)
     if args.suite == "all":
         _bench_messaging(args)
+        _bench_webhook(args)
         _bench_scheduling(args)
         _bench_workspace(args)
         _bench_portal(args)
@@ -223,6 +226,16 @@ def _bench_messaging(args: argparse.Namespace) -> None:
     from bench import messaging
 
     section = messaging.run(var_dir(), quick=args.quick)
+    with (var_dir() / "results.md").open("a") as results:
+        results.write(section)
+    print(section)
+
+
+def _bench_webhook(args: argparse.Namespace) -> None:
+    """The webhooks under signed load and the batched status step, appended to results.md (bench/webhook_suite.py)."""
+    from bench import webhook_suite
+
+    section = webhook_suite.run(var_dir(), quick=args.quick)
     with (var_dir() / "results.md").open("a") as results:
         results.write(section)
     print(section)

@@ -6,8 +6,12 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careline.settings")
 
+import django
 from django.conf import settings
-from django.core.wsgi import get_wsgi_application
 
+django.setup(set_prefix=False)
 settings.ROOT_URLCONF = "bench.inbound_urls"
-application = get_wsgi_application()
+
+from careline.core.lean import LeanWSGIHandler  # noqa: E402
+
+application = LeanWSGIHandler()

@@ -28,6 +28,11 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
             "task": "messaging.inbound_media_sweep",
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),
         },
+        "messaging-status-callbacks": {
+            "task": "messaging.status_callbacks_apply",
+            "schedule": float(settings.CARELINE_SWEEP_SECONDS),
+        },
+        "messaging-status-callbacks-prune": {"task": "messaging.status_callbacks_prune", "schedule": 3600.0},
         "messaging-inbound-requeue": {
             "task": "messaging.inbound_requeue",
             "schedule": float(settings.CARELINE_SWEEP_SECONDS),

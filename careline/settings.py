@@ -381,6 +381,8 @@ CARELINE_SWEEP_SECONDS = env_int("CARELINE_SWEEP_SECONDS", 5, minimum=1, maximum
 CARELINE_TRAINING_REMINDER_DAYS = env_int_list(
     "CARELINE_TRAINING_REMINDER_DAYS", [7, 1], minimum=1, maximum=365
 )
+# Delivery reports of concurrent webhook requests committed together (one INSERT a batch) in each web process.
+CARELINE_WEBHOOK_GROUP_COMMIT = env_bool("CARELINE_WEBHOOK_GROUP_COMMIT", True)
 # Referrals: the "were you able to book?" check-in N days after sending (and again after "not yet"), and
 # when a referral with no change counts as stalled on the worklist.
 CARELINE_REFERRAL_CHECKIN_DAYS = env_int("CARELINE_REFERRAL_CHECKIN_DAYS", 7, minimum=1, maximum=90)

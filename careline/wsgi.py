@@ -2,10 +2,15 @@
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careline.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+from careline.core.lean import LeanWSGIHandler  # noqa: E402
+
+# Django's handler, except that provider webhooks (views marked without_middleware) skip the middleware.
+application = LeanWSGIHandler()
 
 # Web and workers on several hosts cannot share uploads in a local folder, SQLite or the folder broker: with
 # CARELINE_MULTI_HOST=true the web server refuses to start on them, as workers do (careline/core/checks.py).

@@ -555,3 +555,35 @@ class ConversationSearch(models.Model):
 
     def __str__(self) -> str:
         return f"search words of conversation {self.conversation_id}"
+
+
+class StatusCallback(models.Model):
+    """A provider's delivery report as the webhook stored it (verified), before it is applied to its message.
+
+    The webhook only appends here; `status_callbacks_apply` applies them in batches (one set-based UPDATE,
+    forward moves only). A report for a message not known yet stays waiting for a while, then is kept as
+    `unmatched` (counted, never applied).
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    message_id = models.BigIntegerField(null=True, blank=True)  # the status URL's ?m=, when it names one
+    provider_message_id = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=20)
+    error_code = models.CharField(max_length=20, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    opted_out = models.BooleanField(default=False)
+    landline = models.BooleanField(default=False)
+    received_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    unmatched = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["id"], condition=models.Q(applied_at__isnull=True), name="status_callback_waiting"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"status {self.state} for {self.message_id or self.provider_message_id}"

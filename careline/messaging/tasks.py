@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from careline.messaging.channels.portal.notices import portal_reply_notice
 from careline.messaging.outbound.dispatch import message_dispatch, messages_dispatch
+from careline.messaging.outbound.status_callbacks import status_callbacks_apply_all, status_callbacks_prune
 from careline.messaging.outbound.sweep import messages_sweep
 from careline.messaging.services.announcements import announcement_messages_create, announcements_stalled
 from careline.messaging.services.inbound import inbound_process, inbound_requeue
@@ -38,6 +39,18 @@ def dispatch_messages(message_ids: list[int]) -> None:
 def sweep_messages() -> dict[str, int]:
     """Enqueue due messages (retries, quiet hours, scheduled) and recover rows whose worker died."""
     return messages_sweep()
+
+
+@shared_task(name="messaging.status_callbacks_apply", ignore_result=True)
+def apply_status_callbacks() -> dict[str, int]:
+    """Apply the stored delivery reports in batches (also the periodic step, for reports of a crash)."""
+    return status_callbacks_apply_all()
+
+
+@shared_task(name="messaging.status_callbacks_prune", ignore_result=True)
+def prune_status_callbacks() -> int:
+    """Delete delivery reports applied long ago."""
+    return status_callbacks_prune()
 
 
 @shared_task(name="messaging.inbound_requeue", ignore_result=True)

@@ -2,7 +2,11 @@
 
 No sign-in: a request is trusted only when X-Twilio-Signature verifies with the channel's auth token
 (403 and nothing stored otherwise). An inbound text is stored before the answer goes back, so Twilio's
-retry of a slow answer finds it already there (de-duplicated by MessageSid).
+retry of a slow answer finds it already there (de-duplicated by MessageSid). A status callback is appended
+to StatusCallback (one INSERT) and applied in batches afterwards (outbound/status_callbacks.py).
+
+Both run without the middleware (careline.core.lean): no session, user, page or CSRF token is involved,
+and the channel comes from a per-process cache, so a request is the signature check and one INSERT.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from careline.core.lean import without_middleware
 from careline.messaging.channels.base import InboundRejected
 from careline.messaging.channels.twilio.type import TwilioType, twilio_channel_for
 from careline.messaging.models import Channel, Message
-from careline.messaging.outbound.status import message_status_apply
+from careline.messaging.outbound.status_callbacks import status_callback_store
 from careline.messaging.services.channels import channel_from_environment
 from careline.messaging.services.inbound import inbound_store
 
@@ -41,6 +46,14 @@ def _message_id(request: HttpRequest) -> int | None:
 
 def _channel_for_status(request: HttpRequest, message_id: int | None) -> Channel | None:
     account_sid = request.POST.get("AccountSid", "")
+    # The usual case from the per-process cache (no query); the batch checks the message is the account's.
+    channel = twilio_channel_for(
+        account_sid=account_sid,
+        to=request.POST.get("From", ""),
+        messaging_service_sid=request.POST.get("MessagingServiceSid", ""),
+    )
+    if channel is not None:
+        return channel
     if message_id is not None:
         channel = Channel.objects.filter(
             type_code=TwilioType.code, messages__pk=message_id, messages__direction=Message.Direction.OUTBOUND
@@ -77,6 +90,7 @@ def _channel_for_inbound(request: HttpRequest) -> Channel | None:
     return channel
 
 
+@without_middleware
 @csrf_exempt
 @require_POST
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
@@ -103,6 +117,7 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     return _twiml()
 
 
+@without_middleware
 @csrf_exempt
 @require_POST
 def twilio_status(request: HttpRequest) -> HttpResponse:
@@ -120,8 +135,9 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
     except InboundRejected as exc:
         return _refused(str(exc))
     if update.state and (update.provider_message_id or message_id):
-        message_status_apply(
-            channel=channel,
+        # Stored before answering; applied with others in a batch, forward moves only.
+        status_callback_store(
+            channel_id=channel.pk,
             provider_message_id=update.provider_message_id,
             state=update.state,
             error_code=update.error_code,

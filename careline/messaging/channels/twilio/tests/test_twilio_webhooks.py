@@ -188,7 +188,9 @@ def _sent_message(personas, channel):
 
 def _callback(channel, token, message, status, *, sid=None, error_code=""):
     params = status_params(channel, sid or message.provider_message_id, status, to=PAT, error_code=error_code)
-    return signed_post(Client(), STATUS, params, token, query=f"m={message.pk}")
+    # Stored by the request, applied on commit (eager here) by the batch step, as in production.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return signed_post(Client(), STATUS, params, token, query=f"m={message.pk}")
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(["queued", "sent", "delivered"])))

@@ -1,0 +1,308 @@
+"""Twilio webhooks (inbound texts and status callbacks) at 300 and 1,000 requests/s and flat out, signed and
+stored, beside the bare Django view in the same run; then the batched status step's updates/s.
+
+Run in a process of its own (normally through `python -m bench --suite webhook`), DATABASE_URL and
+CELERY_BROKER_URL naming the database and broker:
+    python -m bench.webhook --seconds 10 --runs 3 --out result.json
+
+The load comes from autocannon (Node.js, bench/webhook_load.js; install once with `npm ci --prefix bench`),
+not from Python, so the figures are the server's; its own CPU time is reported beside the server's. Twilio's
+signature depends only on the URL and the form, so a set of requests signed once is posted in rotation:
+one inbound text for every three status callbacks (a reminder burst's mix), each callback's message id
+drawn from seeded outbound messages, in any order and with repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careline.settings")
+
+import django
+
+django.setup()
+
+import requests  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from twilio.request_validator import RequestValidator  # noqa: E402
+
+from careline.messaging.models import (  # noqa: E402
+    Channel,
+    Conversation,
+    Message,
+    MessageState,
+    StatusCallback,
+)
+from careline.messaging.outbound.status_callbacks import status_callbacks_apply_all  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+LOAD_SCRIPT = ROOT / "bench" / "webhook_load.js"
+AUTOCANNON = ROOT / "bench" / "node_modules" / "autocannon"
+TOKEN_VARIABLE = "CARELINE_BENCH_TWILIO_AUTH_TOKEN"
+SENDER = "+15555550199"
+INBOUND = "/webhooks/twilio/messages"
+STATUS = "/webhooks/twilio/status"
+BARE = "/bench/bare"
+STATUSES = ("sent", "delivered", "sent", "delivered", "undelivered", "queued")
+CONNECTIONS = 32
+
+
+def generator_problem() -> str:
+    """Why the load generator cannot run ("" when it can)."""
+    if shutil.which("node") is None:
+        return "node is not installed (Debian: apt-get install -y nodejs npm)"
+    if not AUTOCANNON.exists():
+        return "autocannon is not installed: run `npm ci --prefix bench`"
+    return ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", DEBUG="false")
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "bench.inbound_wsgi:application"),
+            *("-b", f"127.0.0.1:{port}", "-w", str(workers), "-k", "gthread", "--threads", str(threads)),
+            *("--log-level", "warning", "--backlog", "2048"),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.post(f"http://127.0.0.1:{port}{BARE}", timeout=10)
+            return proc
+        except requests.RequestException:
+            time.sleep(0.1)  # waiting for gunicorn to listen
+    proc.kill()
+    raise SystemExit(f"bench: gunicorn did not start; see {log}")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of PID and its children (gunicorn's workers), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def signed_requests(
+    base_url: str, token: str, channel: Channel, message_ids: list[int], count: int
+) -> list[dict[str, str]]:
+    """COUNT signed requests: every fourth an inbound text, the others status callbacks in random order."""
+    validator = RequestValidator(token)
+    account = channel.config["account_sid"]
+    items = []
+    for index in range(count):
+        if index % 4 == 0:
+            path = INBOUND
+            form = {
+                "MessageSid": "SM" + secrets.token_hex(16),
+                "AccountSid": account,
+                "From": f"+1777{index % 500:07d}",
+                "To": SENDER,
+                "Body": "Thanks, see you tomorrow",
+                "NumMedia": "0",
+                "NumSegments": "1",
+                "ApiVersion": "2010-04-01",
+                "SmsStatus": "received",
+            }
+        else:
+            message_id = secrets.choice(message_ids)
+            path = f"{STATUS}?m={message_id}"
+            form = {
+                "MessageSid": f"SMbench{message_id:025d}",
+                "AccountSid": account,
+                "From": SENDER,
+                "To": "+17770000001",
+                "MessageStatus": secrets.choice(STATUSES),
+                "ApiVersion": "2010-04-01",
+            }
+        signature = validator.compute_signature(base_url + path, form)
+        items.append({"path": path, "body": urlencode(form), "signature": signature})
+    return items
+
+
+def load(requests_file: Path, url: str, seconds: float, rate: float, server_pid: int) -> dict[str, float]:
+    """One autocannon run; its figures plus the server's CPU seconds over the run."""
+    cpu_before = tree_cpu_seconds(server_pid)
+    output = subprocess.run(
+        [
+            "node",
+            str(LOAD_SCRIPT),
+            str(requests_file.resolve()),
+            url,
+            str(CONNECTIONS),
+            str(seconds),
+            str(rate),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT / "bench",
+    ).stdout
+    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    result["server_cpu_s"] = tree_cpu_seconds(server_pid) - cpu_before
+    result["asked"] = rate
+    return result
+
+
+def seed(messages: int) -> tuple[Channel, list[int]]:
+    """The bench's Twilio channel and MESSAGES outbound messages waiting for their callbacks."""
+    token = secrets.token_hex(16)
+    os.environ[TOKEN_VARIABLE] = token
+    channel = Channel.objects.create(
+        name="Bench Twilio",
+        type_code="twilio",
+        address=SENDER,
+        config={
+            "account_sid": "AC" + secrets.token_hex(16),
+            "auth_token_env": TOKEN_VARIABLE,
+            "from_number": SENDER,
+        },
+    )
+    conversation = Conversation.objects.create(channel=channel, contact="+17770000001")
+    rows = [
+        Message(
+            conversation=conversation,
+            channel=channel,
+            direction=Message.Direction.OUTBOUND,
+            to_address="+17770000001",
+            from_address=SENDER,
+            body="Reminder",
+            state=MessageState.SENDING,
+        )
+        for _ in range(messages)
+    ]
+    ids = [row.pk for row in Message.objects.bulk_create(rows, batch_size=2000)]
+    return channel, ids
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rates", default="300,1000,0", help="requests/s per run; 0 = as fast as it goes")
+    parser.add_argument("--messages", type=int, default=20_000, help="outbound messages the callbacks name")
+    parser.add_argument("--callbacks", type=int, default=100_000, help="reports for the batch-step figure")
+    parser.add_argument("--server-workers", type=int, default=2)
+    parser.add_argument("--server-threads", type=int, default=8)
+    parser.add_argument("--label", default="")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--serve-only", action="store_true", help="start the server and wait (profiling)")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    problem = generator_problem()
+    if problem:
+        raise SystemExit(f"bench: webhook suite skipped: {problem}")
+    call_command("migrate", verbosity=0)
+    channel, message_ids = seed(args.messages)
+    port = args.port or free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    folder = args.out.parent
+    requests_file = folder / "webhook-requests.json"
+    requests_file.write_text(
+        json.dumps(signed_requests(base_url, os.environ[TOKEN_VARIABLE], channel, message_ids, 20_000))
+    )
+    server = start_server(port, args.server_workers, args.server_threads, folder / "gunicorn.log")
+    if args.serve_only:
+        print(f"serving on {base_url}; requests in {requests_file}; gunicorn pid {server.pid}", flush=True)
+        server.wait()
+        return
+    rates = [float(rate) for rate in args.rates.split(",")]
+    runs: dict[str, list[dict[str, float]]] = {}
+    try:
+        load(requests_file, base_url, 2, 300, server.pid)  # warm-up: connections, caches
+        for _ in range(args.runs):
+            runs.setdefault("bare@300", []).append(
+                load(requests_file, base_url + BARE, args.seconds, 300, server.pid)
+            )
+            for rate in rates:
+                runs.setdefault(f"webhook@{rate:g}", []).append(
+                    load(requests_file, base_url, args.seconds, rate, server.pid)
+                )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    summary = {
+        name: {key: statistics.median(run[key] for run in results) for key in results[0]}
+        for name, results in runs.items()
+    }
+    for name, results in runs.items():
+        summary[name]["errors"] = sum(run["errors"] for run in results)
+    result: dict[str, Any] = {
+        "label": args.label or connection.vendor,
+        "seconds": args.seconds,
+        "runs": args.runs,
+        "load": summary,
+        "inbound_stored": Message.objects.filter(direction=Message.Direction.INBOUND).count(),
+        "callbacks_stored": StatusCallback.objects.count(),
+        "apply": apply_rate(channel, message_ids, args.callbacks),
+    }
+    args.out.write_text(json.dumps(result))
+
+
+def apply_rate(channel: Channel, message_ids: list[int], count: int) -> dict[str, float]:
+    """Stored reports applied per second by the batch step: the webhooks' own, then COUNT more in any order."""
+    started = time.perf_counter()
+    from_load = status_callbacks_apply_all()
+    load_seconds = time.perf_counter() - started
+    Message.objects.filter(pk__in=message_ids).update(state=MessageState.SENDING)
+    rng = random.Random(14)
+    rows = [
+        StatusCallback(
+            channel=channel,
+            message_id=rng.choice(message_ids),
+            provider_message_id="",
+            state=rng.choice(STATUSES),
+        )
+        for _ in range(count)
+    ]
+    StatusCallback.objects.bulk_create(rows, batch_size=5000)
+    started = time.perf_counter()
+    counts = status_callbacks_apply_all(max_batches=10_000)
+    seconds = time.perf_counter() - started
+    return {
+        "load_callbacks": from_load["callbacks"],
+        "load_seconds": load_seconds,
+        "callbacks": counts["callbacks"],
+        "moved": counts["moved"],
+        "seconds": seconds,
+        "per_second": counts["callbacks"] / seconds,
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Views that run without the middleware stack: provider webhooks at hundreds of requests a second.
+
+A webhook has no session, no signed-in user, no page and no CSRF token: the session, authentication, MFA,
+CSP, locale, messages and sign-in throttling middleware would each run for nothing on every request. A view
+marked `@without_middleware` is called directly by LeanWSGIHandler (careline/wsgi.py), after the same URL
+resolution and the ALLOWED_HOSTS check; every other request takes Django's full path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.handlers.exception import response_for_exception
+from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import Resolver404, get_resolver
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def without_middleware(view: View) -> View:
+    """Mark VIEW to be served by LeanWSGIHandler without the middleware (it must need none of it)."""
+    view.without_middleware = True  # type: ignore[attr-defined]
+    return view
+
+
+class LeanWSGIHandler(WSGIHandler):
+    """Django's WSGI handler, calling views marked `without_middleware` directly."""
+
+    def get_response(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            match = get_resolver().resolve(request.path_info)
+        except Resolver404:
+            match = None
+        if match is None or not getattr(match.func, "without_middleware", False):
+            return super().get_response(request)
+        request.resolver_match = match
+        try:
+            request.get_host()  # DisallowedHost (400) for a Host outside ALLOWED_HOSTS, as CommonMiddleware does
+            response: HttpResponseBase = match.func(request, *match.args, **match.kwargs)
+        except Exception as exc:  # noqa: BLE001 - turned into a 4xx/5xx response as Django does
+            response = response_for_exception(request, exc)
+        response._resource_closers.append(request.close)  # type: ignore[attr-defined]
+        return response
