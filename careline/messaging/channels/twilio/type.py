@@ -5,7 +5,8 @@ messages). `api_base_url` replaces https://api.twilio.com for Twilio-compatible 
 loopback test double. Status callbacks carry the message id (`?m=`), so a callback that arrives before
 the worker stored Twilio's SID still finds its row.
 
-Errors: 5xx, 429, connection failures and 30003 are temporary; a read timeout after the request went
+Errors: 5xx, connection failures and 30003 are temporary; 429 (20429) is the provider's rate, retried
+without counting as an attempt; a read timeout after the request went
 out is ambiguous (Twilio may have accepted it: `find_sent` asks Twilio); 21211/30005 (invalid number),
 30006 (landline), 21610 (unsubscribed) and other 4xx are permanent.
 """
@@ -17,6 +18,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -40,6 +42,8 @@ from careline.messaging.channels.base import (
     InboundMessage,
     InboundRejected,
     ProviderError,
+    RateLimit,
+    SendJob,
     SendResult,
     StatusUpdate,
     outgoing_url_problem,
@@ -60,7 +64,8 @@ ENV_TWILIO_NAME = "Twilio (from environment)"
 ENV_TOKEN_VARIABLE = "TWILIO_AUTH_TOKEN"  # noqa: S105 - a variable name, not a secret
 MEDIA_MAX_REDIRECTS = 3  # Twilio answers a media URL with a redirect to its file store
 
-TEMPORARY_CODES = frozenset({30003, 20429})
+TEMPORARY_CODES = frozenset({30003})
+RATE_LIMITED_CODE = 20429  # "Too Many Requests": nothing was accepted; send again a moment later
 INVALID_NUMBER_CODES = frozenset({21211, 30005, 21614})
 LANDLINE_CODES = frozenset({30006})
 UNSUBSCRIBED_CODES = frozenset({21610})
@@ -157,7 +162,9 @@ def _error_from_twilio(exc: TwilioRestException) -> ProviderError:
         )
     if code in INVALID_NUMBER_CODES:
         return ProviderError(f"{text}: the number is not valid", permanent=True, code=label)
-    if code in TEMPORARY_CODES or status == 429 or status >= 500:
+    if code == RATE_LIMITED_CODE or status == 429:
+        return ProviderError(f"{text}: over the sending rate", permanent=False, code=label, rate_limited=True)
+    if code in TEMPORARY_CODES or status >= 500:
         return ProviderError(f"{text}: temporary", permanent=False, code=label)
     return ProviderError(text, permanent=True, code=label)
 
@@ -272,6 +279,71 @@ class TwilioType(ChannelType):
 
     def client(self, channel: Channel) -> Client:
         """The cached client for CHANNEL in this process (a new one when its settings change)."""
+        account_sid, token, base_url, timeout = self.client_settings(channel)
+        # The pid is part of the key: a forked worker must not share its parent's connections.
+        key = (os.getpid(), channel.pk, account_sid, token, base_url, timeout)
+        client = _clients.get(key)
+        if client is None:
+            with _clients_lock:
+                client = _clients.get(key)
+                if client is None:
+                    http = _BaseUrlHttpClient(base_url=base_url, timeout=timeout)
+                    client = Client(account_sid, token, account_sid=account_sid, http_client=http)
+                    _clients[key] = client
+        return client
+
+    def send_params(self, channel: Channel, message: Message) -> dict[str, Any]:
+        """The arguments of Twilio's Messages create for MESSAGE."""
+        config = channel.config or {}
+        params: dict[str, Any] = {
+            "to": message.to_address,
+            "body": message.body or None,
+            "status_callback": _status_callback_url(message),
+        }
+        if config.get("messaging_service_sid"):
+            params["messaging_service_sid"] = config["messaging_service_sid"]
+        else:
+            params["from_"] = config.get("from_number") or channel.address
+        media = [_absolute(item["url"]) for item in (message.media or []) if item.get("url")]
+        if media:
+            params["media_url"] = media
+        return params
+
+    def rate_limits(self, channel: Channel, message: Message) -> list[RateLimit]:
+        """The channel's own rate, and its sender's: the number's (10DLC, toll-free, short code) or the
+        Messaging Service's, keyed by account and sender so channels sharing a sender share its limit."""
+        limits = super().rate_limits(channel, message)
+        config = channel.config or {}
+        account = str(config.get("account_sid") or "")
+        service = str(config.get("messaging_service_sid") or "")
+        if service:
+            if settings.TWILIO_SERVICE_RATE_PER_SECOND:
+                limits.append(
+                    RateLimit(f"twilio:{account}:service:{service}", settings.TWILIO_SERVICE_RATE_PER_SECOND)
+                )
+        elif settings.TWILIO_NUMBER_RATE_PER_SECOND:
+            number = str(config.get("from_number") or channel.address)
+            limits.append(
+                RateLimit(f"twilio:{account}:number:{number}", settings.TWILIO_NUMBER_RATE_PER_SECOND)
+            )
+        return limits
+
+    def send_prepare(self, channel: Channel) -> None:
+        """Start this process's sending loop and the channel's asynchronous client."""
+        from careline.messaging.channels.twilio.async_send import twilio_send_prepare
+
+        twilio_send_prepare(self, channel)
+
+    def send_many(self, channel: Channel, jobs: Sequence[SendJob]) -> list[SendResult | ProviderError]:
+        """Many requests in flight at once through the twilio client's asynchronous HTTP client."""
+        from careline.messaging.channels.twilio.async_send import twilio_send_many
+
+        if len(jobs) == 1:
+            return super().send_many(channel, jobs)
+        return twilio_send_many(self, channel, jobs)
+
+    def client_settings(self, channel: Channel) -> tuple[str, str, str, float]:
+        """Account SID, auth token, API base URL and timeout of CHANNEL (after checking its configuration)."""
         config = channel.config or {}
         # Before the token is read or any connection made: a stored row with a variable or URL the rules
         # refuse (saved before they existed) must never send the secret anywhere.
@@ -285,33 +357,11 @@ class TwilioType(ChannelType):
             timeout = float(config.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
         except (TypeError, ValueError):
             timeout = DEFAULT_TIMEOUT_SECONDS
-        # The pid is part of the key: a forked worker must not share its parent's connections.
-        key = (os.getpid(), channel.pk, account_sid, token, base_url, timeout)
-        client = _clients.get(key)
-        if client is None:
-            with _clients_lock:
-                client = _clients.get(key)
-                if client is None:
-                    http = _BaseUrlHttpClient(base_url=base_url, timeout=max(0.01, timeout))
-                    client = Client(account_sid, token, account_sid=account_sid, http_client=http)
-                    _clients[key] = client
-        return client
+        return account_sid, token, base_url, max(0.01, timeout)
 
     def send(self, channel: Channel, message: Message) -> SendResult:
-        config = channel.config or {}
         client = self.client(channel)
-        params: dict[str, Any] = {
-            "to": message.to_address,
-            "body": message.body or None,
-            "status_callback": _status_callback_url(message),
-        }
-        if config.get("messaging_service_sid"):
-            params["messaging_service_sid"] = config["messaging_service_sid"]
-        else:
-            params["from_"] = config.get("from_number") or channel.address
-        media = [_absolute(item["url"]) for item in (message.media or []) if item.get("url")]
-        if media:
-            params["media_url"] = media
+        params = self.send_params(channel, message)
         try:
             created = client.api.v2010.accounts(client.account_sid).messages.create(**params)
         except TwilioRestException as exc:
