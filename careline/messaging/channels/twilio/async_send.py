@@ -7,7 +7,7 @@ CARELINE_SEND_CONCURRENCY requests of a batch are in flight, each no earlier tha
 
 Errors mean what they mean on the one-at-a-time path: a connection that was never made is temporary and
 safe to retry; a read timeout or a connection that broke after the request went out is ambiguous (the
-pipeline asks the provider before sending again); Twilio's answers are mapped by `_error_from_twilio`.
+pipeline asks the provider before sending again); Twilio's answers are mapped by `error_from_twilio`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
@@ -28,11 +27,12 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from careline.messaging.channels.base import ProviderError, SendJob, SendResult, late_for_slot
-from careline.messaging.channels.twilio.type import TWILIO_API, _error_from_twilio
+from careline.messaging.channels.twilio.errors import TWILIO_API, error_from_twilio
 
 if TYPE_CHECKING:
-    from careline.messaging.channels.twilio.type import TwilioType
     from careline.messaging.models import Channel
+
+ClientSettings = tuple[str, str, str, float]  # account SID, auth token, API base URL, timeout
 
 logger = logging.getLogger(__name__)
 
@@ -108,17 +108,12 @@ def _client(key: tuple[Any, ...], account_sid: str, token: str, base_url: str, t
     return client
 
 
-def twilio_send_prepare(channel_type: TwilioType, channel: Channel) -> None:
-    """Start the sending loop and make CHANNEL's client on it (a channel that cannot send is left alone)."""
-    try:
-        account_sid, token, base_url, timeout = channel_type.client_settings(channel)
-    except ProviderError:
-        return  # send_many answers each job with the error
+def twilio_send_prepare(channel: Channel, client_settings: ClientSettings) -> None:
+    """Start the sending loop and make CHANNEL's client on it."""
+    account_sid, token, base_url, timeout = client_settings
 
     async def make() -> None:
-        client = _client(
-            (channel.pk, account_sid, token, base_url, timeout), account_sid, token, base_url, timeout
-        )
+        client = _client((channel.pk, *client_settings), account_sid, token, base_url, timeout)
         client.api.v2010.accounts(account_sid).messages  # noqa: B018 - the client's modules load on first use
 
     asyncio.run_coroutine_threadsafe(make(), _loop()).result()
@@ -126,15 +121,12 @@ def twilio_send_prepare(channel_type: TwilioType, channel: Channel) -> None:
 
 
 def twilio_send_many(
-    channel_type: TwilioType, channel: Channel, jobs: Sequence[SendJob]
+    channel: Channel, client_settings: ClientSettings, requests: list[tuple[SendJob, dict[str, Any]]]
 ) -> list[SendResult | ProviderError]:
-    """Each job's result or error, in order; the requests go out concurrently, each at its slot."""
-    try:
-        account_sid, token, base_url, timeout = channel_type.client_settings(channel)
-    except ProviderError as error:
-        return [error] * len(jobs)
-    key = (channel.pk, account_sid, token, base_url, timeout)
-    requests = [(job, channel_type.send_params(channel, job.message)) for job in jobs]
+    """Each job's result or error, in order; the requests (job, create arguments) go out concurrently,
+    each at its job's slot."""
+    account_sid, token, base_url, timeout = client_settings
+    key = (channel.pk, *client_settings)
     future = asyncio.run_coroutine_threadsafe(
         _send_all(key, account_sid, token, base_url, timeout, requests), _loop()
     )
@@ -164,7 +156,7 @@ async def _send_all(
             try:
                 created = await messages.create_async(**params)
             except TwilioRestException as exc:
-                error = _error_from_twilio(exc)
+                error = error_from_twilio(exc)
                 logger.info("twilio refused message %s: %s", job.message.pk, error.code)
                 return error
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError):

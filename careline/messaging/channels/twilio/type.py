@@ -48,6 +48,13 @@ from careline.messaging.channels.base import (
     StatusUpdate,
     outgoing_url_problem,
 )
+from careline.messaging.channels.twilio.async_send import twilio_send_many, twilio_send_prepare
+from careline.messaging.channels.twilio.errors import (
+    LANDLINE_CODES,
+    TWILIO_API,
+    UNSUBSCRIBED_CODES,
+    error_from_twilio,
+)
 from careline.messaging.services.attachments import media_url_allowed
 
 if TYPE_CHECKING:
@@ -55,7 +62,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TWILIO_API = "https://api.twilio.com"
 TWILIO_API_HOST = "api.twilio.com"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 FIND_SENT_SKEW = timedelta(minutes=5)  # clocks of Careline and the provider may differ a little
@@ -64,11 +70,6 @@ ENV_TWILIO_NAME = "Twilio (from environment)"
 ENV_TOKEN_VARIABLE = "TWILIO_AUTH_TOKEN"  # noqa: S105 - a variable name, not a secret
 MEDIA_MAX_REDIRECTS = 3  # Twilio answers a media URL with a redirect to its file store
 
-TEMPORARY_CODES = frozenset({30003})
-RATE_LIMITED_CODE = 20429  # "Too Many Requests": nothing was accepted; send again a moment later
-INVALID_NUMBER_CODES = frozenset({21211, 30005, 21614})
-LANDLINE_CODES = frozenset({30006})
-UNSUBSCRIBED_CODES = frozenset({21610})
 
 # Twilio's message statuses -> Careline's delivery states ("receiving"/"received" are inbound only).
 STATUS_MAP = {
@@ -142,31 +143,6 @@ def _status_callback_url(message: Message) -> str:
 
 def _absolute(url: str) -> str:
     return url if url.startswith(("http://", "https://")) else f"{settings.PUBLIC_BASE_URL}/{url.lstrip('/')}"
-
-
-def _error_from_twilio(exc: TwilioRestException) -> ProviderError:
-    status = int(exc.status or 0)
-    try:
-        code = int(exc.code) if exc.code is not None else None
-    except (TypeError, ValueError):
-        code = None
-    label = str(code or status)
-    text = f"Twilio answered {status}" + (f" (error {code})" if code else "")
-    if code in UNSUBSCRIBED_CODES:
-        return ProviderError(
-            f"{text}: the recipient unsubscribed", permanent=True, code=label, opted_out=True
-        )
-    if code in LANDLINE_CODES:
-        return ProviderError(
-            f"{text}: a landline or unreachable carrier", permanent=True, code=label, landline=True
-        )
-    if code in INVALID_NUMBER_CODES:
-        return ProviderError(f"{text}: the number is not valid", permanent=True, code=label)
-    if code == RATE_LIMITED_CODE or status == 429:
-        return ProviderError(f"{text}: over the sending rate", permanent=False, code=label, rate_limited=True)
-    if code in TEMPORARY_CODES or status >= 500:
-        return ProviderError(f"{text}: temporary", permanent=False, code=label)
-    return ProviderError(text, permanent=True, code=label)
 
 
 def _connection_failed_before_sending(exc: requests.ConnectionError) -> bool:
@@ -330,17 +306,22 @@ class TwilioType(ChannelType):
 
     def send_prepare(self, channel: Channel) -> None:
         """Start this process's sending loop and the channel's asynchronous client."""
-        from careline.messaging.channels.twilio.async_send import twilio_send_prepare
-
-        twilio_send_prepare(self, channel)
+        try:
+            client_settings = self.client_settings(channel)
+        except ProviderError:
+            return  # send_many answers each job with the error
+        twilio_send_prepare(channel, client_settings)
 
     def send_many(self, channel: Channel, jobs: Sequence[SendJob]) -> list[SendResult | ProviderError]:
         """Many requests in flight at once through the twilio client's asynchronous HTTP client."""
-        from careline.messaging.channels.twilio.async_send import twilio_send_many
-
         if len(jobs) == 1:
             return super().send_many(channel, jobs)
-        return twilio_send_many(self, channel, jobs)
+        try:
+            client_settings = self.client_settings(channel)
+        except ProviderError as error:
+            return [error] * len(jobs)
+        requests = [(job, self.send_params(channel, job.message)) for job in jobs]
+        return twilio_send_many(channel, client_settings, requests)
 
     def client_settings(self, channel: Channel) -> tuple[str, str, str, float]:
         """Account SID, auth token, API base URL and timeout of CHANNEL (after checking its configuration)."""
@@ -365,7 +346,7 @@ class TwilioType(ChannelType):
         try:
             created = client.api.v2010.accounts(client.account_sid).messages.create(**params)
         except TwilioRestException as exc:
-            error = _error_from_twilio(exc)
+            error = error_from_twilio(exc)
             logger.info("twilio refused message %s: %s", message.pk, error.code)
             raise error from None
         except requests.ReadTimeout as exc:
@@ -400,7 +381,7 @@ class TwilioType(ChannelType):
         try:
             created = client.api.v2010.accounts(client.account_sid).messages.create(**params)
         except TwilioRestException as exc:
-            raise _error_from_twilio(exc) from None
+            raise error_from_twilio(exc) from None
         except (requests.RequestException, TwilioException) as exc:
             raise ProviderError(
                 f"Twilio client error: {type(exc).__name__}", permanent=False, code="client"
@@ -417,7 +398,7 @@ class TwilioType(ChannelType):
                 to=message.to_address, limit=FIND_SENT_LIMIT, page_size=FIND_SENT_LIMIT
             )
         except TwilioRestException as exc:
-            raise _error_from_twilio(exc) from None
+            raise error_from_twilio(exc) from None
         except (requests.RequestException, TwilioException) as exc:
             raise ProviderError(
                 f"could not list Twilio messages: {type(exc).__name__}", permanent=False
