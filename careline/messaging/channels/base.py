@@ -13,7 +13,7 @@ import os
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -208,16 +208,27 @@ class ChannelType(Plugin, ABC):
     def send(self, channel: Channel, message: Message) -> SendResult:
         """Hand MESSAGE to the provider; ProviderError when it refuses or fails."""
 
-    def send_many(self, channel: Channel, jobs: Sequence[SendJob]) -> list[SendResult | ProviderError]:
+    def send_many(
+        self,
+        channel: Channel,
+        jobs: Sequence[SendJob],
+        *,
+        still_claimed: Callable[[Message], bool] | None = None,
+    ) -> list[SendResult | ProviderError | None]:
         """Hand each job's message to the provider at its time; each one's result or error, in order.
 
-        This default sends one after another; a type with an asynchronous client keeps many in flight.
+        This default sends one after another, first asking STILL_CLAIMED (a long batch renews its claims;
+        None: a sweep took the message back, so it is not sent here); a type with an asynchronous client
+        keeps many in flight and finishes a batch well within the claim's time.
         """
-        results: list[SendResult | ProviderError] = []
+        results: list[SendResult | ProviderError | None] = []
         for job in jobs:
             delay = job.at - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
+            if still_claimed is not None and not still_claimed(job.message):
+                results.append(None)
+                continue
             if job.late(time.monotonic()):
                 results.append(late_for_slot())
                 continue

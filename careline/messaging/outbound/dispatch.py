@@ -70,17 +70,11 @@ def messages_dispatch(message_ids: Sequence[int]) -> dict[int, str]:
         facts = SuppressionFacts.load([message.to_address for message in messages], purposes=purposes)
     # What a message is about may have changed while it waited (a visit moved): asked just before sending.
     stale = subjects_stale(messages)
-    renew_after = queue.SENDING_TIMEOUT.total_seconds() / 3
-    started = time_module.monotonic()
+    claims = _Claims()
     ready: dict[int, list[Message]] = {}
     for message in messages:
-        if time_module.monotonic() - started > renew_after:
-            renewed = timezone.now()
-            if not Message.objects.filter(
-                pk=message.pk, state=MessageState.SENDING, claimed_at=message.claimed_at
-            ).update(claimed_at=renewed):
-                continue  # taken back by a sweep: no longer this worker's to send
-            message.claimed_at, started = renewed, time_module.monotonic()
+        if not claims.still_claimed(message):
+            continue  # taken back by a sweep: no longer this worker's to send
         if message.pk in stale:
             _finish(message, MessageState.CANCELLED, error_message=stale[message.pk][:300])
             results[message.pk] = MessageState.CANCELLED
@@ -91,11 +85,31 @@ def messages_dispatch(message_ids: Sequence[int]) -> dict[int, str]:
         else:
             ready.setdefault(message.channel_id, []).append(message)
     for channel_messages in ready.values():
-        results.update(_send_channel_messages(channel_messages))
+        results.update(_send_channel_messages(channel_messages, claims))
     return results
 
 
-def _send_channel_messages(messages: list[Message]) -> dict[int, str]:
+class _Claims:
+    """Keeps a long batch's claims: once a third of SENDING_TIMEOUT has passed, a message's claim is renewed
+    before it is worked on (so the sweep never takes it over); False when a sweep already took it back."""
+
+    def __init__(self) -> None:
+        self.renew_after = queue.SENDING_TIMEOUT.total_seconds() / 3
+        self.started = time_module.monotonic()
+
+    def still_claimed(self, message: Message) -> bool:
+        if time_module.monotonic() - self.started <= self.renew_after:
+            return True
+        renewed = timezone.now()
+        if not Message.objects.filter(
+            pk=message.pk, state=MessageState.SENDING, claimed_at=message.claimed_at
+        ).update(claimed_at=renewed):
+            return False
+        message.claimed_at, self.started = renewed, time_module.monotonic()
+        return True
+
+
+def _send_channel_messages(messages: list[Message], claims: _Claims) -> dict[int, str]:
     """Send one channel's MESSAGES, each in a rate slot taken for the batch at once, and record the answers.
 
     Messages beyond the slots within MAX_RATE_WAIT_SECONDS go back to the queue for when the next is free;
@@ -116,12 +130,17 @@ def _send_channel_messages(messages: list[Message]) -> dict[int, str]:
             results[message.pk] = MessageState.QUEUED
         if not jobs:
             return results
-        outcomes = channel.type.send_many(channel, jobs)
-        answered = [
-            (job, outcome) for job, outcome in zip(jobs, outcomes, strict=True) if not _is_late(outcome)
-        ]
+        outcomes = channel.type.send_many(channel, jobs, still_claimed=claims.still_claimed)
+        answered: list[tuple[SendJob, SendResult | ProviderError]] = []
+        messages = []
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            if outcome is None:
+                results[job.message.pk] = "not-claimed"  # a sweep took it back: its new task sends it
+            elif _is_late(outcome):
+                messages.append(job.message)
+            else:
+                answered.append((job, outcome))
         results.update(_record([job for job, _ in answered], [outcome for _, outcome in answered]))
-        messages = [job.message for job, outcome in zip(jobs, outcomes, strict=True) if _is_late(outcome)]
         if not messages:
             return results
     for message in messages:  # late round after round (an overloaded worker): back to the queue for a moment
@@ -130,7 +149,7 @@ def _send_channel_messages(messages: list[Message]) -> dict[int, str]:
     return results
 
 
-def _is_late(outcome: SendResult | ProviderError) -> bool:
+def _is_late(outcome: SendResult | ProviderError | None) -> bool:
     return isinstance(outcome, ProviderError) and outcome.code == LATE_FOR_SLOT
 
 

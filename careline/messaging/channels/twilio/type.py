@@ -18,7 +18,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -312,16 +312,22 @@ class TwilioType(ChannelType):
             return  # send_many answers each job with the error
         twilio_send_prepare(channel, client_settings)
 
-    def send_many(self, channel: Channel, jobs: Sequence[SendJob]) -> list[SendResult | ProviderError]:
+    def send_many(
+        self,
+        channel: Channel,
+        jobs: Sequence[SendJob],
+        *,
+        still_claimed: Callable[[Message], bool] | None = None,
+    ) -> list[SendResult | ProviderError | None]:
         """Many requests in flight at once through the twilio client's asynchronous HTTP client."""
         if len(jobs) == 1:
-            return super().send_many(channel, jobs)
+            return super().send_many(channel, jobs, still_claimed=still_claimed)
         try:
             client_settings = self.client_settings(channel)
         except ProviderError as error:
             return [error] * len(jobs)
         requests = [(job, self.send_params(channel, job.message)) for job in jobs]
-        return twilio_send_many(channel, client_settings, requests)
+        return list(twilio_send_many(channel, client_settings, requests))
 
     def client_settings(self, channel: Channel) -> tuple[str, str, str, float]:
         """Account SID, auth token, API base URL and timeout of CHANNEL (after checking its configuration)."""
