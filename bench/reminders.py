@@ -212,7 +212,14 @@ def _messages_to(prefix: str) -> Any:
 
 
 def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
-    from bench.messaging_outbound import ceiling, make_channel, start_double, stop
+    from bench.messaging_outbound import (
+        _cpu_seconds,
+        async_ceiling,
+        ceiling,
+        make_channel,
+        start_double,
+        stop,
+    )
     from bench.reminders_eta import send_reminder_eta
     from careline.celery import app
 
@@ -225,7 +232,7 @@ def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
         translations={"es": default_template("es")},
     )
     pipeline_ids = load(count, prefix="D", starts_in=timedelta(hours=3))
-    eta_ids = load(count, prefix="E", starts_in=timedelta(hours=3))
+    eta_ids = load(count, prefix="E", starts_in=timedelta(hours=3)) if args.eta else []
     reminders_plan_bulk(appointment_ids=pipeline_ids + eta_ids)
     pipeline_reminders = list(
         Reminder.objects.filter(appointment_id__in=pipeline_ids, rule=rule).values_list("pk", flat=True)
@@ -233,7 +240,7 @@ def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
     eta_reminders = list(
         Reminder.objects.filter(appointment_id__in=eta_ids, rule=rule).values_list("pk", flat=True)
     )
-    assert len(pipeline_reminders) == len(eta_reminders) == count
+    assert len(pipeline_reminders) == count and len(eta_reminders) == (count if args.eta else 0)
 
     queue = f"bench-rem-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = queue  # this run's tasks go to this run's workers only
@@ -242,8 +249,16 @@ def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
     procs: list[Any] = []
     try:
         channel = make_channel(info)
-        ceilings = [ceiling(channel, args.ceiling_messages) for _ in range(args.ceiling_runs)]
+        ceilings, ceiling_cpu = [], []
+        for _ in range(args.ceiling_runs):
+            cpu = time.process_time()
+            ceilings.append(ceiling(channel, args.ceiling_messages))
+            ceiling_cpu.append((time.process_time() - cpu) / args.ceiling_messages)
+        async_ceilings = [async_ceiling(channel, args.ceiling_messages) for _ in range(args.ceiling_runs)]
         procs = start_workers(queue, args.workers, args.concurrency, log_dir)
+        time.sleep(5)  # the workers' start-up is not the pipeline's CPU
+        load_before = os.getloadavg()
+        worker_cpu = sum(_cpu_seconds(proc.pid) for proc in procs)
 
         # The pipeline: the rows fall due ("time moves forward"); the sweep runs here like beat would.
         Reminder.objects.filter(pk__in=pipeline_reminders).update(
@@ -266,6 +281,10 @@ def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
         marks = _wait_sent(_messages_to("D"), count, procs, log_dir, tick=tick)
         pipeline_seconds = marks[1.0] - started
         pipeline_rate = count * 0.9 / (marks[1.0] - marks[0.1])
+        worker_cpu = sum(_cpu_seconds(proc.pid) for proc in procs) - worker_cpu
+        load_after = os.getloadavg()
+        if not args.eta:
+            raise _SkipEta
 
         # The common design: one task per reminder, published with an ETA (here a few seconds ahead).
         Reminder.objects.filter(pk__in=eta_reminders).update(due_at=timezone.now() - timedelta(seconds=1))
@@ -277,19 +296,26 @@ def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
         publish_seconds = time.perf_counter() - published
         eta_marks = _wait_sent(_messages_to("E"), count, procs, log_dir)
         eta_rate = count * 0.9 / (eta_marks[1.0] - eta_marks[0.1])
+    except _SkipEta:
+        eta_rate = publish_seconds = 0.0
     finally:
         stop(procs)
         double.kill()
         double.wait()
-    duplicates = (
-        Message.objects.filter(direction=Message.Direction.OUTBOUND, state=MessageState.SENT).count()
-        - 2 * count
-    )
+    duplicates = Message.objects.filter(
+        direction=Message.Direction.OUTBOUND, state=MessageState.SENT
+    ).count() - (2 * count if args.eta else count)
     return {
         "reminders": count,
         "workers": args.workers,
         "concurrency": args.concurrency,
         "ceiling_per_second": statistics.median(ceilings),
+        "ceiling_cpu_ms_per_message": 1000 * statistics.median(ceiling_cpu),
+        "async_ceiling_per_second": statistics.median(async_ceilings),
+        "worker_cpu_ms_per_message": 1000 * worker_cpu / count,
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+        "cpus": os.cpu_count(),
         "pipeline_per_second": pipeline_rate,
         "pipeline_seconds": pipeline_seconds,
         "sweep_seconds": sweep["seconds"],
@@ -299,6 +325,10 @@ def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
         "eta_publish_seconds": publish_seconds,
         "extra_messages": duplicates,
     }
+
+
+class _SkipEta(Exception):
+    """The ETA design is not measured this run (--no-eta)."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -311,6 +341,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--sweep-seconds", type=float, default=1.0)
+    parser.add_argument("--eta", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     call_command("migrate", verbosity=0)

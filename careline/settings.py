@@ -383,6 +383,20 @@ CARELINE_TRAINING_REMINDER_DAYS = env_int_list(
 )
 # Delivery reports of concurrent webhook requests committed together (one INSERT a batch) in each web process.
 CARELINE_WEBHOOK_GROUP_COMMIT = env_bool("CARELINE_WEBHOOK_GROUP_COMMIT", True)
+# Requests one worker keeps in flight to a provider while sending a batch (channel types that send
+# asynchronously; the others send one at a time).
+CARELINE_SEND_CONCURRENCY = env_int("CARELINE_SEND_CONCURRENCY", 16, minimum=1, maximum=256)
+# Where the shared send-rate limits live: Redis (the broker's, when it is Redis) or, blank, the database.
+CARELINE_RATE_LIMIT_REDIS_URL = env_str(
+    "CARELINE_RATE_LIMIT_REDIS_URL",
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+)
+if CARELINE_RATE_LIMIT_REDIS_URL and not CARELINE_RATE_LIMIT_REDIS_URL.startswith(
+    ("redis://", "rediss://", "unix://")
+):
+    raise ConfigurationError(
+        "CARELINE_RATE_LIMIT_REDIS_URL: expected a redis://, rediss:// or unix:// URL, or blank"
+    )
 # Referrals: the "were you able to book?" check-in N days after sending (and again after "not yet"), and
 # when a referral with no change counts as stalled on the worklist.
 CARELINE_REFERRAL_CHECKIN_DAYS = env_int("CARELINE_REFERRAL_CHECKIN_DAYS", 7, minimum=1, maximum=90)
@@ -410,6 +424,10 @@ TWILIO_MESSAGING_SERVICE_SID = env_optional("TWILIO_MESSAGING_SERVICE_SID")
 TWILIO_API_BASE_URL = env_optional("TWILIO_API_BASE_URL")
 TWILIO_KEYWORD_REPLIES = env_choice("TWILIO_KEYWORD_REPLIES", "provider", ("provider", "careline"))
 TWILIO_RATE_PER_SECOND = env_optional("TWILIO_RATE_PER_SECOND")
+# Provider limits (messages per second, 0 = none), held across every worker and host: each sender number
+# (10DLC, toll-free and short codes each have their own) and each Messaging Service as a whole.
+TWILIO_NUMBER_RATE_PER_SECOND = env_int("TWILIO_NUMBER_RATE_PER_SECOND", 0, minimum=0, maximum=10_000)
+TWILIO_SERVICE_RATE_PER_SECOND = env_int("TWILIO_SERVICE_RATE_PER_SECOND", 0, minimum=0, maximum=10_000)
 # Hosts an administrator may point a channel's API base URL at (https only; "*.example.com" for subdomains).
 # A provider's own API host (api.twilio.com) is always allowed; loopback only in development.
 CARELINE_CHANNEL_API_HOSTS = [host.lower().rstrip(".") for host in env_list("CARELINE_CHANNEL_API_HOSTS", [])]

@@ -491,14 +491,15 @@ class MessagingPolicy(models.Model):
         return self.window_start is not None and self.window_end is not None
 
 
-class RateSlot(models.Model):
-    """The next free send slot of a rate-limited channel, shared by every worker on every host."""
+class RateBucket(models.Model):
+    """The next free send slot under one rate limit (a channel, a sender number, a Messaging Service), shared
+    by every worker on every host; used when Careline runs without Redis (outbound/ratelimit.py)."""
 
-    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, related_name="rate_slot")
+    key = models.CharField(max_length=200, unique=True)
     next_at = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"{self.channel}: next at {self.next_at}"
+        return f"{self.key}: next at {self.next_at}"
 
 
 class PromptState(models.TextChoices):

@@ -11,8 +11,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -93,6 +94,7 @@ class ProviderError(Exception):
         opted_out: bool = False,
         landline: bool = False,
         ambiguous: bool = False,
+        rate_limited: bool = False,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
@@ -100,6 +102,8 @@ class ProviderError(Exception):
         self.opted_out = opted_out
         self.landline = landline
         self.ambiguous = ambiguous
+        # The provider refused for its sending rate (429): the message waits and goes again, not a failure.
+        self.rate_limited = rate_limited
 
 
 class InboundRejected(Exception):
@@ -121,6 +125,40 @@ class ConfigField:
 class SendResult:
     provider_message_id: str
     state: str = "sent"
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most PER_SECOND sends a second under KEY (e.g. "twilio:AC...:number:+15551234567"), held by
+    outbound/ratelimit.py across every worker and host."""
+
+    key: str
+    per_second: float
+
+
+@dataclass(frozen=True)
+class SendJob:
+    """One message to hand to the provider, not before AT (this process's time.monotonic()), and not
+    more than SLOT_LATENESS_SECONDS after it: a send that goes late could crowd the next second's sends
+    into one window, so it is not made (`late_for_slot`) and takes a new slot instead."""
+
+    message: Message
+    at: float = 0.0
+
+    def late(self, now: float) -> bool:
+        return bool(self.at) and now - self.at > SLOT_LATENESS_SECONDS
+
+
+# Well under what the limiter's headroom leaves a second (outbound/ratelimit.py: 10% of the slots, 111 ms).
+SLOT_LATENESS_SECONDS = 0.05
+LATE_FOR_SLOT = "late-for-slot"
+
+
+def late_for_slot() -> ProviderError:
+    """The answer for a job whose slot passed before it could go out: nothing was sent."""
+    return ProviderError(
+        "the send slot passed before the request could go", permanent=False, code=LATE_FOR_SLOT
+    )
 
 
 @dataclass(frozen=True)
@@ -169,6 +207,46 @@ class ChannelType(Plugin, ABC):
     @abstractmethod
     def send(self, channel: Channel, message: Message) -> SendResult:
         """Hand MESSAGE to the provider; ProviderError when it refuses or fails."""
+
+    def send_many(
+        self,
+        channel: Channel,
+        jobs: Sequence[SendJob],
+        *,
+        still_claimed: Callable[[Message], bool] | None = None,
+    ) -> list[SendResult | ProviderError | None]:
+        """Hand each job's message to the provider at its time; each one's result or error, in order.
+
+        This default sends one after another, first asking STILL_CLAIMED (a long batch renews its claims;
+        None: a sweep took the message back, so it is not sent here); a type with an asynchronous client
+        keeps many in flight and finishes a batch well within the claim's time.
+        """
+        results: list[SendResult | ProviderError | None] = []
+        for job in jobs:
+            delay = job.at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if still_claimed is not None and not still_claimed(job.message):
+                results.append(None)
+                continue
+            if job.late(time.monotonic()):
+                results.append(late_for_slot())
+                continue
+            try:
+                results.append(self.send(channel, job.message))
+            except ProviderError as error:
+                results.append(error)
+        return results
+
+    def send_prepare(self, channel: Channel) -> None:
+        """Open what sending needs (a client, its connections) before slots are taken for a batch: time
+        spent on it afterwards would make the first sends late for their slots."""
+
+    def rate_limits(self, channel: Channel, message: Message) -> list[RateLimit]:
+        """The limits MESSAGE is sent under: the channel's own rate, and those a type adds (its sender's)."""
+        if not channel.rate_per_second:
+            return []
+        return [RateLimit(f"channel:{channel.pk}", float(channel.rate_per_second))]
 
     def send_to_staff(self, channel: Channel, *, to_address: str, subject: str, body: str) -> SendResult:
         """Hand a notice for a member of staff (an on-call page) to the provider; ProviderError on failure.

@@ -1,4 +1,4 @@
-"""Sending claimed messages: re-check the policy, wait for a rate slot, call the channel type, record the result.
+"""Sending claimed messages: re-check the policy, take a rate slot, call the channel type, record the result.
 
 A temporary provider error puts the message back in the queue with a jittered backoff (`due_at`); a
 permanent one, or running out of attempts, fails it. What a message is about may have changed while it
@@ -14,14 +14,15 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Case, CharField, F, Value, When
 from django.utils import timezone
 
-from careline.messaging.channels.base import ProviderError
+from careline.messaging.channels.base import LATE_FOR_SLOT, ProviderError, SendJob, SendResult
 from careline.messaging.conversation_facts import conversation_facts
 from careline.messaging.models import Conversation, Message, MessageState
 from careline.messaging.outbound import queue
 from careline.messaging.outbound.policy import SuppressionFacts, purpose_needs_consent, suppression_reason_for
+from careline.messaging.outbound.ratelimit import rate_slots_take
 from careline.messaging.outbound.status import (
     AMBIGUOUS_MARK,
     message_find_sent,
@@ -31,6 +32,8 @@ from careline.messaging.outbound.status import (
 from careline.messaging.subjects import subjects_stale
 
 MAX_RATE_WAIT_SECONDS = 1.0
+RATE_LIMITED_WAIT_SECONDS = 1.0  # after a provider's 429, one to two seconds
+LATE_ROUNDS = 3  # rounds of new slots for sends that went late before the rest go back to the queue
 
 
 def backoff(attempt: int) -> timedelta:
@@ -48,8 +51,10 @@ def message_dispatch(message_id: int) -> str:
 def messages_dispatch(message_ids: Sequence[int]) -> dict[int, str]:
     """Send each of MESSAGE_IDS that is due and not being sent by anyone else; the state each ended in.
 
-    A batch is claimed in one transaction and its consent and landline facts are read in two queries;
-    a message still waiting its turn in a long batch renews its claim, so the sweep never takes it over.
+    A batch is claimed in one transaction and its consent and landline facts are read in two queries.
+    Each message is checked (subject, policy) and given its send slot under its rate limits first; then
+    the channel type sends the batch's messages, each at its slot (an asynchronous type keeps many
+    requests in flight), and the sent ones are recorded in one UPDATE.
     """
     results = dict.fromkeys(message_ids, "not-claimed")
     now = timezone.now()
@@ -65,25 +70,91 @@ def messages_dispatch(message_ids: Sequence[int]) -> dict[int, str]:
         facts = SuppressionFacts.load([message.to_address for message in messages], purposes=purposes)
     # What a message is about may have changed while it waited (a visit moved): asked just before sending.
     stale = subjects_stale(messages)
-    renew_after = queue.SENDING_TIMEOUT.total_seconds() / 3
-    started = time_module.monotonic()
+    claims = _Claims()
+    ready: dict[int, list[Message]] = {}
     for message in messages:
-        if time_module.monotonic() - started > renew_after:
-            renewed = timezone.now()
-            if not Message.objects.filter(
-                pk=message.pk, state=MessageState.SENDING, claimed_at=message.claimed_at
-            ).update(claimed_at=renewed):
-                continue  # taken back by a sweep: no longer this worker's to send
-            message.claimed_at, started = renewed, time_module.monotonic()
+        if not claims.still_claimed(message):
+            continue  # taken back by a sweep: no longer this worker's to send
         if message.pk in stale:
             _finish(message, MessageState.CANCELLED, error_message=stale[message.pk][:300])
             results[message.pk] = MessageState.CANCELLED
             continue
-        results[message.pk] = _dispatch_claimed(message, facts)
+        outcome = _prepare(message, facts)
+        if outcome:
+            results[message.pk] = outcome
+        else:
+            ready.setdefault(message.channel_id, []).append(message)
+    for channel_messages in ready.values():
+        results.update(_send_channel_messages(channel_messages, claims))
     return results
 
 
-def _dispatch_claimed(message: Message, facts: SuppressionFacts | None) -> str:
+class _Claims:
+    """Keeps a long batch's claims: once a third of SENDING_TIMEOUT has passed, a message's claim is renewed
+    before it is worked on (so the sweep never takes it over); False when a sweep already took it back."""
+
+    def __init__(self) -> None:
+        self.renew_after = queue.SENDING_TIMEOUT.total_seconds() / 3
+        self.started = time_module.monotonic()
+
+    def still_claimed(self, message: Message) -> bool:
+        if time_module.monotonic() - self.started <= self.renew_after:
+            return True
+        renewed = timezone.now()
+        if not Message.objects.filter(
+            pk=message.pk, state=MessageState.SENDING, claimed_at=message.claimed_at
+        ).update(claimed_at=renewed):
+            return False
+        message.claimed_at, self.started = renewed, time_module.monotonic()
+        return True
+
+
+def _send_channel_messages(messages: list[Message], claims: _Claims) -> dict[int, str]:
+    """Send one channel's MESSAGES, each in a rate slot taken for the batch at once, and record the answers.
+
+    Messages beyond the slots within MAX_RATE_WAIT_SECONDS go back to the queue for when the next is free;
+    a send whose slot passed before it could go takes a new slot in another round.
+    """
+    channel = messages[0].channel
+    limits = channel.type.rate_limits(channel, messages[0])  # a channel's sends share its limits
+    results: dict[int, str] = {}
+    if limits:
+        channel.type.send_prepare(channel)
+    for _ in range(LATE_ROUNDS):
+        slots = rate_slots_take(limits, len(messages), max_wait=MAX_RATE_WAIT_SECONDS)
+        jobs = [
+            SendJob(message=message, at=at) for message, at in zip(messages, slots.deadlines, strict=False)
+        ]
+        for message in messages[len(jobs) :]:
+            _requeue_not_attempted(message, wait=slots.refused_wait)
+            results[message.pk] = MessageState.QUEUED
+        if not jobs:
+            return results
+        outcomes = channel.type.send_many(channel, jobs, still_claimed=claims.still_claimed)
+        answered: list[tuple[SendJob, SendResult | ProviderError]] = []
+        messages = []
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            if outcome is None:
+                results[job.message.pk] = "not-claimed"  # a sweep took it back: its new task sends it
+            elif _is_late(outcome):
+                messages.append(job.message)
+            else:
+                answered.append((job, outcome))
+        results.update(_record([job for job, _ in answered], [outcome for _, outcome in answered]))
+        if not messages:
+            return results
+    for message in messages:  # late round after round (an overloaded worker): back to the queue for a moment
+        _requeue_not_attempted(message, wait=RATE_LIMITED_WAIT_SECONDS)
+        results[message.pk] = MessageState.QUEUED
+    return results
+
+
+def _is_late(outcome: SendResult | ProviderError | None) -> bool:
+    return isinstance(outcome, ProviderError) and outcome.code == LATE_FOR_SLOT
+
+
+def _prepare(message: Message, facts: SuppressionFacts | None) -> str:
+    """ "" when MESSAGE may go (policy passed, no earlier attempt already reached the provider); else its state."""
     channel = message.channel
     reason = suppression_reason_for(
         channel=channel,
@@ -96,29 +167,67 @@ def _dispatch_claimed(message: Message, facts: SuppressionFacts | None) -> str:
     if reason:
         _finish(message, MessageState.SUPPRESSED, suppression_reason=reason)
         return MessageState.SUPPRESSED
-    wait = queue.rate_slot_wait(channel)
-    if wait > MAX_RATE_WAIT_SECONDS:
-        Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
-            state=MessageState.QUEUED,
-            due_at=timezone.now() + timedelta(seconds=wait),
-            attempts=F("attempts") - 1,
-            enqueued_at=None,
-        )
-        return MessageState.QUEUED
-    if wait:
-        time_module.sleep(wait)
     if message.error_message.startswith(AMBIGUOUS_MARK):
         # The last attempt may have reached the provider and asking then failed too: ask again first.
         found = message_find_sent(message, since=message.created_at)
         if found:
             message_mark_sent(message, found)
             return MessageState.SENT
-    try:
-        result = channel.type.send(channel, message)
-    except ProviderError as error:
-        return _after_provider_error(message, error)
-    message_mark_sent(message, result.provider_message_id, state=result.state)
-    return MessageState.SENT
+    return ""
+
+
+def _record(jobs: Sequence[SendJob], outcomes: Sequence[SendResult | ProviderError]) -> dict[int, str]:
+    """Store what the provider answered for each job; the state each message ended in."""
+    results: dict[int, str] = {}
+    plain: dict[int, str] = {}
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        message = job.message
+        if isinstance(outcome, ProviderError):
+            results[message.pk] = _after_provider_error(message, outcome)
+        elif outcome.state == MessageState.SENT:
+            plain[message.pk] = outcome.provider_message_id
+            results[message.pk] = MessageState.SENT
+        else:
+            message_mark_sent(message, outcome.provider_message_id, state=outcome.state)
+            results[message.pk] = MessageState.SENT
+    if plain:
+        _mark_sent_together(plain, [job.message for job in jobs if job.message.pk in plain])
+    return results
+
+
+def _mark_sent_together(provider_ids: dict[int, str], messages: Sequence[Message]) -> None:
+    """SENDING -> SENT with each provider id in one UPDATE; a row something else touched first (an early
+    callback, a sweep) goes through message_mark_sent, which merges with what is there."""
+    now = timezone.now()
+    updated = Message.objects.filter(
+        pk__in=list(provider_ids),
+        state=MessageState.SENDING,
+        provider_message_id__isnull=True,
+        sent_at__isnull=True,
+    ).update(
+        state=MessageState.SENT,
+        provider_message_id=Case(
+            *(When(pk=pk, then=Value(sid)) for pk, sid in provider_ids.items()), output_field=CharField()
+        ),
+        sent_at=now,
+        error_code="",
+        error_message="",
+    )
+    if updated == len(provider_ids):
+        return
+    for message in messages:
+        message_mark_sent(message, provider_ids[message.pk])  # conditional: a row already marked is left
+
+
+def _requeue_not_attempted(message: Message, *, wait: float, **fields: Any) -> None:
+    """Back to the queue for WAIT seconds from now, not counted as an attempt (it never reached the provider)."""
+    Message.objects.filter(pk=message.pk, state=MessageState.SENDING).update(
+        state=MessageState.QUEUED,
+        due_at=timezone.now() + timedelta(seconds=wait),
+        attempts=F("attempts") - 1,
+        enqueued_at=None,
+        **fields,
+    )
 
 
 def _finish(message: Message, state: str, **fields: Any) -> None:
@@ -134,6 +243,13 @@ def _finish(message: Message, state: str, **fields: Any) -> None:
 
 def _after_provider_error(message: Message, error: ProviderError) -> str:
     code, text = error.code[:20], str(error)[:300]
+    if error.rate_limited:
+        # The provider refused this one for its rate and kept nothing: it goes again a moment later, not
+        # counted as an attempt (a mark of an earlier ambiguous attempt stays: that question is still open).
+        wait = random.uniform(RATE_LIMITED_WAIT_SECONDS, 2 * RATE_LIMITED_WAIT_SECONDS)
+        noted = {} if message.error_message.startswith(AMBIGUOUS_MARK) else {"error_message": text}
+        _requeue_not_attempted(message, wait=wait, error_code=code, **noted)
+        return MessageState.QUEUED
     if error.ambiguous:
         found = message_find_sent(message)
         if found:

@@ -1,8 +1,7 @@
 """Queueing send tasks and claiming messages: only one worker ever sends a given message.
 
 Tasks carry ids only and go out after commit; a claim is a conditional UPDATE (QUEUED -> SENDING) or, for
-a batch, `SELECT ... FOR UPDATE SKIP LOCKED`. The channel's send rate is a shared row every worker takes
-its slot from.
+a batch, `SELECT ... FOR UPDATE SKIP LOCKED`. Send rates are held by outbound/ratelimit.py.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from careline.core.queue import task_enqueue
-from careline.messaging.models import Channel, Message, MessageState, RateSlot
+from careline.messaging.models import Message, MessageState
 
 SENDING_TIMEOUT = timedelta(seconds=settings.CARELINE_SENDING_TIMEOUT_SECONDS)  # then its worker is gone
 LOST_TASK_AFTER = timedelta(minutes=2)  # a due row not claimed this long after enqueueing lost its task
@@ -88,21 +87,3 @@ def messages_claim(message_ids: Sequence[int], now: datetime) -> list[int]:
                 state=MessageState.SENDING, claimed_at=now, attempts=F("attempts") + 1
             )
     return won
-
-
-def rate_slot_wait(channel: Channel, *, now: datetime | None = None) -> float:
-    """Take the channel's next send slot; the seconds to wait for it (0 when the channel has no limit).
-
-    One conditional UPDATE on a shared row, so the rate holds across every worker on every host.
-    """
-    if not channel.rate_per_second:
-        return 0.0
-    interval = timedelta(seconds=1.0 / channel.rate_per_second)
-    now = now or timezone.now()
-    RateSlot.objects.get_or_create(channel=channel, defaults={"next_at": now})
-    with transaction.atomic():
-        slot = RateSlot.objects.select_for_update().get(channel=channel)
-        start = max(slot.next_at, now)
-        slot.next_at = start + interval
-        slot.save(update_fields=["next_at"])
-    return max(0.0, (start - now).total_seconds())

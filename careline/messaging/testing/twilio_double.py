@@ -7,6 +7,7 @@
     double.fail_media(Fault(status=503), Fault(status=404))  # the next media downloads fail, in order
     double.set_rates(error_rate=0.05, delay_rate=0.02, delay=Fault.timeout(12))
     double.add_hook(lambda form: Fault(status=429) if ... else None)
+    double.set_rate_limit("+15551234567", 10)              # 429 / 20429 past 10 messages a second from it
     double.messages  /  double.sent_to("+1...")  /  double.requests  /  double.request_count
     double.stop()                              # also wakes every delayed answer
 
@@ -108,7 +109,8 @@ class RecordedRequest:
     authorized: bool
     status: int
     sid: str | None
-    at: float = field(default_factory=time.time)
+    at: float = field(default_factory=time.time)  # when it was answered
+    arrived: float = 0.0  # when it was received (message posts)
 
     def get(self, key: str, default: str = "") -> str:
         """The first form value of KEY (query value for GETs)."""
@@ -175,6 +177,9 @@ class TwilioDouble:
         self._delay_rate = 0.0
         self._delay = Fault.timeout(15)
         self._random = random.Random(seed)
+        # Provider limits: at most N accepted messages in any 1 s per sender (From, or MessagingServiceSid).
+        self._rate_limits: dict[str, int] = {}
+        self._accepted_at: dict[str, deque[float]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -286,6 +291,8 @@ class TwilioDouble:
             self._per_number.clear()
             self._hooks.clear()
             self._error_rate = self._delay_rate = 0.0
+            self._rate_limits.clear()
+            self._accepted_at.clear()
 
     def reset(self) -> None:
         """Forget faults, requests and messages."""
@@ -295,10 +302,38 @@ class TwilioDouble:
             self._messages.clear()
             self._by_sid.clear()
 
-    def _fault_for(self, form: dict[str, str]) -> Fault | None:
+    def set_rate_limit(self, sender: str, per_second: int | None) -> None:
+        """Answer 429 (error 20429) to a message from SENDER (a number or a Messaging Service SID) when
+        PER_SECOND of its messages were already accepted in the last second, like Twilio past a sender's MPS."""
+        with self._lock:
+            if per_second:
+                self._rate_limits[sender] = per_second
+            else:
+                self._rate_limits.pop(sender, None)
+            self._accepted_at.pop(sender, None)
+
+    def _over_rate(self, form: dict[str, str], arrived: float) -> bool:
+        """Whether FORM's sender is at its limit (called under the lock; counts FORM when it is not)."""
+        for sender in (form.get("From", ""), form.get("MessagingServiceSid", "")):
+            limit = self._rate_limits.get(sender) if sender else None
+            if limit is None:
+                continue
+            window = self._accepted_at.setdefault(sender, deque())
+            while window and window[0] <= arrived - 1.0:
+                window.popleft()
+            if len(window) >= limit:
+                return True
+        for sender in (form.get("From", ""), form.get("MessagingServiceSid", "")):
+            if sender and sender in self._rate_limits:
+                self._accepted_at[sender].append(arrived)
+        return False
+
+    def _fault_for(self, form: dict[str, str], arrived: float = 0.0) -> Fault | None:
         with self._lock:
             if self._next:
                 return self._next.popleft()
+            if self._rate_limits and self._over_rate(form, arrived or time.time()):
+                return Fault.twilio_error(20429)
             fault = self._per_number.get(form.get("To", ""))
             hooks = list(self._hooks)
             error_rate, delay_rate = self._error_rate, self._delay_rate
@@ -424,12 +459,15 @@ class TwilioDouble:
         }
 
     def _control_faults(self, spec: dict[str, Any]) -> None:
-        """Set rates from JSON: error_rate, error_status, error_code, delay_rate, delay_seconds, delay_accept."""
+        """Set rates from JSON: error_rate, error_status, error_code, delay_rate, delay_seconds, delay_accept,
+        rate_limits ({sender: messages per second})."""
         code = spec.get("error_code")
         error = Fault.twilio_error(int(code)) if code else Fault(status=int(spec.get("error_status", 500)))
         delay = Fault.timeout(
             float(spec.get("delay_seconds", 15)), accepted=bool(spec.get("delay_accept", True))
         )
+        for sender, per_second in dict(spec.get("rate_limits") or {}).items():
+            self.set_rate_limit(str(sender), int(per_second) if per_second else None)
         self.set_rates(
             error_rate=float(spec.get("error_rate", 0)),
             error=error,
@@ -497,6 +535,7 @@ class _Handler(BaseHTTPRequestHandler):
         return (self.rfile.read(length) if length else b"").decode("utf-8", "replace")
 
     def do_POST(self) -> None:
+        arrived = time.time()
         parts = urlsplit(self.path)
         raw = self._read_body()
         if parts.path.startswith("/_double/"):
@@ -517,7 +556,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._finish("POST", parts.path, {}, form, account, True, 400, _error_body(400, problem, ""))
             return
         double = self.double
-        fault = double._fault_for(flat)
+        fault = double._fault_for(flat, arrived)
         accepted = None
         if fault is None or fault.accept or (fault.status == 201):
             accepted = double._accept(account, flat, form.get("MediaUrl", []))
@@ -525,10 +564,10 @@ class _Handler(BaseHTTPRequestHandler):
             double._released.wait(fault.delay)
         if fault is not None and fault.status >= 400:
             body = _error_body(fault.status, fault.code, fault.message)
-            self._finish("POST", parts.path, {}, form, account, True, fault.status, body, accepted)
+            self._finish("POST", parts.path, {}, form, account, True, fault.status, body, accepted, arrived)
             return
         assert accepted is not None
-        self._finish("POST", parts.path, {}, form, account, True, 201, _public(accepted), accepted)
+        self._finish("POST", parts.path, {}, form, account, True, 201, _public(accepted), accepted, arrived)
 
     @staticmethod
     def _invalid(form: dict[str, str]) -> int | None:
@@ -613,9 +652,12 @@ class _Handler(BaseHTTPRequestHandler):
         status: int,
         payload: Any,
         accepted: dict[str, Any] | None = None,
+        arrived: float = 0.0,
     ) -> None:
         sid = accepted["sid"] if accepted else None
-        self.double._record(RecordedRequest(method, path, query, form, account, authorized, status, sid))
+        self.double._record(
+            RecordedRequest(method, path, query, form, account, authorized, status, sid, arrived=arrived)
+        )
         try:
             self._send(status, payload)
         except (BrokenPipeError, ConnectionResetError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.db import connections
@@ -12,11 +13,12 @@ from django.utils import timezone
 
 from careline.messaging.channels.base import ProviderError, SendResult
 from careline.messaging.channels.simulator.type import SimulatorType
-from careline.messaging.models import STATE_RANK, Message, MessageKind, MessageState, RateSlot
+from careline.messaging.models import STATE_RANK, Message, MessageKind, MessageState, RateBucket
 from careline.messaging.outbound import queue
 from careline.messaging.outbound.compose import MessageRefused, message_send
 from careline.messaging.outbound.dispatch import backoff, message_dispatch
-from careline.messaging.outbound.queue import message_claim, rate_slot_wait
+from careline.messaging.outbound.queue import message_claim
+from careline.messaging.outbound.ratelimit import RATE_HEADROOM, rate_slots_take
 from careline.messaging.outbound.status import AMBIGUOUS_MARK, message_mark_sent, message_status_apply
 from careline.messaging.outbound.sweep import messages_sweep
 from careline.messaging.services.channels import simulator_channel
@@ -397,31 +399,50 @@ def test_sweeps_running_at_once_enqueue_each_message_once(personas, clock, monke
 # --- the rate limiter -------------------------------------------------------------------------------------
 
 
+def _channel_slot(channel, max_wait=10.0):
+    """One slot of CHANNEL: (taken, its wait, or the wait of the one not taken)."""
+    with mock.patch("careline.messaging.outbound.ratelimit.time.monotonic", return_value=0.0):
+        slots = rate_slots_take(channel.type.rate_limits(channel, None), 1, max_wait=max_wait)
+    if slots.deadlines:
+        return True, slots.deadlines[0]  # on a monotonic clock standing at 0: the wait
+    return False, slots.refused_wait
+
+
 def test_rate_slots_are_spaced_across_calls(personas, clock):
     channel = simulator_channel()
     channel.rate_per_second = 4
     channel.save()
-    waits = [rate_slot_wait(channel) for _ in range(4)]
-    assert waits == pytest.approx([0.0, 0.25, 0.5, 0.75])
+    waits = [_channel_slot(channel)[1] for _ in range(4)]
+    step = 0.25 / RATE_HEADROOM
+    assert waits == pytest.approx([0.0, step, 2 * step, 3 * step])
     clock.shift(timedelta(seconds=2))
-    assert rate_slot_wait(channel) == 0.0
-    assert RateSlot.objects.count() == 1
+    assert _channel_slot(channel)[1] == 0.0
+    assert RateBucket.objects.count() == 1
 
 
 def test_no_rate_limit_means_no_wait_and_no_row(personas, clock):
-    assert rate_slot_wait(simulator_channel()) == 0.0
-    assert not RateSlot.objects.exists()
+    assert _channel_slot(simulator_channel())[1] == 0.0
+    assert not RateBucket.objects.exists()
+
+
+def test_a_slot_too_far_away_is_not_taken(personas, clock):
+    channel = simulator_channel()
+    channel.rate_per_second = 1
+    channel.save()
+    assert _channel_slot(channel)[0]
+    assert _channel_slot(channel, max_wait=0.5) == (False, pytest.approx(1 / RATE_HEADROOM))
+    assert _channel_slot(channel, max_wait=2)[1] == pytest.approx(1 / RATE_HEADROOM)  # the refusal took none
 
 
 def test_a_long_rate_wait_puts_the_message_back_for_later(personas, clock, sends):
     channel = simulator_channel()
     channel.rate_per_second = 0.5  # one every two seconds
     channel.save()
-    rate_slot_wait(channel)  # another worker took the current slot
+    _channel_slot(channel)  # another worker took the current slot
     message = message_send(body="Hi", patient=personas.pat, channel=channel)
     assert message_dispatch(message.pk) == MessageState.QUEUED
     message.refresh_from_db()
-    assert (message.attempts, message.due_at) == (0, timezone.now() + timedelta(seconds=2))
+    assert (message.attempts, message.due_at) == (0, timezone.now() + timedelta(seconds=2 / RATE_HEADROOM))
     assert sends[0] == []
 
 

@@ -5,7 +5,8 @@ messages). `api_base_url` replaces https://api.twilio.com for Twilio-compatible 
 loopback test double. Status callbacks carry the message id (`?m=`), so a callback that arrives before
 the worker stored Twilio's SID still finds its row.
 
-Errors: 5xx, 429, connection failures and 30003 are temporary; a read timeout after the request went
+Errors: 5xx, connection failures and 30003 are temporary; 429 (20429) is the provider's rate, retried
+without counting as an attempt; a read timeout after the request went
 out is ambiguous (Twilio may have accepted it: `find_sent` asks Twilio); 21211/30005 (invalid number),
 30006 (landline), 21610 (unsubscribed) and other 4xx are permanent.
 """
@@ -17,6 +18,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -40,9 +42,18 @@ from careline.messaging.channels.base import (
     InboundMessage,
     InboundRejected,
     ProviderError,
+    RateLimit,
+    SendJob,
     SendResult,
     StatusUpdate,
     outgoing_url_problem,
+)
+from careline.messaging.channels.twilio.async_send import twilio_send_many, twilio_send_prepare
+from careline.messaging.channels.twilio.errors import (
+    LANDLINE_CODES,
+    TWILIO_API,
+    UNSUBSCRIBED_CODES,
+    error_from_twilio,
 )
 from careline.messaging.services.attachments import media_url_allowed
 
@@ -51,7 +62,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TWILIO_API = "https://api.twilio.com"
 TWILIO_API_HOST = "api.twilio.com"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 FIND_SENT_SKEW = timedelta(minutes=5)  # clocks of Careline and the provider may differ a little
@@ -60,10 +70,6 @@ ENV_TWILIO_NAME = "Twilio (from environment)"
 ENV_TOKEN_VARIABLE = "TWILIO_AUTH_TOKEN"  # noqa: S105 - a variable name, not a secret
 MEDIA_MAX_REDIRECTS = 3  # Twilio answers a media URL with a redirect to its file store
 
-TEMPORARY_CODES = frozenset({30003, 20429})
-INVALID_NUMBER_CODES = frozenset({21211, 30005, 21614})
-LANDLINE_CODES = frozenset({30006})
-UNSUBSCRIBED_CODES = frozenset({21610})
 
 # Twilio's message statuses -> Careline's delivery states ("receiving"/"received" are inbound only).
 STATUS_MAP = {
@@ -137,29 +143,6 @@ def _status_callback_url(message: Message) -> str:
 
 def _absolute(url: str) -> str:
     return url if url.startswith(("http://", "https://")) else f"{settings.PUBLIC_BASE_URL}/{url.lstrip('/')}"
-
-
-def _error_from_twilio(exc: TwilioRestException) -> ProviderError:
-    status = int(exc.status or 0)
-    try:
-        code = int(exc.code) if exc.code is not None else None
-    except (TypeError, ValueError):
-        code = None
-    label = str(code or status)
-    text = f"Twilio answered {status}" + (f" (error {code})" if code else "")
-    if code in UNSUBSCRIBED_CODES:
-        return ProviderError(
-            f"{text}: the recipient unsubscribed", permanent=True, code=label, opted_out=True
-        )
-    if code in LANDLINE_CODES:
-        return ProviderError(
-            f"{text}: a landline or unreachable carrier", permanent=True, code=label, landline=True
-        )
-    if code in INVALID_NUMBER_CODES:
-        return ProviderError(f"{text}: the number is not valid", permanent=True, code=label)
-    if code in TEMPORARY_CODES or status == 429 or status >= 500:
-        return ProviderError(f"{text}: temporary", permanent=False, code=label)
-    return ProviderError(text, permanent=True, code=label)
 
 
 def _connection_failed_before_sending(exc: requests.ConnectionError) -> bool:
@@ -272,6 +255,82 @@ class TwilioType(ChannelType):
 
     def client(self, channel: Channel) -> Client:
         """The cached client for CHANNEL in this process (a new one when its settings change)."""
+        account_sid, token, base_url, timeout = self.client_settings(channel)
+        # The pid is part of the key: a forked worker must not share its parent's connections.
+        key = (os.getpid(), channel.pk, account_sid, token, base_url, timeout)
+        client = _clients.get(key)
+        if client is None:
+            with _clients_lock:
+                client = _clients.get(key)
+                if client is None:
+                    http = _BaseUrlHttpClient(base_url=base_url, timeout=timeout)
+                    client = Client(account_sid, token, account_sid=account_sid, http_client=http)
+                    _clients[key] = client
+        return client
+
+    def send_params(self, channel: Channel, message: Message) -> dict[str, Any]:
+        """The arguments of Twilio's Messages create for MESSAGE."""
+        config = channel.config or {}
+        params: dict[str, Any] = {
+            "to": message.to_address,
+            "body": message.body or None,
+            "status_callback": _status_callback_url(message),
+        }
+        if config.get("messaging_service_sid"):
+            params["messaging_service_sid"] = config["messaging_service_sid"]
+        else:
+            params["from_"] = config.get("from_number") or channel.address
+        media = [_absolute(item["url"]) for item in (message.media or []) if item.get("url")]
+        if media:
+            params["media_url"] = media
+        return params
+
+    def rate_limits(self, channel: Channel, message: Message) -> list[RateLimit]:
+        """The channel's own rate, and its sender's: the number's (10DLC, toll-free, short code) or the
+        Messaging Service's, keyed by account and sender so channels sharing a sender share its limit."""
+        limits = super().rate_limits(channel, message)
+        config = channel.config or {}
+        account = str(config.get("account_sid") or "")
+        service = str(config.get("messaging_service_sid") or "")
+        if service:
+            if settings.TWILIO_SERVICE_RATE_PER_SECOND:
+                limits.append(
+                    RateLimit(f"twilio:{account}:service:{service}", settings.TWILIO_SERVICE_RATE_PER_SECOND)
+                )
+        elif settings.TWILIO_NUMBER_RATE_PER_SECOND:
+            number = str(config.get("from_number") or channel.address)
+            limits.append(
+                RateLimit(f"twilio:{account}:number:{number}", settings.TWILIO_NUMBER_RATE_PER_SECOND)
+            )
+        return limits
+
+    def send_prepare(self, channel: Channel) -> None:
+        """Start this process's sending loop and the channel's asynchronous client."""
+        try:
+            client_settings = self.client_settings(channel)
+        except ProviderError:
+            return  # send_many answers each job with the error
+        twilio_send_prepare(channel, client_settings)
+
+    def send_many(
+        self,
+        channel: Channel,
+        jobs: Sequence[SendJob],
+        *,
+        still_claimed: Callable[[Message], bool] | None = None,
+    ) -> list[SendResult | ProviderError | None]:
+        """Many requests in flight at once through the twilio client's asynchronous HTTP client."""
+        if len(jobs) == 1:
+            return super().send_many(channel, jobs, still_claimed=still_claimed)
+        try:
+            client_settings = self.client_settings(channel)
+        except ProviderError as error:
+            return [error] * len(jobs)
+        requests = [(job, self.send_params(channel, job.message)) for job in jobs]
+        return list(twilio_send_many(channel, client_settings, requests))
+
+    def client_settings(self, channel: Channel) -> tuple[str, str, str, float]:
+        """Account SID, auth token, API base URL and timeout of CHANNEL (after checking its configuration)."""
         config = channel.config or {}
         # Before the token is read or any connection made: a stored row with a variable or URL the rules
         # refuse (saved before they existed) must never send the secret anywhere.
@@ -285,37 +344,15 @@ class TwilioType(ChannelType):
             timeout = float(config.get("timeout_seconds") or DEFAULT_TIMEOUT_SECONDS)
         except (TypeError, ValueError):
             timeout = DEFAULT_TIMEOUT_SECONDS
-        # The pid is part of the key: a forked worker must not share its parent's connections.
-        key = (os.getpid(), channel.pk, account_sid, token, base_url, timeout)
-        client = _clients.get(key)
-        if client is None:
-            with _clients_lock:
-                client = _clients.get(key)
-                if client is None:
-                    http = _BaseUrlHttpClient(base_url=base_url, timeout=max(0.01, timeout))
-                    client = Client(account_sid, token, account_sid=account_sid, http_client=http)
-                    _clients[key] = client
-        return client
+        return account_sid, token, base_url, max(0.01, timeout)
 
     def send(self, channel: Channel, message: Message) -> SendResult:
-        config = channel.config or {}
         client = self.client(channel)
-        params: dict[str, Any] = {
-            "to": message.to_address,
-            "body": message.body or None,
-            "status_callback": _status_callback_url(message),
-        }
-        if config.get("messaging_service_sid"):
-            params["messaging_service_sid"] = config["messaging_service_sid"]
-        else:
-            params["from_"] = config.get("from_number") or channel.address
-        media = [_absolute(item["url"]) for item in (message.media or []) if item.get("url")]
-        if media:
-            params["media_url"] = media
+        params = self.send_params(channel, message)
         try:
             created = client.api.v2010.accounts(client.account_sid).messages.create(**params)
         except TwilioRestException as exc:
-            error = _error_from_twilio(exc)
+            error = error_from_twilio(exc)
             logger.info("twilio refused message %s: %s", message.pk, error.code)
             raise error from None
         except requests.ReadTimeout as exc:
@@ -350,7 +387,7 @@ class TwilioType(ChannelType):
         try:
             created = client.api.v2010.accounts(client.account_sid).messages.create(**params)
         except TwilioRestException as exc:
-            raise _error_from_twilio(exc) from None
+            raise error_from_twilio(exc) from None
         except (requests.RequestException, TwilioException) as exc:
             raise ProviderError(
                 f"Twilio client error: {type(exc).__name__}", permanent=False, code="client"
@@ -367,7 +404,7 @@ class TwilioType(ChannelType):
                 to=message.to_address, limit=FIND_SENT_LIMIT, page_size=FIND_SENT_LIMIT
             )
         except TwilioRestException as exc:
-            raise _error_from_twilio(exc) from None
+            raise error_from_twilio(exc) from None
         except (requests.RequestException, TwilioException) as exc:
             raise ProviderError(
                 f"could not list Twilio messages: {type(exc).__name__}", permanent=False
