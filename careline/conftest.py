@@ -20,6 +20,7 @@ from careline.testing.browser import (  # noqa: F401 - fixtures and the report h
     pytest_runtest_makereport,
 )
 from careline.testing.clock import clock  # noqa: F401 - time frozen at @pytest.mark.clock(INSTANT)
+from careline.testing.db import DatabaseSetupUntimed
 from careline.testing.migration_rows import MIGRATION_ROWS, restore_after_flush
 from careline.testing.ordering import OrderPlugin
 from careline.testing.ordering import pytest_addoption as pytest_addoption  # --test-order
@@ -53,6 +54,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # One Chromium for all browser tests, which run last (careline/testing/browser.py).
     if not config.pluginmanager.has_plugin("careline-session-browser"):
         config.pluginmanager.register(SessionBrowserPlugin(), "careline-session-browser")
+    # Creating the test database is not part of the first database test's time limit (careline/testing/db.py).
+    if not config.pluginmanager.has_plugin("careline-database-setup-untimed"):
+        config.pluginmanager.register(DatabaseSetupUntimed(), "careline-database-setup-untimed")
     # --test-order=reverse|shuffle: no test depends on the order tests run in (careline/testing/ordering.py).
     if not config.pluginmanager.has_plugin("careline-test-order"):
         config.pluginmanager.register(OrderPlugin(), "careline-test-order")
