@@ -87,7 +87,7 @@ MIGRATION_ROWS = MigrationRows()
 
 def restore_after_flush(monkeypatch: Any) -> None:
     """After each transactional test's flush, put the migration-made rows back (see the module's note)."""
-    original = TransactionTestCase._fixture_teardown
+    original = TransactionTestCase._fixture_teardown  # type: ignore[attr-defined]
 
     def _fixture_teardown(self: TransactionTestCase) -> None:
         original(self)

@@ -59,9 +59,9 @@ class _Item:
 
 def test_test_order_reverses_or_shuffles_files_and_their_tests_and_keeps_browser_tests_last():
     items = [_Item("a.py::1"), _Item("a.py::2"), _Item("b.py::1"), _Item("c.py::1", browser=True)]
-    reversed_ = reorder(items, "reverse", 0)  # type: ignore[arg-type]
+    reversed_ = reorder(items, "reverse", 0)
     assert [item.nodeid for item in reversed_] == ["b.py::1", "a.py::2", "a.py::1", "c.py::1"]
-    shuffled = reorder(items, "shuffle", 3)  # type: ignore[arg-type]
+    shuffled = reorder(items, "shuffle", 3)
     assert sorted(item.nodeid for item in shuffled) == sorted(item.nodeid for item in items)
     assert shuffled[-1].nodeid == "c.py::1"
     files = [item.nodeid.split("::")[0] for item in shuffled[:-1]]
