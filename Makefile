@@ -5,6 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := /tmp/careline-uv/bin/uv
 PYTEST_ARGS ?=
+# `make test` runs the suite in parallel (pytest-xdist), one process per core; `make pytest` runs serially
+# unless given PYTEST_WORKERS (a number or auto). Each worker has its own test database, var directory and
+# Redis database (careline/testing/xdist_worker.py); whole files go to one worker (--dist loadfile).
+PYTEST_WORKERS ?=
 
 .PHONY: run test lint typecheck pytest bench lock clean messages screenshots
 
@@ -24,6 +28,7 @@ run: $(VENV)/.base-installed
 
 ## test: lint, type checks and the whole test suite
 test: $(VENV)/.dev-installed lint typecheck pytest
+test: PYTEST_WORKERS = auto
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check careline bench
@@ -35,7 +40,7 @@ typecheck: $(VENV)/.dev-installed
 # The suite runs on the database named by CARELINE_TEST_DATABASE_URL (PostgreSQL), else SQLite.
 pytest: $(VENV)/.dev-installed
 	CARELINE_VAR_DIR=$(CURDIR)/var/test $(if $(CARELINE_TEST_DATABASE_URL),DATABASE_URL=$(CARELINE_TEST_DATABASE_URL)) \
-		$(VENV)/bin/pytest $(PYTEST_ARGS)
+		$(VENV)/bin/pytest $(if $(PYTEST_WORKERS),-n $(PYTEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
 ## bench: patient search latency (and later pipelines) with figures for the README
 bench: $(VENV)/.dev-installed

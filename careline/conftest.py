@@ -20,6 +20,10 @@ from careline.testing.browser import (  # noqa: F401 - fixtures and the report h
     pytest_runtest_makereport,
 )
 from careline.testing.clock import clock  # noqa: F401 - time frozen at @pytest.mark.clock(INSTANT)
+from careline.testing.db import DatabaseSetupUntimed
+from careline.testing.migration_rows import MIGRATION_ROWS, restore_after_flush
+from careline.testing.ordering import OrderPlugin
+from careline.testing.ordering import pytest_addoption as pytest_addoption  # --test-order
 from careline.testing.personas import TEST_PASSWORD_HASHERS, Personas, build_personas, sign_in
 from careline.testing.shared_personas import SHARED, order_for_sharing
 
@@ -50,6 +54,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # One Chromium for all browser tests, which run last (careline/testing/browser.py).
     if not config.pluginmanager.has_plugin("careline-session-browser"):
         config.pluginmanager.register(SessionBrowserPlugin(), "careline-session-browser")
+    # Creating the test database is not part of the first database test's time limit (careline/testing/db.py).
+    if not config.pluginmanager.has_plugin("careline-database-setup-untimed"):
+        config.pluginmanager.register(DatabaseSetupUntimed(), "careline-database-setup-untimed")
+    # --test-order=reverse|shuffle: no test depends on the order tests run in (careline/testing/ordering.py).
+    if not config.pluginmanager.has_plugin("careline-test-order"):
+        config.pluginmanager.register(OrderPlugin(), "careline-test-order")
 
 
 # --- optional services: skip with a reason, except under CI where a missing service is a failure ----
@@ -149,6 +159,8 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if SHARED.builds or SHARED.per_test:
         terminalreporter.write_line(SHARED.summary())
+    if MIGRATION_ROWS.restores:
+        terminalreporter.write_line(MIGRATION_ROWS.summary())
 
 
 @pytest.fixture
@@ -178,6 +190,20 @@ def _flush_past_audit_guards() -> Iterator[None]:
     table's triggers refuse; the flush alone may pass them."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         flush_past_audit_guards(monkeypatch)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migration_rows_after_flush(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The rows data migrations made are kept once the test database is migrated and put back after every
+    transactional test's flush: no test depends on the order tests run in (careline/testing/migration_rows.py)."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for alias in connections:
+            MIGRATION_ROWS.capture(alias)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        restore_after_flush(monkeypatch)
         yield
 
 

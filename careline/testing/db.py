@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
@@ -54,3 +56,31 @@ def migrated_back(targets: list[tuple[str, str]]) -> Iterator[Any]:
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(latest)
+
+
+@contextmanager
+def timeout_paused() -> Iterator[None]:
+    """pytest-timeout's alarm (its `signal` method) held for the block, then re-armed with the time it had left.
+
+    Creating the test database runs in the first database test's setup of each process, so the 300 s a test
+    may take covered the migrations too: 50-130 s on a quiet machine, past 300 s with the machine's cores
+    shared by several runs, and then every database test of the run failed with the session fixture's timeout.
+    """
+    remaining, interval = signal.setitimer(signal.ITIMER_REAL, 0)
+    try:
+        yield
+    finally:
+        if remaining > 0:
+            signal.setitimer(signal.ITIMER_REAL, remaining, interval)
+
+
+class DatabaseSetupUntimed:
+    """A plugin (registered by careline/conftest.py: a conftest's own hooks do not see session fixtures) that
+    holds pytest-timeout's alarm while pytest-django creates the test database."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
+        if fixturedef.argname != "django_db_setup":
+            return (yield)
+        with timeout_paused():
+            return (yield)

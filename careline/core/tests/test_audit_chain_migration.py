@@ -18,6 +18,7 @@ def _migrate(target: tuple[str, str]) -> None:
     executor.migrate([target])
 
 
+@pytest.mark.timeout(600)  # migrates the whole schema back and forward: past 300 s on a loaded machine
 @pytest.mark.django_db(transaction=True)
 def test_existing_entries_are_chained_and_guarded_after_the_migration():
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes("core")[0]
@@ -44,6 +45,7 @@ def test_existing_entries_are_chained_and_guarded_after_the_migration():
     assert AuditEntry.objects.count() == 5
 
 
+@pytest.mark.timeout(600)  # migrates the whole schema back and forward: past 300 s on a loaded machine
 @pytest.mark.django_db(transaction=True)
 def test_existing_entries_get_their_kind_and_keep_their_hash_when_the_kind_is_added():
     from careline.core.actor import Actor
