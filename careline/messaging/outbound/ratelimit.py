@@ -65,7 +65,11 @@ for n = 1, tonumber(ARGV[1]) do
   waits[#waits + 1] = tostring(start - now)
 end
 for i, key in ipairs(KEYS) do
-  redis.call('SET', key, string.format('%.6f', free[i]), 'PX', math.ceil((free[i] - now) * 1000) + 1000)
+  -- Stored to the microsecond (Lua's tostring keeps 14 digits, too few for epoch seconds with six decimals).
+  local whole = math.floor(free[i])
+  local micros = tostring(math.floor((free[i] - whole) * 1000000))
+  local stored = tostring(whole) .. '.' .. string.rep('0', 6 - #micros) .. micros
+  redis.call('SET', key, stored, 'PX', math.ceil((free[i] - now) * 1000) + 1000)
 end
 waits[#waits + 1] = refused
 return waits
