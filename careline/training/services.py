@@ -95,13 +95,18 @@ def course_save(*, course: Course | None, values: Mapping[str, Any], actor: Acto
     course.updated_at = now
     with transaction.atomic():
         course.save()
-        audit_record(
-            action=AuditAction.CREATE if creating else AuditAction.UPDATE,
-            actor=actor,
-            obj=course,
-            detail=f"training course {'added' if creating else 'changed'}",
-        )
+        _audit_saved(actor, course, "course", creating=creating)
     return course
+
+
+def _audit_saved(actor: Actor, obj: Any, noun: str, *, creating: bool) -> None:
+    """The audit entry of an authoring change: "training NOUN added" or "... changed"."""
+    audit_record(
+        action=AuditAction.CREATE if creating else AuditAction.UPDATE,
+        actor=actor,
+        obj=obj,
+        detail=f"training {noun} {'added' if creating else 'changed'}",
+    )
 
 
 def lesson_save(
@@ -140,12 +145,7 @@ def lesson_save(
             lesson.original_name = (original_name or "")[:200]
         lesson.save()
         _course_changed(course)
-        audit_record(
-            action=AuditAction.CREATE if creating else AuditAction.UPDATE,
-            actor=actor,
-            obj=lesson,
-            detail=f"training lesson {'added' if creating else 'changed'}",
-        )
+        _audit_saved(actor, lesson, "lesson", creating=creating)
     return lesson
 
 
@@ -178,12 +178,7 @@ def question_save(
             [Choice(question=question, text=label, is_correct=right) for label, right in choices]
         )
         _course_changed(course)
-        audit_record(
-            action=AuditAction.CREATE if creating else AuditAction.UPDATE,
-            actor=actor,
-            obj=question,
-            detail=f"training quiz question {'added' if creating else 'changed'}",
-        )
+        _audit_saved(actor, question, "quiz question", creating=creating)
     return question
 
 
@@ -210,12 +205,7 @@ def protocol_save(*, protocol: Protocol | None, title: str, is_active: bool, act
     protocol.title, protocol.is_active = title, is_active
     with transaction.atomic():
         protocol.save()
-        audit_record(
-            action=AuditAction.CREATE if creating else AuditAction.UPDATE,
-            actor=actor,
-            obj=protocol,
-            detail=f"training protocol {'added' if creating else 'changed'}",
-        )
+        _audit_saved(actor, protocol, "protocol", creating=creating)
     return protocol
 
 
@@ -355,12 +345,7 @@ def assignment_save(
             Task.objects.filter(assignment=assignment, state=TaskState.OPEN).update(state=TaskState.WITHDRAWN)
         elif not assignment.on_first_sign_in:
             _tasks_give(assignment, assignment_people(assignment), today=timezone.localdate())
-        audit_record(
-            action=AuditAction.CREATE if creating else AuditAction.UPDATE,
-            actor=actor,
-            obj=assignment,
-            detail=f"training assignment {'added' if creating else 'changed'}",
-        )
+        _audit_saved(actor, assignment, "assignment", creating=creating)
     return assignment
 
 

@@ -436,6 +436,14 @@ def test_authoring_a_course_lesson_question_and_assignment_through_the_pages(per
     )
     assert response.status_code == 302
     assert Task.objects.get(course=course).user == personas.billing_a
+    from careline.core.models import AuditEntry
+
+    assert sorted(
+        AuditEntry.objects.filter(detail__startswith="training ").values_list("actor_id", "detail")
+    ) == [
+        (personas.admin.pk, f"training {noun} added")
+        for noun in sorted(["assignment", "course", "lesson", "quiz question"])
+    ]
 
 
 def test_bad_authoring_input_gets_a_message_and_changes_nothing(personas, clock):
