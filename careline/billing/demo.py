@@ -264,17 +264,19 @@ def _statements_and_collections(*, actor: Actor) -> dict[str, int]:
         "billing_guarantors": guarantors,
     }  # fmt: skip
     if len(statements) > 2:
-        plan_statement = statements[1]
-        try:
-            plan_create(
-                statement=plan_statement,
-                instalments=2,
-                first_due=timezone.localdate() + timedelta(days=10),
-                actor=actor,
-            )
+        # A plan on the statement that owes the most (others may owe less than two minimum instalments).
+        for plan_statement in sorted(statements[:2] + statements[3:], key=lambda st: -st.amount_due_cents):
+            try:
+                plan_create(
+                    statement=plan_statement,
+                    instalments=2,
+                    first_due=timezone.localdate() + timedelta(days=10),
+                    actor=actor,
+                )
+            except ValidationError:
+                continue  # paid since, or below two minimum instalments
             counts["billing_plans"] = 1
-        except ValidationError:
-            pass  # the balance is below two minimum instalments
+            break
         dispute_open(
             patient=statements[2].patient,
             statement=statements[2],

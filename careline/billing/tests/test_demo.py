@@ -70,3 +70,6 @@ def test_the_demo_has_statements_and_collections_under_way(
     )
     assert Dispute.objects.filter(resolved_at__isnull=True).count() == 1
     assert BillingTask.objects.exists()
+    from careline.billing.models import PaymentPlan
+
+    assert summary.counts["billing_plans"] == PaymentPlan.objects.filter(state="active").count() == 1
