@@ -5,12 +5,13 @@ over once; a worker holding a chunk mid-work is skipped, not waited for."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.db import connections, transaction
 
-from careline.billing.models import StatementRun, StatementRunChunk, StatementRunState
+from careline.billing.models import StatementRun, StatementRunState
 from careline.billing.services import statement_runs
 from careline.billing.services.statement_runs import statement_run_chunk, statement_runs_recover
 from careline.billing.tests.run_support import one_statement_and_one_text_each, owing_patients, waiting_run
@@ -30,31 +31,42 @@ def _texting_all_day(settings) -> None:
     settings.CARELINE_TEXTING_WINDOW = (time(0, 0), time.max)
 
 
-def _worker(run_id: int):
-    """A worker: chunk after chunk (its own queued task replaced by a loop) until none is left to claim."""
+def _workers(run_id: int, monkeypatch) -> tuple[dict[int, list[int]], Callable[[], int]]:
+    """Workers: chunk after chunk (the queued task replaced by a loop) until a worker claims none. The chunks
+    each thread claimed, by thread id, and the loop each thread runs."""
+    claimed: dict[int, list[int]] = {}
+    claim = statement_runs._claim_chunk
+
+    def claim_recorded(run):
+        chunk = claim(run)
+        if chunk is not None:
+            claimed.setdefault(threading.get_ident(), []).append(chunk.pk)
+        return chunk
+
+    monkeypatch.setattr(statement_runs, "_claim_chunk", claim_recorded)
 
     def loop() -> int:
-        done = StatementRunChunk.objects.filter(run_id=run_id, done_at__isnull=False)
-        worked = 0
+        mine = claimed.setdefault(threading.get_ident(), [])
         while True:
-            before = done.count()
+            before = len(mine)
             statement_run_chunk(run_id=run_id)
-            if done.count() == before:
-                return worked
-            worked += 1
+            if len(mine) == before:
+                return before
 
-    return loop
+    return claimed, loop
 
 
 def test_workers_at_once_claim_different_chunks_and_each_patient_gets_one_statement(personas, monkeypatch):
     monkeypatch.setattr(statement_runs, "task_enqueue", lambda *args: None)
     patients = owing_patients(personas, 8)
     run = waiting_run(personas)
-    worked = race(_worker(run.pk), count=3)
+    claimed, loop = _workers(run.pk, monkeypatch)
+    race(loop, count=3)
     statement_run_chunk(run_id=run.pk)  # whoever comes last finds none left and finishes the run
     run.refresh_from_db()
     assert run.state == StatementRunState.DONE and run.issued == 8
-    assert sum(worked) == run.chunks.count()  # each chunk worked once, by one of them
+    every_claim = [pk for pks in claimed.values() for pk in pks]
+    assert sorted(every_claim) == sorted(run.chunks.values_list("pk", flat=True))  # each chunk once, by one
     one_statement_and_one_text_each(patients)
 
 
