@@ -236,3 +236,15 @@ def test_a_keyword_opt_out_is_audited_as_nobody_in_particular(channel, personas)
     )
     assert entry.patient_id == personas.pat.pk
     assert ConsentEvent.objects.filter(method=ConsentMethod.KEYWORD).latest("id").recorded_by_id is None
+
+
+def test_stop_from_a_number_the_phone_metadata_does_not_know_is_still_recorded(channel):
+    """The provider gives the sender in E.164; a range phonenumbers calls invalid (exchange 000 here, or an
+    area code newer than its metadata) must not lose the opt-out: the text is processed and answered."""
+    number = "+16130000858"
+    message = receive(channel, "STOP", number=number)
+    message.refresh_from_db()
+    assert message.processed_at is not None
+    assert consent_state(number) == "revoked"
+    [reply] = replies()
+    assert reply.kind == MessageKind.KEYWORD_REPLY

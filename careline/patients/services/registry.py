@@ -6,6 +6,7 @@ rows of one change in one transaction, and appends one audit entry saying which 
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -43,6 +44,7 @@ from careline.patients.models import Channel as ContactChannel
 CONSENT_GIVEN = "given"
 CONSENT_REVOKED = "revoked"
 CONSENT_UNKNOWN = "unknown"
+_PROVIDER_E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 # Fields staff may change through `patient_update`; keys and timestamps are maintained by the model.
 PATIENT_EDITABLE_FIELDS = (
@@ -347,7 +349,7 @@ def consent_record(
 
     ACTOR recorded it: the entry names its staff user (none for the system or a patient's own keyword).
     """
-    e164 = parse_phone(phone_number)
+    e164 = _ledger_number(phone_number, method)
     if kind not in ConsentKind.values:
         raise ValidationError(f"“{kind}” is not a kind of consent entry.")
     if method not in ConsentMethod.values:
@@ -376,6 +378,19 @@ def consent_record(
             )
         )
     return event
+
+
+def _ledger_number(phone_number: str, method: str) -> str:
+    """The ledger's E.164 form of PHONE_NUMBER. A keyword or a provider's report came from a number the
+    provider gave in E.164: it is honoured as given even when the phone-number metadata does not know the
+    number's range (a new area code or exchange), since an opt-out must never be lost to a validation error."""
+    try:
+        return parse_phone(phone_number)
+    except ValidationError:
+        given = (phone_number or "").strip()
+        if method in (ConsentMethod.KEYWORD, ConsentMethod.PROVIDER) and _PROVIDER_E164.fullmatch(given):
+            return given
+        raise
 
 
 def consent_state(phone_number: str) -> str:
