@@ -20,7 +20,8 @@ from careline.core.queue import task_enqueue
 from careline.messaging.models import Message, MessageState
 
 SENDING_TIMEOUT = timedelta(seconds=settings.CARELINE_SENDING_TIMEOUT_SECONDS)  # then its worker is gone
-LOST_TASK_AFTER = timedelta(minutes=2)  # a due row not claimed this long after enqueueing lost its task
+# A due row not claimed this long after enqueueing lost its task.
+LOST_TASK_AFTER = timedelta(seconds=settings.CARELINE_LOST_TASK_SECONDS)
 DISPATCH_BATCH = 50  # messages per send task when many are queued at once
 
 

@@ -7,6 +7,7 @@ import logging
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
@@ -52,7 +53,8 @@ from careline.patients.models import ConsentKind, ConsentMethod, Patient, Patien
 
 logger = logging.getLogger(__name__)
 
-UNPROCESSED_AFTER = timedelta(minutes=1)  # a stored inbound row not processed by then lost its task
+# A stored inbound row not processed by then lost its task.
+UNPROCESSED_AFTER = timedelta(seconds=settings.CARELINE_LOST_TASK_SECONDS / 2)
 PROVIDER_OPT_OUT_TYPES = {"STOP": Keyword.OPT_OUT, "START": Keyword.OPT_IN, "HELP": Keyword.HELP}
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -68,7 +69,8 @@ logger = logging.getLogger(__name__)
 PLAN_CHUNK = 2000  # appointments loaded per query when planning in bulk
 CLAIM_BATCH = 200  # reminders per claim and per sending task
 SWEEP_MAX = 50_000  # reminders one sweep run claims at most; the next run takes the rest
-SENDING_TIMEOUT = timedelta(minutes=5)  # a row SENDING longer than this lost its task: claim it again
+# A row SENDING longer than this lost its task: claim it again.
+SENDING_TIMEOUT = timedelta(seconds=settings.CARELINE_SENDING_TIMEOUT_SECONDS)
 
 
 # --- planning -------------------------------------------------------------------------------------------
