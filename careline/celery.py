@@ -22,7 +22,7 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
     """Periodic sweeps: everything due later is a row with a due time, picked up here (never a long ETA)."""
     from django.conf import settings
 
-    return {
+    schedule: dict[str, dict[str, object]] = {
         "messaging-sweep": {"task": "messaging.sweep", "schedule": float(settings.CARELINE_SWEEP_SECONDS)},
         "messaging-inbound-media": {
             "task": "messaging.inbound_media_sweep",
@@ -75,6 +75,10 @@ def _beat_schedule() -> dict[str, dict[str, object]]:
         # Training reminders are by the day: the sweep writes at most one per task and day.
         "training-sweep": {"task": "training.sweep", "schedule": 3600.0},
     }
+    for entry in schedule.values():
+        # Their own queue (every worker consumes it), and dropped once the next one is due.
+        entry["options"] = {"queue": settings.CARELINE_SWEEP_QUEUE, "expires": entry["schedule"]}
+    return schedule
 
 
 @app.on_after_finalize.connect

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from kombu import Queue
 
 from careline.core.env import (
     ConfigurationError,
@@ -308,6 +309,11 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 # Tasks go to this queue unless routed; a deployment (or a test run) sharing one Redis names its own.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Beat's periodic sweeps go to a queue of their own that every worker consumes beside the default one, so a
+# backlog of work (a reminder burst, a broker that lost its queue and was refilled) never holds back the
+# sweeps that recover work; a sweep still waiting after its interval expires (the next one is queued).
+CARELINE_SWEEP_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-sweeps"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CARELINE_SWEEP_QUEUE))
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -374,8 +380,12 @@ CARELINE_MAX_MESSAGE_LENGTH = env_int("CARELINE_MAX_MESSAGE_LENGTH", 1600, minim
 CARELINE_SEND_MAX_ATTEMPTS = env_int("CARELINE_SEND_MAX_ATTEMPTS", 6, minimum=1, maximum=20)
 # A first retry waits half to all of this (milliseconds), doubling per attempt; tests and benches lower it.
 CARELINE_RETRY_BACKOFF_MS = env_int("CARELINE_RETRY_BACKOFF_MS", 10_000, minimum=10, maximum=600_000)
-# A message SENDING longer than this lost its worker: the sweep takes it back (after asking the provider).
+# A message (or a reminder) SENDING longer than this lost its worker: the sweep takes it back (a message
+# after asking the provider).
 CARELINE_SENDING_TIMEOUT_SECONDS = env_int("CARELINE_SENDING_TIMEOUT_SECONDS", 180, minimum=5, maximum=3600)
+# A due text enqueued this long ago and still not claimed lost its task (a broker that lost its queue): the
+# sweep queues it again. Inbound texts not processed after half of it are queued again the same way.
+CARELINE_LOST_TASK_SECONDS = env_int("CARELINE_LOST_TASK_SECONDS", 120, minimum=10, maximum=3600)
 CARELINE_SWEEP_SECONDS = env_int("CARELINE_SWEEP_SECONDS", 5, minimum=1, maximum=3600)
 # Staff training: reminder emails this many days before a task's due date (then weekly once overdue).
 CARELINE_TRAINING_REMINDER_DAYS = env_int_list(

@@ -60,8 +60,8 @@ def lag_seconds(now: datetime, oldest: datetime | None) -> float:
 
 
 def broker_queues() -> list[str]:
-    """The Celery queues to measure: the default queue and any routed one."""
-    queues = [settings.CELERY_TASK_DEFAULT_QUEUE]
+    """The Celery queues to measure: the default queue, beat's sweeps and any routed one."""
+    queues = [settings.CELERY_TASK_DEFAULT_QUEUE, settings.CARELINE_SWEEP_QUEUE]
     for route in dict(getattr(settings, "CELERY_TASK_ROUTES", None) or {}).values():
         queue = route.get("queue") if isinstance(route, dict) else None
         if queue and queue not in queues:
