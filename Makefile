@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # Redis database (careline/testing/xdist_worker.py); whole files go to one worker (--dist loadfile).
 PYTEST_WORKERS ?=
 
-.PHONY: run test lint typecheck pytest bench lock clean messages screenshots
+.PHONY: run test lint typecheck pytest bench chaos lock clean messages screenshots
 
 $(VENV)/.base-installed: requirements/base.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ pytest: $(VENV)/.dev-installed
 ## bench: patient search latency (and later pipelines) with figures for the README
 bench: $(VENV)/.dev-installed
 	CARELINE_VAR_DIR=$(CURDIR)/var/bench $(PY) -m bench
+
+## chaos: 10,000 reminders and 2,000 inbound texts while workers are killed and PostgreSQL and Redis restart
+## (the run's own, on spare ports); checks nothing was lost or doubled (bench/chaos.py; CHAOS_ARGS=--short)
+CHAOS_ARGS ?=
+chaos: $(VENV)/.dev-installed
+	$(PY) -m bench.chaos $(CHAOS_ARGS)
 
 # Patient texts: English msgids in the code, other languages in careline/locale/<code>/LC_MESSAGES/django.po.
 MESSAGE_LANGUAGES ?= es
