@@ -66,13 +66,39 @@ def _adapted(
     return out
 
 
+def _column_types(connection: Any, table: str) -> dict[str, int]:
+    """Each column of TABLE with its type's oid (read once per table and connection)."""
+    key = (connection.alias, table)
+    if key not in _TYPES:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attname, atttypid FROM pg_attribute"
+                " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                [connection.ops.quote_name(table)],
+            )
+            _TYPES[key] = {str(name): int(oid) for name, oid in cursor.fetchall()}
+    return _TYPES[key]
+
+
+_TYPES: dict[tuple[str, str], dict[str, int]] = {}
+
+
 def rows_copy(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *, ids: bool = False
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    ids: bool = False,
+    binary: bool = False,
 ) -> list[int]:
     """Insert ROWS (tuples in the order of FIELDS) into MODEL's table; their new ids, in order, when IDS.
 
     On PostgreSQL the ids are taken from the table's sequence first and the rows written with COPY; elsewhere
     the ORM's bulk_create does it. Call inside a transaction when the rows belong with other writes.
+    BINARY: COPY in PostgreSQL's binary format, each value written as its column's type (a tenth of the
+    client's CPU of the text format for timestamps); every value must then be of its column's Python type
+    (an int for an integer column, an aware datetime for a timestamp), where the text format also takes a
+    string that reads as one.
     """
     rows = [tuple(row) for row in rows]
     if not rows:
@@ -101,9 +127,14 @@ def rows_copy(
         names = ([pk_column] if ids else []) + columns + [column for column, _ in defaults]
         tail = tuple(value for _, value in defaults)
         sql = f"COPY {qn(table)} ({', '.join(qn(name) for name in names)}) FROM STDIN"
+        if binary:
+            sql += " (FORMAT BINARY)"
+            types = _column_types(connection, table)
         raw = cursor.cursor  # Django's wrapper over psycopg's cursor
         # Errors raised by the raw cursor become Django's (IntegrityError for a duplicate key), as elsewhere.
         with connection.wrap_database_errors, raw.copy(sql) as copy:
+            if binary:
+                copy.set_types([types[name] for name in names])
             if ids:
                 for pk, row in zip(new_ids, rows, strict=True):
                     copy.write_row((pk, *row, *tail))

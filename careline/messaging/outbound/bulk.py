@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
+from careline.core.collector import collection_paused
 from careline.core.rowcopy import rows_copy, rows_copy_new_returning
 from careline.locations.models import Location
 from careline.messaging.conversation_facts import conversation_facts
@@ -167,6 +168,28 @@ def messages_send_bulk(
 
     Call inside a transaction to tie the rows to other writes; the send tasks go out after commit.
     """
+    with collection_paused():
+        return _messages_send_bulk(
+            items=items,
+            channel=channel,
+            kind=kind,
+            purpose=purpose,
+            urgent=urgent,
+            author=author,
+            announcement_id=announcement_id,
+        )
+
+
+def _messages_send_bulk(
+    *,
+    items: Sequence[OutboundItem],
+    channel: Channel,
+    kind: str = MessageKind.AUTOMATED,
+    purpose: str = Purpose.GENERAL,
+    urgent: bool = False,
+    author: Any = None,
+    announcement_id: int | None = None,
+) -> dict[str, Message | MessageRefused]:
     results: dict[str, Message | MessageRefused] = {}
     existing = Message.objects.filter(idempotency_key__in=[item.idempotency_key for item in items])
     results.update((m.idempotency_key or "", m) for m in existing)
@@ -251,7 +274,7 @@ def messages_send_bulk(
             rows.append(tuple(values[name] for name in MESSAGE_FIELDS))
         try:
             with transaction.atomic():
-                ids = rows_copy(Message, MESSAGE_FIELDS, rows, ids=True)
+                ids = rows_copy(Message, MESSAGE_FIELDS, rows, ids=True, binary=True)
         except IntegrityError:
             # A key was taken concurrently (a redelivered batch): one at a time, each finding or making its row.
             for item, _, _ in todo:

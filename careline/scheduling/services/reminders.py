@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from careline.core.collector import collection_paused
 from careline.core.languages import say, text_language
 from careline.core.queue import task_enqueue
 from careline.core.rowcopy import rows_copy, rows_copy_new
@@ -171,7 +172,7 @@ def _rows_written(rows: list[tuple[Any, ...]], *, first_planning: bool) -> int:
     if first_planning and rows:
         try:
             with transaction.atomic():
-                rows_copy(Reminder, PLAN_FIELDS, rows)
+                rows_copy(Reminder, PLAN_FIELDS, rows, binary=True)
             return len(rows)
         except IntegrityError:
             pass
@@ -191,6 +192,11 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
     computed with the same rules as `reminder_plan_time` (`PlanTimes`: each piece once per local day), and
     rows written with COPY on PostgreSQL.
     """
+    with collection_paused():
+        return _reminders_plan_bulk(appointment_ids=appointment_ids, now=now)
+
+
+def _reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None) -> int:
     now = now or timezone.now()
     scopes = [
         _RuleScope(
