@@ -49,9 +49,10 @@ def run(var: Path, *, quick: bool) -> str:
 
 def _line(label: str, measured: dict[str, float], target: str) -> str:
     rate = measured["rows"] / measured["wall"]
+    database = f"{measured['db_cpu']:.2f} s" if "db_cpu" in measured else "–"
     return (
         f"| {label} | {measured['rows']:,.0f} | {measured['wall']:.2f} s | {rate:,.0f} | "
-        f"{measured['cpu']:.2f} s | {measured['load']:.1f} | {measured['runs']:.0f} | {target} |"
+        f"{measured['cpu']:.2f} s | {database} | {measured['load']:.1f} | {measured['runs']:.0f} | {target} |"
     )
 
 
@@ -61,8 +62,9 @@ def report(result: dict[str, Any]) -> str:
         "",
         f"### Row creation and reminder planning ({result['database']}, {result['cpus']} CPUs)",
         "",
-        "| Measurement | Rows | Wall (median) | Rows / s | CPU of the process | Load average (1 min) | Runs | Target |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| Measurement | Rows | Wall (median) | Rows / s | CPU of the process | CPU of the database backend "
+        "| Load average (1 min) | Runs | Target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     send, fanout, plan = result.get("send_bulk"), result.get("fanout"), result.get("plan")
     if "send_baseline" in result:

@@ -10,7 +10,8 @@ Run in a process of its own on a fresh database (normally `python -m bench --sui
 - reminder planning: `reminders_plan_bulk` for N appointments with the two default rules beside the
   instance-per-row planner it replaced (careline/scheduling/tests/reminder_plan_reference.py).
 Each run starts from empty message, conversation and reminder tables. Every figure is the median of the
-runs, with this process's CPU time and the load average at the end of each run beside the wall time.
+runs, with this process's CPU time, the PostgreSQL backend's CPU time (read from /proc when the server runs
+on this host) and the load average at the end of each run beside the wall time.
 """
 
 from __future__ import annotations
@@ -58,13 +59,34 @@ def _empty() -> None:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - table names from the models
 
 
+def _database_cpu() -> float | None:
+    """CPU seconds this connection's PostgreSQL backend has used (from /proc: the server on this host), or
+    None when it cannot be read (SQLite, a remote server)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def _timed(work: Callable[[], int]) -> dict[str, float]:
-    """Run WORK from empty tables; its rows, wall and CPU seconds, and the 1-minute load average after."""
+    """Run WORK from empty tables; its rows, wall and CPU seconds (this process's and, when it can be read,
+    the database backend's), and the 1-minute load average after."""
     _empty()
+    database = _database_cpu()
     cpu, wall = time.process_time(), time.perf_counter()
     rows = work()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return {"rows": rows, "wall": wall, "cpu": cpu, "load": os.getloadavg()[0]}
+    after = _database_cpu()
+    result = {"rows": rows, "wall": wall, "cpu": cpu, "load": os.getloadavg()[0]}
+    if database is not None and after is not None:
+        result["db_cpu"] = after - database
+    return result
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:

@@ -2,18 +2,21 @@
 
 For writes of thousands of rows per transaction (a statement run's chunk) where building a model instance
 per row and Django's insert compilation cost more than the database does. Rows are tuples of plain values
-(ints, strings, dates, aware datetimes, None) in the order of FIELDS (attnames: `statement_id`); every other
-concrete column gets its field default (computed once per call). No model `save()`, no signals: use it only
-for tables without save-time logic (the audit trail links its chain first, then writes through it).
+(ints, strings, dates, aware datetimes, None; lists and dicts for JSON fields) in the order of FIELDS
+(attnames: `statement_id`); every other concrete column gets its field default (computed once per call). No
+model `save()`, no signals: use it only for tables without save-time logic (the audit trail links its chain
+first, then writes through it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, models, router, transaction
 from django.utils import timezone
+
+M = TypeVar("M", bound=models.Model)
 
 
 def _defaults(model: type[models.Model], given: set[str], connection: Any) -> list[tuple[str, Any]]:
@@ -39,13 +42,63 @@ def _columns(model: type[models.Model], fields: Sequence[str]) -> list[str]:
     return [by_attname[name] for name in fields]
 
 
+def _adapters(model: type[models.Model], fields: Sequence[str]) -> list[tuple[int, Any]]:
+    """(position, field) of the FIELDS whose Python values COPY cannot write as they are (JSON documents)."""
+    by_attname = {field.attname: field for field in model._meta.concrete_fields}
+    return [
+        (position, by_attname[name])
+        for position, name in enumerate(fields)
+        if isinstance(by_attname[name], models.JSONField)
+    ]
+
+
+def _adapted(
+    rows: list[Sequence[Any]], adapters: list[tuple[int, Any]], connection: Any
+) -> list[Sequence[Any]]:
+    if not adapters:
+        return rows
+    out: list[Sequence[Any]] = []
+    for row in rows:
+        values = list(row)
+        for position, field in adapters:
+            values[position] = field.get_db_prep_save(values[position], connection)
+        out.append(values)
+    return out
+
+
+def _column_types(connection: Any, table: str) -> dict[str, int]:
+    """Each column of TABLE with its type's oid (read once per table and connection)."""
+    key = (connection.alias, table)
+    if key not in _TYPES:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attname, atttypid FROM pg_attribute"
+                " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                [connection.ops.quote_name(table)],
+            )
+            _TYPES[key] = {str(name): int(oid) for name, oid in cursor.fetchall()}
+    return _TYPES[key]
+
+
+_TYPES: dict[tuple[str, str], dict[str, int]] = {}
+
+
 def rows_copy(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *, ids: bool = False
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    ids: bool = False,
+    binary: bool = False,
 ) -> list[int]:
     """Insert ROWS (tuples in the order of FIELDS) into MODEL's table; their new ids, in order, when IDS.
 
     On PostgreSQL the ids are taken from the table's sequence first and the rows written with COPY; elsewhere
     the ORM's bulk_create does it. Call inside a transaction when the rows belong with other writes.
+    BINARY: COPY in PostgreSQL's binary format, each value written as its column's type (a tenth of the
+    client's CPU of the text format for timestamps); every value must then be of its column's Python type
+    (an int for an integer column, an aware datetime for a timestamp), where the text format also takes a
+    string that reads as one.
     """
     rows = [tuple(row) for row in rows]
     if not rows:
@@ -58,6 +111,7 @@ def rows_copy(
             [model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=1_000
         )
         return [int(obj.pk) for obj in created] if ids else []
+    rows = _adapted(rows, _adapters(model, fields), connection)
     defaults = _defaults(model, set(fields), connection)
     table = model._meta.db_table
     pk_column = str(model._meta.pk.column)
@@ -73,9 +127,14 @@ def rows_copy(
         names = ([pk_column] if ids else []) + columns + [column for column, _ in defaults]
         tail = tuple(value for _, value in defaults)
         sql = f"COPY {qn(table)} ({', '.join(qn(name) for name in names)}) FROM STDIN"
+        if binary:
+            sql += " (FORMAT BINARY)"
+            types = _column_types(connection, table)
         raw = cursor.cursor  # Django's wrapper over psycopg's cursor
         # Errors raised by the raw cursor become Django's (IntegrityError for a duplicate key), as elsewhere.
         with connection.wrap_database_errors, raw.copy(sql) as copy:
+            if binary:
+                copy.set_types([types[name] for name in names])
             if ids:
                 for pk, row in zip(new_ids, rows, strict=True):
                     copy.write_row((pk, *row, *tail))
@@ -105,6 +164,7 @@ def rows_copy_new(model: type[models.Model], fields: Sequence[str], rows: Iterab
             ignore_conflicts=True,
         )
         return len(rows)
+    rows = _adapted(rows, _adapters(model, fields), connection)
     defaults = _defaults(model, set(fields), connection)
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
@@ -124,3 +184,60 @@ def rows_copy_new(model: type[models.Model], fields: Sequence[str], rows: Iterab
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING")  # noqa: S608 - names from the model
         inserted = int(cursor.rowcount)
     return inserted
+
+
+def rows_copy_new_returning(model: type[M], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[M]:
+    """Insert ROWS (as in rows_copy) except those a unique constraint already holds; the inserted rows.
+
+    On PostgreSQL the inserted rows come back as instances (read from the INSERT's RETURNING, so they hold
+    what the table holds); a row skipped for a conflict is not among them. Elsewhere the rows go through
+    bulk_create(ignore_conflicts=True), which cannot say which were inserted: the result is empty and the
+    caller reads the rows it needs.
+    """
+    rows = [tuple(row) for row in rows]
+    if not rows:
+        return []
+    columns = _columns(model, fields)
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        model._default_manager.using(using).bulk_create(
+            [model(**dict(zip(fields, row, strict=True))) for row in rows],
+            batch_size=1_000,
+            ignore_conflicts=True,
+        )
+        return []
+    rows = _adapted(rows, _adapters(model, fields), connection)
+    defaults = _defaults(model, set(fields), connection)
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    stage = qn(f"careline_stage_{model._meta.db_table}")
+    names = ", ".join(qn(name) for name in columns + [column for column, _ in defaults])
+    concrete = model._meta.concrete_fields
+    returned = ", ".join(qn(str(field.column)) for field in concrete)
+    tail = tuple(value for _, value in defaults)
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        create = f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608 - names from the model
+        cursor.execute(f"DROP TABLE IF EXISTS {stage}; {create}")
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row((*row, *tail))
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING RETURNING {returned}"  # noqa: S608 - names from the model
+        )
+        fetched = cursor.fetchall()
+    attnames = [field.attname for field in concrete]
+    converters = [
+        (position, field) for position, field in enumerate(concrete) if field.get_db_converters(connection)
+    ]
+    instances = []
+    for row in fetched:
+        values = list(row)
+        for position, field in converters:
+            for converter in field.get_db_converters(connection):
+                values[position] = converter(values[position], field, connection)
+        instances.append(model.from_db(using, attnames, values))
+    return instances

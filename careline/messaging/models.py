@@ -105,7 +105,8 @@ class Conversation(models.Model):
         help_text="Blank while nobody or several patients match the number",
     )
     location = models.ForeignKey("locations.Location", null=True, blank=True, on_delete=models.SET_NULL)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    # No index of its own: the (status, ...) list indexes below answer every status filter.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -237,10 +238,19 @@ class Message(models.Model):
         INBOUND = "in", "From the patient"
         OUTBOUND = "out", "To the patient"
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # Messages are the table every fan-out writes: no index that another one already answers (migration 0023).
+    # (conversation, created_at) and (patient, -created_at) below serve the look-ups by conversation or patient.
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="messages")
     patient = models.ForeignKey(
-        "patients.Patient", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,
     )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     kind = models.CharField(max_length=15, choices=MessageKind.choices, default=MessageKind.STAFF)
@@ -257,15 +267,15 @@ class Message(models.Model):
         blank=True,
         help_text="[{url, content_type, state, file, error}]; inbound files are copied into storage",
     )
-    state = models.CharField(max_length=12, choices=MessageState.choices, db_index=True)
+    state = models.CharField(max_length=12, choices=MessageState.choices)  # (state, due_at) below answers it
     suppression_reason = models.CharField(max_length=20, choices=SuppressionReason.choices, blank=True)
     error_code = models.CharField(max_length=20, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
     provider_message_id = models.CharField(max_length=64, null=True, blank=True)
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # unique: see Meta
     # What the message is about, e.g. "appointment:12": when that changes, the owning app withdraws the
     # queued and held messages about it (messages_withdraw_for_subject), and dispatch re-checks it.
-    subject_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    subject_key = models.CharField(max_length=64, blank=True, default="")  # indexed: see Meta
     urgent = models.BooleanField(default=False, help_text="Not held by quiet hours")
     scheduled = models.BooleanField(
         default=False, help_text="Set by staff to go later; editable until it goes"
@@ -307,8 +317,11 @@ class Message(models.Model):
                 condition=Q(provider_message_id__isnull=False),
                 name="message_unique_provider_id",
             ),
+            # Declared here rather than with unique=True, which also adds a LIKE-pattern index nobody reads.
+            models.UniqueConstraint(fields=["idempotency_key"], name="message_unique_idempotency_key"),
         ]
         indexes = [
+            models.Index(fields=["subject_key"], name="message_subject_key"),  # equality only: no LIKE index
             models.Index(fields=["state", "due_at"]),
             models.Index(fields=["conversation", "created_at"]),
             models.Index(fields=["patient", "-created_at"]),

@@ -188,3 +188,20 @@ def test_rows_copy_inserts_rows_with_their_defaults_and_returns_their_ids() -> N
     assert rows_copy(Group, ("name",), []) == []
     with pytest.raises(ValueError, match="no column"):
         rows_copy(Group, ("no_such_column",), [("x",)])
+
+
+def test_rows_copy_new_returning_gives_the_inserted_rows_and_skips_the_held_ones() -> None:
+    from django.db import connection
+
+    from careline.core.rowcopy import rows_copy_new_returning
+
+    held = Group.objects.create(name="copy held")
+    inserted = rows_copy_new_returning(Group, ("name",), [("copy held",), ("copy new",)])
+    assert Group.objects.filter(name="copy held").get().pk == held.pk
+    new = Group.objects.get(name="copy new")
+    if connection.vendor == "postgresql":
+        assert [(g.pk, g.name) for g in inserted] == [(new.pk, "copy new")]
+        assert not inserted[0]._state.adding
+    else:  # bulk_create(ignore_conflicts) does not say which rows it inserted: the caller reads them
+        assert inserted == []
+    assert rows_copy_new_returning(Group, ("name",), []) == []

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
+from careline.core.collector import collection_paused
+from careline.core.rowcopy import rows_copy, rows_copy_new_returning
 from careline.locations.models import Location
 from careline.messaging.conversation_facts import conversation_facts
 from careline.messaging.models import Channel, Conversation, Message, MessageKind, MessageState
@@ -67,19 +69,24 @@ def _conversations(
     found = _conversations_found(channel, list(wanted))
     missing = [contact for contact in wanted if contact not in found]
     if missing:
-        Conversation.objects.bulk_create(
+        created = rows_copy_new_returning(
+            Conversation,
+            ("channel_id", "contact", "patient_id", "location_id"),
             [
-                Conversation(
-                    channel=channel,
-                    contact=contact,
-                    patient=wanted[contact],
-                    location=wanted[contact].primary_location if wanted[contact] else None,  # type: ignore[union-attr]
+                (
+                    channel.pk,
+                    contact,
+                    wanted[contact].pk if wanted[contact] else None,  # type: ignore[union-attr]
+                    wanted[contact].primary_location_id if wanted[contact] else None,  # type: ignore[union-attr]
                 )
                 for contact in missing
             ],
-            ignore_conflicts=True,  # made concurrently by someone else: fine, read back below
         )
-        found.update(_conversations_found(channel, missing))
+        found.update((conversation.contact, conversation) for conversation in created)
+        # Made concurrently by someone else (or on a database that does not say what it inserted): read back.
+        unread = [contact for contact in missing if contact not in found]
+        if unread:
+            found.update(_conversations_found(channel, unread))
     for contact, conversation in found.items():
         patient = wanted[contact]
         if patient is not None and conversation.patient_id is None:
@@ -108,6 +115,45 @@ def _locations_loaded(patients: Iterable[Patient], conversations: Iterable[Conve
             conversation.location = locations[conversation.location_id]
 
 
+# The columns messages_send_bulk writes: every concrete one but the id, in the model's order (so a stored
+# row and the id make the instance the callers get, without reading it back).
+MESSAGE_FIELDS = tuple(field.attname for field in Message._meta.concrete_fields if not field.primary_key)
+_ID_FIRST = Message._meta.concrete_fields[0].primary_key
+
+
+def _message_defaults(created_at: datetime) -> dict[str, Any]:
+    """Each message column's default value (the columns message_fields does not set keep these)."""
+    return {
+        field.attname: created_at if getattr(field, "auto_now_add", False) else field.get_default()
+        for field in Message._meta.concrete_fields
+        if not field.primary_key
+    }
+
+
+def _messages_loaded(
+    ids: list[int],
+    rows: list[tuple[Any, ...]],
+    related: list[tuple[Conversation, Patient | None]],
+    channel: Channel,
+) -> list[Message]:
+    """The stored messages as instances (as bulk_create returned them: related rows attached)."""
+    assert _ID_FIRST
+    using = router.db_for_write(Message)
+    conversation_field = Message._meta.get_field("conversation")
+    channel_field = Message._meta.get_field("channel")
+    patient_field = Message._meta.get_field("patient")
+    names = ["id", *MESSAGE_FIELDS]
+    created = []
+    for pk, row, (conversation, patient) in zip(ids, rows, related, strict=True):
+        message = Message.from_db(using, names, (pk, *row))
+        conversation_field.set_cached_value(message, conversation)
+        channel_field.set_cached_value(message, channel)
+        if patient is not None:
+            patient_field.set_cached_value(message, patient)
+        created.append(message)
+    return created
+
+
 def messages_send_bulk(
     *,
     items: Sequence[OutboundItem],
@@ -122,6 +168,28 @@ def messages_send_bulk(
 
     Call inside a transaction to tie the rows to other writes; the send tasks go out after commit.
     """
+    with collection_paused():
+        return _messages_send_bulk(
+            items=items,
+            channel=channel,
+            kind=kind,
+            purpose=purpose,
+            urgent=urgent,
+            author=author,
+            announcement_id=announcement_id,
+        )
+
+
+def _messages_send_bulk(
+    *,
+    items: Sequence[OutboundItem],
+    channel: Channel,
+    kind: str = MessageKind.AUTOMATED,
+    purpose: str = Purpose.GENERAL,
+    urgent: bool = False,
+    author: Any = None,
+    announcement_id: int | None = None,
+) -> dict[str, Message | MessageRefused]:
     results: dict[str, Message | MessageRefused] = {}
     existing = Message.objects.filter(idempotency_key__in=[item.idempotency_key for item in items])
     results.update((m.idempotency_key or "", m) for m in existing)
@@ -145,10 +213,12 @@ def messages_send_bulk(
         contacts.setdefault(address or "(none)", item.patient)
     patients = {id(item.patient): item.patient for item, _, _ in todo if item.patient is not None}
     _locations_loaded(patients.values(), ())
-    rows: list[Message] = []
+    rows: list[tuple[Any, ...]] = []
+    related: list[tuple[Conversation, Patient | None]] = []
     with transaction.atomic():
         conversations = _conversations(channel, contacts, now)
         _locations_loaded((), conversations.values())
+        defaults = _message_defaults(timezone.now())
         for item, body, address in todo:
             conversation = conversations[address or "(none)"]
             reason = suppression_reason_for(
@@ -190,13 +260,23 @@ def messages_send_bulk(
                 now=now,
                 subject_key=item.subject_key,
             )
-            rows.append(Message(**fields, sensitive=item.sensitive))
+            patient = fields.pop("patient")
+            related.append((conversation, patient))
+            written_by = fields.pop("author")
+            del fields["conversation"], fields["channel"]
+            values = defaults | fields
+            values["conversation_id"], values["channel_id"] = conversation.pk, channel.pk
+            values["patient_id"] = patient.pk if patient is not None else None
+            values["author_id"] = written_by.pk if written_by is not None else None
+            values["sensitive"] = item.sensitive
+            if len(values) != len(MESSAGE_FIELDS):  # message_fields named a column the model does not have
+                raise ValueError(f"Unknown message columns: {sorted(set(values) - set(MESSAGE_FIELDS))}")
+            rows.append(tuple(values[name] for name in MESSAGE_FIELDS))
         try:
             with transaction.atomic():
-                created = Message.objects.bulk_create(rows)
+                ids = rows_copy(Message, MESSAGE_FIELDS, rows, ids=True, binary=True)
         except IntegrityError:
             # A key was taken concurrently (a redelivered batch): one at a time, each finding or making its row.
-            created = []
             for item, _, _ in todo:
                 results[item.idempotency_key] = message_send(
                     body=item.body,
@@ -215,6 +295,7 @@ def messages_send_bulk(
                     sensitive=item.sensitive,
                 )
             return results
+        created = _messages_loaded(ids, rows, related, channel)
         Conversation.objects.filter(pk__in={row.conversation_id for row in created}).update(
             last_message_at=now, updated_at=now, **conversation_facts()
         )

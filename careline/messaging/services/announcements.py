@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
+from careline.core.collector import collection_paused
 from careline.core.queue import task_enqueue
 from careline.locations.models import Location
 from careline.messaging.models import Announcement, Message, MessageKind, MessageState, SuppressionReason
@@ -138,35 +139,38 @@ def announcement_messages_create(*, announcement_id: int) -> int:
     channel = channel_default("sms")
     if channel is None:
         return 0  # no channel configured: nothing to send through; the counts show the shortfall
-    created = 0
-    last_pk = 0
-    while True:
-        batch = list(recipients.filter(pk__gt=last_pk)[:FANOUT_BATCH].prefetch_related("phones"))
-        if not batch:
-            break
-        last_pk = batch[-1].pk
-        keys = {announcement_key(announcement.pk, patient.pk): patient for patient in batch}
-        done = set(
-            Message.objects.filter(idempotency_key__in=list(keys)).values_list("idempotency_key", flat=True)
-        )
-        items = [
-            OutboundItem(body=_body_for(announcement, patient), idempotency_key=key, patient=patient)
-            for key, patient in keys.items()
-            if key not in done
-        ]
-        results = messages_send_bulk(
-            items=items,
-            channel=channel,
-            kind=MessageKind.ANNOUNCEMENT,
-            purpose=Purpose.GENERAL,
-            author=announcement.created_by,
-            announcement_id=announcement.pk,
-        )
-        created += sum(
-            1
-            for result in results.values()
-            if isinstance(result, Message) and result.announcement_id == announcement.pk
-        )
+    with collection_paused():  # thousands of patients and messages: no collector pauses (core/collector.py)
+        created = 0
+        last_pk = 0
+        while True:
+            batch = list(recipients.filter(pk__gt=last_pk)[:FANOUT_BATCH].prefetch_related("phones"))
+            if not batch:
+                break
+            last_pk = batch[-1].pk
+            keys = {announcement_key(announcement.pk, patient.pk): patient for patient in batch}
+            done = set(
+                Message.objects.filter(idempotency_key__in=list(keys)).values_list(
+                    "idempotency_key", flat=True
+                )
+            )
+            items = [
+                OutboundItem(body=_body_for(announcement, patient), idempotency_key=key, patient=patient)
+                for key, patient in keys.items()
+                if key not in done
+            ]
+            results = messages_send_bulk(
+                items=items,
+                channel=channel,
+                kind=MessageKind.ANNOUNCEMENT,
+                purpose=Purpose.GENERAL,
+                author=announcement.created_by,
+                announcement_id=announcement.pk,
+            )
+            created += sum(
+                1
+                for result in results.values()
+                if isinstance(result, Message) and result.announcement_id == announcement.pk
+            )
     sent_to = Message.objects.filter(announcement=announcement).count()
     Announcement.objects.filter(pk=announcement.pk).update(state=Announcement.State.DONE, total=sent_to)
     return created

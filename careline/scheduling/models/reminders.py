@@ -72,8 +72,11 @@ class ReminderState(models.TextChoices):
 class Reminder(models.Model):
     """One planned reminder with its due time. The sweep claims due rows and sends through messaging."""
 
+    # Planning writes these by the hundred thousand: no index another one answers (scheduling migration 0008).
+    # The unique plan (appointment, rule, channel, time) serves look-ups by appointment; the message index
+    # below holds only the reminders that were sent (planned ones have none).
     appointment = models.ForeignKey(
-        "scheduling.Appointment", on_delete=models.CASCADE, related_name="reminders"
+        "scheduling.Appointment", on_delete=models.CASCADE, related_name="reminders", db_index=False
     )
     rule = models.ForeignKey(
         ReminderRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders"
@@ -85,7 +88,12 @@ class Reminder(models.Model):
     skip_reason = models.CharField(max_length=200, blank=True)
     held_for_quiet_hours = models.BooleanField(default=False, help_text="Moved earlier out of quiet hours")
     message = models.ForeignKey(
-        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "messaging.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -99,7 +107,10 @@ class Reminder(models.Model):
                 name="reminder_unique_plan",
             ),
         ]
-        indexes = [models.Index(fields=["state", "due_at"])]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["message"], condition=Q(message__isnull=False), name="reminder_message"),
+        ]
 
     def __str__(self) -> str:
         return f"Reminder for appointment {self.appointment_id} due {self.due_at:%Y-%m-%d %H:%M}"

@@ -6,6 +6,7 @@ Kept below both `reminders.py` and `reminder_replans.py` so neither imports the 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from careline.locations.models import Location
@@ -47,6 +48,61 @@ def reminder_plan_time(
     if due < now:
         return due, held, SKIP_PASSED
     return due, held, ""
+
+
+_UNSET: Any = object()
+
+
+class PlanTimes:
+    """`reminder_plan_time` for many visits at once, each piece worked out once: a days-before rule's time once
+    per local day, and the quiet-hours move once per local day and side of the window (what they depend on).
+
+    Planning 100,000 visits at distinct minutes called the full computation 200,000 times; the results are
+    the same (a test compares them over zones, windows and daylight-saving days).
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._days: dict[tuple[Any, ...], tuple[datetime, tuple[datetime, bool] | None]] = {}
+        self._quiet: dict[tuple[Any, ...], tuple[datetime, bool] | None] = {}
+
+    def plan(
+        self, rule: ReminderRule, *, starts_at: datetime, zone: ZoneInfo, window: tuple[time, time]
+    ) -> tuple[datetime, bool, str]:
+        """(due_at, moved out of quiet hours, skip reason or ''), as reminder_plan_time gives them."""
+        if rule.minutes_before is not None:
+            nominal = starts_at - timedelta(minutes=rule.minutes_before)
+            allowed = self._allowed(nominal, zone, window)
+        else:
+            key = (rule.pk, starts_at.astimezone(zone).date(), zone, window)
+            known = self._days.get(key)
+            if known is None:
+                nominal = reminder_nominal_due_at(rule, starts_at=starts_at, zone=zone)
+                known = self._days[key] = (nominal, self._allowed(nominal, zone, window))
+            nominal, allowed = known
+        if allowed is None:
+            return nominal, False, SKIP_NO_WINDOW
+        due, held = allowed
+        if due >= starts_at:
+            return due, held, SKIP_AFTER_START
+        if due < self.now:
+            return due, held, SKIP_PASSED
+        return due, held, ""
+
+    def _allowed(
+        self, moment: datetime, zone: ZoneInfo, window: tuple[time, time]
+    ) -> tuple[datetime, bool] | None:
+        """quiet_hours_latest_before(MOMENT): MOMENT inside the window, else the last open minute before, which
+        depends only on MOMENT's local day and whether it is past the window's end."""
+        local = moment.astimezone(zone)
+        clock = local.time()
+        if window[0] <= clock < window[1]:
+            return moment, False
+        key = (local.date(), clock >= window[1], zone, window)
+        known = self._quiet.get(key, _UNSET)
+        if known is _UNSET:
+            known = self._quiet[key] = quiet_hours_latest_before(moment, zone=zone, window=window)
+        return known
 
 
 def rule_applies(rule: ReminderRule, appointment: Appointment) -> bool:

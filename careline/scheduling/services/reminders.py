@@ -21,13 +21,14 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from careline.core.collector import collection_paused
 from careline.core.languages import say, text_language
 from careline.core.queue import task_enqueue
-from careline.core.rowcopy import rows_copy_new
+from careline.core.rowcopy import rows_copy, rows_copy_new
 from careline.locations.models import Location
 from careline.messaging.models import Channel, MessageKind, MessageState, Prompt
 from careline.messaging.outbound.bulk import OutboundItem, messages_send_bulk
@@ -40,6 +41,7 @@ from careline.scheduling.events import AppointmentBooked, AppointmentCancelled, 
 from careline.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
+    AppointmentType,
     Reminder,
     ReminderRule,
     ReminderState,
@@ -51,8 +53,8 @@ from careline.scheduling.services.reminder_times import SKIP_AFTER_START as SKIP
 from careline.scheduling.services.reminder_times import SKIP_NO_WINDOW as SKIP_NO_WINDOW
 from careline.scheduling.services.reminder_times import SKIP_PASSED as SKIP_PASSED
 from careline.scheduling.services.reminder_times import (
+    PlanTimes,
     reminder_channels,
-    reminder_plan_time,
     window_for,
     zone_named,
 )
@@ -66,7 +68,7 @@ from careline.scheduling.texts import EMAIL_SUBJECTS, NOTICE_TEMPLATES, visit_fa
 
 logger = logging.getLogger(__name__)
 
-PLAN_CHUNK = 2000  # appointments loaded per query when planning in bulk
+PLAN_CHUNK = 5000  # appointments loaded per query when planning in bulk
 CLAIM_BATCH = 200  # reminders per claim and per sending task
 SWEEP_MAX = 50_000  # reminders one sweep run claims at most; the next run takes the rest
 # A row SENDING longer than this lost its task: claim it again.
@@ -128,6 +130,57 @@ def _windows(location_ids: Iterable[int], cache: dict[int, tuple[time, time]]) -
             window_for(location, cache)
 
 
+def _chunk_read(chunk: list[int]) -> tuple[list[tuple[Any, ...]], bool]:
+    """The PLAN_COLUMNS of the visits in CHUNK, each with the patient's appointments channel preference (or
+    None) last; and whether any of them has reminders already (re-planning).
+
+    On PostgreSQL one query with the ids as one array parameter: an IN list of thousands of ids cost more to
+    compile on the client (in Django and psycopg) than the database spent answering it.
+    """
+    if connection.vendor != "postgresql":
+        appointments = list(Appointment.objects.filter(pk__in=chunk).values_list(*PLAN_COLUMNS))
+        preferences = dict(
+            ContactPreference.objects.filter(
+                patient_id__in={row[1] for row in appointments}, purpose=Purpose.APPOINTMENTS
+            ).values_list("patient_id", "channel")
+        )
+        replanning = Reminder.objects.filter(appointment_id__in=chunk).exists()
+        return [(*row, preferences.get(row[1])) for row in appointments], replanning
+    qn = connection.ops.quote_name
+    sql = f"""
+        SELECT a.id, a.patient_id, a.starts_at, a.status, a.location_id, a.appointment_type_id,
+               t.reminders_apply, p.time_zone, l.time_zone, cp.channel,
+               EXISTS (SELECT 1 FROM {qn(Reminder._meta.db_table)} r WHERE r.appointment_id = a.id)
+          FROM {qn(Appointment._meta.db_table)} a
+          JOIN {qn(AppointmentType._meta.db_table)} t ON t.id = a.appointment_type_id
+          JOIN {qn(Patient._meta.db_table)} p ON p.id = a.patient_id
+          JOIN {qn(Location._meta.db_table)} l ON l.id = p.primary_location_id
+          LEFT JOIN {qn(ContactPreference._meta.db_table)} cp ON cp.patient_id = a.patient_id AND cp.purpose = %s
+         WHERE a.id = ANY(%s)
+    """  # noqa: S608 - table names from the models
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Purpose.APPOINTMENTS, chunk])
+        rows = cursor.fetchall()
+    return [row[:-1] for row in rows], any(row[-1] for row in rows)
+
+
+def _rows_written(rows: list[tuple[Any, ...]], *, first_planning: bool) -> int:
+    """Write planned reminder ROWS; how many were inserted.
+
+    The first planning of visits (bulk loads, imports) copies straight into the table. A row the unique plan
+    constraint already holds (a concurrent planner got there first) then rolls that copy back, and the rows
+    go through rows_copy_new, which skips held rows, as every re-planning does.
+    """
+    if first_planning and rows:
+        try:
+            with transaction.atomic():
+                rows_copy(Reminder, PLAN_FIELDS, rows, binary=True)
+            return len(rows)
+        except IntegrityError:
+            pass
+    return rows_copy_new(Reminder, PLAN_FIELDS, rows)
+
+
 def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None = None) -> int:
     """(Re)plan reminders for many appointments with a few queries per chunk; returns rows written.
 
@@ -137,9 +190,15 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
     the visit (on any channel) adds none. Re-running is harmless: the unique plan constraint ignores rows
     that already exist.
 
-    Set-based: appointments are read as plain values (no model instances), due times computed with the same
-    rules as `reminder_plan_time` (each distinct local moment once), and rows written with COPY on PostgreSQL.
+    Set-based: appointments are read as plain values in one query per chunk (no model instances), due times
+    computed with the same rules as `reminder_plan_time` (`PlanTimes`: each piece once per local day), and
+    rows written with COPY on PostgreSQL.
     """
+    with collection_paused():
+        return _reminders_plan_bulk(appointment_ids=appointment_ids, now=now)
+
+
+def _reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None) -> int:
     now = now or timezone.now()
     scopes = [
         _RuleScope(
@@ -150,19 +209,13 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
         for rule in _rules_active()
     ]
     windows: dict[int, tuple[time, time]] = {}
-    times: dict[tuple[int, datetime, str, tuple[time, time]], tuple[datetime, bool, str]] = {}
+    zones: dict[str, Any] = {}
+    times = PlanTimes(now)
     written = 0
     for start in range(0, len(appointment_ids), PLAN_CHUNK):
         chunk = list(appointment_ids[start : start + PLAN_CHUNK])
-        appointments = list(Appointment.objects.filter(pk__in=chunk).values_list(*PLAN_COLUMNS))
+        appointments, replanning = _chunk_read(chunk)
         _windows({row[4] for row in appointments}, windows)
-        preferences = dict(
-            ContactPreference.objects.filter(
-                patient_id__in={row[1] for row in appointments}, purpose=Purpose.APPOINTMENTS
-            ).values_list("patient_id", "channel")
-        )
-        # First planning of these visits (bulk loads, imports): nothing to withdraw or bring back.
-        replanning = Reminder.objects.filter(appointment_id__in=chunk).exists()
         # A visit moved in place (or no longer active) keeps nothing pending for its old time.
         if replanning:
             Reminder.objects.filter(appointment_id__in=chunk, state=ReminderState.PENDING).exclude(
@@ -172,7 +225,7 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
         planned: dict[tuple[int, int], list[str]] = {}  # (visit, rule) -> the channels it reminds on
         for (
             pk,
-            patient_id,
+            _patient_id,
             starts_at,
             status,
             location_id,
@@ -180,39 +233,35 @@ def reminders_plan_bulk(*, appointment_ids: Sequence[int], now: datetime | None 
             applies,
             own_zone,
             home_zone,
+            preference,
         ) in appointments:
             if status not in ACTIVE_STATUSES or not applies:
                 continue
             zone_name = own_zone or home_zone
+            zone = zones.get(zone_name)
+            if zone is None:
+                zone = zones[zone_name] = zone_named(zone_name)
             window = windows[location_id]
             for scope in scopes:
                 if not scope.covers(type_id, location_id):
                     continue
                 rule = scope.rule
-                key = (rule.pk, starts_at, zone_name, window)
-                plan = times.get(key)
-                if plan is None:
-                    plan = times[key] = reminder_plan_time(
-                        rule, starts_at=starts_at, zone=zone_named(zone_name), window=window, now=now
-                    )
-                due, held, reason = plan
+                due, held, reason = times.plan(rule, starts_at=starts_at, zone=zone, window=window)
                 state = ReminderState.SKIPPED if reason else ReminderState.PENDING
-                channels = reminder_channels(rule.channel, preferences.get(patient_id))
+                channels = reminder_channels(rule.channel, preference)
                 planned[(pk, rule.pk)] = channels
                 for channel in channels:
                     rows.append((pk, rule.pk, channel, starts_at, due, state, reason, held))
         if replanning:
             restore = _replan_channels(chunk, planned, now)
             rows = [row for row in rows if (row[0], row[1]) not in restore.reminded]
-        written += rows_copy_new(Reminder, PLAN_FIELDS, rows)
+        written += _rows_written(rows, first_planning=not replanning)
         if replanning:
             # A visit moved away and back (or the patient's channel changed back): its earlier rows for this
             # time and channel come back if still ahead.
             Reminder.objects.filter(pk__in=restore.ids, state=ReminderState.WITHDRAWN).update(
                 state=ReminderState.PENDING, skip_reason=""
             )
-        if len(times) > 100_000:
-            times.clear()  # visits at distinct seconds: the cache would only grow
     return written
 
 
