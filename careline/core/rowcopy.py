@@ -124,3 +124,52 @@ def rows_copy_new(model: type[models.Model], fields: Sequence[str], rows: Iterab
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING")  # noqa: S608 - names from the model
         inserted = int(cursor.rowcount)
     return inserted
+
+
+# Field classes whose Python values psycopg writes as they are (the ORM's preparation would not change them).
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BooleanField,
+    models.DateField,  # and DateTimeField: aware datetimes (USE_TZ)
+    models.ForeignKey,  # its attname: the related row's id
+)
+
+
+def objects_copy(objs: Sequence[models.Model]) -> None:
+    """Insert unsaved OBJS (instances of one model) and give them their ids, as bulk_create does: with COPY on
+    PostgreSQL (no insert compilation per row), elsewhere bulk_create itself.
+
+    Every concrete column is written from the instance (foreign keys by their ids; auto_now and auto_now_add
+    fields set to now first; JSON and other non-plain fields prepared by the field). Like bulk_create: no
+    save(), no signals, so only for models without save-time logic.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        model._default_manager.using(using).bulk_create(objs, batch_size=1_000)
+        return
+    now = timezone.now()
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            for obj in objs:
+                setattr(obj, field.attname, now)
+    plain = [field.attname for field in fields if isinstance(field, _PLAIN_FIELDS)]
+    prepared = [field for field in fields if not isinstance(field, _PLAIN_FIELDS)]
+    rows = [
+        (
+            *(getattr(obj, name) for name in plain),
+            *(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in prepared),
+        )
+        for obj in objs
+    ]
+    ids = rows_copy(model, plain + [field.attname for field in prepared], rows, ids=True)
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = using

@@ -4,9 +4,9 @@
 suppression reasons (consent, opt-out, landline, deceased, confidential, the rule of the purpose:
 `suppression_reason_for` with the batch's facts loaded together), quiet hours (`due_and_held`), idempotency
 keys and column values (`message_fields`) — but looks up existing keys and conversations for the whole
-batch, inserts the rows with one bulk insert and queues their send tasks in batches after commit. When a
-key turns out to have been taken concurrently, the batch falls back to `message_send` item by item, so the
-outcome is the same.
+batch, inserts the rows at once (COPY on PostgreSQL: `objects_copy`, and `rows_copy_new` for the new
+conversations) and queues their send tasks in batches after commit. When a key turns out to have been taken
+concurrently, the batch falls back to `message_send` item by item, so the outcome is the same.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from careline.core.rowcopy import objects_copy, rows_copy_new
 from careline.locations.models import Location
 from careline.messaging.conversation_facts import conversation_facts
 from careline.messaging.models import Channel, Conversation, Message, MessageKind, MessageState
@@ -56,8 +57,14 @@ def _conversations_found(channel: Channel, contacts: list[str]) -> dict[str, Con
     found: dict[str, Conversation] = {}
     for start in range(0, len(contacts), FACTS_CHUNK):
         part = contacts[start : start + FACTS_CHUNK]
-        found.update((c.contact, c) for c in Conversation.objects.filter(channel=channel, contact__in=part))
+        found.update(
+            (c.contact, c) for c in Conversation.objects.filter(channel=channel, contact__any_of=part)
+        )
     return found
+
+
+def _patient_and_location(patient: Patient | None) -> tuple[int | None, int | None]:
+    return (patient.pk, patient.primary_location_id) if patient is not None else (None, None)
 
 
 def _conversations(
@@ -67,17 +74,11 @@ def _conversations(
     found = _conversations_found(channel, list(wanted))
     missing = [contact for contact in wanted if contact not in found]
     if missing:
-        Conversation.objects.bulk_create(
-            [
-                Conversation(
-                    channel=channel,
-                    contact=contact,
-                    patient=wanted[contact],
-                    location=wanted[contact].primary_location if wanted[contact] else None,  # type: ignore[union-attr]
-                )
-                for contact in missing
-            ],
-            ignore_conflicts=True,  # made concurrently by someone else: fine, read back below
+        # Made concurrently by someone else: skipped (fine), read back below.
+        rows_copy_new(
+            Conversation,
+            ("channel_id", "contact", "patient_id", "location_id"),
+            [(channel.pk, contact, *_patient_and_location(wanted[contact])) for contact in missing],
         )
         found.update(_conversations_found(channel, missing))
     for contact, conversation in found.items():
@@ -117,13 +118,16 @@ def messages_send_bulk(
     urgent: bool = False,
     author: Any = None,
     announcement_id: int | None = None,
+    facts: SuppressionFacts | None = None,
 ) -> dict[str, Message | MessageRefused]:
     """Create (or find, by key) one message per item with message_send's rules; key -> Message or refusal.
 
-    Call inside a transaction to tie the rows to other writes; the send tasks go out after commit.
+    Call inside a transaction to tie the rows to other writes; the send tasks go out after commit. FACTS: the
+    suppression facts of the items' numbers when the caller loaded them already in this transaction (for
+    PURPOSE); numbers they do not cover are looked up as usual.
     """
     results: dict[str, Message | MessageRefused] = {}
-    existing = Message.objects.filter(idempotency_key__in=[item.idempotency_key for item in items])
+    existing = Message.objects.filter(idempotency_key__any_of=[item.idempotency_key for item in items])
     results.update((m.idempotency_key or "", m) for m in existing)
     todo: list[tuple[OutboundItem, str, str]] = []
     for item in items:
@@ -139,7 +143,8 @@ def messages_send_bulk(
     if not todo:
         return results
     now = timezone.now()
-    facts = SuppressionFacts.load([address for _, _, address in todo], purposes=[purpose])
+    if facts is None:
+        facts = SuppressionFacts.load([address for _, _, address in todo], purposes=[purpose])
     contacts: dict[str, Patient | None] = {}
     for item, _, address in todo:
         contacts.setdefault(address or "(none)", item.patient)
@@ -193,7 +198,8 @@ def messages_send_bulk(
             rows.append(Message(**fields, sensitive=item.sensitive))
         try:
             with transaction.atomic():
-                created = Message.objects.bulk_create(rows)
+                objects_copy(rows)  # COPY on PostgreSQL: no insert compilation per message
+            created = rows
         except IntegrityError:
             # A key was taken concurrently (a redelivered batch): one at a time, each finding or making its row.
             created = []
@@ -215,7 +221,7 @@ def messages_send_bulk(
                     sensitive=item.sensitive,
                 )
             return results
-        Conversation.objects.filter(pk__in={row.conversation_id for row in created}).update(
+        Conversation.objects.filter(pk__any_of={row.conversation_id for row in created}).update(
             last_message_at=now, updated_at=now, **conversation_facts()
         )
         ready = [row.pk for row in created if row.state == MessageState.QUEUED and row.due_at is None]
