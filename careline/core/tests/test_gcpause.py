@@ -8,6 +8,8 @@ import pytest
 
 from careline.core.gcpause import cyclic_gc_paused
 
+pytestmark = pytest.mark.django_db  # the suite's autouse fixtures read the database
+
 
 def test_the_collector_is_off_inside_and_restored_after_even_on_error() -> None:
     assert gc.isenabled()
