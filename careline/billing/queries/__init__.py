@@ -311,13 +311,15 @@ def statement_ready_visit_ids(patient_id: int) -> set[int]:
 def _ready_visits(patient_ids: list[int]) -> tuple[set[int], set[int]]:
     """(the visits of PATIENT_IDS ready for a statement, those of them marked self-pay), in two queries."""
     facts = (
-        Claim.objects.filter(patient_id__in=patient_ids)
+        Claim.objects.filter(patient_id__any_of=patient_ids)
         .order_by()
         .values("visit_id")
         .annotate(claims=Count("pk"), open=Count("pk", filter=~Q(status__in=FINAL_CLAIM_STATUSES)))
     )
     ready = {row["visit_id"] for row in facts if row["claims"] and not row["open"]}
-    self_pay = set(SelfPayVisit.objects.filter(patient_id__in=patient_ids).values_list("visit_id", flat=True))
+    self_pay = set(
+        SelfPayVisit.objects.filter(patient_id__any_of=patient_ids).values_list("visit_id", flat=True)
+    )
     return ready | self_pay, self_pay
 
 
@@ -350,8 +352,8 @@ def statement_line_drafts_of(patient_ids: list[int]) -> dict[int, list[LineDraft
     ready, self_pay = _ready_visits(patient_ids)
     drafts: dict[int, list[LineDraft]] = {pk: [] for pk in patient_ids}
     charges = (
-        Charge.objects.filter(patient_id__in=patient_ids, voided=False)
-        .filter(Q(visit_id__in=ready) | Q(visit__isnull=True))
+        Charge.objects.filter(patient_id__any_of=patient_ids, voided=False)
+        .filter(Q(visit_id__any_of=ready) | Q(visit__isnull=True))
         .prefetch_related(
             Prefetch(
                 "adjudications",
@@ -388,7 +390,7 @@ def statement_line_drafts_of(patient_ids: list[int]) -> dict[int, list[LineDraft
         )
     methods = dict(PaymentMethod.choices)
     for patient_id, received, amount, method in (
-        Payment.objects.filter(patient_id__in=patient_ids)
+        Payment.objects.filter(patient_id__any_of=patient_ids)
         .order_by("received_at", "id")
         .values_list("patient_id", "received_at", "amount_cents", "method")
     ):
@@ -402,7 +404,7 @@ def statement_line_drafts_of(patient_ids: list[int]) -> dict[int, list[LineDraft
             )
         )
     for patient_id, refunded, amount in (
-        Refund.objects.filter(patient_id__in=patient_ids)
+        Refund.objects.filter(patient_id__any_of=patient_ids)
         .order_by("refunded_at", "id")
         .values_list("patient_id", "refunded_at", "amount_cents")
     ):
@@ -417,7 +419,7 @@ def statement_line_drafts_of(patient_ids: list[int]) -> dict[int, list[LineDraft
         )
     kinds = dict(AdjustmentKind.choices)
     for patient_id, created, amount, kind in (
-        BalanceAdjustment.objects.filter(patient_id__in=patient_ids)
+        BalanceAdjustment.objects.filter(patient_id__any_of=patient_ids)
         .order_by("created_at", "id")
         .values_list("patient_id", "created_at", "amount_cents", "kind")
     ):

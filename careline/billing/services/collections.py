@@ -147,15 +147,15 @@ def followups_on_statements_issued(events: list[StatementIssued]) -> None:
     ids = [event.statement_id for event in events]
     now = timezone.now()
     FollowUp.objects.filter(
-        patient_id__in=[event.patient_id for event in events], state=FollowUpState.PLANNED
-    ).exclude(statement_id__in=ids).update(
+        patient_id__any_of=[event.patient_id for event in events], state=FollowUpState.PLANNED
+    ).exclude(statement_id__any_of=ids).update(
         state=FollowUpState.STOPPED, outcome=StopReason.SUPERSEDED, finished_at=now
     )
     owing = {event.statement_id for event in events if event.amount_due_cents > 0}
     steps = list(FollowUpStep.objects.filter(is_active=True).values_list("action", "days_after"))
     if not owing or not steps:
         return
-    issued = Statement.objects.filter(pk__in=owing, state=StatementState.ISSUED).values_list(
+    issued = Statement.objects.filter(pk__any_of=owing, state=StatementState.ISSUED).values_list(
         "pk", "patient_id", "issued_at"
     )
     # The statements were issued in this transaction: none of them has follow-ups yet (COPY has no

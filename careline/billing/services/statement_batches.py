@@ -10,6 +10,7 @@ when the mail batch is downloaded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -45,7 +46,7 @@ from careline.core.rowcopy import rows_copy
 from careline.messaging.models import MessageKind
 from careline.messaging.outbound.bulk import OutboundItem, messages_send_bulk
 from careline.messaging.outbound.compose import MessageRefused, messages_withdraw_for_subject
-from careline.messaging.outbound.policy import SuppressionFacts, patient_sms_number, suppression_reason_for
+from careline.messaging.outbound.policy import SuppressionFacts, patients_sms_numbers, suppression_reason_for
 from careline.messaging.services.channels import channel_default
 from careline.patients.models import ContactPreference, Patient, Purpose
 
@@ -57,16 +58,26 @@ LINE_FIELDS = (
 Event = tuple[int, str, object, str, str, int | None]
 
 
-def _plans(patients: list[Patient]) -> dict[int, DeliveryPlan]:
+@dataclass(frozen=True)
+class Plans:
+    """The chunk's delivery plans by patient id, with the texting numbers and suppression facts behind them."""
+
+    by_patient: dict[int, DeliveryPlan]
+    numbers: dict[int, str]  # patient_sms_number of each patient ('' when none)
+    facts: SuppressionFacts
+
+
+def _plans(patients: list[Patient]) -> Plans:
     """Each patient's delivery plan, with preferences and text consent looked up for all of them together."""
     ids = [p.pk for p in patients]
     preferences = dict(
-        ContactPreference.objects.filter(patient_id__in=ids, purpose=Purpose.BILLING).values_list(
+        ContactPreference.objects.filter(patient_id__any_of=ids, purpose=Purpose.BILLING).values_list(
             "patient_id", "channel"
         )
     )
     sms = channel_default("sms")
-    numbers = {p.pk: patient_sms_number(p) or "" for p in patients}
+    found = patients_sms_numbers(ids)
+    numbers = {p.pk: found.get(p.pk, "") for p in patients}
     facts = SuppressionFacts.load(list(numbers.values()), purposes=[Purpose.BILLING])
     plans = {}
     for patient in patients:
@@ -85,7 +96,7 @@ def _plans(patients: list[Patient]) -> dict[int, DeliveryPlan]:
         plans[patient.pk] = statement_delivery_plan(
             patient, preference=preferences.get(patient.pk), known=True, text_reason=reason
         )
-    return plans
+    return Plans(plans, numbers, facts)
 
 
 def statements_issue_many(
@@ -111,7 +122,7 @@ def statements_issue_many(
 def _grouped_ids(patient_ids: list[int], today: date) -> set[int]:
     """Those of PATIENT_IDS who have a guarantor or pay for someone on TODAY."""
     links = GuarantorLink.objects.filter(
-        Q(patient_id__in=patient_ids) | Q(guarantor_id__in=patient_ids),
+        Q(patient_id__any_of=patient_ids) | Q(guarantor_id__any_of=patient_ids),
         ends_on__isnull=True,
         starts_on__lte=today,
     ).values_list("patient_id", "guarantor_id")
@@ -162,19 +173,19 @@ def _issue_own(
         return 0, skipped
     ready_ids = [p.pk for p in ready]
     # The lock statement_issue and payment_record take, so a payment racing the run waits for it.
-    Patient.objects.select_for_update().filter(pk__in=ready_ids).values_list("pk", flat=True).count()
-    prefetch_related_objects(ready, "phones")
+    Patient.objects.select_for_update().filter(pk__any_of=ready_ids).values_list("pk", flat=True).count()
     # One instance per location, its messaging policy loaded once: quiet hours read it for every message.
     locations = {p.primary_location_id: p.primary_location for p in ready if p.primary_location_id}
     prefetch_related_objects([loc for loc in locations.values() if loc is not None], "messaging_policy")
     for p in ready:
         if p.primary_location_id:
             p.primary_location = locations[p.primary_location_id]
-    plans = _plans(ready)
+    found = _plans(ready)
+    plans = found.by_patient
     now = timezone.now()
     label = actor.label[:60]
     previous = list(
-        Statement.objects.filter(patient_id__in=ready_ids, state=StatementState.ISSUED).values_list(
+        Statement.objects.filter(patient_id__any_of=ready_ids, state=StatementState.ISSUED).values_list(
             "pk", flat=True
         )
     )
@@ -229,7 +240,7 @@ def _issue_own(
                 None,
             )
         )
-    events += _deliver_many(statements, label)
+    events += _deliver_many(statements, label, found)
     rows_copy(StatementEvent, EVENT_FIELDS, events)
     publish_many(
         [
@@ -261,8 +272,9 @@ def _line(statement_id: int, index: int, d: LineDraft) -> tuple[object, ...]:
     )  # fmt: skip
 
 
-def _deliver_many(statements: list[Statement], label: str) -> list[Event]:
-    """Texts and emails for STATEMENTS (one bulk send per channel), and the history entries of all of them."""
+def _deliver_many(statements: list[Statement], label: str, plans: Plans) -> list[Event]:
+    """Texts and emails for STATEMENTS (one bulk send per channel; the texts to the numbers and with the
+    suppression facts of PLANS), and the history entries of all of them."""
     now = timezone.now()
     events: list[Event] = []
     by_channel: dict[str, list[tuple[Statement, OutboundItem]]] = {
@@ -284,8 +296,10 @@ def _deliver_many(statements: list[Statement], label: str) -> list[Event]:
             statement, payer, text=text, subject=subject, email_body=email_body
         )
         key = f"{statement_subject_key(statement.pk)}:issued"
+        # A text goes to the number its plan checked (the one message_send would choose: patient_sms_number).
+        to_address = plans.numbers[payer.pk] or None if statement.channel == StatementChannel.SMS else None
         item = OutboundItem(
-            body=body, idempotency_key=key, patient=payer, subject=title,
+            body=body, idempotency_key=key, patient=payer, to_address=to_address, subject=title,
             subject_key=statement_subject_key(statement.pk), sensitive=True,
         )  # fmt: skip
         by_channel[statement.channel].append((statement, item))
@@ -302,6 +316,7 @@ def _deliver_many(statements: list[Statement], label: str) -> list[Event]:
             channel=channel,
             kind=MessageKind.AUTOMATED,
             purpose=Purpose.BILLING,
+            facts=plans.facts if kind == StatementChannel.SMS else None,
         )
         for statement, item in pairs:
             result = results.get(item.idempotency_key)

@@ -41,6 +41,7 @@ from careline.billing.queries import balances_where, patients_with_ready_charges
 from careline.billing.services.statement_batches import statements_issue_many
 from careline.core.actor import Actor
 from careline.core.audit import AuditAction, audit_record
+from careline.core.collector import collection_paused
 from careline.core.queue import task_enqueue
 from careline.locations.models import Location
 from careline.patients.models import Patient
@@ -125,10 +126,10 @@ def _candidates(run: StatementRun, chunk: StatementRunChunk) -> Candidates:
     """CHUNK's patients (in the run's location) who owe money and have no statement of the run's date."""
     patients = _scope(run.location).filter(pk__gte=chunk.first_id, pk__lte=chunk.last_id)
     owing_ids = [pk for pk, balance in balances_where(patients).items() if balance.due > 0]
-    owing = list(patients.filter(pk__in=owing_ids).select_related("primary_location").order_by("pk"))
+    owing = list(patients.filter(pk__any_of=owing_ids).select_related("primary_location").order_by("pk"))
     done_today = set(
         Statement.objects.filter(
-            patient_id__in=[p.pk for p in owing], statement_date=run.statement_date
+            patient_id__any_of=[p.pk for p in owing], statement_date=run.statement_date
         ).values_list("patient_id", flat=True)
     )
     return Candidates([p for p in owing if p.pk not in done_today], len(done_today))
@@ -145,7 +146,9 @@ def statement_run_chunk(*, run_id: int, attempt: int | None = None) -> int:
     """Work one chunk of run RUN_ID not done yet; the statements issued. Queues the next task while chunks
     remain; marks the run done when none does. A worker of an older ATTEMPT than the run's stops."""
     actor = Actor.system(RUN_JOB)
-    with transaction.atomic():
+    # A chunk allocates tens of thousands of short-lived objects: the cyclic collector would walk them for
+    # nothing (careline/core/collector.py).
+    with collection_paused(), transaction.atomic():
         run = StatementRun.objects.select_related("location").filter(pk=run_id).first()
         if run is None or run.state not in OPEN or (attempt is not None and run.attempts != attempt):
             return 0

@@ -4,9 +4,9 @@
 suppression reasons (consent, opt-out, landline, deceased, confidential, the rule of the purpose:
 `suppression_reason_for` with the batch's facts loaded together), quiet hours (`due_and_held`), idempotency
 keys and column values (`message_fields`) — but looks up existing keys and conversations for the whole
-batch, inserts the rows with one bulk insert and queues their send tasks in batches after commit. When a
-key turns out to have been taken concurrently, the batch falls back to `message_send` item by item, so the
-outcome is the same.
+batch, inserts the rows at once (COPY on PostgreSQL with ids from the sequence, and one INSERT ... RETURNING
+for the new conversations) and queues their send tasks in batches after commit. When a key turns out to have been taken
+concurrently, the batch falls back to `message_send` item by item, so the outcome is the same.
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ def _conversations_found(channel: Channel, contacts: list[str]) -> dict[str, Con
     found: dict[str, Conversation] = {}
     for start in range(0, len(contacts), FACTS_CHUNK):
         part = contacts[start : start + FACTS_CHUNK]
-        found.update((c.contact, c) for c in Conversation.objects.filter(channel=channel, contact__in=part))
+        found.update(
+            (c.contact, c) for c in Conversation.objects.filter(channel=channel, contact__any_of=part)
+        )
     return found
 
 
@@ -163,10 +165,13 @@ def messages_send_bulk(
     urgent: bool = False,
     author: Any = None,
     announcement_id: int | None = None,
+    facts: SuppressionFacts | None = None,
 ) -> dict[str, Message | MessageRefused]:
     """Create (or find, by key) one message per item with message_send's rules; key -> Message or refusal.
 
-    Call inside a transaction to tie the rows to other writes; the send tasks go out after commit.
+    Call inside a transaction to tie the rows to other writes; the send tasks go out after commit. FACTS: the
+    suppression facts of the items' numbers when the caller loaded them already in this transaction (for
+    PURPOSE); numbers they do not cover are looked up as usual.
     """
     with collection_paused():
         return _messages_send_bulk(
@@ -177,6 +182,7 @@ def messages_send_bulk(
             urgent=urgent,
             author=author,
             announcement_id=announcement_id,
+            facts=facts,
         )
 
 
@@ -189,9 +195,10 @@ def _messages_send_bulk(
     urgent: bool = False,
     author: Any = None,
     announcement_id: int | None = None,
+    facts: SuppressionFacts | None = None,
 ) -> dict[str, Message | MessageRefused]:
     results: dict[str, Message | MessageRefused] = {}
-    existing = Message.objects.filter(idempotency_key__in=[item.idempotency_key for item in items])
+    existing = Message.objects.filter(idempotency_key__any_of=[item.idempotency_key for item in items])
     results.update((m.idempotency_key or "", m) for m in existing)
     todo: list[tuple[OutboundItem, str, str]] = []
     for item in items:
@@ -207,7 +214,8 @@ def _messages_send_bulk(
     if not todo:
         return results
     now = timezone.now()
-    facts = SuppressionFacts.load([address for _, _, address in todo], purposes=[purpose])
+    if facts is None:
+        facts = SuppressionFacts.load([address for _, _, address in todo], purposes=[purpose])
     contacts: dict[str, Patient | None] = {}
     for item, _, address in todo:
         contacts.setdefault(address or "(none)", item.patient)
@@ -296,7 +304,7 @@ def _messages_send_bulk(
                 )
             return results
         created = _messages_loaded(ids, rows, related, channel)
-        Conversation.objects.filter(pk__in={row.conversation_id for row in created}).update(
+        Conversation.objects.filter(pk__any_of={row.conversation_id for row in created}).update(
             last_message_at=now, updated_at=now, **conversation_facts()
         )
         ready = [row.pk for row in created if row.state == MessageState.QUEUED and row.due_at is None]

@@ -437,7 +437,7 @@ def consent_states(numbers: Iterable[str]) -> dict[str, str]:
         return states
     seen: set[str] = set()
     rows = (
-        ConsentEvent.objects.filter(phone_number__in=wanted, kind__in=GENERAL_CONSENT_KINDS)
+        ConsentEvent.objects.filter(phone_number__any_of=wanted, kind__in=GENERAL_CONSENT_KINDS)
         .order_by("phone_number", "-occurred_at", "-id")
         .values_list("phone_number", "kind")
     )
@@ -463,7 +463,9 @@ def consent_purpose_given(numbers: Iterable[str], purpose: str) -> frozenset[str
     seen: set[str] = set()
     standing: set[str] = set()
     rows = (
-        ConsentEvent.objects.filter(phone_number__in=wanted, kind__in=[given, withdrawn, ConsentKind.REVOKED])
+        ConsentEvent.objects.filter(
+            phone_number__any_of=wanted, kind__in=[given, withdrawn, ConsentKind.REVOKED]
+        )
         .order_by("phone_number", "-occurred_at", "-id")
         .values_list("phone_number", "kind")
     )
