@@ -15,3 +15,7 @@ settings.ROOT_URLCONF = "bench.inbound_urls"
 from careline.core.lean import LeanWSGIHandler  # noqa: E402
 
 application = LeanWSGIHandler()
+
+from careline.core.lean import application_warm_up  # noqa: E402
+
+application_warm_up()  # as careline/wsgi.py does

@@ -5,11 +5,14 @@ Run in a process of its own (normally through `python -m bench --suite webhook`)
 CELERY_BROKER_URL naming the database and broker:
     python -m bench.webhook --seconds 10 --runs 3 --out result.json
 
-The load comes from autocannon (Node.js, bench/webhook_load.js; install once with `npm ci --prefix bench`),
-not from Python, so the figures are the server's; its own CPU time is reported beside the server's. Twilio's
-signature depends only on the URL and the form, so a set of requests signed once is posted in rotation:
-one inbound text for every three status callbacks (a reminder burst's mix), each callback's message id
-drawn from seeded outbound messages, in any order and with repeats.
+The load comes from Node.js (bench/webhook_load.js: plain kept-alive sockets, no package needed), not from
+Python, so the figures are the server's; its own CPU time is reported beside the server's. At a rate the load
+is open (request i due at i / rate seconds, latency counted from then, waits for a free connection included);
+autocannon, used before, sent each second's quota as a burst at the start of the second and inflated its
+percentiles (see webhook_load.js). Twilio's signature depends only on the URL and the form, so a set of
+requests signed once is posted in turn, each run going on where the last stopped (an inbound text is posted
+once, not as a retry in every run): one inbound text for every three status callbacks (a reminder burst's
+mix), each callback's message id drawn from seeded outbound messages, in any order and with repeats.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
+from careline import gunicorn_conf  # noqa: E402
 from careline.messaging.models import (  # noqa: E402
     Channel,
     Conversation,
@@ -52,7 +56,6 @@ from careline.messaging.outbound.status_callbacks import status_callbacks_apply_
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD_SCRIPT = ROOT / "bench" / "webhook_load.js"
-AUTOCANNON = ROOT / "bench" / "node_modules" / "autocannon"
 TOKEN_VARIABLE = "CARELINE_BENCH_TWILIO_AUTH_TOKEN"
 SENDER = "+15555550199"
 INBOUND = "/webhooks/twilio/messages"
@@ -66,8 +69,6 @@ def generator_problem() -> str:
     """Why the load generator cannot run ("" when it can)."""
     if shutil.which("node") is None:
         return "node is not installed (Debian: apt-get install -y nodejs npm)"
-    if not AUTOCANNON.exists():
-        return "autocannon is not installed: run `npm ci --prefix bench`"
     return ""
 
 
@@ -77,12 +78,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: int | None, threads: int | None, log: Path) -> subprocess.Popen[bytes]:
+    """gunicorn with Careline's own settings (careline/gunicorn_conf.py), WORKERS x THREADS when given."""
     env = dict(os.environ, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", DEBUG="false")
+    sizes = [*(("-w", str(workers)) if workers else ()), *(("--threads", str(threads)) if threads else ())]
     proc = subprocess.Popen(
         [
-            *(sys.executable, "-m", "gunicorn", "bench.inbound_wsgi:application"),
-            *("-b", f"127.0.0.1:{port}", "-w", str(workers), "-k", "gthread", "--threads", str(threads)),
+            *(sys.executable, "-m", "gunicorn", "--config", "python:careline.gunicorn_conf"),
+            *("bench.inbound_wsgi:application", "-b", f"127.0.0.1:{port}", *sizes),
             *("--log-level", "warning", "--backlog", "2048"),
         ],
         env=env,
@@ -155,8 +158,10 @@ def signed_requests(
     return items
 
 
-def load(requests_file: Path, url: str, seconds: float, rate: float, server_pid: int) -> dict[str, float]:
-    """One autocannon run; its figures plus the server's CPU seconds over the run."""
+def load(
+    requests_file: Path, url: str, seconds: float, rate: float, server_pid: int, first: int = 0
+) -> dict[str, float]:
+    """One run of the load generator from request FIRST on; its figures plus the server's CPU seconds over the run."""
     cpu_before = tree_cpu_seconds(server_pid)
     output = subprocess.run(
         [
@@ -167,6 +172,7 @@ def load(requests_file: Path, url: str, seconds: float, rate: float, server_pid:
             str(CONNECTIONS),
             str(seconds),
             str(rate),
+            str(first),
         ],
         capture_output=True,
         text=True,
@@ -176,6 +182,7 @@ def load(requests_file: Path, url: str, seconds: float, rate: float, server_pid:
     result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     result["server_cpu_s"] = tree_cpu_seconds(server_pid) - cpu_before
     result["asked"] = rate
+    result["load_average"] = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     return result
 
 
@@ -217,8 +224,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rates", default="300,1000,0", help="requests/s per run; 0 = as fast as it goes")
     parser.add_argument("--messages", type=int, default=20_000, help="outbound messages the callbacks name")
     parser.add_argument("--callbacks", type=int, default=100_000, help="reports for the batch-step figure")
-    parser.add_argument("--server-workers", type=int, default=2)
-    parser.add_argument("--server-threads", type=int, default=8)
+    parser.add_argument(
+        "--server-workers", type=int, help="gunicorn processes (default: careline/gunicorn_conf.py)"
+    )
+    parser.add_argument(
+        "--server-threads", type=int, help="threads a process (default: careline/gunicorn_conf.py)"
+    )
+    parser.add_argument(
+        "--signed-requests",
+        type=int,
+        default=100_000,
+        help="requests signed in advance; the runs post them in turn, each inbound text once (until they wrap)",
+    )
     parser.add_argument("--label", default="")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--serve-only", action="store_true", help="start the server and wait (profiling)")
@@ -234,7 +251,9 @@ def main(argv: list[str] | None = None) -> None:
     folder = args.out.parent
     requests_file = folder / "webhook-requests.json"
     requests_file.write_text(
-        json.dumps(signed_requests(base_url, os.environ[TOKEN_VARIABLE], channel, message_ids, 20_000))
+        json.dumps(
+            signed_requests(base_url, os.environ[TOKEN_VARIABLE], channel, message_ids, args.signed_requests)
+        )
     )
     server = start_server(port, args.server_workers, args.server_threads, folder / "gunicorn.log")
     if args.serve_only:
@@ -243,16 +262,18 @@ def main(argv: list[str] | None = None) -> None:
         return
     rates = [float(rate) for rate in args.rates.split(",")]
     runs: dict[str, list[dict[str, float]]] = {}
+    posted = 0  # webhook requests posted so far: the next run starts after them
     try:
-        load(requests_file, base_url, 2, 300, server.pid)  # warm-up: connections, caches
+        warm_up = load(requests_file, base_url, 2, 300, server.pid)  # connections, caches
+        posted += int(warm_up["requests"])
         for _ in range(args.runs):
             runs.setdefault("bare@300", []).append(
                 load(requests_file, base_url + BARE, args.seconds, 300, server.pid)
             )
             for rate in rates:
-                runs.setdefault(f"webhook@{rate:g}", []).append(
-                    load(requests_file, base_url, args.seconds, rate, server.pid)
-                )
+                run = load(requests_file, base_url, args.seconds, rate, server.pid, first=posted)
+                posted += int(run["requests"])
+                runs.setdefault(f"webhook@{rate:g}", []).append(run)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -267,6 +288,10 @@ def main(argv: list[str] | None = None) -> None:
         "seconds": args.seconds,
         "runs": args.runs,
         "load": summary,
+        "server": f"gunicorn {gunicorn_conf.worker_class}, {args.server_workers or gunicorn_conf.workers} "
+        f"processes x {args.server_threads or gunicorn_conf.threads} threads",
+        "posted": posted,
+        "signed": args.signed_requests,
         "inbound_stored": Message.objects.filter(direction=Message.Direction.INBOUND).count(),
         "callbacks_stored": StatusCallback.objects.count(),
         "apply": apply_rate(channel, message_ids, args.callbacks),

@@ -22,3 +22,9 @@ refuse_serious_multi_host_problems()
 from careline.messaging.services.channels import channel_environment_reconcile_safely  # noqa: E402
 
 channel_environment_reconcile_safely()
+
+# Import every view and keep what loading created out of the garbage collector's walks (careline/core/lean.py):
+# a process's first requests and its full collections would otherwise stall the requests it is serving.
+from careline.core.lean import application_warm_up  # noqa: E402
+
+application_warm_up()

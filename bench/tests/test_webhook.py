@@ -37,12 +37,16 @@ def test_the_report_names_every_run_and_the_batch_figure() -> None:
         "p99_ms": 9.0,
         "generator_cpu_s": 0.5,
         "server_cpu_s": 0.2,
+        "load_average": 1.5,
     }
     result = {
         "label": "PostgreSQL + Redis",
         "runs": 3,
         "seconds": 10.0,
         "load": {"bare@300": row, "webhook@300": row, "webhook@1000": row, "webhook@0": row},
+        "server": "gunicorn gthread, 2 processes x 8 threads",
+        "posted": 9000,
+        "signed": 100000,
         "inbound_stored": 25,
         "callbacks_stored": 75,
         "apply": {"callbacks": 1000, "seconds": 0.1, "per_second": 10000.0, "moved": 900},
@@ -50,3 +54,5 @@ def test_the_report_names_every_run_and_the_batch_figure() -> None:
     text = webhook_suite.report(result)
     assert "bare Django view" in text and "flat out" in text and "1,000 req/s" in text
     assert "10,000/s" in text
+    assert "2 processes x 8 threads" in text and "9,000 webhook requests posted" in text
+    assert "| 1.5 |" in text  # the load average beside every figure

@@ -254,3 +254,19 @@ def test_run_platform_serves_health_then_stops_everything_on_ctrl_c(tmp_path):
         if proc.poll() is None:
             proc.kill()
         log.close()
+
+
+def test_make_run_serves_with_the_production_gunicorn_settings(tmp_path: Path) -> None:
+    """`make run`, the README's deployment and the webhook bench share careline/gunicorn_conf.py."""
+    from careline import gunicorn_conf
+    from careline.demo.launcher import platform_children
+
+    [web] = [child for child in platform_children(port=8000, var_dir=tmp_path) if child.name == "web"]
+    assert "python:careline.gunicorn_conf" in web.argv
+    assert not {"--workers", "-w", "--threads", "--worker-class", "-k"} & set(web.argv)
+    assert (gunicorn_conf.worker_class, gunicorn_conf.threads) == (
+        "gthread",
+        8,
+    ) and gunicorn_conf.workers >= 1
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    assert "gunicorn --config python:careline.gunicorn_conf careline.wsgi:application" in readme

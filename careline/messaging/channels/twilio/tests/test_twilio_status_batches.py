@@ -248,9 +248,12 @@ def test_the_wsgi_handler_serves_webhooks_without_middleware_and_pages_with_it(
     status, headers, body = _serve(handler, request)
     assert status == 200 and b"<Response/>" in body
     assert "Content-Security-Policy" not in headers  # no middleware ran
+    # A length, as CommonMiddleware gives pages: without it gunicorn would answer in chunks.
+    assert headers["Content-Length"] == str(len(body))
     assert StatusCallback.objects.count() == 1
     forged = RequestFactory().post(url, data=params, headers={"X-Twilio-Signature": "forged"})
-    assert _serve(handler, forged)[0] == 403
+    forged_status, forged_headers, forged_body = _serve(handler, forged)
+    assert forged_status == 403 and forged_headers["Content-Length"] == str(len(forged_body))
     assert StatusCallback.objects.count() == 1
     bad_host = RequestFactory().post(
         url, data=params, headers={"X-Twilio-Signature": signature}, HTTP_HOST="evil.example"
@@ -334,3 +337,22 @@ def test_a_waiting_callback_never_holds_up_newer_ones(personas, twilio_channel):
         state="delivered",
     )
     assert status_callbacks_apply(limit=1)["moved"] == 1
+
+
+def test_warm_up_loads_every_url_module_and_freezes_what_loading_made():
+    import gc
+
+    from django.urls import clear_url_caches, get_resolver
+
+    from careline.core.lean import application_warm_up
+
+    clear_url_caches()
+    gc.unfreeze()
+    try:
+        application_warm_up()
+        resolver = get_resolver()
+        # The reverse map is filled from every included URL module, the provider webhooks' among them.
+        assert resolver._populated and "webhook-twilio-status" in resolver.reverse_dict
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
