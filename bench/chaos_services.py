@@ -228,9 +228,10 @@ class Processes:
         )
 
     def start_web(self, port: int, processes: int) -> None:
-        command = [sys.executable, "-m", "gunicorn", "careline.wsgi:application", "-b", f"127.0.0.1:{port}"]
-        command += ["-w", str(processes), "-k", "gthread", "--threads", "8", "--log-level", "warning"]
-        command += ["--backlog", "2048", "--graceful-timeout", "5"]
+        # The deployment's configuration (careline/gunicorn_conf.py), with PROCESSES web processes.
+        command = [sys.executable, "-m", "gunicorn", "--config", "python:careline.gunicorn_conf"]
+        command += ["careline.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(processes)]
+        command += ["--log-level", "warning", "--graceful-timeout", "5"]
         self.others.append(
             self._popen(command, "web", CARELINE_VAR_DIR=self.env["CARELINE_VAR_DIR"] + "-web")
         )
