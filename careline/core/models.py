@@ -153,10 +153,12 @@ def chain_link(entries: list[AuditEntry], *, using: str) -> None:
         if connection.vendor == "postgresql":
             # The lock is held to commit, where PostgreSQL checks the transaction's deferred foreign keys:
             # a check waiting for a row another transaction locked while that one waits for this lock was a
-            # deadlock (found by the chaos run). The checks pending so far run now, before the lock.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+            # deadlock (found by the chaos run). The checks pending so far run now, before the lock; one
+            # round trip for the three statements (the key is a constant, so no parameters are needed).
+            cursor.execute(
+                "SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED;"
+                f" SELECT pg_advisory_xact_lock({int(CHAIN_LOCK_KEY)})"
+            )
         # Plain SQL: every audited request runs this, and the ORM's query building costs more than the query.
         cursor.execute(f"SELECT seq, entry_hash FROM {AuditEntry._meta.db_table} ORDER BY seq DESC LIMIT 1")  # noqa: S608 - a constant
         head = cursor.fetchone()
