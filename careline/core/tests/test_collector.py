@@ -40,15 +40,20 @@ def test_bulk_sends_and_planning_run_with_the_collector_paused(monkeypatch: pyte
 
     seen: list[bool] = []
 
-    def sends(**kwargs: Any) -> dict[str, Any]:
-        seen.append(gc.isenabled())
-        return {}
+    class Messages:  # the bulk send's first query: the keys already taken
+        @staticmethod
+        def filter(**kwargs: Any) -> list[Any]:
+            seen.append(gc.isenabled())
+            return []
+
+    class Recorder:
+        objects = Messages
 
     def plans(**kwargs: Any) -> int:
         seen.append(gc.isenabled())
         return 0
 
-    monkeypatch.setattr(bulk, "_messages_send_bulk", sends)
+    monkeypatch.setattr(bulk, "Message", Recorder)
     monkeypatch.setattr(reminders, "_reminders_plan_bulk", plans)
     bulk.messages_send_bulk(items=[], channel=None)  # type: ignore[arg-type]
     reminders.reminders_plan_bulk(appointment_ids=[])

@@ -156,6 +156,7 @@ def _messages_loaded(
     return created
 
 
+@collection_paused()  # a context manager as a decorator: each call runs with the collector paused
 def messages_send_bulk(
     *,
     items: Sequence[OutboundItem],
@@ -173,30 +174,6 @@ def messages_send_bulk(
     suppression facts of the items' numbers when the caller loaded them already in this transaction (for
     PURPOSE); numbers they do not cover are looked up as usual.
     """
-    with collection_paused():
-        return _messages_send_bulk(
-            items=items,
-            channel=channel,
-            kind=kind,
-            purpose=purpose,
-            urgent=urgent,
-            author=author,
-            announcement_id=announcement_id,
-            facts=facts,
-        )
-
-
-def _messages_send_bulk(
-    *,
-    items: Sequence[OutboundItem],
-    channel: Channel,
-    kind: str = MessageKind.AUTOMATED,
-    purpose: str = Purpose.GENERAL,
-    urgent: bool = False,
-    author: Any = None,
-    announcement_id: int | None = None,
-    facts: SuppressionFacts | None = None,
-) -> dict[str, Message | MessageRefused]:
     results: dict[str, Message | MessageRefused] = {}
     existing = Message.objects.filter(idempotency_key__any_of=[item.idempotency_key for item in items])
     results.update((m.idempotency_key or "", m) for m in existing)
