@@ -151,38 +151,7 @@ def rows_copy_new(model: type[models.Model], fields: Sequence[str], rows: Iterab
     NOTHING (COPY itself cannot skip a conflicting row); elsewhere bulk_create(ignore_conflicts=True) does it
     and the count is of the rows offered (SQLite does not say how many it skipped).
     """
-    rows = [tuple(row) for row in rows]
-    if not rows:
-        return 0
-    columns = _columns(model, fields)
-    using = router.db_for_write(model)
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        model._default_manager.using(using).bulk_create(
-            [model(**dict(zip(fields, row, strict=True))) for row in rows],
-            batch_size=1_000,
-            ignore_conflicts=True,
-        )
-        return len(rows)
-    rows = _adapted(rows, _adapters(model, fields), connection)
-    defaults = _defaults(model, set(fields), connection)
-    qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
-    stage = qn(f"careline_stage_{model._meta.db_table}")
-    names = ", ".join(qn(name) for name in columns + [column for column, _ in defaults])
-    tail = tuple(value for _, value in defaults)
-    # No savepoint: an error aborts the caller's transaction anyway; the staging table goes at its commit.
-    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
-        create = f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608 - names from the model
-        cursor.execute(f"DROP TABLE IF EXISTS {stage}; {create}")
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row((*row, *tail))
-        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING")  # noqa: S608 - names from the model
-        inserted = int(cursor.rowcount)
+    _, inserted, _ = _insert_new(model, fields, rows, returning=False)
     return inserted
 
 
@@ -194,41 +163,11 @@ def rows_copy_new_returning(model: type[M], fields: Sequence[str], rows: Iterabl
     bulk_create(ignore_conflicts=True), which cannot say which were inserted: the result is empty and the
     caller reads the rows it needs.
     """
-    rows = [tuple(row) for row in rows]
-    if not rows:
+    connection, _, fetched = _insert_new(model, fields, rows, returning=True)
+    if not fetched:
         return []
-    columns = _columns(model, fields)
-    using = router.db_for_write(model)
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        model._default_manager.using(using).bulk_create(
-            [model(**dict(zip(fields, row, strict=True))) for row in rows],
-            batch_size=1_000,
-            ignore_conflicts=True,
-        )
-        return []
-    rows = _adapted(rows, _adapters(model, fields), connection)
-    defaults = _defaults(model, set(fields), connection)
-    qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
-    stage = qn(f"careline_stage_{model._meta.db_table}")
-    names = ", ".join(qn(name) for name in columns + [column for column, _ in defaults])
     concrete = model._meta.concrete_fields
-    returned = ", ".join(qn(str(field.column)) for field in concrete)
-    tail = tuple(value for _, value in defaults)
-    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
-        create = f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608 - names from the model
-        cursor.execute(f"DROP TABLE IF EXISTS {stage}; {create}")
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row((*row, *tail))
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING RETURNING {returned}"  # noqa: S608 - names from the model
-        )
-        fetched = cursor.fetchall()
+    using = connection.alias
     attnames = [field.attname for field in concrete]
     converters = [
         (position, field) for position, field in enumerate(concrete) if field.get_db_converters(connection)
@@ -241,3 +180,46 @@ def rows_copy_new_returning(model: type[M], fields: Sequence[str], rows: Iterabl
                 values[position] = converter(values[position], field, connection)
         instances.append(model.from_db(using, attnames, values))
     return instances
+
+
+def _insert_new(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *, returning: bool
+) -> tuple[Any, int, list[Sequence[Any]]]:
+    """The work of rows_copy_new(_returning): (the connection, rows inserted, every column of each inserted
+    row when RETURNING and on PostgreSQL). The connection is None when there was nothing to insert."""
+    listed: list[Sequence[Any]] = [tuple(row) for row in rows]
+    if not listed:
+        return None, 0, []
+    columns = _columns(model, fields)
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        model._default_manager.using(using).bulk_create(
+            [model(**dict(zip(fields, row, strict=True))) for row in listed],
+            batch_size=1_000,
+            ignore_conflicts=True,
+        )
+        return connection, len(listed), []
+    adapted = _adapted(listed, _adapters(model, fields), connection)
+    defaults = _defaults(model, set(fields), connection)
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    stage = qn(f"careline_stage_{model._meta.db_table}")
+    names = ", ".join(qn(name) for name in columns + [column for column, _ in defaults])
+    tail = tuple(value for _, value in defaults)
+    returned = ", ".join(qn(str(field.column)) for field in model._meta.concrete_fields)
+    suffix = f" RETURNING {returned}" if returning else ""
+    # No savepoint: an error aborts the caller's transaction anyway; the staging table goes at its commit.
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        create = f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608 - names from the model
+        cursor.execute(f"DROP TABLE IF EXISTS {stage}; {create}")
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy,
+        ):
+            for row in adapted:
+                copy.write_row((*row, *tail))
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING{suffix}"  # noqa: S608 - names from the model
+        )
+        return connection, int(cursor.rowcount), (cursor.fetchall() if returning else [])
