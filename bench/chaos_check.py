@@ -19,7 +19,7 @@ from django.db import close_old_connections, connection
 from django.db.utils import DatabaseError
 from django.utils import timezone
 
-from bench.reminders import load
+from bench.reminders import hour_before_rule, load
 from careline.messaging.models import (
     Channel,
     KeywordReplies,
@@ -30,9 +30,8 @@ from careline.messaging.models import (
 )
 from careline.messaging.testing.twilio_double import RecordedRequest, TwilioDouble
 from careline.patients.models import ConsentEvent, ConsentKind
-from careline.scheduling.models import Reminder, ReminderRule, ReminderState
+from careline.scheduling.models import Reminder, ReminderState
 from careline.scheduling.services.reminders import reminders_plan_bulk
-from careline.scheduling.texts import default_template
 
 SENDER = "+15555550177"
 TOKEN_VARIABLE = "CARELINE_CHAOS_TWILIO_AUTH_TOKEN"
@@ -74,13 +73,7 @@ def seed(
         default_for="sms",
         rate_per_second=rate_per_second,
     )
-    ReminderRule.objects.all().delete()
-    rule = ReminderRule.objects.create(
-        name="1 hour before",
-        minutes_before=60,
-        template_en=default_template("en"),
-        translations={"es": default_template("es")},
-    )
+    rule = hour_before_rule()
     appointment_ids = load(reminders, prefix="D", starts_in=timedelta(hours=3))
     reminders_plan_bulk(appointment_ids=appointment_ids)
     reminder_ids = list(Reminder.objects.filter(rule=rule).values_list("pk", flat=True))

@@ -144,6 +144,17 @@ def default_rules() -> None:
     )
 
 
+def hour_before_rule() -> ReminderRule:
+    """The only reminder rule: 1 hour before the visit (dispatch benches make every reminder due at once)."""
+    ReminderRule.objects.all().delete()
+    return ReminderRule.objects.create(
+        name="1 hour before",
+        minutes_before=60,
+        template_en=default_template("en"),
+        translations={"es": default_template("es")},
+    )
+
+
 def bench_plan(args: argparse.Namespace) -> dict[str, Any]:
     default_rules()
     started = time.perf_counter()
@@ -224,13 +235,7 @@ def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
     from careline.celery import app
 
     count = args.reminders
-    ReminderRule.objects.all().delete()
-    rule = ReminderRule.objects.create(
-        name="1 hour before",
-        minutes_before=60,
-        template_en=default_template("en"),
-        translations={"es": default_template("es")},
-    )
+    rule = hour_before_rule()
     pipeline_ids = load(count, prefix="D", starts_in=timedelta(hours=3))
     eta_ids = load(count, prefix="E", starts_in=timedelta(hours=3)) if args.eta else []
     reminders_plan_bulk(appointment_ids=pipeline_ids + eta_ids)
