@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from careline.core.broker_loss import tasks_lost_before
 from careline.messaging.models import Message, MessageState
 from careline.messaging.outbound import queue
 from careline.messaging.outbound.status import AMBIGUOUS_MARK, message_find_sent, message_mark_sent
@@ -40,10 +41,11 @@ def messages_sweep(*, now: datetime | None = None) -> dict[str, int]:
                 enqueued_at=None,
                 error_message=AMBIGUOUS_MARK + "the worker stopped while sending",
             )
+    lost_before = tasks_lost_before(now, after=queue.LOST_TASK_AFTER.total_seconds(), watcher="messages")
     due_rows = (
         Message.objects.filter(state=MessageState.QUEUED)
         .filter(Q(due_at__isnull=True) | Q(due_at__lte=now))
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - queue.LOST_TASK_AFTER))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost_before))
     )
     # Rows are locked (skipping ones another sweep holds) and marked in one transaction, so sweeps running
     # at once on several hosts enqueue each row once; the tasks go out only after the mark is committed.

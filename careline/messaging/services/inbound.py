@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from careline.core.actor import UNNAMED_JOB, Actor
+from careline.core.broker_loss import tasks_lost_before
 from careline.core.events import publish
 from careline.core.languages import say
 from careline.locations.models import Location
@@ -229,8 +230,13 @@ def inbound_unprocessed(*, older_than: datetime) -> list[int]:
 
 
 def inbound_requeue(*, now: datetime) -> int:
-    """Queue processing again for inbound rows stored over a minute ago and not processed; how many."""
-    ids = inbound_unprocessed(older_than=now - UNPROCESSED_AFTER)
+    """Queue processing again for inbound rows not processed a minute after they were stored, or stored
+    before the broker lost its data (core/broker_loss.py); how many."""
+    ids = inbound_unprocessed(
+        older_than=tasks_lost_before(
+            now, after=UNPROCESSED_AFTER.total_seconds(), watcher="inbound", just_lost=True
+        )
+    )
     if ids:
         from careline.messaging.services.inbound_queue import inbound_processing_send
 

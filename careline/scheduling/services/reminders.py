@@ -25,6 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from careline.core.broker_loss import tasks_lost_before
 from careline.core.collector import collection_paused
 from careline.core.languages import say, text_language
 from careline.core.queue import task_enqueue
@@ -357,7 +358,9 @@ def reminders_claim(
     ON_BATCH gets each batch as soon as its claim is committed (the sweep enqueues it: workers start early).
     """
     now = now or timezone.now()
-    Reminder.objects.filter(state=ReminderState.SENDING, claimed_at__lt=now - SENDING_TIMEOUT).update(
+    # A claim whose task was lost (its worker died, or the broker lost it: core/broker_loss.py) is undone.
+    lost_before = tasks_lost_before(now, after=SENDING_TIMEOUT.total_seconds(), watcher="reminders")
+    Reminder.objects.filter(state=ReminderState.SENDING, claimed_at__lt=lost_before).update(
         state=ReminderState.PENDING, claimed_at=None
     )
     batches: list[list[int]] = []
