@@ -6,7 +6,7 @@ sweep re-queues work whose task has not run for a while (CARELINE_LOST_TASK_SECO
 timeout for claimed reminders). But that is minutes of silence after a Redis restart, for every reminder
 and reply queued at the time.
 
-So the sweeps leave a mark in the broker's own database: the key MARK_KEY, holding the time it was first
+So the sweeps leave a mark in the broker's own database: a key per sweep (`mark_key`), holding the time it was first
 written. Redis loses the mark with the tasks. A sweep that finds no mark writes it (SET NX: one writer wins
 even with sweeps on many hosts) and everyone then reads the same time: tasks queued before it may be gone
 and are queued again at once. A task queued again that was not lost is harmless: every task claims its rows
@@ -28,7 +28,14 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-MARK_KEY = "careline:broker-mark:{watcher}"
+MARK_PREFIX = "careline:broker-mark:"
+
+
+def mark_key(watcher: str) -> str:
+    """The Redis key of WATCHER's mark."""
+    return f"{MARK_PREFIX}{watcher}"
+
+
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 _clients: dict[tuple[int, str], object] = {}
@@ -60,7 +67,7 @@ def broker_mark(watcher: str, now: datetime) -> tuple[datetime, bool] | None:
     import redis
 
     client = _client(url)
-    key = MARK_KEY.format(watcher=watcher)
+    key = mark_key(watcher)
     try:
         if client.set(key, str(now.timestamp()), nx=True):  # type: ignore[attr-defined]
             logger.warning("the broker had lost its data (or is new): %s re-queues what was waiting", watcher)

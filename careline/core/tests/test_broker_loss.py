@@ -173,7 +173,7 @@ def test_the_mark_in_redis_is_written_once_and_found_missing_after_a_loss(settin
     url = os.environ["CARELINE_TEST_BROKER_URL"]
     settings.CELERY_BROKER_URL = url
     client = redis.Redis.from_url(url)
-    key = broker_loss.MARK_KEY.format(watcher="test")
+    key = broker_loss.mark_key("test")
     client.delete(key)
 
     assert broker_loss.broker_mark("test", NOW) == (NOW, True)
