@@ -6,8 +6,8 @@ sweep re-queues work whose task has not run for a while (CARELINE_LOST_TASK_SECO
 timeout for claimed reminders). But that is minutes of silence after a Redis restart, for every reminder
 and reply queued at the time.
 
-So the sweeps leave a mark in the broker's own database: a key per sweep (`mark_key`), holding the time it was first
-written. Redis loses the mark with the tasks. A sweep that finds no mark writes it (SET NX: one writer wins
+So the sweeps leave a mark in the broker's own database: a key per sweep (`mark_key`), holding the time
+it was first written. Redis loses the mark with the tasks. A sweep that finds no mark writes it (SET NX: one writer wins
 even with sweeps on many hosts) and everyone then reads the same time: tasks queued before it may be gone
 and are queued again at once. A task queued again that was not lost is harmless: every task claims its rows
 first (a second copy finds them claimed or done). The very first sweep of a new deployment also finds no
