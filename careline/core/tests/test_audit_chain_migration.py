@@ -19,6 +19,7 @@ def _migrate(target: tuple[str, str]) -> None:
 
 
 @pytest.mark.timeout(600)  # migrates the whole schema back and forward: past 300 s on a loaded machine
+@pytest.mark.migrations
 @pytest.mark.django_db(transaction=True)
 def test_existing_entries_are_chained_and_guarded_after_the_migration():
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes("core")[0]
@@ -46,6 +47,7 @@ def test_existing_entries_are_chained_and_guarded_after_the_migration():
 
 
 @pytest.mark.timeout(600)  # migrates the whole schema back and forward: past 300 s on a loaded machine
+@pytest.mark.migrations
 @pytest.mark.django_db(transaction=True)
 def test_existing_entries_get_their_kind_and_keep_their_hash_when_the_kind_is_added():
     from careline.core.actor import Actor

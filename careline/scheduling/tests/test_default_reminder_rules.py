@@ -89,6 +89,7 @@ def rules_at_0002() -> Iterator[Any]:
 
 
 @pytest.mark.timeout(600)  # migrates the whole schema back and forward: past 300 s on a loaded machine
+@pytest.mark.migrations
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_adds_defaults_to_an_empty_table_only_and_reverses_only_untouched_ones(
     rules_at_0002: Any,

@@ -104,6 +104,7 @@ def test_a_translation_with_a_field_outside_the_allow_list_is_refused_on_its_own
 
 
 @pytest.mark.timeout(600)  # migrates the whole schema back and forward: past 300 s on a loaded machine
+@pytest.mark.migrations
 @pytest.mark.django_db(transaction=True)
 def test_the_spanish_column_moves_into_the_translations_and_back(personas: Any) -> None:
     before = [("scheduling", "0004_reply_prompts_move_to_messaging")]
@@ -164,6 +165,7 @@ def test_the_policy_form_offers_a_reply_per_language_and_refuses_a_bad_one(perso
 
 
 @pytest.mark.timeout(600)  # migrates the whole schema back and forward: past 300 s on a loaded machine
+@pytest.mark.migrations
 @pytest.mark.django_db(transaction=True)
 def test_the_policys_spanish_column_moves_into_the_translations_and_back(personas: Any) -> None:
     from careline.messaging.models import MessagingPolicy

@@ -30,6 +30,7 @@ def _migrate(targets: list[tuple[str, str]]) -> Any:
 
 
 @pytest.mark.timeout(600)  # migrates the whole schema back and forward: past 300 s on a loaded machine
+@pytest.mark.migrations
 @pytest.mark.django_db(transaction=True)
 def test_every_reply_prompt_becomes_a_scheduling_prompt_with_its_id_and_age(personas: Any) -> None:
     from careline.scheduling.tests.appointment_support import make_schedule
@@ -86,6 +87,7 @@ def test_every_reply_prompt_becomes_a_scheduling_prompt_with_its_id_and_age(pers
 
 
 @pytest.mark.timeout(600)  # migrates the whole schema back and forward: past 300 s on a loaded machine
+@pytest.mark.migrations
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_reverses_to_the_same_reply_prompts(personas: Any) -> None:
     expires = timezone.now() + timedelta(days=1)
