@@ -112,6 +112,10 @@ def test_granian_serves_restarts_gracefully_respawns_and_stops(tmp_path):
             )
     finally:
         if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+            proc.terminate()  # Granian stops its processes (a SIGKILL would leave them running)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         log.close()
