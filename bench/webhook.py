@@ -1,5 +1,6 @@
 """Twilio webhooks (inbound texts and status callbacks) at 300 and 1,000 requests/s and flat out, signed and
-stored, beside the bare Django view in the same run; then the batched status step's updates/s.
+stored, beside the bare Django view, under each web server (Granian and gunicorn, the same Django application
+and settings) in the same run; then the batched status step's updates/s.
 
 Run in a process of its own (normally through `python -m bench --suite webhook`), DATABASE_URL and
 CELERY_BROKER_URL naming the database and broker:
@@ -9,7 +10,9 @@ The load comes from Node.js (bench/webhook_load.js: plain kept-alive sockets, no
 Python, so the figures are the server's; its own CPU time is reported beside the server's. At a rate the load
 is open (request i due at i / rate seconds, latency counted from then, waits for a free connection included);
 autocannon, used before, sent each second's quota as a burst at the start of the second and inflated its
-percentiles (see webhook_load.js). Twilio's signature depends only on the URL and the form, so a set of
+percentiles (see webhook_load.js). PostgreSQL's CPU is the server processes' backends' own (read from /proc,
+the database on this host), so the table shows what each request costs the web server, the database and the
+generator. Twilio's signature depends only on the URL and the form, so a set of
 requests signed once is posted in turn, each run going on where the last stopped (an inbound text is posted
 once, not as a retry in every run): one inbound text for every three status callbacks (a reminder burst's
 mix), each callback's message id drawn from seeded outbound messages, in any order and with repeats.
@@ -44,7 +47,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from careline import gunicorn_conf  # noqa: E402
+from careline import granian_conf, gunicorn_conf  # noqa: E402
 from careline.messaging.models import (  # noqa: E402
     Channel,
     Conversation,
@@ -78,47 +81,103 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(port: int, workers: int | None, threads: int | None, log: Path) -> subprocess.Popen[bytes]:
-    """gunicorn with Careline's own settings (careline/gunicorn_conf.py), WORKERS x THREADS when given."""
-    env = dict(os.environ, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", DEBUG="false")
+SERVERS = ("granian", "gunicorn")
+APPLICATION = "bench.inbound_wsgi:application"
+
+
+def server_command(server: str, port: int, workers: int | None, threads: int | None) -> list[str]:
+    """The deployment's command for SERVER (careline/granian_conf.py or careline/gunicorn_conf.py)."""
+    if server == "granian":
+        return granian_conf.granian_command(
+            application=APPLICATION, port=port, workers=workers, threads=threads, grace_seconds=5
+        )
     sizes = [*(("-w", str(workers)) if workers else ()), *(("--threads", str(threads)) if threads else ())]
+    return [
+        *(sys.executable, "-m", "gunicorn", "--config", "python:careline.gunicorn_conf"),
+        *(APPLICATION, "-b", f"127.0.0.1:{port}", *sizes),
+        *("--log-level", "warning", "--backlog", "2048"),
+    ]
+
+
+def server_description(server: str, workers: int | None, threads: int | None) -> str:
+    if server == "granian":
+        return f"Granian WSGI, {workers or granian_conf.WORKERS} processes x {threads or granian_conf.THREADS} threads"
+    return (
+        f"gunicorn {gunicorn_conf.worker_class}, {workers or gunicorn_conf.workers} processes"
+        f" x {threads or gunicorn_conf.threads} threads"
+    )
+
+
+def start_server(
+    server: str, port: int, workers: int | None, threads: int | None, log: Path, *, public_base_url: str
+) -> subprocess.Popen[bytes]:
+    """SERVER with Careline's own settings, WORKERS x THREADS when given; returns once it answers."""
+    env = dict(os.environ, PUBLIC_BASE_URL=public_base_url, DEBUG="false")
     proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "--config", "python:careline.gunicorn_conf"),
-            *("bench.inbound_wsgi:application", "-b", f"127.0.0.1:{port}", *sizes),
-            *("--log-level", "warning", "--backlog", "2048"),
-        ],
+        server_command(server, port, workers, threads),
         env=env,
         cwd=ROOT,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             requests.post(f"http://127.0.0.1:{port}{BARE}", timeout=10)
             return proc
         except requests.RequestException:
-            time.sleep(0.1)  # waiting for gunicorn to listen
+            time.sleep(0.1)  # waiting for the server to listen
     proc.kill()
-    raise SystemExit(f"bench: gunicorn did not start; see {log}")
+    raise SystemExit(f"bench: {server} did not start; see {log}")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of PID (0 when it has gone), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of PID and its children (gunicorn's workers), from /proc."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of PID and its children (the server's worker processes), from /proc."""
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         pids += [int(p) for p in children.read_text().split()]
-    for each in pids:
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    return sum(process_cpu_seconds(each) for each in pids)
+
+
+def database_cpu_seconds() -> dict[int, float] | None:
+    """CPU seconds of each other PostgreSQL backend on this bench's database (the web server's connections),
+    by pid; None when they cannot be read (SQLite, or a server on another host)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [int(row[0]) for row in cursor.fetchall()]
+    if pids and not Path(f"/proc/{pids[0]}").exists():
+        return None
+    return {pid: process_cpu_seconds(pid) for pid in pids}
+
+
+def database_cpu_used(before: dict[int, float] | None, after: dict[int, float] | None) -> float | None:
+    """What the backends used between two readings (a backend opened in between counts from zero)."""
+    if before is None or after is None:
+        return None
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def signed_requests(
@@ -163,6 +222,7 @@ def load(
 ) -> dict[str, float]:
     """One run of the load generator from request FIRST on; its figures plus the server's CPU seconds over the run."""
     cpu_before = tree_cpu_seconds(server_pid)
+    database_before = database_cpu_seconds()
     output = subprocess.run(
         [
             "node",
@@ -181,6 +241,9 @@ def load(
     ).stdout
     result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     result["server_cpu_s"] = tree_cpu_seconds(server_pid) - cpu_before
+    database = database_cpu_used(database_before, database_cpu_seconds())
+    if database is not None:
+        result["database_cpu_s"] = database
     result["asked"] = rate
     result["load_average"] = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     return result
@@ -225,11 +288,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--messages", type=int, default=20_000, help="outbound messages the callbacks name")
     parser.add_argument("--callbacks", type=int, default=100_000, help="reports for the batch-step figure")
     parser.add_argument(
-        "--server-workers", type=int, help="gunicorn processes (default: careline/gunicorn_conf.py)"
+        "--servers",
+        default=",".join(SERVERS),
+        help="web servers measured in turn in every run: granian,gunicorn",
     )
-    parser.add_argument(
-        "--server-threads", type=int, help="threads a process (default: careline/gunicorn_conf.py)"
-    )
+    parser.add_argument("--server-workers", type=int, help="processes (default: the server's configuration)")
+    parser.add_argument("--server-threads", type=int, help="threads a process (default: the configuration)")
     parser.add_argument(
         "--signed-requests",
         type=int,
@@ -246,8 +310,13 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"bench: webhook suite skipped: {problem}")
     call_command("migrate", verbosity=0)
     channel, message_ids = seed(args.messages)
-    port = args.port or free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    servers = [name.strip() for name in args.servers.split(",") if name.strip()]
+    unknown = sorted(set(servers) - set(SERVERS))
+    if unknown:
+        raise SystemExit(f"bench: unknown web server {unknown}; choose from {SERVERS}")
+    ports = [args.port or free_port()] + [free_port() for _ in servers[1:]]
+    # Every server checks signatures against the same PUBLIC_BASE_URL, so one set of signed requests serves all.
+    base_url = f"http://127.0.0.1:{ports[0]}"
     folder = args.out.parent
     requests_file = folder / "webhook-requests.json"
     requests_file.write_text(
@@ -255,30 +324,29 @@ def main(argv: list[str] | None = None) -> None:
             signed_requests(base_url, os.environ[TOKEN_VARIABLE], channel, message_ids, args.signed_requests)
         )
     )
-    server = start_server(port, args.server_workers, args.server_threads, folder / "gunicorn.log")
-    if args.serve_only:
-        print(f"serving on {base_url}; requests in {requests_file}; gunicorn pid {server.pid}", flush=True)
-        server.wait()
-        return
-    rates = [float(rate) for rate in args.rates.split(",")]
-    runs: dict[str, list[dict[str, float]]] = {}
-    posted = 0  # webhook requests posted so far: the next run starts after them
+    started: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     try:
-        warm_up = load(requests_file, base_url, 2, 300, server.pid)  # connections, caches
-        posted += int(warm_up["requests"])
-        for _ in range(args.runs):
-            runs.setdefault("bare@300", []).append(
-                load(requests_file, base_url + BARE, args.seconds, 300, server.pid)
+        for name, port in zip(servers, ports, strict=True):
+            proc = start_server(
+                name,
+                port,
+                args.server_workers,
+                args.server_threads,
+                folder / f"{name}.log",
+                public_base_url=base_url,
             )
-            for rate in rates:
-                run = load(requests_file, base_url, args.seconds, rate, server.pid, first=posted)
-                posted += int(run["requests"])
-                runs.setdefault(f"webhook@{rate:g}", []).append(run)
+            started[name] = (proc, f"http://127.0.0.1:{port}")
+        if args.serve_only:
+            print(f"serving {started}; requests in {requests_file}", flush=True)
+            for proc, _ in started.values():
+                proc.wait()
+            return
+        runs, posted = measure(started, requests_file, args.seconds, args.runs, args.rates)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        for proc, _ in started.values():
+            stop_server(proc)
     summary = {
-        name: {key: statistics.median(run[key] for run in results) for key in results[0]}
+        name: {key: statistics.median(run.get(key, 0.0) for run in results) for key in results[0]}
         for name, results in runs.items()
     }
     for name, results in runs.items():
@@ -288,8 +356,9 @@ def main(argv: list[str] | None = None) -> None:
         "seconds": args.seconds,
         "runs": args.runs,
         "load": summary,
-        "server": f"gunicorn {gunicorn_conf.worker_class}, {args.server_workers or gunicorn_conf.workers} "
-        f"processes x {args.server_threads or gunicorn_conf.threads} threads",
+        "server": "; ".join(
+            server_description(name, args.server_workers, args.server_threads) for name in servers
+        ),
         "posted": posted,
         "signed": args.signed_requests,
         "inbound_stored": Message.objects.filter(direction=Message.Direction.INBOUND).count(),
@@ -297,6 +366,32 @@ def main(argv: list[str] | None = None) -> None:
         "apply": apply_rate(channel, message_ids, args.callbacks),
     }
     args.out.write_text(json.dumps(result))
+
+
+def measure(
+    started: dict[str, tuple[subprocess.Popen[bytes], str]],
+    requests_file: Path,
+    seconds: float,
+    runs: int,
+    rates_text: str,
+) -> tuple[dict[str, list[dict[str, float]]], int]:
+    """RUNS rounds, each server in turn within a round (so they share the machine's conditions): the bare
+    view at 300 requests/s, then the webhooks at each rate. Figures by "server/endpoint@rate"; requests posted."""
+    rates = [float(rate) for rate in rates_text.split(",")]
+    results: dict[str, list[dict[str, float]]] = {}
+    posted = 0  # webhook requests posted so far: the next run starts after them
+    for proc, url in started.values():
+        warm_up = load(requests_file, url, 2, 300, proc.pid, first=posted)  # connections, caches
+        posted += int(warm_up["requests"])
+    for _ in range(runs):
+        for name, (proc, url) in started.items():
+            bare = load(requests_file, url + BARE, seconds, 300, proc.pid)
+            results.setdefault(f"{name}/bare@300", []).append(bare)
+            for rate in rates:
+                run = load(requests_file, url, seconds, rate, proc.pid, first=posted)
+                posted += int(run["requests"])
+                results.setdefault(f"{name}/webhook@{rate:g}", []).append(run)
+    return results, posted
 
 
 def apply_rate(channel: Channel, message_ids: list[int], count: int) -> dict[str, float]:

@@ -64,21 +64,26 @@ def report(result: dict[str, Any]) -> str:
         "",
         "Signed Twilio webhooks (3 status callbacks for each inbound text, callbacks duplicated and out of order) "
         "from bench/webhook_load.js (open loop at a rate: latency from each request's due time), beside the bare "
-        f"Django view in the same run; {result['server']}; medians of {result['runs']} runs of "
+        f"Django view, each server in turn in every round; {result['server']}; medians of {result['runs']} runs of "
         f"{result['seconds']:g} s; {result['posted']:,} webhook requests posted of {result['signed']:,} signed. "
-        "CPU: the server's processes and the generator's, over each run.",
+        "CPU over each run: the web server's processes, the PostgreSQL backends of their connections (from /proc; "
+        "the WAL writer and other background processes not counted) and the generator.",
         "",
-        "| Endpoint | Asked | Achieved | p50 | p99 | Errors | Server CPU / request | Generator CPU | Load |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Server | Endpoint | Asked | Achieved | p50 | p99 | Errors | Server CPU / request "
+        "| PostgreSQL CPU / request | Generator CPU | Load |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, row in result["load"].items():
-        endpoint, asked = name.split("@")
+        server, _, run = name.rpartition("/")
+        endpoint, asked = run.split("@")
         asked_text = "flat out" if float(asked) == 0 else f"{float(asked):,.0f} req/s"
-        per_request = 1000 * row["server_cpu_s"] / max(1.0, row["ok"])
+        answered = max(1.0, row["ok"])
+        per_request = 1000 * row["server_cpu_s"] / answered
+        database = f"{1000 * row['database_cpu_s'] / answered:.2f} ms" if "database_cpu_s" in row else "n/a"
         lines.append(
-            f"| {'bare Django view' if endpoint == 'bare' else 'Twilio webhooks'} | {asked_text} "
-            f"| {row['per_second']:,.0f} req/s | {row['p50_ms']:.0f} ms | {row['p99_ms']:.0f} ms "
-            f"| {row['errors']:.0f} | {per_request:.2f} ms | {row['generator_cpu_s']:.1f} s "
+            f"| {server or 'gunicorn'} | {'bare Django view' if endpoint == 'bare' else 'Twilio webhooks'} "
+            f"| {asked_text} | {row['per_second']:,.0f} req/s | {row['p50_ms']:.0f} ms | {row['p99_ms']:.0f} ms "
+            f"| {row['errors']:.0f} | {per_request:.2f} ms | {database} | {row['generator_cpu_s']:.1f} s "
             f"| {row.get('load_average', 0):.1f} |"
         )
     apply = result["apply"]

@@ -1,7 +1,8 @@
 """gunicorn's settings for Careline's web processes: `gunicorn -c python:careline.gunicorn_conf careline.wsgi:application`.
 
-`make run` (careline/demo/launcher.py), the README's deployment and the webhook bench (bench/webhook.py) all start
-gunicorn with this module, so what is measured is what runs. Options on the command line (or in
+The deployment's web server is Granian (careline/granian_conf.py: `make run`, the README's deployment, the
+chaos run). gunicorn stays a supported alternative with these settings, and the webhook bench
+(bench/webhook.py) measures it beside Granian in every run. Options on the command line (or in
 GUNICORN_CMD_ARGS) override these.
 
 Why these values (issue 14, bench/webhook.py): one process per core, because the GIL lets a process use

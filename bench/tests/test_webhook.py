@@ -43,8 +43,13 @@ def test_the_report_names_every_run_and_the_batch_figure() -> None:
         "label": "PostgreSQL + Redis",
         "runs": 3,
         "seconds": 10.0,
-        "load": {"bare@300": row, "webhook@300": row, "webhook@1000": row, "webhook@0": row},
-        "server": "gunicorn gthread, 2 processes x 8 threads",
+        "load": {
+            "granian/bare@300": row,
+            "granian/webhook@300": {**row, "database_cpu_s": 0.05},
+            "gunicorn/webhook@1000": row,
+            "gunicorn/webhook@0": row,
+        },
+        "server": "Granian WSGI, 2 processes x 8 threads; gunicorn gthread, 2 processes x 8 threads",
         "posted": 9000,
         "signed": 100000,
         "inbound_stored": 25,
@@ -56,3 +61,6 @@ def test_the_report_names_every_run_and_the_batch_figure() -> None:
     assert "10,000/s" in text
     assert "2 processes x 8 threads" in text and "9,000 webhook requests posted" in text
     assert "| 1.5 |" in text  # the load average beside every figure
+    assert "| granian | Twilio webhooks | 300 req/s |" in text and "| gunicorn | Twilio webhooks |" in text
+    assert "| 0.50 ms |" in text  # PostgreSQL's CPU per request, where it could be read
+    assert "| n/a |" in text

@@ -9,11 +9,13 @@ from django.test import Client, RequestFactory, TestCase
 
 from careline.core.lean import LeanWSGIHandler
 from careline.messaging.models import Conversation, Message, MessageState, StatusCallback
+from careline.messaging.outbound import status_callbacks
 from careline.messaging.outbound.status_callbacks import (
     UNMATCHED_AFTER,
     UNMATCHED_AFTER_ATTEMPTS,
     status_callback_store,
     status_callbacks_apply,
+    status_callbacks_insert,
 )
 from careline.messaging.testing.fixtures import inbound_params, signed_post, status_params
 
@@ -316,12 +318,39 @@ def test_a_failed_group_commit_fails_each_of_its_requests(personas, twilio_doubl
     def refuse(*args, **kwargs):
         raise RuntimeError("database away")
 
-    monkeypatch.setattr(StatusCallback.objects, "bulk_create", refuse)
+    monkeypatch.setattr(status_callbacks, "status_callbacks_insert", refuse)
     with pytest.raises(RuntimeError):
         status_callback_store(
             channel_id=channel.pk, message_id=message.pk, provider_message_id="", state="delivered"
         )
     assert not StatusCallback.objects.exists()
+
+
+def test_the_group_commit_writes_the_rows_the_orm_writes(personas, twilio_channel):
+    def reports() -> list[StatusCallback]:
+        return [
+            StatusCallback(
+                channel_id=twilio_channel.pk,
+                message_id=41,
+                provider_message_id="SMfirst",
+                state="undelivered",
+                error_code="30003",
+                error_message="Unreachable destination handset",
+                opted_out=True,
+                landline=True,
+            ),
+            StatusCallback(
+                channel_id=twilio_channel.pk, message_id=None, provider_message_id="SMnext", state="sent"
+            ),
+        ]
+
+    status_callbacks_insert(reports())
+    StatusCallback.objects.bulk_create(reports())
+    stored = list(StatusCallback.objects.order_by("pk").values())
+    for row in stored:
+        row.pop("id")
+    assert len(stored) == 4
+    assert stored[:2] == stored[2:]
 
 
 def test_a_waiting_callback_never_holds_up_newer_ones(personas, twilio_channel):

@@ -310,3 +310,20 @@ def test_a_landline_delivery_report_marks_the_number_a_landline(personas, twilio
     message = _sent_message(personas, twilio_channel)
     _callback(twilio_channel, twilio_double.auth_token, message, "undelivered", error_code="30006")
     assert PatientPhone.objects.get(number=PAT).kind == PhoneKind.LANDLINE
+
+
+def test_a_signature_over_either_form_of_the_url_is_accepted_and_others_are_not():
+    from twilio.request_validator import RequestValidator
+
+    from careline.messaging.channels.twilio.type import _signature_valid
+
+    validator = RequestValidator("an auth token")
+    url = "https://care.example.org/webhooks/twilio/messages"
+    params = {"Body": "Running late", "From": PAT, "MessageSid": "SM1"}
+    for signed in (url, "https://care.example.org:443/webhooks/twilio/messages"):  # as the console names it
+        assert _signature_valid(validator, url, params, validator.compute_signature(signed, params))
+    assert not _signature_valid(validator, url, params, validator.compute_signature(url + "?m=1", params))
+    assert not _signature_valid(
+        validator, url, {**params, "Body": "STOP"}, validator.compute_signature(url, params)
+    )
+    assert not _signature_valid(validator, url, params, "")
