@@ -14,6 +14,7 @@ row count; the tests that use them compare the rows with the ORM's.
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, TypeVar
@@ -33,8 +34,51 @@ def without_middleware(view: View) -> View:
     return view
 
 
+# What a WSGI server puts in the environ itself; everything else in a request's environ that equals the
+# process's environment was copied from it (Granian does: its environ is os.environ plus the request).
+_SERVER_KEYS = frozenset(
+    {
+        "GATEWAY_INTERFACE",
+        "SCRIPT_NAME",
+        "PATH_INFO",
+        "QUERY_STRING",
+        "REQUEST_METHOD",
+        "CONTENT_TYPE",
+        "CONTENT_LENGTH",
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SERVER_PROTOCOL",
+        "SERVER_SOFTWARE",
+        "REMOTE_ADDR",
+        "REMOTE_PORT",
+        "REMOTE_HOST",
+        "HTTPS",
+        "RAW_URI",
+        "REQUEST_URI",
+    }
+)
+
+
+def process_environment_removed(environ: dict[str, Any]) -> dict[str, Any]:
+    """ENVIRON without the entries copied from the process's environment (ENVIRON itself, changed in place).
+
+    The process's environment holds the deployment's secrets (DATABASE_URL with its password, provider
+    tokens): in `request.META` an error report, a debugging aid or a careless log line would carry them. An
+    entry stays when the server sets it, or when its value differs from the process's (a request header).
+    """
+    process = os.environ
+    for key in [key for key in environ.keys() & process.keys() if key not in _SERVER_KEYS]:
+        if environ[key] == process[key]:
+            del environ[key]
+    return environ
+
+
 class LeanWSGIHandler(WSGIHandler):
-    """Django's WSGI handler, calling views marked `without_middleware` directly."""
+    """Django's WSGI handler, calling views marked `without_middleware` directly, on an environ without the
+    process's environment in it (`process_environment_removed`)."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return super().__call__(process_environment_removed(environ), start_response)
 
     def get_response(self, request: HttpRequest) -> HttpResponseBase:
         try:
