@@ -80,7 +80,7 @@ logger = logging.getLogger(__name__)
 PLAN_CHUNK = 5000  # appointments loaded per query when planning in bulk
 CLAIM_BATCH = 200  # reminders per sending task (and per claim where there is no claim statement)
 CLAIM_STATEMENT = 2000  # reminders one claim statement takes on PostgreSQL, then split into sending batches
-SWEEP_MAX = 50_000  # reminders one sweep run claims at most; the next run takes the rest
+SWEEP_MAX = 50_000  # reminders claimed and not yet sent at most, counting earlier sweeps' claims
 # A row SENDING longer than this lost its task: claim it again.
 SENDING_TIMEOUT = timedelta(seconds=settings.CARELINE_SENDING_TIMEOUT_SECONDS)
 
@@ -384,6 +384,9 @@ def reminders_claim(
 ) -> list[list[int]]:
     """Recover rows whose task was lost, then claim due reminders in batches; returns the claimed batches.
 
+    At most LIMIT reminders are claimed and not yet sent at any time (those claimed by earlier sweeps count):
+    a backlog larger than the workers get through within SENDING_TIMEOUT is claimed as they go, not all at
+    once, or its last rows would be recovered and claimed a second time while their tasks still wait.
     ON_BATCH gets each batch as soon as its claim is committed (the sweep enqueues it: workers start early).
     """
     now = now or timezone.now()
@@ -393,7 +396,7 @@ def reminders_claim(
         state=ReminderState.PENDING, claimed_at=None
     )
     batches: list[list[int]] = []
-    claimed = 0
+    claimed = Reminder.objects.filter(state=ReminderState.SENDING).count()
     size = CLAIM_STATEMENT if connection.vendor == "postgresql" else CLAIM_BATCH
     while claimed < limit:
         ids = _claim_batch(now, min(size, limit - claimed))
