@@ -242,8 +242,8 @@ def rows_update(
     statement is the same whatever the number of rows (Django's bulk_update compiles a CASE with a WHEN per
     row and field, which cost more client CPU than the database spent on the update). Elsewhere that CASE.
     """
-    rows = [tuple(row) for row in rows]
-    if not rows:
+    listed = [tuple(row) for row in rows]
+    if not listed:
         return 0
     using = router.db_for_write(model)
     connection = connections[using]
@@ -255,17 +255,14 @@ def rows_update(
     if any(isinstance(field, models.JSONField) for field in targets):
         raise ValueError("rows_update does not write JSON columns")
     if connection.vendor != "postgresql":
-        return _rows_update_case(model, using, targets, rows, conditions)
+        return _rows_update_case(model, using, targets, listed, conditions)
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     names = [str(pk.column), *(str(field.column) for field in targets)]
-    arrays = ", ".join(
-        f"%s::{field.db_type(connection)}[]"
-        for field in [pk, *targets]  # type: ignore[list-item]
-    )
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in [pk, *targets])
     assignments = ", ".join(f"{qn(str(field.column))} = v.{qn(str(field.column))}" for field in targets)
     filters = [f"t.{qn(str(pk.column))} = v.{qn(str(pk.column))}"]
-    params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+    params: list[Any] = [list(column) for column in zip(*listed, strict=True)]
     for field in checked:
         value = conditions[field.attname]
         if value is None:

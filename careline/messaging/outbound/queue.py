@@ -72,7 +72,8 @@ def messages_enqueue_held() -> Iterator[list[int]]:
     if getattr(_batching, "ids", None) is not None:
         yield []
         return
-    _batching.ids = held = []
+    held: list[int] = []
+    _batching.ids = held
     try:
         yield held
     finally:

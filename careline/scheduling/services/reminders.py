@@ -576,7 +576,7 @@ def _claimed_reminders(reminder_ids: list[int]) -> list[Reminder]:
         {visit.location_id for visit in visits} | {visit.patient.primary_location_id for visit in visits}
     )
     for reminder, visit in zip(reminders, visits, strict=True):
-        _REMINDER_RULE.set_cached_value(reminder, rules.get(reminder.rule_id))  # type: ignore[arg-type]
+        _REMINDER_RULE.set_cached_value(reminder, rules.get(reminder.rule_id))
         _VISIT_TYPE.set_cached_value(visit, kinds[visit.appointment_type_id])
         _VISIT_LOCATION.set_cached_value(visit, locations[visit.location_id])
         _PATIENT_LOCATION.set_cached_value(visit.patient, locations[visit.patient.primary_location_id])
