@@ -195,6 +195,58 @@ def _wait_sent(
     raise SystemExit(f"bench: only {rows.filter(state=MessageState.SENT).count()} of {count} sent in time")
 
 
+class BackendCpu:
+    """CPU seconds the PostgreSQL backends of this database spent since start() (the server on this host):
+    each poll reads /proc for the backends connected then, so one that ends between polls loses its last
+    moments. Zero on SQLite or when /proc cannot be read."""
+
+    def __init__(self) -> None:
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.started = False
+
+    def start(self) -> None:
+        self.first, self.last, self.started = {}, {}, False
+        self.poll()  # the backends connected now count from what they had spent
+        self.started = True
+
+    def poll(self) -> None:
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            pids = [row[0] for row in cursor.fetchall()]
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            self.first.setdefault(pid, seconds if not self.started else 0.0)
+            self.last[pid] = seconds
+
+    def seconds(self) -> float:
+        self.poll()
+        return sum(seconds - self.first[pid] for pid, seconds in self.last.items())
+
+
+def settle(procs: list[Any], *, idle_cpu: float = 0.05, limit: float = 90.0) -> None:
+    """Wait until the worker processes PROCS have started: at least 5 s, then until a second passes in which
+    they spent under IDLE_CPU seconds of CPU together (on a loaded machine start-up takes much longer than
+    5 s, and its CPU would count as the pipeline's), or LIMIT seconds."""
+    from bench.messaging_outbound import _cpu_seconds
+
+    time.sleep(5)
+    deadline = time.monotonic() + limit
+    before = sum(_cpu_seconds(proc.pid) for proc in procs)
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = sum(_cpu_seconds(proc.pid) for proc in procs)
+        if now - before < idle_cpu:
+            return
+        before = now
+
+
 def start_workers(queue: str, count: int, concurrency: int, log_dir: Path) -> list[Any]:
     """Real workers on QUEUE only; their own tasks (message dispatch) go to QUEUE too."""
     from careline.testing.workers import start_celery_workers, worker_environment
@@ -261,7 +313,7 @@ def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
             ceiling_cpu.append((time.process_time() - cpu) / args.ceiling_messages)
         async_ceilings = [async_ceiling(channel, args.ceiling_messages) for _ in range(args.ceiling_runs)]
         procs = start_workers(queue, args.workers, args.concurrency, log_dir)
-        time.sleep(5)  # the workers' start-up is not the pipeline's CPU
+        settle(procs)  # the workers' start-up is not the pipeline's CPU
         load_before = os.getloadavg()
         worker_cpu = sum(_cpu_seconds(proc.pid) for proc in procs)
 
@@ -269,24 +321,33 @@ def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
         Reminder.objects.filter(pk__in=pipeline_reminders).update(
             due_at=timezone.now() - timedelta(seconds=1)
         )
-        sweep = {"seconds": 0.0, "runs": 0, "claimed": 0}
+        sweep = {"seconds": 0.0, "cpu": 0.0, "runs": 0, "claimed": 0}
         last_sweep = [0.0]
 
         def tick() -> None:
             if time.perf_counter() - last_sweep[0] < args.sweep_seconds:
                 return
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             result = reminders_sweep()
             sweep["seconds"] += time.perf_counter() - began
+            sweep["cpu"] += time.process_time() - cpu
             sweep["runs"] += 1
             sweep["claimed"] += result["claimed"]
             last_sweep[0] = time.perf_counter()
 
+        backends = BackendCpu()
+        backends.start()
+
+        def tick_and_poll() -> None:
+            tick()
+            backends.poll()
+
         started = time.perf_counter()
-        marks = _wait_sent(_messages_to("D"), count, procs, log_dir, tick=tick)
+        marks = _wait_sent(_messages_to("D"), count, procs, log_dir, tick=tick_and_poll)
         pipeline_seconds = marks[1.0] - started
         pipeline_rate = count * 0.9 / (marks[1.0] - marks[0.1])
         worker_cpu = sum(_cpu_seconds(proc.pid) for proc in procs) - worker_cpu
+        database_cpu = backends.seconds()
         load_after = os.getloadavg()
         if not args.eta:
             raise _SkipEta
@@ -318,12 +379,15 @@ def bench_dispatch(args: argparse.Namespace) -> dict[str, Any]:
         "ceiling_cpu_ms_per_message": 1000 * statistics.median(ceiling_cpu),
         "async_ceiling_per_second": statistics.median(async_ceilings),
         "worker_cpu_ms_per_message": 1000 * worker_cpu / count,
+        # Every backend of the run's database: the workers', and this process's sweeps and polls.
+        "database_cpu_ms_per_message": 1000 * database_cpu / count,
         "load_average_before": load_before,
         "load_average_after": load_after,
         "cpus": os.cpu_count(),
         "pipeline_per_second": pipeline_rate,
         "pipeline_seconds": pipeline_seconds,
         "sweep_seconds": sweep["seconds"],
+        "sweep_cpu_seconds": sweep["cpu"],
         "sweep_runs": sweep["runs"],
         "sweep_claimed": sweep["claimed"],
         "eta_per_second": eta_rate,

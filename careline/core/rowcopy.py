@@ -223,3 +223,93 @@ def _insert_new(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING{suffix}"  # noqa: S608 - names from the model
         )
         return connection, int(cursor.rowcount), (cursor.fetchall() if returning else [])
+
+
+def rows_update(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    where: dict[str, Any] | None = None,
+) -> int:
+    """Set FIELDS of many rows of MODEL in one statement; how many rows were updated.
+
+    Each row is (primary key, *values in the order of FIELDS), plain values of each column's Python type
+    (JSON columns are not supported). WHERE: further conditions each updated row must meet, column -> value
+    (None: IS NULL); a row that does not meet them is left as it is and not counted.
+
+    On PostgreSQL one `UPDATE ... FROM unnest(<one array per column>)`: the values travel as arrays, so the
+    statement is the same whatever the number of rows (Django's bulk_update compiles a CASE with a WHEN per
+    row and field, which cost more client CPU than the database spent on the update). Elsewhere that CASE.
+    """
+    listed = [tuple(row) for row in rows]
+    if not listed:
+        return 0
+    using = router.db_for_write(model)
+    connection = connections[using]
+    by_attname = {field.attname: field for field in model._meta.concrete_fields}
+    pk = model._meta.pk
+    targets = [by_attname[name] for name in _known(by_attname, fields)]
+    conditions = where or {}
+    checked = [by_attname[name] for name in _known(by_attname, list(conditions))]
+    if any(isinstance(field, models.JSONField) for field in targets):
+        raise ValueError("rows_update does not write JSON columns")
+    if connection.vendor != "postgresql":
+        return _rows_update_case(model, using, targets, listed, conditions)
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    names = [str(pk.column), *(str(field.column) for field in targets)]
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in [pk, *targets])
+    assignments = ", ".join(f"{qn(str(field.column))} = v.{qn(str(field.column))}" for field in targets)
+    filters = [f"t.{qn(str(pk.column))} = v.{qn(str(pk.column))}"]
+    params: list[Any] = [list(column) for column in zip(*listed, strict=True)]
+    for field in checked:
+        value = conditions[field.attname]
+        if value is None:
+            filters.append(f"t.{qn(str(field.column))} IS NULL")
+        else:
+            filters.append(f"t.{qn(str(field.column))} = %s")
+            params.append(field.get_db_prep_save(value, connection))
+    sql = (
+        f"UPDATE {table} AS t SET {assignments}"  # noqa: S608 - names from the model
+        f" FROM unnest({arrays}) AS v({', '.join(qn(name) for name in names)})"
+        f" WHERE {' AND '.join(filters)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def _known(by_attname: dict[str, Any], names: Sequence[str]) -> Sequence[str]:
+    unknown = [name for name in names if name not in by_attname]
+    if unknown:
+        raise ValueError(f"No column for {unknown}")
+    return names
+
+
+def _rows_update_case(
+    model: type[models.Model],
+    using: str,
+    targets: list[Any],
+    rows: list[tuple[Any, ...]],
+    conditions: dict[str, Any],
+) -> int:
+    """rows_update on databases without arrays: one UPDATE with a CASE per field (as bulk_update builds)."""
+    from django.db.models import Case, Value, When
+
+    updates = {
+        field.attname: Case(
+            *(When(pk=row[0], then=Value(row[position + 1], output_field=field)) for row in rows),
+            output_field=field,
+        )
+        for position, field in enumerate(targets)
+    }
+    lookups = {
+        (name if value is not None else f"{name}__isnull"): (value if value is not None else True)
+        for name, value in conditions.items()
+    }
+    return int(
+        model._default_manager.using(using)
+        .filter(pk__in=[row[0] for row in rows], **lookups)
+        .update(**updates)
+    )

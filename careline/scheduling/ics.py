@@ -26,14 +26,23 @@ def ics_token(appointment: Appointment) -> str:
     return signing.dumps({"a": appointment.pk, "e": expires}, salt=ICS_SALT, compress=True)
 
 
+def _ics_path(token: str) -> str:
+    try:
+        return reverse("scheduling:appointment_ics", args=[token])
+    except NoReverseMatch:  # URLs not mounted (a bare worker configuration): keep the documented shape
+        return f"/schedule/ics/{token}.ics"
+
+
 def ics_url(appointment: Appointment) -> str:
     """The public add-to-calendar URL of APPOINTMENT."""
-    token = ics_token(appointment)
-    try:
-        path = reverse("scheduling:appointment_ics", args=[token])
-    except NoReverseMatch:  # URLs not mounted (a bare worker configuration): keep the documented shape
-        path = f"/schedule/ics/{token}.ics"
-    return f"{settings.PUBLIC_BASE_URL}{path}"
+    return f"{settings.PUBLIC_BASE_URL}{_ics_path(ics_token(appointment))}"
+
+
+def ics_path_around() -> tuple[str, str]:
+    """What comes before and after a token in ics_url (for a token of characters a URL keeps as they are)."""
+    marker = "TOKEN"
+    before, after = _ics_path(marker).rsplit(marker, 1)
+    return f"{settings.PUBLIC_BASE_URL}{before}", after
 
 
 def ics_appointment_for_token(token: str) -> Appointment | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from careline.scheduling.services.reminder_replans import reminder_replan_run
-from careline.scheduling.services.reminders import reminders_send, reminders_sweep
+from careline.scheduling.services.reminders import reminders_send_and_dispatch, reminders_sweep
 from careline.scheduling.services.waitlist import waitlist_offers_expire
 
 
@@ -18,7 +18,7 @@ def sweep_reminders() -> dict[str, int]:
 @shared_task(name="scheduling.send_reminders", ignore_result=True)
 def send_reminders(reminder_ids: list[int]) -> dict[str, int]:
     """Send a batch of claimed reminders (a duplicate delivery of the batch sends nothing twice)."""
-    return reminders_send(reminder_ids=reminder_ids)
+    return reminders_send_and_dispatch(reminder_ids=reminder_ids)
 
 
 @shared_task(name="scheduling.waitlist_offers_expire", ignore_result=True)

@@ -5,7 +5,10 @@ Texts carry no clinical detail: the appointment type's name only when an adminis
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -15,6 +18,9 @@ from django.utils.translation import pgettext_lazy
 from careline.core.languages import say, supported_languages
 from careline.messaging.template_values import location_values
 from careline.scheduling.models import Appointment, AppointmentType
+
+if TYPE_CHECKING:
+    from careline.locations.models import Location
 
 # What {visit_type} says when the type's name is not marked safe to text (it may be clinical).
 NEUTRAL_VISIT_WORD = pgettext_lazy("visit type not safe to text", "visit")
@@ -133,39 +139,112 @@ def reply_sentence(language: str = "en", words: tuple[str, str, str] | None = No
     return say(REPLY_SENTENCE, language, confirm=confirm, reschedule=reschedule, cancel=cancel)
 
 
-def with_reply_sentence(body: str, language: str = "en") -> str:
+def with_reply_sentence(body: str, language: str = "en", *, pieces: TextPieces | None = None) -> str:
     """BODY ending with the configured reply sentence exactly once.
 
     Templates may carry the shipped sentence (C, R, X); it is replaced, so a clinic that configured other
-    words never sends a text naming two sets of them.
+    words never sends a text naming two sets of them. PIECES: a batch's shared TextPieces.
     """
-    for lang in supported_languages():
-        body = body.replace(reply_sentence(lang, ("C", "R", "X")), "")
-    return f"{' '.join(body.split())} {reply_sentence(language)}"
+    pieces = pieces or TextPieces()
+    for shipped in pieces.shipped_reply_sentences():
+        body = body.replace(shipped, "")
+    return f"{' '.join(body.split())} {pieces.reply_sentence(language)}"
+
+
+class TextPieces:
+    """The parts of scheduling texts that repeat across a batch (a location's values, a day's date, a clock
+    time, a type's word, the reply sentences, the calendar link's path), each worked out once.
+
+    Every piece is what the one-text functions give for the same inputs; a fresh TextPieces (the default of
+    visit_facts and with_reply_sentence) shares nothing. Keep one for a batch of texts made together, never
+    longer (settings and catalogues are read when a piece is first asked for).
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[object, ...], str] = {}
+        self._locations: dict[tuple[int, str], dict[str, str]] = {}
+        self._shipped: list[str] | None = None
+        self._ics_path: tuple[str, str] | None = None
+
+    def _piece(self, key: tuple[object, ...], make: Callable[[], str]) -> str:
+        piece = self._memo.get(key)
+        if piece is None:
+            piece = self._memo[key] = make()
+        return piece
+
+    def date(self, local: datetime, language: str) -> str:
+        """human_date of LOCAL (a date's words depend on the day only)."""
+        return self._piece(("date", local.date(), language), lambda: human_date(local, language))
+
+    def time(self, local: datetime, language: str) -> str:
+        """human_time of LOCAL (its hour and minute)."""
+        return self._piece(("time", local.hour, local.minute, language), lambda: human_time(local, language))
+
+    def visit_type(self, kind: AppointmentType, language: str) -> str:
+        return self._piece(("type", kind.pk, language), lambda: visit_type_text(kind, language))
+
+    def location(self, location: Location, language: str) -> dict[str, str]:
+        key = (location.pk, language)
+        values = self._locations.get(key)
+        if values is None:
+            values = self._locations[key] = location_values(location, language)
+        return values
+
+    def reply_sentence(self, language: str) -> str:
+        return self._piece(("reply", language), lambda: reply_sentence(language))
+
+    def shipped_reply_sentences(self) -> list[str]:
+        """The shipped sentence (C, R, X) in every supported language."""
+        if self._shipped is None:
+            self._shipped = [reply_sentence(lang, ("C", "R", "X")) for lang in supported_languages()]
+        return self._shipped
+
+    def link(self, appointment: Appointment) -> str:
+        """ics_url of APPOINTMENT: its token signed each time, the path around it resolved once."""
+        from careline.scheduling.ics import ics_path_around, ics_token, ics_url
+
+        if self._ics_path is None:
+            self._ics_path = ics_path_around()
+        token = ics_token(appointment)
+        if not ICS_TOKEN_PLAIN.fullmatch(token):  # never for a signed token; reverse() would quote it
+            return ics_url(appointment)
+        before, after = self._ics_path
+        return f"{before}{token}{after}"
+
+
+# The characters of a signed token (URL-safe base64, ':' between its parts, '.' before a compressed one),
+# which the URL resolver leaves as they are.
+ICS_TOKEN_PLAIN = re.compile(r"[A-Za-z0-9_.:-]+")
 
 
 def visit_facts(
-    appointment: Appointment, *, language: str = "en", patient_zone: ZoneInfo | None = None
+    appointment: Appointment,
+    *,
+    language: str = "en",
+    patient_zone: ZoneInfo | None = None,
+    pieces: TextPieces | None = None,
 ) -> dict[str, str]:
-    """The allow-listed template values for a text about APPOINTMENT (visit time in the location's zone)."""
-    from careline.scheduling.ics import ics_url
+    """The allow-listed template values for a text about APPOINTMENT (visit time in the location's zone).
 
+    PIECES: a batch's shared TextPieces (the result is the same; what repeats is worked out once).
+    """
+    pieces = pieces or TextPieces()
     patient = appointment.patient
     location = appointment.location
-    local = appointment.starts_at.astimezone(location.zone)
-    time_text = human_time(local, language)
+    location_zone = location.zone
+    local = appointment.starts_at.astimezone(location_zone)
+    time_text = pieces.time(local, language)
     zone = patient_zone or patient.zone
-    if zone.key != location.zone.key:
+    if zone.key != location_zone.key:
         # The patient lives elsewhere: say whose clock the visit time is on.
         time_text = f"{time_text} {local.tzname()}"
-    kind = appointment.appointment_type
     return {
-        **location_values(location, language),
+        **pieces.location(location, language),
         "first_name": patient.first_name,
-        "date": human_date(local, language),
+        "date": pieces.date(local, language),
         "time": time_text,
-        "link": ics_url(appointment),
-        "visit_type": visit_type_text(kind, language),
+        "link": pieces.link(appointment),
+        "visit_type": pieces.visit_type(appointment.appointment_type, language),
     }
 
 

@@ -198,6 +198,9 @@ class ChannelType(Plugin, ABC):
     # Messages that never leave Careline (the patient reads them signed in, as in the portal): no phone or
     # mailbox is involved, so "confidential communications" does not stop them and quiet hours do not hold them.
     stays_in_careline: ClassVar[bool] = False
+    # Whether send_many keeps many requests in flight (an asynchronous client): a batch of hundreds then goes
+    # out from one task as fast as from several, so code making messages in bulk may send them itself.
+    sends_many_at_once: ClassVar[bool] = False
     # A short label the inbox shows beside conversations of this type ("" shows none).
     inbox_label: ClassVar[str] = ""
     # Whether administrators add channels of this type under Settings -> Channels (the portal's is made by

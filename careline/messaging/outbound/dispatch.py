@@ -14,9 +14,10 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, CharField, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 
+from careline.core.rowcopy import rows_update
 from careline.messaging.channels.base import LATE_FOR_SLOT, ProviderError, SendJob, SendResult
 from careline.messaging.conversation_facts import conversation_facts
 from careline.messaging.models import Conversation, Message, MessageState
@@ -62,7 +63,7 @@ def messages_dispatch(message_ids: Sequence[int]) -> dict[int, str]:
     if not claimed:
         return results
     messages = list(
-        Message.objects.select_related("channel", "patient").filter(pk__in=claimed).order_by("pk")
+        Message.objects.select_related("channel", "patient").filter(pk__any_of=claimed).order_by("pk")
     )
     facts = None
     if len(messages) > 1:
@@ -199,19 +200,11 @@ def _mark_sent_together(provider_ids: dict[int, str], messages: Sequence[Message
     """SENDING -> SENT with each provider id in one UPDATE; a row something else touched first (an early
     callback, a sweep) goes through message_mark_sent, which merges with what is there."""
     now = timezone.now()
-    updated = Message.objects.filter(
-        pk__in=list(provider_ids),
-        state=MessageState.SENDING,
-        provider_message_id__isnull=True,
-        sent_at__isnull=True,
-    ).update(
-        state=MessageState.SENT,
-        provider_message_id=Case(
-            *(When(pk=pk, then=Value(sid)) for pk, sid in provider_ids.items()), output_field=CharField()
-        ),
-        sent_at=now,
-        error_code="",
-        error_message="",
+    updated = rows_update(
+        Message,
+        ("state", "provider_message_id", "sent_at", "error_code", "error_message"),
+        [(pk, MessageState.SENT, sid, now, "", "") for pk, sid in provider_ids.items()],
+        where={"state": MessageState.SENDING, "provider_message_id": None, "sent_at": None},
     )
     if updated == len(provider_ids):
         return

@@ -61,6 +61,27 @@ def messages_enqueue_batched() -> Iterator[None]:
             messages_enqueue(ids)
 
 
+@contextmanager
+def messages_enqueue_held() -> Iterator[list[int]]:
+    """Within this block, the send tasks of committed messages wait: their ids collect in the list yielded.
+
+    For a task that sends what it made itself (messages_dispatch after its commit): it takes those ids out
+    of the list; the ids still in it when the block ends go out as tasks then. Nested in a batching block,
+    the list stays empty (the outer block sends).
+    """
+    if getattr(_batching, "ids", None) is not None:
+        yield []
+        return
+    held: list[int] = []
+    _batching.ids = held
+    try:
+        yield held
+    finally:
+        _batching.ids = None
+        if held:
+            messages_enqueue(held)
+
+
 def message_claim(message_id: int, *, now: datetime | None = None) -> bool:
     """Move a due QUEUED message to SENDING; True for the one caller that wins."""
     now = now or timezone.now()
@@ -79,12 +100,12 @@ def messages_claim(message_ids: Sequence[int], now: datetime) -> list[int]:
         # Locked rows are another worker's claim in progress: skipped; once it commits they are SENDING.
         won = list(
             Message.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=list(message_ids), state=MessageState.QUEUED)
+            .filter(pk__any_of=list(message_ids), state=MessageState.QUEUED)
             .filter(Q(due_at__isnull=True) | Q(due_at__lte=now))
             .values_list("pk", flat=True)
         )
         if won:
-            Message.objects.filter(pk__in=won).update(
+            Message.objects.filter(pk__any_of=won).update(
                 state=MessageState.SENDING, claimed_at=now, attempts=F("attempts") + 1
             )
     return won

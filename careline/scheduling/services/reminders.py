@@ -29,11 +29,13 @@ from careline.core.broker_loss import tasks_lost_before
 from careline.core.collector import collection_paused
 from careline.core.languages import say, text_language
 from careline.core.queue import task_enqueue
-from careline.core.rowcopy import rows_copy, rows_copy_new
+from careline.core.rowcopy import rows_copy, rows_copy_new, rows_update
 from careline.locations.models import Location
 from careline.messaging.models import Channel, MessageKind, MessageState, Prompt
 from careline.messaging.outbound.bulk import OutboundItem, messages_send_bulk
 from careline.messaging.outbound.compose import MessageRefused, message_send
+from careline.messaging.outbound.dispatch import messages_dispatch
+from careline.messaging.outbound.queue import messages_enqueue_held
 from careline.messaging.services.prompts import prompts_record_once
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_render, template_validate
 from careline.patients.events import PatientUpdated
@@ -65,13 +67,20 @@ from careline.scheduling.services.visit_texts import (
     appointment_subject,
     appointment_texts_withdraw,
 )
-from careline.scheduling.texts import EMAIL_SUBJECTS, NOTICE_TEMPLATES, visit_facts, with_reply_sentence
+from careline.scheduling.texts import (
+    EMAIL_SUBJECTS,
+    NOTICE_TEMPLATES,
+    TextPieces,
+    visit_facts,
+    with_reply_sentence,
+)
 
 logger = logging.getLogger(__name__)
 
 PLAN_CHUNK = 5000  # appointments loaded per query when planning in bulk
-CLAIM_BATCH = 200  # reminders per claim and per sending task
-SWEEP_MAX = 50_000  # reminders one sweep run claims at most; the next run takes the rest
+CLAIM_BATCH = 200  # reminders per sending task (and per claim where there is no claim statement)
+CLAIM_STATEMENT = 2000  # reminders one claim statement takes on PostgreSQL, then split into sending batches
+SWEEP_MAX = 50_000  # reminders claimed and not yet sent at most, counting earlier sweeps' claims
 # A row SENDING longer than this lost its task: claim it again.
 SENDING_TIMEOUT = timedelta(seconds=settings.CARELINE_SENDING_TIMEOUT_SECONDS)
 
@@ -332,7 +341,10 @@ def reminders_withdraw_for_appointment(appointment: Appointment, *, reason: str)
 
 
 def _claim_batch(now: datetime, size: int) -> list[int]:
-    """Claim up to SIZE due reminders (PENDING -> SENDING); only this caller gets the returned ids."""
+    """Claim up to SIZE due reminders (PENDING -> SENDING), earliest due first; only this caller gets the
+    returned ids."""
+    if connection.vendor == "postgresql":
+        return _claim_statement(now, size)
     due = Reminder.objects.filter(state=ReminderState.PENDING, due_at__lte=now).order_by("due_at", "id")
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
@@ -350,11 +362,31 @@ def _claim_batch(now: datetime, size: int) -> list[int]:
     return won
 
 
+def _claim_statement(now: datetime, size: int) -> list[int]:
+    """_claim_batch on PostgreSQL: one UPDATE of the rows a locking subquery picks (rows another sweep holds
+    are skipped), returning them."""
+    qn = connection.ops.quote_name
+    table = qn(Reminder._meta.db_table)
+    sql = f"""
+        UPDATE {table} SET state = %s, claimed_at = %s
+         WHERE id IN (SELECT id FROM {table} WHERE state = %s AND due_at <= %s
+                       ORDER BY due_at, id LIMIT %s FOR UPDATE SKIP LOCKED)
+        RETURNING id, due_at
+    """  # noqa: S608 - the table name from the model
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [ReminderState.SENDING, now, ReminderState.PENDING, now, size])
+        claimed = cursor.fetchall()
+    return [pk for pk, _ in sorted(claimed, key=lambda row: (row[1], row[0]))]
+
+
 def reminders_claim(
     *, now: datetime | None = None, limit: int = SWEEP_MAX, on_batch: Callable[[list[int]], Any] | None = None
 ) -> list[list[int]]:
     """Recover rows whose task was lost, then claim due reminders in batches; returns the claimed batches.
 
+    At most LIMIT reminders are claimed and not yet sent at any time (those claimed by earlier sweeps count):
+    a backlog larger than the workers get through within SENDING_TIMEOUT is claimed as they go, not all at
+    once, or its last rows would be recovered and claimed a second time while their tasks still wait.
     ON_BATCH gets each batch as soon as its claim is committed (the sweep enqueues it: workers start early).
     """
     now = now or timezone.now()
@@ -364,15 +396,18 @@ def reminders_claim(
         state=ReminderState.PENDING, claimed_at=None
     )
     batches: list[list[int]] = []
-    claimed = 0
+    claimed = Reminder.objects.filter(state=ReminderState.SENDING).count()
+    size = CLAIM_STATEMENT if connection.vendor == "postgresql" else CLAIM_BATCH
     while claimed < limit:
-        ids = _claim_batch(now, min(CLAIM_BATCH, limit - claimed))
+        ids = _claim_batch(now, min(size, limit - claimed))
         if not ids:
             break
-        batches.append(ids)
         claimed += len(ids)
-        if on_batch is not None:
-            on_batch(ids)
+        for start in range(0, len(ids), CLAIM_BATCH):
+            batch = ids[start : start + CLAIM_BATCH]
+            batches.append(batch)
+            if on_batch is not None:
+                on_batch(batch)
     return batches
 
 
@@ -396,17 +431,23 @@ def _channels_by_kind() -> dict[str, Channel | None]:
     return {"sms": channel_default("sms"), "email": channel_default("email")}
 
 
-def reminder_text(reminder: Reminder, *, channel: str = "sms") -> tuple[str, str]:
-    """(body, language) of REMINDER's text: the rule's template in the patient's language, plus reply words."""
+def reminder_text(
+    reminder: Reminder, *, channel: str = "sms", pieces: TextPieces | None = None
+) -> tuple[str, str]:
+    """(body, language) of REMINDER's text: the rule's template in the patient's language, plus reply words.
+
+    PIECES: the batch's shared TextPieces (the same text; what repeats across the batch is made once).
+    """
     rule = reminder.rule
     assert rule is not None
     appointment = reminder.appointment
     template, language = rule.template_for(appointment.patient.language)
     # A rule saved before templates were checked is skipped with the reason, never sent half-filled.
     template_validate(template, kind=TemplateKind.REMINDER)
-    body = template_render(template, visit_facts(appointment, language=language), kind=TemplateKind.REMINDER)
+    facts = visit_facts(appointment, language=language, pieces=pieces)
+    body = template_render(template, facts, kind=TemplateKind.REMINDER)
     if channel == "sms":
-        body = with_reply_sentence(body, language)
+        body = with_reply_sentence(body, language, pieces=pieces)
     return body, language
 
 
@@ -416,27 +457,45 @@ def reminders_send(*, reminder_ids: Iterable[int], now: datetime | None = None) 
     The batch is one transaction holding its rows locked (a redelivered copy of the task skips them, then
     finds them SENT); its messages are made by messages_send_bulk, with message_send's rules.
     """
+    return _reminders_send(reminder_ids=reminder_ids, now=now)[0]
+
+
+def reminders_send_and_dispatch(
+    *, reminder_ids: Iterable[int], now: datetime | None = None
+) -> dict[str, int]:
+    """reminders_send, then (after its commit) the texts it queued on a channel that sends many at once
+    (Twilio's asynchronous client) are sent from here by messages_dispatch, with its claims and checks,
+    rather than by a task per 50 through the broker; the others' tasks are queued as usual.
+
+    A worker that dies before sending them leaves them queued: the outbound sweep finds them as lost tasks.
+    """
+    with messages_enqueue_held() as held:
+        counts, channels = _reminders_send(reminder_ids=reminder_ids, now=now)
+        here = [pk for pk in held if pk in channels and channels[pk].type.sends_many_at_once]
+        if here:
+            taken = set(here)
+            held[:] = [pk for pk in held if pk not in taken]
+            messages_dispatch(here)
+    return counts
+
+
+def _reminders_send(
+    *, reminder_ids: Iterable[int], now: datetime | None
+) -> tuple[dict[str, int], dict[int, Channel]]:
+    """reminders_send's work: its counts, and the channel of each message it made (or found by its key)."""
     now = now or timezone.now()
     counts = {"sent": 0, "withdrawn": 0, "skipped": 0}
+    made: dict[int, Channel] = {}
     with transaction.atomic():
-        rows = Reminder.objects.filter(pk__in=list(reminder_ids), state=ReminderState.SENDING)
-        if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True, of=("self",))
-        reminders = list(
-            rows.select_related(
-                "rule",
-                "appointment__patient__primary_location__messaging_policy",
-                "appointment__location",
-                "appointment__appointment_type",
-            ).prefetch_related("appointment__patient__phones")
-        )
+        reminders = _claimed_reminders(list(reminder_ids))
         if not reminders:
-            return counts
+            return counts, made
         channels = _channels_by_kind()
+        pieces = TextPieces()
         finished: dict[tuple[str, str], list[int]] = {}  # (state, reason) -> reminder ids
         to_send: dict[str, list[tuple[Reminder, OutboundItem]]] = {}  # channel kind -> items
         for reminder in reminders:
-            state, reason, item = _reminder_item(reminder, channels=channels, now=now)
+            state, reason, item = _reminder_item(reminder, channels=channels, now=now, pieces=pieces)
             if item is None:
                 finished.setdefault((state, reason), []).append(reminder.pk)
                 counts["withdrawn" if state == ReminderState.WITHDRAWN else "skipped"] += 1
@@ -466,6 +525,7 @@ def reminders_send(*, reminder_ids: Iterable[int], now: datetime | None = None) 
                     "",
                 )
                 sent.append(reminder)
+                made[result.pk] = channel
                 counts["sent"] += 1
                 if kind == "sms" and result.state != MessageState.SUPPRESSED:
                     prompts.append(
@@ -480,17 +540,57 @@ def reminders_send(*, reminder_ids: Iterable[int], now: datetime | None = None) 
                         )
                     )
         for (state, reason), ids in finished.items():
-            Reminder.objects.filter(pk__in=ids, state=ReminderState.SENDING).update(
+            Reminder.objects.filter(pk__any_of=ids, state=ReminderState.SENDING).update(
                 state=state, skip_reason=reason[:200], sent_at=None
             )
-        Reminder.objects.bulk_update(sent, ["state", "message", "sent_at", "skip_reason"], batch_size=500)
+        rows_update(
+            Reminder,
+            ("state", "message_id", "sent_at", "skip_reason"),
+            [(r.pk, r.state, r.message_id, r.sent_at, r.skip_reason) for r in sent],
+        )
         # A message found by its key (an earlier, interrupted run) may have its prompt already.
         prompts_record_once(prompts=prompts)
-    return counts
+    return counts, made
+
+
+def _claimed_reminders(reminder_ids: list[int]) -> list[Reminder]:
+    """The claimed (SENDING) reminders among REMINDER_IDS, locked (rows another worker holds are skipped),
+    each with its visit and patient (and the patient's phones).
+
+    What many rows share, their rules, visit types and locations (with their texting policy), is read once
+    per batch and the same instances attached to every row that names them, rather than joined into every
+    row and built again for each.
+    """
+    rows = Reminder.objects.filter(pk__any_of=reminder_ids, state=ReminderState.SENDING)
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    reminders = list(
+        rows.select_related("appointment__patient").prefetch_related("appointment__patient__phones")
+    )
+    if not reminders:
+        return reminders
+    visits = [reminder.appointment for reminder in reminders]
+    rules = ReminderRule.objects.in_bulk({r.rule_id for r in reminders if r.rule_id is not None})
+    kinds = AppointmentType.objects.in_bulk({visit.appointment_type_id for visit in visits})
+    locations = Location.objects.select_related("messaging_policy").in_bulk(
+        {visit.location_id for visit in visits} | {visit.patient.primary_location_id for visit in visits}
+    )
+    for reminder, visit in zip(reminders, visits, strict=True):
+        _REMINDER_RULE.set_cached_value(reminder, rules.get(reminder.rule_id))
+        _VISIT_TYPE.set_cached_value(visit, kinds[visit.appointment_type_id])
+        _VISIT_LOCATION.set_cached_value(visit, locations[visit.location_id])
+        _PATIENT_LOCATION.set_cached_value(visit.patient, locations[visit.patient.primary_location_id])
+    return reminders
+
+
+_REMINDER_RULE = Reminder._meta.get_field("rule")
+_VISIT_TYPE = Appointment._meta.get_field("appointment_type")
+_VISIT_LOCATION = Appointment._meta.get_field("location")
+_PATIENT_LOCATION = Patient._meta.get_field("primary_location")
 
 
 def _reminder_item(
-    reminder: Reminder, *, channels: dict[str, Channel | None], now: datetime
+    reminder: Reminder, *, channels: dict[str, Channel | None], now: datetime, pieces: TextPieces
 ) -> tuple[str, str, OutboundItem | None]:
     """(state, reason, None) when REMINDER is not to be sent now; else ('', '', the message to send)."""
     appointment = reminder.appointment
@@ -506,7 +606,7 @@ def _reminder_item(
         reason = "The rule was turned off" if channel else f"No {reminder.get_channel_display()} channel"
         return ReminderState.SKIPPED, reason, None
     try:
-        body, language = reminder_text(reminder, channel=reminder.channel)
+        body, language = reminder_text(reminder, channel=reminder.channel, pieces=pieces)
     except TemplateProblem as problem:
         return ReminderState.SKIPPED, str(problem), None
     return (

@@ -169,6 +169,7 @@ class TwilioType(ChannelType):
     name = "Twilio"
     capabilities = frozenset({"sms", "mms"})
     environment_label = "TWILIO_*"
+    sends_many_at_once = True  # send_many: the asynchronous client (async_send.py)
     config_fields = (
         ConfigField("account_sid", "Account SID", help_text="Starts with AC"),
         ConfigField(
