@@ -193,6 +193,15 @@ def _flush_past_audit_guards() -> Iterator[None]:
         yield
 
 
+def _test_database_made(alias: str) -> bool:
+    """Whether pytest-django made ALIAS's test database: it makes none when no collected test uses one (a
+    run of tests that need no database), and the connection then still names the real database."""
+    from django.db import connections
+
+    connection = connections[alias]
+    return bool(connection.settings_dict["NAME"] == connection.creation._get_test_db_name())
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _migration_rows_after_flush(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """The rows data migrations made are kept once the test database is migrated and put back after every
@@ -201,7 +210,8 @@ def _migration_rows_after_flush(django_db_setup: None, django_db_blocker: Any) -
 
     with django_db_blocker.unblock():
         for alias in connections:
-            MIGRATION_ROWS.capture(alias)
+            if _test_database_made(alias):
+                MIGRATION_ROWS.capture(alias)
     with pytest.MonkeyPatch.context() as monkeypatch:
         restore_after_flush(monkeypatch)
         yield
@@ -218,7 +228,7 @@ def _end_stray_database_sessions(django_db_setup: None, django_db_blocker: Any) 
     from django.db import connection
 
     with django_db_blocker.unblock():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and _test_database_made(connection.alias):
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
