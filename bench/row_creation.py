@@ -85,6 +85,16 @@ def report(result: dict[str, Any]) -> str:
                 f"< 5 s: {'met' if ok else 'MISSED'}",
             )
         )
+    again = result.get("fanout_again")
+    if again:
+        ok = again["wall"] < FANOUT_TARGET_SECONDS
+        lines.append(
+            _line(
+                f"Announcement fan-out again (their conversations exist), {result['patients']:,} patients",
+                again,
+                f"< 5 s: {'met' if ok else 'MISSED'}",
+            )
+        )
     if "plan_baseline" in result:
         lines.append(_line("Reminder planning, instance per row (baseline)", result["plan_baseline"], "–"))
     if plan:

@@ -7,7 +7,10 @@ after such a change (a text stored, a delivery failed, a text cancelled or suppr
 processed, a consent entry) set the columns in the same UPDATE with `conversation_facts()`, so the list and
 its counts read plain columns (partial indexes, migration 0018) instead of three correlated subqueries per
 conversation. `conversation_facts_refresh` recomputes them for any set of conversations (the backfill, the
-demo and bench seeds, a test that writes messages directly).
+demo and bench seeds, a test that writes messages directly). Bulk sends (outbound/bulk.py) skip the subqueries:
+a conversation they make is inserted with `new_conversation_facts`, and one they write texts no staff member
+wrote into moves by `facts_after_texts_not_by_staff`; the property test in tests/test_conversation_facts.py
+holds both equal to the derived computation.
 
 - waiting_on_patient: a staff text that was meant to go (not cancelled or suppressed) was written after the
   patient's last text (or the patient never wrote): the ball is the patient's.
@@ -17,10 +20,11 @@ demo and bench seeds, a test that writes messages directly).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Case, Exists, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, In
 
@@ -75,6 +79,35 @@ def conversation_facts(*, patient_wrote_at: Any = None) -> dict[str, Any]:
         "last_out_failed": _as_boolean(In(last_outbound_state_expression(), list(FAILED_STATES))),
         "opted_out": _as_boolean(Exact(consent_kind_expression(), ConsentKind.REVOKED)),
     }
+
+
+def new_conversation_facts(*, consent: str) -> dict[str, bool]:
+    """The fact columns of a conversation made for outbound texts no staff member wrote, as its derived facts
+    stand once those texts are written (bulk sends insert it with them instead of rewriting it after).
+
+    With no text of the patient's and none of staff's in it, nobody waits on the patient; its texts are new,
+    queued or suppressed, so none failed; it is opted out when CONSENT, the latest general consent entry of its
+    number (`consent_states`), is a revocation. A staff text decides waiting_on_patient: recompute then.
+    """
+    return {
+        "waiting_on_patient": False,
+        "last_out_failed": False,
+        "opted_out": consent == ConsentKind.REVOKED,
+    }
+
+
+def facts_after_texts_not_by_staff(*, meant_to_go: Iterable[int]) -> dict[str, Any]:
+    """The fact columns, as expressions, after outbound texts no staff member wrote went into conversations whose
+    facts were in step: `.update(**facts_after_texts_not_by_staff(...))`, with no subquery per row.
+
+    waiting_on_patient and opted_out stay (only staff texts and the consent ledger move them); last_out_failed
+    becomes false in the conversations (ids MEANT_TO_GO) that received one that was meant to go (queued, not
+    suppressed): it is now their newest such text, and it has not failed.
+    """
+    went = list(meant_to_go)
+    if not went:
+        return {}
+    return {"last_out_failed": Case(When(pk__any_of=went, then=Value(False)), default=F("last_out_failed"))}
 
 
 def conversation_facts_refresh(conversations: QuerySet[Conversation] | Any) -> int:

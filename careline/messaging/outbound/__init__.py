@@ -7,7 +7,8 @@ Life of a message (one module per step; import each function from its module):
                               -> SENT with the provider id; or QUEUED again with `due_at` = backoff
                                  (temporary error); or FAILED (permanent error, or out of attempts)
   status.message_status_apply -> delivery reports only ever move a message forward (STATE_RANK)
-  many at once                -> bulk.messages_send_bulk() creates a batch in a few queries; inside
+  many at once                -> bulk.messages_send_bulk() creates a batch in a few queries (its
+                                 conversations: bulk_conversations); inside
                                  queue.messages_enqueue_batched() tasks carry up to DISPATCH_BATCH ids
   sweep.messages_sweep()      -> re-enqueues due rows (retries, quiet hours, scheduled, lost tasks) and
                                  recovers rows stuck in SENDING after a worker died

@@ -4,8 +4,8 @@
 suppression reasons (consent, opt-out, landline, deceased, confidential, the rule of the purpose:
 `suppression_reason_for` with the batch's facts loaded together), quiet hours (`due_and_held`), idempotency
 keys and column values (`message_fields`) — but looks up existing keys and conversations for the whole
-batch, inserts the rows at once (COPY on PostgreSQL with ids from the sequence, and one INSERT ... RETURNING
-for the new conversations) and queues their send tasks in batches after commit. When a key turns out to have been taken
+batch, inserts the rows at once (COPY on PostgreSQL with ids from the sequence; the conversations in
+bulk_conversations.py) and queues their send tasks in batches after commit. When a key turns out to have been taken
 concurrently, the batch falls back to `message_send` item by item, so the outcome is the same.
 """
 
@@ -20,11 +20,11 @@ from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from careline.core.collector import collection_paused
-from careline.core.rowcopy import rows_copy, rows_copy_new_returning
+from careline.core.rowcopy import rows_copy
 from careline.locations.models import Location
-from careline.messaging.conversation_facts import conversation_facts
 from careline.messaging.models import Channel, Conversation, Message, MessageKind, MessageState
 from careline.messaging.outbound import queue
+from careline.messaging.outbound.bulk_conversations import batch_conversations, conversations_written
 from careline.messaging.outbound.compose import (
     MessageRefused,
     due_and_held,
@@ -33,7 +33,7 @@ from careline.messaging.outbound.compose import (
     message_send,
     recipient_address,
 )
-from careline.messaging.outbound.policy import FACTS_CHUNK, SuppressionFacts, suppression_reason_for
+from careline.messaging.outbound.policy import SuppressionFacts, suppression_reason_for
 from careline.patients.models import Patient, Purpose
 
 
@@ -50,54 +50,6 @@ class OutboundItem:
     subject_key: str = ""
     # A private link (a statement's pay link): staff pages show that one was sent, never its text.
     sensitive: bool = False
-
-
-def _conversations_found(channel: Channel, contacts: list[str]) -> dict[str, Conversation]:
-    """The existing conversations with CONTACTS on CHANNEL, looked up FACTS_CHUNK contacts at a time (with
-    thousands in one IN list PostgreSQL reads the contacts' trigram index instead of the unique b-tree)."""
-    found: dict[str, Conversation] = {}
-    for start in range(0, len(contacts), FACTS_CHUNK):
-        part = contacts[start : start + FACTS_CHUNK]
-        found.update(
-            (c.contact, c) for c in Conversation.objects.filter(channel=channel, contact__any_of=part)
-        )
-    return found
-
-
-def _conversations(
-    channel: Channel, wanted: dict[str, Patient | None], now: datetime
-) -> dict[str, Conversation]:
-    """The conversation of each contact in WANTED on CHANNEL, creating missing ones (patients linked)."""
-    found = _conversations_found(channel, list(wanted))
-    missing = [contact for contact in wanted if contact not in found]
-    if missing:
-        created = rows_copy_new_returning(
-            Conversation,
-            ("channel_id", "contact", "patient_id", "location_id"),
-            [
-                (
-                    channel.pk,
-                    contact,
-                    wanted[contact].pk if wanted[contact] else None,  # type: ignore[union-attr]
-                    wanted[contact].primary_location_id if wanted[contact] else None,  # type: ignore[union-attr]
-                )
-                for contact in missing
-            ],
-        )
-        found.update((conversation.contact, conversation) for conversation in created)
-        # Made concurrently by someone else (or on a database that does not say what it inserted): read back.
-        unread = [contact for contact in missing if contact not in found]
-        if unread:
-            found.update(_conversations_found(channel, unread))
-    for contact, conversation in found.items():
-        patient = wanted[contact]
-        if patient is not None and conversation.patient_id is None:
-            # Same rule as conversation_for: a conversation learns its patient once.
-            Conversation.objects.filter(pk=conversation.pk, patient__isnull=True).update(
-                patient=patient, location=patient.primary_location
-            )
-            conversation.patient, conversation.location = patient, patient.primary_location
-    return found
 
 
 def _locations_loaded(patients: Iterable[Patient], conversations: Iterable[Conversation]) -> None:
@@ -201,7 +153,7 @@ def messages_send_bulk(
     rows: list[tuple[Any, ...]] = []
     related: list[tuple[Conversation, Patient | None]] = []
     with transaction.atomic():
-        conversations = _conversations(channel, contacts, now)
+        conversations = batch_conversations(channel, contacts, now, consent=facts.consent)
         _locations_loaded((), conversations.values())
         defaults = _message_defaults(timezone.now())
         for item, body, address in todo:
@@ -281,9 +233,7 @@ def messages_send_bulk(
                 )
             return results
         created = _messages_loaded(ids, rows, related, channel)
-        Conversation.objects.filter(pk__any_of={row.conversation_id for row in created}).update(
-            last_message_at=now, updated_at=now, **conversation_facts()
-        )
+        conversations_written(conversations, created, now)
         ready = [row.pk for row in created if row.state == MessageState.QUEUED and row.due_at is None]
         if ready:
             transaction.on_commit(lambda: queue.messages_enqueue(ready))

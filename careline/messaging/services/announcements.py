@@ -4,18 +4,22 @@ The Announcement row is written first; a task (`announcement_fanout`) then creat
 recipient in batches with `messages_send_bulk` (message_send's rules, a few queries per batch), whose
 idempotency key ("announcement:<id>:<patient id>") makes a second run of the task (a retry, a duplicate
 delivery, a resume after a worker died) create nothing new. Consent, opt-outs, deceased or confidential
-patients and quiet hours are applied exactly as `message_send` applies them.
+patients and quiet hours are applied exactly as `message_send` applies them. Recipients are read with the
+few columns the text and the checks need, the text is rendered once per distinct set of values, and
+FANOUT_COMMIT recipients' messages are committed together (their send tasks go out after that commit).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import islice
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from careline.core.actor import Actor
@@ -23,14 +27,35 @@ from careline.core.audit import AuditAction, audit_record
 from careline.core.collector import collection_paused
 from careline.core.queue import task_enqueue
 from careline.locations.models import Location
-from careline.messaging.models import Announcement, Message, MessageKind, MessageState, SuppressionReason
+from careline.messaging.models import (
+    Announcement,
+    Channel,
+    Message,
+    MessageKind,
+    MessageState,
+    SuppressionReason,
+)
+from careline.messaging.outbound.bulk import OutboundItem, messages_send_bulk
+from careline.messaging.outbound.policy import patients_sms_numbers
 from careline.messaging.template_values import patient_values
 from careline.messaging.templating import TemplateKind, template_render, template_validate
 from careline.patients.models import Patient, PatientStatus, Purpose
 from careline.patients.queries import patients_visible_to
 
 FANOUT_BATCH = 2000  # recipients per bulk insert (messages_send_bulk: a few queries per batch)
+FANOUT_COMMIT = 10_000  # recipients per transaction: a whole batch's commit waits for the WAL to reach disk
 SAMPLE_FIRST_NAME = "Alex"
+# What the texts and message_send's checks read of a recipient (consent and opt-out go by the number).
+RECIPIENT_FIELDS = (
+    "legal_first_name",
+    "preferred_name",
+    "language",
+    "time_zone",
+    "status",
+    "confidential_communications",
+    "email",
+    "primary_location",
+)
 
 
 def announcement_key(announcement_id: int, patient_id: int) -> str:
@@ -123,65 +148,132 @@ def _enqueue_fanout(announcement_id: int) -> None:
 def announcement_messages_create(*, announcement_id: int) -> int:
     """Create the message of every recipient not yet messaged, in batches; the number created now.
 
-    Safe to run twice or concurrently: each message's idempotency key is unique in the database.
+    Safe to run twice or concurrently: each message's idempotency key is unique in the database. Recipients
+    are read with only the columns the texts and the checks need, FANOUT_COMMIT of them per transaction.
     """
     announcement = (
         Announcement.objects.select_related("location", "created_by").filter(pk=announcement_id).first()
     )
     if announcement is None or announcement.state == Announcement.State.DONE:
         return 0
-    recipients = announcement_recipients(
-        user=announcement.created_by, location=announcement.location, language=announcement.language
-    ).select_related("primary_location")
-    from careline.messaging.outbound.bulk import OutboundItem, messages_send_bulk
     from careline.messaging.services.channels import channel_default
 
     channel = channel_default("sms")
     if channel is None:
         return 0  # no channel configured: nothing to send through; the counts show the shortfall
+    recipients = announcement_recipients(
+        user=announcement.created_by, location=announcement.location, language=announcement.language
+    ).only(*RECIPIENT_FIELDS)
+    texts = AnnouncementTexts(announcement)
+    # A resumed run skips who has theirs already (messages_send_bulk would find them by key too, reading
+    # each message back); a first run finds none.
+    done = {
+        key
+        for key in Message.objects.filter(announcement_id=announcement.pk).values_list(
+            "idempotency_key", flat=True
+        )
+        if key
+    }
+    created = 0
+    batches = _recipient_batches(recipients)
     with collection_paused():  # thousands of patients and messages: no collector pauses (core/collector.py)
-        created = 0
-        last_pk = 0
-        while True:
-            batch = list(recipients.filter(pk__gt=last_pk)[:FANOUT_BATCH].prefetch_related("phones"))
-            if not batch:
-                break
-            last_pk = batch[-1].pk
-            keys = {announcement_key(announcement.pk, patient.pk): patient for patient in batch}
-            done = set(
-                Message.objects.filter(idempotency_key__in=list(keys)).values_list(
-                    "idempotency_key", flat=True
-                )
-            )
-            items = [
-                OutboundItem(body=_body_for(announcement, patient), idempotency_key=key, patient=patient)
-                for key, patient in keys.items()
-                if key not in done
-            ]
-            results = messages_send_bulk(
-                items=items,
-                channel=channel,
-                kind=MessageKind.ANNOUNCEMENT,
-                purpose=Purpose.GENERAL,
-                author=announcement.created_by,
-                announcement_id=announcement.pk,
-            )
-            created += sum(
-                1
-                for result in results.values()
-                if isinstance(result, Message) and result.announcement_id == announcement.pk
-            )
+        while part := list(islice(batches, FANOUT_COMMIT // FANOUT_BATCH)):
+            # One commit (one WAL flush) per FANOUT_COMMIT recipients; their send tasks go out after it.
+            with transaction.atomic():
+                for batch in part:
+                    created += _batch_messages_create(announcement, batch, channel, texts, done)
     sent_to = Message.objects.filter(announcement=announcement).count()
     Announcement.objects.filter(pk=announcement.pk).update(state=Announcement.State.DONE, total=sent_to)
     return created
 
 
-def _body_for(announcement: Announcement, patient: Patient) -> str:
+def _recipient_batches(recipients: QuerySet[Patient]) -> Iterator[list[Patient]]:
+    """RECIPIENTS in batches of FANOUT_BATCH, in id order (each batch read when it is needed)."""
+    last_pk = 0
+    while batch := list(recipients.filter(pk__gt=last_pk)[:FANOUT_BATCH]):
+        last_pk = batch[-1].pk
+        yield batch
+
+
+def _batch_messages_create(
+    announcement: Announcement,
+    batch: list[Patient],
+    channel: Channel,
+    texts: AnnouncementTexts,
+    done: set[str],
+) -> int:
+    """The messages of BATCH's recipients not in DONE (their keys); how many were created."""
+    addressed = _texting_numbers(batch, channel)
+    items = [
+        OutboundItem(
+            body=texts.body(patient),
+            idempotency_key=key,
+            patient=patient,
+            to_address=addressed.get(patient.pk),
+        )
+        for patient in batch
+        if (key := announcement_key(announcement.pk, patient.pk)) not in done
+    ]
+    if not items:
+        return 0
+    results = messages_send_bulk(
+        items=items,
+        channel=channel,
+        kind=MessageKind.ANNOUNCEMENT,
+        purpose=Purpose.GENERAL,
+        author=announcement.created_by,
+        announcement_id=announcement.pk,
+    )
+    return sum(
+        1
+        for result in results.values()
+        if isinstance(result, Message) and result.announcement_id == announcement.pk
+    )
+
+
+def _texting_numbers(patients: list[Patient], channel: Channel) -> dict[int, str]:
+    """The number each of PATIENTS is texted at (message_send's choice, `patients_sms_numbers`), one query.
+
+    Patients without one get their (empty) phones loaded, so the bulk send's own choice finds none without a
+    query each. An email channel addresses each by their email (read with them): no numbers.
+    """
+    if "email" in channel.type.capabilities:
+        return {}
+    numbers = patients_sms_numbers([patient.pk for patient in patients])
+    phoneless = [patient for patient in patients if patient.pk not in numbers]
+    if phoneless:
+        prefetch_related_objects(phoneless, "phones")
+    return numbers
+
+
+class AnnouncementTexts:
+    """The text of an announcement for each recipient: its template rendered once per distinct set of values
+    (first name, location, language), the recipients' own locations read once."""
+
+    def __init__(self, announcement: Announcement) -> None:
+        self.template = announcement.body
+        self.location = announcement.location
+        self.locations: dict[int, Location] = {}
+        self.rendered: dict[tuple[str, int | None, str], str] = {}
+
+    def body(self, patient: Patient) -> str:
+        """What `template_render` makes of the announcement with `template_values` for PATIENT."""
+        location = self.location or self._location(patient.primary_location_id)
+        key = (patient.first_name, location.pk if location else None, patient.language)
+        if key not in self.rendered:
+            self.rendered[key] = _rendered(self.template, patient=patient, location=location)
+        return self.rendered[key]
+
+    def _location(self, location_id: int) -> Location:
+        if location_id not in self.locations:
+            self.locations[location_id] = Location.objects.get(pk=location_id)
+        return self.locations[location_id]
+
+
+def _rendered(template: str, *, patient: Patient, location: Location | None) -> str:
     # Stored before templates were checked, a bad field renders as nothing rather than failing the fan-out.
     return template_render(
-        announcement.body,
-        template_values(patient=patient, location=announcement.location),
-        kind=TemplateKind.ANNOUNCEMENT,
+        template, template_values(patient=patient, location=location), kind=TemplateKind.ANNOUNCEMENT
     )
 
 

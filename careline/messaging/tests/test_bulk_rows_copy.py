@@ -1,6 +1,6 @@
-"""`messages_send_bulk` writes its rows with COPY on PostgreSQL (ids from the sequence, conversations inserted
-with one statement that returns them): the rows are exactly what `message_send` writes for the same message,
-and the instances it returns hold what the table holds."""
+"""`messages_send_bulk` writes its rows with COPY on PostgreSQL (ids from the sequence, new conversations too,
+or inserted around one made concurrently): the rows are exactly what `message_send` writes for the same
+message, and the instances it returns hold what the table holds."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import pytest
 import time_machine
 from django.forms.models import model_to_dict
 
+from careline.messaging.conversation_facts import derived_facts, stored_facts
 from careline.messaging.models import Channel, Conversation, Message, MessageKind
 from careline.messaging.outbound import bulk as bulk_module
+from careline.messaging.outbound import bulk_conversations
 from careline.messaging.outbound.bulk import OutboundItem, messages_send_bulk
 from careline.messaging.outbound.compose import message_send
 from careline.messaging.services.channels import simulator_channel
@@ -128,14 +130,14 @@ def test_a_conversation_made_meanwhile_is_found_and_a_key_taken_meanwhile_falls_
     channel = simulator_channel()
     # Someone else made the first patient's conversation before the batch...
     Conversation.objects.create(channel=channel, contact="+13125550101")
-    conversations = bulk_module._conversations
+    conversations = bulk_module.batch_conversations
 
     def meanwhile(*args: Any, **kwargs: Any) -> Any:
         # ... and sent the second patient's message after the batch looked its key up: the COPY meets the key.
         message_send(body="Earlier", patient=patients[1], channel=channel, idempotency_key="bulk:taken")
         return conversations(*args, **kwargs)
 
-    monkeypatch.setattr(bulk_module, "_conversations", meanwhile)
+    monkeypatch.setattr(bulk_module, "batch_conversations", meanwhile)
     items = [
         OutboundItem(body="Hello", idempotency_key="bulk:first", patient=patients[0]),
         OutboundItem(body="Hello again", idempotency_key="bulk:taken", patient=patients[1]),
@@ -148,3 +150,33 @@ def test_a_conversation_made_meanwhile_is_found_and_a_key_taken_meanwhile_falls_
     assert taken.body == "Earlier"
     assert Message.objects.filter(idempotency_key__startswith="bulk:").count() == 2
     assert Conversation.objects.filter(channel=channel).count() == 2
+
+
+@time_machine.travel(MIDDAY, tick=False)
+def test_a_conversation_made_after_the_look_up_is_inserted_around_and_read_back(
+    personas: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new conversations' COPY meets one made after the batch looked the contacts up: the others are
+    inserted around it, it is read back, and every conversation's facts equal the derived ones."""
+    patients = _cast(personas)
+    channel = simulator_channel()
+    made_meanwhile = Conversation.objects.create(channel=channel, contact="+13125550101")
+    found = bulk_conversations.conversations_found
+    looks = []
+
+    def not_yet_there(channel: Any, contacts: list[str]) -> Any:
+        looks.append(contacts)
+        conversations = found(channel, contacts)
+        if len(looks) == 1:  # the first look-up ran before the other writer committed
+            conversations.pop(made_meanwhile.contact, None)
+        return conversations
+
+    monkeypatch.setattr(bulk_conversations, "conversations_found", not_yet_there)
+    items = [OutboundItem(body="Hello", idempotency_key=f"bulk:{p.pk}", patient=p) for p in patients]
+    results = messages_send_bulk(items=items, channel=channel, kind=MessageKind.ANNOUNCEMENT)
+    assert all(isinstance(result, Message) for result in results.values())
+    assert results[f"bulk:{patients[0].pk}"].conversation_id == made_meanwhile.pk  # type: ignore[union-attr]
+    assert Conversation.objects.filter(channel=channel).count() == len({p.pk for p in patients})
+    conversations = Conversation.objects.all()
+    assert stored_facts(conversations) == derived_facts(conversations)
+    assert Conversation.objects.get(pk=made_meanwhile.pk).last_message_at is not None

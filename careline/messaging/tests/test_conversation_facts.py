@@ -1,8 +1,9 @@
 """The inbox list's row facts kept as columns (careline/messaging/conversation_facts.py) stay equal to the old
 derived computation (correlated subqueries over messages and the consent ledger) after any sequence of the
 changes that move them, each through its real path: patient texts (STOP and START too), staff texts, reminders
-and announcements, delivery reports, a dispatch that suppresses, cancels and withdrawals, the consent ledger,
-portal messages. And the migration's backfill gives the same values."""
+and announcements, bulk sends that make conversations (inserted with their facts, not rewritten), delivery
+reports, a dispatch that suppresses, cancels and withdrawals, the consent ledger, portal messages. And the
+migration's backfill gives the same values."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,7 @@ from careline.testing.personas import Personas
 pytestmark = [pytest.mark.clock(NOON_CHICAGO), pytest.mark.usefixtures("clock")]
 
 SUBJECT = "appointment:1"
+STRANGER_NUMBER = "+13125550177"  # no patient's: texted by address, STOP and START like any number
 
 ACTIONS = (
     "patient_text",
@@ -47,6 +49,9 @@ ACTIONS = (
     "staff_scheduled",
     "reminder",
     "announcement",
+    "bulk_announcement",
+    "bulk_automated",
+    "bulk_staff",
     "report_failed",
     "report_undelivered",
     "report_delivered",
@@ -59,9 +64,12 @@ ACTIONS = (
     "portal_answer",
     "later",
 )
-# Mostly one number, so changes meet in one conversation (a staff text, then its cancel); sometimes the other.
+# Mostly one number, so changes meet in one conversation (a staff text, then its cancel); sometimes another.
 operations = st.lists(
-    st.tuples(st.sampled_from(ACTIONS), st.sampled_from((PAT_NUMBER, PAT_NUMBER, PAT_NUMBER, QUINN_NUMBER))),
+    st.tuples(
+        st.sampled_from(ACTIONS),
+        st.sampled_from((PAT_NUMBER, PAT_NUMBER, PAT_NUMBER, QUINN_NUMBER, STRANGER_NUMBER)),
+    ),
     min_size=1,
     max_size=10,
 )
@@ -92,8 +100,21 @@ def _report(number: str, state: str) -> None:
         )
 
 
+def _bulk_send(personas: Personas, kind: str, n: int) -> None:
+    """One bulk send to every number at once: the conversations not made yet are made by it (with their row
+    facts written at insert), the others rewritten."""
+    items = [
+        OutboundItem(body="We are closed Monday", idempotency_key=f"bulk-{n}-pat", patient=personas.pat),
+        OutboundItem(body="We are closed Monday", idempotency_key=f"bulk-{n}-quinn", patient=personas.quinn),
+        OutboundItem(body="We are closed Monday", idempotency_key=f"bulk-{n}-x", to_address=STRANGER_NUMBER),
+    ]
+    author = personas.front_a if kind == MessageKind.STAFF else None
+    messages_send_bulk(items=items, channel=simulator_channel(), kind=kind, author=author)
+
+
 def _step(personas: Personas, traveller: Any, action: str, number: str, n: int) -> None:
-    patient = personas.pat if number == PAT_NUMBER else personas.quinn
+    patient = {PAT_NUMBER: personas.pat, QUINN_NUMBER: personas.quinn}.get(number)
+    to_address = number if patient is None else None
     front = personas.front_a if number == PAT_NUMBER else personas.front_b
     if action == "patient_text":
         texted_by(number, "Can I come earlier?")
@@ -102,15 +123,43 @@ def _step(personas: Personas, traveller: Any, action: str, number: str, n: int) 
     elif action == "patient_start":
         texted_by(number, "START")
     elif action == "staff_text":
-        message_send(body="We will call you", patient=patient, kind=MessageKind.STAFF, author=front)
+        message_send(
+            body="We will call you",
+            patient=patient,
+            to_address=to_address,
+            kind=MessageKind.STAFF,
+            author=front,
+        )
     elif action == "staff_scheduled":
         later = NOON_CHICAGO + timedelta(days=2)
-        message_send(body="Checking in", patient=patient, author=front, send_at=later, subject_key=SUBJECT)
+        message_send(
+            body="Checking in",
+            patient=patient,
+            to_address=to_address,
+            author=front,
+            send_at=later,
+            subject_key=SUBJECT,
+        )
     elif action == "reminder":
-        message_send(body="Visit tomorrow", patient=patient, kind=MessageKind.AUTOMATED, subject_key=SUBJECT)
+        message_send(
+            body="Visit tomorrow",
+            patient=patient,
+            to_address=to_address,
+            kind=MessageKind.AUTOMATED,
+            subject_key=SUBJECT,
+        )
     elif action == "announcement":
-        item = OutboundItem(body="We are closed Monday", idempotency_key=f"ann-{n}", patient=patient)
+        item = OutboundItem(
+            body="We are closed Monday", idempotency_key=f"ann-{n}", patient=patient, to_address=to_address
+        )
         messages_send_bulk(items=[item], channel=simulator_channel(), kind=MessageKind.ANNOUNCEMENT)
+    elif action.startswith("bulk_"):
+        kinds = {
+            "bulk_announcement": MessageKind.ANNOUNCEMENT,
+            "bulk_automated": MessageKind.AUTOMATED,
+            "bulk_staff": MessageKind.STAFF,
+        }
+        _bulk_send(personas, kinds[action], n)
     elif action == "report_failed":
         _report(number, MessageState.FAILED)
     elif action == "report_undelivered":
@@ -217,3 +266,59 @@ def test_the_backfill_and_the_refresh_agree_with_the_derived_facts(personas: Per
     Conversation.objects.update(**dict.fromkeys(FACT_FIELDS, False))
     assert conversation_facts_refresh(Conversation.objects.all()) == 2
     assert stored_facts(Conversation.objects.all()) == expected
+
+
+def _conversation_updates(work: Any) -> dict[str, set[int]]:
+    """Each UPDATE of conversations WORK issues, with the ids it names (its integer parameters)."""
+    updates: dict[str, set[int]] = {}
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.startswith('UPDATE "messaging_conversation"'):
+            ids = updates.setdefault(sql, set())
+            for param in params or ():
+                values = param if isinstance(param, list | tuple) else [param]
+                ids.update(v for v in values if isinstance(v, int) and not isinstance(v, bool))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        work()
+    return updates
+
+
+def _conversation_ids() -> set[int]:
+    return set(Conversation.objects.values_list("pk", flat=True))
+
+
+def test_a_bulk_send_inserts_new_conversations_with_their_facts_and_rewrites_only_the_others(
+    personas: Personas, clock: Any
+) -> None:
+    texted_by(PAT_NUMBER, "Hello")  # Pat's conversation exists
+    consent_record(
+        phone_number=STRANGER_NUMBER,
+        kind=ConsentKind.REVOKED,
+        method=ConsentMethod.STAFF,
+        patient=None,
+        actor=Actor.staff(personas.front_a),
+    )
+    clock.shift(timedelta(minutes=1))
+    existing = Conversation.objects.get(contact=PAT_NUMBER)
+    updates = _conversation_updates(lambda: _bulk_send(personas, MessageKind.ANNOUNCEMENT, 1))
+    made = Conversation.objects.exclude(pk=existing.pk)
+    assert sorted(made.values_list("contact", flat=True)) == sorted([QUINN_NUMBER, STRANGER_NUMBER])
+    # The new ones were inserted as the UPDATE would leave them.
+    assert set().union(*updates.values()) & _conversation_ids() == {existing.pk}
+    assert not [sql for sql in updates if "SELECT" in sql]  # no correlated subquery per conversation
+    assert Conversation.objects.get(contact=STRANGER_NUMBER).opted_out
+    moments = set(Conversation.objects.values_list("last_message_at", "updated_at"))
+    assert len(moments) == 1 and None not in moments.pop()  # the batch's one moment, new or not
+    _assert_in_step()
+
+
+def test_staff_texts_in_new_conversations_are_rewritten_to_wait_on_the_patient(
+    personas: Personas, clock: Any
+) -> None:
+    updates = _conversation_updates(lambda: _bulk_send(personas, MessageKind.STAFF, 1))
+    conversations = Conversation.objects.all()
+    assert set().union(*updates.values()) & _conversation_ids() == _conversation_ids()
+    assert all(conversations.values_list("waiting_on_patient", flat=True))
+    _assert_in_step()
