@@ -199,7 +199,7 @@ def _test_database_made(alias: str) -> bool:
     from django.db import connections
 
     connection = connections[alias]
-    return bool(connection.settings_dict["NAME"] == connection.creation._get_test_db_name())
+    return bool(connection.settings_dict["NAME"] == connection.creation._get_test_db_name())  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session", autouse=True)
