@@ -364,17 +364,24 @@ def _claim_batch(now: datetime, size: int) -> list[int]:
 
 def _claim_statement(now: datetime, size: int) -> list[int]:
     """_claim_batch on PostgreSQL: one UPDATE of the rows a locking subquery picks (rows another sweep holds
-    are skipped), returning them."""
+    are skipped), returning them.
+
+    The pick is a MATERIALIZED CTE: as `WHERE id IN (SELECT ... LIMIT n)` the planner may run the subquery
+    once per outer row (a nested-loop semi-join), each run with a LIMIT of its own, and claim more than n.
+    """
     qn = connection.ops.quote_name
     table = qn(Reminder._meta.db_table)
     sql = f"""
-        UPDATE {table} SET state = %s, claimed_at = %s
-         WHERE id IN (SELECT id FROM {table} WHERE state = %s AND due_at <= %s
-                       ORDER BY due_at, id LIMIT %s FOR UPDATE SKIP LOCKED)
-        RETURNING id, due_at
+        WITH picked AS MATERIALIZED (
+            SELECT id FROM {table} WHERE state = %s AND due_at <= %s
+             ORDER BY due_at, id LIMIT %s FOR UPDATE SKIP LOCKED
+        )
+        UPDATE {table} AS r SET state = %s, claimed_at = %s
+          FROM picked WHERE r.id = picked.id
+        RETURNING r.id, r.due_at
     """  # noqa: S608 - the table name from the model
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [ReminderState.SENDING, now, ReminderState.PENDING, now, size])
+        cursor.execute(sql, [ReminderState.PENDING, now, size, ReminderState.SENDING, now])
         claimed = cursor.fetchall()
     return [pk for pk, _ in sorted(claimed, key=lambda row: (row[1], row[0]))]
 
