@@ -6,7 +6,7 @@ while processes die and services restart.
 
 Everything runs on loopback, on services of the run's own so it may crash them: a PostgreSQL cluster
 (initdb into a temporary folder) and a redis-server on spare ports; 3 Celery worker processes, beat, and
-Granian with 2 web processes; the Twilio double in this process. At the burst every reminder falls due
+gunicorn with 2 web processes; the Twilio double in this process. At the burst every reminder falls due
 (a clinic's 10:00), and patients text in (confirmations, HELP, free text, a few STOPs), some texts posted
 twice as providers do. While the faults last, the double answers 5% of sends with 500, holds 2% past the
 client's timeout (half of those accepted first: the ambiguous case) and answers 1% with 429; every

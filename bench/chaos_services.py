@@ -1,5 +1,5 @@
 """The chaos run's own services and processes: a PostgreSQL cluster and a Redis server that the run may crash
-and restart (never the machine's shared ones), Celery workers, beat and the web server (the deployment's Granian).
+and restart (never the machine's shared ones), Celery workers, beat and the web server (the deployment's gunicorn).
 
 Nothing here imports Django: the harness starts the services first, then points Django at them.
 """
@@ -228,9 +228,10 @@ class Processes:
         )
 
     def start_web(self, port: int, processes: int) -> None:
-        # The deployment's web server and settings (careline/granian_conf.py), with PROCESSES web processes.
-        command = [sys.executable, "-m", "careline.granian_conf", "--bind", f"127.0.0.1:{port}"]
-        command += ["--workers", str(processes), "--grace-seconds", "5"]
+        # The deployment's configuration (careline/gunicorn_conf.py), with PROCESSES web processes.
+        command = [sys.executable, "-m", "gunicorn", "--config", "python:careline.gunicorn_conf"]
+        command += ["careline.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(processes)]
+        command += ["--log-level", "warning", "--graceful-timeout", "5"]
         self.others.append(
             self._popen(command, "web", CARELINE_VAR_DIR=self.env["CARELINE_VAR_DIR"] + "-web")
         )

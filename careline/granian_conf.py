@@ -5,8 +5,9 @@ runs only the Django application, in a pool of threads per process. gunicorn's g
 Python and hands every request from its main thread to its pool, which is about a sixth of a provider
 webhook's CPU (README, "Messaging: webhooks and delivery callbacks").
 
-`make run` (careline/demo/launcher.py), the README's deployment and the webhook bench (bench/webhook.py)
-build the command here, so what is measured is what runs. Why these values: one process per core (the GIL
+The supported alternative to gunicorn (careline/gunicorn_conf.py, which `make run`, the README's deployment
+and the chaos run start): the webhook bench (bench/webhook.py) measures both with these settings in every run,
+and the README's deployment section shows when to choose which. Why these values: one process per core (the GIL
 gives a process about one core) and 8 application threads a process (a provider webhook waits for its commit,
 as under gunicorn, careline/gunicorn_conf.py); failed processes are started again; SIGHUP replaces the
 processes one by one (a deploy: each new one listens before the old one stops, RESPAWN_SECONDS), SIGTERM

@@ -1,9 +1,9 @@
 """gunicorn's settings for Careline's web processes: `gunicorn -c python:careline.gunicorn_conf careline.wsgi:application`.
 
-The deployment's web server is Granian (careline/granian_conf.py: `make run`, the README's deployment, the
-chaos run). gunicorn stays a supported alternative with these settings, and the webhook bench
-(bench/webhook.py) measures it beside Granian in every run. Options on the command line (or in
-GUNICORN_CMD_ARGS) override these.
+`make run` (careline/demo/launcher.py), the README's deployment, the chaos run and the webhook bench
+(bench/webhook.py) all start gunicorn with this module, so what is measured is what runs; the bench measures
+Granian (careline/granian_conf.py, the supported alternative) beside it in every run. Options on the command
+line (or in GUNICORN_CMD_ARGS) override these.
 
 Why these values (issue 14, bench/webhook.py): one process per core, because the GIL lets a process use
 about one core; 8 threads so that a process keeps its core busy while requests wait for the database (a

@@ -57,10 +57,21 @@ def platform_children(*, port: int, var_dir: Path, task_log_level: str = "warnin
     """
     python = sys.executable
     return [
-        # The deployment's web server and its settings (careline/granian_conf.py: processes, threads, limits).
         ChildSpec(
             "web",
-            [python, "-m", "careline.granian_conf", "--bind", f"127.0.0.1:{port}", "--grace-seconds", "10"],
+            [
+                python,
+                "-m",
+                "gunicorn",
+                # Worker class, processes and threads: the same as in production (careline/gunicorn_conf.py).
+                "--config",
+                "python:careline.gunicorn_conf",
+                "careline.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "10",
+            ],
         ),
         ChildSpec(
             "worker",

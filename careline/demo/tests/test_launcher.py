@@ -256,14 +256,18 @@ def test_run_platform_serves_health_then_stops_everything_on_ctrl_c(tmp_path):
         log.close()
 
 
-def test_make_run_serves_with_the_deployments_web_server_settings(tmp_path: Path) -> None:
-    """`make run`, the README's deployment and the webhook bench start Granian through careline/granian_conf.py."""
-    from careline import granian_conf
+def test_make_run_serves_with_the_production_gunicorn_settings(tmp_path: Path) -> None:
+    """`make run`, the README's deployment and the webhook bench share careline/gunicorn_conf.py."""
+    from careline import gunicorn_conf
     from careline.demo.launcher import platform_children
 
     [web] = [child for child in platform_children(port=8000, var_dir=tmp_path) if child.name == "web"]
-    assert web.argv[1:3] == ["-m", "careline.granian_conf"]
-    assert not {"--workers", "--threads", "--blocking-threads"} & set(web.argv)
-    assert granian_conf.THREADS == 8 and granian_conf.WORKERS >= 1
+    assert "python:careline.gunicorn_conf" in web.argv
+    assert not {"--workers", "-w", "--threads", "--worker-class", "-k"} & set(web.argv)
+    assert (gunicorn_conf.worker_class, gunicorn_conf.threads) == (
+        "gthread",
+        8,
+    ) and gunicorn_conf.workers >= 1
     readme = (Path(settings.BASE_DIR) / "README.md").read_text()
-    assert "python -m careline.granian_conf --bind 0.0.0.0:8000" in readme
+    assert "gunicorn --config python:careline.gunicorn_conf careline.wsgi:application" in readme
+    assert "python -m careline.granian_conf --bind 0.0.0.0:8000" in readme  # the measured alternative
