@@ -3,17 +3,17 @@ new contact's first text still gets its conversation, concurrent deliveries stor
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from careline.messaging.channels.base import InboundMessage
 from careline.messaging.models import Conversation, Message
 from careline.messaging.services.channels import simulator_channel
 from careline.messaging.services.inbound import _inbound_row, inbound_store
+from careline.testing.races import race
 
 PAT = "+13125550111"
 NEW = "+13125550177"
@@ -104,22 +104,12 @@ def test_a_stored_text_queues_its_processing_on_commit(personas, django_capture_
 def test_concurrent_deliveries_of_one_text_in_a_known_conversation_store_one_row(personas):
     channel = simulator_channel()
     Conversation.objects.create(channel=channel, contact=PAT, patient=personas.pat)
-    barrier = threading.Barrier(5)
-    results: list[tuple[int, bool]] = []
 
-    def deliver() -> None:
-        try:
-            barrier.wait()
-            message, created = inbound_store(channel=channel, inbound=_text("IN-race"), enqueue=False)
-            results.append((message.pk, created))
-        finally:
-            connections.close_all()
+    def deliver() -> tuple[int, bool]:
+        message, created = inbound_store(channel=channel, inbound=_text("IN-race"), enqueue=False)
+        return message.pk, created
 
-    threads = [threading.Thread(target=deliver) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race(deliver, count=5)
     stored = Message.objects.get(direction=Message.Direction.INBOUND, provider_message_id="IN-race")
     assert sorted(created for _, created in results) == [False, False, False, False, True]
     assert {pk for pk, _ in results} == {stored.pk}
