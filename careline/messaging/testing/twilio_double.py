@@ -180,15 +180,14 @@ class TwilioDouble:
         # Provider limits: at most N accepted messages in any 1 s per sender (From, or MessagingServiceSid).
         self._rate_limits: dict[str, int] = {}
         self._accepted_at: dict[str, deque[float]] = {}
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # --- life cycle ---------------------------------------------------------------------------------------
 
     def start(self) -> TwilioDouble:
         """Listen on the loopback (a random port unless one was given) in a background thread."""
-        server = ThreadingHTTPServer((self._host, self._port), _Handler)
-        server.daemon_threads = True
+        server = _Server((self._host, self._port), _Handler)
         server.double = self  # type: ignore[attr-defined]
         self._server = server
         self._released.clear()
@@ -496,6 +495,16 @@ def _error_body(status: int, code: int | None, message: str) -> dict[str, Any]:
         "more_info": f"https://www.twilio.com/docs/errors/{code}",
         "status": status,
     }
+
+
+class _Server(ThreadingHTTPServer):
+    """The double's listener. Its accept queue holds as many connections as a provider's would: with the
+    standard library's 5, the connections several workers open at once overflowed it, the kernel dropped
+    their handshakes, and the sends that waited out the retransmits failed as timeouts (the provider's
+    fault, not the sender's)."""
+
+    request_queue_size = 1024
+    daemon_threads = True
 
 
 class _Handler(BaseHTTPRequestHandler):
