@@ -85,3 +85,59 @@ def test_nothing_to_write_is_no_statement(django_assert_num_queries):
 def test_unknown_columns_are_refused():
     with pytest.raises(ValueError, match="No column"):
         rows_update(Reminder, ("no_such_column",), [(1, "x")])
+
+
+def _scans(plan: dict) -> list[dict]:
+    found = [plan] if plan.get("Relation Name") else []
+    for child in plan.get("Plans", []):
+        found.extend(_scans(child))
+    return found
+
+
+@pytest.mark.postgres
+def test_conditions_never_lead_the_plan_into_the_index_of_their_column(personas):
+    """With statistics that saw few rows in the condition's state, a condition written as a constant made the
+    planner walk the (state, due_at) index (and, during a burst, every dead entry in it) instead of looking
+    the rows up by their keys; the conditions now travel with the rows and the keys are the only way in."""
+    from django.db import connection
+
+    from careline.core.rowcopy import _rows_update_sql
+
+    rule = minutes_rule(60)
+    appointment = make_appointment(personas, NOW + timedelta(days=3))
+    Reminder.objects.bulk_create(
+        Reminder(
+            appointment=appointment,
+            rule=rule,
+            appointment_starts_at=NOW + timedelta(days=3, seconds=index),
+            due_at=NOW + timedelta(days=2, seconds=index),
+            state=ReminderState.SENDING if index < 5 else ReminderState.SENT,
+        )
+        for index in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE scheduling_reminder")
+    ids = list(Reminder.objects.order_by("-pk").values_list("pk", flat=True)[:200])
+    fields = {field.attname: field for field in Reminder._meta.concrete_fields}
+    sql, params = _rows_update_sql(
+        connection,
+        Reminder,
+        [fields["skip_reason"]],
+        [fields["state"]],
+        [(pk, "checked") for pk in ids],
+        {"state": ReminderState.SENDING},
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0][0]["Plan"]
+    scans = [
+        scan
+        for scan in _scans(plan)
+        if scan["Relation Name"] == Reminder._meta.db_table and scan["Node Type"] != "ModifyTable"
+    ]
+    # By the keys, or (a small table) read through once; never the rare state's way through the index.
+    assert scans and {scan.get("Index Name") for scan in scans} <= {"scheduling_reminder_pkey", None}
+    assert (
+        rows_update(Reminder, ("skip_reason",), [(pk, "checked") for pk in ids], where={"state": "sending"})
+        == 0
+    )
