@@ -119,12 +119,20 @@ def messages_send_bulk(
     author: Any = None,
     announcement_id: int | None = None,
     facts: SuppressionFacts | None = None,
+    claimed: list[Message] | None = None,
 ) -> dict[str, Message | MessageRefused]:
     """Create (or find, by key) one message per item with message_send's rules; key -> Message or refusal.
 
     Call inside a transaction to tie the rows to other writes; the send tasks go out after commit. FACTS: the
     suppression facts of the items' numbers when the caller loaded them already in this transaction (for
     PURPOSE); numbers they do not cover are looked up as usual.
+
+    CLAIMED: for a caller that sends what it makes itself, after its commit, with
+    `dispatch.messages_dispatch_claimed`: the messages ready to go now are written already claimed by it
+    (SENDING, one attempt, as `messages_claim` leaves them) and appended to this list instead of being
+    queued, which spares each message a claim's UPDATE and its reading back. If the caller stops before
+    sending them, the sweep recovers them as it does any claim whose worker stopped (asking the provider
+    first). Messages made one at a time (a key taken concurrently) are queued as usual.
     """
     results: dict[str, Message | MessageRefused] = {}
     existing = Message.objects.filter(idempotency_key__any_of=[item.idempotency_key for item in items])
@@ -206,6 +214,9 @@ def messages_send_bulk(
             values["patient_id"] = patient.pk if patient is not None else None
             values["author_id"] = written_by.pk if written_by is not None else None
             values["sensitive"] = item.sensitive
+            if claimed is not None and values["state"] == MessageState.QUEUED and values["due_at"] is None:
+                values["state"], values["claimed_at"], values["enqueued_at"] = MessageState.SENDING, now, None
+                values["attempts"] = values["attempts"] + 1
             if len(values) != len(MESSAGE_FIELDS):  # message_fields named a column the model does not have
                 raise ValueError(f"Unknown message columns: {sorted(set(values) - set(MESSAGE_FIELDS))}")
             rows.append(tuple(values[name] for name in MESSAGE_FIELDS))
@@ -237,5 +248,7 @@ def messages_send_bulk(
         ready = [row.pk for row in created if row.state == MessageState.QUEUED and row.due_at is None]
         if ready:
             transaction.on_commit(lambda: queue.messages_enqueue(ready))
+        if claimed is not None:
+            claimed.extend(row for row in created if row.state == MessageState.SENDING)
     results.update((row.idempotency_key or "", row) for row in created)
     return results

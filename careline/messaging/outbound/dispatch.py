@@ -65,6 +65,17 @@ def messages_dispatch(message_ids: Sequence[int]) -> dict[int, str]:
     messages = list(
         Message.objects.select_related("channel", "patient").filter(pk__any_of=claimed).order_by("pk")
     )
+    results.update(messages_dispatch_claimed(messages))
+    return results
+
+
+def messages_dispatch_claimed(messages: Sequence[Message]) -> dict[int, str]:
+    """Send MESSAGES, claimed by this caller already (SENDING; their channel and patient loaded): the checks,
+    slots and sending of messages_dispatch after its claim; the state each ended in.
+
+    For a task that made the messages claimed itself (`messages_send_bulk(claimed=...)`) and committed them.
+    """
+    results = dict.fromkeys((message.pk for message in messages), "not-claimed")
     facts = None
     if len(messages) > 1:
         purposes = {message.purpose for message in messages if purpose_needs_consent(message.purpose)}

@@ -61,6 +61,11 @@ def messages_enqueue_batched() -> Iterator[None]:
             messages_enqueue(ids)
 
 
+def messages_enqueue_batching() -> bool:
+    """Whether this thread is inside a batching or holding block (its send tasks go out when it ends)."""
+    return getattr(_batching, "ids", None) is not None
+
+
 @contextmanager
 def messages_enqueue_held() -> Iterator[list[int]]:
     """Within this block, the send tasks of committed messages wait: their ids collect in the list yielded.

@@ -31,11 +31,11 @@ from careline.core.languages import say, text_language
 from careline.core.queue import task_enqueue
 from careline.core.rowcopy import rows_copy, rows_copy_new, rows_update
 from careline.locations.models import Location
-from careline.messaging.models import Channel, MessageKind, MessageState, Prompt
+from careline.messaging.models import Channel, Message, MessageKind, MessageState, Prompt
 from careline.messaging.outbound.bulk import OutboundItem, messages_send_bulk
 from careline.messaging.outbound.compose import MessageRefused, message_send
-from careline.messaging.outbound.dispatch import messages_dispatch
-from careline.messaging.outbound.queue import messages_enqueue_held
+from careline.messaging.outbound.dispatch import messages_dispatch, messages_dispatch_claimed
+from careline.messaging.outbound.queue import messages_enqueue_batching, messages_enqueue_held
 from careline.messaging.services.prompts import prompts_record_once
 from careline.messaging.templating import TemplateKind, TemplateProblem, template_render, template_validate
 from careline.patients.events import PatientUpdated
@@ -470,26 +470,37 @@ def reminders_send(*, reminder_ids: Iterable[int], now: datetime | None = None) 
 def reminders_send_and_dispatch(
     *, reminder_ids: Iterable[int], now: datetime | None = None
 ) -> dict[str, int]:
-    """reminders_send, then (after its commit) the texts it queued on a channel that sends many at once
-    (Twilio's asynchronous client) are sent from here by messages_dispatch, with its claims and checks,
-    rather than by a task per 50 through the broker; the others' tasks are queued as usual.
+    """reminders_send, then (after its commit) its texts on a channel that sends many at once (Twilio's
+    asynchronous client) are sent from here, with messages_dispatch's checks, rather than by a task per 50
+    through the broker; the others' tasks are queued as usual. Those texts are made already claimed by this
+    task (SENDING), so no claim and no reading back stand between the commit and the sending.
 
-    A worker that dies before sending them leaves them queued: the outbound sweep finds them as lost tasks.
+    A worker that dies before sending them leaves them claimed: the outbound sweep takes them back after
+    the sending timeout, asking the provider first, as for any worker that stopped while sending.
     """
+    # Inside an outer batching block the outer block sends: nothing is made claimed for this one to send.
+    claimed: list[Message] | None = None if messages_enqueue_batching() else []
     with messages_enqueue_held() as held:
-        counts, channels = _reminders_send(reminder_ids=reminder_ids, now=now)
+        counts, channels = _reminders_send(reminder_ids=reminder_ids, now=now, claimed=claimed)
+        # Texts made claimed are sent from here; those made one at a time (a key taken concurrently) were
+        # queued and are taken out of the held tasks to be claimed and sent here too.
         here = [pk for pk in held if pk in channels and channels[pk].type.sends_many_at_once]
         if here:
             taken = set(here)
             held[:] = [pk for pk in held if pk not in taken]
             messages_dispatch(here)
+        if claimed:
+            messages_dispatch_claimed(claimed)
     return counts
 
 
 def _reminders_send(
-    *, reminder_ids: Iterable[int], now: datetime | None
+    *, reminder_ids: Iterable[int], now: datetime | None, claimed: list[Message] | None = None
 ) -> tuple[dict[str, int], dict[int, Channel]]:
-    """reminders_send's work: its counts, and the channel of each message it made (or found by its key)."""
+    """reminders_send's work: its counts, and the channel of each message it made (or found by its key).
+
+    CLAIMED: given, the texts on a channel that sends many at once are made claimed for the caller to send
+    (`messages_send_bulk(claimed=...)`), and appended to it."""
     now = now or timezone.now()
     counts = {"sent": 0, "withdrawn": 0, "skipped": 0}
     made: dict[int, Channel] = {}
@@ -518,6 +529,7 @@ def _reminders_send(
                 channel=channel,
                 kind=MessageKind.AUTOMATED,
                 purpose=Purpose.APPOINTMENTS,
+                claimed=claimed if channel.type.sends_many_at_once else None,
             )
             for reminder, item in pairs:
                 result = results[item.idempotency_key]

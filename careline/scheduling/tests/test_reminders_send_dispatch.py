@@ -94,3 +94,61 @@ def test_texts_on_a_channel_sending_one_at_a_time_go_to_their_tasks(claimed, tas
 def _ids(args: tuple[object, ...]) -> list[int]:
     [ids] = args
     return list(ids) if isinstance(ids, list) else [ids]  # type: ignore[list-item]
+
+
+def test_texts_are_made_claimed_so_nothing_claims_or_reads_them_again(
+    claimed, twilio_channel, twilio_double, tasks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        reminders_send_and_dispatch(reminder_ids=claimed)
+    message_reads = [
+        q["sql"] for q in queries if q["sql"].startswith("SELECT") and 'FROM "messaging_message"' in q["sql"]
+    ]
+    claims = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith('UPDATE "messaging_message"')
+        and '"claimed_at" =' in q["sql"].split("WHERE")[0]
+    ]
+    # Only the look-up of existing keys reads messages; no claim moves them from QUEUED to SENDING.
+    assert len(message_reads) == 1 and "idempotency_key" in message_reads[0]
+    assert claims == []
+    assert set(Message.objects.values_list("state", "attempts")) == {(MessageState.SENT, 1)}
+
+
+def test_texts_of_a_task_that_stops_before_sending_are_taken_back_by_the_sweep(
+    claimed, twilio_channel, twilio_double, tasks, monkeypatch
+):
+    import time_machine
+
+    from careline.messaging.outbound import sweep as sweep_module
+    from careline.scheduling.services import reminders as reminders_module
+
+    monkeypatch.setattr(reminders_module, "messages_dispatch_claimed", lambda messages: {})  # the worker died
+    reminders_send_and_dispatch(reminder_ids=claimed)
+    stopped = list(Message.objects.values_list("state", "attempts", "enqueued_at"))
+    assert stopped == [(MessageState.SENDING, 1, None)] * COUNT  # claimed by the task, no task queued
+    assert not tasks and not twilio_double.messages
+    assert Reminder.objects.filter(state=ReminderState.SENT).count() == COUNT
+    from careline.messaging.outbound.dispatch import messages_dispatch
+
+    with time_machine.travel(timezone.now() + queue_module.SENDING_TIMEOUT + timedelta(seconds=5)):
+        # The sweep asks the provider (which has none of them), puts them back in the queue and sends them.
+        assert sweep_module.messages_sweep()["recovered"] == COUNT
+        ids = sorted(pk for name, args in tasks if name.startswith("messaging.dispatch") for pk in _ids(args))
+        assert ids == sorted(Message.objects.values_list("pk", flat=True))
+        messages_dispatch(ids)
+    assert Message.objects.filter(state=MessageState.SENT).count() == COUNT
+    assert len(twilio_double.messages) == COUNT
+
+
+def test_inside_an_outer_batching_block_the_texts_are_queued_for_it(claimed, twilio_channel, tasks):
+    with queue_module.messages_enqueue_batched():
+        reminders_send_and_dispatch(reminder_ids=claimed)
+        assert not tasks  # the outer block has not ended yet
+    assert set(Message.objects.values_list("state", flat=True)) == {MessageState.QUEUED}
+    queued = sorted(pk for name, args in tasks if name.startswith("messaging.dispatch") for pk in _ids(args))
+    assert queued == sorted(Message.objects.values_list("pk", flat=True))
