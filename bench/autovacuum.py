@@ -15,6 +15,7 @@ server's autovacuum is on or the database is not PostgreSQL.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from django.db import connection, connections
@@ -73,8 +74,6 @@ class Autovacuum:
             self._thread = None
 
     def _run(self) -> None:
-        import time
-
         naptime = float(self._settings["autovacuum_naptime"])
         params = {
             "vacuum_threshold": int(self._settings["autovacuum_vacuum_threshold"]),
